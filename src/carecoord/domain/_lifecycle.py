@@ -1,0 +1,48 @@
+"""Shared machinery for lifecycles: status history entries and transition tables."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from enum import Enum
+from typing import TypeVar
+
+import attrs
+
+from carecoord.domain._values import Ref, aware, masked
+from carecoord.errors import InvalidTransition
+
+__all__ = ["StatusChange", "check_transition"]
+
+S = TypeVar("S", bound=Enum)
+
+
+@attrs.frozen
+class StatusChange:
+    """One entry in a lifecycle's history: from which status to which, when, by whom, why.
+
+    ``reason`` is free text and is masked in ``repr``.
+    """
+
+    from_status: str | None
+    to_status: str
+    at: dt.datetime = attrs.field(validator=aware)
+    by: Ref | None = None
+    reason: str | None = attrs.field(default=None, repr=masked)
+
+
+def check_transition(
+    kind: str,
+    table: Mapping[S, frozenset[S]],
+    current: S,
+    requested: S,
+) -> None:
+    """Raise :class:`InvalidTransition` unless ``table`` allows ``current`` -> ``requested``."""
+    allowed = table[current]
+    if requested not in allowed:
+        raise InvalidTransition(
+            kind,
+            str(current.value),
+            str(requested.value),
+            sorted(str(s.value) for s in allowed),
+        )

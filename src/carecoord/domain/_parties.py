@@ -1,0 +1,216 @@
+"""Parties: patients, practitioners and organisations, each with a discipline."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import Enum
+
+import attrs
+
+from carecoord.domain._values import (
+    Code,
+    Identifier,
+    OrganizationId,
+    PartialDate,
+    PatientId,
+    PractitionerId,
+    Ref,
+    clinical_time,
+    is_tuple,
+    masked,
+    non_empty,
+)
+
+__all__ = [
+    "Address",
+    "ContactPoint",
+    "ContactSystem",
+    "Discipline",
+    "HumanName",
+    "LinkKind",
+    "Organization",
+    "OrganizationKind",
+    "Patient",
+    "PatientLink",
+    "Practitioner",
+    "Sex",
+]
+
+
+class Discipline(Enum):
+    """The kind of care a party gives; drives care-team rules and consent views."""
+
+    PRIMARY_CARE = "primary-care"
+    SPECIALIST = "specialist"
+    BEHAVIORAL_HEALTH = "behavioral-health"
+    NURSING = "nursing"
+    PHARMACY = "pharmacy"
+    SOCIAL_WORK = "social-work"
+    COMMUNITY_SERVICE = "community-service"
+    CARE_COORDINATION = "care-coordination"
+    HOSPITAL = "hospital"
+    OTHER = "other"
+
+
+class Sex(Enum):
+    """Administrative sex (FHIR ``AdministrativeGender``)."""
+
+    FEMALE = "female"
+    MALE = "male"
+    OTHER = "other"
+    UNKNOWN = "unknown"
+
+
+class ContactSystem(Enum):
+    """Kind of contact point."""
+
+    PHONE = "phone"
+    EMAIL = "email"
+    FAX = "fax"
+    SMS = "sms"
+    OTHER = "other"
+
+
+@attrs.frozen
+class HumanName:
+    """A person's name. Every part is masked in ``repr``."""
+
+    family: str | None = attrs.field(default=None, repr=masked)
+    given: tuple[str, ...] = attrs.field(default=(), validator=is_tuple, repr=masked)
+    prefix: tuple[str, ...] = attrs.field(default=(), validator=is_tuple, repr=masked)
+    suffix: tuple[str, ...] = attrs.field(default=(), validator=is_tuple, repr=masked)
+    use: str | None = None
+
+    def full(self) -> str:
+        """Given names then family name, separated by spaces."""
+        return " ".join([*self.given, *([self.family] if self.family else [])])
+
+
+@attrs.frozen
+class ContactPoint:
+    """A phone number, email address, fax... The value is masked in ``repr``."""
+
+    system: ContactSystem
+    value: str = attrs.field(validator=non_empty, repr=masked)
+    use: str | None = None
+
+
+@attrs.frozen
+class Address:
+    """A postal address. Every part is masked in ``repr``."""
+
+    lines: tuple[str, ...] = attrs.field(default=(), validator=is_tuple, repr=masked)
+    city: str | None = attrs.field(default=None, repr=masked)
+    state: str | None = attrs.field(default=None, repr=masked)
+    postal_code: str | None = attrs.field(default=None, repr=masked)
+    country: str | None = None
+    use: str | None = None
+
+
+class LinkKind(Enum):
+    """How two patient records are asserted to relate (FHIR ``Patient.link.type``)."""
+
+    SAME_PERSON = "same-person"
+    """The two records are the same person (``seealso``/``replaces``, ADT A40 merge)."""
+    NOT_SAME_PERSON = "not-same-person"
+    """A reviewer asserted the records are different people."""
+
+
+@attrs.frozen
+class PatientLink:
+    """An explicit assertion about another patient record, which identity matching obeys.
+
+    ``other_source`` ``None`` means the same source as the record holding the link.
+    """
+
+    kind: LinkKind
+    other_id: PatientId
+    other_source: str | None = None
+
+
+@attrs.frozen
+class Patient:
+    """The person, as one source knows them.
+
+    Names, birth date, addresses, telecom and identifiers are masked in ``repr``.
+    ``timezone`` is an IANA name (``"America/New_York"``) for evaluating day windows in the
+    patient's local date.
+    """
+
+    id: PatientId = attrs.field(validator=non_empty)
+    identifiers: tuple[Identifier, ...] = attrs.field(default=(), validator=is_tuple, repr=masked)
+    names: tuple[HumanName, ...] = attrs.field(default=(), validator=is_tuple, repr=masked)
+    birth_date: PartialDate | None = attrs.field(default=None, repr=masked)
+    sex: Sex = Sex.UNKNOWN
+    telecom: tuple[ContactPoint, ...] = attrs.field(default=(), validator=is_tuple, repr=masked)
+    addresses: tuple[Address, ...] = attrs.field(default=(), validator=is_tuple, repr=masked)
+    deceased: bool = False
+    deceased_at: dt.datetime | PartialDate | None = attrs.field(
+        default=None, validator=clinical_time, repr=masked
+    )
+    links: tuple[PatientLink, ...] = attrs.field(default=(), validator=is_tuple)
+    language: str | None = None
+    timezone: str | None = None
+    general_practitioner: tuple[Ref, ...] = attrs.field(default=(), validator=is_tuple)
+
+    @property
+    def is_deceased(self) -> bool:
+        """Whether the patient is known to have died."""
+        return self.deceased or self.deceased_at is not None
+
+    @property
+    def name(self) -> HumanName | None:
+        """The first (preferred) name, if any."""
+        return self.names[0] if self.names else None
+
+
+@attrs.frozen
+class Practitioner:
+    """A clinician or other professional. The name and identifiers are masked in ``repr``."""
+
+    id: PractitionerId = attrs.field(validator=non_empty)
+    names: tuple[HumanName, ...] = attrs.field(default=(), validator=is_tuple, repr=masked)
+    discipline: Discipline = Discipline.OTHER
+    specialty: Code | None = None
+    organization: OrganizationId | None = None
+    identifiers: tuple[Identifier, ...] = attrs.field(default=(), validator=is_tuple, repr=masked)
+    telecom: tuple[ContactPoint, ...] = attrs.field(default=(), validator=is_tuple, repr=masked)
+
+    @property
+    def ref(self) -> Ref:
+        """A reference to this practitioner."""
+        return Ref("Practitioner", self.id)
+
+
+class OrganizationKind(Enum):
+    """What kind of organisation."""
+
+    HOSPITAL = "hospital"
+    PRACTICE = "practice"
+    PAYER = "payer"
+    COMMUNITY = "community"
+    PHARMACY = "pharmacy"
+    LABORATORY = "laboratory"
+    SKILLED_NURSING = "skilled-nursing"
+    OTHER = "other"
+
+
+@attrs.frozen
+class Organization:
+    """A hospital, practice, payer, community-based organisation...
+
+    ``timezone`` is the facility's IANA time zone, used for day windows.
+    """
+
+    id: OrganizationId = attrs.field(validator=non_empty)
+    name: str | None = None
+    kind: OrganizationKind = OrganizationKind.OTHER
+    discipline: Discipline = Discipline.OTHER
+    identifiers: tuple[Identifier, ...] = attrs.field(default=(), validator=is_tuple, repr=masked)
+    timezone: str | None = None
+    part_of: OrganizationId | None = None
+
+    @property
+    def ref(self) -> Ref:
+        """A reference to this organisation."""
+        return Ref("Organization", self.id)

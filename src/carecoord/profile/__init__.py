@@ -1,0 +1,1 @@
+"""Unified patient profile."""
