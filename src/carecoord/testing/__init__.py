@@ -1,0 +1,83 @@
+"""Test kit for carecoord users: builders, a fixed ``AS_OF``, and Hypothesis strategies.
+
+The builders need nothing beyond carecoord itself; ``carecoord.testing.strategies`` needs
+Hypothesis (``pip install 'carecoord[testing]'``).
+
+>>> from carecoord.testing import make_referral, AS_OF
+>>> make_referral().status.value
+'sent'
+"""
+
+from __future__ import annotations
+
+from carecoord.testing._builders import (
+    AS_OF,
+    BEHAVIORAL_HEALTH,
+    CARDIOLOGIST,
+    COORDINATOR,
+    HOSPITAL,
+    PATIENT_ID,
+    PCP,
+    days_before,
+    make_activity,
+    make_allergy,
+    make_appointment,
+    make_care_plan,
+    make_care_team,
+    make_communication,
+    make_condition,
+    make_consent,
+    make_encounter,
+    make_enrollment,
+    make_goal,
+    make_medication,
+    make_order,
+    make_organization,
+    make_patient,
+    make_practitioner,
+    make_procedure,
+    make_reconciliation,
+    make_record,
+    make_referral,
+    make_result,
+    make_social_need,
+    make_source,
+    make_task,
+    make_transition,
+)
+
+__all__ = [
+    "AS_OF",
+    "BEHAVIORAL_HEALTH",
+    "CARDIOLOGIST",
+    "COORDINATOR",
+    "HOSPITAL",
+    "PATIENT_ID",
+    "PCP",
+    "days_before",
+    "make_activity",
+    "make_allergy",
+    "make_appointment",
+    "make_care_plan",
+    "make_care_team",
+    "make_communication",
+    "make_condition",
+    "make_consent",
+    "make_encounter",
+    "make_enrollment",
+    "make_goal",
+    "make_medication",
+    "make_order",
+    "make_organization",
+    "make_patient",
+    "make_practitioner",
+    "make_procedure",
+    "make_reconciliation",
+    "make_record",
+    "make_referral",
+    "make_result",
+    "make_social_need",
+    "make_source",
+    "make_task",
+    "make_transition",
+]
