@@ -1,0 +1,32 @@
+"""Type-checked only (mypy strict): the public API as a user writes it in a notebook."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import assert_type
+
+import carecoord as cc
+from carecoord.testing import AS_OF, make_referral, make_task
+
+task = make_task()
+assert_type(task, cc.Task)
+assert_type(task.accept(at=AS_OF), cc.Task)
+assert_type(task.status, cc.TaskStatus)
+
+referral = make_referral()
+assert_type(referral.accept(at=AS_OF).status_at(AS_OF), cc.ReferralStatus)
+assert_type(referral.sent_at, dt.datetime | None)
+
+date = cc.PartialDate.parse("1985-06")
+assert_type(date.earliest(), dt.date)
+assert_type(date.precision, cc.Precision)
+
+team = cc.CareTeam(id=cc.CareTeamId("t"), patient=cc.PatientId("p"))
+assert_type(team.lead(AS_OF), cc.CareTeamMember | None)
+
+try:
+    task.complete(at=AS_OF)
+except cc.InvalidTransition as error:
+    assert_type(error.allowed, tuple[str, ...])
+except cc.ValidationError as error:
+    assert_type(error.problems, tuple[cc.Problem, ...])
