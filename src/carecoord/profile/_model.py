@@ -123,8 +123,6 @@ class FactConflict:
     subject: str | None = None
 
 
-
-
 @attrs.frozen
 class PatientProfile:
     """One person, unified from every source's :class:`~carecoord.PatientRecord`.
