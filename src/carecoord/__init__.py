@@ -13,6 +13,8 @@ from typing import Any
 
 from carecoord.domain import (
     FACT_FIELDS,
+    REFERRAL_TRANSITIONS,
+    TASK_TRANSITIONS,
     Acknowledgement,
     ActivityKind,
     Address,
@@ -131,6 +133,8 @@ from carecoord.errors import (
 
 __all__ = [
     "FACT_FIELDS",
+    "REFERRAL_TRANSITIONS",
+    "TASK_TRANSITIONS",
     "Acknowledgement",
     "ActivityKind",
     "Address",

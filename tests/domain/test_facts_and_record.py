@@ -46,6 +46,8 @@ class TestFacts:
         assert make_allergy(code=None, no_known=True).no_known
         with pytest.raises(cc.ValidationError):
             make_allergy(code=None)
+        with pytest.raises(cc.ValidationError):
+            make_allergy(no_known=True)
 
     def test_condition_activity(self) -> None:
         """Resolved or refuted conditions are not active."""

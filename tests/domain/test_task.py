@@ -149,3 +149,22 @@ class TestTaskValidation:
         """Builders refuse misspelt field names instead of ignoring them."""
         with pytest.raises(TypeError, match="ownr"):
             make_task(ownr=PCP)
+
+
+class TestStatusReason:
+    """The status reason belongs to the latest change."""
+
+    def test_reason_cleared_by_a_change_without_reason(self) -> None:
+        """Resuming after a hold clears the hold's reason."""
+        task = make_task().hold(at=T1, reason="Awaiting records").resume(at=T2)
+
+        assert task.status_reason is None
+        assert task.history[0].reason == "Awaiting records"
+
+    def test_resume_error_lists_the_real_moves(self) -> None:
+        """Resuming a requested task names what a requested task may do."""
+        with pytest.raises(cc.InvalidTransition) as info:
+            make_task().resume(at=T1)
+
+        assert "accepted" in info.value.allowed
+        assert "terminal" not in str(info.value)

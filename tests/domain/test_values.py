@@ -180,3 +180,24 @@ class TestTime:
             cc.HumanName(given=["Alex"])  # type: ignore[arg-type]
 
         assert "expected a tuple" in str(info.value)
+
+
+class TestRuntimeChecks:
+    """Wrong types are refused at construction with carecoord errors."""
+
+    def test_enum_fields_reject_strings(self) -> None:
+        """A status given as a plain string is a validation error, not a later KeyError."""
+        with pytest.raises(cc.ValidationError) as info:
+            cc.Task(
+                id=cc.TaskId("t"),
+                patient=cc.PatientId("p"),
+                authored_on=dt.datetime(2026, 1, 1, tzinfo=UTC),
+                status="done",  # type: ignore[arg-type]
+            )
+
+        assert str(info.value.problems[0]) == "status: expected one of TaskStatus"
+
+    def test_partial_date_does_not_compare_with_date(self) -> None:
+        """Comparing a partial date with a date is a TypeError, as for other unlike types."""
+        with pytest.raises(TypeError):
+            _ = cc.PartialDate(2020) < dt.date(2020, 1, 1)  # type: ignore[operator]

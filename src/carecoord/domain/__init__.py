@@ -75,12 +75,14 @@ from carecoord.domain._record import (
     SourceKind,
 )
 from carecoord.domain._referral import (
+    REFERRAL_TRANSITIONS,
     AuthorizationOutcome,
     PriorAuthorization,
     Referral,
     ReferralStatus,
 )
 from carecoord.domain._task import (
+    TASK_TRANSITIONS,
     Note,
     Priority,
     Task,
@@ -135,6 +137,8 @@ from carecoord.domain._values import (
 
 __all__ = [
     "FACT_FIELDS",
+    "REFERRAL_TRANSITIONS",
+    "TASK_TRANSITIONS",
     "Acknowledgement",
     "ActivityKind",
     "Address",

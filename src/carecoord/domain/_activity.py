@@ -13,9 +13,11 @@ from carecoord.domain._values import (
     PatientId,
     Ref,
     aware,
+    choice,
     is_tuple,
     masked,
     non_empty,
+    optional_aware,
 )
 from carecoord.errors import Problem, ValidationError
 
@@ -68,13 +70,14 @@ class CoordinationActivity:
 
     id: FactId = attrs.field(validator=non_empty)
     patient: PatientId = attrs.field(validator=non_empty)
-    kind: ActivityKind
+    kind: ActivityKind = attrs.field(validator=choice(ActivityKind))
     performer: Ref
     at: dt.datetime = attrs.field(validator=aware)
     minutes: int = 0
     about: tuple[Ref, ...] = attrs.field(default=(), validator=is_tuple)
     note: str | None = attrs.field(default=None, repr=masked)
     billable: bool = True
+    recorded_at: dt.datetime | None = attrs.field(default=None, validator=optional_aware)
 
     def __attrs_post_init__(self) -> None:
         if self.minutes < 0:

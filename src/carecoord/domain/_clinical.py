@@ -32,6 +32,7 @@ from carecoord.domain._values import (
     Ref,
     ResultId,
     aware,
+    choice,
     clinical_time,
     is_frozenset,
     is_tuple,
@@ -131,9 +132,11 @@ class Encounter:
 
     id: EncounterId = attrs.field(validator=non_empty)
     patient: PatientId = attrs.field(validator=non_empty)
-    klass: EncounterClass
+    klass: EncounterClass = attrs.field(validator=choice(EncounterClass))
     period: Period
-    status: EncounterStatus = EncounterStatus.FINISHED
+    status: EncounterStatus = attrs.field(
+        default=EncounterStatus.FINISHED, validator=choice(EncounterStatus)
+    )
     types: tuple[Code, ...] = attrs.field(default=(), validator=is_tuple)
     performers: tuple[Ref, ...] = attrs.field(default=(), validator=is_tuple)
     organization: Ref | None = None
@@ -201,9 +204,15 @@ class Condition:
     id: ConditionId = attrs.field(validator=non_empty)
     patient: PatientId = attrs.field(validator=non_empty)
     code: Code
-    category: ConditionCategory = ConditionCategory.PROBLEM_LIST
-    clinical_status: ClinicalStatus = ClinicalStatus.ACTIVE
-    verification_status: VerificationStatus = VerificationStatus.CONFIRMED
+    category: ConditionCategory = attrs.field(
+        default=ConditionCategory.PROBLEM_LIST, validator=choice(ConditionCategory)
+    )
+    clinical_status: ClinicalStatus = attrs.field(
+        default=ClinicalStatus.ACTIVE, validator=choice(ClinicalStatus)
+    )
+    verification_status: VerificationStatus = attrs.field(
+        default=VerificationStatus.CONFIRMED, validator=choice(VerificationStatus)
+    )
     onset: dt.datetime | PartialDate | None = attrs.field(default=None, validator=clinical_time)
     abatement: dt.datetime | PartialDate | None = attrs.field(default=None, validator=clinical_time)
     sensitivity: frozenset[Sensitivity] = attrs.field(default=frozenset(), validator=is_frozenset)
@@ -265,8 +274,12 @@ class Medication:
     id: MedicationId = attrs.field(validator=non_empty)
     patient: PatientId = attrs.field(validator=non_empty)
     code: Code
-    kind: MedicationKind = MedicationKind.STATEMENT
-    status: MedicationStatus = MedicationStatus.ACTIVE
+    kind: MedicationKind = attrs.field(
+        default=MedicationKind.STATEMENT, validator=choice(MedicationKind)
+    )
+    status: MedicationStatus = attrs.field(
+        default=MedicationStatus.ACTIVE, validator=choice(MedicationStatus)
+    )
     ingredients: tuple[Code, ...] = attrs.field(default=(), validator=is_tuple)
     dose: Quantity | None = None
     route: Code | None = None
@@ -291,8 +304,12 @@ class Allergy:
     patient: PatientId = attrs.field(validator=non_empty)
     code: Code | None = None
     no_known: bool = False
-    clinical_status: ClinicalStatus = ClinicalStatus.ACTIVE
-    verification_status: VerificationStatus = VerificationStatus.CONFIRMED
+    clinical_status: ClinicalStatus = attrs.field(
+        default=ClinicalStatus.ACTIVE, validator=choice(ClinicalStatus)
+    )
+    verification_status: VerificationStatus = attrs.field(
+        default=VerificationStatus.CONFIRMED, validator=choice(VerificationStatus)
+    )
     criticality: str | None = None
     reactions: tuple[Code, ...] = attrs.field(default=(), validator=is_tuple)
     onset: dt.datetime | PartialDate | None = attrs.field(default=None, validator=clinical_time)
@@ -302,6 +319,8 @@ class Allergy:
     def __attrs_post_init__(self) -> None:
         if self.code is None and not self.no_known:
             raise ValidationError(Problem("code", "an allergy needs a code or no_known=True"))
+        if self.code is not None and self.no_known:
+            raise ValidationError(Problem("no_known", "a coded allergy cannot be no-known"))
 
 
 # --------------------------------------------------------------------------- orders & results
@@ -336,11 +355,11 @@ class Order:
     patient: PatientId = attrs.field(validator=non_empty)
     code: Code
     authored_on: dt.datetime = attrs.field(validator=aware)
-    kind: OrderKind = OrderKind.LAB
-    status: OrderStatus = OrderStatus.ACTIVE
+    kind: OrderKind = attrs.field(default=OrderKind.LAB, validator=choice(OrderKind))
+    status: OrderStatus = attrs.field(default=OrderStatus.ACTIVE, validator=choice(OrderStatus))
     requester: Ref | None = None
     performer: Ref | None = None
-    priority: Priority = Priority.ROUTINE
+    priority: Priority = attrs.field(default=Priority.ROUTINE, validator=choice(Priority))
     justification: str | None = attrs.field(default=None, repr=masked)
     recorded_at: dt.datetime | None = attrs.field(default=None, validator=optional_aware)
     author: Ref | None = None
@@ -389,8 +408,10 @@ class Result:
     code: Code
     issued: dt.datetime = attrs.field(validator=aware)
     value: Quantity | Code | str | None = attrs.field(default=None, repr=masked)
-    interpretation: Interpretation = Interpretation.UNKNOWN
-    status: ResultStatus = ResultStatus.FINAL
+    interpretation: Interpretation = attrs.field(
+        default=Interpretation.UNKNOWN, validator=choice(Interpretation)
+    )
+    status: ResultStatus = attrs.field(default=ResultStatus.FINAL, validator=choice(ResultStatus))
     effective: dt.datetime | PartialDate | None = attrs.field(default=None, validator=clinical_time)
     based_on: tuple[OrderId, ...] = attrs.field(default=(), validator=is_tuple)
     performer: Ref | None = None
@@ -459,7 +480,9 @@ class Appointment:
     patient: PatientId = attrs.field(validator=non_empty)
     start: dt.datetime = attrs.field(validator=aware)
     end: dt.datetime | None = attrs.field(default=None, validator=optional_aware)
-    status: AppointmentStatus = AppointmentStatus.BOOKED
+    status: AppointmentStatus = attrs.field(
+        default=AppointmentStatus.BOOKED, validator=choice(AppointmentStatus)
+    )
     participants: tuple[Ref, ...] = attrs.field(default=(), validator=is_tuple)
     based_on: tuple[Ref, ...] = attrs.field(default=(), validator=is_tuple)
     service_type: Code | None = None
@@ -535,7 +558,9 @@ class CarePlan:
 
     id: CarePlanId = attrs.field(validator=non_empty)
     patient: PatientId = attrs.field(validator=non_empty)
-    status: CarePlanStatus = CarePlanStatus.ACTIVE
+    status: CarePlanStatus = attrs.field(
+        default=CarePlanStatus.ACTIVE, validator=choice(CarePlanStatus)
+    )
     title: str | None = attrs.field(default=None, repr=masked)
     categories: tuple[Code, ...] = attrs.field(default=(), validator=is_tuple)
     period: Period = attrs.Factory(Period)
@@ -597,10 +622,12 @@ class SocialNeed:
 
     id: FactId = attrs.field(validator=non_empty)
     patient: PatientId = attrs.field(validator=non_empty)
-    domain: SocialDomain
+    domain: SocialDomain = attrs.field(validator=choice(SocialDomain))
     identified_at: dt.datetime = attrs.field(validator=aware)
     code: Code | None = None
-    status: SocialNeedStatus = SocialNeedStatus.IDENTIFIED
+    status: SocialNeedStatus = attrs.field(
+        default=SocialNeedStatus.IDENTIFIED, validator=choice(SocialNeedStatus)
+    )
     evidence: tuple[Ref, ...] = attrs.field(default=(), validator=is_tuple)
     recorded_at: dt.datetime | None = attrs.field(default=None, validator=optional_aware)
     author: Ref | None = None
@@ -634,7 +661,7 @@ class Communication:
 
     id: CommunicationId = attrs.field(validator=non_empty)
     patient: PatientId = attrs.field(validator=non_empty)
-    kind: CommunicationKind
+    kind: CommunicationKind = attrs.field(validator=choice(CommunicationKind))
     sent: dt.datetime = attrs.field(validator=aware)
     sender: Ref | None = None
     recipients: tuple[Ref, ...] = attrs.field(default=(), validator=is_tuple)
@@ -673,7 +700,7 @@ class Consent:
 
     id: ConsentId = attrs.field(validator=non_empty)
     patient: PatientId = attrs.field(validator=non_empty)
-    decision: ConsentDecision
+    decision: ConsentDecision = attrs.field(validator=choice(ConsentDecision))
     period: Period = attrs.Factory(Period)
     actors: tuple[Ref, ...] = attrs.field(default=(), validator=is_tuple)
     classes: frozenset[Sensitivity] = attrs.field(default=frozenset(), validator=is_frozenset)
@@ -717,7 +744,7 @@ class Reconciliation:
 
     id: FactId = attrs.field(validator=non_empty)
     patient: PatientId = attrs.field(validator=non_empty)
-    list: ListKind
+    list: ListKind = attrs.field(validator=choice(ListKind))
     performer: Ref
     at: dt.datetime = attrs.field(validator=aware)
     decisions: tuple[ReconciliationDecision, ...] = attrs.field(default=(), validator=is_tuple)

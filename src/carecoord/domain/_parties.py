@@ -15,6 +15,7 @@ from carecoord.domain._values import (
     PatientId,
     PractitionerId,
     Ref,
+    choice,
     clinical_time,
     is_tuple,
     masked,
@@ -90,7 +91,7 @@ class HumanName:
 class ContactPoint:
     """A phone number, email address, fax... The value is masked in ``repr``."""
 
-    system: ContactSystem
+    system: ContactSystem = attrs.field(validator=choice(ContactSystem))
     value: str = attrs.field(validator=non_empty, repr=masked)
     use: str | None = None
 
@@ -123,7 +124,7 @@ class PatientLink:
     ``other_source`` ``None`` means the same source as the record holding the link.
     """
 
-    kind: LinkKind
+    kind: LinkKind = attrs.field(validator=choice(LinkKind))
     other_id: PatientId
     other_source: str | None = None
 
@@ -141,7 +142,7 @@ class Patient:
     identifiers: tuple[Identifier, ...] = attrs.field(default=(), validator=is_tuple, repr=masked)
     names: tuple[HumanName, ...] = attrs.field(default=(), validator=is_tuple, repr=masked)
     birth_date: PartialDate | None = attrs.field(default=None, repr=masked)
-    sex: Sex = Sex.UNKNOWN
+    sex: Sex = attrs.field(default=Sex.UNKNOWN, validator=choice(Sex))
     telecom: tuple[ContactPoint, ...] = attrs.field(default=(), validator=is_tuple, repr=masked)
     addresses: tuple[Address, ...] = attrs.field(default=(), validator=is_tuple, repr=masked)
     deceased: bool = False
@@ -170,7 +171,7 @@ class Practitioner:
 
     id: PractitionerId = attrs.field(validator=non_empty)
     names: tuple[HumanName, ...] = attrs.field(default=(), validator=is_tuple, repr=masked)
-    discipline: Discipline = Discipline.OTHER
+    discipline: Discipline = attrs.field(default=Discipline.OTHER, validator=choice(Discipline))
     specialty: Code | None = None
     organization: OrganizationId | None = None
     identifiers: tuple[Identifier, ...] = attrs.field(default=(), validator=is_tuple, repr=masked)
@@ -204,8 +205,10 @@ class Organization:
 
     id: OrganizationId = attrs.field(validator=non_empty)
     name: str | None = None
-    kind: OrganizationKind = OrganizationKind.OTHER
-    discipline: Discipline = Discipline.OTHER
+    kind: OrganizationKind = attrs.field(
+        default=OrganizationKind.OTHER, validator=choice(OrganizationKind)
+    )
+    discipline: Discipline = attrs.field(default=Discipline.OTHER, validator=choice(Discipline))
     identifiers: tuple[Identifier, ...] = attrs.field(default=(), validator=is_tuple, repr=masked)
     timezone: str | None = None
     part_of: OrganizationId | None = None

@@ -33,6 +33,7 @@ from carecoord.domain._task import Task
 from carecoord.domain._team import CareTeam
 from carecoord.domain._transition import CareTransition
 from carecoord.domain._values import (
+    choice,
     is_tuple,
     non_empty,
     optional_aware,
@@ -65,7 +66,7 @@ class Source:
 
     id: str = attrs.field(validator=non_empty)
     name: str | None = None
-    kind: SourceKind = SourceKind.EHR
+    kind: SourceKind = attrs.field(default=SourceKind.EHR, validator=choice(SourceKind))
     retrieved_at: dt.datetime | None = attrs.field(default=None, validator=optional_aware)
 
 

@@ -16,6 +16,7 @@ from carecoord.domain._values import (
     Ref,
     ReferralId,
     aware,
+    choice,
     is_tuple,
     masked,
     non_empty,
@@ -24,6 +25,7 @@ from carecoord.domain._values import (
 from carecoord.errors import InvalidTransition, Problem, ValidationError
 
 __all__ = [
+    "REFERRAL_TRANSITIONS",
     "AuthorizationOutcome",
     "PriorAuthorization",
     "Referral",
@@ -127,10 +129,12 @@ class Referral:
     authored_on: dt.datetime = attrs.field(validator=aware)
     requester: Ref
     recipient: Ref | None = None
-    status: ReferralStatus = ReferralStatus.DRAFT
+    status: ReferralStatus = attrs.field(
+        default=ReferralStatus.DRAFT, validator=choice(ReferralStatus)
+    )
     specialty: Code | None = None
     reasons: tuple[Code, ...] = attrs.field(default=(), validator=is_tuple)
-    priority: Priority = Priority.ROUTINE
+    priority: Priority = attrs.field(default=Priority.ROUTINE, validator=choice(Priority))
     sent_at: dt.datetime | None = attrs.field(default=None, validator=optional_aware)
     prior_authorization: PriorAuthorization | None = None
     appointments: tuple[AppointmentId, ...] = attrs.field(default=(), validator=is_tuple)
@@ -248,7 +252,12 @@ class Referral:
     def submit_prior_authorization(self, *, at: dt.datetime, expedited: bool = False) -> Referral:
         """Record that prior authorisation was submitted to the payer."""
         if not self.is_open:
-            raise InvalidTransition("Referral", self.status.value, "submit-prior-authorization", [])
+            raise InvalidTransition(
+                "Referral",
+                self.status.value,
+                "submit-prior-authorization",
+                sorted(s.value for s in REFERRAL_TRANSITIONS[self.status]),
+            )
         auth = PriorAuthorization(required=True, expedited=expedited, submitted_at=at)
         return attrs.evolve(self, prior_authorization=auth, last_modified=at)
 

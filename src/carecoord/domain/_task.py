@@ -14,6 +14,7 @@ from carecoord.domain._values import (
     Ref,
     TaskId,
     aware,
+    choice,
     is_tuple,
     masked,
     non_empty,
@@ -21,7 +22,7 @@ from carecoord.domain._values import (
 )
 from carecoord.errors import InvalidTransition, Problem, ValidationError
 
-__all__ = ["Note", "Priority", "Task", "TaskStatus"]
+__all__ = ["TASK_TRANSITIONS", "Note", "Priority", "Task", "TaskStatus"]
 
 
 class Priority(Enum):
@@ -132,13 +133,13 @@ class Task:
     id: TaskId = attrs.field(validator=non_empty)
     patient: PatientId = attrs.field(validator=non_empty)
     authored_on: dt.datetime = attrs.field(validator=aware)
-    status: TaskStatus = TaskStatus.REQUESTED
+    status: TaskStatus = attrs.field(default=TaskStatus.REQUESTED, validator=choice(TaskStatus))
     intent: str = "order"
     code: Code | None = None
     description: str | None = attrs.field(default=None, repr=masked)
     business_status: str | None = None
     status_reason: str | None = attrs.field(default=None, repr=masked)
-    priority: Priority = Priority.ROUTINE
+    priority: Priority = attrs.field(default=Priority.ROUTINE, validator=choice(Priority))
     owner: Ref | None = None
     requester: Ref | None = None
     focus: Ref | None = None
@@ -188,7 +189,7 @@ class Task:
             history=(*self.history, change),
             last_modified=at,
             held_from=held_from,
-            status_reason=reason if reason is not None else self.status_reason,
+            status_reason=reason,
         )
 
     def _allowed_now(self) -> frozenset[TaskStatus]:
@@ -241,7 +242,9 @@ class Task:
         """On-hold -> the status it was held from."""
         target = self.held_from if self.status is TaskStatus.ON_HOLD else None
         if target is None:
-            raise InvalidTransition("Task", self.status.value, "resume", [])
+            raise InvalidTransition(
+                "Task", self.status.value, "resume", sorted(s.value for s in self._allowed_now())
+            )
         return self.transition_to(target, at=at, by=by)
 
     def mark_entered_in_error(
@@ -253,6 +256,8 @@ class Task:
     def assign(self, owner: Ref | None, *, at: dt.datetime, by: Ref | None = None) -> Task:
         """Return a copy owned by ``owner`` (``None`` unassigns); terminal tasks cannot move."""
         if self.status.is_terminal:
-            raise InvalidTransition("Task", self.status.value, "reassign", [])
+            raise InvalidTransition(
+                "Task", self.status.value, "reassign", sorted(s.value for s in self._allowed_now())
+            )
         note = Note("reassigned", at=at, author=by)
         return attrs.evolve(self, owner=owner, last_modified=at, notes=(*self.notes, note))

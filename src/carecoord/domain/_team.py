@@ -15,8 +15,10 @@ from carecoord.domain._values import (
     PatientId,
     Period,
     Ref,
+    choice,
     is_tuple,
     non_empty,
+    optional_aware,
 )
 from carecoord.errors import Problem, ValidationError
 
@@ -57,7 +59,7 @@ class CareTeamMember:
     """
 
     party: Ref
-    discipline: Discipline = Discipline.OTHER
+    discipline: Discipline = attrs.field(default=Discipline.OTHER, validator=choice(Discipline))
     role: Code | None = None
     period: Period = attrs.Factory(Period)
     lead: bool = False
@@ -77,13 +79,15 @@ class CareTeam:
 
     id: CareTeamId = attrs.field(validator=non_empty)
     patient: PatientId = attrs.field(validator=non_empty)
-    status: CareTeamStatus = CareTeamStatus.ACTIVE
+    status: CareTeamStatus = attrs.field(
+        default=CareTeamStatus.ACTIVE, validator=choice(CareTeamStatus)
+    )
     name: str | None = None
     members: tuple[CareTeamMember, ...] = attrs.field(default=(), validator=is_tuple)
     period: Period = attrs.Factory(Period)
     managing_organization: Ref | None = None
     history: tuple[StatusChange, ...] = attrs.field(default=(), validator=is_tuple)
-    recorded_at: dt.datetime | None = None
+    recorded_at: dt.datetime | None = attrs.field(default=None, validator=optional_aware)
 
     def is_active(self, at: dt.datetime) -> bool:
         """Whether the team itself is active at ``at``."""

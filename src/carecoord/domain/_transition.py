@@ -13,6 +13,7 @@ from carecoord.domain._values import (
     Ref,
     TransitionId,
     aware,
+    choice,
     is_tuple,
     non_empty,
     optional_aware,
@@ -57,7 +58,9 @@ class CareSetting(Enum):
 
     @property
     def is_community(self) -> bool:
-        """Home, home health and outpatient settings count as the community (TCM).
+        """Home, home health, outpatient and leaving against advice count as the community.
+
+        These are the discharges after which TCM and HEDIS TRC expect follow-up.
 
         Hospice and another acute hospital are exclusions, and an unknown destination is
         not assumed to be the community.
@@ -95,11 +98,15 @@ class CareTransition:
 
     id: TransitionId = attrs.field(validator=non_empty)
     patient: PatientId = attrs.field(validator=non_empty)
-    kind: TransitionKind
+    kind: TransitionKind = attrs.field(validator=choice(TransitionKind))
     admitted_at: dt.datetime = attrs.field(validator=aware)
     discharged_at: dt.datetime | None = attrs.field(default=None, validator=optional_aware)
-    from_setting: CareSetting = CareSetting.UNKNOWN
-    to_setting: CareSetting = CareSetting.UNKNOWN
+    from_setting: CareSetting = attrs.field(
+        default=CareSetting.UNKNOWN, validator=choice(CareSetting)
+    )
+    to_setting: CareSetting = attrs.field(
+        default=CareSetting.UNKNOWN, validator=choice(CareSetting)
+    )
     facility: Ref | None = None
     discharge_disposition: Code | None = None
     diagnoses: tuple[Diagnosis, ...] = attrs.field(default=(), validator=is_tuple)

@@ -302,16 +302,24 @@ class PartialDate:
     def _key(self) -> tuple[dt.date, int]:
         return (self.earliest(), (self.month is not None) + (self.day is not None))
 
-    def __lt__(self, other: PartialDate) -> bool:
+    def __lt__(self, other: object) -> bool:
+        if not isinstance(other, PartialDate):
+            return NotImplemented
         return self._key() < other._key()
 
-    def __le__(self, other: PartialDate) -> bool:
+    def __le__(self, other: object) -> bool:
+        if not isinstance(other, PartialDate):
+            return NotImplemented
         return self._key() <= other._key()
 
-    def __gt__(self, other: PartialDate) -> bool:
+    def __gt__(self, other: object) -> bool:
+        if not isinstance(other, PartialDate):
+            return NotImplemented
         return self._key() > other._key()
 
-    def __ge__(self, other: PartialDate) -> bool:
+    def __ge__(self, other: object) -> bool:
+        if not isinstance(other, PartialDate):
+            return NotImplemented
         return self._key() >= other._key()
 
     def __str__(self) -> str:
@@ -321,7 +329,7 @@ class PartialDate:
         return f"PartialDate({self.isoformat()!r})"
 
 
-ClinicalTime: TypeAlias = "dt.datetime | PartialDate"
+ClinicalTime: TypeAlias = dt.datetime | PartialDate
 """When something clinical happened: an aware instant, or a date of known precision."""
 
 
