@@ -1,0 +1,494 @@
+"""Resolving FHIR references between the resources read from the input.
+
+:class:`ReferenceIndex` is built from the :class:`~carecoord.fhir._input.FlatResource`
+items of one import and resolves, following the FHIR rules for references in Bundles and
+tolerating what real exchanges do:
+
+* ``urn:uuid:`` and ``urn:oid:`` references, by ``fullUrl``;
+* relative ``Type/id`` (optionally ``/_history/vid``): first against the ``fullUrl`` base
+  of the referring entry, then by type and id, preferring the same Bundle, then the
+  same source; a resource whose ``fullUrl`` is on another server never matches;
+* absolute ``http(s)://server/fhir/Type/id``: by ``fullUrl``, then by the trailing
+  ``Type/id`` among resources that have no server of their own (or the same one);
+* contained ``#id`` (and ``#``, the container), within the containing resource;
+* conditional ``Type?identifier=system|value`` (as in transaction Bundles), by identifier.
+
+A versioned reference prefers the resource whose ``meta.versionId`` matches, and falls
+back to any version of the same resource.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Iterable
+from typing import Any
+from urllib.parse import parse_qsl
+
+from carecoord.fhir._input import FlatResource
+from carecoord.fhir._issues import IssueCode, IssueLog, Severity
+
+__all__ = ["ReferenceIndex", "reference_kind"]
+
+_TYPE = r"[A-Z][A-Za-z]+"
+_RELATIVE_RE = re.compile(
+    rf"^(?P<type>{_TYPE})/(?P<id>[^/?#]+)(?:/_history/(?P<vid>[^/?#]+))?$",
+)
+_ABSOLUTE_RE = re.compile(
+    rf"^(?P<base>https?://.+)/(?P<type>{_TYPE})/(?P<id>[^/?#]+)(?:/_history/(?P<vid>[^/?#]+))?$",
+)
+_CONDITIONAL_RE = re.compile(rf"^(?P<type>{_TYPE})\?(?P<query>.+)$")
+
+
+def reference_kind(reference: str) -> str:
+    """Classify a reference string without looking at its value's meaning.
+
+    One of ``contained``, ``urn:uuid``, ``urn:oid``, ``absolute``, ``relative``,
+    ``conditional`` or ``unrecognised``; safe to put in messages.
+    """
+    if reference.startswith("#"):
+        return "contained"
+    lowered = reference[:9].lower()
+    if lowered.startswith("urn:uuid:"):
+        return "urn:uuid"
+    if lowered.startswith("urn:oid:"):
+        return "urn:oid"
+    if _CONDITIONAL_RE.match(reference):
+        return "conditional"
+    if "://" in reference or lowered.startswith("urn:"):
+        return "absolute"
+    if _RELATIVE_RE.match(reference):
+        return "relative"
+    return "unrecognised"
+
+
+def _url_key(url: str) -> str:
+    # UUIDs are compared without regard to case; everything else exactly.
+    return url.lower() if url[:9].lower() == "urn:uuid:" else url
+
+
+class _Node:
+    """What the index knows about one resource."""
+
+    __slots__ = ("base", "container", "full_url", "id", "resource", "scope", "source", "type")
+
+    def __init__(
+        self,
+        resource: dict[str, Any],
+        full_url: str | None,
+        scope: tuple[str, str],
+        source: str,
+        container: dict[str, Any] | None,
+    ) -> None:
+        self.resource = resource
+        raw_type = resource.get("resourceType")
+        self.type: str = raw_type if isinstance(raw_type, str) else ""
+        raw_id = resource.get("id")
+        self.id: str | None = raw_id if isinstance(raw_id, str) and raw_id else None
+        self.full_url = full_url
+        self.scope = scope
+        self.source = source
+        self.container = container
+        self.base: str | None = None
+        if full_url is not None:
+            match = _ABSOLUTE_RE.match(full_url)
+            if match is not None and match["type"] == self.type:
+                self.base = match["base"]
+                if self.id is None:
+                    self.id = match["id"]
+
+    @property
+    def version(self) -> str | None:
+        meta = self.resource.get("meta")
+        version = meta.get("versionId") if isinstance(meta, dict) else None
+        return version if isinstance(version, str) else None
+
+
+class ReferenceIndex:
+    """Every resource of one import, indexed to resolve references between them.
+
+    Build it from the items of :func:`~carecoord.fhir._input.iter_resources` (keep them
+    in a list: the index holds the same dict objects). Contained resources are indexed
+    with their container, so a reference made inside a contained resource resolves too.
+    """
+
+    def __init__(self, entries: Iterable[FlatResource] = ()) -> None:
+        self._nodes: dict[int, _Node] = {}
+        self._by_url: dict[str, list[_Node]] = {}
+        self._by_type_id: dict[tuple[str, str], list[_Node]] = {}
+        self._by_identifier: (
+            tuple[dict[tuple[str, str, str], list[_Node]], dict[tuple[str, str], list[_Node]]]
+            | None
+        ) = None
+        self._count = 0
+        for entry in entries:
+            self.add(entry)
+
+    def add(self, entry: FlatResource) -> None:
+        """Index one resource (and the resources it contains)."""
+        path = entry.path
+        cut = path.rfind(".entry[")
+        scope = (entry.source, path[:cut] if cut >= 0 else "")
+        full_url = entry.full_url or None
+        node = _Node(entry.resource, full_url, scope, entry.source, None)
+        self._nodes[id(entry.resource)] = node
+        self._count += 1
+        if full_url is not None:
+            self._by_url.setdefault(_url_key(full_url), []).append(node)
+        if node.id is not None:
+            self._by_type_id.setdefault((node.type, node.id), []).append(node)
+        self._by_identifier = None
+        contained = entry.resource.get("contained")
+        if isinstance(contained, list):
+            for item in contained:
+                if isinstance(item, dict):
+                    self._nodes[id(item)] = _Node(item, None, scope, entry.source, entry.resource)
+
+    def __len__(self) -> int:
+        """The number of resources indexed (contained resources not counted)."""
+        return self._count
+
+    def __contains__(self, resource: object) -> bool:
+        """Whether this very resource object (or a resource it contains) is indexed."""
+        node = self._nodes.get(id(resource))
+        return node is not None and node.resource is resource
+
+    def full_url_of(self, resource: dict[str, Any]) -> str | None:
+        """The ``fullUrl`` the resource was read with (its container's, if contained)."""
+        node = self._node(resource)
+        if node is None:
+            return None
+        if node.container is not None:
+            return self.full_url_of(node.container)
+        return node.full_url
+
+    def key_for(self, resource: dict[str, Any]) -> tuple[str, str] | None:
+        """A stable key for ``resource``: ``(resourceType, id)``.
+
+        Without an ``id`` the key is taken from the ``fullUrl`` (its trailing id for a
+        RESTful URL, else the whole URL, e.g. ``urn:uuid:...``). A contained resource's
+        key is ``(type, "ContainerType/containerKey#id")``. ``None`` when there is
+        nothing to build a key from.
+        """
+        node = self._node(resource)
+        if node is None:
+            resource_type = resource.get("resourceType")
+            resource_id = resource.get("id")
+            if isinstance(resource_type, str) and isinstance(resource_id, str) and resource_id:
+                return (resource_type, resource_id)
+            return None
+        if not node.type:
+            return None
+        if node.container is not None:
+            outer = self.key_for(node.container)
+            if outer is None or node.id is None:
+                return None
+            return (node.type, f"{outer[0]}/{outer[1]}#{node.id}")
+        if node.id is not None:
+            return (node.type, node.id)
+        if node.full_url is not None:
+            return (node.type, node.full_url)
+        return None
+
+    def resolve(
+        self,
+        reference: str,
+        *,
+        context: dict[str, Any] | None = None,
+    ) -> dict[str, Any] | None:
+        """The resource ``reference`` points to, or ``None`` when it is not in the input.
+
+        ``context`` is the resource that holds the reference: it is needed for contained
+        (``#id``) references and makes relative ones follow the referring entry's
+        ``fullUrl``. Never raises for odd input.
+        """
+        text: object = reference  # checked at run time: callers are not always typed
+        if not isinstance(text, str) or not text:
+            return None
+        here = self._node(context) if context is not None else None
+        if reference.startswith("#"):
+            return self._contained(reference[1:], context, here)
+        kind = reference_kind(reference)
+        if kind == "conditional":
+            node = self._conditional(reference)
+        elif kind in ("urn:uuid", "urn:oid"):
+            node = self._pick(self._by_url.get(_url_key(reference), []), here, None)
+        elif kind == "absolute":
+            node = self._absolute(reference, here)
+        elif kind == "relative":
+            node = self._relative(reference, here)
+        else:
+            node = None
+        return node.resource if node is not None else None
+
+    def key_of(
+        self,
+        reference: str,
+        *,
+        context: dict[str, Any] | None = None,
+    ) -> tuple[str, str] | None:
+        """The key (see :meth:`key_for`) of what ``reference`` points to.
+
+        A resolved reference gives its resource's key; an unresolved ``Type/id`` or
+        ``http(s)://.../Type/id`` gives ``(Type, id)``; anything else gives ``None``.
+        """
+        target = self.resolve(reference, context=context)
+        if target is not None:
+            return self.key_for(target)
+        text: object = reference
+        if not isinstance(text, str):
+            return None
+        match = _RELATIVE_RE.match(text) or _ABSOLUTE_RE.match(text)
+        if match is not None:
+            return (match["type"], match["id"])
+        return None
+
+    def resolve_or_report(
+        self,
+        ref_obj: Any,
+        path: str,
+        source: str,
+        issues: IssueLog,
+        context: dict[str, Any] | None = None,
+        *,
+        expected: str | Collection[str] | None = None,
+        severity: str = Severity.WARNING,
+    ) -> dict[str, Any] | None:
+        """Resolve a FHIR ``Reference`` element, recording why when it cannot be resolved.
+
+        ``ref_obj`` is the element's JSON (``{"reference": ...}``), found at ``path`` in
+        ``source``; ``context`` the resource holding it. Returns the target resource, or
+        ``None`` with no issue when ``ref_obj`` is ``None``, and ``None`` with an issue:
+
+        * ``wrong-type`` (error): not an object, ``reference`` not a string, or a target
+          whose type is not ``expected`` (one type or several) or not the declared
+          ``type``;
+        * ``logical-reference`` (warning): only an ``identifier``, which is not resolved;
+        * ``empty-reference`` (warning): neither ``reference`` nor ``identifier``;
+        * ``dangling-reference`` (of ``severity``, a warning by default, since FHIR lets
+          references point outside the Bundle): nothing in the input matches.
+        """
+        if ref_obj is None:
+            return None
+        if not isinstance(ref_obj, dict):
+            issues.add(
+                path,
+                IssueCode.WRONG_TYPE,
+                f"expected a Reference object, got {_json_kind(ref_obj)}",
+                source=source,
+            )
+            return None
+        reference = ref_obj.get("reference")
+        if reference is None:
+            if ref_obj.get("identifier") is not None:
+                issues.add(
+                    path,
+                    IssueCode.LOGICAL_REFERENCE,
+                    "reference by identifier only (logical reference) is not resolved",
+                    severity=Severity.WARNING,
+                    source=source,
+                )
+            else:
+                issues.add(
+                    path,
+                    IssueCode.EMPTY_REFERENCE,
+                    "reference has neither reference nor identifier",
+                    severity=Severity.WARNING,
+                    source=source,
+                )
+            return None
+        if not isinstance(reference, str) or not reference:
+            issues.add(
+                f"{path}.reference",
+                IssueCode.WRONG_TYPE,
+                f"Reference.reference must be a non-empty string, got {_json_kind(reference)}",
+                source=source,
+            )
+            return None
+        target = self.resolve(reference, context=context)
+        if target is None:
+            issues.add(
+                path,
+                IssueCode.DANGLING_REFERENCE,
+                f"{_describe(reference)} does not resolve to a resource in the input",
+                severity=severity,
+                source=source,
+            )
+            return None
+        target_type = target.get("resourceType")
+        declared = ref_obj.get("type")
+        if isinstance(declared, str) and declared and declared != target_type:
+            issues.add(
+                path,
+                IssueCode.WRONG_TYPE,
+                f"reference declares type {declared} but resolves to a {target_type}",
+                source=source,
+            )
+            return None
+        if expected is not None:
+            allowed = (expected,) if isinstance(expected, str) else tuple(expected)
+            if target_type not in allowed:
+                issues.add(
+                    path,
+                    IssueCode.WRONG_TYPE,
+                    f"expected a reference to {' or '.join(allowed)}, got a {target_type}",
+                    source=source,
+                )
+                return None
+        return target
+
+    # ----------------------------------------------------------------------- internals
+
+    def _node(self, resource: object) -> _Node | None:
+        node = self._nodes.get(id(resource))
+        return node if node is not None and node.resource is resource else None
+
+    def _contained(
+        self,
+        local_id: str,
+        context: dict[str, Any] | None,
+        here: _Node | None,
+    ) -> dict[str, Any] | None:
+        if not isinstance(context, dict):
+            return None
+        container = here.container if here is not None and here.container is not None else context
+        if not local_id:
+            return container
+        contained = container.get("contained")
+        if isinstance(contained, list):
+            for item in contained:
+                if isinstance(item, dict) and item.get("id") == local_id:
+                    return item
+        return None
+
+    def _pick(
+        self, candidates: list[_Node], here: _Node | None, version: str | None
+    ) -> _Node | None:
+        if not candidates:
+            return None
+        if version is not None:
+            exact = [node for node in candidates if node.version == version]
+            if exact:
+                candidates = exact
+        if here is not None and len(candidates) > 1:
+            for node in candidates:
+                if node.scope == here.scope:
+                    return node
+            for node in candidates:
+                if node.source == here.source:
+                    return node
+        return candidates[0]
+
+    def _by_type_and_id(
+        self,
+        resource_type: str,
+        resource_id: str,
+        base: str | None,
+        here: _Node | None,
+        version: str | None,
+    ) -> _Node | None:
+        candidates = self._by_type_id.get((resource_type, resource_id), [])
+        if base is not None:
+            candidates = [node for node in candidates if node.base is None or node.base == base]
+        return self._pick(candidates, here, version)
+
+    def _relative(self, reference: str, here: _Node | None) -> _Node | None:
+        match = _RELATIVE_RE.match(reference)
+        if match is None:
+            return None
+        resource_type, resource_id, version = match["type"], match["id"], match["vid"]
+        base = None
+        if here is not None:
+            home = here if here.container is None else self._node(here.container)
+            base = home.base if home is not None else None
+        if base is not None:
+            found = self._pick(
+                self._by_url.get(f"{base}/{resource_type}/{resource_id}", []),
+                here,
+                version,
+            )
+            if found is not None:
+                return found
+        return self._by_type_and_id(resource_type, resource_id, base, here, version)
+
+    def _absolute(self, reference: str, here: _Node | None) -> _Node | None:
+        match = _ABSOLUTE_RE.match(reference)
+        if match is None:
+            return self._pick(self._by_url.get(reference, []), here, None)
+        base, resource_type, resource_id = match["base"], match["type"], match["id"]
+        version = match["vid"]
+        found = self._pick(
+            self._by_url.get(f"{base}/{resource_type}/{resource_id}", []),
+            here,
+            version,
+        )
+        if found is not None:
+            return found
+        return self._by_type_and_id(resource_type, resource_id, base, here, version)
+
+    def _conditional(self, reference: str) -> _Node | None:
+        match = _CONDITIONAL_RE.match(reference)
+        if match is None:
+            return None
+        params = parse_qsl(match["query"], keep_blank_values=True)
+        if len(params) != 1 or params[0][0] != "identifier":
+            return None  # only identifier searches can be answered locally
+        system, bar, value = params[0][1].rpartition("|")
+        with_system, any_system = self._identifier_index()
+        if bar:
+            matches = with_system.get((match["type"], system, value), [])
+        else:  # a bare value matches any system
+            matches = any_system.get((match["type"], value), [])
+        distinct = {id(node.resource): node for node in matches}
+        # FHIR makes a conditional reference that matches several resources fail.
+        return next(iter(distinct.values())) if len(distinct) == 1 else None
+
+    def _identifier_index(
+        self,
+    ) -> tuple[dict[tuple[str, str, str], list[_Node]], dict[tuple[str, str], list[_Node]]]:
+        if self._by_identifier is None:
+            with_system: dict[tuple[str, str, str], list[_Node]] = {}
+            any_system: dict[tuple[str, str], list[_Node]] = {}
+            for node in self._nodes.values():
+                if node.container is not None:
+                    continue
+                identifiers = node.resource.get("identifier")
+                if isinstance(identifiers, dict):
+                    identifiers = [identifiers]
+                if not isinstance(identifiers, list):
+                    continue
+                for identifier in identifiers:
+                    if not isinstance(identifier, dict):
+                        continue
+                    system = identifier.get("system")
+                    value = identifier.get("value")
+                    if isinstance(value, str):
+                        system_text = system if isinstance(system, str) else ""
+                        with_system.setdefault((node.type, system_text, value), []).append(node)
+                        any_system.setdefault((node.type, value), []).append(node)
+            self._by_identifier = (with_system, any_system)
+        return self._by_identifier
+
+
+def _describe(reference: str) -> str:
+    kind = reference_kind(reference)
+    match = _RELATIVE_RE.match(reference) or _ABSOLUTE_RE.match(reference)
+    if match is None:
+        conditional = _CONDITIONAL_RE.match(reference)
+        target = conditional["type"] if conditional is not None else None
+    else:
+        target = match["type"]
+    return f"{kind} reference to {target}" if target else f"{kind} reference"
+
+
+def _json_kind(value: object) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    if value is None:
+        return "null"
+    return type(value).__name__
