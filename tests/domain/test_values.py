@@ -201,3 +201,19 @@ class TestRuntimeChecks:
         """Comparing a partial date with a date is a TypeError, as for other unlike types."""
         with pytest.raises(TypeError):
             _ = cc.PartialDate(2020) < dt.date(2020, 1, 1)  # type: ignore[operator]
+
+
+class TestDaylightSaving:
+    """Ordering checks compare real instants, not wall-clock readings."""
+
+    def test_repeated_hour_orders_by_instant(self) -> None:
+        """01:45 EDT happens before 01:30 EST on the night clocks go back."""
+        from zoneinfo import ZoneInfo
+
+        ny = ZoneInfo("America/New_York")
+        first = dt.datetime(2025, 11, 2, 1, 45, tzinfo=ny)  # EDT, 05:45 UTC
+        second = dt.datetime(2025, 11, 2, 1, 30, fold=1, tzinfo=ny)  # EST, 06:30 UTC
+
+        assert cc.Period(first, second).end == second
+        with pytest.raises(cc.ValidationError):
+            cc.Period(second, first)

@@ -32,6 +32,7 @@ from carecoord.domain._values import (
     Ref,
     ResultId,
     aware,
+    before,
     choice,
     clinical_time,
     is_frozenset,
@@ -422,7 +423,7 @@ class Result:
 
     def acknowledge(self, by: Ref, *, at: dt.datetime) -> Result:
         """Return a copy acknowledged by ``by`` at ``at``; not before it was issued."""
-        if at < self.issued:
+        if before(at, self.issued):
             raise ValidationError(Problem("acknowledgements", "acknowledged before issued"))
         return attrs.evolve(
             self, acknowledgements=(*self.acknowledgements, Acknowledgement(by, at))
@@ -492,7 +493,7 @@ class Appointment:
     author: Ref | None = None
 
     def __attrs_post_init__(self) -> None:
-        if self.end is not None and self.end < self.start:
+        if self.end is not None and before(self.end, self.start):
             raise ValidationError(Problem("end", "an appointment cannot end before it starts"))
 
     def transition_to(self, status: AppointmentStatus, *, at: dt.datetime) -> Appointment:
@@ -676,7 +677,7 @@ class Communication:
     author: Ref | None = None
 
     def __attrs_post_init__(self) -> None:
-        if self.received is not None and self.received < self.sent:
+        if self.received is not None and before(self.received, self.sent):
             raise ValidationError(Problem("received", "received before it was sent"))
 
 

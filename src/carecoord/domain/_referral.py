@@ -16,6 +16,7 @@ from carecoord.domain._values import (
     Ref,
     ReferralId,
     aware,
+    before,
     choice,
     is_tuple,
     masked,
@@ -102,7 +103,7 @@ class PriorAuthorization:
         if (
             self.decided_at is not None
             and self.submitted_at is not None
-            and self.decided_at < self.submitted_at
+            and before(self.decided_at, self.submitted_at)
         ):
             raise ValidationError(Problem("decided_at", "decided before it was submitted"))
         if (self.outcome is None) != (self.decided_at is None):
@@ -148,7 +149,7 @@ class Referral:
     last_modified: dt.datetime | None = attrs.field(default=None, validator=optional_aware)
 
     def __attrs_post_init__(self) -> None:
-        if self.sent_at is not None and self.sent_at < self.authored_on:
+        if self.sent_at is not None and before(self.sent_at, self.authored_on):
             raise ValidationError(Problem("sent_at", "a referral cannot be sent before written"))
 
     @property

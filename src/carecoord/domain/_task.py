@@ -14,6 +14,7 @@ from carecoord.domain._values import (
     Ref,
     TaskId,
     aware,
+    before,
     choice,
     is_tuple,
     masked,
@@ -152,7 +153,11 @@ class Task:
     held_from: TaskStatus | None = None
 
     def __attrs_post_init__(self) -> None:
-        if self.due is not None and self.not_before is not None and self.due < self.not_before:
+        if (
+            self.due is not None
+            and self.not_before is not None
+            and before(self.due, self.not_before)
+        ):
             raise ValidationError(Problem("due", "a task cannot be due before its not-before"))
 
     @property

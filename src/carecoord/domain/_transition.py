@@ -13,6 +13,7 @@ from carecoord.domain._values import (
     Ref,
     TransitionId,
     aware,
+    before,
     choice,
     is_tuple,
     non_empty,
@@ -116,7 +117,7 @@ class CareTransition:
     recorded_at: dt.datetime | None = attrs.field(default=None, validator=optional_aware)
 
     def __attrs_post_init__(self) -> None:
-        if self.discharged_at is not None and self.discharged_at < self.admitted_at:
+        if self.discharged_at is not None and before(self.discharged_at, self.admitted_at):
             raise ValidationError(
                 Problem("discharged_at", "a discharge cannot precede its admission"),
             )

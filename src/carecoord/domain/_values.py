@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from collections.abc import Callable
 from enum import Enum
@@ -120,6 +121,15 @@ def non_empty(_instance: object, attribute: attrs.Attribute[Any], value: object)
         raise _problem(attribute.name, "must be a non-empty string")
 
 
+def before(a: dt.datetime, b: dt.datetime) -> bool:
+    """Whether instant ``a`` is strictly earlier than ``b``.
+
+    Compares real instants (in UTC), so two wall-clock times in the same ``ZoneInfo``
+    around a daylight-saving change compare by what happened first, not by clock reading.
+    """
+    return a.astimezone(dt.UTC) < b.astimezone(dt.UTC)
+
+
 def to_local_date(instant: dt.datetime, tz: dt.tzinfo | None = None) -> dt.date:
     """The calendar date of ``instant`` in ``tz`` (the instant's own offset when ``None``)."""
     return instant.astimezone(tz).date() if tz is not None else instant.date()
@@ -201,11 +211,16 @@ class Ref:
         return cls(type_, id_)
 
 
+def _finite_number(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise _problem(attribute.name, "expected a finite number")
+
+
 @attrs.frozen
 class Quantity:
     """A measured amount with its UCUM unit (``unit`` may be ``None`` for counts)."""
 
-    value: float
+    value: float = attrs.field(validator=_finite_number)
     unit: str | None = None
 
     def __str__(self) -> str:
@@ -365,19 +380,23 @@ class Period:
     end: dt.datetime | None = attrs.field(default=None, validator=optional_aware)
 
     def __attrs_post_init__(self) -> None:
-        if self.start is not None and self.end is not None and self.end < self.start:
+        if self.start is not None and self.end is not None and before(self.end, self.start):
             raise _problem("end", "a period cannot end before it starts")
 
     def contains(self, at: dt.datetime) -> bool:
         """Whether ``at`` falls inside the period (start inclusive, end exclusive)."""
-        if self.start is not None and at < self.start:
+        if self.start is not None and before(at, self.start):
             return False
-        return self.end is None or at < self.end
+        return self.end is None or before(at, self.end)
 
     def overlaps(self, other: Period) -> bool:
         """Whether the two periods share any instant."""
-        starts_before_other_ends = self.start is None or other.end is None or self.start < other.end
-        ends_after_other_starts = self.end is None or other.start is None or self.end > other.start
+        starts_before_other_ends = (
+            self.start is None or other.end is None or before(self.start, other.end)
+        )
+        ends_after_other_starts = (
+            self.end is None or other.start is None or before(other.start, self.end)
+        )
         return starts_before_other_ends and ends_after_other_starts
 
 
