@@ -33,4 +33,4 @@ class TestDocs:
         namespace: dict[str, object] = {"__name__": f"docs_{page.stem}"}
         for index, block in enumerate(_blocks(page)):
             code = compile(block, f"{page.name}[block {index}]", "exec")
-            exec(code, namespace)  # noqa: S102 - our own documentation
+            exec(code, namespace)
