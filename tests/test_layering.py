@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -57,12 +59,16 @@ real_time = time.time
 calls = []
 time.time = lambda: calls.append("time") or real_time()
 import os
+def ours():
+    return "/carecoord/" in sys._getframe(2).f_code.co_filename
 class Env(dict):
     def __getitem__(self, key):
-        calls.append("environ")
+        if ours():
+            calls.append("environ")
         return super().__getitem__(key)
     def get(self, key, default=None):
-        calls.append("environ")
+        if ours():
+            calls.append("environ")
         return super().get(key, default)
 os.environ = Env(os.environ)
 import carecoord, carecoord.domain, carecoord.testing
@@ -74,14 +80,49 @@ print(events, calls)
 
         assert out == "[] []"
 
-    @pytest.mark.parametrize("module", ["carecoord.domain", "carecoord.errors"])
-    def test_inner_layers_import_nothing_outward(self, module: str) -> None:
-        """The domain layer imports only carecoord.errors from carecoord."""
-        loaded = _modules_after(f"import {module}")
-        ours = {m for m in loaded if m.startswith("carecoord.")}
 
-        assert ours <= {
-            "carecoord.errors",
-            "carecoord.domain",
-            *{m for m in ours if m.startswith("carecoord.domain.")},
-        }
+LAYERS = {
+    "errors.py": set(),
+    "domain": {"carecoord.errors", "carecoord.domain"},
+    "profile": {"carecoord.errors", "carecoord.domain", "carecoord.profile"},
+    "rules": {"carecoord.errors", "carecoord.domain", "carecoord.profile", "carecoord.rules"},
+}
+THIRD_PARTY_CORE = {"attrs", "dateutil", "typing_extensions"}
+SRC = Path(__file__).resolve().parents[1] / "src" / "carecoord"
+
+
+def _imports(path: Path) -> set[str]:
+    """Module-level imports (lazy imports inside functions are optional extras)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found: set[str] = set()
+    top_level = [n for n in tree.body if not isinstance(n, ast.FunctionDef | ast.ClassDef)]
+    for node in (n for stmt in top_level for n in ast.walk(stmt)):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+    return found
+
+
+class TestLayers:
+    """Dependencies point inward: each core layer imports only the layers below it."""
+
+    @pytest.mark.parametrize("layer", sorted(LAYERS))
+    def test_layer_imports_only_inner_layers(self, layer: str) -> None:
+        """A core module imports the stdlib, attrs, dateutil, typing-extensions and inner layers."""
+        target = SRC / layer
+        files = [target] if target.is_file() else sorted(target.rglob("*.py"))
+        allowed = LAYERS[layer]
+        bad: list[str] = []
+        for path in files:
+            for name in _imports(path):
+                top = name.split(".")[0]
+                if top == "carecoord":
+                    if not any(name == a or name.startswith(a + ".") for a in allowed):
+                        bad.append(f"{path.name}: {name}")
+                elif (
+                    top not in sys.stdlib_module_names and top not in THIRD_PARTY_CORE
+                ) or top in {"json", "sqlite3"}:
+                    bad.append(f"{path.name}: {name}")
+
+        assert bad == []

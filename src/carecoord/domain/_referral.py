@@ -164,9 +164,12 @@ class Referral:
 
     def status_at(self, at: dt.datetime) -> ReferralStatus:
         """The status the history shows at ``at`` (the initial status before any change)."""
-        status = ReferralStatus(self.history[0].from_status) if self.history else self.status
+        first = self.history[0].from_status if self.history else None
+        status = ReferralStatus(first) if first is not None else ReferralStatus.DRAFT
+        if not self.history:
+            status = self.status
         for change in self.history:
-            if change.at > at:
+            if before(at, change.at):
                 break
             status = ReferralStatus(change.to_status)
         return status

@@ -45,6 +45,7 @@ from carecoord.testing._builders import (
     make_task,
     make_transition,
 )
+from carecoord.testing._timetravel import Scenario
 
 __all__ = [
     "AS_OF",
@@ -54,6 +55,7 @@ __all__ = [
     "HOSPITAL",
     "PATIENT_ID",
     "PCP",
+    "Scenario",
     "days_before",
     "make_activity",
     "make_allergy",

@@ -1,0 +1,412 @@
+"""Time travel: the profile as it was knowable at ``as_of``.
+
+Rules see only this view. A fact recorded after ``as_of`` does not exist in it: each fact is
+dated by its ``recorded_at`` when set, else by its natural date (a referral's
+``authored_on``, a result's ``issued``, a communication's ``sent``, a stay's
+``admitted_at``...). A fact recorded ahead of its natural date (a message dated in the
+future) exists only from that date: it cannot have happened before.
+
+Facts that do exist are shown in the state they were in at ``as_of``: a discharge after
+``as_of`` is not yet known (the stay is ongoing), referral and task statuses are their
+histories replayed up to ``as_of``, acknowledgements, receipts, report receipts,
+prior-authorisation decisions and appointment status changes after ``as_of`` are removed.
+Facts with no date at all are always visible.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import attrs
+
+from carecoord.domain import (
+    FACT_FIELDS,
+    Appointment,
+    AppointmentStatus,
+    CarePlan,
+    CarePlanStatus,
+    CareSetting,
+    CareTeam,
+    CareTeamStatus,
+    CareTransition,
+    ClinicalStatus,
+    Communication,
+    Condition,
+    Encounter,
+    EncounterStatus,
+    Enrollment,
+    Medication,
+    MedicationStatus,
+    PartialDate,
+    Patient,
+    PatientRecord,
+    Period,
+    Referral,
+    ReferralStatus,
+    Result,
+    StatusChange,
+    Task,
+    TaskStatus,
+    to_local_date,
+)
+from carecoord.profile._model import Fact, PatientProfile
+
+__all__ = ["known_at", "natural_date", "profile_as_of", "referral_status_at", "task_status_at"]
+
+T = TypeVar("T")
+
+_NATURAL_DATE: dict[str, Callable[[Any], object]] = {
+    "care_teams": lambda f: f.period.start,
+    "referrals": lambda f: f.authored_on,
+    "transitions": lambda f: f.admitted_at,
+    "tasks": lambda f: f.authored_on,
+    "encounters": lambda f: f.period.start,
+    "conditions": lambda f: f.onset,
+    "medications": lambda f: f.authored_on or f.period.start,
+    "allergies": lambda f: f.onset,
+    "orders": lambda f: f.authored_on,
+    "results": lambda f: f.issued,
+    "appointments": lambda f: f.booked_at,
+    "care_plans": lambda f: f.created or f.period.start,
+    "goals": lambda f: f.start,
+    "social_needs": lambda f: f.identified_at,
+    "communications": lambda f: f.sent,
+    "consents": lambda f: f.period.start,
+    "reconciliations": lambda f: f.at,
+    "procedures": lambda f: f.performed,
+    "enrollments": lambda f: f.period.start,
+    "activities": lambda f: f.at,
+}
+"""For each fact kind, the date it became known when it has no ``recorded_at``."""
+
+
+def natural_date(kind: str, fact: object) -> dt.datetime | PartialDate | None:
+    """The date a fact of ``kind`` (a profile field name) happened, by its own fields."""
+    value = _NATURAL_DATE[kind](fact)
+    return value if isinstance(value, dt.datetime | PartialDate) else None
+
+
+def known_at(kind: str, fact: object) -> dt.datetime | PartialDate | None:
+    """When a fact of ``kind`` (a profile field name) became known: ``recorded_at`` or natural.
+
+    ``None`` means undated (always visible). A fact recorded ahead of its natural date is
+    not visible before that date either (see :func:`profile_as_of`).
+    """
+    recorded = getattr(fact, "recorded_at", None)
+    if isinstance(recorded, dt.datetime):
+        return recorded
+    return natural_date(kind, fact)
+
+
+def _not_after(when: dt.datetime | PartialDate | None, as_of: dt.datetime, today: dt.date) -> bool:
+    if when is None:
+        return True
+    if isinstance(when, PartialDate):
+        return when.earliest() <= today
+    return when <= as_of
+
+
+def _visible(kind: str, fact: object, as_of: dt.datetime, today: dt.date) -> bool:
+    return _not_after(known_at(kind, fact), as_of, today) and _not_after(
+        natural_date(kind, fact), as_of, today
+    )
+
+
+def _after(value: dt.datetime | None, as_of: dt.datetime) -> bool:
+    return value is not None and value > as_of
+
+
+def _truncate(history: tuple[StatusChange, ...], at: dt.datetime) -> tuple[StatusChange, ...]:
+    return tuple(c for c in history if c.at <= at)
+
+
+def referral_status_at(referral: Referral, at: dt.datetime) -> ReferralStatus:
+    """The referral's status at ``at``: its history replayed up to ``at``.
+
+    Without a history, the status is inferred from the dated fields: a referral whose
+    report, visit or sending happened after ``at`` is shown at the last stage reached by
+    ``at`` (``draft`` when it had not been sent).
+    """
+    if referral.history:
+        first = referral.history[0]
+        status = ReferralStatus(first.from_status or first.to_status)
+        for change in referral.history:
+            if change.at > at:
+                break
+            status = ReferralStatus(change.to_status)
+        return status
+    stages = (
+        (referral.report_received_at, ReferralStatus.REPORT_RECEIVED),
+        (referral.seen_at, ReferralStatus.SEEN),
+        (referral.sent_at, ReferralStatus.SENT),
+    )
+    if not any(_after(when, at) for when, _ in stages):
+        return referral.status
+    for when, stage in stages:
+        if when is not None and when <= at:
+            return stage
+    return ReferralStatus.DRAFT
+
+
+def task_status_at(task: Task, at: dt.datetime) -> TaskStatus:
+    """The task's status at ``at``: its history replayed up to ``at``.
+
+    Before the first change the task is in that change's ``from_status`` (or its
+    ``to_status`` for a creation entry); without a history it is in its current status.
+    """
+    if not task.history:
+        return task.status
+    first = task.history[0]
+    status = TaskStatus(first.from_status or first.to_status)
+    for change in task.history:
+        if change.at > at:
+            break
+        status = TaskStatus(change.to_status)
+    return status
+
+
+# --------------------------------------------------------------------------- projections
+# Each returns the fact as it stood at ``as_of`` (the same object when nothing changes).
+
+
+def _referral(ref: Referral, as_of: dt.datetime) -> Referral:
+    status = referral_status_at(ref, as_of)
+    history = _truncate(ref.history, as_of)
+    changes: dict[str, Any] = {}
+    if status is not ref.status:
+        changes["status"] = status
+    if len(history) != len(ref.history):
+        changes["history"] = history
+    for name in ("sent_at", "seen_at"):
+        if _after(getattr(ref, name), as_of):
+            changes[name] = None
+    if _after(ref.report_received_at, as_of):
+        changes["report_received_at"] = None
+        changes["report"] = None
+    if _after(ref.last_modified, as_of):
+        changes["last_modified"] = history[-1].at if history else None
+    auth = ref.prior_authorization
+    if auth is not None:
+        if _after(auth.submitted_at, as_of):
+            changes["prior_authorization"] = attrs.evolve(
+                auth, submitted_at=None, decided_at=None, outcome=None
+            )
+        elif _after(auth.decided_at, as_of):
+            changes["prior_authorization"] = attrs.evolve(auth, decided_at=None, outcome=None)
+    if history:
+        scheduled = sum(c.to_status == ReferralStatus.SCHEDULED.value for c in history)
+        if len(ref.appointments) > scheduled and any(
+            c.to_status == ReferralStatus.SCHEDULED.value for c in ref.history
+        ):
+            changes["appointments"] = ref.appointments[:scheduled]
+    return attrs.evolve(ref, **changes) if changes else ref
+
+
+def _transition(stay: CareTransition, as_of: dt.datetime) -> CareTransition:
+    if not _after(stay.discharged_at, as_of):
+        return stay
+    return attrs.evolve(
+        stay,
+        discharged_at=None,
+        to_setting=CareSetting.UNKNOWN,
+        discharge_disposition=None,
+        complexity=None,
+    )
+
+
+def _task(task: Task, as_of: dt.datetime) -> Task:
+    history = _truncate(task.history, as_of)
+    notes = tuple(n for n in task.notes if not _after(n.at, as_of))
+    if len(history) == len(task.history) and len(notes) == len(task.notes):
+        return task
+    status = task_status_at(task, as_of)
+    held_from = None
+    if status is TaskStatus.ON_HOLD and history and history[-1].from_status:
+        held_from = TaskStatus(history[-1].from_status)
+    return attrs.evolve(
+        task,
+        status=status,
+        history=history,
+        notes=notes,
+        held_from=held_from,
+        last_modified=history[-1].at if history else None,
+    )
+
+
+def _care_team(team: CareTeam, as_of: dt.datetime) -> CareTeam:
+    history = _truncate(team.history, as_of)
+    if len(history) == len(team.history):
+        return team
+    first = team.history[0]
+    status = CareTeamStatus(history[-1].to_status if history else first.from_status or "active")
+    return attrs.evolve(team, status=status, history=history)
+
+
+def _encounter(visit: Encounter, as_of: dt.datetime) -> Encounter:
+    if not _after(visit.period.end, as_of):
+        return visit
+    status = (
+        EncounterStatus.IN_PROGRESS if visit.status is EncounterStatus.FINISHED else visit.status
+    )
+    return attrs.evolve(visit, period=Period(visit.period.start, None), status=status)
+
+
+def _clinical_after(value: dt.datetime | PartialDate | None, as_of: dt.datetime) -> bool:
+    if isinstance(value, PartialDate):
+        return value.earliest() > as_of.date()
+    return _after(value, as_of)
+
+
+def _condition(condition: Condition, as_of: dt.datetime) -> Condition:
+    if not _clinical_after(condition.abatement, as_of):
+        return condition
+    status = condition.clinical_status
+    if not status.is_active:
+        status = ClinicalStatus.ACTIVE
+    return attrs.evolve(condition, abatement=None, clinical_status=status)
+
+
+def _medication(med: Medication, as_of: dt.datetime) -> Medication:
+    if not _after(med.period.end, as_of):
+        return med
+    status = med.status
+    if status in {MedicationStatus.STOPPED, MedicationStatus.COMPLETED}:
+        status = MedicationStatus.ACTIVE
+    return attrs.evolve(med, period=Period(med.period.start, None), status=status)
+
+
+def _result(result: Result, as_of: dt.datetime) -> Result:
+    acks = tuple(a for a in result.acknowledgements if a.at <= as_of)
+    if len(acks) == len(result.acknowledgements):
+        return result
+    return attrs.evolve(result, acknowledgements=acks)
+
+
+_SETTLED = frozenset(
+    {AppointmentStatus.ARRIVED, AppointmentStatus.FULFILLED, AppointmentStatus.NO_SHOW}
+)
+
+
+def _appointment(appt: Appointment, as_of: dt.datetime) -> Appointment:
+    changed_later = _after(appt.status_changed_at, as_of)
+    not_started = appt.status_changed_at is None and appt.start > as_of and appt.status in _SETTLED
+    if not (changed_later or not_started):
+        return appt
+    if appt.status in {AppointmentStatus.PROPOSED, AppointmentStatus.BOOKED}:
+        return attrs.evolve(appt, status_changed_at=None)
+    return attrs.evolve(appt, status=AppointmentStatus.BOOKED, status_changed_at=None)
+
+
+def _care_plan(plan: CarePlan, as_of: dt.datetime) -> CarePlan:
+    changes: dict[str, Any] = {}
+    if _after(plan.last_reviewed, as_of):
+        changes["last_reviewed"] = None
+    if _after(plan.period.end, as_of):
+        changes["period"] = Period(plan.period.start, None)
+        if plan.status in {CarePlanStatus.COMPLETED, CarePlanStatus.REVOKED}:
+            changes["status"] = CarePlanStatus.ACTIVE
+    return attrs.evolve(plan, **changes) if changes else plan
+
+
+def _communication(message: Communication, as_of: dt.datetime) -> Communication:
+    if not _after(message.received, as_of):
+        return message
+    return attrs.evolve(message, received=None)
+
+
+def _enrollment(enrollment: Enrollment, as_of: dt.datetime) -> Enrollment:
+    if not _after(enrollment.period.end, as_of):
+        return enrollment
+    return attrs.evolve(enrollment, period=Period(enrollment.period.start, None))
+
+
+def _unchanged(fact: T, _as_of: dt.datetime) -> T:
+    return fact
+
+
+_PROJECT: dict[str, Callable[[Any, dt.datetime], Any]] = dict.fromkeys(FACT_FIELDS, _unchanged) | {
+    "care_teams": _care_team,
+    "referrals": _referral,
+    "transitions": _transition,
+    "tasks": _task,
+    "encounters": _encounter,
+    "conditions": _condition,
+    "medications": _medication,
+    "results": _result,
+    "appointments": _appointment,
+    "care_plans": _care_plan,
+    "communications": _communication,
+    "enrollments": _enrollment,
+}
+
+
+def _project(kind: str, fact: Any, as_of: dt.datetime, today: dt.date) -> Any | None:
+    if not _visible(kind, fact, as_of, today):
+        return None
+    return _PROJECT[kind](fact, as_of)
+
+
+def _project_fact(
+    kind: str, fact: Fact[Any], as_of: dt.datetime, today: dt.date
+) -> Fact[Any] | None:
+    kept = []
+    same = True
+    for provenance, variant in zip(fact.provenance, fact.variants, strict=True):
+        projected = _project(kind, variant, as_of, today)
+        same = same and projected is variant
+        if projected is not None:
+            kept.append((provenance, projected))
+    if not kept:
+        return None
+    value = _project(kind, fact.value, as_of, today)
+    if same and value is fact.value:
+        return fact
+    if value is None:
+        value = kept[0][1]
+    return Fact(value, tuple(p for p, _ in kept), tuple(v for _, v in kept))
+
+
+def _patient(patient: Patient, as_of: dt.datetime) -> Patient:
+    if _clinical_after(patient.deceased_at, as_of):
+        return attrs.evolve(patient, deceased=False, deceased_at=None)
+    return patient
+
+
+def _record(record: PatientRecord, as_of: dt.datetime, today: dt.date) -> PatientRecord:
+    changes: dict[str, Any] = {}
+    for kind in FACT_FIELDS:
+        facts = getattr(record, kind)
+        projected = [_project(kind, f, as_of, today) for f in facts]
+        if any(p is not f for p, f in zip(projected, facts, strict=True)):
+            changes[kind] = tuple(p for p in projected if p is not None)
+    patient = _patient(record.patient, as_of)
+    if patient is not record.patient:
+        changes["patient"] = patient
+    return attrs.evolve(record, **changes) if changes else record
+
+
+def profile_as_of(
+    profile: PatientProfile, as_of: dt.datetime, *, tz: dt.tzinfo | None = None
+) -> PatientProfile:
+    """The profile as it was knowable at ``as_of`` (see the module documentation).
+
+    ``tz`` is the zone whose calendar date compares against facts dated only to a day,
+    month or year (``as_of``'s own offset when ``None``). The raw ``records`` are filtered
+    the same way, so nothing recorded later leaks through them.
+    """
+    today = to_local_date(as_of, tz)
+    changes: dict[str, Any] = {}
+    for kind in FACT_FIELDS:
+        facts: tuple[Fact[Any], ...] = getattr(profile, kind)
+        projected = [_project_fact(kind, f, as_of, today) for f in facts]
+        if any(p is not f for p, f in zip(projected, facts, strict=True)):
+            changes[kind] = tuple(p for p in projected if p is not None)
+    patient = _patient(profile.patient, as_of)
+    if patient is not profile.patient:
+        changes["patient"] = patient
+    records = tuple(_record(r, as_of, today) for r in profile.records)
+    if any(r is not o for r, o in zip(records, profile.records, strict=True)):
+        changes["records"] = records
+    return attrs.evolve(profile, **changes) if changes else profile

@@ -1,0 +1,287 @@
+"""What a rule is given: the time-filtered profile, ``as_of``, the calendar, the local zone."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import attrs
+
+from carecoord.domain import (
+    CareSetting,
+    CareTeamMember,
+    Discipline,
+    PartialDate,
+    Ref,
+    Sensitivity,
+    to_local_date,
+)
+from carecoord.profile._model import Fact, PatientProfile
+from carecoord.rules._calendar import BusinessCalendar
+from carecoord.rules._model import Evidence, EvidenceRole, Gap, GapStatus, Severity
+
+__all__ = ["RuleContext", "resolve_timezone"]
+
+
+def _zone(name: str | None) -> dt.tzinfo | None:
+    if not name:
+        return None
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+
+
+def resolve_timezone(profile: PatientProfile) -> dt.tzinfo:
+    """The patient's local zone for day windows.
+
+    The patient's ``timezone``; else the zone of the facility of their most recent stay or
+    visit; else of the first organisation in the profile that has one; else UTC. Unknown
+    zone names are skipped.
+    """
+    zone = _zone(profile.patient.timezone)
+    if zone is not None:
+        return zone
+    stays = sorted(
+        (f.value for f in profile.transitions if f.value.facility is not None),
+        key=lambda s: s.admitted_at,
+        reverse=True,
+    )
+    for stay in stays:
+        assert stay.facility is not None
+        org = profile.organization(stay.facility)
+        zone = _zone(org.timezone if org is not None else None)
+        if zone is not None:
+            return zone
+    for org in profile.organizations:
+        zone = _zone(org.timezone)
+        if zone is not None:
+            return zone
+    return dt.UTC
+
+
+_When = dt.date | dt.datetime
+
+
+@attrs.frozen
+class RuleContext:
+    """Everything a rule may look at, for one patient, one rule and one ``as_of``.
+
+    ``profile`` is the patient's profile as knowable at ``as_of`` (facts recorded later are
+    absent; statuses are replayed to ``as_of``). ``tz`` is the patient's local zone (the
+    patient's ``timezone``, else the facility's, else UTC): day windows count local
+    calendar days. ``rule`` and ``severity`` are the evaluating rule's id and default
+    severity, which :meth:`gap` fills in.
+    """
+
+    profile: PatientProfile
+    as_of: dt.datetime
+    calendar: BusinessCalendar
+    tz: dt.tzinfo
+    rule: str = "custom"
+    severity: Severity = Severity.MEDIUM
+
+    def for_rule(self, rule: str, severity: Severity) -> RuleContext:
+        """A copy for evaluating another rule."""
+        return attrs.evolve(self, rule=rule, severity=severity)
+
+    # ------------------------------------------------------------------ who and when
+
+    @property
+    def patient_id(self) -> str:
+        """The profile id gaps are reported under."""
+        return self.profile.id
+
+    @property
+    def today(self) -> dt.date:
+        """The local calendar date of ``as_of``."""
+        return to_local_date(self.as_of, self.tz)
+
+    def local_date(self, when: dt.datetime | dt.date | PartialDate) -> dt.date:
+        """The local calendar date of an instant (a partial date's first possible day)."""
+        if isinstance(when, PartialDate):
+            return when.earliest()
+        if isinstance(when, dt.datetime):
+            return to_local_date(when, self.tz)
+        return when
+
+    def add_days(self, day: dt.date, n: int) -> dt.date:
+        """``day`` plus ``n`` calendar days."""
+        return day + dt.timedelta(days=n)
+
+    def add_business_days(self, day: dt.date, n: int) -> dt.date:
+        """``day`` plus ``n`` business days of the calendar (``day`` itself not counted)."""
+        return self.calendar.add_business_days(day, n)
+
+    def end_of_day(self, day: dt.date) -> dt.datetime:
+        """The last instant of local ``day``."""
+        return dt.datetime.combine(day, dt.time.max, tzinfo=self.tz)
+
+    def start_of_day(self, day: dt.date) -> dt.datetime:
+        """The first instant of local ``day``."""
+        return dt.datetime.combine(day, dt.time.min, tzinfo=self.tz)
+
+    def deadline(self, due: _When) -> dt.datetime:
+        """The instant a due date or instant expires (a date: the end of that local day)."""
+        return due if isinstance(due, dt.datetime) else self.end_of_day(due)
+
+    def is_past(self, due: _When) -> bool:
+        """Whether ``due`` has expired at ``as_of``."""
+        return self.as_of > self.deadline(due)
+
+    def is_late(self, at: _When, due: _When) -> bool:
+        """Whether something done at ``at`` came after ``due``."""
+        if isinstance(at, dt.datetime):
+            return at > self.deadline(due)
+        due_day = due if not isinstance(due, dt.datetime) else self.local_date(due)
+        return at > due_day
+
+    # ------------------------------------------------------------------ parties
+
+    def care_team_members(self, at: dt.datetime | None = None) -> tuple[CareTeamMember, ...]:
+        """The members of every active care team at ``at`` (``as_of`` by default)."""
+        when = at or self.as_of
+        return tuple(m for team in self.profile.care_teams for m in team.value.active_members(when))
+
+    def team_lead(self, at: dt.datetime | None = None) -> CareTeamMember | None:
+        """The first active lead of the patient's care teams."""
+        when = at or self.as_of
+        for team in self.profile.care_teams:
+            lead = team.value.lead(when)
+            if lead is not None:
+                return lead
+        return None
+
+    def discipline_of(self, party: Ref) -> Discipline | None:
+        """The discipline of a practitioner or organisation (profile, then care teams)."""
+        if party.type == "Practitioner":
+            person = self.profile.practitioner(party)
+            if person is not None and person.discipline is not Discipline.OTHER:
+                return person.discipline
+        elif party.type == "Organization":
+            org = self.profile.organization(party)
+            if org is not None and org.discipline is not Discipline.OTHER:
+                return org.discipline
+        for team in self.profile.care_teams:
+            for member in team.value.members:
+                if member.party == party and member.discipline is not Discipline.OTHER:
+                    return member.discipline
+        return None
+
+    def age_on(self, day: dt.date) -> int | None:
+        """The patient's age in whole years on ``day`` (youngest possible for partial dates)."""
+        born = self.profile.patient.birth_date
+        if born is None:
+            return None
+        birth = born.latest()
+        return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
+
+    # ------------------------------------------------------------------ exclusions
+
+    def died_by(self, day: dt.date) -> bool:
+        """Whether the patient is known to have died on or before local ``day``.
+
+        A death recorded without a date counts as before any day.
+        """
+        patient = self.profile.patient
+        if not patient.is_deceased:
+            return False
+        if patient.deceased_at is None:
+            return True
+        return self.local_date(patient.deceased_at) <= day
+
+    def in_hospice(self, day: dt.date) -> bool:
+        """Whether the patient is in hospice on local ``day``.
+
+        A discharge to hospice on or before ``day``, or an active ``"hospice"`` enrolment.
+        """
+        for stay in self.profile.transitions:
+            s = stay.value
+            if (
+                s.to_setting is CareSetting.HOSPICE
+                and s.discharged_at is not None
+                and self.local_date(s.discharged_at) <= day
+            ):
+                return True
+        for enrollment in self.profile.enrollments:
+            e = enrollment.value
+            if e.program.lower() == "hospice" and e.period.contains(self.end_of_day(day)):
+                return True
+        return False
+
+    # ------------------------------------------------------------------ evidence and gaps
+
+    def evidence(
+        self, role: EvidenceRole | str, fact: Fact[Any], description: str = ""
+    ) -> Evidence:
+        """Evidence pointing at a profile fact: ``Ref(<fact type>, <fact key>)``."""
+        return Evidence(role, Ref(type(fact.value).__name__, fact.key), description)
+
+    def trigger(self, fact: Fact[Any], description: str = "") -> Evidence:
+        """Evidence that ``fact`` started the clock."""
+        return self.evidence(EvidenceRole.TRIGGER, fact, description)
+
+    def closing(self, fact: Fact[Any], description: str = "") -> Evidence:
+        """Evidence that ``fact`` met the gap."""
+        return self.evidence(EvidenceRole.CLOSING, fact, description)
+
+    def context(self, fact: Fact[Any], description: str = "") -> Evidence:
+        """Evidence that ``fact`` is related."""
+        return self.evidence(EvidenceRole.CONTEXT, fact, description)
+
+    def gap(
+        self,
+        *,
+        focus: str,
+        due: _When,
+        opened: _When,
+        summary: str,
+        action: str,
+        evidence: Iterable[Evidence] = (),
+        closed_by: Iterable[Evidence] = (),
+        closed_at: _When | None = None,
+        not_applicable: str | None = None,
+        severity: Severity | None = None,
+        sensitivity: frozenset[Sensitivity] = frozenset(),
+    ) -> Gap:
+        """Build a gap for this rule and patient, with its status worked out.
+
+        Closed when ``closed_by`` is given (closing evidence wins over an exclusion: met is
+        met), ``late`` when ``closed_at`` came after ``due``; not-applicable when
+        ``not_applicable`` gives the reason; else prospective until ``due`` expires at
+        ``as_of`` and open after.
+        """
+        closing = tuple(
+            e if e.role is EvidenceRole.CLOSING else attrs.evolve(e, role=EvidenceRole.CLOSING)
+            for e in closed_by
+        )
+        late = False
+        reason: str | None = None
+        if closing:
+            status = GapStatus.CLOSED
+            late = closed_at is not None and self.is_late(closed_at, due)
+        elif not_applicable is not None:
+            status = GapStatus.NOT_APPLICABLE
+            reason = not_applicable
+        elif self.is_past(due):
+            status = GapStatus.OPEN
+        else:
+            status = GapStatus.PROSPECTIVE
+        return Gap(
+            rule=self.rule,
+            patient=self.patient_id,
+            status=status,
+            severity=severity or self.severity,
+            due=due,
+            opened=opened,
+            focus=focus,
+            summary=summary,
+            action=action,
+            evidence=(*evidence, *closing),
+            closed_at=closed_at if closing else None,
+            late=late,
+            reason=reason,
+            sensitivity=sensitivity,
+        )

@@ -1,0 +1,157 @@
+"""The engine: run a rule set over a profile at ``as_of`` and report the gaps."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Iterator, Sequence
+from typing import cast
+
+import attrs
+
+from carecoord.errors import Problem, ValidationError
+from carecoord.profile._model import PatientProfile
+from carecoord.rules._asof import profile_as_of
+from carecoord.rules._base import Rule
+from carecoord.rules._calendar import BusinessCalendar
+from carecoord.rules._context import RuleContext, resolve_timezone
+from carecoord.rules._model import Gap, GapReport, GapStatus, RuleError
+from carecoord.rules._ruleset import Overrides, RuleSet
+
+__all__ = ["detect_gaps", "detect_gaps_population", "resolve_rules"]
+
+_REPORTED_BY_DEFAULT = frozenset({GapStatus.PROSPECTIVE, GapStatus.OPEN})
+
+
+def _check_as_of(as_of: object) -> dt.datetime:
+    if not isinstance(as_of, dt.datetime):
+        raise ValidationError(Problem("as_of", "expected an aware datetime"))
+    if as_of.tzinfo is None or as_of.utcoffset() is None:
+        raise ValidationError(Problem("as_of", "naive datetime (a time zone is required)"))
+    return as_of
+
+
+def resolve_rules(
+    rules: RuleSet | Sequence[Rule] | None, overrides: Overrides | None = None
+) -> RuleSet:
+    """The rule set to run: ``rules`` (the default catalogue when ``None``) after overrides."""
+    if rules is None:
+        from carecoord.rules._catalogue import default_rules  # noqa: PLC0415 (import cycle)
+
+        ruleset = default_rules()
+    elif isinstance(rules, RuleSet):
+        ruleset = rules
+    else:
+        ruleset = RuleSet(tuple(rules))
+    return overrides.apply(ruleset) if overrides is not None else ruleset
+
+
+def _due_key(gap: Gap, ctx: RuleContext) -> tuple[dt.datetime, str, str]:
+    return (ctx.deadline(gap.due).astimezone(dt.UTC), gap.rule, gap.focus)
+
+
+def _run(rule: Rule, ctx: RuleContext) -> tuple[Gap, ...] | RuleError:
+    try:
+        found: tuple[object, ...] = tuple(rule.evaluate(ctx))
+        for gap in found:
+            if not isinstance(gap, Gap):
+                msg = f"evaluate produced {type(gap).__name__}, not Gap"
+                raise TypeError(msg)
+            if gap.rule != rule.id or gap.patient != ctx.patient_id:
+                msg = "evaluate produced a gap for another rule or patient"
+                raise ValueError(msg)
+    except Exception as error:  # one failing rule must not stop the others
+        return RuleError.from_exception(rule.id, ctx.patient_id, error)
+    return cast("tuple[Gap, ...]", found)
+
+
+def _evaluate(
+    profile: PatientProfile,
+    as_of: dt.datetime,
+    ruleset: RuleSet,
+    *,
+    calendar: BusinessCalendar,
+    overrides: Overrides | None,
+    include_closed: bool,
+) -> GapReport:
+    tz = resolve_timezone(profile)
+    view = profile_as_of(profile, as_of, tz=tz)
+    base = RuleContext(profile=view, as_of=as_of, calendar=calendar, tz=tz)
+    gaps: list[Gap] = []
+    errors: list[RuleError] = []
+    for rule in ruleset:
+        outcome = _run(rule, base.for_rule(rule.id, rule.metadata.severity))
+        if isinstance(outcome, RuleError):
+            errors.append(outcome)
+        else:
+            gaps.extend(outcome)
+    today = base.today
+    kept: dict[str, Gap] = {}
+    for gap in sorted(gaps, key=lambda g: _due_key(g, base)):
+        if not include_closed and gap.status not in _REPORTED_BY_DEFAULT:
+            continue
+        if overrides is not None and overrides.snoozes:
+            until = overrides.snooze_for(gap, today)
+            if until is not None:
+                gap = attrs.evolve(gap, snoozed_until=until)  # noqa: PLW2901
+        kept.setdefault(gap.key, gap)
+    return GapReport(
+        patient=profile.id, as_of=as_of, gaps=tuple(kept.values()), errors=tuple(errors)
+    )
+
+
+def detect_gaps(
+    profile: PatientProfile,
+    *,
+    as_of: dt.datetime,
+    rules: RuleSet | Sequence[Rule] | None = None,
+    calendar: BusinessCalendar | None = None,
+    overrides: Overrides | None = None,
+    include_closed: bool = False,
+) -> GapReport:
+    """The gaps in ``profile``'s care as knowable at ``as_of``.
+
+    ``rules`` defaults to :func:`default_rules`; ``calendar`` to weekends only;
+    ``overrides`` disables rules, changes windows and snoozes gaps. Prospective and open
+    gaps are reported; closed and not-applicable ones too with ``include_closed=True``.
+    Facts recorded after ``as_of`` are ignored, so evaluating at a past date reproduces
+    what was knowable then. A rule that raises is reported in ``errors``; the others run.
+    """
+    as_of = _check_as_of(as_of)
+    ruleset = resolve_rules(rules, overrides)
+    return _evaluate(
+        profile,
+        as_of,
+        ruleset,
+        calendar=calendar or BusinessCalendar(),
+        overrides=overrides,
+        include_closed=include_closed,
+    )
+
+
+def detect_gaps_population(
+    profiles: Iterable[PatientProfile],
+    *,
+    as_of: dt.datetime,
+    rules: RuleSet | Sequence[Rule] | None = None,
+    calendar: BusinessCalendar | None = None,
+    overrides: Overrides | None = None,
+    include_closed: bool = False,
+) -> Iterator[GapReport]:
+    """One :class:`GapReport` per profile, streamed (profiles are read one at a time).
+
+    The rule set is resolved once, before the first profile is read.
+    """
+    as_of = _check_as_of(as_of)
+    ruleset = resolve_rules(rules, overrides)
+    cal = calendar or BusinessCalendar()
+    return (
+        _evaluate(
+            profile,
+            as_of,
+            ruleset,
+            calendar=cal,
+            overrides=overrides,
+            include_closed=include_closed,
+        )
+        for profile in profiles
+    )

@@ -1,0 +1,310 @@
+"""What the rules produce: gaps with their status, severity, evidence; reports; metadata."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Sequence
+from enum import Enum
+from typing import Any, overload
+
+import attrs
+
+from carecoord.domain import FACT_FIELDS, Discipline, Ref, Sensitivity, masked
+from carecoord.errors import Problem, ValidationError
+
+__all__ = [
+    "Citation",
+    "Evidence",
+    "EvidenceRole",
+    "Gap",
+    "GapReport",
+    "GapStatus",
+    "Parameter",
+    "RuleError",
+    "RuleMetadata",
+    "Severity",
+]
+
+READABLE_KINDS = frozenset({*FACT_FIELDS, "patient", "practitioners", "organizations"})
+"""What a rule may declare it reads: the profile's fact lists and its parties."""
+
+
+class GapStatus(Enum):
+    """Where a gap stands (Da Vinci DEQM gap status)."""
+
+    PROSPECTIVE = "prospective"
+    """Due in the future and not yet met: it will open unless someone acts."""
+    OPEN = "open"
+    """The due date has passed and it is not met."""
+    CLOSED = "closed"
+    """Met; kept for the record and for measure reports."""
+    NOT_APPLICABLE = "not-applicable"
+    """The patient is excluded (died, hospice, transfer...)."""
+
+    @property
+    def deqm_code(self) -> str:
+        """The Da Vinci DEQM ``gaps-status`` code (``open-gap``, ``prospective-gap``...)."""
+        return self.value if self is GapStatus.NOT_APPLICABLE else f"{self.value}-gap"
+
+    @property
+    def is_actionable(self) -> bool:
+        """Prospective and open gaps still call for action."""
+        return self in {GapStatus.PROSPECTIVE, GapStatus.OPEN}
+
+
+class Severity(Enum):
+    """How much a gap matters, for sorting work lists and choosing task priority."""
+
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+    @property
+    def rank(self) -> int:
+        """0 for low up to 3 for critical."""
+        return _SEVERITY_RANK[self]
+
+
+_SEVERITY_RANK = {Severity.LOW: 0, Severity.MEDIUM: 1, Severity.HIGH: 2, Severity.CRITICAL: 3}
+
+
+class EvidenceRole(Enum):
+    """What a piece of evidence did for a gap."""
+
+    TRIGGER = "trigger"
+    """The fact that started the clock (the referral sent, the discharge...)."""
+    CLOSING = "closing"
+    """The fact that met the gap (the visit, the report, the reconciliation...)."""
+    CONTEXT = "context"
+    """A related fact worth showing (a booked visit that has not happened yet...)."""
+
+
+def _text(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, str) or not value.strip():
+        raise ValidationError(Problem(attribute.name, "must be a non-empty string"))
+
+
+def _when(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    """A date, or an aware datetime."""
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValidationError(
+                Problem(attribute.name, "naive datetime (a time zone is required)")
+            )
+    elif not isinstance(value, dt.date):
+        raise ValidationError(Problem(attribute.name, "expected a date or an aware datetime"))
+
+
+def _optional_when(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is not None:
+        _when(instance, attribute, value)
+
+
+@attrs.frozen
+class Evidence:
+    """A fact a gap rests on: its role, a reference to it, and a short description.
+
+    ``ref`` is ``Ref(<fact type>, <profile fact key>)``, for example
+    ``Ref("Referral", "clinic-ehr/referral-1")``. The description never holds personal
+    data (no names, no note text).
+    """
+
+    role: EvidenceRole = attrs.field(converter=EvidenceRole)
+    ref: Ref
+    description: str = ""
+
+
+@attrs.frozen
+class Gap:
+    """Something falling through the cracks for one patient, found by one rule.
+
+    ``due`` is a local calendar date (met by the end of that day in the patient's time
+    zone) or an aware instant; ``opened`` is when the clock started. ``focus`` is the key of
+    the fact the gap is about (with a ``#part`` suffix when one rule runs several clocks on
+    the same fact, such as the 7-day and 30-day follow-up windows). ``key`` identifies the
+    gap across evaluations: the same gap found twice has the same key.
+
+    Closed gaps name the closing evidence (``closed_by``) and ``closed_at``; ``late`` says
+    the gap was met after it was due (it counts for coordination, not for a measure).
+    Not-applicable gaps say why in ``reason``. ``snoozed_until`` is set when a
+    :class:`~carecoord.rules.Snooze` hides the gap from work lists until that date.
+    ``sensitivity`` labels gaps that reveal sensitive care (a mental-health stay), so
+    consent-aware views can filter them.
+    """
+
+    rule: str = attrs.field(validator=_text)
+    patient: str = attrs.field(validator=_text)
+    status: GapStatus
+    severity: Severity
+    due: dt.date | dt.datetime = attrs.field(validator=_when)
+    opened: dt.date | dt.datetime = attrs.field(validator=_when)
+    focus: str = attrs.field(validator=_text)
+    summary: str
+    action: str
+    evidence: tuple[Evidence, ...] = ()
+    closed_at: dt.date | dt.datetime | None = attrs.field(default=None, validator=_optional_when)
+    late: bool = False
+    reason: str | None = None
+    snoozed_until: dt.date | None = None
+    sensitivity: frozenset[Sensitivity] = frozenset()
+
+    @property
+    def key(self) -> str:
+        """``"rule|patient|focus"``: stable across evaluations."""
+        return f"{self.rule}|{self.patient}|{self.focus}"
+
+    @property
+    def closed_by(self) -> tuple[Evidence, ...]:
+        """The closing evidence (empty unless the gap is closed)."""
+        return tuple(e for e in self.evidence if e.role is EvidenceRole.CLOSING)
+
+    @property
+    def triggers(self) -> tuple[Evidence, ...]:
+        """The evidence that started the clock."""
+        return tuple(e for e in self.evidence if e.role is EvidenceRole.TRIGGER)
+
+    @property
+    def is_snoozed(self) -> bool:
+        """Whether a snooze currently hides this gap from work lists."""
+        return self.snoozed_until is not None
+
+    @property
+    def is_actionable(self) -> bool:
+        """Prospective or open, and not snoozed: somebody should act on it."""
+        return self.status.is_actionable and not self.is_snoozed
+
+
+@attrs.frozen
+class RuleError:
+    """A rule that raised while evaluating one patient; the other rules still ran.
+
+    ``message`` is the exception's text, masked in ``repr`` in case a user-written rule put
+    patient data in it.
+    """
+
+    rule: str
+    patient: str
+    error_type: str
+    message: str = attrs.field(repr=masked)
+
+    @classmethod
+    def from_exception(cls, rule: str, patient: str, error: BaseException) -> RuleError:
+        """Describe ``error`` raised by ``rule`` for ``patient``."""
+        return cls(rule, patient, type(error).__name__, str(error))
+
+
+@attrs.frozen
+class GapReport(Sequence[Gap]):
+    """The gaps found for one patient at one ``as_of``, in a deterministic order.
+
+    It is a sequence of :class:`Gap` (sorted by due date, then rule id, then focus);
+    ``errors`` lists the rules that raised.
+    """
+
+    patient: str
+    as_of: dt.datetime
+    gaps: tuple[Gap, ...] = ()
+    errors: tuple[RuleError, ...] = ()
+
+    def __len__(self) -> int:
+        return len(self.gaps)
+
+    @overload
+    def __getitem__(self, index: int) -> Gap: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[Gap]: ...
+
+    def __getitem__(self, index: int | slice) -> Gap | Sequence[Gap]:
+        return self.gaps[index]
+
+    def __iter__(self) -> Iterator[Gap]:
+        return iter(self.gaps)
+
+    @property
+    def ok(self) -> bool:
+        """Whether every rule ran without raising."""
+        return not self.errors
+
+    def by_rule(self, rule: str) -> tuple[Gap, ...]:
+        """The gaps found by the rule with id ``rule``."""
+        return tuple(g for g in self.gaps if g.rule == rule)
+
+    def with_status(self, *statuses: GapStatus) -> tuple[Gap, ...]:
+        """The gaps in any of ``statuses``."""
+        return tuple(g for g in self.gaps if g.status in statuses)
+
+    def actionable(self) -> tuple[Gap, ...]:
+        """Prospective and open gaps that are not snoozed: the work list."""
+        return tuple(g for g in self.gaps if g.is_actionable)
+
+    def get(self, key: str) -> Gap | None:
+        """The gap with this :attr:`Gap.key`, if any."""
+        return next((g for g in self.gaps if g.key == key), None)
+
+
+@attrs.frozen
+class Citation:
+    """A public source a rule's window or logic comes from."""
+
+    title: str = attrs.field(validator=_text)
+    url: str | None = None
+
+
+@attrs.frozen
+class Parameter:
+    """One configurable parameter of a rule: name, default, meaning and unit."""
+
+    name: str = attrs.field(validator=_text)
+    default: object
+    description: str
+    unit: str | None = None
+
+
+def _reads(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, frozenset):
+        raise ValidationError(Problem(attribute.name, "expected a frozenset"))
+    unknown = sorted(str(v) for v in value if v not in READABLE_KINDS)
+    if unknown:
+        raise ValidationError(
+            Problem(attribute.name, f"unknown fact kinds {unknown}; use PatientProfile field names")
+        )
+
+
+def _rule_id(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, str) or not value or any(c.isspace() or c == "|" for c in value):
+        raise ValidationError(
+            Problem(attribute.name, "a rule id is a non-empty string without spaces or '|'")
+        )
+
+
+@attrs.frozen
+class RuleMetadata:
+    """What a rule is, for people and tools: the catalogue is generated from it.
+
+    ``family`` groups rules (``"referrals"``, ``"transitions"``...); ``opens``, ``due`` and
+    ``closes`` are one-line plain descriptions of the clock; ``exclusions`` lists when the
+    gap is not applicable; ``reads`` names the profile fields the rule reads (for
+    incremental re-evaluation); ``discipline`` is who on the care team usually acts (tasks
+    are assigned to them, else to the team lead).
+    """
+
+    id: str = attrs.field(validator=_rule_id)
+    title: str = attrs.field(validator=_text)
+    description: str
+    family: str = "custom"
+    severity: Severity = Severity.MEDIUM
+    opens: str = ""
+    due: str = ""
+    closes: str = ""
+    exclusions: tuple[str, ...] = ()
+    sources: tuple[Citation, ...] = ()
+    parameters: tuple[Parameter, ...] = ()
+    reads: frozenset[str] = attrs.field(default=frozenset(), validator=_reads)
+    discipline: Discipline | None = None
+    version: str = "1"
+
+    def parameter(self, name: str) -> Parameter | None:
+        """The parameter called ``name``, if the rule has one."""
+        return next((p for p in self.parameters if p.name == name), None)

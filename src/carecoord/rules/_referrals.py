@@ -1,0 +1,717 @@
+"""Referral rules: the closed loop, from sending to the consultant's report.
+
+Every rule reads the referral as it stood at ``as_of`` (history replayed), the
+appointments booked for it (``Appointment.based_on`` pointing at the referral) and the
+communications about it. Referrals entered in error are ignored; a referral cancelled
+before a step was met makes that step's gap not applicable, and so does the patient's
+death on or before the due date.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from typing import Any, cast
+
+import attrs
+
+from carecoord.domain import (
+    Appointment,
+    AppointmentStatus,
+    CommunicationKind,
+    Discipline,
+    Referral,
+    ReferralStatus,
+)
+from carecoord.errors import Problem, ValidationError
+from carecoord.profile._model import Fact
+from carecoord.rules._base import Rule, RuleBase, define_rule, param
+from carecoord.rules._codes import refs_to
+from carecoord.rules._context import RuleContext
+from carecoord.rules._model import Citation, Evidence, Gap, RuleMetadata, Severity
+
+__all__ = [
+    "FAMILY",
+    "RULES",
+    "referral_declined_no_alternative",
+    "referral_loop_open",
+    "referral_missed_appointment",
+    "referral_prior_auth_overdue",
+    "referral_report_missing",
+    "referral_unacknowledged",
+    "referral_unscheduled",
+]
+
+FAMILY = "referrals"
+
+_S = ReferralStatus
+_ACKNOWLEDGED = frozenset(
+    {
+        _S.RECEIVED,
+        _S.ACCEPTED,
+        _S.DECLINED,
+        _S.SCHEDULED,
+        _S.NO_SHOW,
+        _S.APPOINTMENT_CANCELLED,
+        _S.SEEN,
+        _S.REPORT_RECEIVED,
+        _S.CLOSED,
+    }
+)
+_SCHEDULED = frozenset(
+    {_S.SCHEDULED, _S.NO_SHOW, _S.APPOINTMENT_CANCELLED, _S.SEEN, _S.REPORT_RECEIVED, _S.CLOSED}
+)
+_REPORTED = frozenset({_S.REPORT_RECEIVED, _S.CLOSED})
+_NOT_COUNTED = frozenset({_S.DRAFT, _S.ENTERED_IN_ERROR})
+
+_BSER = Citation(
+    "HL7 BSeR referral Task business status (2.0 created ... 7.0 completed)",
+    "https://hl7.org/fhir/us/bser/",
+)
+_360X = Citation(
+    "IHE 360X closed-loop referral (PCC-55..61)",
+    "https://oncprojectracking.healthit.gov/wiki/display/TechLab360X",
+)
+_CMS50 = Citation(
+    "CMS50v14 Closing the Referral Loop: Receipt of Specialist Report",
+    "https://ecqi.healthit.gov/ecqm/ec/2026/cms0050v14",
+)
+_CMS0057 = Citation(
+    "CMS-0057-F Interoperability and Prior Authorization final rule (89 FR 8758)",
+    "https://www.federalregister.gov/d/2024-00895",
+)
+
+_READS = frozenset({"referrals", "patient"})
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _referrals(ctx: RuleContext) -> Iterator[Fact[Referral]]:
+    for fact in ctx.profile.referrals:
+        if fact.value.status is not _S.ENTERED_IN_ERROR:
+            yield fact
+
+
+def _sent_at(ref: Referral) -> dt.datetime | None:
+    """When the referral was sent (its authoring time when sent without a record of when)."""
+    if ref.status is _S.DRAFT:
+        return None
+    return ref.sent_at or ref.first_reached(_S.SENT) or ref.authored_on
+
+
+def _first_change(ref: Referral, statuses: frozenset[ReferralStatus]) -> dt.datetime | None:
+    values = {s.value for s in statuses}
+    return next((c.at for c in ref.history if c.to_status in values), None)
+
+
+def _label(ref: Referral) -> str:
+    if ref.specialty is not None and ref.specialty.display:
+        return f"{ref.specialty.display} referral"
+    return "Referral"
+
+
+def _day(ctx: RuleContext, when: dt.datetime) -> str:
+    return ctx.local_date(when).isoformat()
+
+
+def _appointments(ctx: RuleContext, fact: Fact[Referral]) -> list[Fact[Appointment]]:
+    refs = refs_to(fact, "Referral")
+    found = [
+        a
+        for a in ctx.profile.appointments
+        if a.value.status is not AppointmentStatus.ENTERED_IN_ERROR
+        and refs.intersection(a.value.based_on)
+    ]
+    return sorted(found, key=lambda a: (a.value.start, a.key))
+
+
+def _booked_at(appt: Appointment) -> dt.datetime | None:
+    return appt.booked_at or appt.recorded_at
+
+
+def _common_exclusion(ctx: RuleContext, ref: Referral, due: dt.date) -> str | None:
+    if ref.status is _S.CANCELLED:
+        return "referral cancelled"
+    if ctx.died_by(due):
+        return "patient died"
+    return None
+
+
+def _meta(**fields: Any) -> RuleMetadata:
+    return RuleMetadata(family=FAMILY, **fields)
+
+
+# --------------------------------------------------------------------------- rules
+
+
+@define_rule(
+    _meta(
+        id="referral.unacknowledged",
+        title="Referral not acknowledged",
+        description=(
+            "The recipient has not acknowledged a sent referral (received, accepted or "
+            "declined) within a few business days, so nobody knows whether it arrived."
+        ),
+        opens="The referral is sent.",
+        due="3 business days after sending.",
+        closes="The recipient received, accepted or declined it (any later step also counts).",
+        exclusions=("Referral cancelled before acknowledgement.", "Patient died."),
+        sources=(_360X, _BSER),
+        reads=_READS,
+        discipline=Discipline.CARE_COORDINATION,
+        severity=Severity.MEDIUM,
+    )
+)
+@attrs.frozen(repr=False)
+class _Unacknowledged(RuleBase):
+    within_business_days: int = param(3, "Business days the recipient has to acknowledge.")
+
+    def evaluate(self, ctx: RuleContext) -> Iterator[Gap]:
+        for fact in _referrals(ctx):
+            ref = fact.value
+            sent = _sent_at(ref)
+            if sent is None:
+                continue
+            due = ctx.add_business_days(ctx.local_date(sent), self.within_business_days)
+            closed_by: tuple[Evidence, ...] = ()
+            closed_at = _first_change(ref, _ACKNOWLEDGED)
+            if closed_at is not None or ref.status in _ACKNOWLEDGED:
+                closed_by = (ctx.closing(fact, "the recipient acknowledged the referral"),)
+            yield ctx.gap(
+                focus=fact.key,
+                due=due,
+                opened=sent,
+                summary=f"{_label(ref)} sent {_day(ctx, sent)} has not been acknowledged.",
+                action="Contact the recipient to confirm they received the referral.",
+                evidence=(ctx.trigger(fact, "referral sent"),),
+                closed_by=closed_by,
+                closed_at=closed_at,
+                not_applicable=_common_exclusion(ctx, ref, due),
+                severity=Severity.HIGH if ref.priority.is_expedited else None,
+            )
+
+
+def referral_unacknowledged(*, within_business_days: int = 3) -> Rule:
+    """``referral.unacknowledged``: no acknowledgement N business days after sending."""
+    return _Unacknowledged(within_business_days=within_business_days)
+
+
+@define_rule(
+    _meta(
+        id="referral.unscheduled",
+        title="Referral not scheduled",
+        description=(
+            "No appointment has been booked for a sent referral: the patient may be waiting "
+            "for a call that never comes."
+        ),
+        opens="The referral is sent (the clock runs from sending, whether or not accepted).",
+        due="14 days after sending; 3 days when the priority is urgent, asap or stat.",
+        closes="An appointment is booked for the referral (or the referral reaches scheduled).",
+        exclusions=("Referral declined or cancelled.", "Patient died."),
+        sources=(_BSER,),
+        reads=frozenset({"referrals", "appointments", "patient"}),
+        discipline=Discipline.CARE_COORDINATION,
+        severity=Severity.MEDIUM,
+    )
+)
+@attrs.frozen(repr=False)
+class _Unscheduled(RuleBase):
+    within_days: int = param(14, "Days after sending to book a routine referral.", unit="days")
+    urgent_within_days: int = param(
+        3, "Days after sending to book an urgent, asap or stat referral.", unit="days"
+    )
+
+    def evaluate(self, ctx: RuleContext) -> Iterator[Gap]:
+        for fact in _referrals(ctx):
+            ref = fact.value
+            sent = _sent_at(ref)
+            if sent is None:
+                continue
+            urgent = ref.priority.is_expedited
+            days = self.urgent_within_days if urgent else self.within_days
+            due = ctx.add_days(ctx.local_date(sent), days)
+            closed_by: tuple[Evidence, ...] = ()
+            closed_at = _first_change(ref, frozenset({_S.SCHEDULED}))
+            appointments = _appointments(ctx, fact)
+            if appointments:
+                first = appointments[0]
+                booked = _booked_at(first.value)
+                closed_by = (ctx.closing(first, "appointment booked"),)
+                if booked is not None and (closed_at is None or booked < closed_at):
+                    closed_at = booked
+            elif closed_at is not None or ref.status in _SCHEDULED or ref.appointments:
+                closed_by = (ctx.closing(fact, "the referral was scheduled"),)
+            excluded = _common_exclusion(ctx, ref, due)
+            if ref.status is _S.DECLINED:
+                excluded = "referral declined"
+            yield ctx.gap(
+                focus=fact.key,
+                due=due,
+                opened=sent,
+                summary=f"{_label(ref)} sent {_day(ctx, sent)} has no appointment booked.",
+                action="Call the recipient's office or the patient to book the appointment.",
+                evidence=(ctx.trigger(fact, "referral sent"),),
+                closed_by=closed_by,
+                closed_at=closed_at,
+                not_applicable=excluded,
+                severity=Severity.HIGH if urgent else None,
+            )
+
+
+def referral_unscheduled(*, within_days: int = 14, urgent_within_days: int = 3) -> Rule:
+    """``referral.unscheduled``: no appointment booked N days after sending."""
+    return _Unscheduled(within_days=within_days, urgent_within_days=urgent_within_days)
+
+
+_MISSED = frozenset({AppointmentStatus.NO_SHOW, AppointmentStatus.CANCELLED})
+_MISSED_STATUSES = frozenset({_S.NO_SHOW, _S.APPOINTMENT_CANCELLED})
+
+
+@define_rule(
+    _meta(
+        id="referral.missed-appointment",
+        title="Missed referral appointment not rebooked",
+        description=(
+            "The patient did not attend the referral appointment, or it was cancelled, and "
+            "no new appointment has been booked."
+        ),
+        opens="An appointment for the referral is a no-show or is cancelled.",
+        due="7 days later.",
+        closes="A new appointment is booked for the referral.",
+        exclusions=("Referral cancelled or declined.", "Patient died."),
+        sources=(_BSER, _360X),
+        reads=frozenset({"referrals", "appointments", "patient"}),
+        discipline=Discipline.CARE_COORDINATION,
+        severity=Severity.MEDIUM,
+    )
+)
+@attrs.frozen(repr=False)
+class _MissedAppointment(RuleBase):
+    within_days: int = param(7, "Days after the missed appointment to rebook.", unit="days")
+
+    def evaluate(self, ctx: RuleContext) -> Iterator[Gap]:
+        for fact in _referrals(ctx):
+            appointments = _appointments(ctx, fact)
+            if appointments:
+                yield from self._from_appointments(ctx, fact, appointments)
+            else:
+                yield from self._from_history(ctx, fact)
+
+    def _from_appointments(
+        self, ctx: RuleContext, fact: Fact[Referral], appointments: list[Fact[Appointment]]
+    ) -> Iterator[Gap]:
+        for missed in appointments:
+            appt = missed.value
+            if appt.status not in _MISSED:
+                continue
+            at = appt.status_changed_at or appt.start
+            due = ctx.add_days(ctx.local_date(at), self.within_days)
+            what = "no-show" if appt.status is AppointmentStatus.NO_SHOW else "cancelled"
+            later = [a for a in appointments if a.value.start > appt.start]
+            closed_by = (ctx.closing(later[0], "new appointment booked"),) if later else ()
+            closed_at = _booked_at(later[0].value) if later else None
+            yield self._gap(
+                ctx,
+                fact,
+                focus=missed.key,
+                at=at,
+                due=due,
+                what=what,
+                closed=(closed_by, closed_at),
+            )
+
+    def _from_history(self, ctx: RuleContext, fact: Fact[Referral]) -> Iterator[Gap]:
+        ref = fact.value
+        history = ref.history
+        missed = {s.value for s in _MISSED_STATUSES}
+        misses = [i for i, c in enumerate(history) if c.to_status in missed]
+        for number, index in enumerate(misses, start=1):
+            change = history[index]
+            due = ctx.add_days(ctx.local_date(change.at), self.within_days)
+            rebooked = next(
+                (c for c in history[index + 1 :] if c.to_status == _S.SCHEDULED.value), None
+            )
+            closed_by = (ctx.closing(fact, "the referral was scheduled again"),) if rebooked else ()
+            what = "no-show" if change.to_status == _S.NO_SHOW.value else "cancelled"
+            closed_at = rebooked.at if rebooked else None
+            focus = f"{fact.key}#miss-{number}"
+            yield self._gap(
+                ctx,
+                fact,
+                focus=focus,
+                at=change.at,
+                due=due,
+                what=what,
+                closed=(closed_by, closed_at),
+            )
+
+    def _gap(
+        self,
+        ctx: RuleContext,
+        fact: Fact[Referral],
+        *,
+        focus: str,
+        at: dt.datetime,
+        due: dt.date,
+        what: str,
+        closed: tuple[tuple[Evidence, ...], dt.datetime | None],
+    ) -> Gap:
+        ref = fact.value
+        closed_by, closed_at = closed
+        excluded = _common_exclusion(ctx, ref, due)
+        if ref.status is _S.DECLINED:
+            excluded = "referral declined"
+        return ctx.gap(
+            focus=focus,
+            due=due,
+            opened=at,
+            summary=f"{_label(ref)} appointment {what} on {_day(ctx, at)}; not rebooked.",
+            action="Reach the patient to rebook the appointment and remove barriers to attending.",
+            evidence=(ctx.trigger(fact, f"appointment {what}"),),
+            closed_by=closed_by,
+            closed_at=closed_at,
+            not_applicable=excluded,
+        )
+
+
+def referral_missed_appointment(*, within_days: int = 7) -> Rule:
+    """``referral.missed-appointment``: a no-show or cancellation not rebooked in N days."""
+    return _MissedAppointment(within_days=within_days)
+
+
+def _seen_at(ctx: RuleContext, fact: Fact[Referral]) -> dt.datetime | None:
+    ref = fact.value
+    times = [t for t in (ref.seen_at, ref.first_reached(_S.SEEN)) if t is not None]
+    times.extend(
+        a.value.status_changed_at or a.value.end or a.value.start
+        for a in _appointments(ctx, fact)
+        if a.value.status is AppointmentStatus.FULFILLED
+    )
+    return min(times, default=None)
+
+
+def _report(
+    ctx: RuleContext, fact: Fact[Referral], after: dt.datetime
+) -> tuple[Evidence, dt.datetime | None] | None:
+    """The first consultant report for the referral: evidence and when it arrived."""
+    ref = fact.value
+    found: list[tuple[dt.datetime | None, Evidence]] = []
+    when = ref.report_received_at or _first_change(ref, _REPORTED)
+    if when is not None or ref.status in _REPORTED:
+        found.append((when, ctx.closing(fact, "consultant report received")))
+    refs = refs_to(fact, "Referral")
+    for message in ctx.profile.communications:
+        m = message.value
+        if (
+            m.kind is CommunicationKind.CONSULT_REPORT
+            and m.status != "not-done"
+            and refs.intersection(m.about)
+            and m.sent >= after
+        ):
+            found.append((m.received or m.sent, ctx.closing(message, "consultant report")))
+    if not found:
+        return None
+    floor = dt.datetime.min.replace(tzinfo=dt.UTC)
+    when, evidence = min(found, key=lambda item: item[0] or floor)
+    return evidence, when
+
+
+@define_rule(
+    _meta(
+        id="referral.report-missing",
+        title="Consultant report not received",
+        description=(
+            "The patient was seen for the referral but the consultant's report has not "
+            "reached the referrer, so the loop is still open."
+        ),
+        opens="The patient is seen for the referral (or its appointment is fulfilled).",
+        due="30 days after the visit.",
+        closes="The consultant report reaches the referrer (on the referral, or a "
+        "consult-report communication about it).",
+        exclusions=("Referral cancelled.", "Patient died."),
+        sources=(_CMS50, _360X),
+        reads=frozenset({"referrals", "appointments", "communications", "patient"}),
+        discipline=Discipline.CARE_COORDINATION,
+        severity=Severity.MEDIUM,
+    )
+)
+@attrs.frozen(repr=False)
+class _ReportMissing(RuleBase):
+    within_days: int = param(30, "Days after the visit for the report to arrive.", unit="days")
+
+    def evaluate(self, ctx: RuleContext) -> Iterator[Gap]:
+        for fact in _referrals(ctx):
+            ref = fact.value
+            seen = _seen_at(ctx, fact)
+            if seen is None:
+                continue
+            due = ctx.add_days(ctx.local_date(seen), self.within_days)
+            report = _report(ctx, fact, ref.authored_on)
+            yield ctx.gap(
+                focus=fact.key,
+                due=due,
+                opened=seen,
+                summary=f"{_label(ref)}: patient seen {_day(ctx, seen)}; no report received.",
+                action="Request the consultation report from the specialist's office.",
+                evidence=(ctx.trigger(fact, "patient seen for the referral"),),
+                closed_by=(report[0],) if report else (),
+                closed_at=report[1] if report else None,
+                not_applicable=_common_exclusion(ctx, ref, due),
+            )
+
+
+def referral_report_missing(*, within_days: int = 30) -> Rule:
+    """``referral.report-missing``: no consultant report N days after the visit."""
+    return _ReportMissing(within_days=within_days)
+
+
+def _optional_year(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is not None and (
+        isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 9999
+    ):
+        raise ValidationError(Problem(attribute.name, "a year, or None for the year of as_of"))
+
+
+def _month_day(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    try:
+        month, day = cast("tuple[int, int]", value)
+        dt.date(2024, month, day)  # a leap year accepts every real month-day
+    except (TypeError, ValueError):
+        raise ValidationError(Problem(attribute.name, "expected (month, day)")) from None
+
+
+_CLOSED_LOOP_EXCLUDED = frozenset({_S.DRAFT, _S.ENTERED_IN_ERROR, _S.CANCELLED, _S.DECLINED})
+
+
+@define_rule(
+    _meta(
+        id="referral.loop-open",
+        title="Referral loop open at year end (CMS50)",
+        description=(
+            "The first referral of the measurement year (authored 1 January to 31 October) "
+            "has no consultant report by 31 December: the eCQM's numerator is not met. "
+            "Only the first referral counts, as in the measure; referral.report-missing "
+            "follows every referral."
+        ),
+        opens="The first referral authored 1 January to 31 October of the measurement year.",
+        due="31 December of the measurement year.",
+        closes="The consultant report is received (on the referral or as a consult-report "
+        "communication); a completed fulfil Task alone does not say a written report came "
+        "back, so it does not close the loop.",
+        exclusions=(
+            "Hospice during the measurement year.",
+            "Patient died.",
+            "Referrals cancelled, declined, draft or entered in error do not count.",
+        ),
+        sources=(_CMS50,),
+        reads=frozenset({"referrals", "communications", "transitions", "enrollments", "patient"}),
+        discipline=Discipline.PRIMARY_CARE,
+        severity=Severity.MEDIUM,
+    )
+)
+@attrs.frozen(repr=False)
+class _LoopOpen(RuleBase):
+    measurement_year: int | None = param(
+        None,
+        "The measurement year; None means the calendar year of as_of (local date).",
+        validator=_optional_year,
+    )
+    authored_through: tuple[int, int] = param(
+        (10, 31),
+        "Last (month, day) of the year on which the referral may be authored.",
+        validator=_month_day,
+    )
+
+    def evaluate(self, ctx: RuleContext) -> Iterator[Gap]:
+        year = self.measurement_year or ctx.today.year
+        first_day = dt.date(year, 1, 1)
+        last_day = dt.date(year, *self.authored_through)
+        candidates = [
+            f
+            for f in ctx.profile.referrals
+            if f.value.status not in _CLOSED_LOOP_EXCLUDED
+            and first_day <= ctx.local_date(f.value.authored_on) <= last_day
+        ]
+        if not candidates:
+            return
+        fact = min(candidates, key=lambda f: (f.value.authored_on, f.key))
+        ref = fact.value
+        due = dt.date(year, 12, 31)
+        report = _report(ctx, fact, ref.authored_on)
+        excluded = None
+        if ctx.in_hospice(min(ctx.today, due)):
+            excluded = "hospice"
+        elif ctx.died_by(due):
+            excluded = "patient died"
+        yield ctx.gap(
+            focus=fact.key,
+            due=due,
+            opened=ref.authored_on,
+            summary=(
+                f"{_label(ref)} authored {_day(ctx, ref.authored_on)} (first of {year}) "
+                "has no consultant report yet."
+            ),
+            action="Obtain the consultant report and document its receipt.",
+            evidence=(ctx.trigger(fact, f"first referral of {year}"),),
+            closed_by=(report[0],) if report else (),
+            closed_at=report[1] if report else None,
+            not_applicable=excluded,
+        )
+
+
+def referral_loop_open(
+    *, measurement_year: int | None = None, authored_through: tuple[int, int] = (10, 31)
+) -> Rule:
+    """``referral.loop-open``: CMS50v14, the year's first referral without a report."""
+    return _LoopOpen(measurement_year=measurement_year, authored_through=authored_through)
+
+
+@define_rule(
+    _meta(
+        id="referral.declined-no-alternative",
+        title="Declined referral without a replacement",
+        description=(
+            "The recipient declined the referral and no replacement referral has been sent, "
+            "so the need it served is unmet."
+        ),
+        opens="The referral is declined.",
+        due="7 days later.",
+        closes="A replacement referral is sent (one that replaces it, or a referral for the "
+        "same specialty authored after the decline).",
+        exclusions=("Patient died.",),
+        sources=(_BSER, _360X),
+        reads=_READS,
+        discipline=Discipline.CARE_COORDINATION,
+        severity=Severity.MEDIUM,
+    )
+)
+@attrs.frozen(repr=False)
+class _DeclinedNoAlternative(RuleBase):
+    within_days: int = param(7, "Days after the decline to send a replacement.", unit="days")
+
+    def evaluate(self, ctx: RuleContext) -> Iterator[Gap]:
+        for fact in _referrals(ctx):
+            ref = fact.value
+            if ref.status is not _S.DECLINED:
+                continue
+            declined = _first_change(ref, frozenset({_S.DECLINED})) or ref.last_modified
+            declined = declined or ref.sent_at or ref.authored_on
+            due = ctx.add_days(ctx.local_date(declined), self.within_days)
+            replacement = self._replacement(ctx, fact, declined)
+            yield ctx.gap(
+                focus=fact.key,
+                due=due,
+                opened=declined,
+                summary=f"{_label(ref)} declined {_day(ctx, declined)}; no replacement sent.",
+                action="Find another recipient and send a new referral.",
+                evidence=(ctx.trigger(fact, "referral declined"),),
+                closed_by=(ctx.closing(replacement[0], "replacement referral sent"),)
+                if replacement
+                else (),
+                closed_at=replacement[1] if replacement else None,
+                not_applicable="patient died" if ctx.died_by(due) else None,
+            )
+
+    @staticmethod
+    def _replacement(
+        ctx: RuleContext, fact: Fact[Referral], declined: dt.datetime
+    ) -> tuple[Fact[Referral], dt.datetime] | None:
+        ids = {v.id for v in fact.variants}
+        ref = fact.value
+        found = []
+        for other in _referrals(ctx):
+            o = other.value
+            sent = _sent_at(o)
+            if other is fact or sent is None or o.status is _S.CANCELLED:
+                continue
+            replaces = o.replaces is not None and o.replaces in ids
+            same_need = (
+                ref.specialty is not None
+                and o.specialty == ref.specialty
+                and o.authored_on > declined
+            )
+            if replaces or same_need:
+                found.append((other, sent))
+        return min(found, key=lambda item: item[1], default=None)
+
+
+def referral_declined_no_alternative(*, within_days: int = 7) -> Rule:
+    """``referral.declined-no-alternative``: declined and not replaced within N days."""
+    return _DeclinedNoAlternative(within_days=within_days)
+
+
+@define_rule(
+    _meta(
+        id="referral.prior-auth-overdue",
+        title="Prior authorisation decision overdue",
+        description=(
+            "The payer has not decided a submitted prior authorisation within the "
+            "CMS-0057-F timeframe: 72 hours for expedited requests, 7 calendar days for "
+            "standard ones."
+        ),
+        opens="Prior authorisation is submitted for the referral.",
+        due="72 hours after submission (expedited); 7 calendar days (standard).",
+        closes="The payer's decision is recorded.",
+        exclusions=("Referral cancelled before the decision.", "Patient died."),
+        sources=(_CMS0057,),
+        reads=_READS,
+        discipline=Discipline.CARE_COORDINATION,
+        severity=Severity.MEDIUM,
+    )
+)
+@attrs.frozen(repr=False)
+class _PriorAuthOverdue(RuleBase):
+    expedited_hours: int = param(72, "Hours the payer has for an expedited request.", unit="hours")
+    standard_days: int = param(
+        7, "Calendar days the payer has for a standard request.", unit="days"
+    )
+
+    def evaluate(self, ctx: RuleContext) -> Iterator[Gap]:
+        for fact in _referrals(ctx):
+            ref = fact.value
+            auth = ref.prior_authorization
+            if auth is None or auth.submitted_at is None:
+                continue
+            submitted = auth.submitted_at
+            due: dt.date | dt.datetime
+            if auth.expedited:
+                due = submitted + dt.timedelta(hours=self.expedited_hours)
+                kind = "expedited"
+            else:
+                due = ctx.add_days(ctx.local_date(submitted), self.standard_days)
+                kind = "standard"
+            decided = auth.decided_at
+            outcome = auth.outcome.value if auth.outcome is not None else "decided"
+            yield ctx.gap(
+                focus=fact.key,
+                due=due,
+                opened=submitted,
+                summary=(
+                    f"{_label(ref)}: {kind} prior authorisation submitted "
+                    f"{_day(ctx, submitted)} has no decision."
+                ),
+                action="Contact the payer about the pending prior authorisation decision.",
+                evidence=(ctx.trigger(fact, f"{kind} prior authorisation submitted"),),
+                closed_by=(ctx.closing(fact, f"payer decision: {outcome}"),) if decided else (),
+                closed_at=decided,
+                not_applicable=_common_exclusion(ctx, ref, ctx.local_date(ctx.deadline(due))),
+                severity=Severity.HIGH if auth.expedited else None,
+            )
+
+
+def referral_prior_auth_overdue(*, expedited_hours: int = 72, standard_days: int = 7) -> Rule:
+    """``referral.prior-auth-overdue``: no payer decision in 72 hours / 7 days."""
+    return _PriorAuthOverdue(expedited_hours=expedited_hours, standard_days=standard_days)
+
+
+RULES: tuple[Rule, ...] = (
+    referral_unacknowledged(),
+    referral_unscheduled(),
+    referral_missed_appointment(),
+    referral_report_missing(),
+    referral_loop_open(),
+    referral_declined_no_alternative(),
+    referral_prior_auth_overdue(),
+)
+"""The referral family with its published defaults, in catalogue order."""

@@ -1,0 +1,98 @@
+"""Population summaries for quality improvement: counts, loop closure, time to follow-up."""
+
+from __future__ import annotations
+
+import datetime as dt
+import statistics
+from collections.abc import Iterable, Mapping
+from types import MappingProxyType
+
+import attrs
+
+from carecoord.rules._model import Gap, GapReport, GapStatus
+
+__all__ = ["PopulationSummary", "summarize"]
+
+
+@attrs.frozen
+class PopulationSummary:
+    """What the gap reports of a population add up to.
+
+    ``by_rule[rule][status]`` and ``by_status[status]`` count gaps (rules and statuses with
+    no gap are absent). ``referral_loop_closure_rate`` is the share of applicable
+    ``referral.loop-open`` gaps closed on time, and ``median_days_to_follow_up`` the median
+    number of days (fractional) from discharge to the closing visit of closed
+    ``transition.follow-up-visit`` gaps; both need reports made with
+    ``include_closed=True`` and are ``None`` when there is nothing to measure.
+    """
+
+    patients: int
+    gaps: int
+    errors: int
+    snoozed: int
+    by_rule: Mapping[str, Mapping[GapStatus, int]] = attrs.field(hash=False)
+    by_status: Mapping[GapStatus, int] = attrs.field(hash=False)
+    referral_loop_closure_rate: float | None
+    median_days_to_follow_up: float | None
+
+    def count(self, rule: str | None = None, status: GapStatus | None = None) -> int:
+        """How many gaps of ``rule`` (any when ``None``) in ``status`` (any when ``None``)."""
+        if rule is None:
+            if status is None:
+                return self.gaps
+            return self.by_status.get(status, 0)
+        counts = self.by_rule.get(rule, {})
+        return sum(counts.values()) if status is None else counts.get(status, 0)
+
+
+def _days(gap: Gap) -> float | None:
+    start, end = gap.opened, gap.closed_at
+    if end is None:
+        return None
+    if isinstance(start, dt.datetime) and isinstance(end, dt.datetime):
+        return (end - start).total_seconds() / 86400
+    start_day = start.date() if isinstance(start, dt.datetime) else start
+    end_day = end.date() if isinstance(end, dt.datetime) else end
+    return float((end_day - start_day).days)
+
+
+def summarize(
+    reports: Iterable[GapReport],
+    *,
+    loop_rule: str = "referral.loop-open",
+    follow_up_rule: str = "transition.follow-up-visit",
+) -> PopulationSummary:
+    """Add up gap reports (read once, so a stream from detect_gaps_population works)."""
+    patients = gaps = errors = snoozed = 0
+    by_rule: dict[str, dict[GapStatus, int]] = {}
+    by_status: dict[GapStatus, int] = {}
+    loop_closed = loop_applicable = 0
+    follow_up_days: list[float] = []
+    for report in reports:
+        patients += 1
+        errors += len(report.errors)
+        for gap in report:
+            gaps += 1
+            snoozed += gap.is_snoozed
+            counts = by_rule.setdefault(gap.rule, {})
+            counts[gap.status] = counts.get(gap.status, 0) + 1
+            by_status[gap.status] = by_status.get(gap.status, 0) + 1
+            if gap.rule == loop_rule and gap.status is not GapStatus.NOT_APPLICABLE:
+                loop_applicable += 1
+                loop_closed += gap.status is GapStatus.CLOSED and not gap.late
+            if gap.rule == follow_up_rule and gap.status is GapStatus.CLOSED:
+                days = _days(gap)
+                if days is not None:
+                    follow_up_days.append(days)
+    return PopulationSummary(
+        patients=patients,
+        gaps=gaps,
+        errors=errors,
+        snoozed=snoozed,
+        by_rule=MappingProxyType(
+            {rule: MappingProxyType(dict(c)) for rule, c in sorted(by_rule.items())}
+        ),
+        by_status=MappingProxyType(dict(by_status)),
+        referral_loop_closure_rate=loop_closed / loop_applicable if loop_applicable else None,
+        median_days_to_follow_up=statistics.median(follow_up_days) if follow_up_days else None,
+    )
