@@ -386,6 +386,14 @@ def _bundle_entries(
     issues: IssueLog,
 ) -> _Entries:
     bundle_type = bundle.get("type")
+    if bundle_type is not None and not isinstance(bundle_type, str):
+        issues.add(
+            f"{path}.type",
+            IssueCode.WRONG_TYPE,
+            f"Bundle.type should be a string, not {type(bundle_type).__name__}; read as untyped",
+            source=label,
+        )
+        bundle_type = None
     entries = bundle.get("entry")
     if entries is None:
         return []
@@ -435,7 +443,8 @@ def _missing_resource(
     label: str,
     issues: IssueLog,
 ) -> None:
-    if bundle_type in _RESOURCE_OPTIONAL or "request" in entry or "response" in entry:
+    optional = isinstance(bundle_type, str) and bundle_type in _RESOURCE_OPTIONAL
+    if optional or "request" in entry or "response" in entry:
         kind = bundle_type if isinstance(bundle_type, str) else "untyped"
         issues.add(
             entry_path,

@@ -1,0 +1,550 @@
+"""Mapping clinical facts.
+
+Conditions (and social needs), medications, allergies, results and procedures.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from carecoord.domain import (
+    Allergy,
+    AllergyId,
+    ClinicalStatus,
+    Code,
+    Condition,
+    ConditionCategory,
+    ConditionId,
+    FactId,
+    Interpretation,
+    Medication,
+    MedicationId,
+    MedicationKind,
+    MedicationStatus,
+    OrderId,
+    PartialDate,
+    PatientId,
+    Period,
+    Procedure,
+    Quantity,
+    Ref,
+    Result,
+    ResultId,
+    ResultStatus,
+    SocialDomain,
+    SocialNeed,
+    SocialNeedStatus,
+    System,
+    VerificationStatus,
+)
+from carecoord.fhir._codes import (
+    ALLERGY_CLINICAL_TO_STATUS,
+    CLINICAL_STATUS,
+    CONDITION_CATEGORY,
+    FREQUENCY_CODES,
+    INTERPRETATION,
+    MEDICATION_STATUS,
+    NO_KNOWN_ALLERGY_CODES,
+    RESULT_STATUS,
+    SDOH_CATEGORY_DOMAINS,
+    SDOH_SNOMED,
+    VERIFICATION_STATUS,
+    CareCodes,
+    frequency_text,
+    social_domain_for_icd10,
+)
+from carecoord.fhir._map_base import Facts, MapContext, MapIssue, silent_code
+
+__all__ = [
+    "map_allergy",
+    "map_condition",
+    "map_diagnostic_report",
+    "map_medication",
+    "map_observation",
+    "map_procedure",
+]
+
+_ICD10 = (System.ICD10CM, System.ICD10)
+_SEVERITY = {
+    Interpretation.UNKNOWN: 0,
+    Interpretation.NORMAL: 1,
+    Interpretation.ABNORMAL: 2,
+    Interpretation.CRITICAL: 3,
+}
+
+
+def _author(ctx: MapContext, *keys: str) -> Ref | None:
+    for key in keys:
+        value = ctx.resource.get(key)
+        if value is None:
+            continue
+        ref = ctx.first_ref(ctx.resource, key, ctx.path)
+        if ref is not None:
+            return ref
+    return None
+
+
+def _recorded(ctx: MapContext, fallback_key: str | None = None) -> dt.datetime | None:
+    """``meta.lastUpdated``, else the resource's own recorded date (``fallback_key``)."""
+    recorded = ctx.recorded_at()
+    if recorded is None and fallback_key is not None and ctx.resource.get(fallback_key) is not None:
+        recorded = ctx.instant(ctx.resource[fallback_key], ctx.at(fallback_key))
+    return recorded
+
+
+def _clinical_choice(
+    ctx: MapContext, prefix: str, *, period_end: bool = False
+) -> dt.datetime | PartialDate | None:
+    """``{prefix}DateTime``, ``{prefix}Instant`` or ``{prefix}Period`` as a clinical time."""
+    res = ctx.resource
+    for suffix in ("DateTime", "Instant"):
+        if res.get(prefix + suffix) is not None:
+            return ctx.clinical(res[prefix + suffix], ctx.at(prefix + suffix))
+    period = ctx.period(res, prefix + "Period", ctx.path)
+    if period is not None:
+        return (period.end or period.start) if period_end else (period.start or period.end)
+    return None
+
+
+# --------------------------------------------------------------------------- conditions
+
+
+def map_condition(ctx: MapContext, patient: PatientId, fact_id: str) -> Facts:
+    """A ``Condition``, plus a :class:`SocialNeed` when it is an SDOH problem."""
+    res, path = ctx.resource, ctx.path
+    code = ctx.require(
+        ctx.code(res.get("code"), ctx.at("code"), prefer=(System.SNOMED, *_ICD10)),
+        ctx.at("code"),
+        "code",
+    )
+    category: ConditionCategory | None = None
+    sdoh_domain: SocialDomain | None = None
+    is_sdoh = False
+    for item_path, concept in ctx.items(res, "category", path):
+        for system, value, _display in ctx.codings(concept, item_path):
+            if value is None:
+                continue
+            if system == CareCodes.SDOHCC and value in SDOH_CATEGORY_DOMAINS:
+                is_sdoh = True
+                sdoh_domain = sdoh_domain or SDOH_CATEGORY_DOMAINS[value]
+            elif value in CONDITION_CATEGORY:
+                found = CONDITION_CATEGORY[value]
+                is_sdoh = is_sdoh or found is ConditionCategory.SDOH
+                if category is None or category is ConditionCategory.SDOH:
+                    category = found
+    all_codes = ctx.codes(res.get("code"), ctx.at("code"))
+    coded_domain = _domain_of_codes(all_codes)
+    if coded_domain is not None:
+        is_sdoh = True
+    if is_sdoh and category is None:
+        category = ConditionCategory.SDOH
+    abatement = _clinical_choice(ctx, "abatement")
+    if res.get("abatementBoolean") is True:
+        abatement = abatement or None
+    default_status = (
+        ClinicalStatus.RESOLVED
+        if abatement is not None or res.get("abatementBoolean") is True
+        else ClinicalStatus.ACTIVE
+    )
+    clinical = ctx.concept_status(res, "clinicalStatus", CLINICAL_STATUS, default_status)
+    verification = ctx.concept_status(
+        res, "verificationStatus", VERIFICATION_STATUS, VerificationStatus.CONFIRMED
+    )
+    recorded_at = _recorded(ctx, "recordedDate")
+    author = _author(ctx, "recorder", "asserter")
+    condition = Condition(
+        id=ConditionId(fact_id),
+        patient=patient,
+        code=code,
+        category=category or ConditionCategory.PROBLEM_LIST,
+        clinical_status=clinical,
+        verification_status=verification,
+        onset=_clinical_choice(ctx, "onset"),
+        abatement=abatement,
+        sensitivity=ctx.sensitivity(),
+        encounter=ctx.ref(res.get("encounter"), ctx.at("encounter")),
+        recorded_at=recorded_at,
+        author=author,
+    )
+    facts: Facts = [("conditions", condition)]
+    if not is_sdoh or verification in (
+        VerificationStatus.REFUTED,
+        VerificationStatus.ENTERED_IN_ERROR,
+    ):
+        return facts
+    identified = recorded_at
+    if identified is None and isinstance(condition.onset, dt.datetime):
+        identified = condition.onset
+    if identified is None and isinstance(condition.onset, PartialDate):
+        identified = ctx.start_of(condition.onset)
+    if identified is None:
+        ctx.issue(
+            ctx.at("recordedDate"),
+            MapIssue.MISSING_ELEMENT,
+            "SDOH condition without a recorded or onset time; no social need made",
+            warning=True,
+        )
+        return facts
+    evidence: list[Ref] = []
+    for item_path, item in ctx.objs(res, "evidence", path):
+        evidence.extend(ctx.refs(item, "detail", item_path))
+    status = SocialNeedStatus.IDENTIFIED if clinical.is_active else SocialNeedStatus.RESOLVED
+    facts.append(
+        (
+            "social_needs",
+            SocialNeed(
+                id=FactId(fact_id),
+                patient=patient,
+                domain=sdoh_domain or coded_domain or SocialDomain.OTHER,
+                identified_at=identified,
+                code=code,
+                status=status,
+                evidence=tuple(dict.fromkeys(evidence)),
+                recorded_at=recorded_at,
+                author=author,
+            ),
+        )
+    )
+    return facts
+
+
+def _domain_of_codes(codes: list[Code]) -> SocialDomain | None:
+    for code in codes:
+        if code.system in _ICD10:
+            found = social_domain_for_icd10(code.code)
+            if found is not None:
+                return found
+        elif code.system == System.SNOMED and code.code in SDOH_SNOMED:
+            return SDOH_SNOMED[code.code]
+    return None
+
+
+# --------------------------------------------------------------------------- medications
+
+
+def _medication_code(ctx: MapContext) -> tuple[Code | None, tuple[Code, ...]]:
+    res = ctx.resource
+    if res.get("medicationCodeableConcept") is not None:
+        path = ctx.at("medicationCodeableConcept")
+        return ctx.code(res["medicationCodeableConcept"], path, prefer=(System.RXNORM,)), ()
+    reference: object = None
+    reference_path = ctx.at("medicationReference")
+    if res.get("medicationReference") is not None:
+        reference = res["medicationReference"]
+    medication = ctx.obj(res, "medication", ctx.path)  # R5 CodeableReference
+    if medication is not None:
+        if medication.get("concept") is not None:
+            path = ctx.at("medication.concept")
+            return ctx.code(medication["concept"], path, prefer=(System.RXNORM,)), ()
+        reference = medication.get("reference")
+        reference_path = ctx.at("medication.reference")
+    if reference is None:
+        return None, ()
+    target = ctx.index.resolve_or_report(
+        reference, reference_path, ctx.source, ctx.issues, ctx.resource, expected="Medication"
+    )
+    if target is None:
+        return None, ()
+    ctx.mark_used(target)
+    ingredients: list[Code] = []
+    items = target.get("ingredient")
+    for item in items if isinstance(items, list) else []:
+        if not isinstance(item, dict):
+            continue
+        concept = item.get("itemCodeableConcept")
+        if concept is None and isinstance(item.get("item"), dict):
+            concept = item["item"].get("concept")
+        found = silent_code(concept)
+        if found is not None:
+            ingredients.append(found)
+    code = silent_code(target.get("code"))
+    if code is not None and code.system == CareCodes.TEXT_ONLY and ingredients:
+        code = ingredients[0]
+    return code or (ingredients[0] if ingredients else None), tuple(ingredients)
+
+
+def _dosage(
+    ctx: MapContext, key: str
+) -> tuple[Quantity | None, Code | None, str | None, Period | None]:
+    dosages = ctx.objs(ctx.resource, key, ctx.path)
+    if not dosages:
+        return None, None, None, None
+    path, dosage = dosages[0]
+    dose = None
+    for rate_path, rate in ctx.objs(dosage, "doseAndRate", path):
+        dose = ctx.quantity(rate.get("doseQuantity"), f"{rate_path}.doseQuantity")
+        if dose is not None:
+            break
+    if dose is None and dosage.get("doseQuantity") is not None:
+        dose = ctx.quantity(dosage["doseQuantity"], f"{path}.doseQuantity")
+    route = ctx.code(dosage.get("route"), f"{path}.route")
+    as_needed = (
+        dosage.get("asNeededBoolean") is True
+        or dosage.get("asNeeded") is True
+        or (dosage.get("asNeededCodeableConcept") is not None)
+    )
+    timing = ctx.obj(dosage, "timing", path)
+    frequency: str | None = None
+    bounds: Period | None = None
+    if timing is not None:
+        timing_path = f"{path}.timing"
+        for _system, value, _display in ctx.codings(timing.get("code"), f"{timing_path}.code"):
+            if value is not None and value.upper() in FREQUENCY_CODES:
+                frequency = FREQUENCY_CODES[value.upper()]
+                break
+        repeat = ctx.obj(timing, "repeat", timing_path)
+        if repeat is not None:
+            repeat_path = f"{timing_path}.repeat"
+            bounds = ctx.period(repeat, "boundsPeriod", repeat_path)
+            if frequency is None:
+                frequency = frequency_text(
+                    ctx.integer(repeat, "frequency", repeat_path),
+                    ctx.number(repeat, "period", repeat_path),
+                    ctx.text(repeat, "periodUnit", repeat_path),
+                )
+    if as_needed:
+        frequency = (
+            "PRN" if frequency is None else frequency if "PRN" in frequency else f"{frequency} PRN"
+        )
+    return dose, route, frequency, bounds
+
+
+def map_medication(ctx: MapContext, patient: PatientId, fact_id: str) -> Facts:
+    """A ``MedicationRequest`` (an order) or ``MedicationStatement`` (a statement)."""
+    res, path = ctx.resource, ctx.path
+    is_order = res.get("resourceType") == "MedicationRequest"
+    code, ingredients = _medication_code(ctx)
+    code = ctx.require(code, ctx.at("medication[x]"), "medication code")
+    dose, route, frequency, bounds = _dosage(ctx, "dosageInstruction" if is_order else "dosage")
+    status = ctx.status(res, "status", MEDICATION_STATUS, MedicationStatus.UNKNOWN)
+    if is_order:
+        prescriber = ctx.ref(res.get("requester"), ctx.at("requester"))
+        dispense = ctx.obj(res, "dispenseRequest", path)
+        period = ctx.period(dispense, "validityPeriod", ctx.at("dispenseRequest")) or bounds
+        authored = ctx.instant(res.get("authoredOn"), ctx.at("authoredOn"))
+        author = ctx.ref(res.get("recorder"), ctx.at("recorder")) or prescriber
+    else:
+        prescriber = ctx.first_ref(res, "informationSource", path)
+        effective = _clinical_choice(ctx, "effective")
+        period = ctx.period(res, "effectivePeriod", path)
+        if period is None and isinstance(effective, dt.datetime):
+            period = Period(effective)
+        elif period is None and isinstance(effective, PartialDate):
+            period = Period(ctx.start_of(effective))
+        authored = ctx.instant(res.get("dateAsserted"), ctx.at("dateAsserted"))
+        author = prescriber
+    return [
+        (
+            "medications",
+            Medication(
+                id=MedicationId(fact_id),
+                patient=patient,
+                code=code,
+                kind=MedicationKind.ORDER if is_order else MedicationKind.STATEMENT,
+                status=status,
+                ingredients=ingredients,
+                dose=dose,
+                route=route,
+                frequency=frequency,
+                prescriber=prescriber,
+                period=period or Period(),
+                authored_on=authored,
+                reasons=ctx.reason_codes(res, path),
+                sensitivity=ctx.sensitivity(),
+                recorded_at=ctx.recorded_at(),
+                author=author,
+            ),
+        )
+    ]
+
+
+# --------------------------------------------------------------------------- allergies
+
+
+def map_allergy(ctx: MapContext, patient: PatientId, fact_id: str) -> Facts:
+    """An ``AllergyIntolerance``; SNOMED "no known allergy" codes set ``no_known``."""
+    res, path = ctx.resource, ctx.path
+    code = ctx.require(
+        ctx.code(res.get("code"), ctx.at("code"), prefer=(System.SNOMED,)), ctx.at("code"), "code"
+    )
+    no_known = any(
+        system == System.SNOMED and value in NO_KNOWN_ALLERGY_CODES
+        for system, value, _display in ctx.codings(res.get("code"), ctx.at("code"))
+    )
+    reactions: list[Code] = []
+    for item_path, reaction in ctx.objs(res, "reaction", path):
+        for manifestation_path, manifestation in ctx.items(reaction, "manifestation", item_path):
+            concept, concept_path = manifestation, manifestation_path
+            if isinstance(manifestation, dict) and "concept" in manifestation:
+                concept, concept_path = manifestation["concept"], f"{manifestation_path}.concept"
+            found = ctx.code(concept, concept_path)
+            if found is not None and found not in reactions:
+                reactions.append(found)
+    return [
+        (
+            "allergies",
+            Allergy(
+                id=AllergyId(fact_id),
+                patient=patient,
+                code=None if no_known else code,
+                no_known=no_known,
+                clinical_status=ctx.concept_status(
+                    res, "clinicalStatus", ALLERGY_CLINICAL_TO_STATUS, ClinicalStatus.ACTIVE
+                ),
+                verification_status=ctx.concept_status(
+                    res, "verificationStatus", VERIFICATION_STATUS, VerificationStatus.CONFIRMED
+                ),
+                criticality=ctx.text(res, "criticality", path),
+                reactions=tuple(reactions),
+                onset=_clinical_choice(ctx, "onset"),
+                recorded_at=_recorded(ctx, "recordedDate"),
+                author=_author(ctx, "recorder", "asserter"),
+            ),
+        )
+    ]
+
+
+# --------------------------------------------------------------------------- results
+
+
+def _issued(ctx: MapContext) -> tuple[dt.datetime, dt.datetime | PartialDate | None]:
+    res = ctx.resource
+    effective = _clinical_choice(ctx, "effective")
+    issued = ctx.strict_instant(res.get("issued"), ctx.at("issued"))
+    if issued is None:
+        issued = ctx.start_of(effective) if isinstance(effective, PartialDate) else effective
+    issued = ctx.require(issued, ctx.at("issued"), "issued or effective time")
+    return issued, effective
+
+
+def _order_ids(ctx: MapContext) -> tuple[OrderId, ...]:
+    refs = ctx.refs(ctx.resource, "basedOn", ctx.path)
+    return tuple(OrderId(r.id) for r in refs if r.type in ("Order", "ServiceRequest"))
+
+
+def _interpretation(ctx: MapContext) -> Interpretation:
+    found = Interpretation.UNKNOWN
+    for item_path, concept in ctx.items(ctx.resource, "interpretation", ctx.path):
+        for _system, value, _display in ctx.codings(concept, item_path):
+            mapped = INTERPRETATION.get((value or "").strip().upper())
+            if mapped is not None and _SEVERITY[mapped] > _SEVERITY[found]:
+                found = mapped
+    return found
+
+
+def _value(ctx: MapContext) -> Quantity | Code | str | None:
+    res = ctx.resource
+    if res.get("valueQuantity") is not None:
+        return ctx.quantity(res["valueQuantity"], ctx.at("valueQuantity"))
+    if res.get("valueCodeableConcept") is not None:
+        return ctx.code(res["valueCodeableConcept"], ctx.at("valueCodeableConcept"))
+    if res.get("valueString") is not None:
+        return ctx.text(res, "valueString", ctx.path)
+    if res.get("valueBoolean") is not None:
+        flag = ctx.flag(res, "valueBoolean", ctx.path)
+        return None if flag is None else str(flag).lower()
+    if res.get("valueInteger") is not None:
+        number = ctx.number(res, "valueInteger", ctx.path)
+        return None if number is None else Quantity(number)
+    return None
+
+
+def map_observation(ctx: MapContext, patient: PatientId, fact_id: str) -> Facts:
+    """An ``Observation`` as a :class:`Result`."""
+    res = ctx.resource
+    code = ctx.require(
+        ctx.code(res.get("code"), ctx.at("code"), prefer=(System.LOINC,)), ctx.at("code"), "code"
+    )
+    issued, effective = _issued(ctx)
+    performer = ctx.first_ref(res, "performer", ctx.path)
+    return [
+        (
+            "results",
+            Result(
+                id=ResultId(fact_id),
+                patient=patient,
+                code=code,
+                issued=issued,
+                value=_value(ctx),
+                interpretation=_interpretation(ctx),
+                status=ctx.status(res, "status", RESULT_STATUS, ResultStatus.UNKNOWN),
+                effective=effective,
+                based_on=_order_ids(ctx),
+                performer=performer,
+                sensitivity=ctx.sensitivity(),
+                recorded_at=ctx.recorded_at(),
+                author=performer,
+            ),
+        )
+    ]
+
+
+def map_diagnostic_report(ctx: MapContext, patient: PatientId, fact_id: str) -> Facts:
+    """A ``DiagnosticReport`` as a :class:`Result` (its value is the first ``conclusionCode``)."""
+    res, path = ctx.resource, ctx.path
+    code = ctx.require(
+        ctx.code(res.get("code"), ctx.at("code"), prefer=(System.LOINC,)), ctx.at("code"), "code"
+    )
+    issued, effective = _issued(ctx)
+    value: Any = None
+    for item_path, concept in ctx.items(res, "conclusionCode", path):
+        value = ctx.code(concept, item_path)
+        if value is not None:
+            break
+    performer = ctx.first_ref(res, "performer", path)
+    return [
+        (
+            "results",
+            Result(
+                id=ResultId(fact_id),
+                patient=patient,
+                code=code,
+                issued=issued,
+                value=value,
+                status=ctx.status(res, "status", RESULT_STATUS, ResultStatus.UNKNOWN),
+                effective=effective,
+                based_on=_order_ids(ctx),
+                performer=performer,
+                sensitivity=ctx.sensitivity(),
+                recorded_at=ctx.recorded_at(),
+                author=performer,
+            ),
+        )
+    ]
+
+
+# --------------------------------------------------------------------------- procedures
+
+
+def map_procedure(ctx: MapContext, patient: PatientId, fact_id: str) -> Facts:
+    """A ``Procedure`` (medication-reconciliation and TCM codes are kept as they are)."""
+    res, path = ctx.resource, ctx.path
+    code = ctx.require(
+        ctx.code(res.get("code"), ctx.at("code"), prefer=(System.SNOMED, System.CPT)),
+        ctx.at("code"),
+        "code",
+    )
+    performed = _clinical_choice(ctx, "performed") or _clinical_choice(ctx, "occurrence")
+    performed = ctx.require(performed, ctx.at("performed[x]"), "performed time")
+    performer = None
+    for item_path, item in ctx.objs(res, "performer", path):
+        performer = ctx.ref(item.get("actor"), f"{item_path}.actor")
+        if performer is not None:
+            break
+    return [
+        (
+            "procedures",
+            Procedure(
+                id=FactId(fact_id),
+                patient=patient,
+                code=code,
+                performed=performed,
+                status=ctx.text(res, "status", path) or "completed",
+                performer=performer,
+                encounter=ctx.ref(res.get("encounter"), ctx.at("encounter")),
+                recorded_at=ctx.recorded_at(),
+                author=_author(ctx, "recorder", "asserter") or performer,
+            ),
+        )
+    ]

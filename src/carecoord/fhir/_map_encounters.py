@@ -1,0 +1,333 @@
+"""Mapping encounters (care transitions and visits) and episodes of care (enrolments)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from carecoord.domain import (
+    CareSetting,
+    CareTransition,
+    Code,
+    Diagnosis,
+    Encounter,
+    EncounterClass,
+    EncounterId,
+    EncounterStatus,
+    Enrollment,
+    FactId,
+    PatientId,
+    Period,
+    Ref,
+    System,
+    TransitionId,
+)
+from carecoord.fhir._codes import (
+    ADMIT_SOURCE,
+    CARE_MANAGEMENT_PROGRAMS,
+    DISCHARGE_HL7,
+    DISCHARGE_NUBC,
+    ENCOUNTER_CLASS,
+    ENCOUNTER_STATUS,
+    TRANSITION_CLASSES,
+)
+from carecoord.fhir._map_base import Facts, MapContext, MapIssue, silent_code
+
+__all__ = [
+    "classify_encounter",
+    "discharge_setting",
+    "map_encounter",
+    "map_episode_of_care",
+]
+
+
+_NOT_A_STAY = frozenset({"planned", "cancelled", "entered-in-error"})
+_CARE_MANAGEMENT_WORDS = ("care management", "case management", "care coordination", "chronic care")
+
+
+def _class_codes(value: object) -> list[str]:
+    items = value if isinstance(value, list) else [value]
+    codes: list[str] = []
+    for item in items:
+        if not isinstance(item, dict):
+            continue
+        codings = item.get("coding")
+        if isinstance(codings, list):
+            codes.extend(
+                c["code"] for c in codings if isinstance(c, dict) and isinstance(c.get("code"), str)
+            )
+        elif isinstance(item.get("code"), str):
+            codes.append(item["code"])
+    return codes
+
+
+def classify_encounter(resource: dict[str, Any]) -> str:
+    """``"CareTransition"`` for an inpatient, observation or emergency stay, else ``"Encounter"``.
+
+    Reads ``class`` (an R4 Coding or an R5 list of CodeableConcepts) without reporting; a
+    planned, cancelled or entered-in-error stay stays an ``Encounter``.
+    """
+    klass = next(
+        (ENCOUNTER_CLASS[c] for c in _class_codes(resource.get("class")) if c in ENCOUNTER_CLASS),
+        None,
+    )
+    status = resource.get("status")
+    if klass in TRANSITION_CLASSES and not (isinstance(status, str) and status in _NOT_A_STAY):
+        return "CareTransition"
+    return "Encounter"
+
+
+def discharge_setting(
+    ctx: MapContext, concept: object, path: str
+) -> tuple[CareSetting, Code | None]:
+    """The setting a discharge disposition names (NUBC or HL7 codes), and the code itself."""
+    code = ctx.code(
+        concept, path, prefer=(System.DISCHARGE_DISPOSITION, System.HL7_DISCHARGE_DISPOSITION)
+    )
+    for system, raw, _display in ctx.codings(concept, path):
+        if raw is None:
+            continue
+        value = raw.strip()
+        if system in (System.DISCHARGE_DISPOSITION, None):
+            setting = _nubc(value)
+            if setting is not None:
+                return setting, code
+        if system in (System.HL7_DISCHARGE_DISPOSITION, None) and value in DISCHARGE_HL7:
+            return DISCHARGE_HL7[value], code
+    if code is not None:
+        ctx.issue(
+            path,
+            MapIssue.UNKNOWN_CODE,
+            "discharge disposition not recognised; setting unknown",
+            warning=True,
+        )
+    return CareSetting.UNKNOWN, code
+
+
+def _nubc(value: str) -> CareSetting | None:
+    if value in DISCHARGE_NUBC:
+        return DISCHARGE_NUBC[value]
+    if value.isdigit() and len(value) == 2:
+        number = int(value)
+        base = number - 80 if 81 <= number <= 90 else number - 30 if 93 <= number <= 95 else None
+        if base is not None:
+            return DISCHARGE_NUBC.get(f"{base:02d}")
+    return None
+
+
+def _klass(ctx: MapContext) -> EncounterClass:
+    res = ctx.resource
+    value = res.get("class")
+    if value is None:
+        ctx.issue(
+            ctx.at("class"),
+            MapIssue.MISSING_ELEMENT,
+            "encounter has no class; read as other",
+            warning=True,
+        )
+        return EncounterClass.OTHER
+    concepts = (
+        ctx.items(res, "class", ctx.path) if isinstance(value, list) else [(ctx.at("class"), value)]
+    )
+    for path, concept in concepts:
+        for _system, code, _display in ctx.codings(concept, path):
+            if code is not None and code.strip() in ENCOUNTER_CLASS:
+                return ENCOUNTER_CLASS[code.strip()]
+    ctx.issue(
+        ctx.at("class"),
+        MapIssue.UNKNOWN_CODE,
+        "encounter class not recognised; read as other",
+        warning=True,
+    )
+    return EncounterClass.OTHER
+
+
+def _participants(ctx: MapContext) -> tuple[tuple[Ref, ...], Ref | None]:
+    performers: list[Ref] = []
+    attending: Ref | None = None
+    for item_path, item in ctx.objs(ctx.resource, "participant", ctx.path):
+        key = "individual" if item.get("individual") is not None else "actor"
+        ref = ctx.ref(item.get(key), f"{item_path}.{key}")
+        if ref is None or ref.type == "Patient":
+            continue
+        if ref not in performers:
+            performers.append(ref)
+        types = ctx.code_values(ctx.items(item, "type", item_path))
+        if attending is None and types & {"ATND", "PPRF", "attender"}:
+            attending = ref
+    practitioners = [r for r in performers if r.type == "Practitioner"]
+    if attending is None and practitioners:
+        attending = practitioners[0]
+    return tuple(performers), attending
+
+
+def _diagnoses(ctx: MapContext) -> list[tuple[Code, bool]]:
+    found: list[tuple[Code, bool]] = []
+    for item_path, item in ctx.objs(ctx.resource, "diagnosis", ctx.path):
+        rank = ctx.integer(item, "rank", item_path)
+        condition = item.get("condition")
+        for target in condition if isinstance(condition, list) else [condition]:
+            code = _diagnosis_code(ctx, target, f"{item_path}.condition")
+            if code is not None:
+                found.append((code, rank == 1))
+    return found
+
+
+def _diagnosis_code(ctx: MapContext, target: object, path: str) -> Code | None:
+    """The code of a diagnosis: an R5 concept, else the referenced Condition's code."""
+    reference = target
+    if isinstance(target, dict) and isinstance(target.get("reference"), dict):
+        reference = target["reference"]  # R5 CodeableReference
+    elif isinstance(target, dict) and "concept" in target:
+        code = ctx.code(target.get("concept"), f"{path}.concept")
+        if code is not None:
+            return code
+        reference = target.get("reference")
+    resolved = ctx.resolve(reference)
+    if resolved is None:
+        if reference is not None:
+            ctx.ref(reference, path)
+        return None
+    return silent_code(resolved.get("code"))
+
+
+def map_encounter(ctx: MapContext, patient: PatientId, fact_id: str) -> Facts:
+    """An ``Encounter``: a :class:`CareTransition` for stays, else an :class:`Encounter`."""
+    res, path = ctx.resource, ctx.path
+    klass = _klass(ctx)
+    period_key = "actualPeriod" if res.get("actualPeriod") is not None else "period"
+    period = ctx.period(res, period_key, path) or Period()
+    start = ctx.require(period.start, ctx.at(f"{period_key}.start"), "encounter start")
+    status = ctx.status(res, "status", ENCOUNTER_STATUS, EncounterStatus.UNKNOWN)
+    performers, attending = _participants(ctx)
+    facility = ctx.ref(
+        res.get("serviceProvider"), ctx.at("serviceProvider"), expected="Organization"
+    )
+    recorded_at = ctx.recorded_at()
+    diagnoses = _diagnoses(ctx)
+    reasons = ctx.reason_codes(res, path)
+    sensitivity = ctx.sensitivity()
+    if classify_encounter(res) == "CareTransition":
+        kind = ctx.require(TRANSITION_CLASSES.get(klass), ctx.at("class"), "stay class")
+        stay_key = "hospitalization" if res.get("hospitalization") is not None else "admission"
+        stay = ctx.obj(res, stay_key, path)
+        stay_path = ctx.at(stay_key)
+        discharged_at = period.end
+        if status is EncounterStatus.IN_PROGRESS:
+            discharged_at = None
+        elif discharged_at is None and status is EncounterStatus.FINISHED:
+            ctx.issue(
+                ctx.at(period_key),
+                MapIssue.MISSING_ELEMENT,
+                "finished stay without an end; read as ongoing",
+                warning=True,
+            )
+        to_setting, disposition = CareSetting.UNKNOWN, None
+        if stay is not None and stay.get("dischargeDisposition") is not None:
+            to_setting, disposition = discharge_setting(
+                ctx, stay["dischargeDisposition"], f"{stay_path}.dischargeDisposition"
+            )
+        from_setting = CareSetting.UNKNOWN
+        if stay is not None:
+            for _system, source_code, _display in ctx.codings(
+                stay.get("admitSource"), f"{stay_path}.admitSource"
+            ):
+                if source_code is not None and source_code in ADMIT_SOURCE:
+                    from_setting = ADMIT_SOURCE[source_code]
+                    break
+        transition_diagnoses: list[Diagnosis] = []
+        seen: set[Code] = set()
+        principal_taken = False
+        for diagnosis, principal in diagnoses or [(reason, False) for reason in reasons]:
+            if diagnosis in seen:
+                continue
+            seen.add(diagnosis)
+            flag = principal and not principal_taken
+            principal_taken = principal_taken or flag
+            transition_diagnoses.append(Diagnosis(diagnosis, flag))
+        return [
+            (
+                "transitions",
+                CareTransition(
+                    id=TransitionId(fact_id),
+                    patient=patient,
+                    kind=kind,
+                    admitted_at=start,
+                    discharged_at=discharged_at,
+                    from_setting=from_setting,
+                    to_setting=to_setting if discharged_at is not None else CareSetting.UNKNOWN,
+                    facility=facility,
+                    discharge_disposition=disposition,
+                    diagnoses=tuple(transition_diagnoses),
+                    attending=attending,
+                    encounter=Ref("Encounter", fact_id),
+                    recorded_at=recorded_at,
+                ),
+            )
+        ]
+    types: list[Code] = []
+    for item_path, concept in ctx.items(res, "type", path):
+        type_code = ctx.code(concept, item_path)
+        if type_code is not None:
+            types.append(type_code)
+    return [
+        (
+            "encounters",
+            Encounter(
+                id=EncounterId(fact_id),
+                patient=patient,
+                klass=klass,
+                period=period,
+                status=status,
+                types=tuple(types),
+                performers=performers,
+                organization=facility,
+                reasons=reasons,
+                diagnoses=tuple(dict.fromkeys(code for code, _principal in diagnoses)),
+                based_on=ctx.refs(res, "basedOn", path),
+                sensitivity=sensitivity,
+                recorded_at=recorded_at,
+            ),
+        )
+    ]
+
+
+def map_episode_of_care(ctx: MapContext, patient: PatientId, fact_id: str) -> Facts:
+    """An ``EpisodeOfCare`` whose type is a care-management programme, as an :class:`Enrollment`.
+
+    Other episodes are skipped (``not-mapped`` warning, counted).
+    """
+    res, path = ctx.resource, ctx.path
+    program = None
+    for item_path, concept in ctx.items(res, "type", path):
+        for _system, code, _display in ctx.codings(concept, item_path):
+            if code is not None and code.lower() in CARE_MANAGEMENT_PROGRAMS:
+                program = CARE_MANAGEMENT_PROGRAMS[code.lower()]
+                break
+        words = ctx.concept_words(concept, item_path)
+        if program is None and any(w in words for w in _CARE_MANAGEMENT_WORDS):
+            program = "care-management"
+        if program is not None:
+            break
+    if program is None:
+        ctx.skip(
+            ctx.at("type"),
+            MapIssue.NOT_MAPPED,
+            "episode of care is not a care-management programme",
+            warning=True,
+        )
+    managing = ctx.ref(res.get("careManager"), ctx.at("careManager")) or ctx.ref(
+        res.get("managingOrganization"), ctx.at("managingOrganization"), expected="Organization"
+    )
+    return [
+        (
+            "enrollments",
+            Enrollment(
+                id=FactId(fact_id),
+                patient=patient,
+                program=program,
+                period=ctx.period(res, "period", path) or Period(),
+                managing=managing,
+                recorded_at=ctx.recorded_at(),
+            ),
+        )
+    ]

@@ -1,0 +1,254 @@
+"""Mapping parties: Patient, Practitioner, PractitionerRole, Organization."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+
+from carecoord.domain import (
+    Discipline,
+    LinkKind,
+    Organization,
+    OrganizationId,
+    OrganizationKind,
+    PartialDate,
+    Patient,
+    PatientId,
+    PatientLink,
+    Practitioner,
+    PractitionerId,
+    Sex,
+    System,
+)
+from carecoord.fhir._codes import (
+    GENDER,
+    ORGANIZATION_TYPE,
+    SNOMED_SPECIALTY,
+    CareCodes,
+    discipline_for_taxonomy,
+    organization_kind_from_name,
+)
+from carecoord.fhir._map_base import Key, MapContext, MapIssue
+
+__all__ = [
+    "LINK_TYPES",
+    "discipline_of_concepts",
+    "map_organization",
+    "map_patient",
+    "map_practitioner",
+    "practitioner_role_update",
+]
+
+LINK_TYPES: dict[str, LinkKind] = {
+    "seealso": LinkKind.SAME_PERSON,
+    "replaces": LinkKind.SAME_PERSON,
+    "replaced-by": LinkKind.SAME_PERSON,
+    "refer": LinkKind.SAME_PERSON,
+}
+"""``Patient.link.type`` -> :class:`LinkKind` (every FHIR link type asserts the same person)."""
+
+_ORG_KIND_DISCIPLINE = {
+    OrganizationKind.HOSPITAL: Discipline.HOSPITAL,
+    OrganizationKind.PHARMACY: Discipline.PHARMACY,
+    OrganizationKind.COMMUNITY: Discipline.COMMUNITY_SERVICE,
+    OrganizationKind.SKILLED_NURSING: Discipline.NURSING,
+}
+
+
+def discipline_of_concepts(
+    ctx: MapContext, concepts: list[tuple[str, object]]
+) -> Discipline | None:
+    """The discipline named by NUCC taxonomy or SNOMED specialty codes among ``concepts``."""
+    for path, concept in concepts:
+        for system, code, _display in ctx.codings(concept, path):
+            if code is None:
+                continue
+            if system == System.NUCC or (system is None and len(code) == 10 and code[-1] == "X"):
+                found = discipline_for_taxonomy(code)
+                if found is not None:
+                    return found
+            elif system == System.SNOMED and code in SNOMED_SPECIALTY:
+                return SNOMED_SPECIALTY[code]
+    return None
+
+
+def map_patient(ctx: MapContext, patient_id: str, source_id: str) -> Patient:
+    """A ``Patient`` resource as a :class:`Patient` (``patient_id`` is its key's id)."""
+    res, path = ctx.resource, ctx.path
+    birth = ctx.clinical(res.get("birthDate"), ctx.at("birthDate"))
+    if birth is not None and not isinstance(birth, PartialDate):
+        birth = PartialDate.from_date(birth.date())
+    gender = ctx.status(res, "gender", GENDER, Sex.UNKNOWN)
+    deceased = False
+    deceased_at = None
+    if res.get("deceasedBoolean") is not None:
+        deceased = bool(ctx.flag(res, "deceasedBoolean", path))
+    if res.get("deceasedDateTime") is not None:
+        deceased_at = ctx.clinical(res["deceasedDateTime"], ctx.at("deceasedDateTime"))
+        deceased = deceased or deceased_at is not None
+    timezone = None
+    found = ctx.extension_value(res, path, CareCodes.TIMEZONE_EXTENSION, "Code")
+    if found is not None:
+        timezone = found[1] if isinstance(found[1], str) and found[1].strip() else None
+        if timezone is None:
+            ctx.issue(found[0], "wrong-type", "expected a time-zone code string")
+    return Patient(
+        id=PatientId(patient_id),
+        identifiers=ctx.identifiers(res, path),
+        names=ctx.names(res, path),
+        birth_date=birth,
+        sex=gender,
+        telecom=ctx.telecom(res, path),
+        addresses=ctx.addresses(res, path),
+        deceased=deceased,
+        deceased_at=deceased_at,
+        links=_links(ctx, patient_id, source_id),
+        language=_language(ctx),
+        timezone=timezone,
+        general_practitioner=ctx.refs(
+            res,
+            "generalPractitioner",
+            path,
+            expected=("Practitioner", "Organization", "PractitionerRole"),
+        ),
+    )
+
+
+def _links(ctx: MapContext, patient_id: str, source_id: str) -> tuple[PatientLink, ...]:
+    found: list[PatientLink] = []
+    for item_path, link in ctx.objs(ctx.resource, "link", ctx.path):
+        kind = LINK_TYPES.get(ctx.text(link, "type", item_path) or "")
+        if kind is None:
+            ctx.issue(
+                f"{item_path}.type",
+                MapIssue.UNKNOWN_CODE,
+                "link type is absent or unknown; link dropped",
+                warning=True,
+            )
+            continue
+        other = link.get("other")
+        target = ctx.resolve(other)
+        if target is not None and target.get("resourceType") != "Patient":
+            continue  # a link to a RelatedPerson says nothing about patient identity
+        key = ctx.index.key_for(target) if target is not None else ctx.key_of_ref(other)
+        if key is None or key[0] != "Patient":
+            ctx.ref(other, f"{item_path}.other", expected="Patient")
+            continue
+        if key[1] == patient_id:
+            continue  # a link to the record itself asserts nothing
+        other_source = ctx.state.source_of.get(key) if target is not None else None
+        found.append(
+            PatientLink(
+                kind,
+                PatientId(key[1]),
+                other_source if other_source not in (None, source_id) else None,
+            )
+        )
+    return tuple(dict.fromkeys(found))
+
+
+def _language(ctx: MapContext) -> str | None:
+    languages: list[tuple[bool, str]] = []
+    for item_path, item in ctx.objs(ctx.resource, "communication", ctx.path):
+        concept = item.get("language")
+        code = None
+        for _system, value, _display in ctx.codings(concept, f"{item_path}.language"):
+            if value:
+                code = value
+                break
+        if code is None and isinstance(concept, dict):
+            code = ctx.text(concept, "text", f"{item_path}.language")
+        if code is not None:
+            languages.append((ctx.flag(item, "preferred", item_path) is True, code))
+    preferred = [code for is_preferred, code in languages if is_preferred]
+    if preferred:
+        return preferred[0]
+    return languages[0][1] if languages else None
+
+
+def map_practitioner(ctx: MapContext, key: Key) -> Practitioner:
+    """A ``Practitioner`` as a :class:`Practitioner` (discipline from ``qualification``)."""
+    res, path = ctx.resource, ctx.path
+    concepts = [(f"{p}.code", q.get("code")) for p, q in ctx.objs(res, "qualification", path)]
+    return Practitioner(
+        id=PractitionerId(key[1]),
+        names=ctx.names(res, path),
+        discipline=discipline_of_concepts(ctx, concepts) or Discipline.OTHER,
+        identifiers=ctx.identifiers(res, path),
+        telecom=ctx.telecom(res, path),
+    )
+
+
+def practitioner_role_update(
+    ctx: MapContext, practitioner: Practitioner | None, key: Key
+) -> Practitioner:
+    """Fold a ``PractitionerRole`` into its practitioner: discipline, specialty, organisation.
+
+    ``practitioner`` is the mapped Practitioner (``None`` when it is not in the input: a
+    bare one is made from the role's key). A role never overrides a discipline already
+    known, and the first role with an organisation names it.
+    """
+    res, path = ctx.resource, ctx.path
+    current = practitioner or Practitioner(id=PractitionerId(key[1]))
+    concepts = ctx.each_concept(res, "specialty", path) + ctx.each_concept(res, "code", path)
+    discipline = discipline_of_concepts(ctx, concepts)
+    specialty = None
+    for item_path, concept in ctx.each_concept(res, "specialty", path):
+        specialty = ctx.code(concept, item_path)
+        if specialty is not None:
+            break
+    organization = None
+    org_key = ctx.key_of_ref(res.get("organization"))
+    if res.get("organization") is not None:
+        ctx.ref(res["organization"], ctx.at("organization"), expected="Organization")
+    if org_key is not None and org_key[0] == "Organization":
+        organization = OrganizationId(org_key[1])
+    changes: dict[str, Any] = {}
+    if discipline is not None and current.discipline is Discipline.OTHER:
+        changes["discipline"] = discipline
+    if specialty is not None and current.specialty is None:
+        changes["specialty"] = specialty
+    if organization is not None and current.organization is None:
+        changes["organization"] = organization
+    if not current.telecom:
+        changes["telecom"] = ctx.telecom(res, path)
+    return attrs.evolve(current, **changes) if changes else current
+
+
+def map_organization(ctx: MapContext, key: Key) -> Organization:
+    """An ``Organization``: kind from ``type`` (refined by the name), discipline, parent."""
+    res, path = ctx.resource, ctx.path
+    name = ctx.text(res, "name", path)
+    concepts = ctx.each_concept(res, "type", path)
+    kind: OrganizationKind | None = None
+    for item_path, concept in concepts:
+        for system, code, _display in ctx.codings(concept, item_path):
+            if code is not None and system in (CareCodes.ORGANIZATION_TYPE, None):
+                kind = kind or ORGANIZATION_TYPE.get(code)
+    by_name = organization_kind_from_name(name) if name else None
+    if by_name is not None and kind in (None, OrganizationKind.PRACTICE, OrganizationKind.OTHER):
+        kind = by_name
+    kind = kind or OrganizationKind.OTHER
+    discipline = discipline_of_concepts(ctx, concepts) or _ORG_KIND_DISCIPLINE.get(
+        kind, Discipline.OTHER
+    )
+    part_of = None
+    parent = ctx.key_of_ref(res.get("partOf"))
+    if res.get("partOf") is not None:
+        ctx.ref(res["partOf"], ctx.at("partOf"), expected="Organization")
+    if parent is not None and parent[0] == "Organization" and parent != key:
+        part_of = OrganizationId(parent[1])
+    timezone = None
+    found = ctx.extension_value(res, path, CareCodes.TIMEZONE_EXTENSION, "Code")
+    if found is not None and isinstance(found[1], str) and found[1].strip():
+        timezone = found[1]
+    return Organization(
+        id=OrganizationId(key[1]),
+        name=name,
+        kind=kind,
+        discipline=discipline,
+        identifiers=ctx.identifiers(res, path),
+        timezone=timezone,
+        part_of=part_of,
+    )

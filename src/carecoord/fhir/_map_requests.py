@@ -1,0 +1,643 @@
+"""Mapping requests: ServiceRequest (referral or order), Task and Appointment.
+
+The referral lifecycle is rebuilt from fulfilment Tasks, Appointments and Communications.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import deque
+from typing import Any
+
+import attrs
+
+from carecoord.domain import (
+    REFERRAL_TRANSITIONS,
+    Appointment,
+    AppointmentId,
+    AppointmentStatus,
+    Code,
+    Note,
+    Order,
+    OrderId,
+    OrderKind,
+    OrderStatus,
+    PartialDate,
+    PatientId,
+    Priority,
+    Ref,
+    Referral,
+    ReferralId,
+    ReferralStatus,
+    StatusChange,
+    System,
+    Task,
+    TaskId,
+    TaskStatus,
+)
+from carecoord.fhir._codes import (
+    APPOINTMENT_STATUS,
+    IMAGING_CATEGORY_CODES,
+    LAB_CATEGORY_CODES,
+    ORDER_STATUS,
+    PRIORITY,
+    REFERRAL_CATEGORY_CODES,
+    TASK_STATUS,
+)
+from carecoord.fhir._datatypes import parse_datetime
+from carecoord.fhir._issues import IssueLog
+from carecoord.fhir._map_base import Facts, Key, MapContext, MapIssue, ReadState
+from carecoord.fhir._refs import ReferenceIndex
+
+__all__ = [
+    "REPORT_TYPES",
+    "TASK_TO_REFERRAL",
+    "ReferralEvent",
+    "build_referral_lifecycle",
+    "classify_service_request",
+    "map_appointment",
+    "map_service_request",
+    "map_task",
+]
+
+TASK_TO_REFERRAL: dict[str, ReferralStatus] = {
+    "requested": ReferralStatus.SENT,
+    "received": ReferralStatus.RECEIVED,
+    "accepted": ReferralStatus.ACCEPTED,
+    "ready": ReferralStatus.ACCEPTED,
+    "in-progress": ReferralStatus.ACCEPTED,
+    "rejected": ReferralStatus.DECLINED,
+    "completed": ReferralStatus.SEEN,
+    "failed": ReferralStatus.CANCELLED,
+    "cancelled": ReferralStatus.CANCELLED,
+}
+"""A fulfilment ``Task.status`` -> the referral status it shows (``draft``, ``on-hold`` and
+``entered-in-error`` say nothing about the referral). A completed Task with a report in
+``output`` also moves the referral to ``report-received``."""
+
+REPORT_TYPES = frozenset(
+    {
+        "DiagnosticReport",
+        "DocumentReference",
+        "Communication",
+        "Composition",
+        "Observation",
+        "QuestionnaireResponse",
+        "Binary",
+    }
+)
+"""Resource types that count as the consultant's report in a fulfilment Task's output."""
+
+_ORDER = {status: number for number, status in enumerate(ReferralStatus)}
+
+
+@attrs.frozen
+class ReferralEvent:
+    """Something another resource says happened to a referral."""
+
+    at: dt.datetime
+    status: ReferralStatus
+    by: Ref | None = None
+    reason: str | None = None
+    report: Ref | None = None
+    appointment: AppointmentId | None = None
+    owner: Ref | None = None
+
+
+def _silent_codes(value: object) -> list[tuple[str | None, str, str]]:
+    """``(system, code, words)`` of a CodeableConcept or a list of them, reporting nothing."""
+    concepts = value if isinstance(value, list) else [value]
+    found: list[tuple[str | None, str, str]] = []
+    for concept in concepts:
+        if not isinstance(concept, dict):
+            continue
+        text = concept.get("text") if isinstance(concept.get("text"), str) else ""
+        codings = concept.get("coding")
+        if not isinstance(codings, list) or not codings:
+            found.append((None, "", str(text).lower()))
+            continue
+        for coding in codings:
+            if not isinstance(coding, dict):
+                continue
+            system, code, display = coding.get("system"), coding.get("code"), coding.get("display")
+            found.append(
+                (
+                    system if isinstance(system, str) else None,
+                    code if isinstance(code, str) else "",
+                    f"{display if isinstance(display, str) else ''} {text}".lower(),
+                )
+            )
+    return found
+
+
+def _org_of(
+    value: object, resource: dict[str, Any], index: ReferenceIndex, state: ReadState
+) -> Key | None:
+    refs = value if isinstance(value, list) else [value]
+    for ref in refs:
+        if not isinstance(ref, dict) or not isinstance(ref.get("reference"), str):
+            continue
+        key = index.key_of(ref["reference"], context=resource)
+        if key is None:
+            continue
+        if key[0] == "Organization":
+            return key
+        if key in state.org_of_party:
+            return state.org_of_party[key]
+    return None
+
+
+def classify_service_request(
+    resource: dict[str, Any], index: ReferenceIndex, state: ReadState
+) -> tuple[str, OrderKind]:
+    """``("Referral", ...)`` or ``("Order", kind)`` for a ServiceRequest, reading silently.
+
+    A referral: a category or code among :data:`REFERRAL_CATEGORY_CODES` or worded as a
+    referral ("referral to ..."), or a performer outside the requester's organisation
+    (both organisations known). Otherwise an order: lab for a lab category or a LOINC
+    code, imaging for an imaging category, other-diagnostic for SNOMED 103693007
+    (diagnostic procedure), else procedure.
+    """
+    categories = _silent_codes(resource.get("category"))
+    codes = _silent_codes(resource.get("code"))
+    values = {code for _s, code, _w in categories + codes}
+    words = " ".join(w for _s, _c, w in categories + codes)
+    if values & REFERRAL_CATEGORY_CODES or "referral" in words or " refer to" in f" {words}":
+        return "Referral", OrderKind.PROCEDURE
+    category_values = {code for _s, code, _w in categories}
+    if category_values & LAB_CATEGORY_CODES:
+        return "Order", OrderKind.LAB
+    if category_values & IMAGING_CATEGORY_CODES:
+        return "Order", OrderKind.IMAGING
+    requester = _org_of(resource.get("requester"), resource, index, state)
+    performer = _org_of(resource.get("performer"), resource, index, state)
+    if requester is not None and performer is not None and requester != performer:
+        return "Referral", OrderKind.PROCEDURE
+    if "103693007" in category_values:
+        return "Order", OrderKind.OTHER_DIAGNOSTIC
+    if any(system == System.LOINC for system, _c, _w in codes):
+        return "Order", OrderKind.LAB
+    return "Order", OrderKind.PROCEDURE
+
+
+def _authored(ctx: MapContext) -> dt.datetime:
+    res = ctx.resource
+    authored = ctx.instant(res.get("authoredOn"), ctx.at("authoredOn"))
+    if authored is None and res.get("occurrenceDateTime") is not None:
+        authored = ctx.instant(res["occurrenceDateTime"], ctx.at("occurrenceDateTime"))
+    if authored is None:
+        authored = ctx.recorded_at()
+    found: dt.datetime = ctx.require(
+        authored, ctx.at("authoredOn"), "authoredOn (or occurrence or meta.lastUpdated)"
+    )
+    return found
+
+
+def map_service_request(
+    ctx: MapContext, patient: PatientId, fact_id: str, key: Key, kind: OrderKind
+) -> Facts:
+    """A ``ServiceRequest``: a :class:`Referral` when classified so, else an :class:`Order`."""
+    res, path = ctx.resource, ctx.path
+    priority = ctx.status(res, "priority", PRIORITY, Priority.ROUTINE)
+    requester = ctx.ref(res.get("requester"), ctx.at("requester"))
+    performer = ctx.first_ref(res, "performer", path)
+    authored = _authored(ctx)
+    recorded_at = ctx.recorded_at()
+    if ctx.state.domain_types.get(key) != "Referral":
+        code = ctx.require(ctx.code(res.get("code"), ctx.at("code")), ctx.at("code"), "code")
+        return [
+            (
+                "orders",
+                Order(
+                    id=OrderId(fact_id),
+                    patient=patient,
+                    code=code,
+                    authored_on=authored,
+                    kind=kind,
+                    status=ctx.status(res, "status", ORDER_STATUS, OrderStatus.UNKNOWN),
+                    requester=requester,
+                    performer=performer,
+                    priority=priority,
+                    recorded_at=recorded_at,
+                    author=requester,
+                ),
+            )
+        ]
+    requester = ctx.require(requester, ctx.at("requester"), "referral requester")
+    status_code = ctx.text(res, "status", path)
+    if status_code is not None and status_code not in ORDER_STATUS:
+        ctx.issue(
+            ctx.at("status"),
+            MapIssue.UNKNOWN_CODE,
+            "status code not recognised; read as active",
+            warning=True,
+        )
+        status_code = "active"
+    ctx.state.referral_status[key] = (status_code, recorded_at)
+    specialty = None
+    for item_path, concept in ctx.each_concept(res, "performerType", path):
+        specialty = ctx.code(concept, item_path)
+        if specialty is not None:
+            break
+    if specialty is None:
+        specialty = ctx.code(res.get("code"), ctx.at("code"))
+    replaces = ctx.refs(res, "replaces", path, expected="ServiceRequest")
+    community = any(_is_community(ctx, r) for r in ([performer] if performer else []))
+    notes = ctx.annotation_texts(res, "note", path)
+    draft = status_code == "draft"
+    history = () if draft else (StatusChange("draft", "sent", authored, requester),)
+    return [
+        (
+            "referrals",
+            Referral(
+                id=ReferralId(fact_id),
+                patient=patient,
+                authored_on=authored,
+                requester=requester,
+                recipient=performer,
+                status=ReferralStatus.DRAFT if draft else ReferralStatus.SENT,
+                specialty=specialty,
+                reasons=ctx.reason_codes(res, path),
+                priority=priority,
+                sent_at=None if draft else authored,
+                replaces=ReferralId(replaces[0].id) if replaces else None,
+                community=community,
+                note=notes[0] if notes else None,
+                history=history,
+                last_modified=recorded_at,
+            ),
+        )
+    ]
+
+
+def _is_community(ctx: MapContext, ref: Ref) -> bool:
+    key = (ref.type, ref.id)
+    org = key if ref.type == "Organization" else ctx.state.org_of_party.get(key)
+    return org is not None and org in ctx.state.community_orgs
+
+
+# --------------------------------------------------------------------------- tasks
+
+
+def _referral_of(ctx: MapContext) -> Key | None:
+    res = ctx.resource
+    candidates: list[object] = [res.get("focus")]
+    based_on = res.get("basedOn")
+    candidates.extend(based_on if isinstance(based_on, list) else [based_on])
+    for candidate in candidates:
+        key = ctx.key_of_ref(candidate)
+        if key is not None and ctx.state.domain_types.get(key) == "Referral":
+            return key
+    return None
+
+
+def _task_time(ctx: MapContext, version: dict[str, Any]) -> dt.datetime | None:
+    """When a Task version was last changed.
+
+    ``lastModified``, ``meta.lastUpdated``, else ``authoredOn``; read quietly (the current
+    version's elements are reported when it is mapped).
+    """
+    meta = version.get("meta")
+    candidates = (
+        version.get("lastModified"),
+        meta.get("lastUpdated") if isinstance(meta, dict) else None,
+        version.get("authoredOn"),
+    )
+    for value in candidates:
+        found = _quiet_instant(ctx, value)
+        if found is not None:
+            return found
+    return None
+
+
+def _quiet_instant(ctx: MapContext, value: object) -> dt.datetime | None:
+    if not isinstance(value, str):
+        return None
+    parsed = parse_datetime(value, "", issues=IssueLog(), default_tz=ctx.tz)
+    if isinstance(parsed, PartialDate):
+        return ctx.start_of(parsed)
+    if parsed is None or not 2 <= parsed.year <= 9998:
+        return None
+    return parsed
+
+
+def _fulfilment_events(ctx: MapContext, referral: Key) -> list[ReferralEvent]:
+    key = ctx.index.key_for(ctx.resource)
+    versions = ctx.state.versions.get(key, [ctx.resource]) if key is not None else [ctx.resource]
+    events: list[ReferralEvent] = []
+    for version in versions:
+        status = version.get("status")
+        target = TASK_TO_REFERRAL.get(status) if isinstance(status, str) else None
+        at = _task_time(ctx, version)
+        if target is None or at is None:
+            continue
+        is_current = version is ctx.resource
+        owner = ctx.ref(version.get("owner"), ctx.at("owner")) if is_current else None
+        reason = None
+        status_reason = version.get("statusReason")
+        if isinstance(status_reason, dict) and isinstance(status_reason.get("text"), str):
+            reason = status_reason["text"]
+        events.append(ReferralEvent(at, target, by=owner, reason=reason, owner=owner))
+        if target is ReferralStatus.SEEN and is_current:
+            report = _task_report(ctx)
+            if report is not None:
+                events.append(
+                    ReferralEvent(at, ReferralStatus.REPORT_RECEIVED, by=owner, report=report)
+                )
+    ctx.state.referral_events.setdefault(referral, []).extend(events)
+    return events
+
+
+def _task_report(ctx: MapContext) -> Ref | None:
+    for item_path, item in ctx.objs(ctx.resource, "output", ctx.path):
+        value = item.get("valueReference")
+        key = ctx.key_of_ref(value)
+        if key is not None and key[0] in REPORT_TYPES:
+            return ctx.ref(value, f"{item_path}.valueReference")
+    return None
+
+
+def map_task(ctx: MapContext, patient: PatientId, fact_id: str) -> Facts:
+    """A ``Task``: a referral's fulfilment Task moves the referral, any other is a Task.
+
+    A fulfilment Task (``focus`` or ``basedOn`` a referral) gives no fact of its own.
+    """
+    res, path = ctx.resource, ctx.path
+    referral = _referral_of(ctx)
+    if referral is not None:
+        key = ctx.index.key_for(res)
+        if key is not None:
+            ctx.state.fulfilment_tasks[key] = referral
+        _fulfilment_events(ctx, referral)
+        return []
+    status_code = ctx.require(ctx.text(res, "status", path), ctx.at("status"), "status")
+    status = TASK_STATUS.get(status_code)
+    if status is None:
+        ctx.skip(ctx.at("status"), MapIssue.UNKNOWN_CODE, "task status not recognised")
+    authored = ctx.instant(res.get("authoredOn"), ctx.at("authoredOn"))
+    last_modified = ctx.instant(res.get("lastModified"), ctx.at("lastModified"))
+    authored = authored or last_modified or ctx.recorded_at()
+    authored = ctx.require(authored, ctx.at("authoredOn"), "authoredOn (or lastModified)")
+    restriction = ctx.obj(res, "restriction", path)
+    window = ctx.period(restriction, "period", ctx.at("restriction")) if restriction else None
+    not_before = window.start if window is not None else None
+    due = window.end if window is not None else None
+    business = None
+    concept = res.get("businessStatus")
+    if concept is not None:
+        business = (
+            ctx.text(concept, "text", ctx.at("businessStatus"))
+            if isinstance(concept, dict)
+            else None
+        )
+        if business is None:
+            code = ctx.code(concept, ctx.at("businessStatus"))
+            business = (code.display or code.code) if code is not None else None
+    reason = None
+    concept = res.get("statusReason")
+    if isinstance(concept, dict) and isinstance(concept.get("concept"), dict):
+        concept = concept["concept"]  # R5 CodeableReference
+    if concept is not None:
+        reason = (
+            ctx.text(concept, "text", ctx.at("statusReason")) if isinstance(concept, dict) else None
+        )
+        if reason is None:
+            code = ctx.code(concept, ctx.at("statusReason"))
+            reason = (code.display or code.code) if code is not None else None
+    notes = [
+        Note(
+            text,
+            at=ctx.instant(note.get("time"), f"{note_path}.time"),
+            author=ctx.ref(note.get("authorReference"), f"{note_path}.authorReference"),
+        )
+        for note_path, note in ctx.objs(res, "note", path)
+        if (text := ctx.text(note, "text", note_path)) is not None
+    ]
+    history = _task_history(ctx, status, authored, last_modified)
+    part_of = tuple(TaskId(r.id) for r in ctx.refs(res, "partOf", path, expected="Task"))
+    focus = ctx.ref(res.get("focus"), ctx.at("focus"))
+    code_value = ctx.code(res.get("code"), ctx.at("code"))
+    return [
+        (
+            "tasks",
+            Task(
+                id=TaskId(fact_id),
+                patient=patient,
+                authored_on=authored,
+                status=status,
+                intent=ctx.text(res, "intent", path) or "order",
+                code=code_value,
+                description=ctx.text(res, "description", path),
+                business_status=business,
+                status_reason=reason,
+                priority=ctx.status(res, "priority", PRIORITY, Priority.ROUTINE),
+                owner=ctx.ref(res.get("owner"), ctx.at("owner")),
+                requester=ctx.ref(res.get("requester"), ctx.at("requester")),
+                focus=focus,
+                part_of=part_of,
+                not_before=not_before,
+                due=due if due is None or not_before is None or due >= not_before else None,
+                notes=tuple(notes),
+                history=history,
+                last_modified=last_modified or (history[-1].at if history else None),
+            ),
+        )
+    ]
+
+
+def _task_history(
+    ctx: MapContext, status: TaskStatus, authored: dt.datetime, last_modified: dt.datetime | None
+) -> tuple[StatusChange, ...]:
+    """Status changes from the versions read (oldest first).
+
+    With one version, one change at ``lastModified`` (or ``executionPeriod``) when the
+    task has moved on from requested or draft.
+    """
+    key = ctx.index.key_for(ctx.resource)
+    versions = ctx.state.versions.get(key, []) if key is not None else []
+    changes: list[StatusChange] = []
+    previous: str | None = None
+    last_at = authored
+    for version in versions:
+        code = version.get("status")
+        at = _task_time(ctx, version)
+        if not isinstance(code, str) or code not in TASK_STATUS or at is None or code == previous:
+            continue
+        at = max(at, last_at)
+        if previous is not None or code not in ("draft", "requested"):
+            changes.append(StatusChange(previous, code, at))
+        previous, last_at = code, at
+    if changes or status in (TaskStatus.DRAFT, TaskStatus.REQUESTED):
+        return tuple(changes)
+    execution = ctx.period(ctx.resource, "executionPeriod", ctx.path)
+    at = last_modified
+    if status.is_terminal and execution is not None and execution.end is not None:
+        at = execution.end
+    elif status is TaskStatus.IN_PROGRESS and execution is not None and execution.start is not None:
+        at = execution.start
+    if at is None or at < authored:
+        return ()
+    return (StatusChange(None, status.value, at),)
+
+
+# --------------------------------------------------------------------------- appointments
+
+
+def map_appointment(ctx: MapContext, patient: PatientId, fact_id: str) -> Facts:
+    """An ``Appointment``; one based on a referral also moves that referral.
+
+    Booked is scheduled; fulfilled seen; noshow no-show; cancelled appointment-cancelled.
+    """
+    res, path = ctx.resource, ctx.path
+    start = ctx.require(ctx.instant(res.get("start"), ctx.at("start")), ctx.at("start"), "start")
+    end = ctx.instant(res.get("end"), ctx.at("end"))
+    if end is not None and end < start:
+        ctx.issue(
+            ctx.at("end"), MapIssue.INVALID_VALUE, "appointment ends before it starts; end dropped"
+        )
+        end = None
+    status = ctx.status(res, "status", APPOINTMENT_STATUS, AppointmentStatus.BOOKED)
+    participants: list[Ref] = []
+    for item_path, item in ctx.objs(res, "participant", path):
+        ref = ctx.ref(item.get("actor"), f"{item_path}.actor")
+        if ref is not None and ref.type != "Patient" and ref not in participants:
+            participants.append(ref)
+    service_type: Code | None = None
+    for type_path, type_concept in ctx.each_concept(res, "serviceType", path):
+        concept, item_path = type_concept, type_path
+        if isinstance(type_concept, dict) and "concept" in type_concept:
+            concept, item_path = type_concept["concept"], f"{type_path}.concept"
+        service_type = ctx.code(concept, item_path)
+        if service_type is not None:
+            break
+    booked = ctx.instant(res.get("created"), ctx.at("created"))
+    recorded_at = ctx.recorded_at()
+    changed = ctx.instant(res.get("cancellationDate"), ctx.at("cancellationDate"))
+    based_on = ctx.refs(res, "basedOn", path)
+    appointment = Appointment(
+        id=AppointmentId(fact_id),
+        patient=patient,
+        start=start,
+        end=end,
+        status=status,
+        participants=tuple(participants),
+        based_on=based_on,
+        service_type=service_type,
+        booked_at=booked,
+        status_changed_at=changed,
+        recorded_at=recorded_at,
+    )
+    for _item_path, item in ctx.items(res, "basedOn", path):
+        key = ctx.key_of_ref(item)
+        if key is None or ctx.state.domain_types.get(key) != "Referral":
+            continue
+        events = _appointment_events(appointment, recorded_at)
+        ctx.state.referral_events.setdefault(key, []).extend(events)
+    return [("appointments", appointment)]
+
+
+def _appointment_events(
+    appointment: Appointment, recorded_at: dt.datetime | None
+) -> list[ReferralEvent]:
+    status = appointment.status
+    if status in (AppointmentStatus.PROPOSED, AppointmentStatus.ENTERED_IN_ERROR):
+        return []
+    booked = appointment.booked_at or min(filter(None, (recorded_at, appointment.start)))
+    events = [ReferralEvent(booked, ReferralStatus.SCHEDULED, appointment=appointment.id)]
+    if status is AppointmentStatus.FULFILLED:
+        events.append(ReferralEvent(appointment.end or appointment.start, ReferralStatus.SEEN))
+    elif status is AppointmentStatus.NO_SHOW:
+        events.append(ReferralEvent(appointment.start, ReferralStatus.NO_SHOW))
+    elif status is AppointmentStatus.CANCELLED:
+        at = appointment.status_changed_at or recorded_at or appointment.start
+        events.append(ReferralEvent(at, ReferralStatus.APPOINTMENT_CANCELLED))
+    return events
+
+
+# --------------------------------------------------------------------------- lifecycle
+
+
+def _path(start: ReferralStatus, goal: ReferralStatus) -> list[ReferralStatus] | None:
+    """The shortest legal status path from ``start`` to ``goal`` (excluding ``start``)."""
+    if start is goal:
+        return []
+    queue: deque[ReferralStatus] = deque([start])
+    came: dict[ReferralStatus, ReferralStatus] = {}
+    while queue:
+        here = queue.popleft()
+        for step in sorted(REFERRAL_TRANSITIONS[here], key=_ORDER.__getitem__):
+            if step in came or step is start:
+                continue
+            came[step] = here
+            if step is goal:
+                path = [step]
+                while came[path[-1]] is not start:
+                    path.append(came[path[-1]])
+                return path[::-1]
+            queue.append(step)
+    return None
+
+
+def build_referral_lifecycle(referral: Referral, key: Key, state: ReadState) -> Referral:
+    """The referral with its status and history rebuilt from every event found for it.
+
+    Events are applied in time order from ``sent`` (at ``authoredOn``): each moves the
+    referral along the shortest legal path (the steps in between are inferred, at the
+    same time); an event the lifecycle cannot reach from where it is (an older state) is
+    ignored. The ServiceRequest's own ``revoked``, ``entered-in-error`` and
+    ``completed`` (read as closed) are applied last.
+    """
+    events = sorted(state.referral_events.get(key, []), key=lambda e: e.at)
+    status_code, updated = state.referral_status.get(key, (None, None))
+    if referral.status is ReferralStatus.DRAFT and not events:
+        return referral
+    current = ReferralStatus.SENT
+    history = list(referral.history)
+    last_at = referral.authored_on
+    fields: dict[str, Any] = {}
+    appointments = list(referral.appointments)
+
+    def move(target: ReferralStatus, at: dt.datetime, by: Ref | None, reason: str | None) -> bool:
+        nonlocal current, last_at
+        steps = _path(current, target)
+        if steps is None or not steps:
+            return False
+        at = max(at, last_at)
+        for step in steps:
+            final = step is target
+            history.append(
+                StatusChange(
+                    current.value, step.value, at, by if final else None, reason if final else None
+                )
+            )
+            current = step
+            if step is ReferralStatus.SEEN:
+                fields.setdefault("seen_at", at)
+            if step is ReferralStatus.REPORT_RECEIVED:
+                fields.setdefault("report_received_at", at)
+        last_at = at
+        return True
+
+    for event in events:
+        if event.appointment is not None and event.appointment not in appointments:
+            appointments.append(event.appointment)
+        if event.owner is not None and referral.recipient is None:
+            fields.setdefault("recipient", event.owner)
+        if move(event.status, event.at, event.by, event.reason) and event.report is not None:
+            fields["report"] = event.report
+    final_at = max(filter(None, (updated, last_at)))
+    terminal = {
+        "revoked": ReferralStatus.CANCELLED,
+        "entered-in-error": ReferralStatus.ENTERED_IN_ERROR,
+        "completed": ReferralStatus.CLOSED,
+    }.get(status_code or "")
+    if terminal is not None:
+        move(terminal, final_at, None, None)
+    return attrs.evolve(
+        referral,
+        status=current,
+        history=tuple(history),
+        appointments=tuple(appointments),
+        last_modified=max(filter(None, (referral.last_modified, last_at))),
+        **fields,
+    )
