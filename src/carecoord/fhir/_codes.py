@@ -853,3 +853,19 @@ INTERACTIVE_MEDIA: frozenset[str] = frozenset(
     {"PHONE", "VIDEOCONF", "FACE", "VERBAL", "ELECTRONIC"}
 )
 """Participation modes of a two-way conversation (``Communication.interactive``)."""
+
+
+# --------------------------------------------------------------------------- carecoord's own codes
+
+CARECOORD_CODE_SYSTEM_BASE = "https://carecoord.example/fhir/CodeSystem/"
+"""Base of the code systems carecoord defines itself.
+
+``.example`` is a reserved top-level domain: these URIs are honest placeholders until the
+project publishes its code systems at a permanent address.
+"""
+ACTIVITY_KIND_SYSTEM = CARECOORD_CODE_SYSTEM_BASE + "activity-kind"
+"""Coordination activity kinds (:class:`~carecoord.domain.ActivityKind` values), as Task.code."""
+CARE_TEAM_ROLE_SYSTEM = CARECOORD_CODE_SYSTEM_BASE + "care-team-role"
+"""Care-team roles carecoord needs that SNOMED CT does not name (lead, coordinator)."""
+PROGRAM_SYSTEM = CARECOORD_CODE_SYSTEM_BASE + "program"
+"""Care-management programmes (``ccm``, ``pcm``, ...), as EpisodeOfCare.type."""
