@@ -1,1 +1,121 @@
-"""Unified patient profile."""
+r"""The unified patient profile: one person, built from many providers' records.
+
+:func:`build_profiles` links records that describe the same person (identity matching:
+shared identifiers, explicit links, then Fellegi-Sunter weighted evidence with blocking)
+and merges each person's records into a :class:`PatientProfile` in which every fact keeps
+its sources and disagreements are reported as :class:`FactConflict`\ s. Views filter a
+profile for a viewer under the patient's consents; :func:`timeline` orders every dated event;
+:func:`reconciliation_view` shows a list side by side across sources.
+
+Imports only the domain layer.
+"""
+
+from __future__ import annotations
+
+from carecoord.profile._build import (
+    ProfileSet,
+    build_profiles,
+)
+from carecoord.profile._matching import (
+    BLOCKING_KEYS,
+    DEFAULT_PROBABILITIES,
+    DEFAULT_VETOES,
+    FieldEvidence,
+    IncrementalLinker,
+    Linkage,
+    MatchConfig,
+    MatchGrade,
+    MatchResult,
+    PossibleMatch,
+    compare,
+    link_records,
+)
+from carecoord.profile._merge import (
+    dedupe_records,
+    fact_author,
+    merge_records,
+    profile_id_for,
+)
+from carecoord.profile._model import (
+    ConflictKind,
+    Fact,
+    FactConflict,
+    PatientProfile,
+    Provenance,
+    profile_from_record,
+)
+from carecoord.profile._reconcile import (
+    RECONCILIATION_ACTIONS,
+    ReconciliationEntry,
+    ReconciliationRow,
+    ReconciliationView,
+    SourceColumn,
+    reconciliation_item,
+    reconciliation_view,
+    record_reconciliation,
+    with_reconciliation,
+)
+from carecoord.profile._timeline import (
+    EventKind,
+    TimelineEvent,
+    timeline,
+)
+from carecoord.profile._views import (
+    ActivitySummary,
+    PatientSummary,
+    Viewer,
+    ViewerRole,
+    can_see,
+    infer_sensitivity,
+    patient_summary,
+    sensitivity_of,
+    view_for,
+)
+
+__all__ = [
+    "BLOCKING_KEYS",
+    "DEFAULT_PROBABILITIES",
+    "DEFAULT_VETOES",
+    "RECONCILIATION_ACTIONS",
+    "ActivitySummary",
+    "ConflictKind",
+    "EventKind",
+    "Fact",
+    "FactConflict",
+    "FieldEvidence",
+    "IncrementalLinker",
+    "Linkage",
+    "MatchConfig",
+    "MatchGrade",
+    "MatchResult",
+    "PatientProfile",
+    "PatientSummary",
+    "PossibleMatch",
+    "ProfileSet",
+    "Provenance",
+    "ReconciliationEntry",
+    "ReconciliationRow",
+    "ReconciliationView",
+    "SourceColumn",
+    "TimelineEvent",
+    "Viewer",
+    "ViewerRole",
+    "build_profiles",
+    "can_see",
+    "compare",
+    "dedupe_records",
+    "fact_author",
+    "infer_sensitivity",
+    "link_records",
+    "merge_records",
+    "patient_summary",
+    "profile_from_record",
+    "profile_id_for",
+    "reconciliation_item",
+    "reconciliation_view",
+    "record_reconciliation",
+    "sensitivity_of",
+    "timeline",
+    "view_for",
+    "with_reconciliation",
+]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from enum import Enum
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import attrs
 
@@ -38,6 +38,10 @@ from carecoord.domain import (
     Task,
 )
 from carecoord.domain._values import masked, optional_aware
+
+if TYPE_CHECKING:
+    from carecoord.profile._timeline import TimelineEvent
+    from carecoord.profile._views import Viewer
 
 __all__ = [
     "ConflictKind",
@@ -182,12 +186,27 @@ class PatientProfile:
         """The organisation ``ref`` points to, if the profile knows it."""
         return next((o for o in self.organizations if o.id == ref.id), None)
 
+    def view_for(self, viewer: Viewer, *, at: dt.datetime) -> PatientProfile:
+        """The profile as ``viewer`` may see it at ``at`` (see :func:`carecoord.view_for`)."""
+        from carecoord.profile._views import view_for  # noqa: PLC0415 - avoids a cycle
+
+        return view_for(self, viewer, at=at)
+
+    def timeline(
+        self, *, viewer: Viewer | None = None, at: dt.datetime | None = None
+    ) -> tuple[TimelineEvent, ...]:
+        """Every dated event, ordered by time (see :func:`carecoord.timeline`)."""
+        from carecoord.profile._timeline import timeline  # noqa: PLC0415 - avoids a cycle
+
+        return timeline(self, viewer=viewer, at=at)
+
 
 def profile_from_record(record: PatientRecord, *, profile_id: str | None = None) -> PatientProfile:
     """A profile holding one record's facts, each with that single source as provenance.
 
-    This is what :func:`carecoord.build_profiles` produces for a person known to only one
-    source; it is also handy in tests of rules.
+    A lightweight wrapper for tests of rules and for records already known to be one
+    person: no merging, and the patient keeps the source's id. :func:`carecoord.build_profiles`
+    uses the full merge instead, whose patient id is the profile id.
     """
     source = record.source.id
     fields: dict[str, Any] = {}

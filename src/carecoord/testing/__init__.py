@@ -45,6 +45,15 @@ from carecoord.testing._builders import (
     make_task,
     make_transition,
 )
+from carecoord.testing._population import (
+    NATIONAL_ID_SYSTEM,
+    PAYER_MEMBER_SYSTEM,
+    ErrorMix,
+    LinkageScore,
+    Population,
+    generate_population,
+    mrn_system,
+)
 from carecoord.testing._timetravel import Scenario
 
 __all__ = [
@@ -53,10 +62,16 @@ __all__ = [
     "CARDIOLOGIST",
     "COORDINATOR",
     "HOSPITAL",
+    "NATIONAL_ID_SYSTEM",
     "PATIENT_ID",
+    "PAYER_MEMBER_SYSTEM",
     "PCP",
+    "ErrorMix",
+    "LinkageScore",
+    "Population",
     "Scenario",
     "days_before",
+    "generate_population",
     "make_activity",
     "make_allergy",
     "make_appointment",
@@ -82,4 +97,5 @@ __all__ = [
     "make_source",
     "make_task",
     "make_transition",
+    "mrn_system",
 ]

@@ -1,0 +1,1238 @@
+"""Patient identity matching: blocking, Fellegi-Sunter evidence, grades and clustering.
+
+The matcher decides which :class:`~carecoord.domain.PatientRecord` objects, from one or
+several sources, describe the same person. It works in four steps.
+
+1. **Explicit assertions and identifiers.** A :class:`~carecoord.domain.PatientLink` of
+   kind ``SAME_PERSON`` (FHIR ``Patient.link``, HL7 ADT A40 merge) links two records for
+   certain; a ``NOT_SAME_PERSON`` link keeps them apart whatever else agrees, and wins over
+   a ``SAME_PERSON`` link between the same two records. Two records that share an
+   identifier (same system *and* value) are the same person (``certain``); two records
+   that both carry identifiers of one system but share no value of it are different people
+   (``certainly-not``: two MRNs of one assigning system), unless the system is listed in
+   :attr:`MatchConfig.ignore_identifier_conflicts`.
+2. **Blocking.** Only records that share a blocking key (a phonetic family name and birth
+   year, a birth date with day and month in either order, a phone number, an e-mail
+   address, a phonetic given name and postal code...) are compared, so the cost grows with
+   the size of the blocks rather than the square of the population. Blocks larger than
+   :attr:`MatchConfig.max_block_size` are not used.
+3. **Evidence.** Each compared pair gets one outcome per field (given name, family name,
+   birth date, sex, address, phone, e-mail) and each outcome a weight
+   ``log2(m / u)``, where ``m`` is the probability of that outcome when the two records
+   are the same person and ``u`` when they are not (Fellegi-Sunter). The score is the sum
+   of the weights; the grade comes from the thresholds of :class:`MatchConfig`. Outcomes
+   listed in :attr:`MatchConfig.vetoes` (by default a given name or a birth date that
+   clearly disagree) cap the grade at ``possible``; two of them, or one when the name,
+   birth date and sex alone score below ``possible``, make it ``certainly-not``. Twins and
+   household members share a family name, an address and a phone, and only their given
+   names and birth dates tell them apart.
+4. **Clustering.** ``certain`` and ``probable`` pairs merge transitively, strongest first
+   (explicit links, shared identifiers, then by score), except that a merge is refused
+   when it would put two records that must stay apart (a ``NOT_SAME_PERSON`` link, or
+   conflicting identifiers of one system) in one cluster. ``possible`` pairs left in
+   different clusters, and refused merges, go to the review list with their per-field
+   evidence.
+
+The result depends only on the set of records: not on their order, and not on a record
+being given twice. Evidence names fields and outcomes only; no value of a record appears in
+any result, repr or error message.
+"""
+
+from __future__ import annotations
+
+import math
+from bisect import bisect_left
+from collections.abc import Iterable, Mapping, Sequence
+from enum import Enum
+from functools import lru_cache
+from types import MappingProxyType
+from typing import Final
+
+import attrs
+
+from carecoord.domain import ContactSystem, LinkKind, Patient, PatientRecord, Sex
+from carecoord.errors import Problem, ValidationError
+from carecoord.profile._strings import (
+    NICKNAMES,
+    are_nicknames,
+    canonical_given_names,
+    damerau_levenshtein,
+    jaro_winkler,
+    name_tokens,
+    normalize_address_line,
+    normalize_email,
+    normalize_name,
+    normalize_phone,
+    normalize_postal_code,
+    nysiis,
+)
+
+__all__ = [
+    "BLOCKING_KEYS",
+    "DEFAULT_PROBABILITIES",
+    "DEFAULT_VETOES",
+    "FieldEvidence",
+    "IncrementalLinker",
+    "Linkage",
+    "MatchConfig",
+    "MatchGrade",
+    "MatchResult",
+    "PossibleMatch",
+    "compare",
+    "link_records",
+]
+
+RecordKey = tuple[str, str]
+
+
+class MatchGrade(Enum):
+    """How sure the matcher is that two records are the same person (FHIR ``match-grade``)."""
+
+    CERTAIN = "certain"
+    """The same person: an explicit link, a shared identifier, or overwhelming evidence."""
+    PROBABLE = "probable"
+    """Very likely the same person; merged like ``certain``."""
+    POSSIBLE = "possible"
+    """Perhaps the same person; not merged, listed for review."""
+    CERTAINLY_NOT = "certainly-not"
+    """Not the same person (or too little evidence to say so)."""
+
+    @property
+    def merges(self) -> bool:
+        """Whether records of this grade are merged into one person."""
+        return self in (MatchGrade.CERTAIN, MatchGrade.PROBABLE)
+
+
+_RANK: Final = {
+    MatchGrade.CERTAINLY_NOT: 0,
+    MatchGrade.POSSIBLE: 1,
+    MatchGrade.PROBABLE: 2,
+    MatchGrade.CERTAIN: 3,
+}
+_GRADES: Final = (
+    MatchGrade.CERTAINLY_NOT,
+    MatchGrade.POSSIBLE,
+    MatchGrade.PROBABLE,
+    MatchGrade.CERTAIN,
+)
+
+
+@attrs.frozen
+class FieldEvidence:
+    """The outcome of comparing one field of two records, and the weight it carries.
+
+    ``field`` is one of ``given_name``, ``family_name``, ``birth_date``, ``sex``,
+    ``address``, ``phone``, ``email``, ``identifier``, ``link`` or ``clustering``;
+    ``outcome`` says how the two values relate (``exact``, ``nickname``, ``close``,
+    ``swapped-day-month``, ``disagree``, ``missing``...; see :data:`DEFAULT_PROBABILITIES`).
+    ``weight`` is ``log2(m / u)``: positive when the outcome is evidence for the same
+    person. Values are never carried, only outcomes.
+    """
+
+    field: str
+    outcome: str
+    weight: float
+
+
+@attrs.frozen
+class MatchResult:
+    """The verdict on two patients: a grade, a score (log2 Bayes factor) and the evidence."""
+
+    grade: MatchGrade
+    score: float
+    evidence: tuple[FieldEvidence, ...]
+
+
+@attrs.frozen
+class PossibleMatch:
+    """A scored pair of records, by key ``(source id, patient id)``; ``left < right``."""
+
+    left: RecordKey
+    right: RecordKey
+    grade: MatchGrade
+    score: float
+    evidence: tuple[FieldEvidence, ...]
+
+
+@attrs.frozen
+class Linkage:
+    """The outcome of linking records: who is who, and what a person should look at.
+
+    ``clusters`` holds one sorted tuple of record keys per person, every record in exactly
+    one cluster, clusters sorted. ``review`` holds the pairs that were not merged but might
+    be the same person: ``possible`` matches, and ``certain``/``probable`` matches whose
+    merge was refused because it would have joined records that must stay apart (their
+    evidence then ends with ``clustering``/``refused``). It is sorted by keys.
+    """
+
+    clusters: tuple[tuple[RecordKey, ...], ...]
+    review: tuple[PossibleMatch, ...]
+
+    def cluster_index(self) -> dict[RecordKey, int]:
+        """Map each record key to the position of its cluster in :attr:`clusters`."""
+        return {key: n for n, cluster in enumerate(self.clusters) for key in cluster}
+
+
+# --------------------------------------------------------------------------- configuration
+
+_P = tuple[float, float]
+
+DEFAULT_PROBABILITIES: Final[Mapping[str, Mapping[str, _P]]] = MappingProxyType(
+    {
+        "given_name": MappingProxyType(
+            {
+                "exact": (0.88, 0.01),
+                "nickname": (0.06, 0.002),
+                "close": (0.03, 0.003),
+                "middle": (0.01, 0.0008),
+                "initial": (0.01, 0.0007),
+                "transposed": (0.005, 0.00005),
+                "disagree": (0.015, 0.98),
+            }
+        ),
+        "family_name": MappingProxyType(
+            {
+                "exact": (0.91, 0.004),
+                "partial": (0.01, 0.0003),
+                "close": (0.03, 0.002),
+                "transposed": (0.005, 0.00005),
+                "disagree": (0.04, 0.99),
+            }
+        ),
+        "birth_date": MappingProxyType(
+            {
+                "exact": (0.94, 0.00004),
+                "swapped-day-month": (0.01, 0.00004),
+                "close": (0.015, 0.0008),
+                "same-month": (0.02, 0.000025),
+                "same-year": (0.02, 0.0003),
+                "disagree": (0.01, 0.99),
+            }
+        ),
+        "sex": MappingProxyType({"exact": (0.98, 0.5), "disagree": (0.01, 0.5)}),
+        "address": MappingProxyType(
+            {
+                "exact": (0.7, 0.0001),
+                "same-street": (0.05, 0.0002),
+                "same-postal-code": (0.08, 0.02),
+                "disagree": (0.2, 0.97),
+            }
+        ),
+        "phone": MappingProxyType({"exact": (0.6, 0.0001), "disagree": (0.3, 0.999)}),
+        "email": MappingProxyType({"exact": (0.5, 0.00001), "disagree": (0.2, 0.999)}),
+        "identifier": MappingProxyType({"shared": (0.99, 0.000001), "conflict": (0.01, 0.99)}),
+    }
+)
+"""Default ``(m, u)`` probabilities of each outcome of each field.
+
+``m`` is the probability of the outcome when two records are the same person, ``u`` when
+they are not; the outcome's weight is ``log2(m / u)``. The outcome ``missing`` (one side
+has no value) always weighs ``0``. See ``docs/matching.md`` for what each outcome means.
+"""
+
+DEFAULT_VETOES: Final[frozenset[tuple[str, str]]] = frozenset(
+    {("given_name", "disagree"), ("birth_date", "disagree")}
+)
+"""Outcomes that cap a pair at ``possible`` whatever its score (twins, households)."""
+
+BLOCKING_KEYS: Final[tuple[str, ...]] = (
+    "birth-date",
+    "email",
+    "family-birth-year",
+    "family-postal-code",
+    "given-family",
+    "given-postal-code",
+    "identifier",
+    "phone",
+)
+"""Every blocking key :class:`MatchConfig` knows, all used by default.
+
+* ``birth-date``: full birth date, with day and month in either order;
+* ``email``, ``phone``, ``identifier``: each normalised value (identifier with its system);
+* ``family-birth-year``: NYSIIS of the family name and the birth year;
+* ``family-postal-code``: NYSIIS of the family name and the postal code;
+* ``given-family``: NYSIIS of the first given name and of the family name, in either order;
+* ``given-postal-code``: NYSIIS of each canonical form of the first given name (so a
+  nickname shares a key with its formal name) and the postal code.
+"""
+
+
+def _freeze_probabilities(value: Mapping[str, Mapping[str, _P]]) -> Mapping[str, Mapping[str, _P]]:
+    """Overlay ``value`` on the defaults, check it and freeze it."""
+    merged: dict[str, dict[str, _P]] = {
+        name: dict(levels) for name, levels in DEFAULT_PROBABILITIES.items()
+    }
+    problems: list[Problem] = []
+    for name, levels in value.items():
+        if name not in merged:
+            problems.append(Problem(f"probabilities.{name}", "not a field the matcher compares"))
+            continue
+        for outcome, pair in levels.items():
+            path = f"probabilities.{name}.{outcome}"
+            if outcome not in DEFAULT_PROBABILITIES[name]:
+                problems.append(Problem(path, "not an outcome of this field"))
+                continue
+            try:
+                m, u = (float(pair[0]), float(pair[1]))
+            except (TypeError, ValueError, IndexError):
+                problems.append(Problem(path, "expected a pair (m, u)"))
+                continue
+            if not (0.0 < m <= 1.0 and 0.0 < u <= 1.0):
+                problems.append(Problem(path, "m and u must be probabilities above 0"))
+                continue
+            merged[name][outcome] = (m, u)
+    if problems:
+        raise ValidationError(problems, what="MatchConfig")
+    return MappingProxyType({name: MappingProxyType(levels) for name, levels in merged.items()})
+
+
+def _to_vetoes(value: Iterable[tuple[str, str]]) -> frozenset[tuple[str, str]]:
+    return frozenset(value)
+
+
+def _to_names(value: Iterable[str]) -> tuple[str, ...]:
+    return (value,) if isinstance(value, str) else tuple(value)
+
+
+def _to_systems(value: Iterable[str]) -> frozenset[str]:
+    return frozenset((value,) if isinstance(value, str) else value)
+
+
+def _check_blocking(_instance: object, _attribute: object, value: tuple[str, ...]) -> None:
+    if any(name not in BLOCKING_KEYS for name in value):
+        raise ValidationError(Problem("blocking", "unknown blocking key"), what="MatchConfig")
+
+
+def _check_vetoes(_instance: object, _attribute: object, value: frozenset[tuple[str, str]]) -> None:
+    for name, outcome in value:
+        if outcome not in DEFAULT_PROBABILITIES.get(name, {}):
+            raise ValidationError(Problem("vetoes", "unknown field outcome"), what="MatchConfig")
+
+
+@attrs.frozen
+class MatchConfig:
+    """Weights, thresholds and blocking of the identity matcher; ``MatchConfig()`` is tuned.
+
+    ``probabilities`` overrides some of :data:`DEFAULT_PROBABILITIES`:
+    ``MatchConfig(probabilities={"phone": {"exact": (0.5, 0.001)}})`` changes one outcome
+    and keeps every other default. Thresholds are on the score scale (sum of
+    ``log2(m / u)`` weights): a pair scoring at least ``certain`` is ``certain``, at least
+    ``probable`` is ``probable``, at least ``possible`` is ``possible``, and anything lower
+    is ``certainly-not``. ``vetoes`` lists ``(field, outcome)`` pairs that cap a pair at
+    ``possible``; a pair with two of them, or with one and a score below ``possible``
+    without the contact fields (address, phone, e-mail), is ``certainly-not``.
+    ``blocking`` names the blocking keys used (see :data:`BLOCKING_KEYS`); blocks holding
+    more than ``max_block_size`` records are skipped.
+    ``ignore_identifier_conflicts`` lists identifier systems whose differing values do not
+    prove that two records are different people (a system whose ids change over time).
+    """
+
+    probabilities: Mapping[str, Mapping[str, _P]] = attrs.field(
+        factory=dict, converter=_freeze_probabilities, hash=False
+    )
+    certain: float = 30.0
+    probable: float = 21.0
+    possible: float = 10.0
+    vetoes: frozenset[tuple[str, str]] = attrs.field(
+        default=DEFAULT_VETOES, converter=_to_vetoes, validator=_check_vetoes
+    )
+    blocking: tuple[str, ...] = attrs.field(
+        default=BLOCKING_KEYS, converter=_to_names, validator=_check_blocking
+    )
+    max_block_size: int = 400
+    ignore_identifier_conflicts: frozenset[str] = attrs.field(
+        default=frozenset(), converter=_to_systems
+    )
+
+    def __attrs_post_init__(self) -> None:
+        if not self.certain >= self.probable >= self.possible:
+            raise ValidationError(
+                Problem("certain", "thresholds must satisfy certain >= probable >= possible"),
+                what="MatchConfig",
+            )
+        if self.max_block_size < 2:
+            raise ValidationError(Problem("max_block_size", "must be at least 2"))
+
+    def weight(self, field: str, outcome: str) -> float:
+        """The weight ``log2(m / u)`` of one outcome of one field (``0`` for ``missing``)."""
+        if outcome == "missing":
+            return 0.0
+        m, u = self.probabilities[field][outcome]
+        return math.log2(m / u)
+
+    def grade(self, score: float) -> MatchGrade:
+        """The grade a score earns, before vetoes."""
+        if score >= self.certain:
+            return MatchGrade.CERTAIN
+        if score >= self.probable:
+            return MatchGrade.PROBABLE
+        if score >= self.possible:
+            return MatchGrade.POSSIBLE
+        return MatchGrade.CERTAINLY_NOT
+
+
+class _Weights:
+    """A config compiled for the hot loop: weights as plain dicts, evidence objects shared."""
+
+    __slots__ = (
+        "blocking",
+        "certain",
+        "evidence",
+        "ignored_systems",
+        "max_block_size",
+        "possible",
+        "probable",
+        "vetoes",
+        "weights",
+    )
+
+    def __init__(self, config: MatchConfig) -> None:
+        self.weights: dict[tuple[str, str], float] = {}
+        self.evidence: dict[tuple[str, str], FieldEvidence] = {}
+        for name, levels in config.probabilities.items():
+            for outcome in (*levels, "missing"):
+                weight = config.weight(name, outcome)
+                self.weights[name, outcome] = weight
+                self.evidence[name, outcome] = FieldEvidence(name, outcome, weight)
+        for name, outcome in (
+            ("link", "same-person"),
+            ("link", "not-same-person"),
+            ("clustering", "refused"),
+        ):
+            self.weights[name, outcome] = 0.0
+            self.evidence[name, outcome] = FieldEvidence(name, outcome, 0.0)
+        self.vetoes = config.vetoes
+        self.certain = config.certain
+        self.probable = config.probable
+        self.possible = config.possible
+        self.blocking = config.blocking
+        self.max_block_size = config.max_block_size
+        self.ignored_systems = config.ignore_identifier_conflicts
+
+
+# --------------------------------------------------------------------------- features
+
+
+class _Features:
+    """What the matcher needs of one patient, normalised once."""
+
+    __slots__ = (
+        "addresses",
+        "birth",
+        "emails",
+        "families",
+        "firsts",
+        "ids",
+        "middles",
+        "phones",
+        "postals",
+        "sex",
+    )
+
+    def __init__(self, patient: Patient) -> None:
+        firsts: list[str] = []
+        middles: list[str] = []
+        families: list[str] = []
+        for name in patient.names:
+            tokens = [token for part in name.given for token in name_tokens(part)]
+            if tokens:
+                if tokens[0] not in firsts:
+                    firsts.append(tokens[0])
+                middles.extend(t for t in tokens[1:] if t not in middles)
+            family = normalize_name(name.family) if name.family else ""
+            if family and family not in families:
+                families.append(family)
+        self.firsts: tuple[str, ...] = tuple(firsts)
+        self.middles: tuple[str, ...] = tuple(middles)
+        self.families: tuple[str, ...] = tuple(families)
+        birth = patient.birth_date
+        self.birth: tuple[int, int | None, int | None] | None = (
+            None if birth is None else (birth.year, birth.month, birth.day)
+        )
+        self.sex: Sex | None = None if patient.sex is Sex.UNKNOWN else patient.sex
+        phones: list[str] = []
+        emails: list[str] = []
+        for point in patient.telecom:
+            if point.system in (ContactSystem.PHONE, ContactSystem.SMS):
+                phone = normalize_phone(point.value)
+                if phone is not None and phone not in phones:
+                    phones.append(phone)
+            elif point.system is ContactSystem.EMAIL:
+                email = normalize_email(point.value)
+                if email is not None and email not in emails:
+                    emails.append(email)
+        self.phones: tuple[str, ...] = tuple(phones)
+        self.emails: tuple[str, ...] = tuple(emails)
+        addresses: list[tuple[str, str | None, str | None]] = []
+        postals: list[str] = []
+        for address in patient.addresses:
+            street = normalize_address_line(address.lines[0]) if address.lines else ""
+            postal = normalize_postal_code(address.postal_code) if address.postal_code else None
+            city = normalize_name(address.city) if address.city else None
+            if street or postal:
+                addresses.append((street, postal, city or None))
+            if postal and postal not in postals:
+                postals.append(postal)
+        self.addresses: tuple[tuple[str, str | None, str | None], ...] = tuple(addresses)
+        self.postals: tuple[str, ...] = tuple(postals)
+        ids: dict[str, set[str]] = {}
+        for identifier in patient.identifiers:
+            value = identifier.value.strip()
+            if value:
+                ids.setdefault(identifier.system.strip(), set()).add(value)
+        self.ids: dict[str, frozenset[str]] = {
+            system: frozenset(values) for system, values in ids.items()
+        }
+
+    def block_keys(self, blocking: Iterable[str]) -> tuple[str, ...]:
+        """The blocking keys of this record, without repeats, in a fixed order."""
+        keys: list[str] = []
+        birth = self.birth
+        year = birth[0] if birth is not None else None
+        family_codes = [nysiis(family) for family in self.families]
+        for kind in blocking:
+            if kind == "birth-date":
+                if birth is not None and birth[1] is not None and birth[2] is not None:
+                    low, high = sorted((birth[1], birth[2]))
+                    keys.append(f"b|{birth[0]}|{low}|{high}")
+            elif kind == "email":
+                keys.extend(f"e|{email}" for email in self.emails)
+            elif kind == "phone":
+                keys.extend(f"p|{phone}" for phone in self.phones)
+            elif kind == "identifier":
+                for system in sorted(self.ids):
+                    keys.extend(f"i|{system}|{value}" for value in sorted(self.ids[system]))
+            elif kind == "family-birth-year":
+                if year is not None:
+                    keys.extend(f"fy|{code}|{year}" for code in family_codes if code)
+            elif kind == "family-postal-code":
+                keys.extend(
+                    f"fz|{code}|{postal}"
+                    for code in family_codes
+                    if code
+                    for postal in self.postals
+                )
+            elif kind == "given-family":
+                for first in self.firsts:
+                    given_code = nysiis(first)
+                    for code in family_codes:
+                        if given_code and code:
+                            low_code, high_code = sorted((given_code, code))
+                            keys.append(f"gf|{low_code}|{high_code}")
+            elif kind == "given-postal-code" and self.postals:
+                codes = sorted(
+                    {nysiis(canonical) for first in self.firsts for canonical in _canonicals(first)}
+                )
+                keys.extend(
+                    f"gz|{code}|{postal}" for code in codes if code for postal in self.postals
+                )
+        return tuple(dict.fromkeys(keys))
+
+
+def _canonicals(name: str) -> frozenset[str]:
+    if len(name) < 2:
+        return frozenset()
+    return canonical_given_names(name)
+
+
+# --------------------------------------------------------------------------- field comparisons
+
+_GIVEN_ORDER: Final = ("exact", "nickname", "close", "middle", "initial", "disagree")
+_GIVEN_RANK: Final = {outcome: n for n, outcome in enumerate(_GIVEN_ORDER)}
+_FAMILY_ORDER: Final = ("exact", "partial", "close", "disagree")
+_FAMILY_RANK: Final = {outcome: n for n, outcome in enumerate(_FAMILY_ORDER)}
+_CLOSE_JARO_WINKLER: Final = 0.94
+
+
+def _one_edit(x: str, y: str) -> bool:
+    """Whether two different strings are one insertion, deletion, substitution or swap apart."""
+    len_x, len_y = len(x), len(y)
+    if len_x > len_y:
+        x, y, len_x, len_y = y, x, len_y, len_x
+    if len_y - len_x > 1:
+        return False
+    i = 0
+    while i < len_x and x[i] == y[i]:
+        i += 1
+    if len_x < len_y:
+        return x[i:] == y[i + 1 :]
+    if x[i + 1 :] == y[i + 1 :]:
+        return True
+    return i + 1 < len_x and x[i] == y[i + 1] and x[i + 1] == y[i] and x[i + 2 :] == y[i + 2 :]
+
+
+def _is_close(x: str, y: str) -> bool:
+    """A typo apart: one edit (both at least 3 letters long), or Jaro-Winkler >= 0.94."""
+    short, long = (len(x), len(y)) if len(x) <= len(y) else (len(y), len(x))
+    if short >= 3 and _one_edit(x, y):
+        return True
+    # Jaro-Winkler >= 0.94 needs Jaro >= 0.9, impossible when the shorter string has less
+    # than 70% of the longer one's length.
+    return short >= 0.7 * long and jaro_winkler(x, y) >= _CLOSE_JARO_WINKLER
+
+
+@lru_cache(maxsize=1 << 18)
+def _given_pair(x: str, y: str) -> str:
+    """Outcome of two normalised given-name tokens (``x < y``)."""
+    if len(x) == 1 or len(y) == 1:
+        return "initial" if x[0] == y[0] else "disagree"
+    if are_nicknames(x, y):
+        return "nickname"
+    if _is_close(x, y):
+        return "close"
+    # A typo in a nickname ("Jiim" for James): one name a typo away from a form of the other.
+    for name, other in ((x, y), (y, x)):
+        start = other[0]
+        for form in _name_forms(name):
+            if form[0] == start and _is_close(form, other):
+                return "close"
+    return "disagree"
+
+
+@lru_cache(maxsize=1 << 14)
+def _name_forms(name: str) -> tuple[str, ...]:
+    """The formal names ``name`` may stand for and their nicknames (without ``name``)."""
+    forms: set[str] = set()
+    for canonical in canonical_given_names(name):
+        forms.add(canonical)
+        forms.update(NICKNAMES.get(canonical, ()))
+    forms.discard(name)
+    return tuple(sorted(forms))
+
+
+def _given_outcome(a: _Features, b: _Features) -> str:
+    if not a.firsts or not b.firsts:
+        return "missing"
+    best = 5
+    for x in a.firsts:
+        for y in b.firsts:
+            if x == y:
+                return "exact"
+            rank = _GIVEN_RANK[_given_pair(x, y) if x < y else _given_pair(y, x)]
+            best = min(best, rank)
+    if best > 3 and (
+        any(x in b.middles for x in a.firsts) or any(y in a.middles for y in b.firsts)
+    ):
+        return "middle"
+    return _GIVEN_ORDER[best]
+
+
+@lru_cache(maxsize=1 << 18)
+def _family_pair(x: str, y: str) -> str:
+    """Outcome of two normalised family names (``x < y``)."""
+    if " " in x or " " in y:
+        if x.replace(" ", "") == y.replace(" ", ""):
+            return "exact"
+        if any(len(token) > 1 for token in set(x.split()) & set(y.split())):
+            return "partial"
+    if _is_close(x, y):
+        return "close"
+    return "disagree"
+
+
+def _family_outcome(a: _Features, b: _Features) -> str:
+    if not a.families or not b.families:
+        return "missing"
+    best = 3
+    for x in a.families:
+        for y in b.families:
+            if x == y:
+                return "exact"
+            rank = _FAMILY_RANK[_family_pair(x, y) if x < y else _family_pair(y, x)]
+            best = min(best, rank)
+    return _FAMILY_ORDER[best]
+
+
+def _given_like(firsts: tuple[str, ...], names: tuple[str, ...]) -> bool:
+    """Whether a given name matches (exactly, as a nickname or a typo) one of ``names``."""
+    for x in firsts:
+        for name in names:
+            y = name.replace(" ", "")
+            if x == y or (_given_pair(x, y) if x < y else _given_pair(y, x)) in _TRANSPOSABLE:
+                return True
+    return False
+
+
+def _family_like(families: tuple[str, ...], names: tuple[str, ...]) -> bool:
+    """Whether a family name matches (exactly or by a typo) one of ``names``."""
+    for x in families:
+        for y in names:
+            if x == y or (_family_pair(x, y) if x < y else _family_pair(y, x)) != "disagree":
+                return True
+    return False
+
+
+_TRANSPOSABLE: Final = frozenset({"nickname", "close"})
+
+
+def _initials_meet(names: tuple[str, ...], others: tuple[str, ...]) -> bool:
+    return any(name[0] == other[0] for name in names for other in others)
+
+
+def _transposed(a: _Features, b: _Features) -> bool:
+    """Whether the given and family names of one record are the other's, swapped."""
+    # Cheap screen first: nicknames and typos rarely change the first letter.
+    if not (_initials_meet(a.firsts, b.families) or _initials_meet(b.firsts, a.families)):
+        return False
+    return (_given_like(a.firsts, b.families) and _family_like(a.families, b.firsts)) or (
+        _given_like(b.firsts, a.families) and _family_like(b.families, a.firsts)
+    )
+
+
+def _digit_typo(x: int, y: int, width: int) -> bool:
+    return damerau_levenshtein(f"{x:0{width}d}", f"{y:0{width}d}") <= 1
+
+
+def _birth_outcome(
+    a: tuple[int, int | None, int | None] | None, b: tuple[int, int | None, int | None] | None
+) -> str:
+    if a is None or b is None:
+        return "missing"
+    if a == b:
+        # Equal partial dates are as strong as their precision allows.
+        if a[2] is not None:
+            return "exact"
+        return "same-month" if a[1] is not None else "same-year"
+    year_a, month_a, day_a = a
+    year_b, month_b, day_b = b
+    if month_a is None or month_b is None:
+        return "same-year" if year_a == year_b else "disagree"
+    if day_a is None or day_b is None:
+        return "same-month" if (year_a, month_a) == (year_b, month_b) else "disagree"
+    if year_a == year_b and month_a == day_b and day_a == month_b:
+        return "swapped-day-month"
+    differ = (year_a != year_b) + (month_a != month_b) + (day_a != day_b)
+    if differ == 1:
+        if year_a != year_b:
+            return "close" if _digit_typo(year_a, year_b, 4) else "disagree"
+        if month_a != month_b:
+            return "close" if _digit_typo(month_a, month_b, 2) else "disagree"
+        return "close" if _digit_typo(day_a, day_b, 2) else "disagree"
+    return "disagree"
+
+
+def _address_outcome(a: _Features, b: _Features) -> str:
+    if not a.addresses or not b.addresses:
+        return "missing"
+    best = "disagree"
+    for street_a, postal_a, city_a in a.addresses:
+        for street_b, postal_b, city_b in b.addresses:
+            if street_a and street_a == street_b:
+                if (postal_a and postal_a == postal_b) or (city_a and city_a == city_b):
+                    return "exact"
+                best = "same-street"
+            elif best == "disagree" and postal_a and postal_a == postal_b:
+                best = "same-postal-code"
+    return best
+
+
+def _set_outcome(a: tuple[str, ...], b: tuple[str, ...]) -> str:
+    if not a or not b:
+        return "missing"
+    for value in a:
+        if value in b:
+            return "exact"
+    return "disagree"
+
+
+def _identifier_outcome(a: _Features, b: _Features, ignored: frozenset[str]) -> str | None:
+    """``conflict``, ``shared`` or ``None`` (no system in common)."""
+    shared = False
+    for system, values in a.ids.items():
+        other = b.ids.get(system)
+        if other is None:
+            continue
+        if values.isdisjoint(other):
+            if system not in ignored:
+                return "conflict"
+        else:
+            shared = True
+    return "shared" if shared else None
+
+
+def _ids_conflict(a: _Features, b: _Features, ignored: frozenset[str]) -> bool:
+    for system, values in a.ids.items():
+        other = b.ids.get(system)
+        if other is not None and system not in ignored and values.isdisjoint(other):
+            return True
+    return False
+
+
+_Outcomes = tuple[tuple[str, str], ...]
+
+# Priorities of merge-eligible pairs in clustering: explicit links, identifiers, evidence.
+_BY_LINK: Final = 0
+_BY_IDENTIFIER: Final = 1
+_BY_SCORE: Final = 2
+
+
+def _evaluate(
+    a: _Features, b: _Features, link: LinkKind | None, w: _Weights, *, full: bool
+) -> tuple[MatchGrade, float, _Outcomes, int]:
+    """Grade, score, outcomes and merge priority of a pair (``a`` has the smaller key).
+
+    With ``full`` false, a pair already decided against by identifiers skips the fields.
+    """
+    identifier = _identifier_outcome(a, b, w.ignored_systems)
+    if not full and link is None and identifier == "conflict":
+        return MatchGrade.CERTAINLY_NOT, 0.0, (), _BY_SCORE
+    given = _given_outcome(a, b)
+    family = _family_outcome(a, b)
+    if (
+        given == "disagree"
+        and family in ("disagree", "missing")
+        and a.families
+        and b.families
+        and _transposed(a, b)
+    ):
+        given = family = "transposed"
+    outcomes: list[tuple[str, str]] = [
+        ("given_name", given),
+        ("family_name", family),
+        ("birth_date", _birth_outcome(a.birth, b.birth)),
+        (
+            "sex",
+            "missing"
+            if a.sex is None or b.sex is None
+            else ("exact" if a.sex is b.sex else "disagree"),
+        ),
+        ("address", _address_outcome(a, b)),
+        ("phone", _set_outcome(a.phones, b.phones)),
+        ("email", _set_outcome(a.emails, b.emails)),
+    ]
+    if identifier is not None:
+        outcomes.append(("identifier", identifier))
+    weights = w.weights
+    identity = 0.0
+    for outcome in outcomes[:4]:
+        identity += weights[outcome]
+    score = identity
+    for outcome in outcomes[4:]:
+        score += weights[outcome]
+    priority = _BY_SCORE
+    if link is LinkKind.NOT_SAME_PERSON:
+        grade = MatchGrade.CERTAINLY_NOT
+        outcomes.append(("link", "not-same-person"))
+    elif link is LinkKind.SAME_PERSON:
+        grade = MatchGrade.CERTAIN
+        priority = _BY_LINK
+        outcomes.append(("link", "same-person"))
+    elif identifier == "conflict":
+        grade = MatchGrade.CERTAINLY_NOT
+    elif identifier == "shared":
+        grade = MatchGrade.CERTAIN
+        priority = _BY_IDENTIFIER
+    else:
+        if score >= w.certain:
+            grade = MatchGrade.CERTAIN
+        elif score >= w.probable:
+            grade = MatchGrade.PROBABLE
+        elif score >= w.possible:
+            grade = MatchGrade.POSSIBLE
+        else:
+            grade = MatchGrade.CERTAINLY_NOT
+        vetoed = 0
+        if grade is not MatchGrade.CERTAINLY_NOT:
+            vetoes = w.vetoes
+            vetoed = sum(1 for outcome in outcomes if outcome in vetoes)
+        if vetoed > 1 or (vetoed and identity < w.possible):
+            # Households share contact details: once the person's own attributes conflict,
+            # a shared address or phone no longer argues for the same person.
+            grade = MatchGrade.CERTAINLY_NOT
+        elif vetoed and grade.merges:
+            grade = MatchGrade.POSSIBLE
+    return grade, score, tuple(outcomes), priority
+
+
+def _evidence(outcomes: _Outcomes, w: _Weights) -> tuple[FieldEvidence, ...]:
+    return tuple(w.evidence[outcome] for outcome in outcomes)
+
+
+_WEIGHTS_CACHE: dict[MatchConfig, _Weights] = {}
+
+
+def _compiled(config: MatchConfig) -> _Weights:
+    try:
+        return _WEIGHTS_CACHE[config]
+    except (KeyError, TypeError):
+        pass
+    compiled = _Weights(config)
+    if len(_WEIGHTS_CACHE) < 32:
+        _WEIGHTS_CACHE[config] = compiled
+    return compiled
+
+
+def _link_between(
+    a: Patient, a_source: str | None, b: Patient, b_source: str | None
+) -> LinkKind | None:
+    """The explicit link either patient holds about the other; ``NOT_SAME_PERSON`` wins."""
+    kinds: set[LinkKind] = set()
+    for holder, holder_source, other, other_source in (
+        (a, a_source, b, b_source),
+        (b, b_source, a, a_source),
+    ):
+        for link in holder.links:
+            if link.other_id != other.id:
+                continue
+            target = link.other_source if link.other_source is not None else holder_source
+            if target == other_source:
+                kinds.add(link.kind)
+    if LinkKind.NOT_SAME_PERSON in kinds:
+        return LinkKind.NOT_SAME_PERSON
+    return LinkKind.SAME_PERSON if kinds else None
+
+
+def compare(
+    a: Patient | PatientRecord,
+    b: Patient | PatientRecord,
+    config: MatchConfig | None = None,
+) -> MatchResult:
+    """Compare two patients (or records) and return the grade, score and per-field evidence.
+
+    With records, explicit links are resolved against the records' sources; with bare
+    patients, a link naming no source is taken to point into the same source, and a link
+    naming a source is not resolved. The verdict is symmetric: ``compare(a, b)`` and
+    ``compare(b, a)`` agree.
+    """
+    w = _compiled(config if config is not None else MatchConfig())
+    pa, sa = (a.patient, a.source.id) if isinstance(a, PatientRecord) else (a, None)
+    pb, sb = (b.patient, b.source.id) if isinstance(b, PatientRecord) else (b, None)
+    link = _link_between(pa, sa, pb, sb)
+    fa, fb = _Features(pa), _Features(pb)
+    if (sb or "", pb.id) < (sa or "", pa.id):
+        fa, fb = fb, fa
+    grade, score, outcomes, _priority = _evaluate(fa, fb, link, w, full=True)
+    return MatchResult(grade, score, _evidence(outcomes, w))
+
+
+# --------------------------------------------------------------------------- linker
+
+
+class _Edge:
+    """A stored pair: grade, score, outcomes, merge priority, and the explicit link."""
+
+    __slots__ = ("grade", "link", "outcomes", "priority", "score")
+
+    def __init__(
+        self,
+        grade: MatchGrade,
+        score: float,
+        outcomes: _Outcomes,
+        priority: int,
+        link: LinkKind | None,
+    ) -> None:
+        self.grade = grade
+        self.score = score
+        self.outcomes = outcomes
+        self.priority = priority
+        self.link = link
+
+
+def _pair(i: int, j: int) -> tuple[int, int]:
+    return (i, j) if i < j else (j, i)
+
+
+class IncrementalLinker:
+    """Links patient records as they arrive, keeping blocking indexes and clusters.
+
+    ``IncrementalLinker(config, records)`` loads ``records`` in one batch;
+    :meth:`add` then links one more record at a cost that grows with the size of that
+    record's blocks and of the clusters it touches, not with the population.
+    :meth:`linkage` gives the same result as :func:`link_records` over every record added,
+    whatever the order of the additions.
+    """
+
+    def __init__(
+        self, config: MatchConfig | None = None, records: Iterable[PatientRecord] = ()
+    ) -> None:
+        self._config = config if config is not None else MatchConfig()
+        self._w = _compiled(self._config)
+        self._records: list[PatientRecord] = []
+        self._keys: list[RecordKey] = []
+        self._index: dict[RecordKey, int] = {}
+        self._features: list[_Features] = []
+        self._block_keys: list[tuple[str, ...]] = []
+        self._blocks: dict[str, list[int]] = {}
+        self._edges: dict[tuple[int, int], _Edge] = {}
+        self._adjacent: list[set[int]] = []
+        self._links: dict[tuple[int, int], LinkKind] = {}
+        self._pending: dict[RecordKey, list[tuple[int, LinkKind]]] = {}
+        self._cluster: list[int] = []
+        self._members: dict[int, list[int]] = {}
+        self._load(records)
+
+    @property
+    def config(self) -> MatchConfig:
+        """The configuration the linker was built with."""
+        return self._config
+
+    def __len__(self) -> int:
+        return len(self._records)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._index
+
+    # ---------------------------------------------------------------- adding
+
+    def _register(self, record: PatientRecord) -> int | None:
+        """Store a new record and return its index; ``None`` if it is already there."""
+        key = record.key
+        known = self._index.get(key)
+        if known is not None:
+            if self._records[known] != record:
+                raise ValidationError(
+                    Problem("key", "two different records share one (source, patient) key"),
+                    what="linkage input",
+                )
+            return None
+        index = len(self._records)
+        self._records.append(record)
+        self._keys.append(key)
+        self._index[key] = index
+        features = _Features(record.patient)
+        self._features.append(features)
+        self._block_keys.append(features.block_keys(self._w.blocking))
+        self._adjacent.append(set())
+        self._cluster.append(index)
+        self._members[index] = [index]
+        return index
+
+    def _collect_links(self, index: int) -> list[int]:
+        """Record the explicit links to and from a new record; return the linked indexes."""
+        record = self._records[index]
+        linked: list[int] = []
+        for link in record.patient.links:
+            target = (link.other_source or record.source.id, link.other_id)
+            other = self._index.get(target)
+            if other is None:
+                self._pending.setdefault(target, []).append((index, link.kind))
+            elif other != index:
+                self._note_link(index, other, link.kind)
+                linked.append(other)
+        for other, kind in self._pending.pop(self._keys[index], ()):
+            if other != index:
+                self._note_link(index, other, kind)
+                linked.append(other)
+        return linked
+
+    def _note_link(self, i: int, j: int, kind: LinkKind) -> None:
+        pair = _pair(i, j)
+        if self._links.get(pair) is not LinkKind.NOT_SAME_PERSON:
+            self._links[pair] = kind
+
+    def _score(self, i: int, j: int) -> None:
+        """Compare two records and store the pair when it is at least possible or linked."""
+        pair = _pair(i, j)
+        link = self._links.get(pair)
+        if self._keys[i] > self._keys[j]:
+            i, j = j, i
+        grade, score, outcomes, priority = _evaluate(
+            self._features[i], self._features[j], link, self._w, full=False
+        )
+        if grade is MatchGrade.CERTAINLY_NOT and link is None:
+            return
+        self._edges[pair] = _Edge(grade, score, outcomes, priority, link)
+        if grade.merges:
+            self._adjacent[i].add(j)
+            self._adjacent[j].add(i)
+
+    def _drop_edge(self, pair: tuple[int, int]) -> None:
+        edge = self._edges.pop(pair)
+        if edge.grade.merges:
+            i, j = pair
+            self._adjacent[i].discard(j)
+            self._adjacent[j].discard(i)
+
+    def _load(self, records: Iterable[PatientRecord]) -> None:
+        """Batch load into an empty linker: index every record, then compare within blocks."""
+        for record in sorted(records, key=lambda record: record.key):
+            self._register(record)
+        count = len(self._records)
+        for index in range(count):
+            for key in self._block_keys[index]:
+                self._blocks.setdefault(key, []).append(index)
+        for index in range(count):
+            self._collect_links(index)
+        limit = self._w.max_block_size
+        blocks = self._blocks
+        for index in range(count):
+            candidates: set[int] = set()
+            for key in self._block_keys[index]:
+                members = blocks[key]
+                if 1 < len(members) <= limit:
+                    candidates.update(members[: bisect_left(members, index)])
+            for other in sorted(candidates):
+                self._score(other, index)
+        for i, j in sorted(self._links):
+            if (i, j) not in self._edges:
+                self._score(i, j)
+        self._recluster(range(count))
+
+    def add(self, record: PatientRecord) -> tuple[tuple[RecordKey, ...], ...]:
+        """Link one more record and return the clusters it changed (sorted).
+
+        Adding a record that is already there changes nothing and returns its cluster.
+
+        Raises:
+            ValidationError: if a different record with the same key was added before.
+
+        """
+        index = self._register(record)
+        if index is None:
+            known = self._index[record.key]
+            return (self._cluster_keys(self._cluster[known]),)
+        return self._after_add(index)
+
+    def _after_add(self, index: int) -> tuple[tuple[RecordKey, ...], ...]:
+        limit = self._w.max_block_size
+        candidates: set[int] = set()
+        overflowing: list[str] = []
+        for key in self._block_keys[index]:
+            members = self._blocks.setdefault(key, [])
+            members.append(index)
+            if len(members) == limit + 1:
+                overflowing.append(key)
+            elif len(members) <= limit:
+                candidates.update(members[:-1])
+        candidates.update(self._collect_links(index))
+        candidates.discard(index)
+        for other in sorted(candidates):
+            self._score(other, index)
+        touched = {index}
+        for key in overflowing:
+            touched.update(self._unblock(key))
+        return self._recluster(touched)
+
+    def _unblock(self, key: str) -> set[int]:
+        """A block just grew too large: forget the pairs only it produced."""
+        members = self._blocks[key]
+        limit = self._w.max_block_size
+        touched: set[int] = set()
+        for i in members:
+            for j in members:
+                if j <= i or (i, j) not in self._edges or (i, j) in self._links:
+                    continue
+                shared = set(self._block_keys[i]).intersection(self._block_keys[j])
+                if not any(len(self._blocks[other]) <= limit for other in shared if other != key):
+                    self._drop_edge((i, j))
+                    touched.update((i, j))
+        return touched
+
+    # ---------------------------------------------------------------- clustering
+
+    def _component(self, seed: int, seen: set[int]) -> list[int]:
+        stack = [seed]
+        seen.add(seed)
+        component: list[int] = []
+        adjacent = self._adjacent
+        while stack:
+            node = stack.pop()
+            component.append(node)
+            for other in adjacent[node]:
+                if other not in seen:
+                    seen.add(other)
+                    stack.append(other)
+        return component
+
+    def _recluster(self, seeds: Iterable[int]) -> tuple[tuple[RecordKey, ...], ...]:
+        """Re-run the clustering of the components holding ``seeds``; return their clusters."""
+        seen: set[int] = set()
+        components = [self._component(seed, seen) for seed in seeds if seed not in seen]
+        # Reset every touched record first: an old cluster may span several components.
+        for node in seen:
+            self._members.pop(self._cluster[node], None)
+        for node in seen:
+            self._cluster[node] = node
+            self._members[node] = [node]
+        roots: set[int] = set()
+        for component in components:
+            roots.update(self._cluster_component(component))
+        return tuple(sorted(self._cluster_keys(root) for root in roots))
+
+    def _cannot_link(self, left: list[int], right: list[int]) -> bool:
+        links = self._links
+        features = self._features
+        ignored = self._w.ignored_systems
+        for i in left:
+            for j in right:
+                pair = _pair(i, j)
+                link = links.get(pair)
+                if link is LinkKind.NOT_SAME_PERSON:
+                    return True
+                if link is None and _ids_conflict(features[i], features[j], ignored):
+                    return True
+        return False
+
+    def _cluster_component(self, component: list[int]) -> list[int]:
+        """Greedy constrained clustering of one component of singletons; return the roots."""
+        if len(component) == 1:
+            return component
+        keys = self._keys
+        edges: list[tuple[int, float, RecordKey, RecordKey, int, int]] = []
+        for i in component:
+            for j in self._adjacent[i]:
+                if i < j:
+                    edge = self._edges[i, j]
+                    left, right = (keys[i], keys[j]) if keys[i] < keys[j] else (keys[j], keys[i])
+                    edges.append((edge.priority, -edge.score, left, right, i, j))
+        edges.sort()
+        cluster = self._cluster
+        members = self._members
+        for _priority, _score, _left, _right, i, j in edges:
+            root_i, root_j = cluster[i], cluster[j]
+            if root_i == root_j or self._cannot_link(members[root_i], members[root_j]):
+                continue
+            if len(members[root_i]) < len(members[root_j]):
+                root_i, root_j = root_j, root_i
+            moved = members.pop(root_j)
+            for node in moved:
+                cluster[node] = root_i
+            members[root_i].extend(moved)
+        return sorted({cluster[node] for node in component})
+
+    def _cluster_keys(self, root: int) -> tuple[RecordKey, ...]:
+        return tuple(sorted(self._keys[node] for node in self._members[root]))
+
+    # ---------------------------------------------------------------- results
+
+    def cluster_of(self, key: RecordKey) -> tuple[RecordKey, ...]:
+        """The sorted keys of the cluster holding the record with ``key``.
+
+        Raises:
+            KeyError: if no record with that key was added.
+
+        """
+        return self._cluster_keys(self._cluster[self._index[key]])
+
+    def linkage(self) -> Linkage:
+        """Every cluster and the review list, as :func:`link_records` would give them."""
+        clusters = sorted(self._cluster_keys(root) for root in self._members)
+        review: list[PossibleMatch] = []
+        keys = self._keys
+        cluster = self._cluster
+        w = self._w
+        for (i, j), edge in self._edges.items():
+            if edge.grade is MatchGrade.CERTAINLY_NOT or cluster[i] == cluster[j]:
+                continue
+            outcomes = edge.outcomes
+            if edge.grade.merges:
+                outcomes = (*outcomes, ("clustering", "refused"))
+            left, right = (keys[i], keys[j]) if keys[i] < keys[j] else (keys[j], keys[i])
+            review.append(
+                PossibleMatch(left, right, edge.grade, edge.score, _evidence(outcomes, w))
+            )
+        review.sort(key=lambda match: (match.left, match.right))
+        return Linkage(tuple(clusters), tuple(review))
+
+
+def link_records(records: Sequence[PatientRecord], config: MatchConfig | None = None) -> Linkage:
+    """Group records that describe the same person, and list the pairs to review.
+
+    The result depends only on the set of records: their order does not matter, and a
+    record given twice counts once.
+
+    Raises:
+        ValidationError: if two different records share one ``(source, patient)`` key.
+
+    """
+    return IncrementalLinker(config, records).linkage()

@@ -1,0 +1,716 @@
+"""Merge one person's records into a :class:`~carecoord.profile.PatientProfile`.
+
+Every fact keeps every source's version (:class:`Fact` ``variants`` and ``provenance``).
+Duplicates fold into one fact:
+
+* always: the same source and the same fact id (two records of one source);
+* between *different* records, by clinical identity:
+
+  ======================  ============================================================
+  list                    folded when
+  ======================  ============================================================
+  conditions              same code and onsets overlap, or onset missing on one side
+  medications             a shared RxNorm ingredient (``ingredients``; else the code)
+  allergies               same code; every "no known allergies" entry folds together
+  encounters              same class and the same start instant
+  results                 same code and the same UTC day (``effective``, else ``issued``)
+  orders                  same code and the same UTC day authored
+  procedures              same code and performed dates overlap
+  appointments            the same start instant
+  communications          same kind and the same sent instant
+  social_needs            same domain and the same UTC day identified
+  transitions             same kind and the same UTC day of admission
+  referrals               same specialty (else recipient) and UTC day authored
+  consents                same decision, period, actors, classes and status
+  reconciliations         same list, performer and instant
+  activities              same kind, performer, instant and minutes
+  enrollments             same programme and UTC start day
+  care teams, tasks,      never by content (only by source and id)
+  care plans, goals
+  ======================  ============================================================
+
+  Two facts of the *same* record never fold (the source itself keeps them apart); when a
+  fact could fold with several, pairs are taken in a fixed order so the result does not
+  depend on the order of the input.
+
+The representative ``value`` of a fact, and the first provenance entry (so
+:attr:`Fact.key`), come from the best source: first in ``source_ranking`` (unranked
+sources after ranked ones), then the most recent ``last_modified``, then source id,
+record id and fact id.
+
+Conflicts are reported (:class:`FactConflict`) and never silently resolved:
+demographics (name, birth date, sex, address, phone, deceased), medication discrepancies
+(omission, dose, frequency, route, status), an allergy versus "no known allergies", and
+problems whose clinical status differs between sources. Conflict ``values`` are labelled
+by source id (``"<source>/<patient id>"`` when one source contributes several records).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Hashable, Iterable, Sequence
+from enum import Enum
+from typing import Any, TypeVar
+
+import attrs
+
+from carecoord.domain import (
+    FACT_FIELDS,
+    Address,
+    Allergy,
+    ContactSystem,
+    Medication,
+    Organization,
+    PartialDate,
+    Patient,
+    PatientId,
+    PatientRecord,
+    Practitioner,
+    Ref,
+    Sex,
+    VerificationStatus,
+)
+from carecoord.errors import Problem, ValidationError
+from carecoord.profile._model import (
+    ConflictKind,
+    Fact,
+    FactConflict,
+    PatientProfile,
+    Provenance,
+)
+from carecoord.profile._strings import (
+    normalize_address_line,
+    normalize_name,
+    normalize_phone,
+    normalize_postal_code,
+)
+
+__all__ = ["dedupe_records", "fact_author", "merge_records", "profile_id_for"]
+
+_NEVER = dt.datetime.min.replace(tzinfo=dt.UTC)
+_P = TypeVar("_P", Practitioner, Organization)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def profile_id_for(keys: Iterable[tuple[str, str]]) -> str:
+    """The profile id of a cluster: ``"<source>/<patient id>"`` of its smallest record key.
+
+    The id depends only on the set of keys, never on their order.
+    """
+    smallest = min(keys, default=None)
+    if smallest is None:
+        raise ValidationError(Problem("records", "a profile needs at least one record"))
+    return f"{smallest[0]}/{smallest[1]}"
+
+
+def _fingerprint(value: object) -> str:
+    """A deterministic text form of a value, for tie-breaking only (never shown or logged).
+
+    Unlike ``repr`` it includes masked fields and sorts sets, so two different values
+    almost never share a fingerprint and equal values always do.
+    """
+    if attrs.has(type(value)):
+        parts = ",".join(
+            f"{a.name}={_fingerprint(getattr(value, a.name))}"
+            for a in attrs.fields(type(value))  # type: ignore[arg-type]
+        )
+        return f"{type(value).__name__}({parts})"
+    if isinstance(value, tuple | list):
+        return "(" + ",".join(_fingerprint(v) for v in value) + ")"
+    if isinstance(value, frozenset | set):
+        return "{" + ",".join(sorted(_fingerprint(v) for v in value)) + "}"
+    if isinstance(value, Enum):
+        return f"{type(value).__name__}.{value.name}"
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    return repr(value)
+
+
+def _retrieved(record: PatientRecord) -> dt.datetime:
+    return record.source.retrieved_at or _NEVER
+
+
+def dedupe_records(records: Iterable[PatientRecord]) -> list[PatientRecord]:
+    """One record per key, sorted by key.
+
+    Exact duplicates collapse. When two different versions share a key, the one with the
+    later ``source.retrieved_at`` wins (a missing time counts as the earliest); on a tie
+    the choice is still deterministic (by content), whatever the input order.
+    """
+    chosen: dict[tuple[str, str], tuple[dt.datetime, str, PatientRecord]] = {}
+    for record in records:
+        current = chosen.get(record.key)
+        if current is not None and current[2] == record:
+            continue
+        candidate = (_retrieved(record), _fingerprint(record), record)
+        if current is None or candidate[:2] > current[:2]:
+            chosen[record.key] = candidate
+    return [chosen[key][2] for key in sorted(chosen)]
+
+
+def fact_author(fact: object) -> Ref | None:
+    """Who authored a fact: ``author``, else the performer, requester or prescriber."""
+    for name in ("author", "performer", "requester", "prescriber", "sender"):
+        value = getattr(fact, name, None)
+        if isinstance(value, Ref):
+            return value
+    return None
+
+
+def _last_modified(fact: object) -> dt.datetime | None:
+    for name in ("last_modified", "recorded_at"):
+        stamp = getattr(fact, name, None)
+        if isinstance(stamp, dt.datetime):
+            return stamp
+    return None
+
+
+def _utc_day(value: dt.datetime) -> dt.date:
+    return value.astimezone(dt.UTC).date()
+
+
+def _days(value: dt.datetime | PartialDate | None) -> tuple[dt.date, dt.date] | None:
+    if value is None:
+        return None
+    if isinstance(value, PartialDate):
+        return (value.earliest(), value.latest())
+    day = _utc_day(value)
+    return (day, day)
+
+
+def _overlap(a: dt.datetime | PartialDate | None, b: dt.datetime | PartialDate | None) -> bool:
+    range_a, range_b = _days(a), _days(b)
+    if range_a is None or range_b is None:
+        return True
+    return range_a[0] <= range_b[1] and range_b[0] <= range_a[1]
+
+
+def _code_key(code: Any) -> tuple[str, str] | None:
+    return None if code is None else (code.system, code.code)
+
+
+# --------------------------------------------------------------------------- folding rules
+
+
+@attrs.frozen
+class _Rule:
+    """How one fact list folds: blocking keys, a pairwise test and a pair priority."""
+
+    blocks: Callable[[Any], Iterable[Hashable]]
+    compatible: Callable[[Any, Any], bool] = lambda _a, _b: True
+    priority: Callable[[Any, Any], tuple[int, ...]] = lambda _a, _b: (0,)
+
+
+def _none(_fact: Any) -> Iterable[Hashable]:
+    return ()
+
+
+def _medication_blocks(fact: Medication) -> Iterable[Hashable]:
+    codes = fact.ingredients or (fact.code,)
+    return [("ingredient", c.system, c.code) for c in codes]
+
+
+def _medication_priority(a: Medication, b: Medication) -> tuple[int, ...]:
+    same_currency = a.status.is_current == b.status.is_current
+    return (0 if same_currency else 1, 0 if a.status is b.status else 1)
+
+
+def _allergy_blocks(fact: Allergy) -> Iterable[Hashable]:
+    if fact.no_known:
+        return [("no-known",)]
+    return [_code_key(fact.code)]
+
+
+def _referral_blocks(fact: Any) -> Iterable[Hashable]:
+    target = _code_key(fact.specialty) or (
+        (fact.recipient.type, fact.recipient.id) if fact.recipient is not None else None
+    )
+    return [] if target is None else [(target, _utc_day(fact.authored_on))]
+
+
+def _result_blocks(fact: Any) -> Iterable[Hashable]:
+    when = fact.effective if fact.effective is not None else fact.issued
+    days = _days(when)
+    return [(_code_key(fact.code), days)]
+
+
+def _condition_priority(a: Any, b: Any) -> tuple[int, ...]:
+    return (0 if a.onset is not None and b.onset is not None else 1,)
+
+
+_RULES: dict[str, _Rule] = {
+    "care_teams": _Rule(_none),
+    "tasks": _Rule(_none),
+    "care_plans": _Rule(_none),
+    "goals": _Rule(_none),
+    "referrals": _Rule(_referral_blocks),
+    "transitions": _Rule(lambda f: [(f.kind, _utc_day(f.admitted_at))]),
+    "encounters": _Rule(lambda f: [(f.klass, f.start.astimezone(dt.UTC))]),
+    "conditions": _Rule(
+        lambda f: [_code_key(f.code)],
+        compatible=lambda a, b: _overlap(a.onset, b.onset),
+        priority=_condition_priority,
+    ),
+    "medications": _Rule(_medication_blocks, priority=_medication_priority),
+    "allergies": _Rule(_allergy_blocks),
+    "orders": _Rule(lambda f: [(_code_key(f.code), _utc_day(f.authored_on))]),
+    "results": _Rule(_result_blocks),
+    "appointments": _Rule(lambda f: [f.start.astimezone(dt.UTC)]),
+    "social_needs": _Rule(lambda f: [(f.domain, _utc_day(f.identified_at))]),
+    "communications": _Rule(lambda f: [(f.kind, f.sent.astimezone(dt.UTC))]),
+    "consents": _Rule(
+        lambda f: [(f.decision, f.period, f.actors, f.classes, f.status)],
+    ),
+    "reconciliations": _Rule(lambda f: [(f.list, f.performer, f.at.astimezone(dt.UTC))]),
+    "procedures": _Rule(
+        lambda f: [_code_key(f.code)],
+        compatible=lambda a, b: _overlap(a.performed, b.performed),
+    ),
+    "enrollments": _Rule(
+        lambda f: [(f.program, None if f.period.start is None else _utc_day(f.period.start))]
+    ),
+    "activities": _Rule(
+        lambda f: [(f.kind, f.performer, f.at.astimezone(dt.UTC), f.minutes)],
+    ),
+}
+
+
+@attrs.frozen
+class _Item:
+    record: tuple[str, str]
+    rank: int
+    fact: Any
+    provenance: Provenance
+
+    @property
+    def order(self) -> tuple[str, str, str]:
+        return (self.provenance.source, self.provenance.record, self.provenance.fact_id)
+
+    @property
+    def best_first(self) -> tuple[Any, ...]:
+        stamp = self.provenance.last_modified
+        recency = (0, -stamp.timestamp()) if stamp is not None else (1, 0.0)
+        return (self.rank, recency, *self.order)
+
+
+class _Groups:
+    """Union-find that refuses to put two facts of the same record in one group."""
+
+    def __init__(self, items: Sequence[_Item]) -> None:
+        self.parent = list(range(len(items)))
+        self.records: list[set[tuple[str, str]]] = [{i.record} for i in items]
+
+    def find(self, i: int) -> int:
+        while self.parent[i] != i:
+            self.parent[i] = self.parent[self.parent[i]]
+            i = self.parent[i]
+        return i
+
+    def union(self, i: int, j: int, *, force: bool = False) -> None:
+        a, b = self.find(i), self.find(j)
+        if a == b or (not force and self.records[a] & self.records[b]):
+            return
+        a, b = min(a, b), max(a, b)
+        self.parent[b] = a
+        self.records[a] |= self.records[b]
+
+
+def _fold(name: str, items: list[_Item]) -> tuple[Fact[Any], ...]:
+    items = sorted(items, key=lambda i: i.order)
+    groups = _Groups(items)
+    by_id: dict[tuple[str, str], int] = {}
+    for index, item in enumerate(items):
+        key = (item.provenance.source, item.provenance.fact_id)
+        if key in by_id:
+            groups.union(by_id[key], index, force=True)
+        else:
+            by_id[key] = index
+    rule = _RULES[name]
+    blocks: dict[Hashable, list[int]] = {}
+    for index, item in enumerate(items):
+        for block in dict.fromkeys(rule.blocks(item.fact)):
+            if block is not None:
+                blocks.setdefault(block, []).append(index)
+    pairs: set[tuple[int, int]] = set()
+    for block_members in blocks.values():
+        for x, i in enumerate(block_members):
+            for j in block_members[x + 1 :]:
+                if items[i].record != items[j].record:
+                    pairs.add((i, j))
+    ranked = sorted(
+        (rule.priority(items[i].fact, items[j].fact), i, j)
+        for i, j in pairs
+        if rule.compatible(items[i].fact, items[j].fact)
+    )
+    for _, i, j in ranked:
+        groups.union(i, j)
+    clusters: dict[int, list[_Item]] = {}
+    for index, item in enumerate(items):
+        clusters.setdefault(groups.find(index), []).append(item)
+    facts = []
+    for cluster in clusters.values():
+        cluster.sort(key=lambda i: i.best_first)
+        facts.append(
+            Fact(
+                value=cluster[0].fact,
+                provenance=tuple(m.provenance for m in cluster),
+                variants=tuple(m.fact for m in cluster),
+            )
+        )
+    facts.sort(key=lambda f: (f.provenance[0].source, f.provenance[0].fact_id))
+    return tuple(facts)
+
+
+# --------------------------------------------------------------------------- merge
+
+
+def _ranker(source_ranking: Sequence[str]) -> Callable[[str], int]:
+    positions: dict[str, int] = {}
+    for position, source in enumerate(source_ranking):
+        positions.setdefault(source, position)
+    unranked = len(positions)
+    return lambda source: positions.get(source, unranked)
+
+
+def merge_records(
+    records: Iterable[PatientRecord],
+    *,
+    profile_id: str | None = None,
+    source_ranking: Sequence[str] = (),
+) -> PatientProfile:
+    """Merge records known to be one person into a profile with provenance and conflicts.
+
+    ``profile_id`` defaults to :func:`profile_id_for` of the records' keys; duplicated
+    keys are collapsed first (:func:`dedupe_records`). The result does not depend on the
+    order of ``records``.
+    """
+    unique = dedupe_records(records)
+    pid = profile_id or profile_id_for(r.key for r in unique)
+    rank = _ranker(source_ranking)
+    survivors = sorted(
+        unique,
+        key=lambda r: (rank(r.source.id), -_retrieved(r).timestamp(), r.key),
+    )
+    per_source: dict[str, int] = {}
+    for record in unique:
+        per_source[record.source.id] = per_source.get(record.source.id, 0) + 1
+    labels = {
+        r.key: r.source.id if per_source[r.source.id] == 1 else f"{r.source.id}/{r.patient.id}"
+        for r in unique
+    }
+
+    fields: dict[str, tuple[Fact[Any], ...]] = {}
+    for name in FACT_FIELDS:
+        items = [
+            _Item(
+                record=record.key,
+                rank=rank(record.source.id),
+                fact=fact,
+                provenance=Provenance(
+                    source=record.source.id,
+                    record=record.patient.id,
+                    fact_id=fact.id,
+                    author=fact_author(fact),
+                    last_modified=_last_modified(fact),
+                ),
+            )
+            for record in unique
+            for fact in getattr(record, name)
+        ]
+        fields[name] = _fold(name, items)
+
+    patient, demographic = _merge_patient(pid, survivors, labels)
+    conflicts = [
+        *demographic,
+        *_medication_conflicts(fields["medications"], unique, labels),
+        *_allergy_conflicts(fields["allergies"], labels),
+        *_problem_conflicts(fields["conditions"], labels),
+    ]
+    conflicts.sort(key=lambda c: (c.kind.value, c.field, c.subject or "", c.values))
+    return PatientProfile(
+        id=pid,
+        patient=patient,
+        records=tuple(unique),
+        practitioners=_union_by_id(survivors, lambda r: r.practitioners),
+        organizations=_union_by_id(survivors, lambda r: r.organizations),
+        conflicts=tuple(conflicts),
+        **fields,
+    )
+
+
+def _union_by_id(
+    survivors: Sequence[PatientRecord],
+    get: Callable[[PatientRecord], Sequence[_P]],
+) -> tuple[_P, ...]:
+    chosen: dict[str, _P] = {}
+    for record in survivors:
+        for party in get(record):
+            chosen.setdefault(party.id, party)
+    return tuple(chosen[key] for key in sorted(chosen))
+
+
+def _union(values: Iterable[Any]) -> tuple[Any, ...]:
+    return tuple(dict.fromkeys(values))
+
+
+def _label(labels: dict[tuple[str, str], str], record: PatientRecord) -> str:
+    return labels[record.key]
+
+
+def _primary_address(address: Address) -> str:
+    line = normalize_address_line(" ".join(address.lines))
+    postal = normalize_postal_code(address.postal_code or "") or ""
+    city = normalize_name(address.city or "")
+    return f"{line}|{city}|{postal}"
+
+
+def _address_text(address: Address) -> str:
+    parts = [*address.lines, address.city, address.state, address.postal_code]
+    return ", ".join(p for p in parts if p)
+
+
+def _phone(patient: Patient) -> tuple[str, str] | None:
+    for point in patient.telecom:
+        if point.system in {ContactSystem.PHONE, ContactSystem.SMS}:
+            digits = normalize_phone(point.value)
+            if digits is not None:
+                return digits, point.value
+    return None
+
+
+def _birth_dates_agree(dates: Sequence[PartialDate]) -> bool:
+    return all(
+        a.contains(b.earliest()) or b.contains(a.earliest())
+        for i, a in enumerate(dates)
+        for b in dates[i + 1 :]
+    )
+
+
+def _demographic(
+    field: str,
+    observations: Sequence[tuple[str, str, str]],
+    *,
+    chosen: str | None = None,
+    agree: bool | None = None,
+) -> list[FactConflict]:
+    """``observations``: (label, comparison key, shown value), in survivorship order."""
+    if len(observations) < 2:
+        return []
+    if agree is None:
+        agree = len({key for _, key, _ in observations}) == 1
+    if agree:
+        return []
+    return [
+        FactConflict(
+            kind=ConflictKind.DEMOGRAPHIC,
+            field=field,
+            values=tuple(sorted((label, shown) for label, _, shown in observations)),
+            chosen=chosen if chosen is not None else observations[0][0],
+            subject="patient",
+        )
+    ]
+
+
+def _merge_patient(
+    pid: str,
+    survivors: Sequence[PatientRecord],
+    labels: dict[tuple[str, str], str],
+) -> tuple[Patient, list[FactConflict]]:
+    patients = [r.patient for r in survivors]
+    lab = [_label(labels, r) for r in survivors]
+    conflicts: list[FactConflict] = []
+
+    named = [(lab[i], p) for i, p in enumerate(patients) if p.name is not None]
+    conflicts += _demographic(
+        "name",
+        [(label, normalize_name(p.names[0].full()), p.names[0].full()) for label, p in named],
+    )
+
+    born = [(lab[i], p.birth_date) for i, p in enumerate(patients) if p.birth_date is not None]
+    conflicts += _demographic(
+        "birth_date",
+        [(label, d.isoformat(), d.isoformat()) for label, d in born],
+        agree=_birth_dates_agree([d for _, d in born]),
+    )
+    birth_date = born[0][1] if born else None
+
+    sexed = [(lab[i], p.sex) for i, p in enumerate(patients) if p.sex is not Sex.UNKNOWN]
+    conflicts += _demographic("sex", [(label, s.value, s.value) for label, s in sexed])
+    sex = sexed[0][1] if sexed else Sex.UNKNOWN
+
+    housed = [(lab[i], p.addresses[0]) for i, p in enumerate(patients) if p.addresses]
+    conflicts += _demographic(
+        "address",
+        [(label, _primary_address(a), _address_text(a)) for label, a in housed],
+    )
+
+    phones = [(lab[i], _phone(p)) for i, p in enumerate(patients)]
+    conflicts += _demographic(
+        "phone",
+        [(label, phone[0], phone[1]) for label, phone in phones if phone is not None],
+    )
+
+    deceased_labels = [lab[i] for i, p in enumerate(patients) if p.is_deceased]
+    conflicts += _demographic(
+        "deceased",
+        [(lab[i], str(p.is_deceased), str(p.is_deceased).lower()) for i, p in enumerate(patients)],
+        chosen=deceased_labels[0] if deceased_labels else None,
+    )
+    deceased_at = next((p.deceased_at for p in patients if p.deceased_at is not None), None)
+
+    patient = Patient(
+        id=PatientId(pid),
+        identifiers=_union(i for p in patients for i in p.identifiers),
+        names=_union(n for p in patients for n in p.names),
+        birth_date=birth_date,
+        sex=sex,
+        telecom=_union(t for p in patients for t in p.telecom),
+        addresses=_union(a for p in patients for a in p.addresses),
+        deceased=bool(deceased_labels),
+        deceased_at=deceased_at,
+        links=_union(link for p in patients for link in p.links),
+        language=next((p.language for p in patients if p.language), None),
+        timezone=next((p.timezone for p in patients if p.timezone), None),
+        general_practitioner=_union(g for p in patients for g in p.general_practitioner),
+    )
+    return patient, conflicts
+
+
+# --------------------------------------------------------------------------- fact conflicts
+
+
+def _fact_labels(fact: Fact[Any], labels: dict[tuple[str, str], str]) -> list[tuple[str, Any]]:
+    """(label, variant) per record, first variant per label, in provenance order."""
+    seen: dict[str, Any] = {}
+    for prov, variant in zip(fact.provenance, fact.variants, strict=True):
+        seen.setdefault(labels[(prov.source, prov.record)], variant)
+    return list(seen.items())
+
+
+def _variant_conflict(
+    kind: ConflictKind,
+    field: str,
+    fact: Fact[Any],
+    observations: Sequence[tuple[str, Hashable, str]],
+) -> list[FactConflict]:
+    if len({key for _, key, _ in observations}) < 2:
+        return []
+    return [
+        FactConflict(
+            kind=kind,
+            field=field,
+            values=tuple(sorted((label, shown) for label, _, shown in observations)),
+            chosen=observations[0][0],
+            subject=fact.key,
+        )
+    ]
+
+
+def _frequency(text: str) -> str:
+    return "".join(text.split()).upper()
+
+
+def _medication_conflicts(
+    facts: Sequence[Fact[Medication]],
+    records: Sequence[PatientRecord],
+    labels: dict[tuple[str, str], str],
+) -> list[FactConflict]:
+    reporting = sorted({labels[r.key] for r in records if r.medications})
+    conflicts: list[FactConflict] = []
+    for fact in facts:
+        variants = _fact_labels(fact, labels)
+        conflicts += _variant_conflict(
+            ConflictKind.MEDICATION_DOSE,
+            "dose",
+            fact,
+            [(lab, (m.dose.value, m.dose.unit), str(m.dose)) for lab, m in variants if m.dose],
+        )
+        conflicts += _variant_conflict(
+            ConflictKind.MEDICATION_FREQUENCY,
+            "frequency",
+            fact,
+            [(lab, _frequency(m.frequency), m.frequency) for lab, m in variants if m.frequency],
+        )
+        conflicts += _variant_conflict(
+            ConflictKind.MEDICATION_ROUTE,
+            "route",
+            fact,
+            [(lab, _code_key(m.route), str(m.route)) for lab, m in variants if m.route],
+        )
+        conflicts += _variant_conflict(
+            ConflictKind.MEDICATION_STATUS,
+            "status",
+            fact,
+            [(lab, m.status, m.status.value) for lab, m in variants],
+        )
+        if any(m.status.is_current for _, m in variants):
+            present = {lab for lab, _ in variants}
+            missing = [lab for lab in reporting if lab not in present]
+            if missing:
+                shown = [(lab, m.status.value) for lab, m in variants]
+                shown += [(lab, "absent") for lab in missing]
+                conflicts.append(
+                    FactConflict(
+                        kind=ConflictKind.MEDICATION_OMISSION,
+                        field="presence",
+                        values=tuple(sorted(shown)),
+                        chosen=None,
+                        subject=fact.key,
+                    )
+                )
+    return conflicts
+
+
+def _allergy_is_live(allergy: Allergy) -> bool:
+    return allergy.clinical_status.is_active and allergy.verification_status not in {
+        VerificationStatus.REFUTED,
+        VerificationStatus.ENTERED_IN_ERROR,
+    }
+
+
+def _allergy_conflicts(
+    facts: Sequence[Fact[Allergy]], labels: dict[tuple[str, str], str]
+) -> list[FactConflict]:
+    none_known: dict[str, str] = {}
+    allergic: dict[str, list[str]] = {}
+    subject: str | None = None
+    for fact in facts:
+        for label, allergy in _fact_labels(fact, labels):
+            if not _allergy_is_live(allergy):
+                continue
+            if allergy.no_known:
+                none_known[label] = "no known allergies"
+                subject = subject or fact.key
+            elif allergy.code is not None:
+                allergic.setdefault(label, []).append(str(allergy.code))
+    if subject is None or not allergic:
+        return []
+    values = {label: "; ".join(sorted(names)) for label, names in allergic.items()}
+    for label, text in none_known.items():
+        values[label] = f"{text}; {values[label]}" if label in values else text
+    return [
+        FactConflict(
+            kind=ConflictKind.ALLERGY_VS_NKA,
+            field="allergies",
+            values=tuple(sorted(values.items())),
+            chosen=None,
+            subject=subject,
+        )
+    ]
+
+
+def _problem_conflicts(
+    facts: Sequence[Fact[Any]], labels: dict[tuple[str, str], str]
+) -> list[FactConflict]:
+    conflicts: list[FactConflict] = []
+    for fact in facts:
+        variants = _fact_labels(fact, labels)
+        conflicts += _variant_conflict(
+            ConflictKind.PROBLEM_STATUS,
+            "clinical_status",
+            fact,
+            [(lab, c.clinical_status, c.clinical_status.value) for lab, c in variants],
+        )
+    return conflicts

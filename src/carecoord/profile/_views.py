@@ -1,0 +1,712 @@
+"""Consent- and role-filtered views of a profile, and the patient's plain-words summary.
+
+Who sees a fact (:func:`can_see`), evaluated at an instant ``at``:
+
+1. **Psychotherapy notes** (:attr:`Sensitivity.PSYCHOTHERAPY_NOTE`) are seen by their
+   author only: no consent opens them, and the patient's own view leaves them out
+   (45 CFR 164.501, 164.508(a)(2)).
+2. **The patient** (:attr:`ViewerRole.PATIENT`) sees everything else about themselves.
+3. **The author** of a fact (its ``author``, or the performer, requester, prescriber or
+   sender when it has no author) always sees it.
+4. A fact with **no sensitivity class** is seen by every clinician and coordinator.
+5. Otherwise *every* class of the fact must be permitted by a :class:`Consent` that is
+   active at ``at`` (status ``"active"``, period covering ``at``, not recorded after
+   ``at``) and covers the class (empty ``classes`` covers every class):
+
+   * a **deny** that applies to the viewer (named, or ``actors`` empty: everyone)
+     overrides any permit;
+   * a **permit** applies to the viewer when it names them in ``actors``, or when its
+     ``actors`` is empty ("anyone on the care team") and the viewer is an active member
+     of one of the profile's care teams at ``at``;
+   * **substance-use** data (42 CFR Part 2) needs a permit that names the viewer
+     explicitly: an "anyone on the team" permit is not enough.
+
+A fact's classes are the union, over every source's version, of its ``sensitivity``
+labels and the classes *inferred* from its codes when a source did not label it
+(:func:`infer_sensitivity`). Goals and care plans that address a sensitive condition of
+the profile inherit that condition's classes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import zoneinfo
+from collections.abc import Iterable, Sequence
+from enum import Enum
+from typing import Any
+
+import attrs
+
+from carecoord.domain import (
+    FACT_FIELDS,
+    ActivityKind,
+    Appointment,
+    AppointmentStatus,
+    Code,
+    ConditionCategory,
+    ConsentDecision,
+    Discipline,
+    Interpretation,
+    OrderStatus,
+    Quantity,
+    Ref,
+    ReferralStatus,
+    ResultStatus,
+    Sensitivity,
+    SocialNeedStatus,
+    System,
+    VerificationStatus,
+)
+from carecoord.domain._values import masked
+from carecoord.errors import Problem, ValidationError
+from carecoord.profile._merge import fact_author
+from carecoord.profile._model import ConflictKind, Fact, PatientProfile
+
+__all__ = [
+    "ActivitySummary",
+    "PatientSummary",
+    "Viewer",
+    "ViewerRole",
+    "can_see",
+    "infer_sensitivity",
+    "patient_summary",
+    "sensitivity_of",
+    "view_for",
+]
+
+
+class ViewerRole(Enum):
+    """Who is looking: a clinician, a care coordinator, or the patient."""
+
+    CLINICIAN = "clinician"
+    CARE_COORDINATOR = "care-coordinator"
+    PATIENT = "patient"
+
+
+@attrs.frozen
+class Viewer:
+    """A person looking at a profile: their reference, role and discipline."""
+
+    ref: Ref
+    role: ViewerRole = ViewerRole.CLINICIAN
+    discipline: Discipline | None = None
+
+
+# --------------------------------------------------------------------------- inference
+
+_ICD_SYSTEMS = frozenset({System.ICD10CM, System.ICD10})
+
+_SNOMED_CLASSES: dict[str, Sensitivity] = {
+    # mental health
+    "35489007": Sensitivity.MENTAL_HEALTH,  # depressive disorder
+    "370143000": Sensitivity.MENTAL_HEALTH,  # major depressive disorder
+    "197480006": Sensitivity.MENTAL_HEALTH,  # anxiety disorder
+    "69322001": Sensitivity.MENTAL_HEALTH,  # psychotic disorder
+    "58214004": Sensitivity.MENTAL_HEALTH,  # schizophrenia
+    "13746004": Sensitivity.MENTAL_HEALTH,  # bipolar disorder
+    "47505003": Sensitivity.MENTAL_HEALTH,  # posttraumatic stress disorder
+    "394587001": Sensitivity.MENTAL_HEALTH,  # psychiatry (specialty)
+    # substance use
+    "66214007": Sensitivity.SUBSTANCE_USE,  # substance abuse
+    "7200002": Sensitivity.SUBSTANCE_USE,  # alcoholism
+    "5602001": Sensitivity.SUBSTANCE_USE,  # opioid abuse
+    "191816009": Sensitivity.SUBSTANCE_USE,  # drug dependence
+    # HIV
+    "86406008": Sensitivity.HIV,  # human immunodeficiency virus infection
+    "165816005": Sensitivity.HIV,  # HIV positive
+    "62479008": Sensitivity.HIV,  # AIDS
+}
+
+_LOINC_CLASSES: dict[str, Sensitivity] = {
+    "75622-1": Sensitivity.HIV,  # HIV 1+2 Ab + HIV1 p24 Ag, immunoassay
+    "7918-6": Sensitivity.HIV,  # HIV 1+2 Ab
+    "25836-8": Sensitivity.HIV,  # HIV 1 RNA (viral load)
+}
+
+_ICD_CODE = re.compile(r"^([A-Z])(\d{2})")
+
+
+def _icd_classes(code: str) -> frozenset[Sensitivity]:
+    compact = code.replace(".", "").strip().upper()
+    match = _ICD_CODE.match(compact)
+    if match is None:
+        return frozenset()
+    letter, number = match.group(1), int(match.group(2))
+    if letter == "F" and 10 <= number <= 19:
+        return frozenset({Sensitivity.SUBSTANCE_USE})
+    if letter == "F" and number >= 1:
+        return frozenset({Sensitivity.MENTAL_HEALTH})
+    if (letter, number) in {("B", 20), ("Z", 21)} or compact.startswith(("O987", "Z717")):
+        return frozenset({Sensitivity.HIV})
+    if compact.startswith(("Z7141", "Z7151")):
+        return frozenset({Sensitivity.SUBSTANCE_USE})
+    if (letter, number) in {("T", 74), ("T", 76)}:
+        return frozenset({Sensitivity.SEXUAL_DOMESTIC_VIOLENCE})
+    return frozenset()
+
+
+def infer_sensitivity(code: Code) -> frozenset[Sensitivity]:
+    """The sensitivity classes a code reveals when a source did not label the fact.
+
+    * ICD-10-CM and ICD-10: ``F10``-``F19`` substance use (42 CFR Part 2); every other
+      ``F01``-``F99`` mental health; ``B20``, ``Z21``, ``O98.7`` and ``Z71.7`` HIV;
+      ``Z71.41`` and ``Z71.51`` (alcohol or drug counselling) substance use; ``T74`` and
+      ``T76`` (abuse, neglect) sexual or domestic violence.
+    * SNOMED CT, a short list of well-known concepts: depressive, major depressive,
+      anxiety, psychotic, bipolar and post-traumatic stress disorders, schizophrenia and
+      the psychiatry specialty (mental health); substance abuse, alcoholism, opioid abuse
+      and drug dependence (substance use); HIV infection, HIV positive and AIDS (HIV).
+    * LOINC: HIV antibody/antigen and viral-load tests (``75622-1``, ``7918-6``,
+      ``25836-8``).
+
+    The lists are a safety net, not a terminology service: label facts at the source
+    (``sensitivity``) whenever you can.
+    """
+    if code.system in _ICD_SYSTEMS:
+        return _icd_classes(code.code)
+    if code.system == System.SNOMED and code.code in _SNOMED_CLASSES:
+        return frozenset({_SNOMED_CLASSES[code.code]})
+    if code.system == System.LOINC and code.code in _LOINC_CLASSES:
+        return frozenset({_LOINC_CLASSES[code.code]})
+    return frozenset()
+
+
+def _codes_of(fact: Any) -> Iterable[Code]:
+    """Every code of a fact that may reveal a sensitive class."""
+    for name in ("code", "specialty", "service_type"):
+        value = getattr(fact, name, None)
+        if isinstance(value, Code):
+            yield value
+    for name in ("reasons", "diagnoses", "types"):
+        for value in getattr(fact, name, ()):
+            yield value.code if hasattr(value, "principal") else value
+
+
+def _own_classes(fact: Any) -> frozenset[Sensitivity]:
+    labels: frozenset[Sensitivity] = getattr(fact, "sensitivity", frozenset())
+    inferred = [infer_sensitivity(code) for code in _codes_of(fact)]
+    return labels.union(*inferred)
+
+
+def _condition_classes(profile: PatientProfile) -> dict[tuple[str, str], frozenset[Sensitivity]]:
+    table: dict[tuple[str, str], frozenset[Sensitivity]] = {}
+    for fact in profile.conditions:
+        classes = frozenset().union(*(_own_classes(v) for v in fact.variants))
+        for prov in fact.provenance:
+            table[(prov.source, prov.fact_id)] = classes
+    return table
+
+
+def _classes(
+    fact: Fact[Any],
+    conditions: dict[tuple[str, str], frozenset[Sensitivity]],
+) -> frozenset[Sensitivity]:
+    classes: set[Sensitivity] = set()
+    for prov, variant in zip(fact.provenance, fact.variants, strict=True):
+        classes |= _own_classes(variant)
+        for ref in getattr(variant, "addresses", ()):
+            if ref.type == "Condition":
+                classes |= conditions.get((prov.source, ref.id), frozenset())
+    return frozenset(classes)
+
+
+def sensitivity_of(profile: PatientProfile, fact: Fact[Any]) -> frozenset[Sensitivity]:
+    """The sensitivity classes of a fact: labelled, inferred, or inherited (see module)."""
+    return _classes(fact, _condition_classes(profile))
+
+
+# --------------------------------------------------------------------------- permission
+
+
+def _authored_by(fact: Fact[Any], viewer: Ref) -> bool:
+    return any(p.author == viewer for p in fact.provenance) or any(
+        fact_author(v) == viewer for v in fact.variants
+    )
+
+
+def _on_team(profile: PatientProfile, viewer: Ref, at: dt.datetime) -> bool:
+    return any(v.is_active_member(viewer, at) for team in profile.care_teams for v in team.variants)
+
+
+class _Policy:
+    """The consent decisions for one viewer at one instant, computed once per view."""
+
+    def __init__(self, profile: PatientProfile, viewer: Viewer, at: dt.datetime) -> None:
+        self.viewer = viewer
+        self.at = at
+        self.consents = [
+            c.value
+            for c in profile.consents
+            if c.value.recorded_at is None or c.value.recorded_at <= at
+        ]
+        self.on_team = _on_team(profile, viewer.ref, at)
+        self.conditions = _condition_classes(profile)
+        self._cache: dict[Sensitivity, bool] = {}
+
+    def permits(self, sensitivity: Sensitivity) -> bool:
+        if sensitivity not in self._cache:
+            self._cache[sensitivity] = self._decide(sensitivity)
+        return self._cache[sensitivity]
+
+    def _decide(self, sensitivity: Sensitivity) -> bool:
+        if sensitivity is Sensitivity.PSYCHOTHERAPY_NOTE:
+            return False
+        ref = self.viewer.ref
+        applying = [c for c in self.consents if c.applies(ref, sensitivity, self.at)]
+        if any(c.decision is ConsentDecision.DENY for c in applying):
+            return False
+        for consent in applying:
+            named = ref in consent.actors
+            if sensitivity is Sensitivity.SUBSTANCE_USE and not named:
+                continue
+            if named or self.on_team:
+                return True
+        return False
+
+    def sees(self, fact: Fact[Any]) -> bool:
+        classes = _classes(fact, self.conditions)
+        authored = _authored_by(fact, self.viewer.ref)
+        if Sensitivity.PSYCHOTHERAPY_NOTE in classes:
+            return authored
+        if self.viewer.role is ViewerRole.PATIENT or authored:
+            return True
+        return all(self.permits(s) for s in classes)
+
+
+def can_see(profile: PatientProfile, fact: Fact[Any], viewer: Viewer, *, at: dt.datetime) -> bool:
+    """Whether ``viewer`` may see ``fact`` of ``profile`` at ``at`` (see the module rules)."""
+    return _Policy(profile, viewer, at).sees(fact)
+
+
+_CONFLICT_FIELDS = {
+    ConflictKind.MEDICATION_OMISSION: "medications",
+    ConflictKind.MEDICATION_DOSE: "medications",
+    ConflictKind.MEDICATION_FREQUENCY: "medications",
+    ConflictKind.MEDICATION_ROUTE: "medications",
+    ConflictKind.MEDICATION_STATUS: "medications",
+    ConflictKind.ALLERGY_VS_NKA: "allergies",
+    ConflictKind.PROBLEM_STATUS: "conditions",
+}
+
+
+def view_for(profile: PatientProfile, viewer: Viewer, *, at: dt.datetime) -> PatientProfile:
+    """The profile as ``viewer`` may see it at ``at``.
+
+    Facts the viewer may not see are left out of every list, of the conflicts about them
+    and of the source records kept in ``records``; everything else is the same object.
+    """
+    if at.tzinfo is None or at.utcoffset() is None:
+        raise ValidationError(Problem("at", "naive datetime (a time zone is required)"))
+    policy = _Policy(profile, viewer, at)
+    changes: dict[str, Any] = {}
+    hidden: set[tuple[str, str]] = set()
+    visible_ids: dict[str, set[tuple[str, str, str]]] = {}
+    for name in FACT_FIELDS:
+        facts: tuple[Fact[Any], ...] = getattr(profile, name)
+        kept = tuple(f for f in facts if policy.sees(f))
+        if len(kept) != len(facts):
+            changes[name] = kept
+            hidden.update((name, f.key) for f in facts if f not in kept)
+        visible_ids[name] = {(p.source, p.record, p.fact_id) for f in kept for p in f.provenance}
+    if not changes:
+        return profile
+    conflicts = tuple(
+        c
+        for c in profile.conflicts
+        if c.kind not in _CONFLICT_FIELDS or (_CONFLICT_FIELDS[c.kind], c.subject) not in hidden
+    )
+    records = []
+    for record in profile.records:
+        kept_facts: dict[str, Any] = {
+            name: tuple(
+                f
+                for f in getattr(record, name)
+                if (record.source.id, record.patient.id, f.id) in visible_ids[name]
+            )
+            for name in changes
+        }
+        records.append(attrs.evolve(record, **kept_facts))
+    return attrs.evolve(profile, records=tuple(records), conflicts=conflicts, **changes)
+
+
+# --------------------------------------------------------------------------- patient summary
+
+
+@attrs.frozen
+class ActivitySummary:
+    """Coordination work of one kind in the summary's period: plain words, minutes, count."""
+
+    kind: ActivityKind
+    description: str
+    minutes: int
+    count: int
+
+
+@attrs.frozen
+class PatientSummary:
+    """What the patient should know, in plain words, and the work done on their behalf.
+
+    Every list holds display text (no codes); the text fields are masked in ``repr``.
+    ``work`` covers activities in ``[start, end)``, largest total first.
+    """
+
+    start: dt.datetime
+    end: dt.datetime
+    problems: tuple[str, ...] = attrs.field(repr=masked)
+    medications: tuple[str, ...] = attrs.field(repr=masked)
+    allergies: tuple[str, ...] = attrs.field(repr=masked)
+    upcoming_appointments: tuple[str, ...] = attrs.field(repr=masked)
+    open_referrals: tuple[str, ...] = attrs.field(repr=masked)
+    tests: tuple[str, ...] = attrs.field(repr=masked)
+    care_team: tuple[str, ...] = attrs.field(repr=masked)
+    social_needs: tuple[str, ...] = attrs.field(repr=masked)
+    work: tuple[ActivitySummary, ...]
+    total_minutes: int
+    timezone: dt.tzinfo = attrs.field(default=dt.UTC, repr=False)
+
+    def render(self) -> str:
+        """The summary as plain text, one section per heading."""
+        lines = ["Your care summary", ""]
+        sections: Sequence[tuple[str, Sequence[str], str]] = (
+            ("Your health problems", self.problems, "None on record."),
+            ("Your medicines", self.medications, "None on record."),
+            ("Your allergies", self.allergies, "None on record."),
+            ("Your upcoming appointments", self.upcoming_appointments, "None booked."),
+            ("Your referrals in progress", self.open_referrals, "None open."),
+            ("Your tests and results", self.tests, "None on record."),
+            ("Your care team", self.care_team, "No one listed yet."),
+            ("Help with everyday needs", self.social_needs, "None on record."),
+        )
+        for heading, items, empty in sections:
+            lines.append(heading)
+            lines.extend(f"  - {item}" for item in items) if items else lines.append(f"  {empty}")
+            lines.append("")
+        start = _day_text(self.start.astimezone(self.timezone).date())
+        last = _day_text((self.end.astimezone(self.timezone) - dt.timedelta(microseconds=1)).date())
+        lines.append(f"Work your care team did for you from {start} to {last}")
+        for item in self.work:
+            times = "1 time" if item.count == 1 else f"{item.count} times"
+            lines.append(f"  - {item.description}: {times}, {_minutes(item.minutes)}")
+        if not self.work:
+            lines.append("  No work logged in this period.")
+        lines.append(f"  Total: {_minutes(self.total_minutes)}")
+        return "\n".join(lines) + "\n"
+
+
+def _minutes(count: int) -> str:
+    return "1 minute" if count == 1 else f"{count} minutes"
+
+
+def _day_text(day: dt.date) -> str:
+    return f"{day.day} {day:%B %Y}"
+
+
+def _time_text(instant: dt.datetime, tz: dt.tzinfo) -> str:
+    local = instant.astimezone(tz)
+    return f"{local:%A} {_day_text(local.date())} at {local:%H:%M}"
+
+
+def _zone(name: str | None) -> dt.tzinfo:
+    if name:
+        try:
+            return zoneinfo.ZoneInfo(name)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            return dt.UTC
+    return dt.UTC
+
+
+def _name(code: Code | None, fallback: str) -> str:
+    return code.display if code is not None and code.display else fallback
+
+
+_FREQUENCIES = {
+    "QD": "once a day",
+    "DAILY": "once a day",
+    "OD": "once a day",
+    "BID": "twice a day",
+    "TID": "three times a day",
+    "QID": "four times a day",
+    "QHS": "at bedtime",
+    "HS": "at bedtime",
+    "QAM": "every morning",
+    "QPM": "every evening",
+    "QOD": "every other day",
+    "QW": "once a week",
+    "QWK": "once a week",
+    "PRN": "when needed",
+}
+_EVERY_HOURS = re.compile(r"^Q(\d{1,2})H$")
+
+
+def _frequency_text(text: str) -> str | None:
+    compact = "".join(text.split()).upper()
+    if compact in _FREQUENCIES:
+        return _FREQUENCIES[compact]
+    hours = _EVERY_HOURS.match(compact)
+    if hours:
+        return f"every {int(hours.group(1))} hours"
+    return None
+
+
+_ROUTES = {
+    "26643006": "by mouth",
+    "78421000": "injected into a muscle",
+    "34206005": "under the skin",
+}
+
+
+def _medication_text(med: Any) -> str:
+    parts: list[str] = []
+    if isinstance(med.dose, Quantity):
+        parts.append(str(med.dose))
+    if med.route is not None:
+        route = _ROUTES.get(med.route.code) if med.route.system == System.SNOMED else None
+        route = route or (med.route.display.lower() if med.route.display else None)
+        if route:
+            parts.append(route)
+    if med.frequency:
+        frequency = _frequency_text(med.frequency)
+        if frequency:
+            parts.append(frequency)
+    name = _name(med.code, "a medicine")
+    return f"{name} ({', '.join(parts)})" if parts else name
+
+
+_DISCIPLINES = {
+    Discipline.PRIMARY_CARE: "primary care",
+    Discipline.SPECIALIST: "specialist",
+    Discipline.BEHAVIORAL_HEALTH: "mental health",
+    Discipline.NURSING: "nursing",
+    Discipline.PHARMACY: "pharmacy",
+    Discipline.SOCIAL_WORK: "social work",
+    Discipline.COMMUNITY_SERVICE: "community service",
+    Discipline.CARE_COORDINATION: "care coordination",
+    Discipline.HOSPITAL: "hospital",
+    Discipline.OTHER: "other",
+}
+
+_REFERRAL_STATUS = {
+    ReferralStatus.DRAFT: "being prepared",
+    ReferralStatus.SENT: "sent, waiting for the other office to answer",
+    ReferralStatus.RECEIVED: "received by the other office",
+    ReferralStatus.ACCEPTED: "accepted, waiting for an appointment",
+    ReferralStatus.SCHEDULED: "appointment booked",
+    ReferralStatus.NO_SHOW: "appointment missed, needs a new one",
+    ReferralStatus.APPOINTMENT_CANCELLED: "appointment cancelled, needs a new one",
+    ReferralStatus.SEEN: "seen, waiting for the visit report",
+    ReferralStatus.REPORT_RECEIVED: "visit report received, being reviewed",
+}
+
+_INTERPRETATION = {
+    Interpretation.NORMAL: "normal",
+    Interpretation.ABNORMAL: "outside the normal range",
+    Interpretation.CRITICAL: "needs attention right away",
+}
+
+_SOCIAL_STATUS = {
+    SocialNeedStatus.IDENTIFIED: "noted",
+    SocialNeedStatus.IN_PROGRESS: "we are working on it",
+    SocialNeedStatus.ADDRESSED: "help arranged",
+}
+
+
+def _party_name(profile: PatientProfile, ref: Ref) -> str | None:
+    party = profile.practitioner(ref) if ref.type == "Practitioner" else None
+    if party is not None and party.names:
+        return party.names[0].full()
+    org = profile.organization(ref) if ref.type == "Organization" else None
+    return org.name if org is not None else None
+
+
+def _party_text(profile: PatientProfile, ref: Ref) -> str:
+    name = _party_name(profile, ref)
+    practitioner = profile.practitioner(ref) if ref.type == "Practitioner" else None
+    discipline = _DISCIPLINES[practitioner.discipline] if practitioner is not None else None
+    if name and discipline:
+        return f"{name} ({discipline})"
+    return name or (f"a {discipline} clinician" if discipline else "a member of your care team")
+
+
+def _values(facts: Iterable[Fact[Any]]) -> list[Any]:
+    return [f.value for f in facts]
+
+
+def _problems(view: PatientProfile) -> tuple[str, ...]:
+    names = [
+        _name(c.code, "a health problem")
+        for c in _values(view.conditions)
+        if c.is_active and c.category is not ConditionCategory.SDOH
+    ]
+    return tuple(sorted(dict.fromkeys(names), key=str.casefold))
+
+
+def _medications(view: PatientProfile) -> tuple[str, ...]:
+    meds = [_medication_text(m) for m in _values(view.medications) if m.status.is_current]
+    return tuple(sorted(dict.fromkeys(meds), key=str.casefold))
+
+
+def _allergies(view: PatientProfile) -> tuple[str, ...]:
+    live = [
+        a
+        for a in _values(view.allergies)
+        if a.clinical_status.is_active
+        and a.verification_status
+        not in {VerificationStatus.REFUTED, VerificationStatus.ENTERED_IN_ERROR}
+    ]
+    names = sorted({_name(a.code, "an allergy") for a in live if not a.no_known}, key=str.casefold)
+    if not names and any(a.no_known for a in live):
+        return ("No known allergies",)
+    return tuple(names)
+
+
+_UPCOMING = {AppointmentStatus.PROPOSED, AppointmentStatus.BOOKED, AppointmentStatus.ARRIVED}
+
+
+def _appointments(view: PatientProfile, at: dt.datetime, tz: dt.tzinfo) -> tuple[str, ...]:
+    upcoming: list[Appointment] = sorted(
+        (a for a in _values(view.appointments) if a.status in _UPCOMING and a.start >= at),
+        key=lambda a: a.start,
+    )
+    texts = []
+    for appt in upcoming:
+        text = _time_text(appt.start, tz)
+        if appt.service_type is not None and appt.service_type.display:
+            text += f", {appt.service_type.display}"
+        people = [
+            _party_text(view, p) for p in appt.participants if p.type in {"Practitioner"}
+        ] or [_party_text(view, p) for p in appt.participants]
+        if people:
+            text += " with " + " and ".join(people)
+        texts.append(text)
+    return tuple(texts)
+
+
+def _referrals(view: PatientProfile, tz: dt.tzinfo) -> tuple[str, ...]:
+    texts = []
+    for ref in sorted(_values(view.referrals), key=lambda r: r.authored_on):
+        if not ref.is_open or ref.status is ReferralStatus.DRAFT:
+            continue
+        target = ref.specialty.display if ref.specialty and ref.specialty.display else None
+        if target is None and ref.recipient is not None:
+            target = _party_name(view, ref.recipient)
+        what = f"Referral to {target}" if target else "A referral"
+        day = _day_text(ref.authored_on.astimezone(tz).date())
+        texts.append(f"{what} (written {day}): {_REFERRAL_STATUS.get(ref.status, 'open')}")
+    return tuple(texts)
+
+
+def _result_text(result: Any, tz: dt.tzinfo) -> str:
+    name = _name(result.code, "A test")
+    value = result.value
+    shown = (
+        str(value)
+        if isinstance(value, Quantity | str)
+        else (value.display if isinstance(value, Code) and value.display else None)
+    )
+    text = f"{name}: {shown}" if shown else f"{name}: result available"
+    meaning = _INTERPRETATION.get(result.interpretation)
+    if meaning:
+        text += f", {meaning}"
+    return f"{text} ({_day_text(result.issued.astimezone(tz).date())})"
+
+
+def _tests(view: PatientProfile, tz: dt.tzinfo) -> tuple[str, ...]:
+    results = [
+        f
+        for f in view.results
+        if f.value.status not in {ResultStatus.CANCELLED, ResultStatus.ENTERED_IN_ERROR}
+    ]
+    answered: set[tuple[str, str]] = set()
+    for fact in results:
+        for prov, variant in zip(fact.provenance, fact.variants, strict=True):
+            answered.update((prov.source, order) for order in variant.based_on)
+    lines: list[tuple[dt.datetime, str]] = []
+    for order_fact in view.orders:
+        order = order_fact.value
+        if order.status in {OrderStatus.REVOKED, OrderStatus.ENTERED_IN_ERROR, OrderStatus.DRAFT}:
+            continue
+        if any((p.source, p.fact_id) in answered for p in order_fact.provenance):
+            continue
+        day = _day_text(order.authored_on.astimezone(tz).date())
+        lines.append(
+            (order.authored_on, f"{_name(order.code, 'A test')}: ordered {day}, result not back")
+        )
+    lines += [(f.value.issued, _result_text(f.value, tz)) for f in results]
+    return tuple(text for _, text in sorted(lines, key=lambda pair: (pair[0], pair[1])))
+
+
+def _care_team(view: PatientProfile, at: dt.datetime) -> tuple[str, ...]:
+    texts: dict[str, None] = {}
+    for team in _values(view.care_teams):
+        for member in team.active_members(at):
+            text = _party_name(view, member.party) or "a team member"
+            text += f" ({_DISCIPLINES[member.discipline]})"
+            if member.lead:
+                text += ", who leads your care team"
+            texts.setdefault(text, None)
+    return tuple(texts)
+
+
+def _social_needs(view: PatientProfile) -> tuple[str, ...]:
+    texts = [
+        f"{n.domain.value.replace('-', ' ').capitalize()}: {_SOCIAL_STATUS[n.status]}"
+        for n in _values(view.social_needs)
+        if n.status in _SOCIAL_STATUS
+    ]
+    return tuple(sorted(dict.fromkeys(texts)))
+
+
+def _work(
+    view: PatientProfile, start: dt.datetime, end: dt.datetime
+) -> tuple[tuple[ActivitySummary, ...], int]:
+    minutes: dict[ActivityKind, int] = {}
+    counts: dict[ActivityKind, int] = {}
+    for activity in _values(view.activities):
+        if start <= activity.at < end:
+            minutes[activity.kind] = minutes.get(activity.kind, 0) + activity.minutes
+            counts[activity.kind] = counts.get(activity.kind, 0) + 1
+    work = tuple(
+        ActivitySummary(kind, kind.plain[:1].upper() + kind.plain[1:], minutes[kind], counts[kind])
+        for kind in sorted(minutes, key=lambda k: (-minutes[k], k.value))
+    )
+    return work, sum(minutes.values())
+
+
+def patient_summary(
+    profile: PatientProfile,
+    *,
+    start: dt.datetime,
+    end: dt.datetime,
+    at: dt.datetime,
+) -> PatientSummary:
+    """The patient-facing summary at ``at``, with the work done for them in ``[start, end)``.
+
+    It is built from the patient's own view (:func:`view_for` with
+    :attr:`ViewerRole.PATIENT`), so psychotherapy notes never appear. Dates are shown in
+    the patient's time zone (UTC when unknown) and every item uses display names, never
+    codes.
+    """
+    for name, value in (("start", start), ("end", end), ("at", at)):
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValidationError(Problem(name, "naive datetime (a time zone is required)"))
+    if end < start:
+        raise ValidationError(Problem("end", "the period cannot end before it starts"))
+    view = view_for(profile, Viewer(Ref("Patient", profile.id), ViewerRole.PATIENT), at=at)
+    tz = _zone(view.patient.timezone)
+    work, total = _work(view, start, end)
+    return PatientSummary(
+        start=start,
+        end=end,
+        problems=_problems(view),
+        medications=_medications(view),
+        allergies=_allergies(view),
+        upcoming_appointments=_appointments(view, at, tz),
+        open_referrals=_referrals(view, tz),
+        tests=_tests(view, tz),
+        care_team=_care_team(view, at),
+        social_needs=_social_needs(view),
+        work=work,
+        total_minutes=total,
+        timezone=tz,
+    )
