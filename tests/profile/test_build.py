@@ -283,3 +283,26 @@ class TestProperties:
         for one in records:
             profiles = profiles.add(one)
         assert profiles == build_profiles(records)
+
+
+class TestIncrementalEqualsBatch:
+    """Adding records one by one gives exactly what building from all of them gives."""
+
+    @pytest.mark.parametrize("seed", [0, 1, 2])
+    def test_adds_match_a_batch_build(self, seed: int) -> None:
+        """Profiles (ids and records) and the review list agree after incremental adds."""
+        from carecoord.testing import generate_population
+
+        records = list(generate_population(120, seed=seed, with_facts=True).records)
+        random.Random(seed).shuffle(records)
+        incremental = build_profiles(records[:150])
+        for record in records[150:]:
+            incremental = incremental.add(record)
+
+        batch = build_profiles(records)
+
+        assert [(p.id, [r.key for r in p.records]) for p in incremental] == [
+            (p.id, [r.key for r in p.records]) for p in batch
+        ]
+        assert incremental.review == batch.review
+        assert list(incremental) == list(batch)

@@ -15,6 +15,7 @@ It changes only when a record with a smaller key joins the person.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import overload
 
@@ -29,6 +30,7 @@ from carecoord.profile._model import PatientProfile
 __all__ = ["ProfileSet", "build_profiles"]
 
 RecordKey = tuple[str, str]
+_Indexes = tuple[dict[str, PatientProfile], dict[RecordKey, PatientProfile], tuple[str, ...]]
 
 
 class _LinkerBox:
@@ -71,10 +73,20 @@ class ProfileSet:
         init=False, eq=False, repr=False, factory=dict
     )
     _box: _LinkerBox = attrs.field(default=None, eq=False, repr=False, converter=_boxed)
+    _indexes: _Indexes | None = attrs.field(default=None, eq=False, repr=False)
+    _ids: tuple[str, ...] = attrs.field(init=False, eq=False, repr=False, factory=tuple)
 
     def __attrs_post_init__(self) -> None:
-        object.__setattr__(self, "_by_id", {p.id: p for p in self.profiles})
-        object.__setattr__(self, "_by_record", {r.key: p for p in self.profiles for r in p.records})
+        if self._indexes is not None:
+            by_id, by_record, ids = self._indexes
+            object.__setattr__(self, "_indexes", None)
+        else:
+            by_id = {p.id: p for p in self.profiles}
+            by_record = {r.key: p for p in self.profiles for r in p.records}
+            ids = tuple(p.id for p in self.profiles)
+        object.__setattr__(self, "_by_id", by_id)
+        object.__setattr__(self, "_by_record", by_record)
+        object.__setattr__(self, "_ids", ids)
 
     def __iter__(self) -> Iterator[PatientProfile]:
         return iter(self.profiles)
@@ -132,14 +144,70 @@ class ProfileSet:
             old = next(r for r in current.records if r.key == record.key)
             if old == record or dedupe_records([old, record])[0] is old:
                 return self
-        records = {r.key: r for p in self.profiles for r in p.records}
-        records[record.key] = record
         linker = self._box.take()
         if linker is None or old is not None:
+            records = {r.key: r for p in self.profiles for r in p.records}
+            records[record.key] = record
             linker = IncrementalLinker(self.match, records.values())
-        else:
-            linker.add(record)
-        return _assemble(linker, records, self, self.source_ranking, self.match)
+            return _assemble(linker, records, self, self.source_ranking, self.match)
+        return self._add_incrementally(linker, record)
+
+    def _add_incrementally(self, linker: IncrementalLinker, record: PatientRecord) -> ProfileSet:
+        """Re-link and re-merge only the people ``record`` touches (cost ~ their size)."""
+        changed = linker.add(record)
+        changed_keys = {key for cluster in changed for key in cluster}
+        before = {
+            self._by_record[key].id: self._by_record[key]
+            for key in changed_keys
+            if key in self._by_record
+        }
+        lookup = {r.key: r for profile in before.values() for r in profile.records}
+        lookup[record.key] = record
+        by_id = dict(self._by_id)
+        by_record = dict(self._by_record)
+        for profile_id in before:
+            del by_id[profile_id]
+        fresh: list[PatientProfile] = []
+        for cluster in changed:
+            reused = next(
+                (
+                    p
+                    for p in before.values()
+                    if tuple(r.key for r in p.records) == cluster
+                    and all(lookup[r.key] is r for r in p.records)
+                ),
+                None,
+            )
+            profile = reused or merge_records(
+                [lookup[key] for key in cluster],
+                profile_id=profile_id_for(cluster),
+                source_ranking=self.source_ranking,
+            )
+            fresh.append(profile)
+            by_id[profile.id] = profile
+            by_record.update((key, profile) for key in cluster)
+        ids = list(self._ids)
+        profiles = list(self.profiles)
+        for profile_id in sorted(before, reverse=True):
+            index = bisect.bisect_left(ids, profile_id)
+            del ids[index], profiles[index]
+        for profile in fresh:
+            index = bisect.bisect_left(ids, profile.id)
+            ids.insert(index, profile.id)
+            profiles.insert(index, profile)
+        review = [
+            m for m in self.review if m.left not in changed_keys and m.right not in changed_keys
+        ]
+        review.extend(linker.review_involving(changed_keys))
+        review.sort(key=lambda match: (match.left, match.right))
+        return ProfileSet(
+            profiles=tuple(profiles),
+            review=tuple(review),
+            source_ranking=self.source_ranking,
+            match=self.match,
+            box=_LinkerBox(linker),
+            indexes=(by_id, by_record, tuple(ids)),
+        )
 
 
 def _assemble(

@@ -955,6 +955,7 @@ class IncrementalLinker:
         self._blocks: dict[str, list[int]] = {}
         self._edges: dict[tuple[int, int], _Edge] = {}
         self._adjacent: list[set[int]] = []
+        self._incident: dict[int, set[int]] = {}
         self._links: dict[tuple[int, int], LinkKind] = {}
         self._pending: dict[RecordKey, list[tuple[int, LinkKind]]] = {}
         self._cluster: list[int] = []
@@ -1032,14 +1033,18 @@ class IncrementalLinker:
         if grade is MatchGrade.CERTAINLY_NOT and link is None:
             return
         self._edges[pair] = _Edge(grade, score, outcomes, priority, link)
+        self._incident.setdefault(i, set()).add(j)
+        self._incident.setdefault(j, set()).add(i)
         if grade.merges:
             self._adjacent[i].add(j)
             self._adjacent[j].add(i)
 
     def _drop_edge(self, pair: tuple[int, int]) -> None:
         edge = self._edges.pop(pair)
+        i, j = pair
+        self._incident.get(i, set()).discard(j)
+        self._incident.get(j, set()).discard(i)
         if edge.grade.merges:
-            i, j = pair
             self._adjacent[i].discard(j)
             self._adjacent[j].discard(i)
 
@@ -1207,22 +1212,41 @@ class IncrementalLinker:
     def linkage(self) -> Linkage:
         """Every cluster and the review list, as :func:`link_records` would give them."""
         clusters = sorted(self._cluster_keys(root) for root in self._members)
-        review: list[PossibleMatch] = []
-        keys = self._keys
-        cluster = self._cluster
-        w = self._w
-        for (i, j), edge in self._edges.items():
-            if edge.grade is MatchGrade.CERTAINLY_NOT or cluster[i] == cluster[j]:
-                continue
-            outcomes = edge.outcomes
-            if edge.grade.merges:
-                outcomes = (*outcomes, ("clustering", "refused"))
-            left, right = (keys[i], keys[j]) if keys[i] < keys[j] else (keys[j], keys[i])
-            review.append(
-                PossibleMatch(left, right, edge.grade, edge.score, _evidence(outcomes, w))
-            )
+        review = [
+            match
+            for (i, j), edge in self._edges.items()
+            if (match := self._review_entry(i, j, edge)) is not None
+        ]
         review.sort(key=lambda match: (match.left, match.right))
         return Linkage(tuple(clusters), tuple(review))
+
+    def review_involving(self, keys: Iterable[RecordKey]) -> tuple[PossibleMatch, ...]:
+        """The review entries with at least one side among ``keys``, sorted.
+
+        Costs the number of candidate pairs of those records, not the population: this is
+        how :meth:`carecoord.ProfileSet.add` refreshes its review list.
+        """
+        nodes = {self._index[key] for key in keys if key in self._index}
+        found: dict[tuple[int, int], PossibleMatch] = {}
+        for i in nodes:
+            for j in self._incident.get(i, ()):
+                pair = (i, j) if i < j else (j, i)
+                edge = self._edges.get(pair)
+                if edge is not None and pair not in found:
+                    match = self._review_entry(pair[0], pair[1], edge)
+                    if match is not None:
+                        found[pair] = match
+        return tuple(sorted(found.values(), key=lambda match: (match.left, match.right)))
+
+    def _review_entry(self, i: int, j: int, edge: _Edge) -> PossibleMatch | None:
+        if edge.grade is MatchGrade.CERTAINLY_NOT or self._cluster[i] == self._cluster[j]:
+            return None
+        outcomes = edge.outcomes
+        if edge.grade.merges:
+            outcomes = (*outcomes, ("clustering", "refused"))
+        keys = self._keys
+        left, right = (keys[i], keys[j]) if keys[i] < keys[j] else (keys[j], keys[i])
+        return PossibleMatch(left, right, edge.grade, edge.score, _evidence(outcomes, self._w))
 
 
 def link_records(records: Sequence[PatientRecord], config: MatchConfig | None = None) -> Linkage:
