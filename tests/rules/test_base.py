@@ -39,8 +39,20 @@ class TestCatalogue:
     """Tests for catalogue."""
 
     def test_families_in_order(self) -> None:
-        """The catalogue lists referrals then transitions."""
-        assert list(family_rules()) == ["referrals", "transitions"]
+        """The catalogue lists the families in DOMAIN.md's order."""
+        assert list(family_rules()) == [
+            "referrals",
+            "transitions",
+            "results",
+            "orders",
+            "care-teams",
+            "medications",
+            "tasks",
+            "care-plans",
+            "social",
+            "monitoring",
+            "activity",
+        ]
 
     def test_every_family_module_declares_family_and_rules(self) -> None:
         """Each family module has FAMILY and a RULES tuple."""
@@ -48,8 +60,8 @@ class TestCatalogue:
             assert isinstance(module.FAMILY, str)
             assert isinstance(module.RULES, tuple)
 
-    def test_the_fifteen_rules(self) -> None:
-        """Seven referral rules and eight transition rules, with their stable ids."""
+    def test_the_whole_catalogue(self) -> None:
+        """Every rule of DOMAIN.md's table, with its stable id, in catalogue order."""
         assert default_rules().ids == (
             "referral.unacknowledged",
             "referral.unscheduled",
@@ -66,6 +78,26 @@ class TestCatalogue:
             "transition.mental-health-follow-up",
             "transition.ed-mental-health-follow-up",
             "transition.ed-chronic-follow-up",
+            "result.missing",
+            "result.unacknowledged",
+            "result.abnormal-no-follow-up",
+            "order.duplicate",
+            "care-team.no-primary-care",
+            "care-team.no-lead",
+            "care-team.behavioral-health-missing",
+            "care-team.inactive-owner",
+            "medication.discrepancy",
+            "medication.change-not-shared",
+            "task.overdue",
+            "task.unassigned",
+            "task.stalled",
+            "care-plan.missing",
+            "care-plan.review-overdue",
+            "care-plan.goal-without-activity",
+            "social.need-unaddressed",
+            "social.referral-outcome-missing",
+            "monitoring.overdue",
+            "activity.ccm-time",
         )
 
     def test_default_rules_is_shared_and_immutable(self) -> None:

@@ -14,6 +14,7 @@ the catalogue (:func:`default_rules`) is built from the family modules in
 from __future__ import annotations
 
 from carecoord.rules._actions import RULE_CODE_SYSTEM, suggest_tasks, task_id_for
+from carecoord.rules._activity import activity_ccm_time
 from carecoord.rules._asof import (
     known_at,
     natural_date,
@@ -23,6 +24,18 @@ from carecoord.rules._asof import (
 )
 from carecoord.rules._base import Rule, RuleBase, configure_rule, define_rule, param
 from carecoord.rules._calendar import BusinessCalendar, us_federal_holidays
+from carecoord.rules._care_plans import (
+    care_plan_goal_without_activity,
+    care_plan_missing,
+    care_plan_review_overdue,
+)
+from carecoord.rules._care_team import (
+    BEHAVIORAL_HEALTH_PREFIXES,
+    care_team_behavioral_health_missing,
+    care_team_inactive_owner,
+    care_team_no_lead,
+    care_team_no_primary_care,
+)
 from carecoord.rules._catalogue import default_rules, family_rules
 from carecoord.rules._codes import (
     CHRONIC_CONDITIONS,
@@ -33,6 +46,13 @@ from carecoord.rules._codes import (
 )
 from carecoord.rules._context import RuleContext, resolve_timezone
 from carecoord.rules._engine import detect_gaps, detect_gaps_population, resolve_rules
+from carecoord.rules._medications import (
+    ATC_SYSTEM,
+    PSYCHOTROPIC_ATC_PREFIXES,
+    PSYCHOTROPIC_RXNORM,
+    medication_change_not_shared,
+    medication_discrepancy,
+)
 from carecoord.rules._model import (
     Citation,
     Evidence,
@@ -45,6 +65,15 @@ from carecoord.rules._model import (
     RuleMetadata,
     Severity,
 )
+from carecoord.rules._monitoring import (
+    ANNUAL_WELLNESS_VISIT,
+    DEFAULT_MONITORING_SCHEDULES,
+    DEPRESSION_PHQ9,
+    DIABETES_HBA1C,
+    MonitoringSchedule,
+    monitoring_overdue,
+)
+from carecoord.rules._orders import order_duplicate
 from carecoord.rules._referrals import (
     referral_declined_no_alternative,
     referral_loop_open,
@@ -54,8 +83,15 @@ from carecoord.rules._referrals import (
     referral_unacknowledged,
     referral_unscheduled,
 )
+from carecoord.rules._results import (
+    result_abnormal_no_follow_up,
+    result_missing,
+    result_unacknowledged,
+)
 from carecoord.rules._ruleset import Overrides, RuleSet, Snooze
+from carecoord.rules._social import social_need_unaddressed, social_referral_outcome_missing
 from carecoord.rules._summary import PopulationSummary, summarize
+from carecoord.rules._tasks import task_overdue, task_stalled, task_unassigned
 from carecoord.rules._transitions import (
     transition_admission_notice_missing,
     transition_discharge_info_missing,
@@ -68,9 +104,17 @@ from carecoord.rules._transitions import (
 )
 
 __all__ = [
+    "ANNUAL_WELLNESS_VISIT",
+    "ATC_SYSTEM",
+    "BEHAVIORAL_HEALTH_PREFIXES",
     "CHRONIC_CONDITIONS",
+    "DEFAULT_MONITORING_SCHEDULES",
+    "DEPRESSION_PHQ9",
+    "DIABETES_HBA1C",
     "MEDICATION_RECONCILIATION_CODES",
     "MENTAL_ILLNESS_PREFIXES",
+    "PSYCHOTROPIC_ATC_PREFIXES",
+    "PSYCHOTROPIC_RXNORM",
     "RULE_CODE_SYSTEM",
     "SELF_HARM_PREFIXES",
     "BusinessCalendar",
@@ -80,6 +124,7 @@ __all__ = [
     "Gap",
     "GapReport",
     "GapStatus",
+    "MonitoringSchedule",
     "Overrides",
     "Parameter",
     "PopulationSummary",
@@ -91,6 +136,14 @@ __all__ = [
     "RuleSet",
     "Severity",
     "Snooze",
+    "activity_ccm_time",
+    "care_plan_goal_without_activity",
+    "care_plan_missing",
+    "care_plan_review_overdue",
+    "care_team_behavioral_health_missing",
+    "care_team_inactive_owner",
+    "care_team_no_lead",
+    "care_team_no_primary_care",
     "configure_rule",
     "default_rules",
     "define_rule",
@@ -99,7 +152,11 @@ __all__ = [
     "family_rules",
     "known_at",
     "matches_prefix",
+    "medication_change_not_shared",
+    "medication_discrepancy",
+    "monitoring_overdue",
     "natural_date",
+    "order_duplicate",
     "param",
     "profile_as_of",
     "referral_declined_no_alternative",
@@ -112,10 +169,18 @@ __all__ = [
     "referral_unscheduled",
     "resolve_rules",
     "resolve_timezone",
+    "result_abnormal_no_follow_up",
+    "result_missing",
+    "result_unacknowledged",
+    "social_need_unaddressed",
+    "social_referral_outcome_missing",
     "suggest_tasks",
     "summarize",
     "task_id_for",
+    "task_overdue",
+    "task_stalled",
     "task_status_at",
+    "task_unassigned",
     "transition_admission_notice_missing",
     "transition_discharge_info_missing",
     "transition_ed_chronic_follow_up",

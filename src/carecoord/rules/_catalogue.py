@@ -12,7 +12,19 @@ from __future__ import annotations
 import functools
 from types import ModuleType
 
-from carecoord.rules import _referrals, _transitions
+from carecoord.rules import (
+    _activity,
+    _care_plans,
+    _care_team,
+    _medications,
+    _monitoring,
+    _orders,
+    _referrals,
+    _results,
+    _social,
+    _tasks,
+    _transitions,
+)
 from carecoord.rules._base import Rule
 from carecoord.rules._ruleset import RuleSet
 
@@ -21,8 +33,15 @@ __all__ = ["FAMILIES", "default_rules", "family_rules"]
 FAMILIES: tuple[ModuleType, ...] = (
     _referrals,
     _transitions,
-    # _results, _care_team, _medications, _tasks, _care_plans, _social, _monitoring,
-    # _activity: add each module here, in this order, as it is written.
+    _results,
+    _orders,
+    _care_team,
+    _medications,
+    _tasks,
+    _care_plans,
+    _social,
+    _monitoring,
+    _activity,
 )
 """The family modules, in catalogue order; each defines ``FAMILY`` and ``RULES``."""
 

@@ -1,0 +1,473 @@
+"""Medication rules: sources that disagree, and changes the rest of the team never hears of.
+
+Medications carry no history: a start is dated by ``authored_on`` (else the start of
+``period``), a stop by the end of ``period`` with status ``stopped``; a changed dose is
+usually a new prescription, so it shows as a start. Summaries never name the medicine
+(a psychotropic would reveal a mental-health condition).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+import attrs
+
+from carecoord.domain import (
+    Code,
+    Communication,
+    CommunicationKind,
+    Discipline,
+    ListKind,
+    Medication,
+    MedicationStatus,
+    Ref,
+    Sensitivity,
+    System,
+)
+from carecoord.profile._model import ConflictKind, Fact
+from carecoord.rules._base import Rule, RuleBase, define_rule, param
+from carecoord.rules._care_team import TeamIndex
+from carecoord.rules._codes import refs_to, str_tuple
+from carecoord.rules._context import RuleContext
+from carecoord.rules._model import Citation, Evidence, Gap, RuleMetadata, Severity
+
+__all__ = [
+    "ATC_SYSTEM",
+    "FAMILY",
+    "PSYCHOTROPIC_ATC_PREFIXES",
+    "PSYCHOTROPIC_RXNORM",
+    "RULES",
+    "medication_change_not_shared",
+    "medication_discrepancy",
+]
+
+FAMILY = "medications"
+
+ATC_SYSTEM = "http://www.whocc.no/atc"
+"""The code system URI of the WHO Anatomical Therapeutic Chemical classification."""
+
+PSYCHOTROPIC_ATC_PREFIXES: tuple[str, ...] = ("N05", "N06")
+"""ATC groups of psychotropics: N05 psycholeptics (antipsychotics, anxiolytics, hypnotics,
+lithium) and N06 psychoanaleptics (antidepressants, stimulants)."""
+
+PSYCHOTROPIC_RXNORM: tuple[Code, ...] = tuple(
+    Code(System.RXNORM, code, name)
+    for code, name in (
+        # antidepressants
+        ("704", "amitriptyline"),
+        ("42347", "bupropion"),
+        ("2556", "citalopram"),
+        ("2597", "clomipramine"),
+        ("3247", "desipramine"),
+        ("3638", "doxepin"),
+        ("72625", "duloxetine"),
+        ("321988", "escitalopram"),
+        ("4493", "fluoxetine"),
+        ("42355", "fluvoxamine"),
+        ("5691", "imipramine"),
+        ("15996", "mirtazapine"),
+        ("7531", "nortriptyline"),
+        ("32937", "paroxetine"),
+        ("36437", "sertraline"),
+        ("10737", "trazodone"),
+        ("39786", "venlafaxine"),
+        ("1455099", "vortioxetine"),
+        # antipsychotics
+        ("89013", "aripiprazole"),
+        ("1658314", "brexpiprazole"),
+        ("2626", "clozapine"),
+        ("5093", "haloperidol"),
+        ("73178", "iloperidone"),
+        ("61381", "olanzapine"),
+        ("8076", "perphenazine"),
+        ("51272", "quetiapine"),
+        ("35636", "risperidone"),
+        ("115698", "ziprasidone"),
+        # anxiolytics
+        ("596", "alprazolam"),
+        ("1827", "buspirone"),
+        ("2598", "clonazepam"),
+        ("3322", "diazepam"),
+        ("6470", "lorazepam"),
+        ("7781", "oxazepam"),
+        # stimulants and other ADHD medicines
+        ("725", "amphetamine"),
+        ("38400", "atomoxetine"),
+        ("3288", "dextroamphetamine"),
+        ("700810", "lisdexamfetamine"),
+        ("6901", "methylphenidate"),
+        ("30125", "modafinil"),
+        # lithium
+        ("6448", "lithium"),
+        ("42351", "lithium carbonate"),
+    )
+)
+"""RxNorm ingredient codes of common psychotropics: an approximation, not a value set.
+
+Common antidepressants, antipsychotics, anxiolytics, stimulants and lithium, listed by
+ingredient so that any product (``Medication.ingredients``) matches. Checked against
+public RxNorm listings; check new codes with RxNav. Medicines coded only by product (no
+ingredients) or by a system other than RxNorm and ATC are not recognised: pass a
+complete list (a VSAC value set, for example) as the rule's ``psychotropic_rxnorm``.
+"""
+
+_RXNORM_CODES = tuple(c.code for c in PSYCHOTROPIC_RXNORM)
+
+_ONC_B2 = Citation(
+    "ONC 45 CFR 170.315(b)(2) Clinical information reconciliation and incorporation",
+    "https://www.healthit.gov/test-method/clinical-information-reconciliation-and-incorporation",
+)
+_NPSG_MEDREC = Citation(
+    "The Joint Commission NPSG.03.06.01: maintain and communicate accurate medication information",
+    "https://www.jointcommission.org/standards/national-patient-safety-goals/",
+)
+_INTEGRATION = Citation(
+    "AHRQ Academy for Integrating Behavioral Health and Primary Care",
+    "https://integrationacademy.ahrq.gov/",
+)
+_ATC = Citation(
+    "WHO ATC/DDD Index: N05 psycholeptics, N06 psychoanaleptics",
+    "https://atcddd.fhi.no/atc_ddd_index/?code=N",
+)
+_RXNORM = Citation("NLM RxNorm", "https://www.nlm.nih.gov/research/umls/rxnorm/index.html")
+
+_MEDICATION_KINDS = frozenset(
+    {
+        ConflictKind.MEDICATION_OMISSION,
+        ConflictKind.MEDICATION_DOSE,
+        ConflictKind.MEDICATION_FREQUENCY,
+        ConflictKind.MEDICATION_ROUTE,
+        ConflictKind.MEDICATION_STATUS,
+    }
+)
+_KIND_WORDS = {
+    ConflictKind.MEDICATION_OMISSION: "presence",
+    ConflictKind.MEDICATION_DOSE: "dose",
+    ConflictKind.MEDICATION_FREQUENCY: "frequency",
+    ConflictKind.MEDICATION_ROUTE: "route",
+    ConflictKind.MEDICATION_STATUS: "status",
+}
+_IGNORED = frozenset({MedicationStatus.ENTERED_IN_ERROR, MedicationStatus.DRAFT})
+
+
+def _meta(**fields: Any) -> RuleMetadata:
+    return RuleMetadata(family=FAMILY, **fields)
+
+
+def _died(ctx: RuleContext, day: dt.date) -> str | None:
+    return "patient died" if ctx.died_by(day) else None
+
+
+# --------------------------------------------------------------------------- discrepancy
+
+
+def _keys(fact: Fact[Any]) -> frozenset[str]:
+    return frozenset(f"{p.source}/{p.fact_id}" for p in fact.provenance)
+
+
+def _distinct(values: Iterable[object]) -> bool:
+    return len(set(values)) > 1
+
+
+def _still_disagree(ctx: RuleContext, fact: Fact[Medication], kind: ConflictKind) -> bool:
+    """Whether the sources' versions visible at ``as_of`` still show the conflict."""
+    meds = fact.variants
+    if kind is ConflictKind.MEDICATION_DOSE:
+        return _distinct((m.dose.value, m.dose.unit) for m in meds if m.dose is not None)
+    if kind is ConflictKind.MEDICATION_FREQUENCY:
+        return _distinct("".join(m.frequency.split()).upper() for m in meds if m.frequency)
+    if kind is ConflictKind.MEDICATION_ROUTE:
+        return _distinct((m.route.system, m.route.code) for m in meds if m.route is not None)
+    if kind is ConflictKind.MEDICATION_STATUS:
+        return _distinct(m.status for m in meds)
+    if not any(m.status.is_current for m in meds):
+        return False
+    reporting = {(r.source.id, r.patient.id) for r in ctx.profile.records if r.medications}
+    present = {(p.source, p.record) for p in fact.provenance}
+    return bool(reporting - present)
+
+
+def _latest_change(ctx: RuleContext, fact: Fact[Medication]) -> dt.datetime | None:
+    stamps: list[dt.datetime] = [p.last_modified for p in fact.provenance if p.last_modified]
+    for med in fact.variants:
+        stamps += [
+            t
+            for t in (med.recorded_at, med.authored_on, med.period.start, med.period.end)
+            if t is not None
+        ]
+    return max((t for t in stamps if t <= ctx.as_of), default=None)
+
+
+@define_rule(
+    _meta(
+        id="medication.discrepancy",
+        title="Medication lists disagree",
+        description=(
+            "Two sources disagree about a medication: one omits it, or they differ on its "
+            "dose, frequency, route or status (the profile's medication conflicts, re-read "
+            "from the versions knowable at as_of). Nobody has reconciled the list since the "
+            "latest change, so the team may be working from the wrong list."
+        ),
+        opens="The profile reports a medication conflict (omission, dose, frequency, route "
+        "or status) between sources.",
+        due="At once (from the latest change to the medication in any source).",
+        closes="A medication-list reconciliation at or after the latest change.",
+        exclusions=("Patient died.",),
+        sources=(_ONC_B2, _NPSG_MEDREC),
+        reads=frozenset({"medications", "reconciliations", "patient"}),
+        discipline=Discipline.PRIMARY_CARE,
+        severity=Severity.HIGH,
+    )
+)
+@attrs.frozen(repr=False)
+class _Discrepancy(RuleBase):
+    def evaluate(self, ctx: RuleContext) -> Iterator[Gap]:
+        conflicts: dict[str, set[ConflictKind]] = {}
+        for conflict in ctx.profile.conflicts:
+            if conflict.kind in _MEDICATION_KINDS and conflict.subject is not None:
+                conflicts.setdefault(conflict.subject, set()).add(conflict.kind)
+        if not conflicts:
+            return
+        for fact in ctx.profile.medications:
+            kinds = {k for key in _keys(fact) for k in conflicts.get(key, ())}
+            kinds = {k for k in kinds if _still_disagree(ctx, fact, k)}
+            if not kinds:
+                continue
+            changed = _latest_change(ctx, fact)
+            opened = changed or ctx.start_of_day(ctx.today)
+            closing = self._reconciled(ctx, changed)
+            what = ", ".join(_KIND_WORDS[k] for k in sorted(kinds, key=lambda k: k.value))
+            yield ctx.gap(
+                focus=fact.key,
+                due=opened,
+                opened=opened,
+                summary=f"Sources disagree about a medication ({what}).",
+                action="Reconcile the medication list with the patient and the prescribers.",
+                evidence=(ctx.trigger(fact, f"sources disagree: {what}"),),
+                closed_by=(closing[0],) if closing else (),
+                closed_at=closing[1] if closing else None,
+                not_applicable=_died(ctx, ctx.today),
+                sensitivity=fact.value.sensitivity,
+            )
+
+    @staticmethod
+    def _reconciled(
+        ctx: RuleContext, changed: dt.datetime | None
+    ) -> tuple[Evidence, dt.datetime] | None:
+        found = sorted(
+            (r.value.at, r.key, r)
+            for r in ctx.profile.reconciliations
+            if r.value.list is ListKind.MEDICATIONS and (changed is None or r.value.at >= changed)
+        )
+        if not found:
+            return None
+        at, _, rec = found[0]
+        return ctx.closing(rec, "medication list reconciled"), at
+
+
+def medication_discrepancy() -> Rule:
+    """``medication.discrepancy``: sources disagree and nobody has reconciled since."""
+    return _Discrepancy()
+
+
+# --------------------------------------------------------------------------- change not shared
+
+
+def _is_psychotropic(med: Medication, prefixes: tuple[str, ...], rxnorm: frozenset[str]) -> bool:
+    for code in (med.code, *med.ingredients):
+        if code.system == System.RXNORM and code.code in rxnorm:
+            return True
+        if code.system == ATC_SYSTEM and code.code.upper().startswith(prefixes):
+            return True
+    return False
+
+
+def _events(med: Medication) -> list[tuple[str, dt.datetime]]:
+    events = []
+    started = med.authored_on or med.period.start
+    if started is not None:
+        events.append(("started", started))
+    if med.status is MedicationStatus.STOPPED and med.period.end is not None:
+        events.append(("stopped", med.period.end))
+    return events
+
+
+@define_rule(
+    _meta(
+        id="medication.change-not-shared",
+        title="Medication change not shared with the team",
+        description=(
+            "A clinician started, changed or stopped a medication and did not tell the "
+            "patient's primary-care clinician within 7 days, nor, for a psychotropic, the "
+            "behavioural-health clinician (integrated care). Psychotropics are recognised "
+            "by ATC N05/N06 or by a documented list of RxNorm ingredients (an "
+            "approximation). A changed dose is a new prescription, so it counts as a start."
+        ),
+        opens="A medication with a known prescriber is started (authored) or stopped; "
+        "clinicians who are the prescriber need no message.",
+        due="7 days after the start or stop.",
+        closes="A medication-change communication, sent on or after the day of the change, "
+        "about the medication (or about nothing in particular), received by the primary-care "
+        "clinician and, for a psychotropic, by the behavioural-health clinician.",
+        exclusions=(
+            "Patient died.",
+            (
+                "No gap when nobody needs telling: no primary-care (or behavioural-health) "
+                "clinician on the care team or as general practitioner, or the prescriber is "
+                "that clinician."
+            ),
+        ),
+        sources=(_INTEGRATION, _NPSG_MEDREC, _ATC, _RXNORM),
+        reads=frozenset(
+            {
+                "medications",
+                "communications",
+                "care_teams",
+                "practitioners",
+                "organizations",
+                "patient",
+            }
+        ),
+        discipline=Discipline.CARE_COORDINATION,
+        severity=Severity.MEDIUM,
+    )
+)
+@attrs.frozen(repr=False)
+class _ChangeNotShared(RuleBase):
+    within_days: int = param(7, "Days after the change to tell the team.", unit="days")
+    psychotropic_atc_prefixes: tuple[str, ...] = param(
+        PSYCHOTROPIC_ATC_PREFIXES, "ATC prefixes of psychotropic medicines.", validator=str_tuple
+    )
+    psychotropic_rxnorm: tuple[str, ...] = param(
+        _RXNORM_CODES,
+        "RxNorm codes (ingredients or products) of psychotropic medicines.",
+        validator=str_tuple,
+    )
+
+    @staticmethod
+    def _recipients(
+        ctx: RuleContext, index: TeamIndex, at: dt.datetime, discipline: Discipline
+    ) -> frozenset[Ref]:
+        members = index.members_of(discipline, at)
+        if members or discipline is not Discipline.PRIMARY_CARE:
+            return members
+        return frozenset(ctx.profile.patient.general_practitioner)
+
+    def evaluate(self, ctx: RuleContext) -> Iterator[Gap]:
+        codes = frozenset(self.psychotropic_rxnorm)
+        index = TeamIndex(ctx)
+        messages = _Messages(ctx)
+        prefixes = tuple(p.upper() for p in self.psychotropic_atc_prefixes)
+        for fact in sorted(ctx.profile.medications, key=lambda f: f.key):
+            med = fact.value
+            if med.status in _IGNORED or med.prescriber is None:
+                continue
+            psychotropic = _is_psychotropic(med, prefixes, codes)
+            refs = refs_to(fact, "Medication") | {Ref("Medication", fact.key)}
+            for what, at in _events(med):
+                groups = [("primary-care clinician", Discipline.PRIMARY_CARE)]
+                if psychotropic:
+                    groups.append(("behavioural-health clinician", Discipline.BEHAVIORAL_HEALTH))
+                needed = []
+                for label, discipline in groups:
+                    parties = self._recipients(ctx, index, at, discipline)
+                    if parties and med.prescriber not in parties:
+                        needed.append((label, parties))
+                if not needed:
+                    continue
+                yield self._gap(
+                    ctx,
+                    fact,
+                    (what, at),
+                    needed,
+                    refs=refs,
+                    psychotropic=psychotropic,
+                    messages=messages,
+                )
+
+    def _gap(
+        self,
+        ctx: RuleContext,
+        fact: Fact[Medication],
+        event: tuple[str, dt.datetime],
+        needed: list[tuple[str, frozenset[Ref]]],
+        *,
+        refs: frozenset[Ref],
+        psychotropic: bool,
+        messages: _Messages,
+    ) -> Gap:
+        what, at = event
+        day = ctx.local_date(at)
+        due = ctx.add_days(day, self.within_days)
+        told: list[tuple[dt.datetime, Evidence]] = []
+        for label, parties in needed:
+            message = messages.first(ctx, parties, refs, day)
+            if message is not None:
+                told.append((message.value.sent, ctx.closing(message, f"{label} told")))
+        complete = len(told) == len(needed)
+        who = " and ".join(label for label, _ in needed)
+        sensitivity = fact.value.sensitivity
+        if psychotropic:
+            sensitivity = sensitivity | {Sensitivity.MENTAL_HEALTH}
+        return ctx.gap(
+            focus=f"{fact.key}#{what}",
+            due=due,
+            opened=at,
+            summary=f"Medication {what} {day.isoformat()}; the {who} not yet told.",
+            action=f"Send the medication change to the {who}.",
+            evidence=(ctx.trigger(fact, f"medication {what}"),),
+            closed_by=tuple(e for _, e in told) if complete else (),
+            closed_at=max(t for t, _ in told) if complete else None,
+            not_applicable=_died(ctx, due),
+            sensitivity=sensitivity,
+        )
+
+
+class _Messages:
+    """Medication-change messages by the medication they are about (or about nothing)."""
+
+    __slots__ = ("by_about", "unlinked")
+
+    def __init__(self, ctx: RuleContext) -> None:
+        self.by_about: dict[Ref, list[Fact[Communication]]] = {}
+        self.unlinked: list[Fact[Communication]] = []
+        for message in ctx.profile.communications:
+            m = message.value
+            if m.kind is not CommunicationKind.MEDICATION_CHANGE or m.status == "not-done":
+                continue
+            if not m.about:
+                self.unlinked.append(message)
+            for ref in m.about:
+                self.by_about.setdefault(ref, []).append(message)
+
+    def first(
+        self, ctx: RuleContext, parties: frozenset[Ref], refs: frozenset[Ref], day: dt.date
+    ) -> Fact[Communication] | None:
+        """The first message to one of ``parties`` on or after ``day`` about ``refs``."""
+        candidates = [*self.unlinked, *(m for r in refs for m in self.by_about.get(r, ()))]
+        found = [
+            m
+            for m in candidates
+            if parties.intersection(m.value.recipients) and ctx.local_date(m.value.sent) >= day
+        ]
+        return min(found, key=lambda m: (m.value.sent, m.key), default=None)
+
+
+def medication_change_not_shared(
+    *,
+    within_days: int = 7,
+    psychotropic_atc_prefixes: tuple[str, ...] = PSYCHOTROPIC_ATC_PREFIXES,
+    psychotropic_rxnorm: tuple[str, ...] = _RXNORM_CODES,
+) -> Rule:
+    """``medication.change-not-shared``: a change not sent to the PCP (and BH) within 7 days."""
+    return _ChangeNotShared(
+        within_days=within_days,
+        psychotropic_atc_prefixes=psychotropic_atc_prefixes,
+        psychotropic_rxnorm=psychotropic_rxnorm,
+    )
+
+
+RULES: tuple[Rule, ...] = (medication_discrepancy(), medication_change_not_shared())
+"""The medication family with its published defaults, in catalogue order."""
