@@ -416,3 +416,29 @@ class TestDeterministicRuleContext:
         ctx = RuleContext(profile(transitions=(stay,)), AS_OF, BusinessCalendar(), NY)
         assert ctx.in_hospice(ctx.today)
         assert not ctx.in_hospice(ctx.today - dt.timedelta(days=5))
+
+
+class TestSince:
+    """`since` bounds the report to gaps whose clock started in the period."""
+
+    def test_old_gaps_are_left_out(self) -> None:
+        """A gap opened before `since` is not reported; one opened on that day is."""
+        import carecoord as cc
+        from carecoord.profile import profile_from_record
+        from carecoord.testing import AS_OF, days_before, make_record, make_task
+
+        record = make_record(
+            tasks=(
+                make_task(id="old", due=days_before(40), authored_on=days_before(50)),
+                make_task(id="new", due=days_before(5), authored_on=days_before(10)),
+            )
+        )
+        profile = profile_from_record(record)
+        rules = cc.default_rules().only("task.overdue")
+        since = (AS_OF - dt.timedelta(days=10)).date()
+
+        everything = cc.detect_gaps(profile, as_of=AS_OF, rules=rules)
+        recent = cc.detect_gaps(profile, as_of=AS_OF, rules=rules, since=since)
+
+        assert {g.focus.split("/")[-1] for g in everything} == {"old", "new"}
+        assert [g.focus.split("/")[-1] for g in recent] == ["new"]

@@ -72,6 +72,7 @@ def _evaluate(
     calendar: BusinessCalendar,
     overrides: Overrides | None,
     include_closed: bool,
+    since: dt.date | None = None,
 ) -> GapReport:
     tz = resolve_timezone(profile)
     view = profile_as_of(profile, as_of, tz=tz)
@@ -88,6 +89,8 @@ def _evaluate(
     kept: dict[str, Gap] = {}
     for gap in sorted(gaps, key=lambda g: _due_key(g, base)):
         if not include_closed and gap.status not in _REPORTED_BY_DEFAULT:
+            continue
+        if since is not None and base.local_date(gap.opened) < since:
             continue
         if overrides is not None and overrides.snoozes:
             until = overrides.snooze_for(gap, today)
@@ -107,12 +110,16 @@ def detect_gaps(
     calendar: BusinessCalendar | None = None,
     overrides: Overrides | None = None,
     include_closed: bool = False,
+    since: dt.date | None = None,
 ) -> GapReport:
     """The gaps in ``profile``'s care as knowable at ``as_of``.
 
     ``rules`` defaults to :func:`default_rules`; ``calendar`` to weekends only;
     ``overrides`` disables rules, changes windows and snoozes gaps. Prospective and open
     gaps are reported; closed and not-applicable ones too with ``include_closed=True``.
+    ``since`` (a date, the start of a measurement or work period) keeps only the gaps whose
+    clock started on or after it, in the patient's local date: a decade-old result left
+    unacknowledged in an old record is then not today's work.
     Facts recorded after ``as_of`` are ignored, so evaluating at a past date reproduces
     what was knowable then. A rule that raises is reported in ``errors``; the others run.
     """
@@ -125,6 +132,7 @@ def detect_gaps(
         calendar=calendar or BusinessCalendar(),
         overrides=overrides,
         include_closed=include_closed,
+        since=since,
     )
 
 
@@ -136,6 +144,7 @@ def detect_gaps_population(
     calendar: BusinessCalendar | None = None,
     overrides: Overrides | None = None,
     include_closed: bool = False,
+    since: dt.date | None = None,
 ) -> Iterator[GapReport]:
     """One :class:`GapReport` per profile, streamed (profiles are read one at a time).
 
@@ -152,6 +161,7 @@ def detect_gaps_population(
             calendar=cal,
             overrides=overrides,
             include_closed=include_closed,
+            since=since,
         )
         for profile in profiles
     )
