@@ -166,6 +166,9 @@ class ReadState:
         """ServiceRequest (referral) key -> its own status code and last-updated time."""
         self.fulfilment_tasks: dict[Key, Key] = {}
         """Fulfilment Task key -> the referral ServiceRequest key it fulfils."""
+        self.acknowledgements: dict[Key, list[Any]] = {}
+        """Observation or DiagnosticReport key -> acknowledgements from result-review
+        activities, applied to its result once every fact is mapped."""
 
 
 class MapContext:

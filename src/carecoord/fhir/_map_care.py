@@ -34,6 +34,7 @@ from carecoord.domain import (
 )
 from carecoord.fhir._codes import (
     CARE_PLAN_STATUS,
+    CARE_TEAM_ROLE_SYSTEM,
     CARE_TEAM_STATUS,
     COMMUNICATION_CATEGORY,
     COMMUNICATION_LOINC,
@@ -45,6 +46,7 @@ from carecoord.fhir._map_parties import discipline_of_concepts
 from carecoord.fhir._map_requests import ReferralEvent
 
 __all__ = [
+    "CARECOORD_LEAD_ROLES",
     "LEAD_ROLE_CODES",
     "map_care_plan",
     "map_care_team",
@@ -57,6 +59,10 @@ LEAD_ROLE_CODES = frozenset({"768730001", "768732009", "LA28863-2", "PCP", "PPRF
 """Participant role codes that mark a care-team lead or coordinator (SNOMED care
 coordinator and case manager, LOINC "care coordinator", v3 primary performer); a role
 worded "coordinator", "lead", "case manager", "care manager" or "responsible" counts too."""
+
+CARECOORD_LEAD_ROLES = frozenset({"lead", "coordinator", "case-manager"})
+"""Codes of carecoord's own ``care-team-role`` system (``CARE_TEAM_ROLE_SYSTEM``) that mark
+the lead; such a participant is the lead before any other with a lead-like role."""
 
 _LEAD_WORDS = ("coordinator", "lead", "case manager", "care manager", "care-manager")
 _REPORT_KINDS = frozenset(
@@ -82,8 +88,9 @@ _OPPOSITE = {
 def map_care_team(ctx: MapContext, patient: PatientId, fact_id: str) -> Facts:
     """A ``CareTeam``: members with role, discipline, period and the lead flag.
 
-    The lead is the first participant whose role is a lead or coordinator role (see
-    :data:`LEAD_ROLE_CODES`), else the participant that is the managing organisation.
+    The lead is the first participant with a carecoord lead role (see
+    :data:`CARECOORD_LEAD_ROLES`), else the first whose role is a lead or coordinator role
+    (see :data:`LEAD_ROLE_CODES`), else the participant that is the managing organisation.
     A member's discipline comes from its role codes, else from the practitioner (or
     role, or organisation) it refers to.
     """
@@ -91,6 +98,7 @@ def map_care_team(ctx: MapContext, patient: PatientId, fact_id: str) -> Facts:
     managing = ctx.first_ref(res, "managingOrganization", path, expected="Organization")
     members: list[CareTeamMember] = []
     lead_index: int | None = None
+    marked_lead: int | None = None
     for item_path, item in ctx.objs(res, "participant", path):
         raw = ctx.key_of_ref(item.get("member"))
         party = ctx.ref(item.get("member"), f"{item_path}.member")
@@ -111,7 +119,11 @@ def map_care_team(ctx: MapContext, patient: PatientId, fact_id: str) -> Facts:
         )
         if is_lead and lead_index is None:
             lead_index = len(members)
+        if _marked_lead(roles) and marked_lead is None:
+            marked_lead = len(members)
         members.append(CareTeamMember(party, discipline, role, period or Period()))
+    if marked_lead is not None:
+        lead_index = marked_lead
     if lead_index is None and managing is not None:
         lead_index = next((i for i, m in enumerate(members) if m.party == managing), None)
     if lead_index is not None:
@@ -134,6 +146,23 @@ def map_care_team(ctx: MapContext, patient: PatientId, fact_id: str) -> Facts:
             ),
         )
     ]
+
+
+def _marked_lead(roles: list[tuple[str, object]]) -> bool:
+    """Whether a role coding is a carecoord lead role.
+
+    Read quietly: the roles are reported when their codes are read.
+    """
+    for _path, concept in roles:
+        codings = concept.get("coding") if isinstance(concept, dict) else None
+        for coding in codings if isinstance(codings, list) else []:
+            if (
+                isinstance(coding, dict)
+                and coding.get("system") == CARE_TEAM_ROLE_SYSTEM
+                and coding.get("code") in CARECOORD_LEAD_ROLES
+            ):
+                return True
+    return False
 
 
 def _party_discipline(ctx: MapContext, raw: Key | None, party: Ref) -> Discipline:

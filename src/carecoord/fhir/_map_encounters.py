@@ -28,6 +28,7 @@ from carecoord.fhir._codes import (
     DISCHARGE_NUBC,
     ENCOUNTER_CLASS,
     ENCOUNTER_STATUS,
+    PROGRAM_SYSTEM,
     TRANSITION_CLASSES,
 )
 from carecoord.fhir._map_base import Facts, MapContext, MapIssue, silent_code
@@ -291,14 +292,30 @@ def map_encounter(ctx: MapContext, patient: PatientId, fact_id: str) -> Facts:
     ]
 
 
+def _carecoord_program(types: object) -> str | None:
+    """The code of the first ``PROGRAM_SYSTEM`` coding of the types, read quietly."""
+    for concept in types if isinstance(types, list) else [types]:
+        codings = concept.get("coding") if isinstance(concept, dict) else None
+        for coding in codings if isinstance(codings, list) else []:
+            if not isinstance(coding, dict) or coding.get("system") != PROGRAM_SYSTEM:
+                continue
+            code = coding.get("code")
+            if isinstance(code, str) and code.strip():
+                return code.strip()
+    return None
+
+
 def map_episode_of_care(ctx: MapContext, patient: PatientId, fact_id: str) -> Facts:
     """An ``EpisodeOfCare`` whose type is a care-management programme, as an :class:`Enrollment`.
 
-    Other episodes are skipped (``not-mapped`` warning, counted).
+    A type coding from carecoord's ``program`` system (``PROGRAM_SYSTEM``) names the
+    programme exactly and wins; otherwise the first type that is a known programme code
+    or worded as one. Other episodes are skipped (``not-mapped`` warning, counted).
     """
     res, path = ctx.resource, ctx.path
-    program = None
-    for item_path, concept in ctx.items(res, "type", path):
+    program = _carecoord_program(res.get("type"))
+    concepts = ctx.items(res, "type", path) if program is None else []
+    for item_path, concept in concepts:
         for _system, code, _display in ctx.codings(concept, item_path):
             if code is not None and code.lower() in CARE_MANAGEMENT_PROGRAMS:
                 program = CARE_MANAGEMENT_PROGRAMS[code.lower()]

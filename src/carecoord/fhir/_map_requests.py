@@ -1,11 +1,15 @@
-"""Mapping requests: ServiceRequest (referral or order), Task and Appointment.
+"""Mapping requests: ServiceRequest (referral or order), Task, Appointment and Claim.
 
-The referral lifecycle is rebuilt from fulfilment Tasks, Appointments and Communications.
+The referral lifecycle is rebuilt from fulfilment Tasks, Appointments and Communications;
+a prior-authorisation ``Claim`` (with its ``ClaimResponse``) becomes the referral's
+:class:`~carecoord.domain.PriorAuthorization`. A completed Task coded with a carecoord
+activity kind is a :class:`~carecoord.domain.CoordinationActivity`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections import deque
 from typing import Any
 
@@ -13,10 +17,15 @@ import attrs
 
 from carecoord.domain import (
     REFERRAL_TRANSITIONS,
+    Acknowledgement,
+    ActivityKind,
     Appointment,
     AppointmentId,
     AppointmentStatus,
+    AuthorizationOutcome,
     Code,
+    CoordinationActivity,
+    FactId,
     Note,
     Order,
     OrderId,
@@ -24,6 +33,7 @@ from carecoord.domain import (
     OrderStatus,
     PartialDate,
     PatientId,
+    PriorAuthorization,
     Priority,
     Ref,
     Referral,
@@ -36,6 +46,7 @@ from carecoord.domain import (
     TaskStatus,
 )
 from carecoord.fhir._codes import (
+    ACTIVITY_KIND_SYSTEM,
     APPOINTMENT_STATUS,
     IMAGING_CATEGORY_CODES,
     LAB_CATEGORY_CODES,
@@ -50,15 +61,25 @@ from carecoord.fhir._map_base import Facts, Key, MapContext, MapIssue, ReadState
 from carecoord.fhir._refs import ReferenceIndex
 
 __all__ = [
+    "CLAIM_RESPONSE_OUTCOME",
+    "EXPEDITED_LEVELS_OF_SERVICE",
+    "EXPEDITED_PRIORITIES",
+    "FULFIL_TASK_CODE",
     "REPORT_TYPES",
     "TASK_TO_REFERRAL",
     "ReferralEvent",
     "build_referral_lifecycle",
+    "claim_response_target",
     "classify_service_request",
+    "is_prior_authorization",
     "map_appointment",
+    "map_prior_authorization",
     "map_service_request",
     "map_task",
 ]
+
+FULFIL_TASK_CODE = ("http://hl7.org/fhir/CodeSystem/task-code", "fulfill")
+"""``(system, code)`` of the HL7 ``task-code`` that marks a referral's fulfilment Task."""
 
 TASK_TO_REFERRAL: dict[str, ReferralStatus] = {
     "requested": ReferralStatus.SENT,
@@ -279,7 +300,8 @@ def _is_community(ctx: MapContext, ref: Ref) -> bool:
 # --------------------------------------------------------------------------- tasks
 
 
-def _referral_of(ctx: MapContext) -> Key | None:
+def _referral_of(ctx: MapContext) -> tuple[Key, dict[str, Any] | None] | None:
+    """The referral a Task's ``focus`` (else ``basedOn``) names, with its resource if read."""
     res = ctx.resource
     candidates: list[object] = [res.get("focus")]
     based_on = res.get("basedOn")
@@ -287,8 +309,32 @@ def _referral_of(ctx: MapContext) -> Key | None:
     for candidate in candidates:
         key = ctx.key_of_ref(candidate)
         if key is not None and ctx.state.domain_types.get(key) == "Referral":
-            return key
+            return key, ctx.resolve(candidate)
     return None
+
+
+def _is_fulfilment(ctx: MapContext, request: dict[str, Any] | None) -> bool:
+    """Whether a Task that points at a referral is that referral's fulfilment Task.
+
+    A coded Task is one when a coding is ``task-code#fulfill`` (a coding ``fulfill`` with
+    no system counts too). A Task with no coding (absent, or text only) is one when its
+    ``intent`` is ``order`` and its owner (else the request's performer) works for
+    another organisation than its requester (else the request's requester), both known.
+    """
+    res = ctx.resource
+    coded = [(system, code.strip()) for system, code, _w in _silent_codes(res.get("code")) if code]
+    if coded:
+        system, value = FULFIL_TASK_CODE
+        return any(code == value and found in (None, system) for found, code in coded)
+    if res.get("intent") != "order":
+        return False
+    index, state = ctx.index, ctx.state
+    owner = _org_of(res.get("owner"), res, index, state)
+    requester = _org_of(res.get("requester"), res, index, state)
+    if request is not None:
+        owner = owner or _org_of(request.get("performer"), request, index, state)
+        requester = requester or _org_of(request.get("requester"), request, index, state)
+    return owner is not None and requester is not None and owner != requester
 
 
 def _task_time(ctx: MapContext, version: dict[str, Any]) -> dt.datetime | None:
@@ -321,14 +367,29 @@ def _quiet_instant(ctx: MapContext, value: object) -> dt.datetime | None:
     return parsed
 
 
+def _execution_start(ctx: MapContext, version: dict[str, Any]) -> dt.datetime | None:
+    """A Task version's ``executionPeriod.start``, read quietly."""
+    period = version.get("executionPeriod")
+    return _quiet_instant(ctx, period.get("start")) if isinstance(period, dict) else None
+
+
 def _fulfilment_events(ctx: MapContext, referral: Key) -> list[ReferralEvent]:
+    """The referral events of a fulfilment Task (every version read, oldest first).
+
+    Acceptance is dated by ``executionPeriod.start`` when the Task has one (the recipient
+    started on the request), else by the version's time (:func:`_task_time`); a completed
+    Task with an ``executionPeriod.start`` also says when the referral was accepted.
+    """
     key = ctx.index.key_for(ctx.resource)
     versions = ctx.state.versions.get(key, [ctx.resource]) if key is not None else [ctx.resource]
     events: list[ReferralEvent] = []
     for version in versions:
         status = version.get("status")
         target = TASK_TO_REFERRAL.get(status) if isinstance(status, str) else None
+        started = _execution_start(ctx, version)
         at = _task_time(ctx, version)
+        if target is ReferralStatus.ACCEPTED and started is not None:
+            at = started
         if target is None or at is None:
             continue
         is_current = version is ctx.resource
@@ -337,6 +398,8 @@ def _fulfilment_events(ctx: MapContext, referral: Key) -> list[ReferralEvent]:
         status_reason = version.get("statusReason")
         if isinstance(status_reason, dict) and isinstance(status_reason.get("text"), str):
             reason = status_reason["text"]
+        if target is ReferralStatus.SEEN and started is not None:
+            events.append(ReferralEvent(started, ReferralStatus.ACCEPTED, by=owner, owner=owner))
         events.append(ReferralEvent(at, target, by=owner, reason=reason, owner=owner))
         if target is ReferralStatus.SEEN and is_current:
             report = _task_report(ctx)
@@ -358,13 +421,21 @@ def _task_report(ctx: MapContext) -> Ref | None:
 
 
 def map_task(ctx: MapContext, patient: PatientId, fact_id: str) -> Facts:
-    """A ``Task``: a referral's fulfilment Task moves the referral, any other is a Task.
+    """A ``Task``: a fulfilment Task moves its referral, an activity Task is an activity.
 
-    A fulfilment Task (``focus`` or ``basedOn`` a referral) gives no fact of its own.
+    A fulfilment Task (see :func:`_is_fulfilment`) gives no fact of its own. A completed
+    Task coded from :data:`~carecoord.fhir._codes.ACTIVITY_KIND_SYSTEM` is a
+    :class:`CoordinationActivity` (:func:`_map_activity`). Any other Task is a
+    :class:`Task`; one whose ``basedOn`` names a referral and that has no ``focus`` is
+    focused on that referral.
     """
     res, path = ctx.resource, ctx.path
-    referral = _referral_of(ctx)
-    if referral is not None:
+    activity_code = _activity_code(ctx)
+    if activity_code is not None and res.get("status") == "completed":
+        return _map_activity(ctx, patient, fact_id, activity_code)
+    found = _referral_of(ctx)
+    if found is not None and _is_fulfilment(ctx, found[1]):
+        referral = found[0]
         key = ctx.index.key_for(res)
         if key is not None:
             ctx.state.fulfilment_tasks[key] = referral
@@ -416,6 +487,8 @@ def map_task(ctx: MapContext, patient: PatientId, fact_id: str) -> Facts:
     history = _task_history(ctx, status, authored, last_modified)
     part_of = tuple(TaskId(r.id) for r in ctx.refs(res, "partOf", path, expected="Task"))
     focus = ctx.ref(res.get("focus"), ctx.at("focus"))
+    if focus is None and found is not None:
+        focus = ctx.ref_for_key(found[0])
     code_value = ctx.code(res.get("code"), ctx.at("code"))
     return [
         (
@@ -478,6 +551,96 @@ def _task_history(
     if at is None or at < authored:
         return ()
     return (StatusChange(None, status.value, at),)
+
+
+# --------------------------------------------------------------------------- activities
+
+_ACTIVITY_KINDS: dict[str, ActivityKind] = {kind.value: kind for kind in ActivityKind}
+_RESULT_TYPES = frozenset({"Observation", "DiagnosticReport"})
+
+
+def _activity_code(ctx: MapContext) -> str | None:
+    """The Task's code from :data:`ACTIVITY_KIND_SYSTEM` (read quietly), else ``None``."""
+    for system, code, _words in _silent_codes(ctx.resource.get("code")):
+        if system == ACTIVITY_KIND_SYSTEM and code.strip():
+            return code.strip()
+    return None
+
+
+def _activity_about(ctx: MapContext) -> tuple[Ref, ...]:
+    """``focus``, ``reasonReference`` and each ``input.valueReference`` typed "about"."""
+    res, path = ctx.resource, ctx.path
+    found = [
+        ctx.ref(res.get("focus"), ctx.at("focus")),
+        ctx.first_ref(res, "reasonReference", path),
+    ]
+    for item_path, item in ctx.objs(res, "input", path):
+        kind = item.get("type")
+        if isinstance(kind, dict) and kind.get("text") == "about":
+            found.append(ctx.ref(item.get("valueReference"), f"{item_path}.valueReference"))
+    return tuple(dict.fromkeys(ref for ref in found if ref is not None))
+
+
+def _map_activity(ctx: MapContext, patient: PatientId, fact_id: str, code: str) -> Facts:
+    """A completed activity Task as a :class:`CoordinationActivity`.
+
+    ``kind`` is the code (an unknown one reads as ``other``, warning); ``performer`` the
+    ``owner`` (required); ``at`` the ``executionPeriod.end``, else ``lastModified``, else
+    ``authoredOn`` (one required); ``minutes`` the length of ``executionPeriod`` rounded to
+    the nearest minute (0 without both ends); ``about`` :func:`_activity_about`; ``note``
+    the first note. A ``result-review`` whose ``focus`` is an Observation or
+    DiagnosticReport also acknowledges that result, by the performer at ``at`` (applied
+    by the reader once the result is mapped).
+    """
+    res, path = ctx.resource, ctx.path
+    kind = _ACTIVITY_KINDS.get(code)
+    if kind is None:
+        ctx.issue(
+            ctx.at("code"),
+            MapIssue.UNKNOWN_CODE,
+            "activity kind not recognised; read as other",
+            warning=True,
+        )
+        kind = ActivityKind.OTHER
+    performer: Ref = ctx.require(
+        ctx.ref(res.get("owner"), ctx.at("owner")), ctx.at("owner"), "activity performer (owner)"
+    )
+    execution = ctx.period(res, "executionPeriod", path)
+    at = execution.end if execution is not None else None
+    if at is None:
+        at = ctx.instant(res.get("lastModified"), ctx.at("lastModified"))
+    if at is None:
+        at = ctx.instant(res.get("authoredOn"), ctx.at("authoredOn"))
+    done: dt.datetime = ctx.require(
+        at,
+        ctx.at("executionPeriod"),
+        "activity time (executionPeriod.end, lastModified or authoredOn)",
+    )
+    minutes = 0
+    if execution is not None and execution.start is not None and execution.end is not None:
+        minutes = math.floor((execution.end - execution.start).total_seconds() / 60 + 0.5)
+    notes = ctx.annotation_texts(res, "note", path)
+    if kind is ActivityKind.RESULT_REVIEW:
+        target = ctx.key_of_ref(res.get("focus"))
+        if target is not None and target[0] in _RESULT_TYPES:
+            pending = ctx.state.acknowledgements.setdefault(target, [])
+            pending.append((Acknowledgement(performer, done), ctx.path, ctx.source))
+    return [
+        (
+            "activities",
+            CoordinationActivity(
+                id=FactId(fact_id),
+                patient=patient,
+                kind=kind,
+                performer=performer,
+                at=done,
+                minutes=minutes,
+                about=_activity_about(ctx),
+                note=notes[0] if notes else None,
+                recorded_at=ctx.recorded_at(),
+            ),
+        )
+    ]
 
 
 # --------------------------------------------------------------------------- appointments
@@ -640,4 +803,199 @@ def build_referral_lifecycle(referral: Referral, key: Key, state: ReadState) -> 
         appointments=tuple(appointments),
         last_modified=max(filter(None, (referral.last_modified, last_at))),
         **fields,
+    )
+
+
+# --------------------------------------------------------------------------- prior authorisation
+
+EXPEDITED_PRIORITIES = frozenset({"stat", "urgent", "asap"})
+"""``Claim.priority`` codes (``processpriority`` ``stat``; the ``request-priority`` spellings
+too) that make a prior authorisation expedited; ``normal`` and ``deferred`` are standard."""
+
+EXPEDITED_LEVELS_OF_SERVICE = frozenset({"U", "03"})
+"""X12 1338 level-of-service codes (Da Vinci PAS ``extension-levelOfServiceCode``, on the
+Claim or an item) that flag an expedited request: ``U`` urgent, ``03`` emergency."""
+
+_LEVEL_OF_SERVICE_URL = "/extension-levelOfServiceCode"
+
+_A = AuthorizationOutcome
+CLAIM_RESPONSE_OUTCOME: dict[str, AuthorizationOutcome | None] = {
+    "complete": _A.APPROVED,
+    "approved": _A.APPROVED,
+    "error": _A.DENIED,
+    "denied": _A.DENIED,
+    "partial": _A.PARTIAL,
+    "queued": None,
+    "pending": None,
+}
+"""``ClaimResponse.outcome`` (R4) and ``decision`` (R5 ``claim-decision``) -> the payer's
+decision; ``queued`` and ``pending`` are no decision yet. A ``decision`` wins over the
+``outcome``; a ``complete`` outcome whose ``disposition`` says denied (or not approved,
+not certified) is a denial."""
+
+_DENIAL_WORDS = ("denied", "not approved", "not certified", "rejected")
+
+
+def is_prior_authorization(resource: dict[str, Any]) -> bool:
+    """Whether a Claim is a prior-authorisation request (``use`` ``preauthorization``)."""
+    return resource.get("use") == "preauthorization"
+
+
+def claim_response_target(ctx: MapContext) -> Key | None:
+    """The key of the Claim a ClaimResponse answers (its ``request``), read silently."""
+    return ctx.key_of_ref(ctx.resource.get("request"))
+
+
+def _listed(value: object) -> list[object]:
+    return value if isinstance(value, list) else [value]
+
+
+def _claim_referral(ctx: MapContext) -> Key | None:
+    """The referral a Claim supports, read silently.
+
+    The first referral among ``referral``, an item's ``request`` (R5), a
+    ``supportingInfo.valueReference`` and a ``basedOn``.
+    """
+    res = ctx.resource
+    candidates: list[object] = [res.get("referral")]
+    for item in _listed(res.get("item")):
+        if isinstance(item, dict):
+            candidates.extend(_listed(item.get("request")))
+    candidates.extend(
+        info.get("valueReference")
+        for info in _listed(res.get("supportingInfo"))
+        if isinstance(info, dict)
+    )
+    candidates.extend(_listed(res.get("basedOn")))
+    for candidate in candidates:
+        key = ctx.key_of_ref(candidate)
+        if key is not None and ctx.state.domain_types.get(key) == "Referral":
+            return key
+    return None
+
+
+def _expedited(ctx: MapContext) -> bool:
+    res, path = ctx.resource, ctx.path
+    for _system, code, _display in ctx.codings(res.get("priority"), ctx.at("priority")):
+        if code is not None and code.strip().lower() in EXPEDITED_PRIORITIES:
+            return True
+    holders = [(path, res), *ctx.objs(res, "item", path)]
+    for holder_path, holder in holders:
+        for item_path, item in ctx.objs(holder, "extension", holder_path):
+            url = item.get("url")
+            if not isinstance(url, str) or not url.endswith(_LEVEL_OF_SERVICE_URL):
+                continue
+            value = item.get("valueCodeableConcept")
+            for _system, code, _display in ctx.codings(value, f"{item_path}.valueCodeableConcept"):
+                if code is not None and code.strip().upper() in EXPEDITED_LEVELS_OF_SERVICE:
+                    return True
+    return False
+
+
+def _decision(ctx: MapContext) -> tuple[dt.datetime, AuthorizationOutcome] | None:
+    """The payer's decision in a ClaimResponse, or ``None`` when it holds none yet.
+
+    Dated by ``created`` (else ``meta.lastUpdated``).
+    """
+    res, path = ctx.resource, ctx.path
+    decision = next(
+        (
+            code
+            for _system, code, _display in ctx.codings(res.get("decision"), ctx.at("decision"))
+            if code is not None and code in CLAIM_RESPONSE_OUTCOME
+        ),
+        None,
+    )
+    outcome_code = ctx.text(res, "outcome", path)
+    key = decision or outcome_code
+    if key is None or key not in CLAIM_RESPONSE_OUTCOME:
+        if key is not None:
+            ctx.issue(
+                ctx.at("outcome"),
+                MapIssue.UNKNOWN_CODE,
+                "claim response outcome not recognised; no decision read",
+                warning=True,
+            )
+        if ctx.text(res, "preAuthRef", path) is None:
+            return None
+        key = "approved"  # an authorisation number was issued
+    outcome = CLAIM_RESPONSE_OUTCOME[key]
+    if outcome is None:
+        return None
+    disposition = (ctx.text(res, "disposition", path) or "").lower()
+    if (
+        decision is None
+        and outcome is AuthorizationOutcome.APPROVED
+        and any(word in disposition for word in _DENIAL_WORDS)
+    ):
+        outcome = AuthorizationOutcome.DENIED
+    at = ctx.instant(res.get("created"), ctx.at("created")) or ctx.recorded_at()
+    if at is None:
+        ctx.issue(
+            ctx.at("created"),
+            MapIssue.MISSING_ELEMENT,
+            "claim response without a created time; its decision is ignored",
+            warning=True,
+        )
+        return None
+    return at, outcome
+
+
+def map_prior_authorization(
+    ctx: MapContext, responses: list[MapContext]
+) -> tuple[Key, PriorAuthorization]:
+    """A prior-authorisation ``Claim`` and the ``ClaimResponse`` contexts answering it.
+
+    Returns the referral it supports (:func:`_claim_referral`; without one the Claim is
+    skipped, ``not-mapped``) and its :class:`PriorAuthorization`: required; expedited for a
+    ``stat`` (or urgent) priority or an urgent PAS level of service; submitted at
+    ``created`` (else ``meta.lastUpdated``; a ``draft`` Claim is not submitted yet);
+    decided by the latest response with a decision (:data:`CLAIM_RESPONSE_OUTCOME`),
+    at its ``created``. A ``cancelled`` or ``entered-in-error`` Claim is skipped.
+    """
+    res = ctx.resource
+    referral = _claim_referral(ctx)
+    if referral is None:
+        ctx.skip(
+            ctx.at("referral"),
+            MapIssue.NOT_MAPPED,
+            "prior authorisation names no referral that was read",
+            warning=True,
+        )
+    status = ctx.text(res, "status", ctx.path)
+    if status in ("cancelled", "entered-in-error"):
+        ctx.skip(
+            ctx.at("status"),
+            MapIssue.NOT_MAPPED,
+            "prior authorisation cancelled or entered in error",
+            warning=True,
+        )
+    expedited = _expedited(ctx)
+    if status == "draft":
+        return referral, PriorAuthorization(required=True, expedited=expedited)
+    submitted = ctx.instant(res.get("created"), ctx.at("created")) or ctx.recorded_at()
+    submitted = ctx.require(submitted, ctx.at("created"), "created (or meta.lastUpdated)")
+    decided_at: dt.datetime | None = None
+    outcome: AuthorizationOutcome | None = None
+    for response in responses:
+        found = _decision(response)
+        if found is None:
+            continue
+        at, result = found
+        if at < submitted:
+            response.issue(
+                response.at("created"),
+                MapIssue.INVALID_VALUE,
+                "decided before the request was submitted; decision dropped",
+                warning=True,
+            )
+            continue
+        if decided_at is None or at > decided_at:
+            decided_at, outcome = at, result
+    return referral, PriorAuthorization(
+        required=True,
+        expedited=expedited,
+        submitted_at=submitted,
+        decided_at=decided_at,
+        outcome=outcome,
     )

@@ -29,6 +29,7 @@ from carecoord.domain import (
     PatientId,
     PatientRecord,
     Practitioner,
+    PriorAuthorization,
     Source,
     SourceKind,
 )
@@ -63,8 +64,11 @@ from carecoord.fhir._map_parties import (
 )
 from carecoord.fhir._map_requests import (
     build_referral_lifecycle,
+    claim_response_target,
     classify_service_request,
+    is_prior_authorization,
     map_appointment,
+    map_prior_authorization,
     map_service_request,
     map_task,
 )
@@ -354,6 +358,8 @@ class _Reader:
         self.locations: dict[Key, list[tuple[_Builder, str, str]]] = {}
         self.practitioners: dict[Key, Practitioner] = {}
         self.organizations: dict[Key, Organization] = {}
+        self.handled: set[int] = set()
+        """``id()`` of resources of otherwise unsupported types that a step mapped."""
 
     # ----------------------------------------------------------------------- steps
 
@@ -373,6 +379,8 @@ class _Reader:
             for item in by_type.get(kind, []):
                 self._map_fact(item)
         self._finish_referrals()
+        self._map_prior_authorizations(by_type)
+        self._apply_acknowledgements()
         for item in by_type.get("Provenance", []):
             self._apply_provenance(item)
         self._count_rest(by_type)
@@ -702,6 +710,87 @@ class _Reader:
                             source="",
                         )
 
+    def _map_prior_authorizations(self, by_type: dict[str, list[FlatResource]]) -> None:
+        """Prior-authorisation Claims (with their ClaimResponses) onto their referrals.
+
+        Other Claims, and ClaimResponses to no mapped prior authorisation, are left to
+        :meth:`_count_rest` (skipped, ``unsupported-resource``). When several Claims
+        support one referral, the latest submitted one wins.
+        """
+        index = self.state.index
+        answers: dict[Key, list[FlatResource]] = {}
+        for item in by_type.get("ClaimResponse", []):
+            target = claim_response_target(self._ctx(item))
+            if target is not None:
+                answers.setdefault(target, []).append(item)
+        chosen: dict[Key, PriorAuthorization] = {}
+        for item in by_type.get("Claim", []):
+            if not is_prior_authorization(item.resource):
+                continue
+            self.handled.add(id(item.resource))
+            responses = answers.get(self._key(index, item), [])
+            try:
+                referral, auth = map_prior_authorization(
+                    self._ctx(item), [self._ctx(r) for r in responses]
+                )
+                places = self.locations.get(referral, [])
+                if not any(field == "referrals" for _b, field, _i in places):
+                    raise SkipResource(
+                        f"{item.path}.referral",
+                        MapIssue.NOT_MAPPED,
+                        "the referral this prior authorisation supports was not read",
+                        warning=True,
+                    )
+            except (SkipResource, ValidationError) as err:
+                self._skipped(item, err, "Claim")
+                continue
+            self._count("Claim", mapped=1)
+            for response in responses:
+                self.handled.add(id(response.resource))
+                self._count("ClaimResponse", mapped=1)
+            previous = chosen.get(referral)
+            if previous is None or _submitted_key(auth) >= _submitted_key(previous):
+                chosen[referral] = auth
+        for referral, auth in chosen.items():
+            for builder, field, fact_id in self.locations.get(referral, []):
+                if field != "referrals":
+                    continue
+                fact = builder.facts[field][fact_id]
+                stamps = [t for t in (fact.last_modified, auth.submitted_at, auth.decided_at) if t]
+                builder.facts[field][fact_id] = attrs.evolve(
+                    fact, prior_authorization=auth, last_modified=max(stamps, default=None)
+                )
+
+    def _apply_acknowledgements(self) -> None:
+        """Acknowledgements from result-review activities onto the results they reviewed."""
+        for key, pending in self.state.acknowledgements.items():
+            places = [p for p in self.locations.get(key, []) if p[1] == "results"]
+            for acknowledgement, path, source in pending:
+                if not places:
+                    self.issues.add(
+                        f"{path}.focus",
+                        MapIssue.NOT_MAPPED,
+                        "the reviewed result was not read; no acknowledgement made",
+                        severity=Severity.WARNING,
+                        source=source,
+                    )
+                for builder, field, fact_id in places:
+                    result = builder.facts[field][fact_id]
+                    if acknowledgement in result.acknowledgements:
+                        continue
+                    if acknowledgement.at < result.issued:
+                        self.issues.add(
+                            f"{path}.executionPeriod",
+                            MapIssue.INVALID_VALUE,
+                            "reviewed before the result was issued; no acknowledgement made",
+                            severity=Severity.WARNING,
+                            source=source,
+                        )
+                        continue
+                    builder.facts[field][fact_id] = attrs.evolve(
+                        result, acknowledgements=(*result.acknowledgements, acknowledgement)
+                    )
+
     def _apply_provenance(self, item: FlatResource) -> None:
         ctx = self._ctx(item)
         res = item.resource
@@ -744,8 +833,11 @@ class _Reader:
 
     def _count_rest(self, by_type: dict[str, list[FlatResource]]) -> None:
         handled = {"Patient", "Provenance", *PARTY_TYPES, *FACT_TYPES}
-        for kind, items in by_type.items():
+        for kind, every in by_type.items():
             if kind in handled:
+                continue
+            items = [i for i in every if id(i.resource) not in self.handled]
+            if not items:
                 continue
             if kind in _SUPPORTING:
                 used = sum(1 for i in items if self._key(self.state.index, i) in self.state.used)
@@ -805,6 +897,12 @@ class _Reader:
             if organization is not None and organization.part_of is not None:
                 pending.append(("Organization", organization.part_of))
         return seen
+
+
+def _submitted_key(auth: PriorAuthorization) -> tuple[bool, dt.datetime]:
+    """Orders prior authorisations by submission (unsubmitted first)."""
+    submitted = auth.submitted_at
+    return (submitted is not None, submitted or dt.datetime.min.replace(tzinfo=dt.UTC))
 
 
 def _is_author(ctx: MapContext, pair: tuple[str, dict[str, Any]]) -> bool:
