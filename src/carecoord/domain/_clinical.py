@@ -75,6 +75,7 @@ __all__ = [
     "Reconciliation",
     "ReconciliationDecision",
     "Result",
+    "ResultCategory",
     "ResultStatus",
     "Sensitivity",
     "SocialDomain",
@@ -380,6 +381,21 @@ class Interpretation(Enum):
         return self in {Interpretation.ABNORMAL, Interpretation.CRITICAL}
 
 
+class ResultCategory(Enum):
+    """FHIR ``observation-category``: what kind of result (lab, imaging, survey...)."""
+
+    LABORATORY = "laboratory"
+    IMAGING = "imaging"
+    SURVEY = "survey"
+    VITAL_SIGNS = "vital-signs"
+    EXAM = "exam"
+    SOCIAL_HISTORY = "social-history"
+    PROCEDURE = "procedure"
+    THERAPY = "therapy"
+    ACTIVITY = "activity"
+    UNKNOWN = "unknown"
+
+
 class ResultStatus(Enum):
     """FHIR ``Observation.status`` (simplified)."""
 
@@ -413,6 +429,9 @@ class Result:
         default=Interpretation.UNKNOWN, validator=choice(Interpretation)
     )
     status: ResultStatus = attrs.field(default=ResultStatus.FINAL, validator=choice(ResultStatus))
+    category: ResultCategory = attrs.field(
+        default=ResultCategory.UNKNOWN, validator=choice(ResultCategory)
+    )
     effective: dt.datetime | PartialDate | None = attrs.field(default=None, validator=clinical_time)
     based_on: tuple[OrderId, ...] = attrs.field(default=(), validator=is_tuple)
     performer: Ref | None = None
