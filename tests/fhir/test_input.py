@@ -657,3 +657,25 @@ def _all_parameters(parameters: list[dict[str, Any]]) -> Iterator[dict[str, Any]
     for parameter in parameters:
         yield parameter
         yield from _all_parameters(parameter.get("part", []))
+
+
+class TestSeveralSources:
+    """An iterable of paths, bytes or text reads as one input."""
+
+    def test_list_of_paths_and_bytes(self, tmp_path: Path) -> None:
+        """Documents from every item are yielded in order, files keeping their labels."""
+        first = tmp_path / "a.json"
+        first.write_text('{"resourceType": "Patient", "id": "p1"}', encoding="utf-8")
+        issues = IssueLog()
+
+        docs = list(
+            iter_documents(
+                [first, b'{"resourceType": "Patient", "id": "p2"}'],
+                issues=issues,
+            )
+        )
+
+        assert [d["id"] for _, d in docs] == ["p1", "p2"]
+        assert docs[0][0].endswith("a.json")
+        assert docs[1][0] == "<input>[1]"
+        assert len(issues) == 0

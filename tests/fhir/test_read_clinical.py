@@ -20,6 +20,7 @@ from carecoord.domain import (
     PartialDate,
     Quantity,
     Ref,
+    ResultCategory,
     ResultStatus,
     Sensitivity,
     SocialDomain,
@@ -432,6 +433,68 @@ class TestResults:
 
         assert result.records[0].results == ()
         assert result.counts["Observation"].skipped == 1
+
+
+OBSERVATION_CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
+V2_0074 = "http://terminology.hl7.org/CodeSystem/v2-0074"
+
+
+def categorised(system: str, *codes: str, kind: str = "Observation") -> dict[str, object]:
+    """An Observation (or DiagnosticReport) with one category per code of ``system``."""
+    resource = observation(category=[{"coding": [{"system": system, "code": c}]} for c in codes])
+    resource["resourceType"] = kind
+    return resource
+
+
+class TestResultCategory:
+    """Observation.category (and a DiagnosticReport's section) becomes Result.category."""
+
+    @pytest.mark.parametrize("category", [c for c in ResultCategory if c.value != "unknown"])
+    def test_observation_category_codes(self, category: ResultCategory) -> None:
+        """Each observation-category code maps to the result category of the same name."""
+        [item] = only_record(categorised(OBSERVATION_CATEGORY, category.value)).results
+
+        assert item.category is category
+
+    def test_no_category_is_unknown(self) -> None:
+        """A result without a category is of unknown category."""
+        assert only_record(observation()).results[0].category is ResultCategory.UNKNOWN
+
+    def test_unmapped_category_is_unknown(self) -> None:
+        """A category code carecoord does not know leaves the category unknown, silently."""
+        result = read_bundle(categorised("urn:example:local", "panel-7"))
+
+        assert result.records[0].results[0].category is ResultCategory.UNKNOWN
+        assert result.issues == ()
+
+    def test_first_mapped_category_wins(self) -> None:
+        """Of two categories, the first one carecoord knows is the result's."""
+        resource = categorised(OBSERVATION_CATEGORY, "survey", "laboratory")
+
+        assert only_record(resource).results[0].category is ResultCategory.SURVEY
+
+    @pytest.mark.parametrize(
+        ("code", "expected"),
+        [
+            ("LAB", ResultCategory.LABORATORY),
+            ("CH", ResultCategory.LABORATORY),
+            ("MB", ResultCategory.LABORATORY),
+            ("RAD", ResultCategory.IMAGING),
+            ("CT", ResultCategory.IMAGING),
+            ("EC", ResultCategory.UNKNOWN),
+        ],
+    )
+    def test_diagnostic_report_section(self, code: str, expected: ResultCategory) -> None:
+        """A DiagnosticReport's v2-0074 section: LAB and lab sections, RAD and imaging."""
+        report = categorised(V2_0074, code, kind="DiagnosticReport")
+
+        assert only_record(report).results[0].category is expected
+
+    def test_diagnostic_report_observation_category(self) -> None:
+        """A DiagnosticReport categorised with observation-category codes reads them too."""
+        report = categorised(OBSERVATION_CATEGORY, "imaging", kind="DiagnosticReport")
+
+        assert only_record(report).results[0].category is ResultCategory.IMAGING
 
 
 class TestProcedures:

@@ -29,10 +29,17 @@ def activity(id: str, when: dt.datetime, minutes: int, **changes: Any) -> Coordi
 
 
 def scenario(
-    *activities: CoordinationActivity, now: dt.datetime = NOW, **enrollment: Any
+    *activities: CoordinationActivity,
+    now: dt.datetime = NOW,
+    look_back_months: int = 12,
+    **enrollment: Any,
 ) -> Scenario:
-    """A patient enrolled in CCM since 1 January 2026 (New York), with activities."""
-    s = Scenario(start=now, rules=[activity_ccm_time()])
+    """A patient enrolled in CCM since 1 January 2026 (New York), with activities.
+
+    The rule looks back 12 months, so past months can be checked; the default (the month
+    of as_of only) has its own tests.
+    """
+    s = Scenario(start=now, rules=[activity_ccm_time(look_back_months=look_back_months)])
     s.add("enrollments", make_enrollment(**{"period": Period(ENROLLED), **enrollment}))
     if activities:
         s.add("activities", *activities)
@@ -42,8 +49,28 @@ def scenario(
 class TestCcmTime:
     """Tests for activity.ccm-time."""
 
+    def test_only_the_month_of_as_of_by_default(self) -> None:
+        """By default only the current month is reported: past months cannot be met now."""
+        s = Scenario(start=NOW)
+        s.add("enrollments", make_enrollment(period=Period(ENROLLED)))
+        gaps = s.gaps(include_closed=True).by_rule(RULE)
+        assert [(g.focus, g.status) for g in gaps] == [(MARCH, GapStatus.PROSPECTIVE)]
+
+    def test_default_look_back_is_one_month(self) -> None:
+        """The published default of look_back_months is 1."""
+        parameter = activity_ccm_time().metadata.parameter("look_back_months")
+        assert parameter is not None
+        assert parameter.default == 1
+
+    def test_a_past_month_is_not_reported_by_default(self) -> None:
+        """On 1 April, February's missed minutes are billing history, not work."""
+        s = Scenario(start=dt.datetime(2026, 4, 1, 9, tzinfo=NY))
+        s.add("enrollments", make_enrollment(period=Period(ENROLLED)))
+        s.assert_no_gap(RULE, FEBRUARY)
+        s.assert_no_gap(RULE, MARCH)
+
     def test_one_gap_per_month_of_enrolment(self) -> None:
-        """Enrolled since January: gaps for January, February and March."""
+        """Looking back a year, enrolled since January: January, February and March."""
         gaps = scenario().find_gaps(RULE)
         assert [g.focus for g in gaps] == [
             "clinic-ehr/enrollment-1#2026-01",
@@ -117,7 +144,8 @@ class TestCcmTime:
     def test_minutes_are_configurable(self) -> None:
         """minimum_minutes=40 counts the 99490 + 99439 threshold instead."""
         s = scenario(activity("a1", at(dt.date(2026, 2, 3)), 25))
-        report = s.gaps([activity_ccm_time(minimum_minutes=40)], include_closed=True)
+        rule = activity_ccm_time(minimum_minutes=40, look_back_months=12)
+        report = s.gaps([rule], include_closed=True)
         gap = report.get(f"{RULE}|{s.profile.id}|{FEBRUARY}")
         assert gap is not None
         assert gap.status is GapStatus.OPEN

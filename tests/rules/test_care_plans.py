@@ -77,18 +77,31 @@ class TestCarePlanMissing:
     """Tests for care-plan.missing."""
 
     def test_open_from_the_second_conditions_onset(self) -> None:
-        """Two chronic groups and no plan: open since the second onset."""
+        """Two chronic groups and no plan: open since the second onset, due that day."""
         gap = missing_scenario().assert_open(MISSING)
         assert gap.opened == midnight(SECOND_ONSET)
-        assert gap.focus == "clinic-ehr/ckd"
+        assert gap.due == SECOND_ONSET
         assert len(gap.triggers) == 2
 
+    def test_focus_is_the_patient(self) -> None:
+        """The gap is about the patient: its focus is the profile id, not a condition."""
+        s = missing_scenario()
+        assert s.gap(MISSING).focus == s.profile.id
+
+    def test_focus_does_not_follow_the_conditions(self) -> None:
+        """A third chronic condition recorded later does not change the gap's key."""
+        s = missing_scenario()
+        key = s.gap(MISSING).key
+        s.add("conditions", make_condition(id="af", code=ATRIAL_FIBRILLATION))
+        assert s.gap(MISSING).key == key
+
     def test_both_sides_of_the_second_onset(self) -> None:
-        """No gap before the second onset, prospective at it, open after."""
+        """No gap before the second onset, prospective through that day, open after."""
         s = missing_scenario()
         s.set_now(midnight(SECOND_ONSET) - dt.timedelta(microseconds=1)).assert_no_gap(MISSING)
         s.set_now(midnight(SECOND_ONSET)).assert_prospective(MISSING)
-        s.set_now(midnight(SECOND_ONSET) + dt.timedelta(microseconds=1)).assert_open(MISSING)
+        s.set_now(end_of(SECOND_ONSET)).assert_prospective(MISSING)
+        s.set_now(midnight(SECOND_ONSET + dt.timedelta(days=1))).assert_open(MISSING)
 
     def test_one_chronic_condition_needs_no_plan(self) -> None:
         """A single chronic condition has no gap."""
@@ -106,12 +119,9 @@ class TestCarePlanMissing:
         )
         s.assert_no_gap(MISSING)
 
-    def test_closed_by_a_plan_created_later(self) -> None:
-        """A plan created after the second onset closes the gap, late."""
-        gap = missing_scenario(plan()).assert_closed(MISSING)
-        assert gap.closed_at == at(dt.date(2025, 9, 1))
-        assert gap.closed_by[0].ref.type == "CarePlan"
-        assert gap.late
+    def test_no_gap_once_a_plan_is_created(self) -> None:
+        """A plan created after the second onset resolves the state: no gap, not a closed one."""
+        missing_scenario(plan()).assert_no_gap(MISSING)
 
     def test_a_plan_created_after_as_of_does_not_close_earlier(self) -> None:
         """Time travel: before the plan, the gap is open."""
@@ -259,11 +269,9 @@ class TestGoalWithoutActivity:
         s.set_now(end_of(GOAL_START)).assert_prospective(GOAL)
         s.set_now(midnight(GOAL_START + dt.timedelta(days=1))).assert_open(GOAL)
 
-    def test_closed_by_a_plan_activity(self) -> None:
-        """An activity serving the goal closes the gap (undated)."""
-        gap = goal_scenario(plan()).assert_closed(GOAL)
-        assert gap.closed_by[0].description == "plan activity serves the goal"
-        assert gap.closed_at is None
+    def test_no_gap_with_a_plan_activity(self) -> None:
+        """An activity serving the goal: nothing is missing, so no gap (not a closed one)."""
+        goal_scenario(plan()).assert_no_gap(GOAL)
 
     def test_cancelled_activities_do_not_count(self) -> None:
         """A cancelled activity serves nothing."""
@@ -272,12 +280,11 @@ class TestGoalWithoutActivity:
         )
         goal_scenario(idle_plan(activities=(cancelled,))).assert_open(GOAL)
 
-    def test_closed_by_a_task_for_the_goal(self) -> None:
-        """A task focused on the goal closes the gap at the task's creation."""
+    def test_no_gap_once_a_task_is_focused_on_the_goal(self) -> None:
+        """A task focused on the goal resolves the state: no gap from its creation."""
         s = goal_scenario(idle_plan())
         s.add("tasks", make_task(authored_on=at(dt.date(2026, 2, 10)), focus=Ref("Goal", "goal-1")))
-        gap = s.assert_closed(GOAL)
-        assert gap.closed_at == at(dt.date(2026, 2, 10))
+        s.assert_no_gap(GOAL)
 
     def test_a_task_after_as_of_does_not_close_earlier(self) -> None:
         """Time travel: before the task, the gap is open."""

@@ -1,4 +1,4 @@
-"""Tests for the care-team rules: state gaps that open at once and close when fixed."""
+"""Tests for the care-team rules: state gaps, due at once, that go away when fixed."""
 
 from __future__ import annotations
 
@@ -56,6 +56,16 @@ def team(*members: CareTeamMember, **changes: Any) -> CareTeam:
     return make_care_team(**{"members": members, "period": SINCE, **changes})
 
 
+def end_of(day: dt.date) -> dt.datetime:
+    """The last instant of local ``day`` in New York."""
+    return dt.datetime.combine(day, dt.time.max, tzinfo=NY)
+
+
+def start_after(day: dt.date) -> dt.datetime:
+    """The first instant of the day after ``day`` in New York."""
+    return dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min, tzinfo=NY)
+
+
 def scenario(*teams: CareTeam, now: dt.datetime = NOW) -> Scenario:
     """A scenario with the given teams."""
     s = Scenario(start=now)
@@ -75,16 +85,17 @@ class TestNoPrimaryCare:
     """Tests for care-team.no-primary-care."""
 
     def test_open_from_the_start_of_the_team(self) -> None:
-        """A team without primary care opens a gap from the team's start."""
+        """A team without primary care opens a gap from the team's start, due that day."""
         gap = scenario(team(LEAD, THERAPIST)).assert_open(NO_PCP)
         assert gap.opened == TEAM_START
-        assert gap.due == TEAM_START
+        assert gap.due == TEAM_START.date()
 
     def test_both_sides_of_the_edge(self) -> None:
-        """Prospective at the team's first instant, open a microsecond later."""
+        """Prospective to the end of the team's first day, open from the next midnight."""
         s = scenario(team(LEAD, THERAPIST))
         s.set_now(TEAM_START).assert_prospective(NO_PCP)
-        s.set_now(TEAM_START + dt.timedelta(microseconds=1)).assert_open(NO_PCP)
+        s.set_now(end_of(TEAM_START.date())).assert_prospective(NO_PCP)
+        s.set_now(start_after(TEAM_START.date())).assert_open(NO_PCP)
 
     def test_no_gap_with_a_primary_care_member(self) -> None:
         """A team with a primary-care member from the start has no gap."""
@@ -94,23 +105,22 @@ class TestNoPrimaryCare:
         """With no care team on record there is nothing to judge."""
         scenario().assert_no_gap(NO_PCP)
 
-    def test_closed_when_primary_care_joins(self) -> None:
-        """A PCP joining later closes the gap at the moment they joined."""
+    def test_no_gap_once_primary_care_joins(self) -> None:
+        """A resolved state leaves no gap, not a closed one: a PCP joined later."""
         joined = at(dt.date(2025, 9, 1))
         s = scenario(team(LEAD, member(PCP, Discipline.PRIMARY_CARE, period=Period(joined))))
-        gap = s.assert_closed(NO_PCP)
-        assert gap.closed_at == joined
-        assert gap.opened == TEAM_START
-        assert gap.closed_by[0].description == "primary-care member added"
+        s.assert_no_gap(NO_PCP)
 
-    def test_closing_evidence_names_the_team_joined(self) -> None:
-        """Teams are taken together; the closing evidence is the team the PCP joined."""
+    def test_teams_are_taken_together(self) -> None:
+        """A PCP on another of the patient's teams meets the need."""
         joined = at(dt.date(2025, 9, 1))
         primary = team(
             member(PCP, Discipline.PRIMARY_CARE, period=Period(joined)), id="team-2", name="PC"
         )
-        gap = scenario(team(LEAD, THERAPIST), primary).assert_closed(NO_PCP)
-        assert gap.closed_by[0].ref == Ref("CareTeam", "clinic-ehr/team-2")
+        s = scenario(team(LEAD, THERAPIST), primary)
+        s.assert_no_gap(NO_PCP)
+        gap = s.set_now(joined - dt.timedelta(hours=1)).assert_open(NO_PCP)
+        assert gap.focus == "clinic-ehr/team-1"
 
     def test_joining_after_as_of_does_not_close_earlier(self) -> None:
         """Time travel: before the PCP joined, the gap is open."""
@@ -161,19 +171,20 @@ class TestNoLead:
             )
         )
         s.set_now(joined - dt.timedelta(microseconds=1)).assert_no_gap(NO_LEAD)
-        s.set_now(joined).assert_prospective(NO_LEAD)
-        s.set_now(joined + dt.timedelta(microseconds=1)).assert_open(NO_LEAD)
+        assert s.set_now(joined).assert_prospective(NO_LEAD).due == joined.date()
+        s.set_now(start_after(joined.date())).assert_open(NO_LEAD)
 
     def test_no_gap_with_a_lead(self) -> None:
         """A team with a lead has no gap."""
         scenario(team(LEAD, PRIMARY)).assert_no_gap(NO_LEAD)
 
-    def test_closed_when_a_lead_joins(self) -> None:
-        """A lead joining later closes the gap at their start."""
+    def test_no_gap_once_a_lead_joins(self) -> None:
+        """A lead joining later resolves the state: no gap, not a closed-late one."""
         joined = at(dt.date(2025, 10, 1))
         lead = member(COORDINATOR, Discipline.CARE_COORDINATION, lead=True, period=Period(joined))
-        gap = scenario(team(PRIMARY, THERAPIST, lead)).assert_closed(NO_LEAD)
-        assert gap.closed_at == joined
+        s = scenario(team(PRIMARY, THERAPIST, lead))
+        s.assert_no_gap(NO_LEAD)
+        s.set_now(joined - dt.timedelta(hours=1)).assert_open(NO_LEAD)
 
     def test_minimum_members_is_configurable(self) -> None:
         """minimum_members=3 tolerates a two-person team without a lead."""
@@ -217,8 +228,27 @@ class TestBehavioralHealthMissing:
         s = bh_scenario(team(LEAD, PRIMARY))
         onset = dt.datetime.combine(ONSET, dt.time.min, tzinfo=NY)
         s.set_now(onset - dt.timedelta(microseconds=1)).assert_no_gap(BH)
-        s.set_now(onset).assert_prospective(BH)
-        s.set_now(onset + dt.timedelta(microseconds=1)).assert_open(BH)
+        assert s.set_now(onset).assert_prospective(BH).due == ONSET
+        s.set_now(end_of(ONSET)).assert_prospective(BH)
+        s.set_now(start_after(ONSET)).assert_open(BH)
+
+    def test_focus_is_the_care_team(self) -> None:
+        """The gap is about the team missing the member, not about the condition."""
+        gap = bh_scenario(team(LEAD, PRIMARY)).gap(BH)
+        assert gap.focus == "clinic-ehr/team-1"
+        assert [e.ref.type for e in gap.triggers] == ["Condition"]
+
+    def test_focus_does_not_follow_the_condition(self) -> None:
+        """Another condition recorded later does not change the gap's key."""
+        s = bh_scenario(team(LEAD, PRIMARY))
+        key = s.gap(BH).key
+        s.add("conditions", depression(id="condition-2", onset=PartialDate(2025, 12, 1)))
+        assert s.gap(BH).key == key
+
+    def test_focus_without_a_team_is_the_patient(self) -> None:
+        """With no care team on record, the gap is about the patient's profile."""
+        s = bh_scenario()
+        assert s.gap(BH).focus == s.profile.id
 
     def test_no_gap_with_a_behavioral_health_member(self) -> None:
         """A therapist on the team meets the need."""
@@ -228,12 +258,12 @@ class TestBehavioralHealthMissing:
         """No care team at all: the need is unmet."""
         bh_scenario().assert_open(BH)
 
-    def test_closed_when_a_therapist_joins(self) -> None:
-        """A therapist joining after the onset closes the gap then."""
+    def test_no_gap_once_a_therapist_joins(self) -> None:
+        """A therapist joining after the onset resolves the state: no gap from then on."""
         joined = at(dt.date(2025, 11, 3))
         therapist = member(BEHAVIORAL_HEALTH, Discipline.BEHAVIORAL_HEALTH, period=Period(joined))
         s = bh_scenario(team(LEAD, PRIMARY, therapist))
-        assert s.assert_closed(BH).closed_at == joined
+        s.assert_no_gap(BH)
         s.set_now(joined - dt.timedelta(hours=1)).assert_open(BH)
 
     def test_sensitivity_label_marks_a_condition(self) -> None:
@@ -303,8 +333,9 @@ class TestInactiveOwner:
     def test_both_sides_of_the_edge(self) -> None:
         """Prospective at the task's first instant, open a microsecond later."""
         s = owner_scenario()
-        s.set_now(AUTHORED).assert_prospective(OWNER)
-        s.set_now(AUTHORED + dt.timedelta(microseconds=1)).assert_open(OWNER)
+        assert s.set_now(AUTHORED).assert_prospective(OWNER).due == AUTHORED.date()
+        s.set_now(end_of(AUTHORED.date())).assert_prospective(OWNER)
+        s.set_now(start_after(AUTHORED.date())).assert_open(OWNER)
 
     def test_no_gap_for_an_active_owner(self) -> None:
         """A task owned by an active member has no gap."""
@@ -320,12 +351,13 @@ class TestInactiveOwner:
         assert s.assert_open(OWNER).opened == left
         s.set_now(left - dt.timedelta(hours=1)).assert_no_gap(OWNER)
 
-    def test_closed_when_the_owner_joins_the_team(self) -> None:
-        """An owner who joins the team later closes the gap then."""
+    def test_no_gap_once_the_owner_joins_the_team(self) -> None:
+        """An owner who joins the team later resolves the state: no gap from then on."""
         joined = at(dt.date(2026, 2, 10))
         cardiologist = member(CARDIOLOGIST, Discipline.SPECIALIST, period=Period(joined))
-        gap = owner_scenario(team(LEAD, PRIMARY, cardiologist)).assert_closed(OWNER)
-        assert gap.closed_at == joined
+        s = owner_scenario(team(LEAD, PRIMARY, cardiologist))
+        s.assert_no_gap(OWNER)
+        s.set_now(joined - dt.timedelta(hours=1)).assert_open(OWNER)
 
     def test_finished_and_draft_tasks_are_ignored(self) -> None:
         """Completed or draft tasks need no owner."""

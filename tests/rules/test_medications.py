@@ -9,8 +9,10 @@ from zoneinfo import ZoneInfo
 from carecoord.domain import (
     Code,
     CommunicationKind,
+    Discipline,
     ListKind,
     Medication,
+    MedicationKind,
     MedicationStatus,
     Period,
     Quantity,
@@ -28,12 +30,14 @@ from carecoord.testing import (
     BEHAVIORAL_HEALTH,
     CARDIOLOGIST,
     COORDINATOR,
+    HOSPITAL,
     PCP,
     Scenario,
     make_care_team,
     make_communication,
     make_medication,
     make_patient,
+    make_practitioner,
     make_reconciliation,
     make_record,
     make_source,
@@ -87,18 +91,19 @@ class TestDiscrepancy:
     """Tests for medication.discrepancy."""
 
     def test_open_from_the_latest_change(self) -> None:
-        """Dose and frequency disagree: open, from when the hospital's version was recorded."""
+        """Dose and frequency disagree: open from the hospital's version, due that day."""
         gap = two_sources().assert_open(DISCREPANCY)
         assert gap.opened == HOSPITAL_LISTED
-        assert gap.due == HOSPITAL_LISTED
+        assert gap.due == HOSPITAL_LISTED.date()
         assert gap.summary == "Sources disagree about a medication (dose, frequency)."
 
     def test_both_sides_of_the_edge(self) -> None:
-        """No gap before the second source knew; prospective at that instant; open after."""
+        """No gap before the second source knew; prospective through that day; open after."""
         s = two_sources()
         s.set_now(HOSPITAL_LISTED - dt.timedelta(microseconds=1)).assert_no_gap(DISCREPANCY)
         s.set_now(HOSPITAL_LISTED).assert_prospective(DISCREPANCY)
-        s.set_now(HOSPITAL_LISTED + dt.timedelta(microseconds=1)).assert_open(DISCREPANCY)
+        s.set_now(end_of(HOSPITAL_LISTED.date())).assert_prospective(DISCREPANCY)
+        s.set_now(start_after(HOSPITAL_LISTED.date())).assert_open(DISCREPANCY)
 
     def test_no_gap_when_sources_agree(self) -> None:
         """The same medicine, dose and frequency in both sources: no gap."""
@@ -111,13 +116,11 @@ class TestDiscrepancy:
         s.add("medications", make_medication())
         s.assert_no_gap(DISCREPANCY)
 
-    def test_closed_by_a_reconciliation_after_the_change(self) -> None:
-        """A medication reconciliation after the latest change closes it."""
+    def test_no_gap_once_reconciled_after_the_change(self) -> None:
+        """A medication reconciliation after the latest change resolves it: no gap."""
         s = two_sources()
         s.add("reconciliations", make_reconciliation(at=at(dt.date(2026, 2, 6))))
-        gap = s.assert_closed(DISCREPANCY)
-        assert gap.closed_at == at(dt.date(2026, 2, 6))
-        assert gap.closed_by[0].ref.type == "Reconciliation"
+        s.assert_no_gap(DISCREPANCY)
 
     def test_a_reconciliation_before_the_change_does_not_count(self) -> None:
         """A reconciliation older than the latest change is out of date."""
@@ -134,7 +137,7 @@ class TestDiscrepancy:
         )
         s.assert_open(DISCREPANCY)
 
-    def test_reconciliation_after_as_of_does_not_close_earlier(self) -> None:
+    def test_reconciliation_after_as_of_does_not_resolve_earlier(self) -> None:
         """Time travel: before the reconciliation, the gap is open."""
         s = two_sources()
         s.add("reconciliations", make_reconciliation(at=at(dt.date(2026, 2, 6))))
@@ -153,6 +156,19 @@ class TestDiscrepancy:
         assert {g.summary for g in gaps} == {"Sources disagree about a medication (presence)."}
         assert len(gaps) == 2
 
+    def test_an_omission_dates_from_the_omitting_list(self) -> None:
+        """The clinic's old entry is missing from a list the hospital recorded later."""
+        other = make_medication(
+            id="med-h",
+            code=Code(System.RXNORM, "197361", "amlodipine 5 MG Oral Tablet"),
+            ingredients=(Code(System.RXNORM, "17767", "amlodipine"),),
+            period=Period(CLINIC_LISTED),
+            recorded_at=HOSPITAL_LISTED,
+        )
+        gap = two_sources(hospital=other).gap(DISCREPANCY, "clinic-ehr/medication-1")
+        assert gap.opened == HOSPITAL_LISTED
+        assert gap.due == HOSPITAL_LISTED.date()
+
     def test_patient_died_is_not_applicable(self) -> None:
         """A deceased patient's list is not reconciled."""
         # Scenario.update_patient cannot rename a merged profile's patient: build it dead.
@@ -166,8 +182,13 @@ SERTRALINE = Code(System.RXNORM, "36437", "sertraline")
 
 
 def started(**changes: Any) -> Medication:
-    """A medication the cardiologist started on 4 February."""
-    fields = {"authored_on": STARTED, "period": Period(STARTED), "prescriber": CARDIOLOGIST}
+    """A prescription the cardiologist wrote on 4 February."""
+    fields = {
+        "kind": MedicationKind.ORDER,
+        "authored_on": STARTED,
+        "period": Period(STARTED),
+        "prescriber": CARDIOLOGIST,
+    }
     return make_medication(**{**fields, **changes})
 
 
@@ -199,10 +220,38 @@ class TestChangeNotShared:
     """Tests for medication.change-not-shared."""
 
     def test_due_7_days_after_the_start(self) -> None:
-        """Started 4 February by the cardiologist: the PCP must hear by 11 February."""
+        """Prescribed 4 February by the cardiologist: the PCP must hear by 11 February."""
         gap = change_scenario().gap(CHANGE)
         assert gap.due == dt.date(2026, 2, 11)
-        assert gap.focus == "clinic-ehr/medication-1#started"
+        assert gap.focus == "clinic-ehr/medication-1"
+        assert gap.summary.startswith("Medication prescribed 2026-02-04")
+
+    def test_a_medication_list_entry_is_not_a_change(self) -> None:
+        """A statement that the patient takes a medicine (a list entry) changes nothing."""
+        listed = started(kind=MedicationKind.STATEMENT)
+        change_scenario(listed).assert_no_gap(CHANGE)
+
+    def test_a_stopped_statement_is_a_change(self) -> None:
+        """A stop instruction (stopped statement) is dated by when it was asserted."""
+        stop = started(kind=MedicationKind.STATEMENT, status=MedicationStatus.STOPPED)
+        gap = change_scenario(stop, now=at(dt.date(2026, 2, 6))).gap(CHANGE)
+        assert gap.due == dt.date(2026, 2, 11)
+        assert gap.summary.startswith("Medication stopped 2026-02-04")
+
+    def test_the_focus_is_the_version_that_records_the_change(self) -> None:
+        """The clinic lists the medicine, the hospital prescribed it: the gap names the order."""
+        records = [
+            make_record(
+                medications=(make_medication(recorded_at=CLINIC_LISTED),),
+                care_teams=(make_care_team(),),
+            ),
+            make_record(
+                source=make_source(id="hospital-ehr"),
+                medications=(started(id="rx-1", dose=Quantity(20, "mg"), recorded_at=STARTED),),
+            ),
+        ]
+        s = Scenario(merge_records(records), start=at(START_DAY, 12))
+        assert [g.focus for g in s.find_gaps(CHANGE)] == ["hospital-ehr/rx-1"]
 
     def test_both_sides_of_the_edge(self) -> None:
         """Prospective at the end of 11 February, open from 12 February."""
@@ -219,10 +268,59 @@ class TestChangeNotShared:
         assert gap.closed_by[0].ref.type == "Communication"
 
     def test_an_unlinked_message_counts(self) -> None:
-        """A message about nothing in particular, sent after the change, counts."""
+        """A medication-change message about nothing in particular, sent after, counts."""
         s = change_scenario(now=at(dt.date(2026, 2, 20)))
-        s.add("communications", told(about=()))
+        s.add("communications", told(about=(), sender=COORDINATOR))
         s.assert_closed(CHANGE)
+
+    def test_any_message_about_the_medicine_counts(self) -> None:
+        """A discharge summary from someone else, about the prescription, counts."""
+        s = change_scenario(now=at(dt.date(2026, 2, 20)))
+        s.add("communications", told(kind=CommunicationKind.DISCHARGE_SUMMARY, sender=HOSPITAL))
+        s.assert_closed(CHANGE)
+
+    def test_a_discharge_summary_from_the_prescriber_counts(self) -> None:
+        """The prescriber's own discharge summary carries the change, whatever it is about."""
+        s = change_scenario(now=at(dt.date(2026, 2, 20)))
+        summary = told(
+            kind=CommunicationKind.DISCHARGE_SUMMARY, about=(Ref("CareTransition", "stay-1"),)
+        )
+        s.add("communications", summary)
+        s.assert_closed(CHANGE)
+
+    def test_the_prescribers_organisation_speaks_for_them(self) -> None:
+        """A discharge summary from the prescriber's organisation counts too."""
+        cardiologist = make_practitioner(
+            id=CARDIOLOGIST.id, discipline=Discipline.SPECIALIST, organization=HOSPITAL.id
+        )
+        s = Scenario(
+            make_record(practitioners=(make_practitioner(), cardiologist)),
+            start=at(dt.date(2026, 2, 20)),
+        )
+        s.add("care_teams", make_care_team())
+        s.add("medications", started())
+        summary = told(
+            kind=CommunicationKind.DISCHARGE_SUMMARY,
+            sender=HOSPITAL,
+            about=(Ref("CareTransition", "stay-1"),),
+        )
+        s.add("communications", summary)
+        s.assert_closed(CHANGE)
+
+    def test_an_admission_notice_from_the_prescriber_does_not_count(self) -> None:
+        """An admission notice carries no medicines, even from the prescriber."""
+        s = change_scenario(now=at(dt.date(2026, 2, 20)))
+        notice = told(
+            kind=CommunicationKind.ADMISSION_NOTICE, about=(Ref("CareTransition", "stay-1"),)
+        )
+        s.add("communications", notice)
+        s.assert_open(CHANGE)
+
+    def test_a_patient_contact_does_not_count(self) -> None:
+        """A patient contact about the medicine is not telling the team."""
+        s = change_scenario(now=at(dt.date(2026, 2, 20)))
+        s.add("communications", told(kind=CommunicationKind.PATIENT_CONTACT))
+        s.assert_open(CHANGE)
 
     def test_a_message_to_someone_else_does_not_count(self) -> None:
         """Telling the coordinator is not telling the PCP."""
@@ -279,24 +377,25 @@ class TestChangeNotShared:
         assert SERTRALINE in PSYCHOTROPIC_RXNORM
         assert all(c.system == System.RXNORM for c in PSYCHOTROPIC_RXNORM)
 
-    def test_a_stop_opens_its_own_gap(self) -> None:
-        """Stopping a medicine is a change too: focus '#stopped', due 7 days after."""
+    def test_a_stopped_prescription_is_about_the_stop(self) -> None:
+        """A prescription since stopped: its latest change is the stop, due 7 days after."""
         stopped = started(
             status=MedicationStatus.STOPPED,
             period=Period(STARTED, at(dt.date(2026, 2, 16))),
         )
         s = change_scenario(stopped, now=at(dt.date(2026, 2, 17)))
-        gap = s.gap(CHANGE, "clinic-ehr/medication-1#stopped")
+        gap = s.gap(CHANGE, "clinic-ehr/medication-1")
         assert gap.due == dt.date(2026, 2, 23)
+        assert gap.summary.startswith("Medication stopped 2026-02-16")
 
     def test_a_stop_after_as_of_is_not_known(self) -> None:
-        """Time travel: before the stop, only the start is known."""
+        """Time travel: before the stop, the gap is about the prescription."""
         stopped = started(
             status=MedicationStatus.STOPPED,
             period=Period(STARTED, at(dt.date(2026, 2, 16))),
         )
         s = change_scenario(stopped, now=at(dt.date(2026, 2, 15)))
-        assert [g.focus for g in s.find_gaps(CHANGE)] == ["clinic-ehr/medication-1#started"]
+        assert s.gap(CHANGE, "clinic-ehr/medication-1").due == dt.date(2026, 2, 11)
 
     def test_no_gap_when_there_is_nobody_to_tell(self) -> None:
         """Without a PCP on a team or as general practitioner, there is no gap."""

@@ -32,6 +32,11 @@ def second(**changes: Any) -> Order:
     return make_order(**{**fields, **changes})
 
 
+def start_after(day: dt.date) -> dt.datetime:
+    """The first instant of the day after ``day`` in New York."""
+    return dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min, tzinfo=NY)
+
+
 def scenario(*orders: Order, now: dt.datetime | None = None) -> Scenario:
     """A scenario with the given orders (by default both)."""
     s = Scenario(start=now or at(SECOND_DAY, 12))
@@ -43,16 +48,19 @@ class TestOrderDuplicate:
     """Tests for order.duplicate."""
 
     def test_the_second_order_is_the_focus_and_due_at_once(self) -> None:
-        """The gap is about the second order and due when it was placed."""
+        """The gap is about the second order and due on the local day it was placed."""
         gap = scenario().gap(DUPLICATE)
         assert gap.focus == "clinic-ehr/order-2"
-        assert gap.due == at(SECOND_DAY)
+        assert gap.due == SECOND_DAY
+        assert gap.opened == at(SECOND_DAY)
 
     def test_both_sides_of_the_edge(self) -> None:
-        """Prospective at the instant of the second order, open a microsecond later."""
+        """Prospective through the day of the second order, open from the next midnight."""
         s = scenario()
         s.set_now(at(SECOND_DAY)).assert_prospective(DUPLICATE)
-        s.set_now(at(SECOND_DAY) + dt.timedelta(microseconds=1)).assert_open(DUPLICATE)
+        end = dt.datetime.combine(SECOND_DAY, dt.time.max, tzinfo=NY)
+        s.set_now(end).assert_prospective(DUPLICATE)
+        s.set_now(start_after(SECOND_DAY)).assert_open(DUPLICATE)
 
     def test_no_gap_before_the_second_order(self) -> None:
         """Before the second order exists there is nothing to duplicate."""
@@ -67,7 +75,7 @@ class TestOrderDuplicate:
         """An earlier order 30 days before counts."""
         scenario(first(authored_on=at(SECOND_DAY - dt.timedelta(days=30)))).add(
             "orders", second()
-        ).assert_open(DUPLICATE)
+        ).assert_prospective(DUPLICATE)
 
     def test_look_back_31_days_is_too_old(self) -> None:
         """An earlier order 31 days before does not count."""
@@ -83,25 +91,25 @@ class TestOrderDuplicate:
         other = Code(System.LOINC, "2160-0", "Creatinine")
         scenario(first(), second(code=other)).assert_no_gap(DUPLICATE)
 
-    def test_closed_by_a_justification(self) -> None:
-        """A justified repeat closes the gap on the second order."""
-        gap = scenario(first(), second(justification="Repeat after therapy change")).gap(DUPLICATE)
-        assert gap.closed_by[0].description == "repeat justified"
+    def test_no_gap_for_a_justified_repeat(self) -> None:
+        """A justified repeat is no duplicate: no gap (not a closed one)."""
+        s = scenario(first(), second(justification="Repeat after therapy change"))
+        s.assert_no_gap(DUPLICATE)
 
-    def test_closed_when_the_first_order_is_revoked(self) -> None:
-        """Revoking the first order resolves the duplicate."""
-        s = scenario(first(status=OrderStatus.REVOKED), second())
-        assert s.assert_closed(DUPLICATE).closed_by[0].ref == Ref("Order", "clinic-ehr/order-1")
+    def test_no_gap_once_the_first_order_is_revoked(self) -> None:
+        """Revoking the first order resolves the duplicate: no gap."""
+        scenario(first(status=OrderStatus.REVOKED), second()).assert_no_gap(DUPLICATE)
 
-    def test_closed_when_the_duplicate_is_revoked(self) -> None:
+    def test_no_gap_once_the_duplicate_is_revoked(self) -> None:
         """Revoking the second order resolves it too."""
-        scenario(first(), second(status=OrderStatus.REVOKED)).assert_closed(DUPLICATE)
+        scenario(first(), second(status=OrderStatus.REVOKED)).assert_no_gap(DUPLICATE)
 
     def test_a_second_order_recorded_after_as_of_is_not_known(self) -> None:
         """Time travel: a second order recorded later does not exist yet."""
         s = scenario(first(), second(recorded_at=at(SECOND_DAY, 15)))
         s.set_now(at(SECOND_DAY, 14)).assert_no_gap(DUPLICATE)
-        s.set_now(at(SECOND_DAY, 15)).assert_open(DUPLICATE)
+        s.set_now(at(SECOND_DAY, 15)).assert_prospective(DUPLICATE)
+        s.set_now(start_after(SECOND_DAY)).assert_open(DUPLICATE)
 
     def test_entered_in_error_orders_are_ignored(self) -> None:
         """An earlier order entered in error is no duplicate."""

@@ -6,6 +6,8 @@ import datetime as dt
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from carecoord.domain import (
     Code,
     CommunicationKind,
@@ -18,11 +20,18 @@ from carecoord.domain import (
     Priority,
     Ref,
     Result,
+    ResultCategory,
     ResultStatus,
     Sensitivity,
     System,
 )
-from carecoord.rules import Severity, result_missing
+from carecoord.errors import ValidationError
+from carecoord.rules import (
+    Severity,
+    result_abnormal_no_follow_up,
+    result_missing,
+    result_unacknowledged,
+)
 from carecoord.testing import (
     CARDIOLOGIST,
     COORDINATOR,
@@ -260,6 +269,33 @@ class TestResultUnacknowledged:
         gap = unack_scenario(result(sensitivity=frozenset({Sensitivity.HIV}))).gap(UNACK)
         assert gap.sensitivity == frozenset({Sensitivity.HIV})
 
+    @pytest.mark.parametrize(
+        "category", [ResultCategory.LABORATORY, ResultCategory.IMAGING, ResultCategory.UNKNOWN]
+    )
+    def test_tests_are_followed(self, category: ResultCategory) -> None:
+        """Laboratory, imaging and uncategorised results need acknowledging."""
+        unack_scenario(result(category=category)).assert_prospective(UNACK)
+
+    @pytest.mark.parametrize(
+        "category",
+        [ResultCategory.SURVEY, ResultCategory.VITAL_SIGNS, ResultCategory.SOCIAL_HISTORY],
+    )
+    def test_recorded_observations_are_not_followed(self, category: ResultCategory) -> None:
+        """A questionnaire score, a vital sign or a social history is not awaiting review."""
+        unack_scenario(result(category=category)).assert_no_gap(UNACK)
+
+    def test_categories_are_configurable(self) -> None:
+        """categories=(SURVEY,) follows questionnaire scores instead."""
+        rule = result_unacknowledged(categories=(ResultCategory.SURVEY,))
+        s = Scenario(start=at(ISSUE_DAY, 12), rules=[rule])
+        s.add("results", result(category=ResultCategory.SURVEY), result(id="result-2"))
+        assert [g.focus for g in s.find_gaps(UNACK)] == ["clinic-ehr/result-1"]
+
+    def test_categories_must_be_result_categories(self) -> None:
+        """A category given as text is refused."""
+        with pytest.raises(ValidationError):
+            result_unacknowledged(categories=("laboratory",))  # type: ignore[arg-type]
+
 
 FOLLOW_UP = "result.abnormal-no-follow-up"
 FOR_RESULT = (Ref("Result", "result-1"),)
@@ -370,3 +406,14 @@ class TestAbnormalNoFollowUp:
         other = Code(System.LOINC, "2160-0", "Creatinine")
         s.add("orders", make_order(id="order-2", code=other, authored_on=at(dt.date(2026, 2, 20))))
         s.assert_open(FOLLOW_UP)
+
+    def test_an_abnormal_survey_is_not_followed(self) -> None:
+        """A questionnaire score flagged abnormal is the clinician's own finding: no gap."""
+        follow_scenario(result(category=ResultCategory.SURVEY)).assert_no_gap(FOLLOW_UP)
+
+    def test_categories_are_configurable(self) -> None:
+        """categories=(ResultCategory.SURVEY,) follows abnormal questionnaire scores."""
+        rule = result_abnormal_no_follow_up(categories=(ResultCategory.SURVEY,))
+        s = Scenario(start=at(ISSUE_DAY, 12), rules=[rule])
+        s.add("results", result(category=ResultCategory.SURVEY))
+        s.assert_prospective(FOLLOW_UP)

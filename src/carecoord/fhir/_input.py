@@ -52,7 +52,8 @@ Document: TypeAlias = tuple[str, dict[str, Any]]
 """A source label (file name, ``name:line`` for NDJSON, or ``<input>``) and a JSON object."""
 
 InputSource: TypeAlias = (
-    "str | bytes | bytearray | os.PathLike[str] | Mapping[str, Any] | Iterable[Mapping[str, Any]]"
+    "str | bytes | bytearray | os.PathLike[str] | Mapping[str, Any]"
+    " | Iterable[Mapping[str, Any] | bytes | str | os.PathLike[str]]"
 )
 """What :func:`iter_documents` accepts."""
 
@@ -122,7 +123,9 @@ def iter_documents(source: InputSource, *, issues: IssueLog) -> Iterator[Documen
       ``.ndjson.gz`` files (labels are paths relative to the folder);
     * JSON text as ``bytes``, or as a ``str`` that is not an existing path and starts
       with ``{`` or ``[`` (NDJSON, one object per line, is recognised too);
-    * one resource as a ``dict`` (any mapping), or an iterable of them.
+    * one resource as a ``dict`` (any mapping);
+    * an iterable of any of these (dicts, JSON ``bytes``, paths or JSON text), read in
+      order as one input, so references resolve across all of them.
 
     Malformed JSON, a top level that is not an object and a corrupt gzip file are
     recorded in ``issues`` and skipped. NDJSON lines are labelled ``name:line``.
@@ -151,6 +154,10 @@ def iter_documents(source: InputSource, *, issues: IssueLog) -> Iterator[Documen
             label = f"{_INPUT}[{index}]"
             if isinstance(item, Mapping):
                 yield label, item if isinstance(item, dict) else dict(item)
+            elif isinstance(item, bytes | bytearray):
+                yield from _parse(bytes(item), label, issues, ndjson=False)
+            elif isinstance(item, str | os.PathLike):
+                yield from iter_documents(item, issues=issues)
             else:
                 issues.add(
                     "",

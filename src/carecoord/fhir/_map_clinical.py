@@ -30,6 +30,7 @@ from carecoord.domain import (
     Quantity,
     Ref,
     Result,
+    ResultCategory,
     ResultId,
     ResultStatus,
     SocialDomain,
@@ -43,7 +44,9 @@ from carecoord.fhir._codes import (
     CLINICAL_STATUS,
     CONDITION_CATEGORY,
     FREQUENCY_CODES,
+    IMAGING_CATEGORY_CODES,
     INTERPRETATION,
+    LAB_CATEGORY_CODES,
     MEDICATION_STATUS,
     NO_KNOWN_ALLERGY_CODES,
     RESULT_STATUS,
@@ -408,6 +411,38 @@ def map_allergy(ctx: MapContext, patient: PatientId, fact_id: str) -> Facts:
 # --------------------------------------------------------------------------- results
 
 
+_OBSERVATION_CATEGORIES: dict[str, ResultCategory] = {
+    c.value: c for c in ResultCategory if c is not ResultCategory.UNKNOWN
+}
+"""FHIR ``observation-category`` codes, which are :class:`ResultCategory` values."""
+
+_LAB_SECTIONS = frozenset(
+    {"CH", "HM", "MB", "SR", "BLB", "IMM", "SP", "CP", "MCB", "MYC", "PAR", "VR", "TX", "URN"}
+)
+"""HL7 v2-0074 diagnostic service sections that are laboratories (chemistry, haematology,
+microbiology, serology, blood bank, immunology, pathology, virology, toxicology, urinalysis)."""
+
+
+def _result_category(ctx: MapContext) -> ResultCategory:
+    """``category``: observation-category codes, or a DiagnosticReport's v2-0074 section.
+
+    LAB and the laboratory sections are laboratory, RAD and the imaging sections imaging;
+    the first category that maps wins, and a result with none is of unknown category.
+    """
+    for item_path, concept in ctx.items(ctx.resource, "category", ctx.path):
+        for _system, value, _display in ctx.codings(concept, item_path):
+            if value is None:
+                continue
+            found = _OBSERVATION_CATEGORIES.get(value)
+            if found is None and (value in LAB_CATEGORY_CODES or value in _LAB_SECTIONS):
+                found = ResultCategory.LABORATORY
+            if found is None and value in IMAGING_CATEGORY_CODES:
+                found = ResultCategory.IMAGING
+            if found is not None:
+                return found
+    return ResultCategory.UNKNOWN
+
+
 def _issued(ctx: MapContext) -> tuple[dt.datetime, dt.datetime | PartialDate | None]:
     res = ctx.resource
     effective = _clinical_choice(ctx, "effective")
@@ -469,6 +504,7 @@ def map_observation(ctx: MapContext, patient: PatientId, fact_id: str) -> Facts:
                 value=_value(ctx),
                 interpretation=_interpretation(ctx),
                 status=ctx.status(res, "status", RESULT_STATUS, ResultStatus.UNKNOWN),
+                category=_result_category(ctx),
                 effective=effective,
                 based_on=_order_ids(ctx),
                 performer=performer,
@@ -503,6 +539,7 @@ def map_diagnostic_report(ctx: MapContext, patient: PatientId, fact_id: str) -> 
                 issued=issued,
                 value=value,
                 status=ctx.status(res, "status", RESULT_STATUS, ResultStatus.UNKNOWN),
+                category=_result_category(ctx),
                 effective=effective,
                 based_on=_order_ids(ctx),
                 performer=performer,

@@ -2,6 +2,10 @@
 
 Months are calendar months in the patient's local time zone: an activity logged at 23:30
 on 31 March in New York counts for March even though it is April in UTC.
+
+By default only the month of ``as_of`` is reported: it is the only month in which the
+minutes can still be met, so it is the coordinator's work; a past month is a billing
+record (raise ``look_back_months`` to audit the last year).
 """
 
 from __future__ import annotations
@@ -55,8 +59,10 @@ def _months(first: dt.date, last: dt.date) -> Iterator[dt.date]:
         description=(
             "A patient enrolled in chronic care management has less than 20 minutes of "
             "care-management time logged in a calendar month (CPT 99490). One gap per "
-            "month of enrolment (focus #YYYY-MM), for the current month and the 11 before "
-            "it: prospective until the month ends, open after."
+            "month of enrolment (focus #YYYY-MM): prospective until the month ends, open "
+            "after. Only the month of as_of is reported by default, the only one whose "
+            "minutes can still be logged; look_back_months=12 also reports the 11 months "
+            "before it (closed or open), for a billing audit."
         ),
         family=FAMILY,
         opens="A month in which the patient is enrolled in the ccm programme.",
@@ -74,7 +80,10 @@ class _CcmTime(RuleBase):
     minimum_minutes: int = param(20, "Minutes needed in the month.", unit="minutes")
     program: str = param("ccm", "The enrolment programme (case-insensitive).", validator=_program)
     look_back_months: int = param(
-        12, "How many months, the current one included, are reported.", unit="months"
+        1,
+        "How many months, the current one included, are reported (1: the month of as_of "
+        "only; 12 for a year's billing audit).",
+        unit="months",
     )
     billable_only: bool = param(True, "Count only activities marked billable.")
 
@@ -147,7 +156,7 @@ def activity_ccm_time(
     *,
     minimum_minutes: int = 20,
     program: str = "ccm",
-    look_back_months: int = 12,
+    look_back_months: int = 1,
     billable_only: bool = True,
 ) -> Rule:
     """``activity.ccm-time``: less than 20 minutes of CCM time in a calendar month."""

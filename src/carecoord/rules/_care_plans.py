@@ -3,6 +3,10 @@
 A care plan counts while its status is active. Plans keep only their latest review
 (``last_reviewed``) and their current activities, so evaluating at a past date cannot see
 earlier reviews or activities added later; tasks focused on a goal carry their own dates.
+
+``care-plan.missing`` and ``care-plan.goal-without-activity`` watch a state ("at once"
+rules): they report a gap only while the state holds at ``as_of``, due on the local date it
+began, and a resolved state (a plan drawn up, an activity planned) leaves no gap.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ from carecoord.profile._model import Fact
 from carecoord.rules._base import Rule, RuleBase, define_rule, param
 from carecoord.rules._codes import CHRONIC_CONDITIONS, matches_prefix, refs_to
 from carecoord.rules._context import RuleContext
-from carecoord.rules._model import Citation, Evidence, Gap, RuleMetadata, Severity
+from carecoord.rules._model import Citation, Gap, RuleMetadata, Severity
 
 __all__ = [
     "FAMILY",
@@ -122,15 +126,16 @@ def _died(ctx: RuleContext, day: dt.date) -> str | None:
             "chronic care management requires a comprehensive care plan. Conditions are "
             "counted by group, with the HEDIS FMC groups by default; CMS counts any two "
             "chronic conditions expected to last 12 months, so pass a broader list (with "
-            "diabetes, hypertension...) to follow CCM eligibility."
+            "diabetes, hypertension...) to follow CCM eligibility. The gap is about the "
+            "patient (its focus is the profile id), so its key stays the same whichever "
+            "conditions qualify."
         ),
-        opens="Active conditions in 2 or more of the chronic-condition groups.",
-        due="At once (from the onset of the second group's condition).",
-        closes="An active care plan created after that.",
-        exclusions=(
-            "No gap when an active plan already existed.",
-            "Patient died.",
-        ),
+        opens="Active conditions in 2 or more of the chronic-condition groups and no active "
+        "care plan.",
+        due="At once: the local date of the onset of the second group's condition.",
+        closes="Reported only while the state holds: the gap goes away when an active care "
+        "plan exists.",
+        exclusions=("Patient died.",),
         sources=(_CCM, _FMC),
         reads=frozenset({"conditions", "care_plans", "patient"}),
         discipline=Discipline.PRIMARY_CARE,
@@ -167,28 +172,18 @@ class _Missing(RuleBase):
         groups = self._groups(ctx)
         if len(groups) < max(self.minimum_conditions, 1):
             return
-        onset, fact = groups[self.minimum_conditions - 1 if self.minimum_conditions else 0]
-        opened = onset or ctx.start_of_day(ctx.today)
-        plans = _active_plans(ctx)
-        starts = [(_plan_start(p.value), p) for p in plans]
-        if any(start is None or start <= opened for start, _ in starts):
+        if _active_plans(ctx):
             return
-        dated = sorted(((s, p.key, p) for s, p in starts if s is not None), key=lambda t: t[:2])
-        closed_by: tuple[Evidence, ...] = ()
-        closed_at = None
-        if dated:
-            closed_at, _, plan = dated[0]
-            closed_by = (ctx.closing(plan, "care plan created"),)
+        onset, _ = groups[self.minimum_conditions - 1 if self.minimum_conditions else 0]
+        opened = onset or ctx.start_of_day(ctx.today)
         yield ctx.gap(
-            focus=fact.key,
-            due=opened,
+            focus=ctx.patient_id,
+            due=ctx.local_date(opened),
             opened=opened,
             summary=f"{len(groups)} chronic conditions and no active care plan.",
             action="Draw up a care plan with the patient (problems, goals, who does what) "
             "and share it with the care team.",
             evidence=tuple(ctx.trigger(f, "chronic condition") for _, f in groups),
-            closed_by=closed_by,
-            closed_at=closed_at,
             not_applicable=_died(ctx, ctx.today),
         )
 
@@ -267,10 +262,13 @@ def care_plan_review_overdue(*, within_months: int = 12) -> Rule:
             "activity serving it and no task focused on it: nobody is working towards it. "
             "Goals that belong only to ended plans are left alone."
         ),
-        opens="An active goal (in an active plan, or in no plan).",
-        due="At once (from the goal's start, else when it was recorded or its plan created).",
-        closes="An activity of an active plan that serves the goal (not cancelled or "
-        "stopped), or a task focused on the goal.",
+        opens="An active goal (in an active plan, or in no plan) with no activity or task "
+        "working towards it.",
+        due="At once: the local date of the goal's start, else of when it was recorded or its "
+        "plan created.",
+        closes="Reported only while the state holds: the gap goes away when an activity of "
+        "an active plan serves the goal (not cancelled or stopped), or a task is focused on "
+        "the goal.",
         exclusions=("Patient died.",),
         sources=(_FHIR_CAREPLAN, _CCM),
         reads=frozenset({"goals", "care_plans", "tasks", "patient"}),
@@ -304,11 +302,12 @@ class _GoalWithoutActivity(RuleBase):
             plans = list({p.key: p for i in sorted(ids) for p in plans_by_goal.get(i, ())}.values())
             if not plans and ids & ended:
                 continue
+            if self._served(fact, ids, plans, tasks):
+                continue
             opened = self._opened(ctx, goal, plans)
-            closing = self._served(ctx, fact, ids, plans, tasks)
             yield ctx.gap(
                 focus=fact.key,
-                due=opened,
+                due=ctx.local_date(opened),
                 opened=opened,
                 summary="A goal of care has no activity or task working towards it.",
                 action="Plan at least one activity (or task) for the goal, with an owner.",
@@ -316,8 +315,6 @@ class _GoalWithoutActivity(RuleBase):
                     ctx.trigger(fact, "active goal"),
                     *(ctx.context(p, "care plan with the goal") for p in plans),
                 ),
-                closed_by=(closing[0],) if closing else (),
-                closed_at=closing[1] if closing else None,
                 not_applicable=_died(ctx, ctx.today),
             )
 
@@ -332,28 +329,19 @@ class _GoalWithoutActivity(RuleBase):
 
     @staticmethod
     def _served(
-        ctx: RuleContext,
         fact: Fact[Goal],
         ids: set[str],
         plans: list[Fact[CarePlan]],
         tasks: dict[Ref, list[Fact[Task]]],
-    ) -> tuple[Evidence, dt.datetime | None] | None:
-        found = sorted(
-            (
-                (t.value.authored_on, t.key, t)
-                for r in refs_to(fact, "Goal")
-                for t in tasks.get(r, ())
-            ),
-            key=lambda item: (item[0], item[1]),
+    ) -> bool:
+        """Whether a live task is focused on the goal or a plan activity serves it."""
+        if any(tasks.get(r) for r in refs_to(fact, "Goal")):
+            return True
+        return any(
+            activity.status not in _DEAD_ACTIVITIES and ids.intersection(activity.goals)
+            for plan in plans
+            for activity in plan.value.activities
         )
-        if found:
-            when, _, task = found[0]
-            return ctx.closing(task, "task for the goal"), when
-        for plan in plans:
-            for activity in plan.value.activities:
-                if activity.status not in _DEAD_ACTIVITIES and ids.intersection(activity.goals):
-                    return ctx.closing(plan, "plan activity serves the goal"), None
-        return None
 
 
 def care_plan_goal_without_activity() -> Rule:

@@ -1,13 +1,14 @@
 """Care-team rules: who is accountable, and whether the right disciplines are on the team.
 
-These rules watch a state rather than a deadline: the gap is due at once, from the moment
-the state began (a team without a primary-care member, a task whose owner left the team).
-Membership is time-bound, so the rules replay it: the gap opens when the last stretch of
-the unwanted state began, and is closed when that stretch ended because the missing
-member (or lead) arrived. A stretch that ended because the need went away (the condition
-resolved, the team shrank) leaves no gap. Teams that are entered in error are ignored;
-a team's earlier statuses are not replayed (its period is), and the lead flag has no date,
-so a lead is counted from the start of their membership.
+These rules watch a state rather than a deadline ("at once" rules): a gap is reported only
+while the unwanted state holds at ``as_of`` (a team without a primary-care member, a task
+whose owner left the team), due on the local date the state began. Membership is
+time-bound, so the rules replay it to find when the current stretch of the unwanted state
+began. A state that has been resolved, whether the missing member (or lead) arrived or the
+need went away, leaves no gap: there is no deadline to have met, so a closed gap would only
+ever say "late". Teams that are entered in error are ignored; a team's earlier statuses are
+not replayed (its period is), and the lead flag has no date, so a lead is counted from the
+start of their membership.
 """
 
 from __future__ import annotations
@@ -134,6 +135,11 @@ def _last_stretch(
     while first > 0 and bad[first - 1]:
         first -= 1
     return _Stretch(states[first][0] if dated else None, end)
+
+
+def _current(stretch: _Stretch | None) -> _Stretch | None:
+    """The stretch if the unwanted state still holds at ``as_of`` (a resolved one: None)."""
+    return stretch if stretch is not None and stretch.end is None else None
 
 
 _MIN = dt.datetime.min.replace(tzinfo=dt.UTC)
@@ -277,27 +283,6 @@ def _team_points(teams: Iterable[Fact[CareTeam]]) -> list[dt.datetime | None]:
     return points
 
 
-def _has_member(
-    ctx: RuleContext, teams: Iterable[Fact[CareTeam]], discipline: Discipline, at: dt.datetime
-) -> bool:
-    return any(
-        _member_discipline(ctx, m) is discipline
-        for fact in teams
-        for m in fact.value.active_members(at)
-    )
-
-
-def _team_with(
-    ctx: RuleContext, teams: list[Fact[CareTeam]], discipline: Discipline, at: dt.datetime | None
-) -> Fact[CareTeam]:
-    """The first team with an active member of ``discipline`` at ``at`` (else the first)."""
-    if at is not None:
-        for fact in teams:
-            if _has_member(ctx, [fact], discipline, at):
-                return fact
-    return teams[0]
-
-
 def _fallback_opened(ctx: RuleContext, *facts: Fact[Any]) -> dt.datetime:
     """The start of a stretch that began before anything dated.
 
@@ -329,8 +314,9 @@ def _exclusion(ctx: RuleContext) -> str | None:
         ),
         opens="An active care team has no active primary-care member (the patient's teams "
         "are taken together).",
-        due="At once.",
-        closes="A primary-care member joins an active team.",
+        due="At once: the local date the team was left without primary care.",
+        closes="Reported only while the state holds: the gap goes away when a primary-care "
+        "member joins an active team.",
         exclusions=("Patient died.", "Patients with no care team on record have no gap."),
         sources=(_ATLAS, _US_CORE_TEAM),
         reads=frozenset({"care_teams", "practitioners", "organizations", "patient"}),
@@ -346,28 +332,24 @@ class _NoPrimaryCare(RuleBase):
         if not teams:
             return
         covered = index.discipline_spans(Discipline.PRIMARY_CARE)
-        stretch = _last_stretch(
-            [*index.active.points, *covered.points], ctx.as_of, index.active.covers, covered.covers
+        stretch = _current(
+            _last_stretch(
+                [*index.active.points, *covered.points],
+                ctx.as_of,
+                index.active.covers,
+                covered.covers,
+            )
         )
         if stretch is None:
             return
         opened = stretch.start or _fallback_opened(ctx, *teams)
         yield ctx.gap(
             focus=teams[0].key,
-            due=opened,
+            due=ctx.local_date(opened),
             opened=opened,
             summary="The care team has no primary-care clinician.",
             action="Name the patient's primary-care clinician and add them to the care team.",
             evidence=tuple(ctx.trigger(f, "care team without primary care") for f in teams),
-            closed_by=(
-                ctx.closing(
-                    _team_with(ctx, teams, Discipline.PRIMARY_CARE, stretch.end),
-                    "primary-care member added",
-                ),
-            )
-            if stretch.end is not None
-            else (),
-            closed_at=stretch.end,
             not_applicable=_exclusion(ctx),
         )
 
@@ -389,9 +371,10 @@ def care_team_no_primary_care() -> Rule:
             "or coordinator, so nobody is accountable for the plan as a whole."
         ),
         opens="An active team has at least 2 active members and no active lead.",
-        due="At once.",
-        closes="A member is named lead (counted from the start of their membership, as the "
-        "lead flag carries no date).",
+        due="At once: the local date the team reached 2 members without a lead.",
+        closes="Reported only while the state holds: the gap goes away when a member is named "
+        "lead (counted from the start of their membership, as the lead flag carries no date) "
+        "or the team shrinks.",
         exclusions=("Patient died.",),
         sources=(_ATLAS, _US_CORE_TEAM),
         reads=frozenset({"care_teams", "patient"}),
@@ -406,24 +389,24 @@ class _NoLead(RuleBase):
     def evaluate(self, ctx: RuleContext) -> Iterator[Gap]:
         for fact in _teams(ctx):
             team = fact.value
-            stretch = _last_stretch(
-                _team_points([fact]),
-                ctx.as_of,
-                _has_members(team, self.minimum_members),
-                _has_lead(team),
+            stretch = _current(
+                _last_stretch(
+                    _team_points([fact]),
+                    ctx.as_of,
+                    _has_members(team, self.minimum_members),
+                    _has_lead(team),
+                )
             )
             if stretch is None:
                 continue
             opened = stretch.start or _fallback_opened(ctx, fact)
             yield ctx.gap(
                 focus=fact.key,
-                due=opened,
+                due=ctx.local_date(opened),
                 opened=opened,
                 summary="The care team has no lead or coordinator.",
                 action="Agree who leads the care team and flag them as its lead.",
                 evidence=(ctx.trigger(fact, "care team without a lead"),),
-                closed_by=(ctx.closing(fact, "lead named"),) if stretch.end is not None else (),
-                closed_at=stretch.end,
                 not_applicable=_exclusion(ctx),
             )
 
@@ -467,12 +450,17 @@ def _sensitivity_values(_instance: object, attribute: attrs.Attribute[Any], valu
             "The patient has an active mental-health or substance-use condition (ICD-10-CM "
             "F01-F99, or a condition labelled mental health or substance use) and nobody "
             "on the care team is a behavioural-health clinician (integrated care). "
-            "Patients without any care team on record count as having none."
+            "Patients without any care team on record count as having none. The gap is "
+            "about the patient's care team (the earliest, when there are several; the "
+            "patient's profile when there is none), so its key does not change when "
+            "another source records the same condition."
         ),
         opens="An active behavioural-health condition with no active behavioural-health "
         "member on any active care team.",
-        due="At once (from the condition's onset, or when the last such member left).",
-        closes="A behavioural-health member joins an active team.",
+        due="At once: the local date of the condition's onset, or of the day the last such "
+        "member left.",
+        closes="Reported only while the state holds: the gap goes away when a "
+        "behavioural-health member joins an active team or the condition resolves.",
         exclusions=("Patient died.", "Refuted or entered-in-error conditions do not count."),
         sources=(_INTEGRATION, _ATLAS),
         reads=frozenset({"conditions", "care_teams", "practitioners", "organizations", "patient"}),
@@ -516,36 +504,30 @@ class _BehavioralHealthMissing(RuleBase):
         points: list[dt.datetime | None] = list(covered.points)
         for fact in conditions:
             points += [_instant(ctx, fact.value.onset), _instant(ctx, fact.value.abatement)]
-        stretch = _last_stretch(
-            points,
-            ctx.as_of,
-            lambda at: any(_condition_active_at(ctx, f.value, at) for f in conditions),
-            covered.covers,
+        stretch = _current(
+            _last_stretch(
+                points,
+                ctx.as_of,
+                lambda at: any(_condition_active_at(ctx, f.value, at) for f in conditions),
+                covered.covers,
+            )
         )
         if stretch is None:
             return
         opened = stretch.start or _fallback_opened(ctx, *conditions)
         labels = frozenset(s for f in conditions for s in f.value.sensitivity)
         yield ctx.gap(
-            focus=conditions[0].key,
-            due=opened,
+            focus=teams[0].key if teams else ctx.patient_id,
+            due=ctx.local_date(opened),
             opened=opened,
             summary="No behavioural-health clinician on the care team for an active "
             "behavioural-health need.",
             action="Refer the patient to a behavioural-health clinician and add them to "
             "the care team.",
-            evidence=tuple(
-                ctx.trigger(f, "active behavioural-health condition") for f in conditions
+            evidence=(
+                *(ctx.trigger(f, "active behavioural-health condition") for f in conditions),
+                *(ctx.context(f, "care team without a behavioural-health member") for f in teams),
             ),
-            closed_by=(
-                ctx.closing(
-                    _team_with(ctx, teams, Discipline.BEHAVIORAL_HEALTH, stretch.end),
-                    "behavioural-health member added",
-                ),
-            )
-            if stretch.end is not None
-            else (),
-            closed_at=stretch.end,
             not_applicable=_exclusion(ctx),
             sensitivity=labels.intersection(_BEHAVIORAL_SENSITIVITY)
             or frozenset({Sensitivity.MENTAL_HEALTH}),
@@ -578,9 +560,10 @@ def care_team_behavioral_health_missing(
         ),
         opens="An open task (not a draft) or an open referral whose owner (task) or "
         "requester (referral) is not an active care-team member.",
-        due="At once (from the later of the task or referral and the owner leaving).",
-        closes="The owner is an active team member again (a reassigned task loses the gap "
-        "as soon as its new owner is active).",
+        due="At once: the local date the task or referral was written, or the owner left, "
+        "whichever is later.",
+        closes="Reported only while the state holds: the gap goes away when the owner is an "
+        "active team member again, or the task is reassigned to one.",
         exclusions=("Patient died.", "Patients with no care team on record have no gap."),
         sources=(_FHIR_TASK, _ATLAS),
         reads=frozenset({"tasks", "referrals", "care_teams", "patient"}),
@@ -610,8 +593,8 @@ class _InactiveOwner(RuleBase):
             if owner.type not in _OWNER_TYPES:
                 continue
             covered = index.by_party.get(owner, empty)
-            stretch = _last_stretch(
-                [since, *covered.points], ctx.as_of, _since(since), covered.covers
+            stretch = _current(
+                _last_stretch([since, *covered.points], ctx.as_of, _since(since), covered.covers)
             )
             if stretch is None:
                 continue
@@ -619,16 +602,12 @@ class _InactiveOwner(RuleBase):
             role = "owner" if what == "task" else "requester"
             yield ctx.gap(
                 focus=fact.key,
-                due=opened,
+                due=ctx.local_date(opened),
                 opened=opened,
                 summary=f"Open {what}: its {role} is not an active member of the care team.",
                 action=f"Reassign the {what} to an active care-team member, or add its "
                 f"{role} to the team.",
                 evidence=(ctx.trigger(fact, f"open {what}, {role} not on the team"),),
-                closed_by=(ctx.closing(fact, f"{role} active on the team"),)
-                if stretch.end is not None
-                else (),
-                closed_at=stretch.end,
                 not_applicable=_exclusion(ctx),
             )
 

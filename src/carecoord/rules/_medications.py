@@ -1,9 +1,15 @@
 """Medication rules: sources that disagree, and changes the rest of the team never hears of.
 
-Medications carry no history: a start is dated by ``authored_on`` (else the start of
-``period``), a stop by the end of ``period`` with status ``stopped``; a changed dose is
-usually a new prescription, so it shows as a start. Summaries never name the medicine
-(a psychotropic would reveal a mental-health condition).
+Medications carry no history. A *change* is a source's version of a medication that
+records one: a prescription (``kind`` order: new, or changed, since a changed dose is a new
+prescription), dated by ``authored_on`` (else the start of ``period``), or a stop (status
+``stopped``), dated by the end of ``period`` (else ``authored_on``, the date the stop was
+asserted). A statement that the patient takes a medicine (a medication list, a hospital's
+"continue" instruction) is not a change. Summaries never name the medicine (a psychotropic
+would reveal a mental-health condition).
+
+``medication.discrepancy`` watches a state (an "at once" rule): it reports a disagreement
+only while it stands unreconciled at ``as_of``, due on the local date it arose.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from carecoord.domain import (
     Discipline,
     ListKind,
     Medication,
+    MedicationKind,
     MedicationStatus,
     Ref,
     Sensitivity,
@@ -150,6 +157,16 @@ _KIND_WORDS = {
     ConflictKind.MEDICATION_STATUS: "status",
 }
 _IGNORED = frozenset({MedicationStatus.ENTERED_IN_ERROR, MedicationStatus.DRAFT})
+_NOT_A_MESSAGE = frozenset({CommunicationKind.PATIENT_CONTACT})
+_CARRIES_MEDICINES = frozenset(
+    {
+        CommunicationKind.DISCHARGE_SUMMARY,
+        CommunicationKind.CONSULT_REPORT,
+        CommunicationKind.MEDICATION_CHANGE,
+        CommunicationKind.CARE_PLAN_UPDATE,
+    }
+)
+"""Kinds of message that carry the sender's medication changes (a discharge summary...)."""
 
 
 def _meta(**fields: Any) -> RuleMetadata:
@@ -189,15 +206,39 @@ def _still_disagree(ctx: RuleContext, fact: Fact[Medication], kind: ConflictKind
     return bool(reporting - present)
 
 
-def _latest_change(ctx: RuleContext, fact: Fact[Medication]) -> dt.datetime | None:
-    stamps: list[dt.datetime] = [p.last_modified for p in fact.provenance if p.last_modified]
-    for med in fact.variants:
-        stamps += [
-            t
-            for t in (med.recorded_at, med.authored_on, med.period.start, med.period.end)
-            if t is not None
-        ]
-    return max((t for t in stamps if t <= ctx.as_of), default=None)
+def _recorded(med: Medication, last_modified: dt.datetime | None) -> dt.datetime | None:
+    """When a source recorded its version of a medication.
+
+    ``recorded_at``, else the source's last change, else the latest of its own dates.
+    """
+    if med.recorded_at is not None:
+        return med.recorded_at
+    if last_modified is not None:
+        return last_modified
+    dates = [t for t in (med.authored_on, med.period.start, med.period.end) if t is not None]
+    return max(dates, default=None)
+
+
+def _disagreeing_since(
+    ctx: RuleContext, fact: Fact[Medication], kinds: set[ConflictKind]
+) -> dt.datetime | None:
+    """When the disagreement arose.
+
+    The latest of each version's recorded time and, for an omission, of the first
+    medication recorded by each source that omits it (when its list appeared).
+    """
+    stamps = [
+        _recorded(med, p.last_modified)
+        for p, med in zip(fact.provenance, fact.variants, strict=True)
+    ]
+    if ConflictKind.MEDICATION_OMISSION in kinds:
+        present = {(p.source, p.record) for p in fact.provenance}
+        for record in ctx.profile.records:
+            if (record.source.id, record.patient.id) in present:
+                continue
+            listed = [_recorded(m, None) for m in record.medications]
+            stamps.append(min((t for t in listed if t is not None), default=None))
+    return max((t for t in stamps if t is not None and t <= ctx.as_of), default=None)
 
 
 @define_rule(
@@ -211,9 +252,11 @@ def _latest_change(ctx: RuleContext, fact: Fact[Medication]) -> dt.datetime | No
             "latest change, so the team may be working from the wrong list."
         ),
         opens="The profile reports a medication conflict (omission, dose, frequency, route "
-        "or status) between sources.",
-        due="At once (from the latest change to the medication in any source).",
-        closes="A medication-list reconciliation at or after the latest change.",
+        "or status) between sources, and no medication-list reconciliation since it arose.",
+        due="At once: the local date the disagreement arose (the latest version recorded, "
+        "or, for an omission, the omitting source's first medication recorded).",
+        closes="Reported only while it stands: the gap goes away with a medication-list "
+        "reconciliation at or after that time, or when the sources agree.",
         exclusions=("Patient died.",),
         sources=(_ONC_B2, _NPSG_MEDREC),
         reads=frozenset({"medications", "reconciliations", "patient"}),
@@ -235,36 +278,29 @@ class _Discrepancy(RuleBase):
             kinds = {k for k in kinds if _still_disagree(ctx, fact, k)}
             if not kinds:
                 continue
-            changed = _latest_change(ctx, fact)
+            changed = _disagreeing_since(ctx, fact, kinds)
+            if self._reconciled(ctx, changed):
+                continue
             opened = changed or ctx.start_of_day(ctx.today)
-            closing = self._reconciled(ctx, changed)
             what = ", ".join(_KIND_WORDS[k] for k in sorted(kinds, key=lambda k: k.value))
             yield ctx.gap(
                 focus=fact.key,
-                due=opened,
+                due=ctx.local_date(opened),
                 opened=opened,
                 summary=f"Sources disagree about a medication ({what}).",
                 action="Reconcile the medication list with the patient and the prescribers.",
                 evidence=(ctx.trigger(fact, f"sources disagree: {what}"),),
-                closed_by=(closing[0],) if closing else (),
-                closed_at=closing[1] if closing else None,
                 not_applicable=_died(ctx, ctx.today),
                 sensitivity=fact.value.sensitivity,
             )
 
     @staticmethod
-    def _reconciled(
-        ctx: RuleContext, changed: dt.datetime | None
-    ) -> tuple[Evidence, dt.datetime] | None:
-        found = sorted(
-            (r.value.at, r.key, r)
+    def _reconciled(ctx: RuleContext, changed: dt.datetime | None) -> bool:
+        """Whether the medication list was reconciled at or after ``changed``."""
+        return any(
+            r.value.list is ListKind.MEDICATIONS and (changed is None or r.value.at >= changed)
             for r in ctx.profile.reconciliations
-            if r.value.list is ListKind.MEDICATIONS and (changed is None or r.value.at >= changed)
         )
-        if not found:
-            return None
-        at, _, rec = found[0]
-        return ctx.closing(rec, "medication list reconciled"), at
 
 
 def medication_discrepancy() -> Rule:
@@ -284,14 +320,38 @@ def _is_psychotropic(med: Medication, prefixes: tuple[str, ...], rxnorm: frozens
     return False
 
 
-def _events(med: Medication) -> list[tuple[str, dt.datetime]]:
-    events = []
-    started = med.authored_on or med.period.start
-    if started is not None:
-        events.append(("started", started))
-    if med.status is MedicationStatus.STOPPED and med.period.end is not None:
-        events.append(("stopped", med.period.end))
-    return events
+@attrs.frozen
+class _Change:
+    """One source's change to a medication: the version's key, what it did, and when."""
+
+    key: str
+    what: str
+    at: dt.datetime
+    med: Medication
+
+
+def _change(med: Medication) -> tuple[str, dt.datetime] | None:
+    """What a source's version of a medication changed, and when (``None``: no change)."""
+    if med.status is MedicationStatus.STOPPED:
+        stopped = med.period.end or med.authored_on
+        return ("stopped", stopped) if stopped is not None else None
+    if med.kind is MedicationKind.ORDER:
+        prescribed = med.authored_on or med.period.start
+        return ("prescribed", prescribed) if prescribed is not None else None
+    return None
+
+
+def _changes(fact: Fact[Medication]) -> list[_Change]:
+    """The changes the sources' versions of a medication record, by version key."""
+    found: dict[str, _Change] = {}
+    for provenance, med in zip(fact.provenance, fact.variants, strict=True):
+        if med.status in _IGNORED or med.prescriber is None:
+            continue
+        event = _change(med)
+        if event is not None:
+            key = f"{provenance.source}/{provenance.fact_id}"
+            found.setdefault(key, _Change(key, event[0], event[1], med))
+    return [found[key] for key in sorted(found)]
 
 
 @define_rule(
@@ -299,18 +359,24 @@ def _events(med: Medication) -> list[tuple[str, dt.datetime]]:
         id="medication.change-not-shared",
         title="Medication change not shared with the team",
         description=(
-            "A clinician started, changed or stopped a medication and did not tell the "
-            "patient's primary-care clinician within 7 days, nor, for a psychotropic, the "
-            "behavioural-health clinician (integrated care). Psychotropics are recognised "
-            "by ATC N05/N06 or by a documented list of RxNorm ingredients (an "
-            "approximation). A changed dose is a new prescription, so it counts as a start."
+            "A clinician prescribed (started or changed) or stopped a medication and did not "
+            "tell the patient's primary-care clinician within 7 days, nor, for a "
+            "psychotropic, the behavioural-health clinician (integrated care). A change is "
+            "a prescription (a changed dose is a new prescription) or a stop recorded by a "
+            "source; a source merely listing a medicine (a medication list, a discharge "
+            "'continue' instruction) changes nothing. One gap per change, focused on the "
+            "source version that records it. Psychotropics are recognised by ATC N05/N06 or "
+            "by a documented list of RxNorm ingredients (an approximation)."
         ),
-        opens="A medication with a known prescriber is started (authored) or stopped; "
-        "clinicians who are the prescriber need no message.",
-        due="7 days after the start or stop.",
-        closes="A medication-change communication, sent on or after the day of the change, "
-        "about the medication (or about nothing in particular), received by the primary-care "
-        "clinician and, for a psychotropic, by the behavioural-health clinician.",
+        opens="A prescription (authored) or a stop, by a known prescriber; clinicians who "
+        "are the prescriber need no message.",
+        due="7 days after the prescription or stop.",
+        closes="A communication sent on or after the day of the change, received by the "
+        "primary-care clinician and, for a psychotropic, by the behavioural-health "
+        "clinician: any message about the medication (not a patient contact); a discharge "
+        "summary, consult report, medication-change or care-plan message from its "
+        "prescriber (or the prescriber's organisation); or a medication-change message "
+        "about nothing in particular.",
         exclusions=(
             "Patient died.",
             (
@@ -361,18 +427,17 @@ class _ChangeNotShared(RuleBase):
         messages = _Messages(ctx)
         prefixes = tuple(p.upper() for p in self.psychotropic_atc_prefixes)
         for fact in sorted(ctx.profile.medications, key=lambda f: f.key):
-            med = fact.value
-            if med.status in _IGNORED or med.prescriber is None:
-                continue
-            psychotropic = _is_psychotropic(med, prefixes, codes)
             refs = refs_to(fact, "Medication") | {Ref("Medication", fact.key)}
-            for what, at in _events(med):
+            for change in _changes(fact):
+                med = change.med
+                assert med.prescriber is not None
+                psychotropic = _is_psychotropic(med, prefixes, codes)
                 groups = [("primary-care clinician", Discipline.PRIMARY_CARE)]
                 if psychotropic:
                     groups.append(("behavioural-health clinician", Discipline.BEHAVIORAL_HEALTH))
                 needed = []
                 for label, discipline in groups:
-                    parties = self._recipients(ctx, index, at, discipline)
+                    parties = self._recipients(ctx, index, change.at, discipline)
                     if parties and med.prescriber not in parties:
                         needed.append((label, parties))
                 if not needed:
@@ -380,7 +445,7 @@ class _ChangeNotShared(RuleBase):
                 yield self._gap(
                     ctx,
                     fact,
-                    (what, at),
+                    change,
                     needed,
                     refs=refs,
                     psychotropic=psychotropic,
@@ -391,42 +456,53 @@ class _ChangeNotShared(RuleBase):
         self,
         ctx: RuleContext,
         fact: Fact[Medication],
-        event: tuple[str, dt.datetime],
+        change: _Change,
         needed: list[tuple[str, frozenset[Ref]]],
         *,
         refs: frozenset[Ref],
         psychotropic: bool,
         messages: _Messages,
     ) -> Gap:
-        what, at = event
-        day = ctx.local_date(at)
+        day = ctx.local_date(change.at)
         due = ctx.add_days(day, self.within_days)
+        senders = _senders(ctx, change.med)
         told: list[tuple[dt.datetime, Evidence]] = []
         for label, parties in needed:
-            message = messages.first(ctx, parties, refs, day)
+            message = messages.first(ctx, parties, refs, senders, day)
             if message is not None:
                 told.append((message.value.sent, ctx.closing(message, f"{label} told")))
         complete = len(told) == len(needed)
         who = " and ".join(label for label, _ in needed)
-        sensitivity = fact.value.sensitivity
+        sensitivity = change.med.sensitivity | fact.value.sensitivity
         if psychotropic:
             sensitivity = sensitivity | {Sensitivity.MENTAL_HEALTH}
         return ctx.gap(
-            focus=f"{fact.key}#{what}",
+            focus=change.key,
             due=due,
-            opened=at,
-            summary=f"Medication {what} {day.isoformat()}; the {who} not yet told.",
+            opened=change.at,
+            summary=f"Medication {change.what} {day.isoformat()}; the {who} not yet told.",
             action=f"Send the medication change to the {who}.",
-            evidence=(ctx.trigger(fact, f"medication {what}"),),
+            evidence=(ctx.trigger(fact, f"medication {change.what}"),),
             closed_by=tuple(e for _, e in told) if complete else (),
             closed_at=max(t for t, _ in told) if complete else None,
             not_applicable=_died(ctx, due),
-            sensitivity=sensitivity,
+            sensitivity=frozenset(sensitivity),
         )
 
 
+def _senders(ctx: RuleContext, med: Medication) -> frozenset[Ref]:
+    """Who speaks for the change: its prescriber and the prescriber's organisation."""
+    assert med.prescriber is not None
+    senders = {med.prescriber}
+    if med.prescriber.type == "Practitioner":
+        person = ctx.profile.practitioner(med.prescriber)
+        if person is not None and person.organization is not None:
+            senders.add(Ref("Organization", person.organization))
+    return frozenset(senders)
+
+
 class _Messages:
-    """Medication-change messages by the medication they are about (or about nothing)."""
+    """Messages that may share a change: by what they are about, and by sender."""
 
     __slots__ = ("by_about", "unlinked")
 
@@ -435,18 +511,34 @@ class _Messages:
         self.unlinked: list[Fact[Communication]] = []
         for message in ctx.profile.communications:
             m = message.value
-            if m.kind is not CommunicationKind.MEDICATION_CHANGE or m.status == "not-done":
+            if m.kind in _NOT_A_MESSAGE or m.status == "not-done":
                 continue
-            if not m.about:
-                self.unlinked.append(message)
+            self.unlinked.append(message)
             for ref in m.about:
                 self.by_about.setdefault(ref, []).append(message)
 
     def first(
-        self, ctx: RuleContext, parties: frozenset[Ref], refs: frozenset[Ref], day: dt.date
+        self,
+        ctx: RuleContext,
+        parties: frozenset[Ref],
+        refs: frozenset[Ref],
+        senders: frozenset[Ref],
+        day: dt.date,
     ) -> Fact[Communication] | None:
-        """The first message to one of ``parties`` on or after ``day`` about ``refs``."""
-        candidates = [*self.unlinked, *(m for r in refs for m in self.by_about.get(r, ()))]
+        """The first message to one of ``parties`` on or after ``day`` that shares the change.
+
+        About the medication (``refs``); a message that carries medicines from one of
+        ``senders``; or a medication-change message about nothing in particular.
+        """
+        candidates = [
+            *(m for r in refs for m in self.by_about.get(r, ())),
+            *(
+                m
+                for m in self.unlinked
+                if (m.value.kind in _CARRIES_MEDICINES and m.value.sender in senders)
+                or (m.value.kind is CommunicationKind.MEDICATION_CHANGE and not m.value.about)
+            ),
+        ]
         found = [
             m
             for m in candidates

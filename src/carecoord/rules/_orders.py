@@ -1,7 +1,9 @@
 """Order rules: the same test ordered twice by different clinicians.
 
 Orders carry no status history, so the rules read their status as it stands in the
-profile; drafts and orders entered in error are ignored.
+profile; drafts and orders entered in error are ignored. ``order.duplicate`` watches a state
+(an "at once" rule): it reports a duplicate only while it stands at ``as_of``, due on the
+local date the second order was placed, and a resolved duplicate leaves no gap.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from carecoord.domain import Code, Discipline, Order, OrderStatus
 from carecoord.profile._model import Fact
 from carecoord.rules._base import Rule, RuleBase, define_rule, param
 from carecoord.rules._context import RuleContext
-from carecoord.rules._model import Citation, Evidence, Gap, RuleMetadata, Severity
+from carecoord.rules._model import Citation, Gap, RuleMetadata, Severity
 
 __all__ = ["FAMILY", "RULES", "order_duplicate"]
 
@@ -57,9 +59,10 @@ def _orders(ctx: RuleContext) -> list[Fact[Order]]:
         ),
         opens="An order whose code matches an order by a different requester placed up to "
         "30 days before it.",
-        due="At once (when the second order is placed).",
-        closes="The first order is revoked, the second order is revoked, or the second "
-        "order carries a justification for the repeat.",
+        due="At once: the local date the second order was placed.",
+        closes="Reported only while the duplicate stands: the gap goes away when the first "
+        "order is revoked, the second order is revoked, or the second order carries a "
+        "justification for the repeat.",
         exclusions=("Patient died.",),
         sources=(_ATLAS, _SERVICE_REQUEST),
         reads=frozenset({"orders", "patient"}),
@@ -100,16 +103,11 @@ class _Duplicate(RuleBase):
                 continue
             first = earlier[0]
             live = [e for e in earlier if e.value.status is not OrderStatus.REVOKED]
-            closed_by: tuple[Evidence, ...] = ()
-            if order.justification:
-                closed_by = (ctx.closing(fact, "repeat justified"),)
-            elif order.status is OrderStatus.REVOKED:
-                closed_by = (ctx.closing(fact, "duplicate order revoked"),)
-            elif not live:
-                closed_by = (ctx.closing(first, "first order revoked"),)
+            if order.justification or order.status is OrderStatus.REVOKED or not live:
+                continue
             yield ctx.gap(
                 focus=fact.key,
-                due=order.authored_on,
+                due=day,
                 opened=order.authored_on,
                 summary=f"Test ordered {day.isoformat()} was already ordered by another "
                 f"clinician on {ctx.local_date(first.value.authored_on).isoformat()}.",
@@ -119,7 +117,6 @@ class _Duplicate(RuleBase):
                     ctx.trigger(fact, "second order of the same test"),
                     ctx.context(first, "earlier order by another clinician"),
                 ),
-                closed_by=closed_by,
                 not_applicable="patient died" if ctx.died_by(day) else None,
             )
 

@@ -5,6 +5,12 @@ that states the order). Orders that are drafts or entered in error are ignored, 
 are results that are registered only, cancelled or entered in error. Summaries name the
 kind of test only (lab, imaging), never the test itself, which may reveal a sensitive
 condition. The patient's death on or before the due date makes a gap not applicable.
+
+The rules that follow results (unacknowledged, abnormal without follow-up) look at
+laboratory and imaging results, and at results of unknown category, by default
+(``categories``): a questionnaire score (survey), a blood pressure (vital signs) or a
+smoking status (social history) is an observation the clinician records, not a test result
+waiting for someone to read it.
 """
 
 from __future__ import annotations
@@ -29,10 +35,12 @@ from carecoord.domain import (
     OrderStatus,
     Ref,
     Result,
+    ResultCategory,
     ResultStatus,
     Task,
     TaskStatus,
 )
+from carecoord.errors import Problem, ValidationError
 from carecoord.profile._model import Fact
 from carecoord.rules._base import Rule, RuleBase, define_rule, param
 from carecoord.rules._care_team import TeamIndex
@@ -89,8 +97,26 @@ _KIND_LABEL = {
 }
 
 
+_RESULT_CATEGORIES: tuple[ResultCategory, ...] = (
+    ResultCategory.LABORATORY,
+    ResultCategory.IMAGING,
+    ResultCategory.UNKNOWN,
+)
+"""The result categories the rules follow by default: tests, and results of unknown kind."""
+
+_CATEGORIES_HELP = (
+    "Result categories followed (FHIR observation-category); surveys, vital signs, social "
+    "history, exams and other clinician-recorded observations are left out by default."
+)
+
+
 def _meta(**fields: Any) -> RuleMetadata:
     return RuleMetadata(family=FAMILY, **fields)
+
+
+def _result_categories(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, tuple) or not all(isinstance(v, ResultCategory) for v in value):
+        raise ValidationError(Problem(attribute.name, "expected a tuple of ResultCategory"))
 
 
 # --------------------------------------------------------------------------- helpers
@@ -112,8 +138,16 @@ def _orders(ctx: RuleContext) -> Iterator[Fact[Order]]:
             yield fact
 
 
-def _available(ctx: RuleContext) -> list[Fact[Result]]:
-    found = [f for f in ctx.profile.results if f.value.status not in _UNAVAILABLE]
+def _available(
+    ctx: RuleContext, categories: tuple[ResultCategory, ...] | None = None
+) -> list[Fact[Result]]:
+    """Available results (of ``categories`` when given), earliest first."""
+    found = [
+        f
+        for f in ctx.profile.results
+        if f.value.status not in _UNAVAILABLE
+        and (categories is None or f.value.category in categories)
+    ]
     return sorted(found, key=lambda f: (f.value.issued, f.key))
 
 
@@ -266,9 +300,11 @@ def _acknowledgement(
             "clinician and no active care-team member. Critical results must be seen "
             "within 24 hours. NPSG.02.03.01 lets each organisation set its own timeframe "
             "for critical results and covers no other results; carecoord follows its "
-            "domain table (3 business days; 24 hours if critical) for every result."
+            "domain table (3 business days; 24 hours if critical) for every laboratory and "
+            "imaging result, and every result of unknown category (surveys such as a PHQ-9, "
+            "vital signs and social history are not followed by default: categories)."
         ),
-        opens="A result is available (preliminary, final or amended).",
+        opens="A result of a followed category is available (preliminary, final or amended).",
         due="3 business days after the result is issued; 24 hours when it is critical.",
         closes="An acknowledgement by the ordering clinician or by a member of the "
         "patient's care team active at the time (any acknowledgement when neither is "
@@ -288,11 +324,14 @@ class _Unacknowledged(RuleBase):
     critical_within_hours: int = param(
         24, "Hours after issue to acknowledge a critical result.", unit="hours"
     )
+    categories: tuple[ResultCategory, ...] = param(
+        _RESULT_CATEGORIES, _CATEGORIES_HELP, validator=_result_categories
+    )
 
     def evaluate(self, ctx: RuleContext) -> Iterator[Gap]:
         orders = _orders_by_id(ctx)
         index = TeamIndex(ctx)
-        for fact in _available(ctx):
+        for fact in _available(ctx, self.categories):
             result = fact.value
             critical = result.interpretation is Interpretation.CRITICAL
             due: dt.date | dt.datetime
@@ -324,11 +363,16 @@ class _Unacknowledged(RuleBase):
 
 
 def result_unacknowledged(
-    *, within_business_days: int = 3, critical_within_hours: int = 24
+    *,
+    within_business_days: int = 3,
+    critical_within_hours: int = 24,
+    categories: tuple[ResultCategory, ...] = _RESULT_CATEGORIES,
 ) -> Rule:
     """``result.unacknowledged``: not acknowledged in 3 business days (24 hours if critical)."""
     return _Unacknowledged(
-        within_business_days=within_business_days, critical_within_hours=critical_within_hours
+        within_business_days=within_business_days,
+        critical_within_hours=critical_within_hours,
+        categories=categories,
     )
 
 
@@ -419,9 +463,11 @@ def _follow_up(
         description=(
             "An abnormal or critical result has had no follow-up: no visit, no repeat "
             "test, no task and no message to the patient about it. Orders cannot point "
-            "at a result, so a repeat order of the same test counts as its follow-up."
+            "at a result, so a repeat order of the same test counts as its follow-up. "
+            "Laboratory, imaging and uncategorised results are followed by default "
+            "(categories)."
         ),
-        opens="An abnormal or critical result is available.",
+        opens="An abnormal or critical result of a followed category is available.",
         due="30 days after the result is issued.",
         closes="After the result: a visit linked to it (or an outpatient visit with the "
         "ordering clinician), a repeat order of the same test, a task focused on it or "
@@ -436,11 +482,14 @@ def _follow_up(
 @attrs.frozen(repr=False)
 class _AbnormalNoFollowUp(RuleBase):
     within_days: int = param(30, "Days after the result for a follow-up.", unit="days")
+    categories: tuple[ResultCategory, ...] = param(
+        _RESULT_CATEGORIES, _CATEGORIES_HELP, validator=_result_categories
+    )
 
     def evaluate(self, ctx: RuleContext) -> Iterator[Gap]:
         orders = _orders_by_id(ctx)
         candidates = _Candidates.gather(ctx)
-        for fact in _available(ctx):
+        for fact in _available(ctx, self.categories):
             result = fact.value
             if not result.interpretation.needs_follow_up:
                 continue
@@ -466,9 +515,11 @@ class _AbnormalNoFollowUp(RuleBase):
             )
 
 
-def result_abnormal_no_follow_up(*, within_days: int = 30) -> Rule:
+def result_abnormal_no_follow_up(
+    *, within_days: int = 30, categories: tuple[ResultCategory, ...] = _RESULT_CATEGORIES
+) -> Rule:
     """``result.abnormal-no-follow-up``: an abnormal result with no follow-up in 30 days."""
-    return _AbnormalNoFollowUp(within_days=within_days)
+    return _AbnormalNoFollowUp(within_days=within_days, categories=categories)
 
 
 RULES: tuple[Rule, ...] = (
