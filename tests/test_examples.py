@@ -33,7 +33,7 @@ class TestCommandLine:
     """The demo command tells the story and exits 0."""
 
     def test_demo_runs(self) -> None:
-        """Carecoord demo prints the referral loop and the refused change."""
+        """Carecoord demo prints the merged profiles, a known gap and the summary."""
         done = subprocess.run(
             [sys.executable, "-m", "carecoord.cli", "demo"],
             capture_output=True,
@@ -42,5 +42,6 @@ class TestCommandLine:
         )
 
         assert done.returncode == 0, done.stderr
-        assert "report-received -> closed" in done.stdout
-        assert "InvalidTransition" in done.stdout
+        assert "8 records linked into 4 people" in done.stdout
+        assert "transition.discharge-info-missing" in done.stdout
+        assert "Population summary" in done.stdout

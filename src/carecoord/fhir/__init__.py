@@ -1,4 +1,8 @@
-"""FHIR R4 adapter: read bundles, resources and bulk NDJSON into carecoord records.
+"""FHIR R4 adapter: read FHIR into carecoord records, and write records and gaps back.
+
+:func:`read` takes Bundles, single resources and bulk NDJSON; :func:`write_bundle`,
+:func:`write_ndjson` and :func:`to_resources` write records and profiles, and
+:func:`gap_to_detected_issue` writes a gap as a Da Vinci DEQM ``DetectedIssue``.
 
 >>> from carecoord import fhir
 >>> result = fhir.read({"resourceType": "Patient", "id": "p1", "gender": "female"})
@@ -12,13 +16,25 @@ from __future__ import annotations
 
 from carecoord.fhir._issues import ImportIssue, IssueCode, Severity
 from carecoord.fhir._read import FhirImportError, ImportResult, ResourceCounts, read
+from carecoord.fhir._write import (
+    FhirExportError,
+    gap_to_detected_issue,
+    to_resources,
+    write_bundle,
+    write_ndjson,
+)
 
 __all__ = [
+    "FhirExportError",
     "FhirImportError",
     "ImportIssue",
     "ImportResult",
     "IssueCode",
     "ResourceCounts",
     "Severity",
+    "gap_to_detected_issue",
     "read",
+    "to_resources",
+    "write_bundle",
+    "write_ndjson",
 ]

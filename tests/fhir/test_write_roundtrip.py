@@ -1,0 +1,253 @@
+"""Round trip: what the writer writes, the reader reads back as the same records.
+
+Records are compared in the normal form of ``test_write_normal_form.py``: the FHIR limits
+(permanent) and the steps pending a reader change (to delete as the reader learns them).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import attrs
+import pytest
+from hypothesis import given, settings
+
+from carecoord import fhir
+from carecoord.domain import FACT_FIELDS, AuthorizationOutcome, PatientRecord, Ref
+from carecoord.fhir._write import to_resources, write_bundle, write_ndjson
+from carecoord.fhir._write_base import generated_id
+from carecoord.profile import profile_from_record
+from carecoord.testing import (
+    make_activity,
+    make_allergy,
+    make_appointment,
+    make_care_plan,
+    make_care_team,
+    make_communication,
+    make_condition,
+    make_consent,
+    make_encounter,
+    make_enrollment,
+    make_goal,
+    make_medication,
+    make_order,
+    make_patient,
+    make_procedure,
+    make_reconciliation,
+    make_record,
+    make_referral,
+    make_result,
+    make_social_need,
+    make_source,
+    make_task,
+    make_transition,
+)
+from carecoord.testing.strategies import patient_records
+
+from .test_write_normal_form import normalise, pending_input
+
+BUILDERS: dict[str, Any] = {
+    "care_teams": make_care_team,
+    "referrals": make_referral,
+    "transitions": make_transition,
+    "tasks": make_task,
+    "encounters": make_encounter,
+    "conditions": make_condition,
+    "medications": make_medication,
+    "allergies": make_allergy,
+    "orders": make_order,
+    "results": make_result,
+    "appointments": make_appointment,
+    "care_plans": make_care_plan,
+    "goals": make_goal,
+    "social_needs": make_social_need,
+    "communications": make_communication,
+    "consents": make_consent,
+    "reconciliations": make_reconciliation,
+    "procedures": make_procedure,
+    "enrollments": make_enrollment,
+    "activities": make_activity,
+}
+assert tuple(BUILDERS) == FACT_FIELDS
+
+
+def full_record() -> PatientRecord:
+    """The builders' patient with one of every fact."""
+    return make_record(**{name: (build(),) for name, build in BUILDERS.items()})
+
+
+def read_back(document: Any) -> PatientRecord:
+    """The one record read from ``document``."""
+    result = fhir.read(document)
+    assert len(result.records) == 1
+    return result.records[0]
+
+
+def same(written: PatientRecord, read: PatientRecord) -> bool:
+    """Whether two records are equal in round-trip normal form."""
+    return normalise(written) == normalise(read)
+
+
+class TestGeneratedRecords:
+    """Any valid record reads back equal (in normal form) from its Bundle."""
+
+    @settings(max_examples=60)
+    @given(patient_records())
+    def test_bundle_round_trip(self, record: PatientRecord) -> None:
+        """``read(write_bundle([record]))`` gives back ``(record,)`` in normal form."""
+        record = pending_input(record)
+
+        result = fhir.read(write_bundle([record]))
+
+        assert tuple(normalise(r) for r in result.records) == (normalise(record),)
+
+    @settings(max_examples=15)
+    @given(patient_records())
+    def test_ndjson_round_trip(self, record: PatientRecord) -> None:
+        """NDJSON reads back the same record, but for ``retrieved_at`` (no Bundle timestamp)."""
+        record = pending_input(record)
+        expected = attrs.evolve(record, source=attrs.evolve(record.source, retrieved_at=None))
+
+        assert same(expected, read_back(write_ndjson([record])))
+
+
+class TestBuilderRecords:
+    """The builders' records read back equal, with every fact kind and every document form."""
+
+    def test_full_record_round_trips(self) -> None:
+        """A record with one fact of every kind reads back equal in normal form."""
+        record = full_record()
+
+        assert same(record, read_back(write_bundle([record])))
+
+    @pytest.mark.parametrize("kind", FACT_FIELDS)
+    def test_each_fact_kind_round_trips(self, kind: str) -> None:
+        """A record with one builder fact of ``kind`` reads back equal in normal form."""
+        record = make_record(**{kind: (BUILDERS[kind](),)})
+
+        assert same(record, read_back(write_bundle([record])))
+
+    def test_full_record_reads_without_errors(self) -> None:
+        """Reading the written Bundle reports no error (warnings only)."""
+        result = fhir.read(write_bundle([full_record()]))
+
+        assert result.errors == ()
+
+    def test_transaction_round_trips(self) -> None:
+        """A transaction Bundle reads back like a collection."""
+        record = full_record()
+
+        assert same(record, read_back(write_bundle([record], bundle_type="transaction")))
+
+    def test_plain_resources_round_trip(self) -> None:
+        """``to_resources`` (references ``Type/id``) read as a list give the record back."""
+        record = attrs.evolve(full_record(), source=make_source(retrieved_at=None))
+
+        assert same(record, read_back(to_resources(record)))
+
+    def test_profile_writes_its_records(self) -> None:
+        """A profile is written as its source records, which read back equal."""
+        record = full_record()
+
+        assert same(record, read_back(write_bundle([profile_from_record(record)])))
+
+    def test_source_id_and_retrieval_time_round_trip(self) -> None:
+        """The source id (``meta.source``) and ``retrieved_at`` (Bundle timestamp) come back."""
+        record = make_record(source=make_source(retrieved_at=make_task().authored_on))
+
+        source = read_back(write_bundle([record])).source
+
+        assert (source.id, source.retrieved_at) == ("clinic-ehr", record.source.retrieved_at)
+
+
+class TestExactFields:
+    """Fields the reader already reads back exactly, checked without the normal form."""
+
+    def test_patient_demographics_come_back(self) -> None:
+        """Identifiers, name, birth date, sex, telecom, address, timezone are kept."""
+        patient = make_patient()
+
+        assert read_back(write_bundle([make_record(patient=patient)])).patient == patient
+
+    def test_prior_authorisation_comes_back(self) -> None:
+        """A submitted and approved authorisation reads back from its Claim and ClaimResponse."""
+        authored = make_referral().authored_on
+        referral = make_referral().submit_prior_authorization(at=authored, expedited=True)
+        decided = referral.decide_prior_authorization(
+            AuthorizationOutcome.APPROVED, at=authored + dt.timedelta(hours=30)
+        )
+        record = make_record(referrals=(decided,))
+
+        got = read_back(write_bundle([record])).referrals[0]
+
+        assert got.prior_authorization == decided.prior_authorization
+
+    def test_activity_minutes_and_time_come_back(self) -> None:
+        """An activity's time, minutes, kind and performer read back exactly."""
+        activity = make_activity(about=())
+
+        got = read_back(write_bundle([make_record(activities=(activity,))])).activities[0]
+
+        assert (got.at, got.minutes, got.kind, got.performer) == (
+            activity.at,
+            activity.minutes,
+            activity.kind,
+            activity.performer,
+        )
+
+    def test_discharge_setting_comes_back_as_nubc(self) -> None:
+        """A stay discharged home (no disposition of its own) reads back discharged home."""
+        stay = make_transition()
+
+        got = read_back(write_bundle([make_record(transitions=(stay,))])).transitions[0]
+
+        assert (got.to_setting, got.discharged_at) == (stay.to_setting, stay.discharged_at)
+
+    def test_encounter_reference_resolves_to_the_stay(self) -> None:
+        """A communication about the stay refers to the CareTransition read from it."""
+        record = make_record(
+            transitions=(make_transition(),), communications=(make_communication(),)
+        )
+
+        got = read_back(write_bundle([record])).communications[0]
+
+        assert got.about == (Ref("CareTransition", "stay-1"),)
+
+
+class TestSeveralRecords:
+    """Several records in one Bundle."""
+
+    def test_two_patients_of_one_source_read_back_as_two_records(self) -> None:
+        """Two patients of one source give two records, each equal in normal form."""
+        first = make_record(referrals=(make_referral(),))
+        second = make_record(
+            patient=make_patient(id="patient-2"),
+            referrals=(make_referral(id="referral-2", patient="patient-2"),),
+        )
+
+        result = fhir.read(write_bundle([first, second]))
+
+        assert [normalise(r) for r in result.records] == [normalise(first), normalise(second)]
+
+    def test_an_id_repeated_by_a_later_record_of_the_source_gets_a_stand_in(self) -> None:
+        """FHIR ids are unique per source: the second ``referral-1`` reads back renamed."""
+        first = make_record(referrals=(make_referral(),))
+        second = make_record(
+            patient=make_patient(id="patient-2"), referrals=(make_referral(patient="patient-2"),)
+        )
+
+        result = fhir.read(write_bundle([first, second]))
+
+        assert [r.referrals[0].id for r in result.records] == [
+            "referral-1",
+            generated_id("id", "patient-2", "referral-1"),
+        ]
+
+    def test_a_record_given_twice_is_written_once(self) -> None:
+        """The same record twice (or with its profile) is one record's resources."""
+        record = make_record(tasks=(make_task(),))
+
+        twice = write_bundle([record, profile_from_record(record)])
+
+        assert len(twice["entry"]) == len(write_bundle([record])["entry"])
