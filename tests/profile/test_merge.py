@@ -5,12 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import random
 from typing import Any
+from unittest import mock
 
 import attrs
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from carecoord.domain import (
+    FACT_FIELDS,
     Address,
     ClinicalStatus,
     Code,
@@ -28,6 +30,7 @@ from carecoord.domain import (
     Sex,
     System,
 )
+from carecoord.profile import _merge
 from carecoord.profile._merge import (
     dedupe_records,
     fact_author,
@@ -114,6 +117,21 @@ class TestDedupe:
         one = record("a", conditions=(make_condition(),))
         two = record("a", medications=(make_medication(),))
         assert dedupe_records([one, two]) == dedupe_records([two, one])
+
+    def test_tie_keeps_the_larger_content_fingerprint(self) -> None:
+        """On a retrieval-time tie the version with the larger content fingerprint is kept."""
+        one = record("a", conditions=(make_condition(),))
+        two = record("a", medications=(make_medication(),))
+        larger = max((one, two), key=_merge._fingerprint)
+        assert dedupe_records([one, two]) == [larger]
+
+    def test_fingerprints_only_break_ties(self) -> None:
+        """Distinct keys, exact duplicates and different retrieval times need no fingerprint."""
+        old = record("a", retrieved_at=days_before(2), conditions=(make_condition(),))
+        new = record("a", retrieved_at=days_before(1))
+        other = record("b", "p2", patient=make_patient(id="p2"))
+        with mock.patch.object(_merge, "_fingerprint", side_effect=AssertionError("computed")):
+            assert dedupe_records([old, other, new, new, other]) == [new, other]
 
 
 class TestFolding:
@@ -263,6 +281,52 @@ class TestFolding:
             [record("a", allergies=(nka,)), record("b", allergies=(attrs.evolve(nka, id="n2"),))]
         )
         assert len(profile.allergies) == 1
+
+
+class TestSingleRecord:
+    """One record (a single-source person) merges without folding, as the general merge."""
+
+    @staticmethod
+    def _busy_record() -> PatientRecord:
+        """A record with facts that share fold keys (same result code and day, one drug)."""
+        return record(
+            "a",
+            results=(
+                make_result(id="r2"),
+                make_result(id="r1"),
+                make_result(id="r3", code=Code(System.LOINC, "2345-7", "Glucose")),
+            ),
+            medications=(make_medication(id="m2"), make_medication(id="m1")),
+            conditions=(make_condition(id="c2"), make_condition(id="c1")),
+            encounters=(make_encounter(id="e1"), make_encounter(id="e2")),
+            allergies=(make_allergy(),),
+        )
+
+    def test_facts_equal_the_general_merge(self) -> None:
+        """Each fact list equals what the general fold gives next to a record without facts."""
+        one = self._busy_record()
+        empty = record("b", "p2", patient=make_patient(id="p2"))
+        alone = merge_records([one])
+        beside = merge_records([one, empty])
+        for name in FACT_FIELDS:
+            assert getattr(alone, name) == getattr(beside, name), name
+
+    def test_each_fact_is_its_own_fact_ordered_by_id(self) -> None:
+        """Every fact keeps the record's object as value and only variant, sorted by id."""
+        one = self._busy_record()
+        profile = merge_records([one])
+        assert [f.key for f in profile.results] == ["a/r1", "a/r2", "a/r3"]
+        for fact in profile.results:
+            (variant,) = fact.variants
+            assert fact.value is variant
+            assert any(variant is r for r in one.results)
+            assert [(p.source, p.record) for p in fact.provenance] == [("a", "patient-1")]
+
+    def test_allergy_and_no_known_allergies_in_one_record_conflict(self) -> None:
+        """One record stating an allergy and "no known allergies" still gives the conflict."""
+        nka = make_allergy(id="n1", code=None, no_known=True)
+        profile = merge_records([record("a", allergies=(make_allergy(), nka))])
+        assert [c.kind for c in profile.conflicts] == [ConflictKind.ALLERGY_VS_NKA]
 
 
 class TestProvenance:

@@ -19,6 +19,7 @@ leap second (``:60``) becomes the first instant of the next minute.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 
 from carecoord.domain._values import PartialDate
@@ -211,7 +212,12 @@ def _instant(
     return value
 
 
+@functools.lru_cache(maxsize=256)
 def _offset(text: str) -> dt.tzinfo | None:
+    """The fixed-offset time zone of ``Z`` or ``±hh:mm`` (``None`` when out of range).
+
+    Cached: one ``timezone`` object per offset text instead of one per value read.
+    """
     if text == "Z":
         return dt.UTC
     hours, minutes = int(text[1:3]), int(text[4:6])

@@ -414,6 +414,14 @@ def _bundle_entries(
         return []
     found: _Entries = []
     for index, entry in enumerate(entries):
+        if type(entry) is dict:  # the well-formed entry, which reports nothing: fast path
+            full_url = entry.get("fullUrl")
+            resource = entry.get("resource")
+            if (full_url is None or type(full_url) is str) and type(resource) is dict:
+                resource_type = resource.get("resourceType")
+                if type(resource_type) is str and resource_type:
+                    found.append((f"{path}.entry[{index}].resource", resource, full_url or None))
+                    continue
         entry_path = f"{path}.entry[{index}]"
         if not isinstance(entry, dict):
             issues.add(

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Iterator
 from typing import Any, ClassVar, NoReturn
 
 from carecoord.domain import (
@@ -85,6 +85,8 @@ are referrals ``Referral`` (decided per resource); other types keep their FHIR n
 
 _MIN_YEAR = 2
 _MAX_YEAR = 9998
+_MEMO_LIMIT = 1 << 14
+"""How many entries each per-read memo of :class:`ReadState` holds before it starts over."""
 
 
 class MapIssue:
@@ -169,6 +171,25 @@ class ReadState:
         self.acknowledgements: dict[Key, list[Any]] = {}
         """Observation or DiagnosticReport key -> acknowledgements from result-review
         activities, applied to its result once every fact is mapped."""
+        # Per-read memos (bounded by _MEMO_LIMIT). Values are immutable, so identical
+        # input text maps to one shared object. A time is only remembered when it parsed
+        # with no issue, so a text that needs an issue is parsed (and reported) each time.
+        self.clinical_memo: dict[str, dt.datetime | PartialDate] = {}
+        """``dateTime`` text -> :meth:`MapContext.clinical` of it."""
+        self.instant_memo: dict[str, dt.datetime] = {}
+        """``dateTime`` text -> :meth:`MapContext.instant` of it."""
+        self.strict_memo: dict[str, dt.datetime] = {}
+        """``instant`` text -> :meth:`MapContext.strict_instant` of it."""
+        self.code_memo: dict[tuple[str, str, str | None], Code] = {}
+        """``(system, code, display)`` -> the :class:`Code` made of them."""
+        self.ref_memo: dict[tuple[str, str], Ref] = {}
+        """``(carecoord type, id)`` -> the :class:`Ref` made of them."""
+
+
+def _remember(memo: dict[Any, Any], key: Any, value: Any) -> None:
+    if len(memo) >= _MEMO_LIMIT:
+        memo.clear()
+    memo[key] = value
 
 
 class MapContext:
@@ -206,6 +227,14 @@ class MapContext:
         """``value``, or skip the resource when it is ``None`` (a required element)."""
         if value is None:
             self.skip(path, MapIssue.MISSING_ELEMENT, f"required {what} is absent or unusable")
+        return value
+
+    def require_at(self, value: Any, key: str, what: str) -> Any:
+        """:meth:`require` for the resource's element ``key`` (its path built only if absent)."""
+        if value is None:
+            self.skip(
+                self.at(key), MapIssue.MISSING_ELEMENT, f"required {what} is absent or unusable"
+            )
         return value
 
     def _wrong(self, path: str, expected: str, value: object) -> None:
@@ -350,7 +379,28 @@ class MapContext:
             return self.codings(concept["concept"], f"{path}.concept")  # R5 CodeableReference
         if "coding" not in concept and ("code" in concept or "system" in concept):
             return [self._coding(concept, path)]
+        clean = _clean_codings(concept.get("coding"))
+        if clean is not None:
+            return clean
         return [self._coding(coding, p) for p, coding in self.objs(concept, "coding", path)]
+
+    def item_codings(
+        self, obj: dict[str, Any] | None, key: str, path: str
+    ) -> Iterator[list[tuple[str | None, str | None, str | None]]]:
+        """:meth:`codings` of each item of an array element, one item at a time.
+
+        The same as ``codings(concept, item_path)`` for each ``items(obj, key, path)``
+        (so items not reached are not read, nor reported), without building the item
+        paths of well-formed concepts.
+        """
+        value = obj.get(key) if obj is not None else None
+        if type(value) is not list:
+            for item_path, concept in self.items(obj, key, path):
+                yield self.codings(concept, item_path)
+            return
+        for index, concept in enumerate(value):
+            clean = _clean_concept(concept)
+            yield clean if clean is not None else self.codings(concept, f"{path}.{key}[{index}]")
 
     def _coding(
         self, coding: dict[str, Any], path: str
@@ -367,27 +417,73 @@ class MapContext:
         A coding from a ``prefer`` system wins; a concept with only ``text`` becomes a code
         of :attr:`CareCodes.TEXT_ONLY`.
         """
+        quiet = self._quiet_code(concept, prefer)
+        if not isinstance(quiet, _Unread):
+            return quiet
         if isinstance(concept, dict) and "concept" in concept and "coding" not in concept:
             concept, path = concept["concept"], f"{path}.concept"  # R5 CodeableReference
         codings = self.codings(concept, path)
         label = self.text(concept, "text", path) if isinstance(concept, dict) else None
         usable = [(s, c, d) for s, c, d in codings if s and c]
-        if prefer:
+        if prefer and len(usable) > 1:
             usable.sort(key=lambda item: item[0] not in prefer)
         if usable:
             system, code, display = usable[0]
             assert system is not None  # filtered above
             assert code is not None
-            return Code(system, code.strip() or code, display or label)
+            return self.make_code(system, code.strip() or code, display or label)
         if label is not None:
-            return Code(CareCodes.TEXT_ONLY, label.strip())
+            return self.make_code(CareCodes.TEXT_ONLY, label.strip(), None)
         return None
+
+    def code_at(
+        self, obj: dict[str, Any], key: str, path: str, *, prefer: Collection[str] = ()
+    ) -> Code | None:
+        """:meth:`code` of ``obj[key]`` (at ``path.key``, built only when needed)."""
+        concept = obj.get(key)
+        quiet = self._quiet_code(concept, prefer)
+        if not isinstance(quiet, _Unread):
+            return quiet
+        return self.code(concept, f"{path}.{key}", prefer=prefer)
+
+    def _quiet_code(self, concept: object, prefer: Collection[str]) -> Code | _Unread | None:
+        """:meth:`code` of a well-formed R4 concept (nothing to report), else ``_UNREAD``."""
+        if concept is None:
+            return None
+        if type(concept) is not dict:
+            return _UNREAD
+        codings = _clean_concept(concept)  # None for an R5 CodeableReference too
+        label = concept.get("text")
+        if codings is None or (label is not None and type(label) is not str):
+            return _UNREAD
+        if label is not None and not label.strip():
+            label = None
+        usable = [(s, c, d) for s, c, d in codings if s and c]
+        if prefer and len(usable) > 1:
+            usable.sort(key=lambda item: item[0] not in prefer)
+        if usable:
+            system, code, display = usable[0]
+            assert system is not None  # filtered above
+            assert code is not None
+            return self.make_code(system, code.strip() or code, display or label)
+        if label is not None:
+            return self.make_code(CareCodes.TEXT_ONLY, label.strip(), None)
+        return None
+
+    def make_code(self, system: str, code: str, display: str | None) -> Code:
+        """``Code(system, code, display)``, shared with every equal one of this read."""
+        key = (system, code, display)
+        found = self.state.code_memo.get(key)
+        if found is None:
+            found = Code(system, code, display)
+            _remember(self.state.code_memo, key, found)
+        return found
 
     def codes(self, concept: object, path: str) -> list[Code]:
         """Every coding of the concept with both system and code, as codes."""
         label = self.text(concept, "text", path) if isinstance(concept, dict) else None
         return [
-            Code(s, c, d or label)
+            self.make_code(s, c, d or label)
             for s, c, d in self.codings(concept, path)
             if s and c and c.strip()
         ]
@@ -498,7 +594,12 @@ class MapContext:
         if kind in ("Practitioner", "Organization"):
             self.parties.add(key)
         domain = self.state.domain_types.get(key) or DOMAIN_TYPES.get(kind, kind)
-        return Ref(domain, ident)
+        memo_key = (domain, ident)
+        found = self.state.ref_memo.get(memo_key)
+        if found is None:
+            found = Ref(domain, ident)
+            _remember(self.state.ref_memo, memo_key, found)
+        return found
 
     def resolve(self, ref_obj: object) -> dict[str, Any] | None:
         """The resource a Reference points to, without reporting anything."""
@@ -560,12 +661,34 @@ class MapContext:
 
     def clinical(self, value: object, path: str) -> dt.datetime | PartialDate | None:
         """A ``dateTime``: an aware instant, or a :class:`PartialDate` without a time."""
+        if value is None:
+            return None
+        if isinstance(value, str):
+            found = self.state.clinical_memo.get(value)
+            if found is not None:
+                return found
+        before = len(self.issues)
         parsed = parse_datetime(
             value, path, issues=self.issues, source=self.source, default_tz=self.tz
         )
         if isinstance(parsed, dt.datetime):
-            return self._checked(parsed, path)
+            parsed = self._checked(parsed, path)
+        if parsed is not None and isinstance(value, str) and len(self.issues) == before:
+            _remember(self.state.clinical_memo, value, parsed)
         return parsed
+
+    def clinical_at(
+        self, obj: dict[str, Any], key: str, path: str
+    ) -> dt.datetime | PartialDate | None:
+        """:meth:`clinical` of ``obj[key]`` (at ``path.key``, built only when needed)."""
+        value = obj.get(key)
+        if value is None:
+            return None
+        if isinstance(value, str):
+            found = self.state.clinical_memo.get(value)
+            if found is not None:
+                return found
+        return self.clinical(value, f"{path}.{key}")
 
     def instant(self, value: object, path: str) -> dt.datetime | None:
         """A ``dateTime`` or ``instant`` as an aware instant.
@@ -573,17 +696,58 @@ class MapContext:
         A value with only a date is read as the start of that day in the default time
         zone (UTC when none is given).
         """
+        if value is None:
+            return None
+        if isinstance(value, str):
+            found = self.state.instant_memo.get(value)
+            if found is not None:
+                return found
+        before = len(self.issues)
         parsed = self.clinical(value, path)
         if isinstance(parsed, PartialDate):
-            return self.start_of(parsed)
+            parsed = self.start_of(parsed)
+        if parsed is not None and isinstance(value, str) and len(self.issues) == before:
+            _remember(self.state.instant_memo, value, parsed)
         return parsed
+
+    def instant_at(self, obj: dict[str, Any], key: str, path: str) -> dt.datetime | None:
+        """:meth:`instant` of ``obj[key]`` (at ``path.key``, built only when needed)."""
+        value = obj.get(key)
+        if value is None:
+            return None
+        if isinstance(value, str):
+            found = self.state.instant_memo.get(value)
+            if found is not None:
+                return found
+        return self.instant(value, f"{path}.{key}")
 
     def strict_instant(self, value: object, path: str) -> dt.datetime | None:
         """A FHIR ``instant`` (``meta.lastUpdated``, ``issued``)."""
-        parsed = parse_instant(
-            value, path, issues=self.issues, source=self.source, default_tz=self.tz
+        if value is None:
+            return None
+        if isinstance(value, str):
+            found = self.state.strict_memo.get(value)
+            if found is not None:
+                return found
+        before = len(self.issues)
+        parsed = self._checked(
+            parse_instant(value, path, issues=self.issues, source=self.source, default_tz=self.tz),
+            path,
         )
-        return self._checked(parsed, path)
+        if parsed is not None and isinstance(value, str) and len(self.issues) == before:
+            _remember(self.state.strict_memo, value, parsed)
+        return parsed
+
+    def strict_instant_at(self, obj: dict[str, Any], key: str, path: str) -> dt.datetime | None:
+        """:meth:`strict_instant` of ``obj[key]`` (at ``path.key``, built only when needed)."""
+        value = obj.get(key)
+        if value is None:
+            return None
+        if isinstance(value, str):
+            found = self.state.strict_memo.get(value)
+            if found is not None:
+                return found
+        return self.strict_instant(value, f"{path}.{key}")
 
     def start_of(self, value: PartialDate) -> dt.datetime | None:
         """The first instant of a partial date (in the default time zone, else UTC)."""
@@ -605,8 +769,8 @@ class MapContext:
         if value is None:
             return None
         here = f"{path}.{key}"
-        start = self.instant(value.get("start"), f"{here}.start")
-        end_value = self.clinical(value.get("end"), f"{here}.end")
+        start = self.instant_at(value, "start", here)
+        end_value = self.clinical_at(value, "end", here)
         end = self.end_of(end_value) if isinstance(end_value, PartialDate) else end_value
         if start is not None and end is not None and end < start:
             self.issue(
@@ -622,12 +786,23 @@ class MapContext:
         meta = self.obj(self.resource, "meta", self.path)
         if meta is None:
             return None
-        return self.strict_instant(meta.get("lastUpdated"), self.at("meta.lastUpdated"))
+        value = meta.get("lastUpdated")
+        if value is None:
+            return None
+        if isinstance(value, str):
+            found = self.state.strict_memo.get(value)
+            if found is not None:
+                return found
+        return self.strict_instant(value, self.at("meta.lastUpdated"))
 
     def sensitivity(self, *labels: tuple[str, object]) -> frozenset[Sensitivity]:
         """Sensitivity classes from ``meta.security`` and any extra ``(path, codings)``."""
         meta = self.obj(self.resource, "meta", self.path)
-        pairs = list(self.items(meta, "security", self.at("meta")))
+        pairs = (
+            list(self.items(meta, "security", self.at("meta")))
+            if meta is not None and meta.get("security") is not None
+            else []
+        )
         for path, value in labels:
             if isinstance(value, list):
                 pairs.extend((f"{path}[{i}]", item) for i, item in enumerate(value))
@@ -645,10 +820,23 @@ class MapContext:
 
     # ------------------------------------------------------------------- datatypes
 
+    def quantity_at(self, obj: dict[str, Any], key: str, path: str) -> Quantity | None:
+        """:meth:`quantity` of ``obj[key]`` (at ``path.key``, built only when needed)."""
+        value = obj.get(key)
+        if type(value) is dict:
+            found = _clean_quantity(value)
+            if found is not None:
+                return found
+        return self.quantity(value, f"{path}.{key}")
+
     def quantity(self, value: object, path: str) -> Quantity | None:
         """A ``Quantity`` (UCUM code preferred as the unit)."""
         if value is None:
             return None
+        if type(value) is dict:
+            found = _clean_quantity(value)
+            if found is not None:
+                return found
         if not isinstance(value, dict):
             self._wrong(path, "a Quantity object", value)
             return None
@@ -780,6 +968,87 @@ class MapContext:
         key = self.index.key_for(resource)
         if key is not None:
             self.state.used.add(key)
+
+
+class _Unread:
+    """The type of :data:`_UNREAD`."""
+
+
+_UNREAD = _Unread()
+"""A quiet fast path's answer when the value needs the reporting path."""
+
+_FLOAT_SAFE = 2**1000
+"""Integers smaller than this in magnitude convert to a finite float."""
+
+
+def _clean_quantity(value: dict[str, Any]) -> Quantity | None:
+    """What :meth:`MapContext.quantity` gives for a well-formed Quantity, else ``None``.
+
+    Well-formed: a finite number and a ``code`` and ``unit`` that are strings or
+    absent (nothing to report). ``None`` leaves the value to the reporting path.
+    """
+    number = value.get("value")
+    if type(number) is int and -_FLOAT_SAFE < number < _FLOAT_SAFE:
+        number = float(number)
+    elif type(number) is not float or not math.isfinite(number):
+        return None
+    code, unit = value.get("code"), value.get("unit")
+    if (code is not None and type(code) is not str) or (unit is not None and type(unit) is not str):
+        return None
+    if code is not None and code.strip():
+        return Quantity(number, code)
+    return Quantity(number, unit if unit is not None and unit.strip() else None)
+
+
+def _clean_concept(
+    concept: object,
+) -> list[tuple[str | None, str | None, str | None]] | None:
+    """What :meth:`MapContext.codings` gives for a well-formed R4 CodeableConcept, else ``None``.
+
+    ``None`` also for anything that needs a look by the reporting path (an R5
+    CodeableReference, a bare Coding, a malformed ``coding``).
+    """
+    if concept is None:
+        return []
+    if type(concept) is not dict:
+        return None
+    if "coding" not in concept:
+        if "concept" in concept or "code" in concept or "system" in concept:
+            return None
+        return []
+    return _clean_codings(concept["coding"])
+
+
+def _clean_codings(
+    codings: object,
+) -> list[tuple[str | None, str | None, str | None]] | None:
+    """What :meth:`MapContext.codings` gives for a well-formed ``coding`` array, else ``None``.
+
+    Well-formed: a list of objects whose ``system``, ``code`` and ``display`` are strings
+    or absent, so that reading it reports nothing and needs no path. Anything else
+    (``None`` for an absent array too) is left to the reporting path.
+    """
+    if type(codings) is not list:
+        return None
+    found: list[tuple[str | None, str | None, str | None]] = []
+    for coding in codings:
+        if type(coding) is not dict:
+            return None
+        system, code, display = coding.get("system"), coding.get("code"), coding.get("display")
+        if system is not None:
+            if type(system) is not str:
+                return None
+            system = system if system.strip() else None
+        if code is not None:
+            if type(code) is not str:
+                return None
+            code = code if code.strip() else None
+        if display is not None:
+            if type(display) is not str:
+                return None
+            display = display if display.strip() else None
+        found.append((system, code, display))
+    return found
 
 
 def silent_code(concept: object) -> Code | None:

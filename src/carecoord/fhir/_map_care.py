@@ -207,7 +207,7 @@ def map_care_plan(ctx: MapContext, patient: PatientId, fact_id: str) -> Facts:
                 title=ctx.text(res, "title", path),
                 categories=tuple(categories),
                 period=ctx.period(res, "period", path) or Period(),
-                created=ctx.instant(res.get("created"), ctx.at("created")),
+                created=ctx.instant_at(res, "created", ctx.path),
                 last_reviewed=recorded_at,
                 addresses=_addresses(ctx, res, path),
                 goals=tuple(GoalId(r.id) for r in ctx.refs(res, "goal", path, expected="Goal")),
@@ -288,7 +288,7 @@ def map_goal(ctx: MapContext, patient: PatientId, fact_id: str) -> Facts:
             description = (code.display or code.code) if code is not None else None
     elif concept is not None:
         ctx.issue(ctx.at("description"), "wrong-type", "expected a CodeableConcept object")
-    description = ctx.require(description, ctx.at("description"), "description")
+    description = ctx.require_at(description, "description", "description")
     target_date = None
     for item_path, target in ctx.objs(res, "target", path):
         target_date = _partial(ctx, target.get("dueDate"), f"{item_path}.dueDate")
@@ -363,9 +363,9 @@ def map_communication(ctx: MapContext, patient: PatientId, fact_id: str) -> Fact
         r.type == "Patient" for r in [*recipients, *([sender] if sender else [])]
     )
     kind = _kind(ctx, about, involves_patient)
-    sent = ctx.instant(res.get("sent"), ctx.at("sent"))
-    received = ctx.instant(res.get("received"), ctx.at("received"))
-    sent = ctx.require(sent or received, ctx.at("sent"), "sent (or received) time")
+    sent = ctx.instant_at(res, "sent", ctx.path)
+    received = ctx.instant_at(res, "received", ctx.path)
+    sent = ctx.require_at(sent or received, "sent", "sent (or received) time")
     if received is not None and received < sent:
         ctx.issue(
             ctx.at("received"), MapIssue.INVALID_VALUE, "received before it was sent; dropped"

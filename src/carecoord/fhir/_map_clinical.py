@@ -92,7 +92,7 @@ def _recorded(ctx: MapContext, fallback_key: str | None = None) -> dt.datetime |
     """``meta.lastUpdated``, else the resource's own recorded date (``fallback_key``)."""
     recorded = ctx.recorded_at()
     if recorded is None and fallback_key is not None and ctx.resource.get(fallback_key) is not None:
-        recorded = ctx.instant(ctx.resource[fallback_key], ctx.at(fallback_key))
+        recorded = ctx.instant_at(ctx.resource, fallback_key, ctx.path)
     return recorded
 
 
@@ -103,7 +103,7 @@ def _clinical_choice(
     res = ctx.resource
     for suffix in ("DateTime", "Instant"):
         if res.get(prefix + suffix) is not None:
-            return ctx.clinical(res[prefix + suffix], ctx.at(prefix + suffix))
+            return ctx.clinical_at(res, prefix + suffix, ctx.path)
     period = ctx.period(res, prefix + "Period", ctx.path)
     if period is not None:
         return (period.end or period.start) if period_end else (period.start or period.end)
@@ -116,16 +116,16 @@ def _clinical_choice(
 def map_condition(ctx: MapContext, patient: PatientId, fact_id: str) -> Facts:
     """A ``Condition``, plus a :class:`SocialNeed` when it is an SDOH problem."""
     res, path = ctx.resource, ctx.path
-    code = ctx.require(
-        ctx.code(res.get("code"), ctx.at("code"), prefer=(System.SNOMED, *_ICD10)),
-        ctx.at("code"),
+    code = ctx.require_at(
+        ctx.code_at(res, "code", ctx.path, prefer=(System.SNOMED, *_ICD10)),
+        "code",
         "code",
     )
     category: ConditionCategory | None = None
     sdoh_domain: SocialDomain | None = None
     is_sdoh = False
-    for item_path, concept in ctx.items(res, "category", path):
-        for system, value, _display in ctx.codings(concept, item_path):
+    for codings in ctx.item_codings(res, "category", path):
+        for system, value, _display in codings:
             if value is None:
                 continue
             if system == CareCodes.SDOHCC and value in SDOH_CATEGORY_DOMAINS:
@@ -318,14 +318,14 @@ def map_medication(ctx: MapContext, patient: PatientId, fact_id: str) -> Facts:
     res, path = ctx.resource, ctx.path
     is_order = res.get("resourceType") == "MedicationRequest"
     code, ingredients = _medication_code(ctx)
-    code = ctx.require(code, ctx.at("medication[x]"), "medication code")
+    code = ctx.require_at(code, "medication[x]", "medication code")
     dose, route, frequency, bounds = _dosage(ctx, "dosageInstruction" if is_order else "dosage")
     status = ctx.status(res, "status", MEDICATION_STATUS, MedicationStatus.UNKNOWN)
     if is_order:
         prescriber = ctx.ref(res.get("requester"), ctx.at("requester"))
         dispense = ctx.obj(res, "dispenseRequest", path)
         period = ctx.period(dispense, "validityPeriod", ctx.at("dispenseRequest")) or bounds
-        authored = ctx.instant(res.get("authoredOn"), ctx.at("authoredOn"))
+        authored = ctx.instant_at(res, "authoredOn", ctx.path)
         author = ctx.ref(res.get("recorder"), ctx.at("recorder")) or prescriber
     else:
         prescriber = ctx.first_ref(res, "informationSource", path)
@@ -335,7 +335,7 @@ def map_medication(ctx: MapContext, patient: PatientId, fact_id: str) -> Facts:
             period = Period(effective)
         elif period is None and isinstance(effective, PartialDate):
             period = Period(ctx.start_of(effective))
-        authored = ctx.instant(res.get("dateAsserted"), ctx.at("dateAsserted"))
+        authored = ctx.instant_at(res, "dateAsserted", ctx.path)
         author = prescriber
     return [
         (
@@ -368,8 +368,8 @@ def map_medication(ctx: MapContext, patient: PatientId, fact_id: str) -> Facts:
 def map_allergy(ctx: MapContext, patient: PatientId, fact_id: str) -> Facts:
     """An ``AllergyIntolerance``; SNOMED "no known allergy" codes set ``no_known``."""
     res, path = ctx.resource, ctx.path
-    code = ctx.require(
-        ctx.code(res.get("code"), ctx.at("code"), prefer=(System.SNOMED,)), ctx.at("code"), "code"
+    code = ctx.require_at(
+        ctx.code_at(res, "code", ctx.path, prefer=(System.SNOMED,)), "code", "code"
     )
     no_known = any(
         system == System.SNOMED and value in NO_KNOWN_ALLERGY_CODES
@@ -429,8 +429,8 @@ def _result_category(ctx: MapContext) -> ResultCategory:
     LAB and the laboratory sections are laboratory, RAD and the imaging sections imaging;
     the first category that maps wins, and a result with none is of unknown category.
     """
-    for item_path, concept in ctx.items(ctx.resource, "category", ctx.path):
-        for _system, value, _display in ctx.codings(concept, item_path):
+    for codings in ctx.item_codings(ctx.resource, "category", ctx.path):
+        for _system, value, _display in codings:
             if value is None:
                 continue
             found = _OBSERVATION_CATEGORIES.get(value)
@@ -446,22 +446,26 @@ def _result_category(ctx: MapContext) -> ResultCategory:
 def _issued(ctx: MapContext) -> tuple[dt.datetime, dt.datetime | PartialDate | None]:
     res = ctx.resource
     effective = _clinical_choice(ctx, "effective")
-    issued = ctx.strict_instant(res.get("issued"), ctx.at("issued"))
+    issued = ctx.strict_instant_at(res, "issued", ctx.path)
     if issued is None:
         issued = ctx.start_of(effective) if isinstance(effective, PartialDate) else effective
-    issued = ctx.require(issued, ctx.at("issued"), "issued or effective time")
+    issued = ctx.require_at(issued, "issued", "issued or effective time")
     return issued, effective
 
 
 def _order_ids(ctx: MapContext) -> tuple[OrderId, ...]:
+    if ctx.resource.get("basedOn") is None:
+        return ()
     refs = ctx.refs(ctx.resource, "basedOn", ctx.path)
     return tuple(OrderId(r.id) for r in refs if r.type in ("Order", "ServiceRequest"))
 
 
 def _interpretation(ctx: MapContext) -> Interpretation:
     found = Interpretation.UNKNOWN
-    for item_path, concept in ctx.items(ctx.resource, "interpretation", ctx.path):
-        for _system, value, _display in ctx.codings(concept, item_path):
+    if ctx.resource.get("interpretation") is None:
+        return found
+    for codings in ctx.item_codings(ctx.resource, "interpretation", ctx.path):
+        for _system, value, _display in codings:
             mapped = INTERPRETATION.get((value or "").strip().upper())
             if mapped is not None and _SEVERITY[mapped] > _SEVERITY[found]:
                 found = mapped
@@ -471,9 +475,9 @@ def _interpretation(ctx: MapContext) -> Interpretation:
 def _value(ctx: MapContext) -> Quantity | Code | str | None:
     res = ctx.resource
     if res.get("valueQuantity") is not None:
-        return ctx.quantity(res["valueQuantity"], ctx.at("valueQuantity"))
+        return ctx.quantity_at(res, "valueQuantity", ctx.path)
     if res.get("valueCodeableConcept") is not None:
-        return ctx.code(res["valueCodeableConcept"], ctx.at("valueCodeableConcept"))
+        return ctx.code_at(res, "valueCodeableConcept", ctx.path)
     if res.get("valueString") is not None:
         return ctx.text(res, "valueString", ctx.path)
     if res.get("valueBoolean") is not None:
@@ -488,8 +492,8 @@ def _value(ctx: MapContext) -> Quantity | Code | str | None:
 def map_observation(ctx: MapContext, patient: PatientId, fact_id: str) -> Facts:
     """An ``Observation`` as a :class:`Result`."""
     res = ctx.resource
-    code = ctx.require(
-        ctx.code(res.get("code"), ctx.at("code"), prefer=(System.LOINC,)), ctx.at("code"), "code"
+    code = ctx.require_at(
+        ctx.code_at(res, "code", ctx.path, prefer=(System.LOINC,)), "code", "code"
     )
     issued, effective = _issued(ctx)
     performer = ctx.first_ref(res, "performer", ctx.path)
@@ -519,8 +523,8 @@ def map_observation(ctx: MapContext, patient: PatientId, fact_id: str) -> Facts:
 def map_diagnostic_report(ctx: MapContext, patient: PatientId, fact_id: str) -> Facts:
     """A ``DiagnosticReport`` as a :class:`Result` (its value is the first ``conclusionCode``)."""
     res, path = ctx.resource, ctx.path
-    code = ctx.require(
-        ctx.code(res.get("code"), ctx.at("code"), prefer=(System.LOINC,)), ctx.at("code"), "code"
+    code = ctx.require_at(
+        ctx.code_at(res, "code", ctx.path, prefer=(System.LOINC,)), "code", "code"
     )
     issued, effective = _issued(ctx)
     value: Any = None
@@ -557,13 +561,13 @@ def map_diagnostic_report(ctx: MapContext, patient: PatientId, fact_id: str) -> 
 def map_procedure(ctx: MapContext, patient: PatientId, fact_id: str) -> Facts:
     """A ``Procedure`` (medication-reconciliation and TCM codes are kept as they are)."""
     res, path = ctx.resource, ctx.path
-    code = ctx.require(
-        ctx.code(res.get("code"), ctx.at("code"), prefer=(System.SNOMED, System.CPT)),
-        ctx.at("code"),
+    code = ctx.require_at(
+        ctx.code_at(res, "code", ctx.path, prefer=(System.SNOMED, System.CPT)),
+        "code",
         "code",
     )
     performed = _clinical_choice(ctx, "performed") or _clinical_choice(ctx, "occurrence")
-    performed = ctx.require(performed, ctx.at("performed[x]"), "performed time")
+    performed = ctx.require_at(performed, "performed[x]", "performed time")
     performer = None
     for item_path, item in ctx.objs(res, "performer", path):
         performer = ctx.ref(item.get("actor"), f"{item_path}.actor")

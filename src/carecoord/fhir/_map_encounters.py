@@ -197,7 +197,7 @@ def map_encounter(ctx: MapContext, patient: PatientId, fact_id: str) -> Facts:
     klass = _klass(ctx)
     period_key = "actualPeriod" if res.get("actualPeriod") is not None else "period"
     period = ctx.period(res, period_key, path) or Period()
-    start = ctx.require(period.start, ctx.at(f"{period_key}.start"), "encounter start")
+    start = ctx.require_at(period.start, f"{period_key}.start", "encounter start")
     status = ctx.status(res, "status", ENCOUNTER_STATUS, EncounterStatus.UNKNOWN)
     performers, attending = _participants(ctx)
     facility = ctx.ref(
@@ -208,7 +208,7 @@ def map_encounter(ctx: MapContext, patient: PatientId, fact_id: str) -> Facts:
     reasons = ctx.reason_codes(res, path)
     sensitivity = ctx.sensitivity()
     if classify_encounter(res) == "CareTransition":
-        kind = ctx.require(TRANSITION_CLASSES.get(klass), ctx.at("class"), "stay class")
+        kind = ctx.require_at(TRANSITION_CLASSES.get(klass), "class", "stay class")
         stay_key = "hospitalization" if res.get("hospitalization") is not None else "admission"
         stay = ctx.obj(res, stay_key, path)
         stay_path = ctx.at(stay_key)

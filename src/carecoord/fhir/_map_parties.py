@@ -76,7 +76,7 @@ def discipline_of_concepts(
 def map_patient(ctx: MapContext, patient_id: str, source_id: str) -> Patient:
     """A ``Patient`` resource as a :class:`Patient` (``patient_id`` is its key's id)."""
     res, path = ctx.resource, ctx.path
-    birth = ctx.clinical(res.get("birthDate"), ctx.at("birthDate"))
+    birth = ctx.clinical_at(res, "birthDate", ctx.path)
     if birth is not None and not isinstance(birth, PartialDate):
         birth = PartialDate.from_date(birth.date())
     gender = ctx.status(res, "gender", GENDER, Sex.UNKNOWN)
@@ -85,7 +85,7 @@ def map_patient(ctx: MapContext, patient_id: str, source_id: str) -> Patient:
     if res.get("deceasedBoolean") is not None:
         deceased = bool(ctx.flag(res, "deceasedBoolean", path))
     if res.get("deceasedDateTime") is not None:
-        deceased_at = ctx.clinical(res["deceasedDateTime"], ctx.at("deceasedDateTime"))
+        deceased_at = ctx.clinical_at(res, "deceasedDateTime", ctx.path)
         deceased = deceased or deceased_at is not None
     timezone = None
     found = ctx.extension_value(res, path, CareCodes.TIMEZONE_EXTENSION, "Code")

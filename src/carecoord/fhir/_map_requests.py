@@ -203,13 +203,13 @@ def classify_service_request(
 
 def _authored(ctx: MapContext) -> dt.datetime:
     res = ctx.resource
-    authored = ctx.instant(res.get("authoredOn"), ctx.at("authoredOn"))
+    authored = ctx.instant_at(res, "authoredOn", ctx.path)
     if authored is None and res.get("occurrenceDateTime") is not None:
-        authored = ctx.instant(res["occurrenceDateTime"], ctx.at("occurrenceDateTime"))
+        authored = ctx.instant_at(res, "occurrenceDateTime", ctx.path)
     if authored is None:
         authored = ctx.recorded_at()
-    found: dt.datetime = ctx.require(
-        authored, ctx.at("authoredOn"), "authoredOn (or occurrence or meta.lastUpdated)"
+    found: dt.datetime = ctx.require_at(
+        authored, "authoredOn", "authoredOn (or occurrence or meta.lastUpdated)"
     )
     return found
 
@@ -225,7 +225,7 @@ def map_service_request(
     authored = _authored(ctx)
     recorded_at = ctx.recorded_at()
     if ctx.state.domain_types.get(key) != "Referral":
-        code = ctx.require(ctx.code(res.get("code"), ctx.at("code")), ctx.at("code"), "code")
+        code = ctx.require_at(ctx.code_at(res, "code", ctx.path), "code", "code")
         return [
             (
                 "orders",
@@ -244,7 +244,7 @@ def map_service_request(
                 ),
             )
         ]
-    requester = ctx.require(requester, ctx.at("requester"), "referral requester")
+    requester = ctx.require_at(requester, "requester", "referral requester")
     status_code = ctx.text(res, "status", path)
     if status_code is not None and status_code not in ORDER_STATUS:
         ctx.issue(
@@ -261,7 +261,7 @@ def map_service_request(
         if specialty is not None:
             break
     if specialty is None:
-        specialty = ctx.code(res.get("code"), ctx.at("code"))
+        specialty = ctx.code_at(res, "code", ctx.path)
     replaces = ctx.refs(res, "replaces", path, expected="ServiceRequest")
     community = any(_is_community(ctx, r) for r in ([performer] if performer else []))
     notes = ctx.annotation_texts(res, "note", path)
@@ -441,14 +441,14 @@ def map_task(ctx: MapContext, patient: PatientId, fact_id: str) -> Facts:
             ctx.state.fulfilment_tasks[key] = referral
         _fulfilment_events(ctx, referral)
         return []
-    status_code = ctx.require(ctx.text(res, "status", path), ctx.at("status"), "status")
+    status_code = ctx.require_at(ctx.text(res, "status", path), "status", "status")
     status = TASK_STATUS.get(status_code)
     if status is None:
         ctx.skip(ctx.at("status"), MapIssue.UNKNOWN_CODE, "task status not recognised")
-    authored = ctx.instant(res.get("authoredOn"), ctx.at("authoredOn"))
-    last_modified = ctx.instant(res.get("lastModified"), ctx.at("lastModified"))
+    authored = ctx.instant_at(res, "authoredOn", ctx.path)
+    last_modified = ctx.instant_at(res, "lastModified", ctx.path)
     authored = authored or last_modified or ctx.recorded_at()
-    authored = ctx.require(authored, ctx.at("authoredOn"), "authoredOn (or lastModified)")
+    authored = ctx.require_at(authored, "authoredOn", "authoredOn (or lastModified)")
     restriction = ctx.obj(res, "restriction", path)
     window = ctx.period(restriction, "period", ctx.at("restriction")) if restriction else None
     not_before = window.start if window is not None else None
@@ -489,7 +489,7 @@ def map_task(ctx: MapContext, patient: PatientId, fact_id: str) -> Facts:
     focus = ctx.ref(res.get("focus"), ctx.at("focus"))
     if focus is None and found is not None:
         focus = ctx.ref_for_key(found[0])
-    code_value = ctx.code(res.get("code"), ctx.at("code"))
+    code_value = ctx.code_at(res, "code", ctx.path)
     return [
         (
             "tasks",
@@ -602,18 +602,18 @@ def _map_activity(ctx: MapContext, patient: PatientId, fact_id: str, code: str) 
             warning=True,
         )
         kind = ActivityKind.OTHER
-    performer: Ref = ctx.require(
-        ctx.ref(res.get("owner"), ctx.at("owner")), ctx.at("owner"), "activity performer (owner)"
+    performer: Ref = ctx.require_at(
+        ctx.ref(res.get("owner"), ctx.at("owner")), "owner", "activity performer (owner)"
     )
     execution = ctx.period(res, "executionPeriod", path)
     at = execution.end if execution is not None else None
     if at is None:
-        at = ctx.instant(res.get("lastModified"), ctx.at("lastModified"))
+        at = ctx.instant_at(res, "lastModified", ctx.path)
     if at is None:
-        at = ctx.instant(res.get("authoredOn"), ctx.at("authoredOn"))
-    done: dt.datetime = ctx.require(
+        at = ctx.instant_at(res, "authoredOn", ctx.path)
+    done: dt.datetime = ctx.require_at(
         at,
-        ctx.at("executionPeriod"),
+        "executionPeriod",
         "activity time (executionPeriod.end, lastModified or authoredOn)",
     )
     minutes = 0
@@ -652,8 +652,8 @@ def map_appointment(ctx: MapContext, patient: PatientId, fact_id: str) -> Facts:
     Booked is scheduled; fulfilled seen; noshow no-show; cancelled appointment-cancelled.
     """
     res, path = ctx.resource, ctx.path
-    start = ctx.require(ctx.instant(res.get("start"), ctx.at("start")), ctx.at("start"), "start")
-    end = ctx.instant(res.get("end"), ctx.at("end"))
+    start = ctx.require_at(ctx.instant_at(res, "start", ctx.path), "start", "start")
+    end = ctx.instant_at(res, "end", ctx.path)
     if end is not None and end < start:
         ctx.issue(
             ctx.at("end"), MapIssue.INVALID_VALUE, "appointment ends before it starts; end dropped"
@@ -673,9 +673,9 @@ def map_appointment(ctx: MapContext, patient: PatientId, fact_id: str) -> Facts:
         service_type = ctx.code(concept, item_path)
         if service_type is not None:
             break
-    booked = ctx.instant(res.get("created"), ctx.at("created"))
+    booked = ctx.instant_at(res, "created", ctx.path)
     recorded_at = ctx.recorded_at()
-    changed = ctx.instant(res.get("cancellationDate"), ctx.at("cancellationDate"))
+    changed = ctx.instant_at(res, "cancellationDate", ctx.path)
     based_on = ctx.refs(res, "basedOn", path)
     appointment = Appointment(
         id=AppointmentId(fact_id),
@@ -929,7 +929,7 @@ def _decision(ctx: MapContext) -> tuple[dt.datetime, AuthorizationOutcome] | Non
         and any(word in disposition for word in _DENIAL_WORDS)
     ):
         outcome = AuthorizationOutcome.DENIED
-    at = ctx.instant(res.get("created"), ctx.at("created")) or ctx.recorded_at()
+    at = ctx.instant_at(res, "created", ctx.path) or ctx.recorded_at()
     if at is None:
         ctx.issue(
             ctx.at("created"),
@@ -973,8 +973,8 @@ def map_prior_authorization(
     expedited = _expedited(ctx)
     if status == "draft":
         return referral, PriorAuthorization(required=True, expedited=expedited)
-    submitted = ctx.instant(res.get("created"), ctx.at("created")) or ctx.recorded_at()
-    submitted = ctx.require(submitted, ctx.at("created"), "created (or meta.lastUpdated)")
+    submitted = ctx.instant_at(res, "created", ctx.path) or ctx.recorded_at()
+    submitted = ctx.require_at(submitted, "created", "created (or meta.lastUpdated)")
     decided_at: dt.datetime | None = None
     outcome: AuthorizationOutcome | None = None
     for response in responses:

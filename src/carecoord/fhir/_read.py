@@ -13,6 +13,7 @@ Lenient mode (the default) keeps everything that maps and reports the rest as
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import os
 import re
 import types
@@ -213,6 +214,10 @@ def read(
     for date-times written without an offset (otherwise an error) and for dates read as
     instants (otherwise UTC).
 
+    The cyclic garbage collector is paused while reading (the parsed JSON holds no
+    cycles, and collections would walk all of it again and again) and left as it was
+    found afterwards, enabled only if it was enabled.
+
     Raises:
         FhirImportError: in ``strict`` mode, when any issue is an error.
         InteropError: a path that cannot be read, or input of an unsupported kind.
@@ -230,10 +235,29 @@ def read(
     if tz is not None and not isinstance(tz, dt.tzinfo):
         msg = "default_tz must be a datetime.tzinfo"
         raise InteropError(msg)
-    result = _Reader(source, source_id, default_tz).run()
+    result = _read_paused(_Reader(source, source_id, default_tz))
     if strict and any(i.is_error for i in result.issues):
         raise FhirImportError(result.issues)
     return result
+
+
+def _read_paused(reader: _Reader) -> ImportResult:
+    """Run ``reader`` with the cyclic garbage collector paused.
+
+    A read holds every parsed JSON tree until it ends and allocates many model objects
+    meanwhile: each collection the allocations trigger walks that whole heap (without
+    finding a cycle: JSON trees and frozen models have none), which cost about a third
+    of the time of large reads. The collector is re-enabled on the way out, only if it
+    was enabled on the way in; garbage a read leaves is freed by reference counting, and
+    any cycle by the next collection after it.
+    """
+    if not gc.isenabled():
+        return reader.run()
+    gc.disable()
+    try:
+        return reader.run()
+    finally:
+        gc.enable()
 
 
 # --------------------------------------------------------------------------- source identity
@@ -272,6 +296,15 @@ def _tag_source(resource: dict[str, Any]) -> tuple[str | None, str | None]:
     ), tag_source
 
 
+def _meta_source(resource: dict[str, Any]) -> str | None:
+    """``meta.source`` when it is a non-blank string (as :func:`_tag_source` reads it)."""
+    meta = resource.get("meta")
+    if not isinstance(meta, dict):
+        return None
+    meta_source = meta.get("source")
+    return meta_source if isinstance(meta_source, str) and meta_source.strip() else None
+
+
 def _mrn_system(resource: dict[str, Any]) -> str | None:
     if resource.get("resourceType") != "Patient":
         return None
@@ -306,10 +339,12 @@ def derive_source_id(
     for resource in resources:
         if meta_source is not None:
             break
-        found_meta, found_tag = _tag_source(resource)
-        meta_source = found_meta
-        tag_source = tag_source or found_tag
-        mrn = mrn or _mrn_system(resource)
+        if tag_source is None:
+            meta_source, tag_source = _tag_source(resource)
+        else:  # the first tag found is kept: only meta.source is still looked for
+            meta_source = _meta_source(resource)
+        if mrn is None:
+            mrn = _mrn_system(resource)
     if meta_source or tag_source or mrn:
         return str(meta_source or tag_source or mrn)
     file_label = _NDJSON_LINE.sub("", label)
@@ -358,6 +393,8 @@ class _Reader:
         self.locations: dict[Key, list[tuple[_Builder, str, str]]] = {}
         self.practitioners: dict[Key, Practitioner] = {}
         self.organizations: dict[Key, Organization] = {}
+        self.keys: dict[int, Key] = {}
+        """``id()`` of every resource read -> its key (:meth:`_key`), once versions are chosen."""
         self.handled: set[int] = set()
         """``id()`` of resources of otherwise unsupported types that a step mapped."""
 
@@ -409,14 +446,24 @@ class _Reader:
                 retrieved = parse_instant(
                     document["timestamp"], "Bundle.timestamp", issues=IssueLog()
                 )
+            if retrieved is not None and not 2 <= retrieved.year <= 9998:
+                retrieved = None
+            self.items.extend(items)
+            sids, counts = self.sid, self.counts
             for item in items:
-                self.items.append(item)
-                self.sid[id(item.resource)] = sid
-                if retrieved is not None and 2 <= retrieved.year <= 9998:
+                sids[id(item.resource)] = sid
+                if retrieved is not None:
                     self.retrieved[id(item.resource)] = retrieved
-                self._count(str(item.resource["resourceType"]), read=1)
+                kind = str(item.resource["resourceType"])
+                entry = counts.get(kind)
+                if entry is None:
+                    entry = counts[kind] = [0, 0, 0]
+                entry[0] += 1
 
     def _key(self, index: ReferenceIndex, item: FlatResource) -> Key:
+        known = self.keys.get(id(item.resource))
+        if known is not None:
+            return known
         key = index.key_for(item.resource)
         return (
             key
@@ -427,10 +474,19 @@ class _Reader:
     def _choose_versions(self, index: ReferenceIndex) -> list[FlatResource]:
         """One item per (source, key): the latest version; the others are reported."""
         groups: dict[tuple[str, Key], list[FlatResource]] = {}
+        sids, key_for, keys = self.sid, index.key_for, self.keys
         for item in self.items:
-            groups.setdefault((self.sid[id(item.resource)], self._key(index, item)), []).append(
-                item
-            )
+            resource = item.resource
+            key = key_for(resource)
+            if key is None:  # as _key does
+                key = (str(resource["resourceType"]), f"{item.source}#{item.path}")
+            keys[id(resource)] = key
+            group_key = (sids[id(resource)], key)
+            group = groups.get(group_key)
+            if group is None:
+                groups[group_key] = [item]
+            else:
+                group.append(item)
         chosen: list[FlatResource] = []
         for (_sid, key), group in groups.items():
             if len(group) == 1:
@@ -456,8 +512,9 @@ class _Reader:
                     item.path, code, message, severity=Severity.WARNING, source=item.source
                 )
                 self._count(kind, skipped=1)
-        order = {id(item): n for n, item in enumerate(self.items)}
-        chosen.sort(key=lambda i: order[id(i)])
+        if len(chosen) < len(self.items):  # a later version may come first: input order
+            order = {id(item): n for n, item in enumerate(self.items)}
+            chosen.sort(key=lambda i: order[id(i)])
         return chosen
 
     def _ctx(self, item: FlatResource) -> MapContext:
@@ -587,6 +644,9 @@ class _Reader:
         """The record a fact belongs to, from its subject (``MapContext.skip`` if none)."""
         res = item.resource
         kind = str(res["resourceType"])
+        found = self._subject_builder(res, kind)
+        if found is not None:
+            return found
         ref_obj: object = None
         path = ctx.at("subject")
         for name in _SUBJECT.get(kind, ("subject",)):
@@ -642,6 +702,33 @@ class _Reader:
             )
         return builder
 
+    def _subject_builder(self, res: dict[str, Any], kind: str) -> _Builder | None:
+        """The record of a subject that plainly resolves to a Patient read, else ``None``.
+
+        The common case of :meth:`_builder_for`, with nothing to report (so no path to
+        build); anything else (``None``) is left to it.
+        """
+        for name in _SUBJECT.get(kind, ("subject",)):
+            ref_obj = res.get(name)
+            if ref_obj is None:
+                continue
+            if type(ref_obj) is not dict:
+                return None
+            reference = ref_obj.get("reference")
+            declared = ref_obj.get("type")
+            if type(reference) is not str or not reference or declared not in (None, "Patient"):
+                return None
+            index = self.state.index
+            target = index.resolve(reference, context=res)
+            if target is None or target.get("resourceType") != "Patient":
+                return None
+            key = index.key_for(target)
+            sid = self.state.source_of.get(key) if key is not None else None
+            if key is None or sid is None:
+                return None
+            return self.builders.get((sid, key[1]))
+        return None
+
     def _known_patient(self, ctx: MapContext, target: dict[str, Any], path: str) -> _Builder:
         key = self.state.index.key_for(target)
         sid = self.state.source_of.get(key) if key is not None else None
@@ -671,7 +758,7 @@ class _Reader:
         for field, fact in facts:
             self._place(builder, field, fact, key, item)
         builder.parties |= ctx.parties
-        self._count(kind, mapped=1)
+        self.counts[kind][1] += 1  # _count(kind, mapped=1): every kind read is counted
 
     def _place(
         self, builder: _Builder, field: str, fact: Any, key: Key, item: FlatResource
@@ -794,7 +881,7 @@ class _Reader:
     def _apply_provenance(self, item: FlatResource) -> None:
         ctx = self._ctx(item)
         res = item.resource
-        recorded = ctx.instant(res.get("recorded"), ctx.at("recorded"))
+        recorded = ctx.instant_at(res, "recorded", ctx.path)
         author = None
         agents = ctx.objs(res, "agent", item.path)
         for agent_path, agent in sorted(agents, key=lambda pa: not _is_author(ctx, pa)):

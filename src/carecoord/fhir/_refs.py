@@ -37,6 +37,8 @@ _ABSOLUTE_RE = re.compile(
     rf"^(?P<base>https?://.+)/(?P<type>{_TYPE})/(?P<id>[^/?#]+)(?:/_history/(?P<vid>[^/?#]+))?$",
 )
 _CONDITIONAL_RE = re.compile(rf"^(?P<type>{_TYPE})\?(?P<query>.+)$")
+_UNKNOWN: tuple[str, str] = ("", "")
+"""A node's key before it is computed (compared by identity: no real key is this object)."""
 
 
 def reference_kind(reference: str) -> str:
@@ -69,7 +71,17 @@ def _url_key(url: str) -> str:
 class _Node:
     """What the index knows about one resource."""
 
-    __slots__ = ("base", "container", "full_url", "id", "resource", "scope", "source", "type")
+    __slots__ = (
+        "base",
+        "container",
+        "full_url",
+        "id",
+        "key",
+        "resource",
+        "scope",
+        "source",
+        "type",
+    )
 
     def __init__(
         self,
@@ -88,8 +100,10 @@ class _Node:
         self.scope = scope
         self.source = source
         self.container = container
+        self.key: tuple[str, str] | None = _UNKNOWN
+        """:meth:`ReferenceIndex.key_for` of the resource, once computed (``_UNKNOWN`` before)."""
         self.base: str | None = None
-        if full_url is not None:
+        if full_url is not None and full_url.startswith(("http://", "https://")):
             match = _ABSOLUTE_RE.match(full_url)
             if match is not None and match["type"] == self.type:
                 self.base = match["base"]
@@ -176,6 +190,12 @@ class ReferenceIndex:
             if isinstance(resource_type, str) and isinstance(resource_id, str) and resource_id:
                 return (resource_type, resource_id)
             return None
+        key = node.key
+        if key is _UNKNOWN:
+            key = node.key = self._key_of_node(node)
+        return key
+
+    def _key_of_node(self, node: _Node) -> tuple[str, str] | None:
         if not node.type:
             return None
         if node.container is not None:
@@ -204,14 +224,18 @@ class ReferenceIndex:
         text: object = reference  # checked at run time: callers are not always typed
         if not isinstance(text, str) or not text:
             return None
-        here = self._node(context) if context is not None else None
-        if reference.startswith("#"):
-            return self._contained(reference[1:], context, here)
         kind = reference_kind(reference)
+        if kind in ("urn:uuid", "urn:oid"):
+            candidates = self._by_url.get(_url_key(reference), [])
+            if len(candidates) == 1:  # the usual case: no need to know where we are
+                return candidates[0].resource
+        here = self._node(context) if context is not None else None
+        if kind == "contained":
+            return self._contained(reference[1:], context, here)
         if kind == "conditional":
             node = self._conditional(reference)
         elif kind in ("urn:uuid", "urn:oid"):
-            node = self._pick(self._by_url.get(_url_key(reference), []), here, None)
+            node = self._pick(candidates, here, None)
         elif kind == "absolute":
             node = self._absolute(reference, here)
         elif kind == "relative":

@@ -139,15 +139,23 @@ def dedupe_records(records: Iterable[PatientRecord]) -> list[PatientRecord]:
     later ``source.retrieved_at`` wins (a missing time counts as the earliest); on a tie
     the choice is still deterministic (by content), whatever the input order.
     """
-    chosen: dict[tuple[str, str], tuple[dt.datetime, str, PatientRecord]] = {}
+    # The content fingerprint only breaks ties, and is costly (it walks the whole
+    # record): it is computed only for two different records with the same key and the
+    # same retrieval time, which gives the same choice as ordering every record by
+    # (retrieved_at, fingerprint).
+    chosen: dict[tuple[str, str], PatientRecord] = {}
     for record in records:
-        current = chosen.get(record.key)
-        if current is not None and current[2] == record:
+        key = record.key
+        current = chosen.get(key)
+        if current is None:
+            chosen[key] = record
             continue
-        candidate = (_retrieved(record), _fingerprint(record), record)
-        if current is None or candidate[:2] > current[:2]:
-            chosen[record.key] = candidate
-    return [chosen[key][2] for key in sorted(chosen)]
+        if current is record or current == record:
+            continue
+        new, old = _retrieved(record), _retrieved(current)
+        if new > old or (new == old and _fingerprint(record) > _fingerprint(current)):
+            chosen[key] = record
+    return [chosen[key] for key in sorted(chosen)]
 
 
 def fact_author(fact: object) -> Ref | None:
@@ -317,6 +325,20 @@ class _Groups:
         self.records[a] |= self.records[b]
 
 
+def _fact_id(fact: Any) -> str:
+    return str(fact.id)
+
+
+def _provenance(record: PatientRecord, fact: Any) -> Provenance:
+    return Provenance(
+        source=record.source.id,
+        record=record.patient.id,
+        fact_id=fact.id,
+        author=fact_author(fact),
+        last_modified=_last_modified(fact),
+    )
+
+
 def _fold(name: str, items: list[_Item]) -> tuple[Fact[Any], ...]:
     items = sorted(items, key=lambda i: i.order)
     groups = _Groups(items)
@@ -335,6 +357,9 @@ def _fold(name: str, items: list[_Item]) -> tuple[Fact[Any], ...]:
                 blocks.setdefault(block, []).append(index)
     pairs: set[tuple[int, int]] = set()
     for block_members in blocks.values():
+        first_record = items[block_members[0]].record
+        if all(items[i].record == first_record for i in block_members):
+            continue  # facts of one record never fold: no pair to test
         for x, i in enumerate(block_members):
             for j in block_members[x + 1 :]:
                 if items[i].record != items[j].record:
@@ -402,32 +427,38 @@ def merge_records(
     }
 
     fields: dict[str, tuple[Fact[Any], ...]] = {}
-    for name in FACT_FIELDS:
-        items = [
-            _Item(
-                record=record.key,
-                rank=rank(record.source.id),
-                fact=fact,
-                provenance=Provenance(
-                    source=record.source.id,
-                    record=record.patient.id,
-                    fact_id=fact.id,
-                    author=fact_author(fact),
-                    last_modified=_last_modified(fact),
-                ),
+    if len(unique) == 1:
+        # One record (most people of a single-source import): nothing can fold, since
+        # fact ids are unique within a record and two facts of one record never fold by
+        # content. Each fact is its own Fact, ordered by id, as _fold would order them.
+        record = unique[0]
+        for name in FACT_FIELDS:
+            fields[name] = tuple(
+                Fact(value=fact, provenance=(_provenance(record, fact),), variants=(fact,))
+                for fact in sorted(getattr(record, name), key=_fact_id)
             )
-            for record in unique
-            for fact in getattr(record, name)
-        ]
-        fields[name] = _fold(name, items)
+    else:
+        for name in FACT_FIELDS:
+            items = [
+                _Item(
+                    record=record.key,
+                    rank=rank(record.source.id),
+                    fact=fact,
+                    provenance=_provenance(record, fact),
+                )
+                for record in unique
+                for fact in getattr(record, name)
+            ]
+            fields[name] = _fold(name, items)
 
     patient, demographic = _merge_patient(pid, survivors, labels)
-    conflicts = [
-        *demographic,
-        *_medication_conflicts(fields["medications"], unique, labels),
-        *_allergy_conflicts(fields["allergies"], labels),
-        *_problem_conflicts(fields["conditions"], labels),
-    ]
+    conflicts = [*demographic, *_allergy_conflicts(fields["allergies"], labels)]
+    if len(unique) > 1:
+        # Medication and problem-status conflicts compare the versions of different
+        # records: with one record there are none (an allergy against "no known
+        # allergies" can be stated by a single record, so it is always checked).
+        conflicts += _medication_conflicts(fields["medications"], unique, labels)
+        conflicts += _problem_conflicts(fields["conditions"], labels)
     conflicts.sort(key=lambda c: (c.kind.value, c.field, c.subject or "", c.values))
     return PatientProfile(
         id=pid,
