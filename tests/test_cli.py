@@ -581,3 +581,41 @@ class TestSharedData:
         assert gaps
         assert {g["family"] for g in gaps} == {"transitions"}
         assert all(set(g) >= REQUIRED_KEYS for g in gaps)
+
+
+class TestSince:
+    """--since bounds the report to a work period."""
+
+    def test_since_keeps_only_recent_gaps(self, capsys: pytest.CaptureFixture[str]) -> None:
+        """Fewer gaps are reported with --since than without, and none opened before it."""
+        from carecoord.cli import main
+        from carecoord.demo_data import demo_files
+
+        folder = str(Path(str(demo_files()[0])).parent)
+        assert main(["gaps", folder, "--as-of", "2026-07-15", "--format", "json", "--quiet"]) == 0
+        everything = json.loads(capsys.readouterr().out)
+        code = main(
+            [
+                "gaps",
+                folder,
+                "--as-of",
+                "2026-07-15",
+                "--since",
+                "2026-07-01",
+                "--format",
+                "json",
+                "--quiet",
+            ]
+        )
+        recent = json.loads(capsys.readouterr().out)
+
+        assert code == 0
+        assert 0 < len(recent) < len(everything)
+        assert all(g["opened"][:10] >= "2026-07-01" for g in recent)
+
+    def test_bad_since_is_a_usage_error(self, capsys: pytest.CaptureFixture[str]) -> None:
+        """An unreadable --since exits 2 before anything is read."""
+        from carecoord.cli import main
+
+        assert main(["gaps", "/nonexistent", "--as-of", "2026-07-15", "--since", "July"]) == 2
+        assert "--since: 'July' is not an ISO date" in capsys.readouterr().err

@@ -161,7 +161,7 @@ def _zone(name: str) -> dt.tzinfo:
         raise _UsageError(msg) from None
 
 
-def _parse_as_of(text: str, tz: dt.tzinfo) -> dt.datetime:
+def _parse_as_of(text: str, tz: dt.tzinfo, option: str = "--as-of") -> dt.datetime:
     """An ISO date (the end of that day, 23:59:59, in ``tz``) or an ISO date-time.
 
     A date-time without an offset is read in ``tz``.
@@ -173,7 +173,7 @@ def _parse_as_of(text: str, tz: dt.tzinfo) -> dt.datetime:
         stamp = dt.datetime.fromisoformat(value)
     except ValueError:
         msg = (
-            f"--as-of: {text!r} is not an ISO date (2026-07-15) or date-time "
+            f"{option}: {text!r} is not an ISO date (2026-07-15) or date-time "
             "(2026-07-15T12:00:00-04:00)"
         )
         raise _UsageError(msg) from None
@@ -543,6 +543,7 @@ def _write_fhir(
 def _run_gaps(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     tz = _zone(args.tz)
     as_of = _parse_as_of(args.as_of, tz)
+    since = _parse_as_of(args.since, tz, "--since").date() if args.since else None
     rules = _select_rules(args.rules, args.skip)
     calendar = _us_calendar(as_of) if args.holidays == "us" else BusinessCalendar()
     progress = _Progress(err, enabled=not args.quiet and (args.progress or err.isatty()))
@@ -551,7 +552,12 @@ def _run_gaps(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     reports: list[tuple[PatientProfile, GapReport]] = []
     rule_errors: dict[tuple[str, str], int] = {}
     found = detect_gaps_population(
-        chosen, as_of=as_of, rules=rules, calendar=calendar, include_closed=args.include_closed
+        chosen,
+        as_of=as_of,
+        rules=rules,
+        calendar=calendar,
+        include_closed=args.include_closed,
+        since=since,
     )
     for profile, report in zip(chosen, found, strict=True):
         reports.append((profile, report))
@@ -1211,6 +1217,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     gaps.add_argument(
         "--include-closed", action="store_true", help="also report closed and not-applicable gaps"
+    )
+    gaps.add_argument(
+        "--since",
+        metavar="DATE",
+        help="only gaps whose clock started on or after DATE (a work or measurement period)",
     )
     gaps.add_argument(
         "--fail-on",
