@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import attrs
+
 from carecoord.domain import (
     Acknowledgement,
     AppointmentStatus,
@@ -16,7 +18,7 @@ from carecoord.domain import (
     StatusChange,
     TaskStatus,
 )
-from carecoord.profile._model import PatientProfile, profile_from_record
+from carecoord.profile._model import Fact, PatientProfile, Provenance, profile_from_record
 from carecoord.rules import known_at, profile_as_of, referral_status_at, task_status_at
 from carecoord.testing import (
     AS_OF,
@@ -98,6 +100,38 @@ class TestVisibility:
         """Nothing to hide: the same profile object comes back."""
         profile = profile_from_record(make_record(results=(make_result(),)))
         assert profile_as_of(profile, AS_OF) is profile
+
+
+class TestProjectionSharing:
+    """Tests for how the view reuses what did not change."""
+
+    def test_unchanged_facts_are_the_same_objects(self) -> None:
+        """Facts with nothing after as_of are kept as they are beside a changed one."""
+        kept = make_result(id="kept")
+        changed = make_result(id="changed", recorded_at=LATER)
+        profile = profile_from_record(make_record(results=(kept, changed)))
+        assert profile_as_of(profile, AS_OF).results == (profile.results[0],)
+        assert profile_as_of(profile, AS_OF).results[0] is profile.results[0]
+
+    def test_records_hold_the_same_projection_as_the_profile(self) -> None:
+        """A fact changed at as_of is one object in the profile and in its record."""
+        stay = make_transition(admitted_at=days_before(3), discharged_at=LATER)
+        filtered = view(transitions=(stay,))
+        assert filtered.transitions[0].value.discharged_at is None
+        assert filtered.records[0].transitions[0] is filtered.transitions[0].value
+
+    def test_a_variant_recorded_later_is_dropped(self) -> None:
+        """Of a fact stated by two sources, the version recorded after as_of is left out."""
+        early = make_result(id="r-1", recorded_at=days_before(2))
+        late = attrs.evolve(early, recorded_at=LATER)
+        profile = profile_from_record(make_record(results=(early,)))
+        fact = profile.results[0]
+        other = Provenance("lab-feed", "lab-record", "r-1")
+        both = Fact(late, (other, *fact.provenance), (late, early))
+        filtered = profile_as_of(attrs.evolve(profile, results=(both,)), AS_OF)
+        assert filtered.results[0].variants == (early,)
+        assert filtered.results[0].value is early
+        assert filtered.results[0].provenance == fact.provenance
 
 
 class TestStateAtAsOf:

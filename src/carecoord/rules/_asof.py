@@ -100,20 +100,6 @@ def known_at(kind: str, fact: object) -> dt.datetime | PartialDate | None:
     return natural_date(kind, fact)
 
 
-def _not_after(when: dt.datetime | PartialDate | None, as_of: dt.datetime, today: dt.date) -> bool:
-    if when is None:
-        return True
-    if isinstance(when, PartialDate):
-        return when.earliest() <= today
-    return when <= as_of
-
-
-def _visible(kind: str, fact: object, as_of: dt.datetime, today: dt.date) -> bool:
-    return _not_after(known_at(kind, fact), as_of, today) and _not_after(
-        natural_date(kind, fact), as_of, today
-    )
-
-
 def _after(value: dt.datetime | None, as_of: dt.datetime) -> bool:
     return value is not None and value > as_of
 
@@ -342,30 +328,84 @@ _PROJECT: dict[str, Callable[[Any, dt.datetime], Any]] = dict.fromkeys(FACT_FIEL
 }
 
 
-def _project(kind: str, fact: Any, as_of: dt.datetime, today: dt.date) -> Any | None:
-    if not _visible(kind, fact, as_of, today):
-        return None
-    return _PROJECT[kind](fact, as_of)
+class _Projection:
+    """Projects facts to ``as_of``, each object once.
 
+    The profile's facts and its raw records usually hold the very same objects (and a
+    fact's ``value`` is usually one of its ``variants``), so each object's projection is
+    remembered for the duration of one :func:`profile_as_of` call.
+    """
 
-def _project_fact(
-    kind: str, fact: Fact[Any], as_of: dt.datetime, today: dt.date
-) -> Fact[Any] | None:
-    kept = []
-    same = True
-    for provenance, variant in zip(fact.provenance, fact.variants, strict=True):
-        projected = _project(kind, variant, as_of, today)
-        same = same and projected is variant
-        if projected is not None:
-            kept.append((provenance, projected))
-    if not kept:
-        return None
-    value = _project(kind, fact.value, as_of, today)
-    if same and value is fact.value:
-        return fact
-    if value is None:
-        value = kept[0][1]
-    return Fact(value, tuple(p for p, _ in kept), tuple(v for _, v in kept))
+    __slots__ = ("_memo", "as_of", "today")
+
+    def __init__(self, as_of: dt.datetime, today: dt.date) -> None:
+        self.as_of = as_of
+        self.today = today
+        self._memo: dict[str, dict[int, Any]] = {kind: {} for kind in FACT_FIELDS}
+
+    def visible(self, kind: str, fact: object) -> bool:
+        """Whether ``fact`` exists at ``as_of`` (known, and not dated after it)."""
+        natural = _NATURAL_DATE[kind](fact)
+        if isinstance(natural, dt.datetime):
+            if natural > self.as_of:
+                return False
+        elif isinstance(natural, PartialDate) and natural.earliest() > self.today:
+            return False
+        recorded = getattr(fact, "recorded_at", None)
+        return not (isinstance(recorded, dt.datetime) and recorded > self.as_of)
+
+    def one(self, kind: str, fact: Any) -> Any | None:
+        """``fact`` as it stood at ``as_of`` (the same object when unchanged), or ``None``."""
+        memo = self._memo[kind]
+        key = id(fact)  # every object projected is alive until the call returns
+        try:
+            return memo[key]
+        except KeyError:
+            pass
+        projected = _PROJECT[kind](fact, self.as_of) if self.visible(kind, fact) else None
+        memo[key] = projected
+        return projected
+
+    def fact(self, kind: str, fact: Fact[Any]) -> Fact[Any] | None:
+        """A profile fact at ``as_of``: variants not yet known are dropped."""
+        variants = fact.variants
+        if len(variants) == 1:  # the common case, without the bookkeeping below
+            only = self.one(kind, variants[0])
+            if only is None:
+                return None
+            value = only if fact.value is variants[0] else self.one(kind, fact.value)
+            if only is variants[0] and value is fact.value:
+                return fact
+            return Fact(only if value is None else value, fact.provenance, (only,))
+        kept = []
+        same = True
+        for provenance, variant in zip(fact.provenance, variants, strict=True):
+            projected = self.one(kind, variant)
+            same = same and projected is variant
+            if projected is not None:
+                kept.append((provenance, projected))
+        if not kept:
+            return None
+        value = self.one(kind, fact.value)
+        if same and value is fact.value:
+            return fact
+        if value is None:
+            value = kept[0][1]
+        return Fact(value, tuple(p for p, _ in kept), tuple(v for _, v in kept))
+
+    def facts(self, kind: str, facts: tuple[Any, ...], profile: bool) -> tuple[Any, ...] | None:
+        """The facts of ``kind`` at ``as_of``, or ``None`` when every one is unchanged."""
+        project = self.fact if profile else self.one
+        changed: list[Any] | None = None
+        for n, fact in enumerate(facts):
+            projected = project(kind, fact)
+            if changed is None:
+                if projected is fact:
+                    continue
+                changed = list(facts[:n])
+            if projected is not None:
+                changed.append(projected)
+        return None if changed is None else tuple(changed)
 
 
 def _patient(patient: Patient, as_of: dt.datetime) -> Patient:
@@ -374,14 +414,13 @@ def _patient(patient: Patient, as_of: dt.datetime) -> Patient:
     return patient
 
 
-def _record(record: PatientRecord, as_of: dt.datetime, today: dt.date) -> PatientRecord:
+def _record(record: PatientRecord, projection: _Projection) -> PatientRecord:
     changes: dict[str, Any] = {}
     for kind in FACT_FIELDS:
-        facts = getattr(record, kind)
-        projected = [_project(kind, f, as_of, today) for f in facts]
-        if any(p is not f for p, f in zip(projected, facts, strict=True)):
-            changes[kind] = tuple(p for p in projected if p is not None)
-    patient = _patient(record.patient, as_of)
+        projected = projection.facts(kind, getattr(record, kind), profile=False)
+        if projected is not None:
+            changes[kind] = projected
+    patient = _patient(record.patient, projection.as_of)
     if patient is not record.patient:
         changes["patient"] = patient
     return attrs.evolve(record, **changes) if changes else record
@@ -394,19 +433,19 @@ def profile_as_of(
 
     ``tz`` is the zone whose calendar date compares against facts dated only to a day,
     month or year (``as_of``'s own offset when ``None``). The raw ``records`` are filtered
-    the same way, so nothing recorded later leaks through them.
+    the same way, so nothing recorded later leaks through them. Facts with nothing after
+    ``as_of`` are kept as the same objects (and an unchanged profile is returned as is).
     """
-    today = to_local_date(as_of, tz)
+    projection = _Projection(as_of, to_local_date(as_of, tz))
     changes: dict[str, Any] = {}
     for kind in FACT_FIELDS:
-        facts: tuple[Fact[Any], ...] = getattr(profile, kind)
-        projected = [_project_fact(kind, f, as_of, today) for f in facts]
-        if any(p is not f for p, f in zip(projected, facts, strict=True)):
-            changes[kind] = tuple(p for p in projected if p is not None)
+        projected = projection.facts(kind, getattr(profile, kind), profile=True)
+        if projected is not None:
+            changes[kind] = projected
     patient = _patient(profile.patient, as_of)
     if patient is not profile.patient:
         changes["patient"] = patient
-    records = tuple(_record(r, as_of, today) for r in profile.records)
+    records = tuple(_record(r, projection) for r in profile.records)
     if any(r is not o for r, o in zip(records, profile.records, strict=True)):
         changes["records"] = records
     return attrs.evolve(profile, **changes) if changes else profile

@@ -327,7 +327,7 @@ def _exclusion(ctx: RuleContext) -> str | None:
 @attrs.frozen(repr=False)
 class _NoPrimaryCare(RuleBase):
     def evaluate(self, ctx: RuleContext) -> Iterator[Gap]:
-        index = TeamIndex(ctx)
+        index = ctx.cached("care-team.index", TeamIndex)
         teams = index.teams
         if not teams:
             return
@@ -498,7 +498,7 @@ class _BehavioralHealthMissing(RuleBase):
         conditions = self._conditions(ctx)
         if not conditions:
             return
-        index = TeamIndex(ctx)
+        index = ctx.cached("care-team.index", TeamIndex)
         teams = index.teams
         covered = index.discipline_spans(Discipline.BEHAVIORAL_HEALTH)
         points: list[dt.datetime | None] = list(covered.points)
@@ -574,7 +574,7 @@ def care_team_behavioral_health_missing(
 @attrs.frozen(repr=False)
 class _InactiveOwner(RuleBase):
     def evaluate(self, ctx: RuleContext) -> Iterator[Gap]:
-        index = TeamIndex(ctx)
+        index = ctx.cached("care-team.index", TeamIndex)
         if not index.teams:
             return
         work: list[tuple[Fact[Any], Any, dt.datetime, str]] = []

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Hashable, Iterable
+from typing import Any, TypeVar, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import attrs
@@ -63,6 +63,29 @@ def resolve_timezone(profile: PatientProfile) -> dt.tzinfo:
 
 
 _When = dt.date | dt.datetime
+V = TypeVar("V")
+
+
+class _Shared:
+    """What one evaluation works out once for all its rules: local dates, indexes."""
+
+    __slots__ = ("dates", "disciplines", "values")
+
+    def __init__(self) -> None:
+        self.dates: dict[dt.datetime, dt.date] = {}
+        self.disciplines: dict[Ref, Discipline | None] = {}
+        self.values: dict[Hashable, Any] = {}
+
+
+def _hospice(ctx: RuleContext) -> tuple[dt.date | None, tuple[Fact[Any], ...]]:
+    """The first local day of a discharge to hospice, and the hospice enrolments."""
+    days = [
+        ctx.local_date(s.value.discharged_at)
+        for s in ctx.profile.transitions
+        if s.value.to_setting is CareSetting.HOSPICE and s.value.discharged_at is not None
+    ]
+    enrollments = tuple(e for e in ctx.profile.enrollments if e.value.program.lower() == "hospice")
+    return min(days, default=None), enrollments
 
 
 @attrs.frozen
@@ -74,6 +97,10 @@ class RuleContext:
     patient's ``timezone``, else the facility's, else UTC): day windows count local
     calendar days. ``rule`` and ``severity`` are the evaluating rule's id and default
     severity, which :meth:`gap` fills in.
+
+    The contexts of one evaluation (:meth:`for_rule` copies) share what is worked out once
+    for all rules: local dates (:meth:`local_date`), disciplines, and the indexes rules
+    build with :meth:`cached`. A copy made with ``attrs.evolve`` starts afresh.
     """
 
     profile: PatientProfile
@@ -82,10 +109,26 @@ class RuleContext:
     tz: dt.tzinfo
     rule: str = "custom"
     severity: Severity = Severity.MEDIUM
+    _shared: _Shared = attrs.field(init=False, factory=_Shared, eq=False, repr=False)
 
     def for_rule(self, rule: str, severity: Severity) -> RuleContext:
-        """A copy for evaluating another rule."""
-        return attrs.evolve(self, rule=rule, severity=severity)
+        """A copy for evaluating another rule (sharing this evaluation's caches)."""
+        copy = attrs.evolve(self, rule=rule, severity=severity)
+        object.__setattr__(copy, "_shared", self._shared)  # frozen: set once, right here
+        return copy
+
+    def cached(self, key: Hashable, build: Callable[[RuleContext], V]) -> V:
+        """``build(self)``, worked out once per evaluation and shared by every rule.
+
+        For indexes over the profile (facts sorted by time, grouped by reference...), which
+        depend only on what every rule of one evaluation sees alike: the profile, ``as_of``,
+        the calendar and the zone. ``key`` names what is built; it must include every
+        parameter the result depends on (``("transitions.visits", classes)``).
+        """
+        values = self._shared.values
+        if key not in values:
+            values[key] = build(self)
+        return cast("V", values[key])
 
     # ------------------------------------------------------------------ who and when
 
@@ -101,10 +144,16 @@ class RuleContext:
 
     def local_date(self, when: dt.datetime | dt.date | PartialDate) -> dt.date:
         """The local calendar date of an instant (a partial date's first possible day)."""
+        if isinstance(when, dt.datetime):
+            if when.fold:  # equal (and hashed alike) to the other instant with its wall time
+                return to_local_date(when, self.tz)
+            dates = self._shared.dates
+            day = dates.get(when)
+            if day is None:
+                day = dates[when] = to_local_date(when, self.tz)
+            return day
         if isinstance(when, PartialDate):
             return when.earliest()
-        if isinstance(when, dt.datetime):
-            return to_local_date(when, self.tz)
         return when
 
     def add_days(self, day: dt.date, n: int) -> dt.date:
@@ -156,6 +205,12 @@ class RuleContext:
 
     def discipline_of(self, party: Ref) -> Discipline | None:
         """The discipline of a practitioner or organisation (profile, then care teams)."""
+        known = self._shared.disciplines
+        if party not in known:
+            known[party] = self._discipline_of(party)
+        return known[party]
+
+    def _discipline_of(self, party: Ref) -> Discipline | None:
         if party.type == "Practitioner":
             person = self.profile.practitioner(party)
             if person is not None and person.discipline is not Discipline.OTHER:
@@ -197,19 +252,10 @@ class RuleContext:
 
         A discharge to hospice on or before ``day``, or an active ``"hospice"`` enrolment.
         """
-        for stay in self.profile.transitions:
-            s = stay.value
-            if (
-                s.to_setting is CareSetting.HOSPICE
-                and s.discharged_at is not None
-                and self.local_date(s.discharged_at) <= day
-            ):
-                return True
-        for enrollment in self.profile.enrollments:
-            e = enrollment.value
-            if e.program.lower() == "hospice" and e.period.contains(self.end_of_day(day)):
-                return True
-        return False
+        first_discharge, enrollments = self.cached("context.hospice", _hospice)
+        if first_discharge is not None and first_discharge <= day:
+            return True
+        return any(e.value.period.contains(self.end_of_day(day)) for e in enrollments)
 
     # ------------------------------------------------------------------ evidence and gaps
 

@@ -38,6 +38,7 @@ from carecoord.rules._base import Rule, RuleBase, define_rule, param
 from carecoord.rules._care_team import TeamIndex
 from carecoord.rules._codes import refs_to, str_tuple
 from carecoord.rules._context import RuleContext
+from carecoord.rules._index import Timeline
 from carecoord.rules._model import Citation, Evidence, Gap, RuleMetadata, Severity
 
 __all__ = [
@@ -423,7 +424,7 @@ class _ChangeNotShared(RuleBase):
 
     def evaluate(self, ctx: RuleContext) -> Iterator[Gap]:
         codes = frozenset(self.psychotropic_rxnorm)
-        index = TeamIndex(ctx)
+        index = ctx.cached("care-team.index", TeamIndex)
         messages = _Messages(ctx)
         prefixes = tuple(p.upper() for p in self.psychotropic_atc_prefixes)
         for fact in sorted(ctx.profile.medications, key=lambda f: f.key):
@@ -502,20 +503,32 @@ def _senders(ctx: RuleContext, med: Medication) -> frozenset[Ref]:
 
 
 class _Messages:
-    """Messages that may share a change: by what they are about, and by sender."""
+    """Messages that may share a change, gathered once per evaluation.
 
-    __slots__ = ("by_about", "unlinked")
+    By what they are about; those that carry medicines by sender and recipient; and the
+    medication-change messages about nothing in particular by recipient (each list in time
+    order).
+    """
+
+    __slots__ = ("by_about", "carrying", "changes")
 
     def __init__(self, ctx: RuleContext) -> None:
         self.by_about: dict[Ref, list[Fact[Communication]]] = {}
-        self.unlinked: list[Fact[Communication]] = []
+        carrying: dict[tuple[Ref, Ref], list[tuple[dt.datetime, Fact[Communication]]]] = {}
+        changes: dict[Ref, list[tuple[dt.datetime, Fact[Communication]]]] = {}
         for message in ctx.profile.communications:
             m = message.value
             if m.kind in _NOT_A_MESSAGE or m.status == "not-done":
                 continue
-            self.unlinked.append(message)
             for ref in m.about:
                 self.by_about.setdefault(ref, []).append(message)
+            for recipient in dict.fromkeys(m.recipients):
+                if m.kind in _CARRIES_MEDICINES and m.sender is not None:
+                    carrying.setdefault((m.sender, recipient), []).append((m.sent, message))
+                if m.kind is CommunicationKind.MEDICATION_CHANGE and not m.about:
+                    changes.setdefault(recipient, []).append((m.sent, message))
+        self.carrying = {k: Timeline(v, ctx.local_date) for k, v in carrying.items()}
+        self.changes = {k: Timeline(v, ctx.local_date) for k, v in changes.items()}
 
     def first(
         self,
@@ -530,20 +543,18 @@ class _Messages:
         About the medication (``refs``); a message that carries medicines from one of
         ``senders``; or a medication-change message about nothing in particular.
         """
-        candidates = [
-            *(m for r in refs for m in self.by_about.get(r, ())),
-            *(
-                m
-                for m in self.unlinked
-                if (m.value.kind in _CARRIES_MEDICINES and m.value.sender in senders)
-                or (m.value.kind is CommunicationKind.MEDICATION_CHANGE and not m.value.about)
-            ),
-        ]
         found = [
             m
-            for m in candidates
+            for r in refs
+            for m in self.by_about.get(r, ())
             if parties.intersection(m.value.recipients) and ctx.local_date(m.value.sent) >= day
         ]
+        timelines = [self.carrying.get((sender, party)) for sender in senders for party in parties]
+        timelines.extend(self.changes.get(party) for party in parties)
+        for timeline in timelines:
+            first = timeline.first_from(day) if timeline is not None else None
+            if first is not None:
+                found.append(first)
         return min(found, key=lambda m: (m.value.sent, m.key), default=None)
 
 

@@ -10,7 +10,7 @@ death on or before the due date.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, cast
 
 import attrs
@@ -18,8 +18,11 @@ import attrs
 from carecoord.domain import (
     Appointment,
     AppointmentStatus,
+    Code,
+    Communication,
     CommunicationKind,
     Discipline,
+    Ref,
     Referral,
     ReferralStatus,
 )
@@ -28,6 +31,7 @@ from carecoord.profile._model import Fact
 from carecoord.rules._base import Rule, RuleBase, define_rule, param
 from carecoord.rules._codes import refs_to
 from carecoord.rules._context import RuleContext
+from carecoord.rules._index import Ranked
 from carecoord.rules._model import Citation, Evidence, Gap, RuleMetadata, Severity
 
 __all__ = [
@@ -115,15 +119,56 @@ def _day(ctx: RuleContext, when: dt.datetime) -> str:
     return ctx.local_date(when).isoformat()
 
 
+_ByRef = dict[Ref, list[tuple[int, Fact[Any]]]]
+
+
+def _by_ref(
+    facts: Iterator[tuple[int, Fact[Any]]], refs: Callable[[Any], tuple[Ref, ...]]
+) -> _ByRef:
+    """``(place in the profile, fact)`` pairs grouped under each reference in ``refs(value)``."""
+    index: _ByRef = {}
+    for place, fact in facts:
+        for ref in refs(fact.value):
+            index.setdefault(ref, []).append((place, fact))
+    return index
+
+
+def _linked(index: _ByRef, fact: Fact[Referral]) -> list[Fact[Any]]:
+    """The facts ``index`` holds under any of the referral's references, in profile order."""
+    found = {
+        place: linked for ref in refs_to(fact, "Referral") for place, linked in index.get(ref, ())
+    }
+    return [found[place] for place in sorted(found)]
+
+
+def _appointments_by_ref(ctx: RuleContext) -> _ByRef:
+    """The appointments (not entered in error) under each referral they are based on."""
+    return _by_ref(
+        (
+            (n, a)
+            for n, a in enumerate(ctx.profile.appointments)
+            if a.value.status is not AppointmentStatus.ENTERED_IN_ERROR
+        ),
+        lambda appt: appt.based_on,
+    )
+
+
 def _appointments(ctx: RuleContext, fact: Fact[Referral]) -> list[Fact[Appointment]]:
-    refs = refs_to(fact, "Referral")
-    found = [
-        a
-        for a in ctx.profile.appointments
-        if a.value.status is not AppointmentStatus.ENTERED_IN_ERROR
-        and refs.intersection(a.value.based_on)
-    ]
+    """The referral's appointments, by start (then key)."""
+    found = _linked(ctx.cached("referrals.appointments", _appointments_by_ref), fact)
     return sorted(found, key=lambda a: (a.value.start, a.key))
+
+
+def _reports_by_ref(ctx: RuleContext) -> _ByRef:
+    """Consult reports (not "not-done") under each fact they are about."""
+    return _by_ref(
+        (
+            (n, m)
+            for n, m in enumerate(ctx.profile.communications)
+            if m.value.kind is CommunicationKind.CONSULT_REPORT and m.value.status != "not-done"
+        ),
+        lambda message: message.about,
+    )
 
 
 def _booked_at(appt: Appointment) -> dt.datetime | None:
@@ -400,15 +445,12 @@ def _report(
     when = ref.report_received_at or _first_change(ref, _REPORTED)
     if when is not None or ref.status in _REPORTED:
         found.append((when, ctx.closing(fact, "consultant report received")))
-    refs = refs_to(fact, "Referral")
-    for message in ctx.profile.communications:
+    reports: list[Fact[Communication]] = _linked(
+        ctx.cached("referrals.reports", _reports_by_ref), fact
+    )
+    for message in reports:
         m = message.value
-        if (
-            m.kind is CommunicationKind.CONSULT_REPORT
-            and m.status != "not-done"
-            and refs.intersection(m.about)
-            and m.sent >= after
-        ):
+        if m.sent >= after:
             found.append((m.received or m.sent, ctx.closing(message, "consultant report")))
     if not found:
         return None
@@ -617,23 +659,63 @@ class _DeclinedNoAlternative(RuleBase):
     def _replacement(
         ctx: RuleContext, fact: Fact[Referral], declined: dt.datetime
     ) -> tuple[Fact[Referral], dt.datetime] | None:
-        ids = {v.id for v in fact.variants}
-        ref = fact.value
-        found = []
-        for other in _referrals(ctx):
+        """The first sent referral that replaces it, or is for its specialty and later."""
+        found = ctx.cached("referrals.replacements", _Replacements.gather).first(fact, declined)
+        return None if found is None else (found[2], found[0])
+
+
+_Candidate = tuple[dt.datetime, int, Fact[Referral]]
+"""A possible replacement: when it was sent, its place among the referrals, the referral."""
+
+
+@attrs.frozen
+class _Replacements:
+    """Sent referrals, not cancelled, that may replace a declined one, gathered once.
+
+    By the referral id they say they replace, and by specialty (ordered by authoring, to
+    find the first sent of those authored after the decline).
+    """
+
+    candidates: dict[int, _Candidate]
+    replacing: dict[str, list[_Candidate]]
+    by_specialty: dict[Code, Ranked[dt.datetime, Referral]]
+
+    @classmethod
+    def gather(cls, ctx: RuleContext) -> _Replacements:
+        """Index the profile's referrals."""
+        candidates: dict[int, _Candidate] = {}
+        replacing: dict[str, list[_Candidate]] = {}
+        specialties: dict[Code, list[tuple[dt.datetime, Fact[Referral]]]] = {}
+        for place, other in enumerate(_referrals(ctx)):
             o = other.value
             sent = _sent_at(o)
-            if other is fact or sent is None or o.status is _S.CANCELLED:
+            if sent is None or o.status is _S.CANCELLED:
                 continue
-            replaces = o.replaces is not None and o.replaces in ids
-            same_need = (
-                ref.specialty is not None
-                and o.specialty == ref.specialty
-                and o.authored_on > declined
-            )
-            if replaces or same_need:
-                found.append((other, sent))
-        return min(found, key=lambda item: item[1], default=None)
+            candidate = candidates[id(other)] = (sent, place, other)
+            if o.replaces is not None:
+                replacing.setdefault(o.replaces, []).append(candidate)
+            if o.specialty is not None:
+                specialties.setdefault(o.specialty, []).append((o.authored_on, other))
+        by_specialty = {
+            code: Ranked(entries, rank=lambda _at, f: candidates[id(f)][:2])
+            for code, entries in specialties.items()
+        }
+        return cls(candidates, replacing, by_specialty)
+
+    def first(self, fact: Fact[Referral], declined: dt.datetime) -> _Candidate | None:
+        """The first sent (then first listed) replacement for a referral declined then."""
+        found = [
+            candidate
+            for replaced in {v.id for v in fact.variants}
+            for candidate in self.replacing.get(replaced, ())
+            if candidate[2] is not fact
+        ]
+        specialty = fact.value.specialty
+        same_need = self.by_specialty.get(specialty) if specialty is not None else None
+        later = same_need.first_after(declined, skip=fact) if same_need is not None else None
+        if later is not None:
+            found.append(self.candidates[id(later[1])])
+        return min(found, key=lambda c: (c[0], c[1]), default=None)
 
 
 def referral_declined_no_alternative(*, within_days: int = 7) -> Rule:

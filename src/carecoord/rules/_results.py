@@ -16,6 +16,7 @@ waiting for someone to read it.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import Iterator
 from typing import Any
 
@@ -46,6 +47,7 @@ from carecoord.rules._base import Rule, RuleBase, define_rule, param
 from carecoord.rules._care_team import TeamIndex
 from carecoord.rules._codes import refs_to
 from carecoord.rules._context import RuleContext
+from carecoord.rules._index import Timeline
 from carecoord.rules._model import Citation, Evidence, Gap, RuleMetadata, Severity
 
 __all__ = [
@@ -330,7 +332,7 @@ class _Unacknowledged(RuleBase):
 
     def evaluate(self, ctx: RuleContext) -> Iterator[Gap]:
         orders = _orders_by_id(ctx)
-        index = TeamIndex(ctx)
+        index = ctx.cached("care-team.index", TeamIndex)
         for fact in _available(ctx, self.categories):
             result = fact.value
             critical = result.interpretation is Interpretation.CRITICAL
@@ -381,24 +383,37 @@ def result_unacknowledged(
 
 @attrs.frozen
 class _Candidates:
-    """What may follow a result up, gathered once per evaluation."""
+    """What may follow a result up, gathered once per evaluation.
 
-    visits: list[Fact[Encounter]]
-    orders_by_code: dict[Code, list[Fact[Order]]]
+    Finished or ongoing visits by what they are based on, and the outpatient ones by
+    performer (in time order); orders by code (in time order); tasks and patient messages
+    by what they are about.
+    """
+
+    visits_by_based_on: dict[Ref, list[Fact[Encounter]]]
+    visits_by_performer: dict[Ref, Timeline[Encounter]]
+    orders_by_code: dict[Code, Timeline[Order]]
     tasks_by_focus: dict[Ref, list[Fact[Task]]]
     messages_by_about: dict[Ref, list[Fact[Communication]]]
 
     @classmethod
     def gather(cls, ctx: RuleContext) -> _Candidates:
         """Index the profile's visits, orders, tasks and patient messages."""
-        visits = sorted(
-            (f for f in ctx.profile.encounters if f.value.status in _VISIT_STATUSES),
-            key=lambda f: (f.value.start, f.key),
-        )
-        orders: dict[Code, list[Fact[Order]]] = {}
+        based_on: dict[Ref, list[Fact[Encounter]]] = {}
+        performers: dict[Ref, list[tuple[dt.datetime, Fact[Encounter]]]] = {}
+        for visit in ctx.profile.encounters:
+            v = visit.value
+            if v.status not in _VISIT_STATUSES:
+                continue
+            for ref in v.based_on:
+                based_on.setdefault(ref, []).append(visit)
+            if v.klass in _OUTPATIENT:
+                for performer in dict.fromkeys(v.performers):
+                    performers.setdefault(performer, []).append((v.start, visit))
+        orders: dict[Code, list[tuple[dt.datetime, Fact[Order]]]] = {}
         for order in ctx.profile.orders:
             if order.value.status not in _IGNORED_ORDERS:
-                orders.setdefault(order.value.code, []).append(order)
+                orders.setdefault(order.value.code, []).append((order.value.authored_on, order))
         tasks: dict[Ref, list[Fact[Task]]] = {}
         for task in ctx.profile.tasks:
             t = task.value
@@ -410,7 +425,13 @@ class _Candidates:
             if m.kind in _FOLLOW_UP_MESSAGES and m.status != "not-done":
                 for ref in m.about:
                     messages.setdefault(ref, []).append(message)
-        return cls(visits, orders, tasks, messages)
+        return cls(
+            based_on,
+            {performer: Timeline(v, ctx.local_date) for performer, v in performers.items()},
+            {code: Timeline(o, ctx.local_date) for code, o in orders.items()},
+            tasks,
+            messages,
+        )
 
 
 def _follow_up(
@@ -425,20 +446,27 @@ def _follow_up(
         refs = refs | refs_to(order, "Order")
         orderer = order.value.requester
     found: list[tuple[dt.datetime, str, Fact[Any], str]] = []
-    for visit in candidates.visits:
-        v = visit.value
-        if v.start < issued:
-            continue
-        linked = bool(refs.intersection(v.based_on))
-        with_orderer = v.klass in _OUTPATIENT and orderer is not None and orderer in v.performers
-        if linked or with_orderer:
-            found.append((v.start, visit.key, visit, "follow-up visit"))
-            break
-    found.extend(
-        (o.value.authored_on, o.key, o, "repeat test ordered")
-        for o in candidates.orders_by_code.get(result.code, ())
-        if o.value.authored_on >= issued and o is not order
+    # the first visit since it was issued, based on it or (outpatient) with the orderer
+    visits = [
+        visit
+        for ref in refs
+        for visit in candidates.visits_by_based_on.get(ref, ())
+        if visit.value.start >= issued
+    ]
+    with_orderer = candidates.visits_by_performer.get(orderer) if orderer is not None else None
+    if with_orderer is not None:
+        visits.extend(itertools.islice(with_orderer.from_instant(issued), 1))
+    if visits:
+        visit = min(visits, key=lambda f: (f.value.start, f.key))
+        found.append((visit.value.start, visit.key, visit, "follow-up visit"))
+    same_test = candidates.orders_by_code.get(result.code)
+    repeat = (
+        next((o for o in same_test.from_instant(issued) if o is not order), None)
+        if same_test is not None
+        else None
     )
+    if repeat is not None:
+        found.append((repeat.value.authored_on, repeat.key, repeat, "repeat test ordered"))
     for ref in refs:
         found.extend(
             (t.value.authored_on, t.key, t, "follow-up task created")

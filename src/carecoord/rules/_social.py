@@ -30,6 +30,7 @@ from carecoord.profile._model import Fact
 from carecoord.rules._base import Rule, RuleBase, define_rule, param
 from carecoord.rules._codes import refs_to
 from carecoord.rules._context import RuleContext
+from carecoord.rules._index import Timeline
 from carecoord.rules._model import Citation, Evidence, Gap, RuleMetadata, Severity
 
 __all__ = [
@@ -104,7 +105,7 @@ def _died(ctx: RuleContext, day: dt.date) -> str | None:
 class _Interventions:
     """Community referrals, and tasks and messages by what they are about, gathered once."""
 
-    referrals: list[tuple[dt.datetime, Fact[Referral]]]
+    referrals: Timeline[Referral]
     messages: dict[Ref, list[Fact[Communication]]]
     tasks: dict[Ref, list[Fact[Task]]]
 
@@ -127,18 +128,19 @@ class _Interventions:
             t = task.value
             if t.focus is not None and t.status not in _DEAD_TASKS:
                 tasks.setdefault(t.focus, []).append(task)
-        return cls(referrals, messages, tasks)
+        return cls(Timeline(referrals, ctx.local_date), messages, tasks)
 
     def first(
         self, ctx: RuleContext, fact: Fact[SocialNeed]
     ) -> tuple[dt.datetime, Evidence] | None:
         """The first intervention on or after the day the need was identified."""
         since = ctx.start_of_day(ctx.local_date(fact.value.identified_at))
-        found: list[tuple[dt.datetime, str, Fact[Any], str]] = [
-            (sent, r.key, r, "community referral sent")
-            for sent, r in self.referrals
-            if sent >= since
-        ]
+        found: list[tuple[dt.datetime, str, Fact[Any], str]] = []
+        referral = next(self.referrals.from_instant(since), None)  # the first sent since
+        if referral is not None:
+            sent = _sent_at(referral.value)
+            assert sent is not None  # only sent referrals are gathered
+            found.append((sent, referral.key, referral, "community referral sent"))
         for ref in refs_to(fact, "SocialNeed"):
             found.extend(
                 (m.value.sent, m.key, m, "communication about it")

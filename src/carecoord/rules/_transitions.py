@@ -10,24 +10,28 @@ instead); rules that follow a measure's readmission logic say so in their metada
 from __future__ import annotations
 
 import datetime as dt
+import itertools
+from bisect import bisect_right
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import attrs
 
 from carecoord.domain import (
+    Appointment,
     AppointmentStatus,
     CareSetting,
     CareTransition,
     Code,
+    Communication,
     CommunicationKind,
     Complexity,
-    Condition,
     Discipline,
     Encounter,
     EncounterClass,
     EncounterStatus,
     ListKind,
+    Ref,
     Sensitivity,
     TransitionKind,
     VerificationStatus,
@@ -45,6 +49,7 @@ from carecoord.rules._codes import (
     str_tuple,
 )
 from carecoord.rules._context import RuleContext
+from carecoord.rules._index import Ranked, Timeline
 from carecoord.rules._model import Citation, Evidence, Gap, RuleMetadata, Severity
 
 __all__ = [
@@ -131,10 +136,34 @@ def _meta(**fields: Any) -> RuleMetadata:
 # --------------------------------------------------------------------------- helpers
 
 
-def _stays(ctx: RuleContext, kinds: tuple[TransitionKind, ...]) -> Iterator[Fact[CareTransition]]:
-    for fact in sorted(ctx.profile.transitions, key=lambda f: (f.value.admitted_at, f.key)):
-        if fact.value.kind in kinds:
-            yield fact
+# Indexes over the profile, built once per evaluation (``ctx.cached``) and shared by the
+# family's rules: without them each stay would scan every visit, message and stay.
+
+
+def _stays(ctx: RuleContext, kinds: tuple[TransitionKind, ...]) -> Timeline[CareTransition]:
+    """The stays of ``kinds`` by admission (then key)."""
+    return ctx.cached(
+        ("transitions.stays", kinds),
+        lambda c: Timeline(
+            ((f.value.admitted_at, f) for f in c.profile.transitions if f.value.kind in kinds),
+            c.local_date,
+        ),
+    )
+
+
+def _visits(ctx: RuleContext, classes: frozenset[EncounterClass]) -> Timeline[Encounter]:
+    """Finished or ongoing encounters of ``classes`` by start (then key)."""
+    return ctx.cached(
+        ("transitions.visits", classes),
+        lambda c: Timeline(
+            (
+                (f.value.start, f)
+                for f in c.profile.encounters
+                if f.value.klass in classes and f.value.status in _VISIT_STATUSES
+            ),
+            c.local_date,
+        ),
+    )
 
 
 def _day(ctx: RuleContext, when: dt.datetime) -> str:
@@ -173,29 +202,7 @@ def _readmission(
     kinds: tuple[TransitionKind, ...] = _STAYS,
 ) -> Fact[CareTransition] | None:
     """The first stay of ``kinds`` admitted after ``after`` and on or before ``through``."""
-    for other in _stays(ctx, kinds):
-        admitted = other.value.admitted_at
-        if other is not fact and admitted > after and ctx.local_date(admitted) <= through:
-            return other
-    return None
-
-
-def _visits(
-    ctx: RuleContext,
-    classes: frozenset[EncounterClass],
-    from_day: dt.date,
-    qualifies: Callable[[Encounter], bool] = lambda _e: True,
-) -> list[Fact[Encounter]]:
-    """Encounters of ``classes`` starting on or after local ``from_day``, earliest first."""
-    found = [
-        f
-        for f in ctx.profile.encounters
-        if f.value.klass in classes
-        and f.value.status in _VISIT_STATUSES
-        and ctx.local_date(f.value.start) >= from_day
-        and qualifies(f.value)
-    ]
-    return sorted(found, key=lambda f: (f.value.start, f.key))
+    return next((o for o in _stays(ctx, kinds).between(after, through) if o is not fact), None)
 
 
 def _mental_health_provider(ctx: RuleContext, visit: Encounter) -> bool:
@@ -208,14 +215,44 @@ def _died(ctx: RuleContext, due: dt.date) -> str | None:
 
 
 def _first(
-    ctx: RuleContext, visits: list[Fact[Encounter]], description: str
+    ctx: RuleContext, visit: Fact[Encounter] | None, description: str
 ) -> tuple[tuple[Evidence, ...], dt.datetime | None]:
-    if not visits:
+    if visit is None:
         return (), None
-    return (ctx.closing(visits[0], description),), visits[0].value.start
+    return (ctx.closing(visit, description),), visit.value.start
 
 
 # --------------------------------------------------------------------------- notices
+
+
+_Messages = tuple[dict[Ref, list[Fact[Communication]]], Ranked[dt.date, Communication]]
+
+
+def _arrived(message: Fact[Communication]) -> tuple[dt.datetime, str]:
+    return (message.value.received or message.value.sent, message.key)
+
+
+def _notices(ctx: RuleContext, kind: CommunicationKind) -> _Messages:
+    """Messages of ``kind`` (not "not-done"), by what they are about; and the unlinked ones.
+
+    The unlinked ones are indexed by the local day they were sent, to find the first to
+    arrive from a day on.
+    """
+
+    def build(ctx: RuleContext) -> _Messages:
+        about: dict[Ref, list[Fact[Communication]]] = {}
+        unlinked = []
+        for message in ctx.profile.communications:
+            m = message.value
+            if m.kind is not kind or m.status == "not-done":
+                continue
+            for ref in m.about:
+                about.setdefault(ref, []).append(message)
+            if not m.about:
+                unlinked.append((ctx.local_date(m.sent), message))
+        return about, Ranked(unlinked, rank=lambda _day, message: _arrived(message))
+
+    return ctx.cached(("transitions.notices", kind), build)
 
 
 def _notice(
@@ -228,16 +265,20 @@ def _notice(
     refs = refs_to(fact, "CareTransition")
     if fact.value.encounter is not None:
         refs = refs | {fact.value.encounter}
-    found = []
-    for message in ctx.profile.communications:
-        m = message.value
-        if m.kind is not kind or m.status == "not-done" or ctx.local_date(m.sent) < from_day:
-            continue
-        if refs.intersection(m.about) or not m.about:
-            found.append((m.received or m.sent, message.key, message))
+    about, unlinked = _notices(ctx, kind)
+    found = [
+        message
+        for ref in refs
+        for message in about.get(ref, ())
+        if ctx.local_date(message.value.sent) >= from_day
+    ]
+    first_unlinked = unlinked.first_from(from_day)
+    if first_unlinked is not None:
+        found.append(first_unlinked[1])
     if not found:
         return (), None
-    when, _, message = min(found)
+    message = min(found, key=_arrived)
+    when, _ = _arrived(message)
     return (ctx.closing(message, f"{kind.value.replace('-', ' ')} sent"),), when
 
 
@@ -375,6 +416,25 @@ def _community_exclusion(
     return None
 
 
+def _patient_contacts(
+    ctx: RuleContext,
+) -> tuple[Timeline[Communication], Timeline[Communication]]:
+    """Patient contacts by time: the interactive completed ones, and the other attempts."""
+    contacts = Timeline(
+        (
+            (m.value.sent, m)
+            for m in ctx.profile.communications
+            if m.value.kind is CommunicationKind.PATIENT_CONTACT
+        ),
+        ctx.local_date,
+    )
+
+    def spoke(m: Communication) -> bool:
+        return m.interactive and m.status == "completed"
+
+    return contacts.where(spoke), contacts.where(lambda m: not spoke(m))
+
+
 _UNKNOWN_IS_COMMUNITY = (
     "Whether a discharge with no recorded destination counts as one to the community "
     "(surfacing it rather than hiding it)."
@@ -447,36 +507,33 @@ class _TcmContact(RuleBase):
     def _contact(
         self, ctx: RuleContext, discharged: dt.datetime
     ) -> tuple[tuple[Evidence, ...], dt.datetime | None]:
-        options: list[tuple[dt.datetime, str, tuple[Evidence, ...]]] = []
-        attempts = []
-        for message in ctx.profile.communications:
-            m = message.value
-            if m.kind is not CommunicationKind.PATIENT_CONTACT or m.sent < discharged:
-                continue
-            if m.interactive and m.status == "completed":
-                options.append(
-                    (m.sent, message.key, (ctx.closing(message, "interactive contact"),))
-                )
-            else:
-                attempts.append((m.sent, message.key, message))
-        for visit in _visits(ctx, _OUTPATIENT, ctx.local_date(discharged)):
-            if visit.value.start >= discharged:
-                spoke = ctx.closing(visit, "visit or call with the patient")
-                options.append((visit.value.start, visit.key, (spoke,)))
-                break
-        attempts.sort(key=lambda a: (a[0], a[1]))
+        """The earliest way the requirement was met since the discharge, if any.
+
+        The first interactive contact, the first visit or call, or the attempt that makes
+        ``attempts_required`` (evidence is built for the chosen way only).
+        """
+        spoke, attempts = ctx.cached("transitions.patient-contacts", _patient_contacts)
+        # each way: (when, key, the facts that show it with their evidence descriptions)
+        options: list[tuple[dt.datetime, str, list[tuple[Fact[Any], str]]]] = []
+        contact = next(spoke.from_instant(discharged), None)
+        if contact is not None:
+            options.append((contact.value.sent, contact.key, [(contact, "interactive contact")]))
+        day = ctx.local_date(discharged)
+        visit = next(_visits(ctx, _OUTPATIENT).from_instant(discharged, day), None)
+        if visit is not None:
+            shown = [(visit, "visit or call with the patient")]
+            options.append((visit.value.start, visit.key, shown))
         needed = self.attempts_required
-        if needed and len(attempts) >= needed:
-            at, key, _ = attempts[needed - 1]
-            tried = tuple(
-                ctx.closing(m, f"contact attempt {n} of {needed}")
-                for n, (_, _, m) in enumerate(attempts[:needed], start=1)
-            )
-            options.append((at, key, tried))
+        tried = list(itertools.islice(attempts.from_instant(discharged), needed))
+        if needed and len(tried) == needed:
+            attempted: list[tuple[Fact[Any], str]] = [
+                (m, f"contact attempt {n} of {needed}") for n, m in enumerate(tried, start=1)
+            ]
+            options.append((tried[-1].value.sent, tried[-1].key, attempted))
         if not options:
             return (), None
-        at, _, closing = min(options, key=lambda o: (o[0], o[1]))
-        return closing, at
+        at, _, chosen = min(options, key=lambda o: (o[0], o[1]))
+        return tuple(ctx.closing(fact, description) for fact, description in chosen), at
 
 
 def transition_tcm_contact(
@@ -538,14 +595,11 @@ class _FollowUpVisit(RuleBase):
             day = ctx.local_date(stay.discharged_at)
             high = stay.complexity is Complexity.HIGH
             due = ctx.add_days(day, self.high_complexity_within_days if high else self.within_days)
-            visits = _visits(ctx, _OFFICE, day + dt.timedelta(days=1))
-            closed_by, closed_at = _first(ctx, visits, "follow-up visit")
+            visit = _visits(ctx, _OFFICE).first_from(day + dt.timedelta(days=1))
+            closed_by, closed_at = _first(ctx, visit, "follow-up visit")
             context = [
                 ctx.context(a, "follow-up visit booked")
-                for a in ctx.profile.appointments
-                if a.value.status in {AppointmentStatus.BOOKED, AppointmentStatus.ARRIVED}
-                and a.value.start > stay.discharged_at
-                and ctx.local_date(a.value.start) <= due
+                for a in _booked_between(ctx, stay.discharged_at, due)
             ]
             yield ctx.gap(
                 focus=fact.key,
@@ -562,6 +616,31 @@ class _FollowUpVisit(RuleBase):
                     ctx, fact, due, self.unknown_destination_is_community
                 ),
             )
+
+
+_Booked = tuple[Timeline[Appointment], dict[int, int]]
+
+
+def _booked(ctx: RuleContext) -> _Booked:
+    """Booked or arrived appointments by start, and each one's place in the profile."""
+    booked = [
+        (n, a)
+        for n, a in enumerate(ctx.profile.appointments)
+        if a.value.status in {AppointmentStatus.BOOKED, AppointmentStatus.ARRIVED}
+    ]
+    timeline = Timeline(((a.value.start, a) for _, a in booked), ctx.local_date)
+    return timeline, {id(a): n for n, a in booked}
+
+
+def _booked_between(
+    ctx: RuleContext, after: dt.datetime, through: dt.date
+) -> list[Fact[Appointment]]:
+    """Booked or arrived appointments starting after ``after``, by local ``through``.
+
+    In profile order.
+    """
+    timeline, place = ctx.cached("transitions.booked", _booked)
+    return sorted(timeline.between(after, through), key=lambda a: place[id(a)])
 
 
 def transition_follow_up_visit(
@@ -646,31 +725,49 @@ class _MedRec(RuleBase):
     def _reconciled(
         self, ctx: RuleContext, day: dt.date
     ) -> tuple[tuple[Evidence, ...], dt.date | dt.datetime | None]:
-        options: list[tuple[dt.date, str, dt.date | dt.datetime, Evidence]] = []
-        for rec in ctx.profile.reconciliations:
-            r = rec.value
-            if r.list is ListKind.MEDICATIONS and ctx.local_date(r.at) >= day:
-                evidence = ctx.closing(rec, "medication list reconciled")
-                options.append((ctx.local_date(r.at), rec.key, r.at, evidence))
-        codes = set(self.codes)
-        for proc in ctx.profile.procedures:
-            p = proc.value
-            if p.code in codes and p.status != "not-done" and ctx.local_date(p.performed) >= day:
-                when = (
-                    p.performed
-                    if isinstance(p.performed, dt.datetime)
-                    else ctx.local_date(p.performed)
-                )
-                evidence = ctx.closing(proc, "reconciliation documented")
-                options.append((ctx.local_date(p.performed), proc.key, when, evidence))
-        for visit in _visits(ctx, _OUTPATIENT, day, lambda e: bool(codes.intersection(e.types))):
-            evidence = ctx.closing(visit, "visit billed with reconciliation")
+        """The earliest reconciliation, coded procedure or coded visit from ``day`` on."""
+        index = ctx.cached(("transitions.med-rec", self.codes), self._index)
+        reconciled, documented, billed = index
+        options: list[tuple[dt.date, str, dt.date | dt.datetime, Fact[Any], str]] = []
+        if found := reconciled.first_from(day):
+            on, rec = found
+            options.append((on, rec.key, rec.value.at, rec, "medication list reconciled"))
+        if found := documented.first_from(day):
+            on, proc = found
+            performed = proc.value.performed
+            when = performed if isinstance(performed, dt.datetime) else on
+            options.append((on, proc.key, when, proc, "reconciliation documented"))
+        if found := billed.first_from(day):
+            on, visit = found
             start = visit.value.start
-            options.append((ctx.local_date(start), visit.key, start, evidence))
+            options.append((on, visit.key, start, visit, "visit billed with reconciliation"))
         if not options:
             return (), None
-        _, _, when, evidence = min(options, key=lambda o: (o[0], o[1]))
-        return (evidence,), when
+        _, _, when, fact, description = min(options, key=lambda o: (o[0], o[1]))
+        return (ctx.closing(fact, description),), when
+
+    def _index(
+        self, ctx: RuleContext
+    ) -> tuple[Ranked[dt.date, Any], Ranked[dt.date, Any], Ranked[dt.date, Any]]:
+        """Medication-list reconciliations, coded procedures and coded visits by local day."""
+        codes = set(self.codes)
+        reconciled = Ranked(
+            (ctx.local_date(r.value.at), r)
+            for r in ctx.profile.reconciliations
+            if r.value.list is ListKind.MEDICATIONS
+        )
+        documented = Ranked(
+            (ctx.local_date(p.value.performed), p)
+            for p in ctx.profile.procedures
+            if p.value.code in codes and p.value.status != "not-done"
+        )
+        visits = _visits(ctx, _OUTPATIENT)
+        billed = Ranked(
+            (day, visit)
+            for day, visit in zip(visits.days, visits, strict=True)
+            if codes.intersection(visit.value.types)
+        )
+        return reconciled, documented, billed
 
 
 def transition_med_rec(
@@ -700,7 +797,7 @@ def _windows(
     windows: tuple[tuple[str, int], ...],
     index_day: dt.date,
     opened: dt.datetime,
-    visits: list[Fact[Encounter]],
+    visit: Fact[Encounter] | None,
     exclusion: Callable[[dt.date], str | None],
     summary: str,
     action: str,
@@ -708,7 +805,7 @@ def _windows(
     severity: Severity | None,
 ) -> Iterator[Gap]:
     """One gap per window (``#7d``, ``#30d``) for the same index event."""
-    closed_by, closed_at = _first(ctx, visits, "follow-up with a mental-health provider")
+    closed_by, closed_at = _first(ctx, visit, "follow-up with a mental-health provider")
     for part, days in windows:
         due = ctx.add_days(index_day, days)
         yield ctx.gap(
@@ -804,19 +901,14 @@ class _MentalHealthFollowUp(RuleBase):
                 return None
 
             self_harm = _principal_in(stay, self.self_harm_prefixes) is not None
-            visits = _visits(
-                ctx,
-                _OUTPATIENT,
-                day + dt.timedelta(days=1),
-                lambda e: _mental_health_provider(ctx, e),
-            )
+            visits = ctx.cached("transitions.mental-health-visits", _mental_health_visits)
             yield from _windows(
                 ctx,
                 fact,
                 windows=(("7d", self.short_window_days), ("30d", self.long_window_days)),
                 index_day=day,
                 opened=discharged,
-                visits=visits,
+                visit=visits.first_from(day + dt.timedelta(days=1)),
                 exclusion=exclusion,
                 summary=f"Discharge on {day.isoformat()}: no mental-health follow-up yet",
                 action="Book a visit with the patient's mental-health provider and tell them "
@@ -824,6 +916,11 @@ class _MentalHealthFollowUp(RuleBase):
                 trigger="discharge after a mental-health stay",
                 severity=Severity.CRITICAL if self_harm else None,
             )
+
+
+def _mental_health_visits(ctx: RuleContext) -> Timeline[Encounter]:
+    """Outpatient visits with a mental-health provider."""
+    return _visits(ctx, _OUTPATIENT).where(lambda e: _mental_health_provider(ctx, e))
 
 
 def transition_mental_health_follow_up(
@@ -954,16 +1051,15 @@ class _EdMentalHealthFollowUp(RuleBase):
         )
 
     def evaluate(self, ctx: RuleContext) -> Iterator[Gap]:
-        visits_cache: dict[dt.date, list[Fact[Encounter]]] = {}
         for fact, duplicate in _emergency_visits(
             ctx, lambda f: self._eligible(ctx, f), self.long_window_days
         ):
             visit = fact.value
             day = ctx.local_date(visit.admitted_at)
-            if day not in visits_cache:
-                visits_cache[day] = _visits(
-                    ctx, _OUTPATIENT, day, lambda e: self._qualifies(ctx, e)
-                )
+            visits = ctx.cached(
+                ("transitions.fum-visits", self.diagnosis_prefixes),
+                lambda c: _visits(c, _OUTPATIENT).where(lambda e: self._qualifies(c, e)),
+            )
 
             def exclusion(
                 due: dt.date, fact: Fact[CareTransition] = fact, duplicate: bool = duplicate
@@ -984,7 +1080,7 @@ class _EdMentalHealthFollowUp(RuleBase):
                 windows=(("7d", self.short_window_days), ("30d", self.long_window_days)),
                 index_day=day,
                 opened=visit.admitted_at,
-                visits=visits_cache[day],
+                visit=visits.first_from(day),
                 exclusion=exclusion,
                 summary=f"Emergency visit on {day.isoformat()}: no mental-health follow-up yet",
                 action="Arrange a mental-health follow-up visit and share the emergency "
@@ -1014,18 +1110,57 @@ def transition_ed_mental_health_follow_up(
     )
 
 
-def _present_on(ctx: RuleContext, condition: Condition, day: dt.date) -> bool:
-    """Whether a condition was on the patient's list on ``day`` (or in the prior year)."""
-    if condition.verification_status in {
-        VerificationStatus.REFUTED,
-        VerificationStatus.ENTERED_IN_ERROR,
-    }:
+_Groups = tuple[tuple[str, tuple[str, ...]], ...]
+_Spans = dict[str, tuple[list[dt.date], list[dt.date]]]
+
+
+def _chronic_spans(ctx: RuleContext, groups: _Groups) -> _Spans:
+    """When each group's conditions were on the patient's list.
+
+    For each group name: its conditions' onset days, sorted (a condition without onset
+    counts from the first day), and for each position the latest abatement day among the
+    conditions with that onset or an earlier one (``date.max`` while one is still active).
+    Refuted and entered-in-error conditions, and inactive ones without abatement, are left
+    out: they are never on the list.
+    """
+    spans: dict[str, list[tuple[dt.date, dt.date]]] = {name: [] for name, _ in groups}
+    for fact in ctx.profile.conditions:
+        condition = fact.value
+        if condition.verification_status in {
+            VerificationStatus.REFUTED,
+            VerificationStatus.ENTERED_IN_ERROR,
+        }:
+            continue
+        if condition.abatement is not None:
+            until = ctx.local_date(condition.abatement)
+        elif condition.is_active:
+            until = dt.date.max
+        else:
+            continue
+        onset = dt.date.min if condition.onset is None else ctx.local_date(condition.onset)
+        for name, prefixes in groups:
+            if matches_prefix(condition.code, prefixes):
+                spans[name].append((onset, until))
+    index: _Spans = {}
+    for name, found in spans.items():
+        found.sort()
+        latest = list(itertools.accumulate((until for _, until in found), max))
+        index[name] = ([onset for onset, _ in found], latest)
+    return index
+
+
+def _on_list(spans: tuple[list[dt.date], list[dt.date]], day: dt.date) -> bool:
+    """Whether one of a group's conditions was on the list on ``day`` (or in the prior year).
+
+    Started on or before ``day``, and still active or abated on or after 1 January of the
+    year before ``day``'s.
+    """
+    onsets, latest = spans
+    started = bisect_right(onsets, day)
+    if not started:
         return False
-    if condition.onset is not None and ctx.local_date(condition.onset) > day:
-        return False
-    if condition.abatement is not None:
-        return ctx.local_date(condition.abatement) >= dt.date(day.year - 1, 1, 1)
-    return condition.is_active
+    until = latest[started - 1]
+    return until == dt.date.max or until >= dt.date(day.year - 1, 1, 1)
 
 
 @define_rule(
@@ -1066,12 +1201,15 @@ class _EdChronicFollowUp(RuleBase):
     )
 
     def _groups(self, ctx: RuleContext, visit: CareTransition, day: dt.date) -> set[str]:
+        """The groups diagnosed at the visit or on the patient's list on its day."""
         codes = [d.code for d in visit.diagnoses]
-        codes += [c.value.code for c in ctx.profile.conditions if _present_on(ctx, c.value, day)]
+        spans = ctx.cached(
+            ("transitions.chronic", self.conditions), lambda c: _chronic_spans(c, self.conditions)
+        )
         return {
             name
             for name, prefixes in self.conditions
-            if any(matches_prefix(code, prefixes) for code in codes)
+            if any(matches_prefix(code, prefixes) for code in codes) or _on_list(spans[name], day)
         }
 
     def _eligible(self, ctx: RuleContext, fact: Fact[CareTransition]) -> bool:
@@ -1088,7 +1226,8 @@ class _EdChronicFollowUp(RuleBase):
             visit = fact.value
             day = ctx.local_date(visit.admitted_at)
             due = ctx.add_days(day, self.within_days)
-            closed_by, closed_at = _first(ctx, _visits(ctx, _OUTPATIENT, day), "follow-up visit")
+            visit_after = _visits(ctx, _OUTPATIENT).first_from(day)
+            closed_by, closed_at = _first(ctx, visit_after, "follow-up visit")
             yield ctx.gap(
                 focus=fact.key,
                 due=due,
