@@ -3,7 +3,9 @@
 Shared by the FHIR reader and writer: where a map is two-way, the ``*_TO_*`` reverse map
 gives the code the writer emits for each carecoord value (the canonical one when several
 codes read to the same value). Every map is a plain ``dict`` or ``tuple`` so a caller can
-read (or copy and extend) it; nothing here holds state.
+read (or copy and extend) it; nothing here holds state. carecoord's own code systems,
+its origin tag and the URLs of its extensions (:class:`ExtensionUrl`) are here too, as
+the writer writes them and the reader reads them back.
 """
 
 from __future__ import annotations
@@ -52,26 +54,33 @@ __all__ = [
     "COMMUNICATION_LOINC",
     "CONDITION_CATEGORY",
     "CONDITION_CATEGORY_TO_CODE",
+    "DATA_ABSENT_REASON",
     "DISCHARGE_HL7",
     "DISCHARGE_NUBC",
+    "DISCIPLINE_SYSTEM",
     "ENCOUNTER_CLASS",
     "ENCOUNTER_CLASS_TO_CODE",
     "ENCOUNTER_STATUS",
+    "EXTENSION_BASE",
     "FREQUENCY_CODES",
     "GENDER",
     "IMAGING_CATEGORY_CODES",
     "INTERACTIVE_MEDIA",
     "INTERPRETATION",
     "LAB_CATEGORY_CODES",
+    "LIST_CODE_SYSTEM",
     "MEDICATION_RECONCILIATION_CODES",
     "MEDICATION_STATUS",
     "NO_KNOWN_ALLERGY_CODES",
     "NUCC_DISCIPLINE_PREFIXES",
     "ORDER_STATUS",
+    "ORGANIZATION_KIND_SYSTEM",
     "ORGANIZATION_TYPE",
+    "ORIGIN_SYSTEM",
     "PRIORITY",
     "PROGRAM_SYSTEM",
     "REFERRAL_CATEGORY_CODES",
+    "REFERRAL_STATUS_SYSTEM",
     "RESULT_STATUS",
     "SDOH_CATEGORY_DOMAINS",
     "SDOH_ICD10_PREFIXES",
@@ -87,6 +96,7 @@ __all__ = [
     "TRANSITION_KIND_TO_CODE",
     "VERIFICATION_STATUS",
     "CareCodes",
+    "ExtensionUrl",
     "discipline_for_taxonomy",
     "frequency_text",
     "organization_kind_from_name",
@@ -873,3 +883,79 @@ CARE_TEAM_ROLE_SYSTEM = CARECOORD_CODE_SYSTEM_BASE + "care-team-role"
 """Care-team roles carecoord needs that SNOMED CT does not name (lead, coordinator)."""
 PROGRAM_SYSTEM = CARECOORD_CODE_SYSTEM_BASE + "program"
 """Care-management programmes (``ccm``, ``pcm``, ...), as EpisodeOfCare.type."""
+DISCIPLINE_SYSTEM = CARECOORD_CODE_SYSTEM_BASE + "discipline"
+""":class:`~carecoord.domain.Discipline` values, as ``PractitionerRole.code``,
+``Organization.type`` and ``CareTeam.participant.role`` codings (read before any NUCC or
+SNOMED CT code)."""
+ORGANIZATION_KIND_SYSTEM = CARECOORD_CODE_SYSTEM_BASE + "organization-kind"
+""":class:`~carecoord.domain.OrganizationKind` values, as ``Organization.type`` codings (the
+kind itself: no guess from the name)."""
+REFERRAL_STATUS_SYSTEM = CARECOORD_CODE_SYSTEM_BASE + "referral-status"
+""":class:`~carecoord.domain.ReferralStatus` values, as the fulfilment ``Task.businessStatus``."""
+ORIGIN_SYSTEM = CARECOORD_CODE_SYSTEM_BASE + "origin"
+"""System of the ``meta.tag`` (code ``carecoord``) on every resource carecoord writes: its
+elements are literal values of the model, so the reader infers nothing for it."""
+
+LIST_CODE_SYSTEM = "http://terminology.hl7.org/CodeSystem/list-example-use-codes"
+"""``List.code`` of a reconciliation: ``medications``, ``allergies`` or ``problems`` (the
+:class:`~carecoord.domain.ListKind` values are these codes)."""
+DATA_ABSENT_REASON = "http://hl7.org/fhir/StructureDefinition/data-absent-reason"
+"""The HL7 extension saying why a required element has no value."""
+
+EXTENSION_BASE = "https://carecoord.example/fhir/StructureDefinition/"
+"""Base of the extensions carecoord defines (``.example``: a placeholder until published)."""
+
+
+class ExtensionUrl:
+    """URLs of carecoord's extensions, for model fields FHIR R4 has no element for.
+
+    The writer emits them and the reader reads them back. Complex extensions (several
+    values) hold sub-extensions named as in the comments.
+    """
+
+    STATUS_HISTORY: ClassVar[str] = EXTENSION_BASE + "status-history"
+    """Repeated, on ServiceRequest (referral), Task and CareTeam: one status change each:
+    ``from`` (valueCode), ``to`` (valueCode), ``at`` (valueDateTime), ``by``
+    (valueReference), ``reason`` (valueString)."""
+    REFERRAL: ClassVar[str] = EXTENSION_BASE + "referral"
+    """On a referral ServiceRequest: ``status`` (valueCode, the closed-loop status),
+    ``sentAt``, ``seenAt``, ``reportReceivedAt`` (valueDateTime), ``report``
+    (valueReference), ``appointment`` (valueReference, repeated), ``community``
+    (valueBoolean)."""
+    HELD_FROM: ClassVar[str] = EXTENSION_BASE + "held-from"
+    """On an on-hold Task: the status it was held from (valueCode)."""
+    TRANSITION: ClassVar[str] = EXTENSION_BASE + "transition"
+    """On a stay Encounter: ``kind``, ``fromSetting``, ``toSetting``, ``complexity``
+    (valueCode), ``disposition`` (valueCoding, the model's own disposition code)."""
+    ENCOUNTER_CLASS: ClassVar[str] = EXTENSION_BASE + "encounter-class"
+    """On a visit Encounter: the carecoord encounter class (valueCode), since v3 ActCode
+    has no telephone class; it also keeps a visit of a stay's class a visit."""
+    ACKNOWLEDGEMENT: ClassVar[str] = EXTENSION_BASE + "acknowledgement"
+    """Repeated, on an Observation: ``by`` (valueReference), ``at`` (valueDateTime)."""
+    LAST_REVIEWED: ClassVar[str] = EXTENSION_BASE + "last-reviewed"
+    """On a CarePlan: when it was last reviewed (valueDateTime)."""
+    STATUS_CHANGED: ClassVar[str] = EXTENSION_BASE + "status-changed"
+    """On an Appointment: when its status last changed (valueDateTime)."""
+    COMMUNICATION: ClassVar[str] = EXTENSION_BASE + "communication"
+    """On a Communication: ``kind`` (valueCode), ``interactive`` (valueBoolean)."""
+    SOCIAL_NEED: ClassVar[str] = EXTENSION_BASE + "social-need"
+    """On a social-need Condition: ``domain``, ``status`` (valueCode), ``identified``
+    (valueDateTime), ``code`` (valueCodeableConcept, when the need's code differs from the
+    Condition's) and ``standalone`` (valueBoolean ``true`` when the resource is the need
+    only, not also a Condition of the model)."""
+    BILLABLE: ClassVar[str] = EXTENSION_BASE + "billable"
+    """On a coordination-activity Task: whether the time counts for billing (valueBoolean)."""
+    RECONCILED_SOURCE: ClassVar[str] = EXTENSION_BASE + "reconciled-source"
+    """Repeated, on a reconciliation List: the id of a source compared (valueString)."""
+    DECISION_NOTE: ClassVar[str] = EXTENSION_BASE + "decision-note"
+    """On a reconciliation ``List.entry``: the note on that decision (valueString)."""
+    LINK: ClassVar[str] = EXTENSION_BASE + "patient-link"
+    """On ``Patient.link``: ``kind`` (valueCode, ``same-person`` or ``not-same-person``) and
+    ``source`` (valueString, the other record's source)."""
+    ORIGINAL_ID: ClassVar[str] = EXTENSION_BASE + "original-id"
+    """On a resource whose model id is not a valid FHIR id (which is then replaced by
+    ``id-<hash>``, in references too): the model's id (valueString)."""
+    SOURCE: ClassVar[str] = EXTENSION_BASE + "source"
+    """On the ``meta`` of a record's Patient: ``name`` (valueString), ``kind`` (valueCode)
+    and ``retrievedAt`` (valueDateTime) of the record's source (its id is
+    ``meta.source``)."""

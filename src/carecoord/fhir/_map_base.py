@@ -31,7 +31,7 @@ from carecoord.domain import (
     System,
 )
 from carecoord.errors import CarecoordError
-from carecoord.fhir._codes import SECURITY_LABELS, CareCodes
+from carecoord.fhir._codes import ORIGIN_SYSTEM, SECURITY_LABELS, CareCodes
 from carecoord.fhir._datatypes import parse_datetime, parse_instant
 from carecoord.fhir._input import FlatResource
 from carecoord.fhir._issues import IssueCode, IssueLog, Severity
@@ -46,6 +46,7 @@ __all__ = [
     "ReadState",
     "SkipResource",
     "first",
+    "is_carecoord",
     "json_kind",
     "silent_code",
 ]
@@ -171,6 +172,14 @@ class ReadState:
         self.acknowledgements: dict[Key, list[Any]] = {}
         """Observation or DiagnosticReport key -> acknowledgements from result-review
         activities, applied to its result once every fact is mapped."""
+        self.literal_referrals: set[Key] = set()
+        """Referral ServiceRequests whose state was read from the carecoord ``referral``
+        extension: their lifecycle is not rebuilt from other resources."""
+        self.resource_sources: dict[int, str] = {}
+        """``id()`` of every resource read -> the id of the source it was read as."""
+        self.original_ids: dict[Key, str] = {}
+        """Key of a carecoord-written resource with a stand-in id -> the model's id (its
+        ``original-id`` extension): facts and references take the model's id."""
         # Per-read memos (bounded by _MEMO_LIMIT). Values are immutable, so identical
         # input text maps to one shared object. A time is only remembered when it parsed
         # with no issue, so a text that needs an issue is parsed (and reported) each time.
@@ -195,7 +204,17 @@ def _remember(memo: dict[Any, Any], key: Any, value: Any) -> None:
 class MapContext:
     """Typed, reporting access to one resource's JSON while it is mapped."""
 
-    __slots__ = ("index", "issues", "parties", "path", "resource", "source", "state", "tz")
+    __slots__ = (
+        "_carecoord",
+        "index",
+        "issues",
+        "parties",
+        "path",
+        "resource",
+        "source",
+        "state",
+        "tz",
+    )
 
     def __init__(self, state: ReadState, item: FlatResource) -> None:
         self.state = state
@@ -207,6 +226,19 @@ class MapContext:
         self.source = item.source
         self.parties: set[Key] = set()
         """Practitioners and organisations the resource's facts refer to."""
+        self._carecoord: bool | None = None
+
+    @property
+    def carecoord(self) -> bool:
+        """Whether carecoord wrote the resource (its origin tag): its values are literal.
+
+        Mappers then read carecoord's extensions as the model's values and infer nothing
+        the writer left out (no author from a requester, no history from versions...).
+        """
+        found = self._carecoord
+        if found is None:
+            found = self._carecoord = is_carecoord(self.resource)
+        return found
 
     # ------------------------------------------------------------------- issues
 
@@ -587,12 +619,20 @@ class MapContext:
                 return None
         return key
 
+    def model_id(self, key: Key) -> str:
+        """The model's id of the resource of ``key`` (its ``original-id``, else its id)."""
+        originals = self.state.original_ids
+        return originals.get(key, key[1]) if originals else key[1]
+
     def ref_for_key(self, key: Key) -> Ref:
         """The carecoord reference for a resource key (noting parties it names)."""
         key = self.state.role_targets.get(key, key)
         kind, ident = key
         if kind in ("Practitioner", "Organization"):
             self.parties.add(key)
+        originals = self.state.original_ids
+        if originals:
+            ident = originals.get(key, ident)
         domain = self.state.domain_types.get(key) or DOMAIN_TYPES.get(kind, kind)
         memo_key = (domain, ident)
         found = self.state.ref_memo.get(memo_key)
@@ -864,7 +904,11 @@ class MapContext:
         return tuple(dict.fromkeys(found))
 
     def names(self, obj: dict[str, Any], path: str) -> tuple[HumanName, ...]:
-        """``HumanName`` items with at least one part."""
+        """``HumanName`` items with at least one part (a prefix, a suffix or a use counts).
+
+        A name with neither a family nor a given name takes its ``text`` as the family
+        name; one with nothing at all is left out.
+        """
         found: list[HumanName] = []
         for item_path, item in self.objs(obj, "name", path):
             name = HumanName(
@@ -876,9 +920,10 @@ class MapContext:
             )
             if name.family is None and not name.given:
                 label = self.text(item, "text", item_path)
-                if label is None:
+                if label is not None:
+                    name = HumanName(family=label, use=name.use)
+                elif not (name.prefix or name.suffix or name.use):
                     continue
-                name = HumanName(family=label, use=name.use)
             found.append(name)
         return tuple(found)
 
@@ -1075,6 +1120,27 @@ def silent_code(concept: object) -> Code | None:
     if label is not None and label.strip():
         return Code(CareCodes.TEXT_ONLY, label.strip())
     return None
+
+
+def is_carecoord(resource: dict[str, Any]) -> bool:
+    """Whether ``resource`` carries carecoord's origin tag (``ORIGIN_SYSTEM|carecoord``).
+
+    Read quietly: ``meta`` is reported where it is read for itself.
+    """
+    meta = resource.get("meta")
+    if type(meta) is not dict:
+        return False
+    tags = meta.get("tag")
+    if type(tags) is not list:
+        return False
+    for tag in tags:
+        if (
+            type(tag) is dict
+            and tag.get("system") == ORIGIN_SYSTEM
+            and tag.get("code") == "carecoord"
+        ):
+            return True
+    return False
 
 
 def first(values: Iterable[Any], test: Callable[[Any], bool] = bool) -> Any:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import attrs
+
 from carecoord.domain import (
     CarePlan,
     CarePlanActivity,
@@ -22,11 +24,15 @@ from carecoord.domain import (
     ConsentDecision,
     ConsentId,
     Discipline,
+    FactId,
     Goal,
     GoalId,
+    ListKind,
     PartialDate,
     PatientId,
     Period,
+    Reconciliation,
+    ReconciliationDecision,
     Ref,
     ReferralStatus,
     Sensitivity,
@@ -38,21 +44,34 @@ from carecoord.fhir._codes import (
     CARE_TEAM_STATUS,
     COMMUNICATION_CATEGORY,
     COMMUNICATION_LOINC,
+    DATA_ABSENT_REASON,
+    DISCIPLINE_SYSTEM,
     INTERACTIVE_MEDIA,
+    LIST_CODE_SYSTEM,
     SECURITY_LABELS,
+    ExtensionUrl,
 )
 from carecoord.fhir._map_base import Facts, Key, MapContext, MapIssue, silent_code
+from carecoord.fhir._map_carecoord import (
+    Parts,
+    extension_items,
+    first_extension,
+    status_history,
+    typed_value,
+)
 from carecoord.fhir._map_parties import discipline_of_concepts
 from carecoord.fhir._map_requests import ReferralEvent
 
 __all__ = [
     "CARECOORD_LEAD_ROLES",
     "LEAD_ROLE_CODES",
+    "is_reconciliation",
     "map_care_plan",
     "map_care_team",
     "map_communication",
     "map_consent",
     "map_goal",
+    "map_list",
 ]
 
 LEAD_ROLE_CODES = frozenset({"768730001", "768732009", "LA28863-2", "PCP", "PPRF", "ATND"})
@@ -64,6 +83,7 @@ CARECOORD_LEAD_ROLES = frozenset({"lead", "coordinator", "case-manager"})
 """Codes of carecoord's own ``care-team-role`` system (``CARE_TEAM_ROLE_SYSTEM``) that mark
 the lead; such a participant is the lead before any other with a lead-like role."""
 
+_CARECOORD_ROLE_SYSTEMS = frozenset({CARE_TEAM_ROLE_SYSTEM, DISCIPLINE_SYSTEM})
 _LEAD_WORDS = ("coordinator", "lead", "case manager", "care manager", "care-manager")
 _REPORT_KINDS = frozenset(
     {CommunicationKind.CONSULT_REPORT, CommunicationKind.DISCHARGE_SUMMARY, CommunicationKind.OTHER}
@@ -88,17 +108,20 @@ _OPPOSITE = {
 def map_care_team(ctx: MapContext, patient: PatientId, fact_id: str) -> Facts:
     """A ``CareTeam``: members with role, discipline, period and the lead flag.
 
-    The lead is the first participant with a carecoord lead role (see
-    :data:`CARECOORD_LEAD_ROLES`), else the first whose role is a lead or coordinator role
-    (see :data:`LEAD_ROLE_CODES`), else the participant that is the managing organisation.
-    A member's discipline comes from its role codes, else from the practitioner (or
-    role, or organisation) it refers to.
+    When participants carry roles of carecoord's ``care-team-role`` system, every one
+    coded lead (see :data:`CARECOORD_LEAD_ROLES`) is a lead and nothing is inferred.
+    Otherwise the lead is the first whose role is a lead or coordinator role (see
+    :data:`LEAD_ROLE_CODES`), else the participant that is the managing organisation.
+    A member's role is its first role outside carecoord's systems; its discipline comes
+    from its role codes, else from the practitioner (or role, or organisation) it refers
+    to. The status history is the ``status-history`` extensions.
     """
     res, path = ctx.resource, ctx.path
     managing = ctx.first_ref(res, "managingOrganization", path, expected="Organization")
     members: list[CareTeamMember] = []
+    leads: list[bool] = []
+    stated_leads = False
     lead_index: int | None = None
-    marked_lead: int | None = None
     for item_path, item in ctx.objs(res, "participant", path):
         raw = ctx.key_of_ref(item.get("member"))
         party = ctx.ref(item.get("member"), f"{item_path}.member")
@@ -107,7 +130,7 @@ def map_care_team(ctx: MapContext, patient: PatientId, fact_id: str) -> Facts:
         if party is None:
             continue
         roles = ctx.each_concept(item, "role", item_path)
-        role = next((c for p, concept in roles if (c := ctx.code(concept, p)) is not None), None)
+        role = _role(ctx, roles)
         discipline = discipline_of_concepts(ctx, roles)
         if discipline is None:
             discipline = _party_discipline(ctx, raw, party)
@@ -119,18 +142,20 @@ def map_care_team(ctx: MapContext, patient: PatientId, fact_id: str) -> Facts:
         )
         if is_lead and lead_index is None:
             lead_index = len(members)
-        if _marked_lead(roles) and marked_lead is None:
-            marked_lead = len(members)
+        marked = _carecoord_roles(roles)
+        stated_leads = stated_leads or marked is not None
+        leads.append(bool(marked))
         members.append(CareTeamMember(party, discipline, role, period or Period()))
-    if marked_lead is not None:
-        lead_index = marked_lead
-    if lead_index is None and managing is not None:
-        lead_index = next((i for i, m in enumerate(members) if m.party == managing), None)
-    if lead_index is not None:
-        lead = members[lead_index]
-        members[lead_index] = CareTeamMember(
-            lead.party, lead.discipline, lead.role, lead.period, lead=True
-        )
+    if stated_leads:
+        flags = leads
+    else:
+        if lead_index is None and managing is not None:
+            lead_index = next((i for i, m in enumerate(members) if m.party == managing), None)
+        flags = [i == lead_index for i in range(len(members))]
+    members = [
+        attrs.evolve(member, lead=True) if flag else member
+        for member, flag in zip(members, flags, strict=True)
+    ]
     return [
         (
             "care_teams",
@@ -142,27 +167,55 @@ def map_care_team(ctx: MapContext, patient: PatientId, fact_id: str) -> Facts:
                 members=tuple(members),
                 period=ctx.period(res, "period", path) or Period(),
                 managing_organization=managing,
+                history=(
+                    status_history(ctx, res, path) if res.get("extension") is not None else ()
+                ),
                 recorded_at=ctx.recorded_at(),
             ),
         )
     ]
 
 
-def _marked_lead(roles: list[tuple[str, object]]) -> bool:
-    """Whether a role coding is a carecoord lead role.
+def _role(ctx: MapContext, roles: list[tuple[str, object]]) -> Code | None:
+    """A participant's role: the first role coded outside carecoord's own systems.
+
+    On a carecoord-written CareTeam the writer's own two role concepts (the lead flag and
+    the discipline) come last: the model's role is the first concept before them.
+    """
+    if ctx.carecoord and len(roles) >= 2 and _writer_roles(roles[-2:]):
+        return next(
+            (c for p, concept in roles[:-2] if (c := ctx.code(concept, p)) is not None), None
+        )
+    for item_path, concept in roles:
+        code = ctx.code(concept, item_path)
+        if code is not None and code.system not in _CARECOORD_ROLE_SYSTEMS:
+            return code
+    return None
+
+
+def _writer_roles(roles: list[tuple[str, object]]) -> bool:
+    """Whether two role concepts are the writer's ``care-team-role`` and ``discipline`` ones."""
+    systems = []
+    for _path, concept in roles:
+        codings = concept.get("coding") if isinstance(concept, dict) else None
+        if not isinstance(codings, list) or len(codings) != 1 or not isinstance(codings[0], dict):
+            return False
+        systems.append(codings[0].get("system"))
+    return systems == [CARE_TEAM_ROLE_SYSTEM, DISCIPLINE_SYSTEM]
+
+
+def _carecoord_roles(roles: list[tuple[str, object]]) -> bool | None:
+    """Whether the roles mark a carecoord lead, ``None`` with no ``care-team-role`` coding.
 
     Read quietly: the roles are reported when their codes are read.
     """
+    found: bool | None = None
     for _path, concept in roles:
         codings = concept.get("coding") if isinstance(concept, dict) else None
         for coding in codings if isinstance(codings, list) else []:
-            if (
-                isinstance(coding, dict)
-                and coding.get("system") == CARE_TEAM_ROLE_SYSTEM
-                and coding.get("code") in CARECOORD_LEAD_ROLES
-            ):
-                return True
-    return False
+            if isinstance(coding, dict) and coding.get("system") == CARE_TEAM_ROLE_SYSTEM:
+                found = found or coding.get("code") in CARECOORD_LEAD_ROLES
+    return found
 
 
 def _party_discipline(ctx: MapContext, raw: Key | None, party: Ref) -> Discipline:
@@ -179,8 +232,9 @@ def _party_discipline(ctx: MapContext, raw: Key | None, party: Ref) -> Disciplin
 def map_care_plan(ctx: MapContext, patient: PatientId, fact_id: str) -> Facts:
     """A ``CarePlan`` with its activities.
 
-    FHIR R4 has no review date: ``last_reviewed`` is ``meta.lastUpdated`` (when the source
-    last saved the plan), ``None`` without it.
+    FHIR R4 has no review date: ``last_reviewed`` is carecoord's ``last-reviewed``
+    extension, else ``meta.lastUpdated`` (when the source last saved the plan), except on
+    a carecoord-written plan (then ``None``).
     """
     res, path = ctx.resource, ctx.path
     categories: list[Code] = []
@@ -194,6 +248,12 @@ def map_care_plan(ctx: MapContext, patient: PatientId, fact_id: str) -> Facts:
         if found is not None:
             activities.append(found)
     recorded_at = ctx.recorded_at()
+    last_reviewed = recorded_at if recorded_at is None or not ctx.carecoord else None
+    if res.get("extension") is not None:
+        review = first_extension(res, ExtensionUrl.LAST_REVIEWED, path)
+        if review is not None and "valueDateTime" in review[1]:
+            value = review[1]["valueDateTime"]
+            last_reviewed = typed_value(ctx, value, f"{review[0]}.valueDateTime", "DateTime")
     author = ctx.ref(res.get("author"), ctx.at("author")) or ctx.ref(
         res.get("custodian"), ctx.at("custodian")
     )
@@ -208,7 +268,7 @@ def map_care_plan(ctx: MapContext, patient: PatientId, fact_id: str) -> Facts:
                 categories=tuple(categories),
                 period=ctx.period(res, "period", path) or Period(),
                 created=ctx.instant_at(res, "created", ctx.path),
-                last_reviewed=recorded_at,
+                last_reviewed=last_reviewed,
                 addresses=_addresses(ctx, res, path),
                 goals=tuple(GoalId(r.id) for r in ctx.refs(res, "goal", path, expected="Goal")),
                 activities=tuple(activities),
@@ -277,7 +337,10 @@ def _partial(ctx: MapContext, value: object, path: str) -> PartialDate | None:
 
 
 def map_goal(ctx: MapContext, patient: PatientId, fact_id: str) -> Facts:
-    """A ``Goal`` (its description is the text, or the display, of ``description``)."""
+    """A ``Goal`` (its description is the text, or the display, of ``description``).
+
+    A description stated absent (a data-absent-reason extension) is ``""``.
+    """
     res, path = ctx.resource, ctx.path
     concept = res.get("description")
     description = None
@@ -286,6 +349,10 @@ def map_goal(ctx: MapContext, patient: PatientId, fact_id: str) -> Facts:
         if description is None:
             code = ctx.code(concept, ctx.at("description"))
             description = (code.display or code.code) if code is not None else None
+        if description is None and first_extension(
+            concept, DATA_ABSENT_REASON, ctx.at("description")
+        ):
+            description = ""
     elif concept is not None:
         ctx.issue(ctx.at("description"), "wrong-type", "expected a CodeableConcept object")
     description = ctx.require_at(description, "description", "description")
@@ -348,8 +415,11 @@ def _kind(ctx: MapContext, about: list[Ref], involves_patient: bool) -> Communic
 def map_communication(ctx: MapContext, patient: PatientId, fact_id: str) -> Facts:
     """A ``Communication``.
 
-    A completed one about a referral (or its fulfilment Task) that can be a report moves
-    the referral to report-received.
+    The kind and ``interactive`` are carecoord's ``communication`` extension, else read
+    from the codes (:func:`_kind`, the medium). The medium is its first code, lower-cased,
+    or its text. The sender is also the author, except on a carecoord-written one (its
+    author is in a Provenance). A completed one about a referral (or its fulfilment
+    Task) that can be a report moves the referral to report-received.
     """
     res, path = ctx.resource, ctx.path
     sender = ctx.ref(res.get("sender"), ctx.at("sender"))
@@ -362,7 +432,15 @@ def map_communication(ctx: MapContext, patient: PatientId, fact_id: str) -> Fact
     involves_patient = any(
         r.type == "Patient" for r in [*recipients, *([sender] if sender else [])]
     )
-    kind = _kind(ctx, about, involves_patient)
+    stated = (
+        first_extension(res, ExtensionUrl.COMMUNICATION, path)
+        if res.get("extension") is not None
+        else None
+    )
+    parts = Parts(ctx, stated[1], stated[0]) if stated is not None else None
+    kind = (parts.enum("kind", CommunicationKind) if parts is not None else None) or _kind(
+        ctx, about, involves_patient
+    )
     sent = ctx.instant_at(res, "sent", ctx.path)
     received = ctx.instant_at(res, "received", ctx.path)
     sent = ctx.require_at(sent or received, "sent", "sent (or received) time")
@@ -379,6 +457,13 @@ def map_communication(ctx: MapContext, patient: PatientId, fact_id: str) -> Fact
                 continue
             medium = medium or code.lower()
             interactive = interactive or code.upper() in INTERACTIVE_MEDIA
+        if isinstance(concept, dict) and concept.get("text") is not None:
+            label = ctx.text(concept, "text", item_path)
+            if label is not None and (medium is None or label.lower() == medium):
+                medium = label  # the medium as written (its coding, if any, is the same)
+    stated_interactive = parts.flag("interactive") if parts is not None else None
+    if stated_interactive is not None:
+        interactive = stated_interactive
     note = None
     for item_path, payload in ctx.objs(res, "payload", path):
         note = ctx.text(payload, "contentString", item_path)
@@ -400,7 +485,7 @@ def map_communication(ctx: MapContext, patient: PatientId, fact_id: str) -> Fact
         note=note,
         sensitivity=ctx.sensitivity(),
         recorded_at=ctx.recorded_at(),
-        author=sender,
+        author=sender if sender is None or not ctx.carecoord else None,
     )
     if status == "completed" and kind in _REPORT_KINDS:
         _report_event(ctx, communication)
@@ -543,3 +628,86 @@ def _provision(  # noqa: PLR0917  (an internal helper called three times)
         classes=frozenset(classes),
         **common,
     )
+
+
+# --------------------------------------------------------------------------- reconciliations
+
+_LIST_KINDS = {kind.value: kind for kind in ListKind}
+
+
+def _list_kind(resource: dict[str, Any]) -> ListKind | None:
+    """The list a List's ``code`` names in ``list-example-use-codes``, read quietly."""
+    code = resource.get("code")
+    codings = code.get("coding") if isinstance(code, dict) else None
+    for coding in codings if isinstance(codings, list) else []:
+        if isinstance(coding, dict) and coding.get("system") == LIST_CODE_SYSTEM:
+            code = coding.get("code")
+            kind = _LIST_KINDS.get(code) if isinstance(code, str) else None
+            if kind is not None:
+                return kind
+    return None
+
+
+def is_reconciliation(resource: dict[str, Any]) -> bool:
+    """Whether a ``List`` records a reconciliation (read quietly).
+
+    Mode ``changes``, coded medications, allergies or problems (``list-example-use-codes``).
+    Other Lists (a current medication list, a worklist...) are not read.
+    """
+    return resource.get("mode") == "changes" and _list_kind(resource) is not None
+
+
+def map_list(ctx: MapContext, patient: PatientId, fact_id: str) -> Facts:
+    """A reconciliation ``List`` (see :func:`is_reconciliation`) as a :class:`Reconciliation`.
+
+    ``source`` is who reconciled (required), ``date`` when (required); each entry is a
+    decision about its ``item`` (entries without one are dropped, warning): the action is
+    the ``flag`` text (else its code), the note carecoord's ``decision-note`` extension.
+    The sources compared are carecoord's ``reconciled-source`` extensions.
+    """
+    res, path = ctx.resource, ctx.path
+    kind = ctx.require_at(_list_kind(res), "code", "list code")
+    performer = ctx.require_at(ctx.ref(res.get("source"), ctx.at("source")), "source", "source")
+    at = ctx.require_at(ctx.instant_at(res, "date", path), "date", "date")
+    decisions: list[ReconciliationDecision] = []
+    for entry_path, entry in ctx.objs(res, "entry", path):
+        item = ctx.ref(entry.get("item"), f"{entry_path}.item")
+        if item is None:
+            ctx.issue(
+                f"{entry_path}.item",
+                MapIssue.MISSING_ELEMENT,
+                "list entry without an item; dropped",
+                warning=True,
+            )
+            continue
+        flag = ctx.obj(entry, "flag", entry_path)
+        action = ctx.text(flag, "text", f"{entry_path}.flag")
+        if action is None and flag is not None:
+            code = ctx.code(flag, f"{entry_path}.flag")
+            action = code.code if code is not None else None
+        note = None
+        found = first_extension(entry, ExtensionUrl.DECISION_NOTE, entry_path)
+        if found is not None and "valueString" in found[1]:
+            note = typed_value(ctx, found[1]["valueString"], f"{found[0]}.valueString", "String")
+        decisions.append(ReconciliationDecision(item, action or "", note))
+    sources: list[str] = []
+    for source_path, stated in extension_items(res, ExtensionUrl.RECONCILED_SOURCE, path):
+        if "valueString" in stated:
+            value = typed_value(ctx, stated["valueString"], f"{source_path}.valueString", "String")
+            if value is not None:
+                sources.append(value)
+    return [
+        (
+            "reconciliations",
+            Reconciliation(
+                id=FactId(fact_id),
+                patient=patient,
+                list=kind,
+                performer=performer,
+                at=at,
+                decisions=tuple(decisions),
+                sources=tuple(sources),
+                recorded_at=ctx.recorded_at(),
+            ),
+        )
+    ]

@@ -9,6 +9,7 @@ import datetime as dt
 from typing import Any
 
 from carecoord.domain import (
+    Acknowledgement,
     Allergy,
     AllergyId,
     ClinicalStatus,
@@ -54,10 +55,12 @@ from carecoord.fhir._codes import (
     SDOH_SNOMED,
     VERIFICATION_STATUS,
     CareCodes,
+    ExtensionUrl,
     frequency_text,
     social_domain_for_icd10,
 )
 from carecoord.fhir._map_base import Facts, MapContext, MapIssue, silent_code
+from carecoord.fhir._map_carecoord import Parts, extension_items, first_extension
 
 __all__ = [
     "map_allergy",
@@ -89,9 +92,17 @@ def _author(ctx: MapContext, *keys: str) -> Ref | None:
 
 
 def _recorded(ctx: MapContext, fallback_key: str | None = None) -> dt.datetime | None:
-    """``meta.lastUpdated``, else the resource's own recorded date (``fallback_key``)."""
+    """``meta.lastUpdated``, else the resource's own recorded date (``fallback_key``).
+
+    A carecoord-written resource's ``meta.lastUpdated`` is its ``recorded_at`` as it is.
+    """
     recorded = ctx.recorded_at()
-    if recorded is None and fallback_key is not None and ctx.resource.get(fallback_key) is not None:
+    if (
+        recorded is None
+        and fallback_key is not None
+        and ctx.resource.get(fallback_key) is not None
+        and not ctx.carecoord
+    ):
         recorded = ctx.instant_at(ctx.resource, fallback_key, ctx.path)
     return recorded
 
@@ -114,8 +125,23 @@ def _clinical_choice(
 
 
 def map_condition(ctx: MapContext, patient: PatientId, fact_id: str) -> Facts:
-    """A ``Condition``, plus a :class:`SocialNeed` when it is an SDOH problem."""
+    """A ``Condition``, plus a :class:`SocialNeed` when it is an SDOH problem.
+
+    With carecoord's ``social-need`` extension the need is the extension's (domain,
+    status, identification time, code), and a ``standalone`` one is a need only (its
+    code may be absent). A carecoord-written Condition without the extension is no need,
+    whatever its category.
+    """
     res, path = ctx.resource, ctx.path
+    need = (
+        first_extension(res, ExtensionUrl.SOCIAL_NEED, path)
+        if res.get("extension") is not None
+        else None
+    )
+    if need is not None:
+        parts = Parts(ctx, need[1], need[0])
+        if parts.flag("standalone") is True:
+            return [("social_needs", _stated_need(ctx, patient, fact_id, parts, None))]
     code = ctx.require_at(
         ctx.code_at(res, "code", ctx.path, prefer=(System.SNOMED, *_ICD10)),
         "code",
@@ -171,9 +197,13 @@ def map_condition(ctx: MapContext, patient: PatientId, fact_id: str) -> Facts:
         author=author,
     )
     facts: Facts = [("conditions", condition)]
-    if not is_sdoh or verification in (
-        VerificationStatus.REFUTED,
-        VerificationStatus.ENTERED_IN_ERROR,
+    if need is not None:
+        facts.append(("social_needs", _stated_need(ctx, patient, fact_id, parts, condition)))
+        return facts
+    if (
+        not is_sdoh
+        or verification in (VerificationStatus.REFUTED, VerificationStatus.ENTERED_IN_ERROR)
+        or ctx.carecoord
     ):
         return facts
     identified = recorded_at
@@ -210,6 +240,49 @@ def map_condition(ctx: MapContext, patient: PatientId, fact_id: str) -> Facts:
         )
     )
     return facts
+
+
+def _stated_need(
+    ctx: MapContext,
+    patient: PatientId,
+    fact_id: str,
+    parts: Parts,
+    condition: Condition | None,
+) -> SocialNeed:
+    """The social need of carecoord's ``social-need`` extension.
+
+    ``condition`` is the Condition read from the same resource (``None`` for a
+    standalone need, read from the resource itself): the need's code is the extension's
+    ``code``, else the Condition's; its author and ``recorded_at`` are the resource's.
+    """
+    res, path = ctx.resource, ctx.path
+    if condition is None:
+        code = ctx.code_at(res, "code", path, prefer=(System.SNOMED, *_ICD10))
+        author = _author(ctx, "recorder", "asserter")
+        recorded_at = ctx.recorded_at()
+    else:
+        code, author, recorded_at = condition.code, condition.author, condition.recorded_at
+    identified = parts.instant("identified")
+    if identified is None:
+        ctx.skip(
+            ctx.at("extension"),
+            MapIssue.MISSING_ELEMENT,
+            "social need without an identification time",
+        )
+    evidence: list[Ref] = []
+    for item_path, item in ctx.objs(res, "evidence", path):
+        evidence.extend(ctx.refs(item, "detail", item_path))
+    return SocialNeed(
+        id=FactId(fact_id),
+        patient=patient,
+        domain=parts.enum("domain", SocialDomain) or SocialDomain.OTHER,
+        identified_at=identified,
+        code=parts.concept("code") or code,
+        status=parts.enum("status", SocialNeedStatus) or SocialNeedStatus.IDENTIFIED,
+        evidence=tuple(dict.fromkeys(evidence)),
+        recorded_at=recorded_at,
+        author=author,
+    )
 
 
 def _domain_of_codes(codes: list[Code]) -> SocialDomain | None:
@@ -314,7 +387,12 @@ def _dosage(
 
 
 def map_medication(ctx: MapContext, patient: PatientId, fact_id: str) -> Facts:
-    """A ``MedicationRequest`` (an order) or ``MedicationStatement`` (a statement)."""
+    """A ``MedicationRequest`` (an order) or ``MedicationStatement`` (a statement).
+
+    The author is the order's ``recorder``, else its requester (a statement's information
+    source); a carecoord-written one names its author only in ``recorder`` (or in a
+    Provenance).
+    """
     res, path = ctx.resource, ctx.path
     is_order = res.get("resourceType") == "MedicationRequest"
     code, ingredients = _medication_code(ctx)
@@ -326,7 +404,9 @@ def map_medication(ctx: MapContext, patient: PatientId, fact_id: str) -> Facts:
         dispense = ctx.obj(res, "dispenseRequest", path)
         period = ctx.period(dispense, "validityPeriod", ctx.at("dispenseRequest")) or bounds
         authored = ctx.instant_at(res, "authoredOn", ctx.path)
-        author = ctx.ref(res.get("recorder"), ctx.at("recorder")) or prescriber
+        author = ctx.ref(res.get("recorder"), ctx.at("recorder"))
+        if author is None and prescriber is not None and not ctx.carecoord:
+            author = prescriber
     else:
         prescriber = ctx.first_ref(res, "informationSource", path)
         effective = _clinical_choice(ctx, "effective")
@@ -336,7 +416,7 @@ def map_medication(ctx: MapContext, patient: PatientId, fact_id: str) -> Facts:
         elif period is None and isinstance(effective, PartialDate):
             period = Period(ctx.start_of(effective))
         authored = ctx.instant_at(res, "dateAsserted", ctx.path)
-        author = prescriber
+        author = prescriber if prescriber is None or not ctx.carecoord else None
     return [
         (
             "medications",
@@ -490,7 +570,11 @@ def _value(ctx: MapContext) -> Quantity | Code | str | None:
 
 
 def map_observation(ctx: MapContext, patient: PatientId, fact_id: str) -> Facts:
-    """An ``Observation`` as a :class:`Result`."""
+    """An ``Observation`` as a :class:`Result`.
+
+    The performer is also the author, except on a carecoord-written one (its author is in
+    a Provenance); acknowledgements are carecoord's ``acknowledgement`` extensions.
+    """
     res = ctx.resource
     code = ctx.require_at(
         ctx.code_at(res, "code", ctx.path, prefer=(System.LOINC,)), "code", "code"
@@ -512,12 +596,33 @@ def map_observation(ctx: MapContext, patient: PatientId, fact_id: str) -> Facts:
                 effective=effective,
                 based_on=_order_ids(ctx),
                 performer=performer,
+                acknowledgements=(
+                    _acknowledgements(ctx) if res.get("extension") is not None else ()
+                ),
                 sensitivity=ctx.sensitivity(),
                 recorded_at=ctx.recorded_at(),
-                author=performer,
+                author=performer if performer is None or not ctx.carecoord else None,
             ),
         )
     ]
+
+
+def _acknowledgements(ctx: MapContext) -> tuple[Acknowledgement, ...]:
+    """The ``acknowledgement`` extensions, in order (one without who or when: dropped)."""
+    found: list[Acknowledgement] = []
+    for item_path, item in extension_items(ctx.resource, ExtensionUrl.ACKNOWLEDGEMENT, ctx.path):
+        parts = Parts(ctx, item, item_path)
+        by, at = parts.ref("by"), parts.instant("at")
+        if by is None or at is None:
+            ctx.issue(
+                item_path,
+                MapIssue.MISSING_ELEMENT,
+                "acknowledgement without who or when; dropped",
+                warning=True,
+            )
+            continue
+        found.append(Acknowledgement(by, at))
+    return tuple(found)
 
 
 def map_diagnostic_report(ctx: MapContext, patient: PatientId, fact_id: str) -> Facts:
@@ -549,7 +654,7 @@ def map_diagnostic_report(ctx: MapContext, patient: PatientId, fact_id: str) -> 
                 performer=performer,
                 sensitivity=ctx.sensitivity(),
                 recorded_at=ctx.recorded_at(),
-                author=performer,
+                author=performer if performer is None or not ctx.carecoord else None,
             ),
         )
     ]
@@ -585,7 +690,8 @@ def map_procedure(ctx: MapContext, patient: PatientId, fact_id: str) -> Facts:
                 performer=performer,
                 encounter=ctx.ref(res.get("encounter"), ctx.at("encounter")),
                 recorded_at=ctx.recorded_at(),
-                author=_author(ctx, "recorder", "asserter") or performer,
+                author=_author(ctx, "recorder", "asserter")
+                or (performer if performer is None or not ctx.carecoord else None),
             ),
         )
     ]

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from carecoord.domain import (
     CareSetting,
     CareTransition,
     Code,
+    Complexity,
     Diagnosis,
     Encounter,
     EncounterClass,
@@ -20,6 +22,7 @@ from carecoord.domain import (
     Ref,
     System,
     TransitionId,
+    TransitionKind,
 )
 from carecoord.fhir._codes import (
     ADMIT_SOURCE,
@@ -30,8 +33,10 @@ from carecoord.fhir._codes import (
     ENCOUNTER_STATUS,
     PROGRAM_SYSTEM,
     TRANSITION_CLASSES,
+    ExtensionUrl,
 )
 from carecoord.fhir._map_base import Facts, MapContext, MapIssue, silent_code
+from carecoord.fhir._map_carecoord import Parts, enum_value, first_extension, typed_value
 
 __all__ = [
     "classify_encounter",
@@ -65,8 +70,14 @@ def classify_encounter(resource: dict[str, Any]) -> str:
     """``"CareTransition"`` for an inpatient, observation or emergency stay, else ``"Encounter"``.
 
     Reads ``class`` (an R4 Coding or an R5 list of CodeableConcepts) without reporting; a
-    planned, cancelled or entered-in-error stay stays an ``Encounter``.
+    planned, cancelled or entered-in-error stay stays an ``Encounter``, and so does an
+    Encounter with carecoord's ``encounter-class`` extension (a visit, whatever its class).
     """
+    extensions = resource.get("extension")
+    if type(extensions) is list and any(
+        type(e) is dict and e.get("url") == ExtensionUrl.ENCOUNTER_CLASS for e in extensions
+    ):
+        return "Encounter"
     klass = next(
         (ENCOUNTER_CLASS[c] for c in _class_codes(resource.get("class")) if c in ENCOUNTER_CLASS),
         None,
@@ -117,6 +128,14 @@ def _nubc(value: str) -> CareSetting | None:
 
 def _klass(ctx: MapContext) -> EncounterClass:
     res = ctx.resource
+    if res.get("extension") is not None:
+        found = first_extension(res, ExtensionUrl.ENCOUNTER_CLASS, ctx.path)
+        if found is not None and "valueCode" in found[1]:
+            path = f"{found[0]}.valueCode"
+            code = typed_value(ctx, found[1]["valueCode"], path, "Code")
+            stated = enum_value(ctx, EncounterClass, code, path)
+            if stated is not None:
+                return stated
     value = res.get("class")
     if value is None:
         ctx.issue(
@@ -191,8 +210,41 @@ def _diagnosis_code(ctx: MapContext, target: object, path: str) -> Code | None:
     return silent_code(resolved.get("code"))
 
 
+def _stay_settings(
+    ctx: MapContext, stay: dict[str, Any] | None, stay_path: str, discharged_at: dt.datetime | None
+) -> tuple[CareSetting, CareSetting, Code | None]:
+    """Where a stay came from and went to, and its disposition code, read from its codes.
+
+    From ``admitSource`` and ``dischargeDisposition``; no destination while the stay is
+    not discharged.
+    """
+    to_setting, disposition = CareSetting.UNKNOWN, None
+    if stay is not None and stay.get("dischargeDisposition") is not None:
+        to_setting, disposition = discharge_setting(
+            ctx, stay["dischargeDisposition"], f"{stay_path}.dischargeDisposition"
+        )
+    from_setting = CareSetting.UNKNOWN
+    if stay is not None:
+        for _system, source_code, _display in ctx.codings(
+            stay.get("admitSource"), f"{stay_path}.admitSource"
+        ):
+            if source_code is not None and source_code in ADMIT_SOURCE:
+                from_setting = ADMIT_SOURCE[source_code]
+                break
+    if discharged_at is None:
+        to_setting = CareSetting.UNKNOWN
+    return from_setting, to_setting, disposition
+
+
 def map_encounter(ctx: MapContext, patient: PatientId, fact_id: str) -> Facts:
-    """An ``Encounter``: a :class:`CareTransition` for stays, else an :class:`Encounter`."""
+    """An ``Encounter``: a :class:`CareTransition` for stays, else an :class:`Encounter`.
+
+    A stay's kind and settings come from its class, ``admitSource`` and
+    ``dischargeDisposition`` (no destination while it is not discharged), unless it
+    carries carecoord's ``transition`` extension, which states the kind, both settings,
+    the complexity and the model's own disposition code. A visit's class is its
+    ``encounter-class`` extension when it has one.
+    """
     res, path = ctx.resource, ctx.path
     klass = _klass(ctx)
     period_key = "actualPeriod" if res.get("actualPeriod") is not None else "period"
@@ -222,19 +274,23 @@ def map_encounter(ctx: MapContext, patient: PatientId, fact_id: str) -> Facts:
                 "finished stay without an end; read as ongoing",
                 warning=True,
             )
-        to_setting, disposition = CareSetting.UNKNOWN, None
-        if stay is not None and stay.get("dischargeDisposition") is not None:
-            to_setting, disposition = discharge_setting(
-                ctx, stay["dischargeDisposition"], f"{stay_path}.dischargeDisposition"
+        state = (
+            first_extension(res, ExtensionUrl.TRANSITION, path)
+            if res.get("extension") is not None
+            else None
+        )
+        complexity: Complexity | None = None
+        if state is None:
+            from_setting, to_setting, disposition = _stay_settings(
+                ctx, stay, stay_path, discharged_at
             )
-        from_setting = CareSetting.UNKNOWN
-        if stay is not None:
-            for _system, source_code, _display in ctx.codings(
-                stay.get("admitSource"), f"{stay_path}.admitSource"
-            ):
-                if source_code is not None and source_code in ADMIT_SOURCE:
-                    from_setting = ADMIT_SOURCE[source_code]
-                    break
+        else:  # the stay's own values: nothing is read from the codes
+            parts = Parts(ctx, state[1], state[0])
+            kind = parts.enum("kind", TransitionKind) or kind
+            from_setting = parts.enum("fromSetting", CareSetting) or CareSetting.UNKNOWN
+            to_setting = parts.enum("toSetting", CareSetting) or CareSetting.UNKNOWN
+            complexity = parts.enum("complexity", Complexity)
+            disposition = parts.coding("disposition")
         transition_diagnoses: list[Diagnosis] = []
         seen: set[Code] = set()
         principal_taken = False
@@ -255,10 +311,11 @@ def map_encounter(ctx: MapContext, patient: PatientId, fact_id: str) -> Facts:
                     admitted_at=start,
                     discharged_at=discharged_at,
                     from_setting=from_setting,
-                    to_setting=to_setting if discharged_at is not None else CareSetting.UNKNOWN,
+                    to_setting=to_setting,
                     facility=facility,
                     discharge_disposition=disposition,
                     diagnoses=tuple(transition_diagnoses),
+                    complexity=complexity,
                     attending=attending,
                     encounter=Ref("Encounter", fact_id),
                     recorded_at=recorded_at,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import attrs
@@ -19,17 +20,23 @@ from carecoord.domain import (
     Practitioner,
     PractitionerId,
     Sex,
+    Source,
+    SourceKind,
     System,
 )
 from carecoord.fhir._codes import (
+    DISCIPLINE_SYSTEM,
     GENDER,
+    ORGANIZATION_KIND_SYSTEM,
     ORGANIZATION_TYPE,
     SNOMED_SPECIALTY,
     CareCodes,
+    ExtensionUrl,
     discipline_for_taxonomy,
     organization_kind_from_name,
 )
 from carecoord.fhir._map_base import Key, MapContext, MapIssue
+from carecoord.fhir._map_carecoord import Parts, first_extension
 
 __all__ = [
     "LINK_TYPES",
@@ -38,6 +45,7 @@ __all__ = [
     "map_patient",
     "map_practitioner",
     "practitioner_role_update",
+    "record_source",
 ]
 
 LINK_TYPES: dict[str, LinkKind] = {
@@ -47,6 +55,10 @@ LINK_TYPES: dict[str, LinkKind] = {
     "refer": LinkKind.SAME_PERSON,
 }
 """``Patient.link.type`` -> :class:`LinkKind` (every FHIR link type asserts the same person)."""
+
+_DISCIPLINES = {d.value: d for d in Discipline}
+_ORGANIZATION_KINDS = {k.value: k for k in OrganizationKind}
+_LINK_KINDS = {k.value: k for k in LinkKind}
 
 _ORG_KIND_DISCIPLINE = {
     OrganizationKind.HOSPITAL: Discipline.HOSPITAL,
@@ -59,10 +71,23 @@ _ORG_KIND_DISCIPLINE = {
 def discipline_of_concepts(
     ctx: MapContext, concepts: list[tuple[str, object]]
 ) -> Discipline | None:
-    """The discipline named by NUCC taxonomy or SNOMED specialty codes among ``concepts``."""
+    """The discipline named among ``concepts`` (the first coding that names one).
+
+    A coding of carecoord's ``discipline`` system (:data:`DISCIPLINE_SYSTEM`) is the
+    discipline itself; NUCC taxonomy and SNOMED specialty codes name one too, except on
+    a carecoord-written resource, which states its discipline only in its own system
+    (``None`` without such a coding).
+    """
+    literal: bool | None = None  # looked up only when a coding could name one otherwise
     for path, concept in concepts:
         for system, code, _display in ctx.codings(concept, path):
             if code is None:
+                continue
+            if system == DISCIPLINE_SYSTEM and code.strip() in _DISCIPLINES:
+                return _DISCIPLINES[code.strip()]
+            if literal is None:
+                literal = ctx.carecoord
+            if literal:
                 continue
             if system == System.NUCC or (system is None and len(code) == 10 and code[-1] == "X"):
                 found = discipline_for_taxonomy(code)
@@ -71,6 +96,30 @@ def discipline_of_concepts(
             elif system == System.SNOMED and code in SNOMED_SPECIALTY:
                 return SNOMED_SPECIALTY[code]
     return None
+
+
+def record_source(ctx: MapContext, source_id: str, retrieved_at: dt.datetime | None) -> Source:
+    """The :class:`Source` of the record of the Patient being read.
+
+    ``retrieved_at`` is the time of the document it came in (a Bundle ``timestamp``). A
+    carecoord ``source`` extension on the Patient's ``meta`` gives the name, the kind and
+    the retrieval time (absent there: none); without it the kind is ``ehr``.
+    """
+    meta = ctx.resource.get("meta")
+    found = (
+        first_extension(meta, ExtensionUrl.SOURCE, ctx.at("meta"))
+        if type(meta) is dict and meta.get("extension") is not None
+        else None
+    )
+    if found is None:
+        return Source(source_id, retrieved_at=retrieved_at, kind=SourceKind.EHR)
+    parts = Parts(ctx, found[1], found[0])
+    return Source(
+        source_id,
+        name=parts.text("name"),
+        kind=parts.enum("kind", SourceKind) or SourceKind.EHR,
+        retrieved_at=parts.instant("retrievedAt"),
+    )
 
 
 def map_patient(ctx: MapContext, patient_id: str, source_id: str) -> Patient:
@@ -116,9 +165,21 @@ def map_patient(ctx: MapContext, patient_id: str, source_id: str) -> Patient:
 
 
 def _links(ctx: MapContext, patient_id: str, source_id: str) -> tuple[PatientLink, ...]:
+    """``Patient.link`` items as links (see :data:`LINK_TYPES`).
+
+    A carecoord ``patient-link`` extension gives the kind and the other record's source;
+    on a carecoord-written Patient nothing else does (no source from the linked record).
+    """
     found: list[PatientLink] = []
+    literal = ctx.carecoord
     for item_path, link in ctx.objs(ctx.resource, "link", ctx.path):
         kind = LINK_TYPES.get(ctx.text(link, "type", item_path) or "")
+        stated: Parts | None = None
+        if link.get("extension") is not None:
+            extension = first_extension(link, ExtensionUrl.LINK, item_path)
+            stated = Parts(ctx, extension[1], extension[0]) if extension is not None else None
+        if kind is not None and stated is not None:
+            kind = stated.enum("kind", LinkKind) or kind
         if kind is None:
             ctx.issue(
                 f"{item_path}.type",
@@ -135,13 +196,18 @@ def _links(ctx: MapContext, patient_id: str, source_id: str) -> tuple[PatientLin
         if key is None or key[0] != "Patient":
             ctx.ref(other, f"{item_path}.other", expected="Patient")
             continue
-        if key[1] == patient_id:
+        other_id = PatientId(ctx.model_id(key))
+        if other_id == patient_id:
             continue  # a link to the record itself asserts nothing
+        if stated is not None or literal:
+            other_source = stated.text("source") if stated is not None else None
+            found.append(PatientLink(kind, other_id, other_source))
+            continue
         other_source = ctx.state.source_of.get(key) if target is not None else None
         found.append(
             PatientLink(
                 kind,
-                PatientId(key[1]),
+                other_id,
                 other_source if other_source not in (None, source_id) else None,
             )
         )
@@ -172,7 +238,7 @@ def map_practitioner(ctx: MapContext, key: Key) -> Practitioner:
     res, path = ctx.resource, ctx.path
     concepts = [(f"{p}.code", q.get("code")) for p, q in ctx.objs(res, "qualification", path)]
     return Practitioner(
-        id=PractitionerId(key[1]),
+        id=PractitionerId(ctx.model_id(key)),
         names=ctx.names(res, path),
         discipline=discipline_of_concepts(ctx, concepts) or Discipline.OTHER,
         identifiers=ctx.identifiers(res, path),
@@ -190,7 +256,7 @@ def practitioner_role_update(
     known, and the first role with an organisation names it.
     """
     res, path = ctx.resource, ctx.path
-    current = practitioner or Practitioner(id=PractitionerId(key[1]))
+    current = practitioner or Practitioner(id=PractitionerId(ctx.model_id(key)))
     concepts = ctx.each_concept(res, "specialty", path) + ctx.each_concept(res, "code", path)
     discipline = discipline_of_concepts(ctx, concepts)
     specialty = None
@@ -203,7 +269,7 @@ def practitioner_role_update(
     if res.get("organization") is not None:
         ctx.ref(res["organization"], ctx.at("organization"), expected="Organization")
     if org_key is not None and org_key[0] == "Organization":
-        organization = OrganizationId(org_key[1])
+        organization = OrganizationId(ctx.model_id(org_key))
     changes: dict[str, Any] = {}
     if discipline is not None and current.discipline is Discipline.OTHER:
         changes["discipline"] = discipline
@@ -217,34 +283,44 @@ def practitioner_role_update(
 
 
 def map_organization(ctx: MapContext, key: Key) -> Organization:
-    """An ``Organization``: kind from ``type`` (refined by the name), discipline, parent."""
+    """An ``Organization``: kind from ``type`` (refined by the name), discipline, parent.
+
+    A coding of carecoord's ``organization-kind`` system is the kind (no guess from the
+    name); a carecoord-written organisation's discipline is its ``discipline`` coding
+    only (else ``other``, not the kind's).
+    """
     res, path = ctx.resource, ctx.path
     name = ctx.text(res, "name", path)
     concepts = ctx.each_concept(res, "type", path)
     kind: OrganizationKind | None = None
+    stated: OrganizationKind | None = None
     for item_path, concept in concepts:
         for system, code, _display in ctx.codings(concept, item_path):
-            if code is not None and system in (CareCodes.ORGANIZATION_TYPE, None):
+            if code is None:
+                continue
+            if system == ORGANIZATION_KIND_SYSTEM and code.strip() in _ORGANIZATION_KINDS:
+                stated = stated or _ORGANIZATION_KINDS[code.strip()]
+            elif system in (CareCodes.ORGANIZATION_TYPE, None):
                 kind = kind or ORGANIZATION_TYPE.get(code)
-    by_name = organization_kind_from_name(name) if name else None
+    by_name = organization_kind_from_name(name) if name and stated is None else None
     if by_name is not None and kind in (None, OrganizationKind.PRACTICE, OrganizationKind.OTHER):
         kind = by_name
-    kind = kind or OrganizationKind.OTHER
-    discipline = discipline_of_concepts(ctx, concepts) or _ORG_KIND_DISCIPLINE.get(
-        kind, Discipline.OTHER
+    kind = stated or kind or OrganizationKind.OTHER
+    discipline = discipline_of_concepts(ctx, concepts) or (
+        Discipline.OTHER if ctx.carecoord else _ORG_KIND_DISCIPLINE.get(kind, Discipline.OTHER)
     )
     part_of = None
     parent = ctx.key_of_ref(res.get("partOf"))
     if res.get("partOf") is not None:
         ctx.ref(res["partOf"], ctx.at("partOf"), expected="Organization")
     if parent is not None and parent[0] == "Organization" and parent != key:
-        part_of = OrganizationId(parent[1])
+        part_of = OrganizationId(ctx.model_id(parent))
     timezone = None
     found = ctx.extension_value(res, path, CareCodes.TIMEZONE_EXTENSION, "Code")
     if found is not None and isinstance(found[1], str) and found[1].strip():
         timezone = found[1]
     return Organization(
-        id=OrganizationId(key[1]),
+        id=OrganizationId(ctx.model_id(key)),
         name=name,
         kind=kind,
         discipline=discipline,

@@ -54,10 +54,18 @@ from carecoord.fhir._codes import (
     PRIORITY,
     REFERRAL_CATEGORY_CODES,
     TASK_STATUS,
+    ExtensionUrl,
 )
 from carecoord.fhir._datatypes import parse_datetime
 from carecoord.fhir._issues import IssueLog
-from carecoord.fhir._map_base import Facts, Key, MapContext, MapIssue, ReadState
+from carecoord.fhir._map_base import Facts, Key, MapContext, MapIssue, ReadState, is_carecoord
+from carecoord.fhir._map_carecoord import (
+    Parts,
+    enum_value,
+    first_extension,
+    status_history,
+    typed_value,
+)
 from carecoord.fhir._refs import ReferenceIndex
 
 __all__ = [
@@ -65,6 +73,8 @@ __all__ = [
     "EXPEDITED_LEVELS_OF_SERVICE",
     "EXPEDITED_PRIORITIES",
     "FULFIL_TASK_CODE",
+    "ORDER_KIND_CODES",
+    "PROCEDURE_CATEGORY",
     "REPORT_TYPES",
     "TASK_TO_REFERRAL",
     "ReferralEvent",
@@ -110,6 +120,17 @@ REPORT_TYPES = frozenset(
 """Resource types that count as the consultant's report in a fulfilment Task's output."""
 
 _ORDER = {status: number for number, status in enumerate(ReferralStatus)}
+
+PROCEDURE_CATEGORY = "71388002"
+"""SNOMED CT "procedure": a ServiceRequest category that makes an order of a procedure."""
+
+ORDER_KIND_CODES: dict[str, OrderKind] = {
+    "108252007": OrderKind.LAB,
+    "363679005": OrderKind.IMAGING,
+    "103693007": OrderKind.OTHER_DIAGNOSTIC,
+    PROCEDURE_CATEGORY: OrderKind.PROCEDURE,
+}
+"""SNOMED CT ``ServiceRequest.category`` codes (US Core) -> the kind of order they state."""
 
 
 @attrs.frozen
@@ -173,13 +194,19 @@ def classify_service_request(
 ) -> tuple[str, OrderKind]:
     """``("Referral", ...)`` or ``("Order", kind)`` for a ServiceRequest, reading silently.
 
-    A referral: a category or code among :data:`REFERRAL_CATEGORY_CODES` or worded as a
-    referral ("referral to ..."), or a performer outside the requester's organisation
-    (both organisations known). Otherwise an order: lab for a lab category or a LOINC
-    code, imaging for an imaging category, other-diagnostic for SNOMED 103693007
-    (diagnostic procedure), else procedure.
+    A carecoord-written request with an order-kind category (:data:`ORDER_KIND_CODES`) is
+    an order of that kind. Otherwise a referral: a category or code among
+    :data:`REFERRAL_CATEGORY_CODES` or worded as a referral ("referral to ..."). Then an
+    order for a lab or imaging category, SNOMED 103693007 (diagnostic procedure: other
+    diagnostic) or 71388002 (procedure); then a referral when the performer works outside
+    the requester's organisation (both organisations known); otherwise an order: lab for
+    a LOINC code, else procedure.
     """
     categories = _silent_codes(resource.get("category"))
+    if is_carecoord(resource):
+        kind = _stated_order_kind(categories)
+        if kind is not None:
+            return "Order", kind
     codes = _silent_codes(resource.get("code"))
     values = {code for _s, code, _w in categories + codes}
     words = " ".join(w for _s, _c, w in categories + codes)
@@ -190,15 +217,25 @@ def classify_service_request(
         return "Order", OrderKind.LAB
     if category_values & IMAGING_CATEGORY_CODES:
         return "Order", OrderKind.IMAGING
+    if "103693007" in category_values:
+        return "Order", OrderKind.OTHER_DIAGNOSTIC
+    if PROCEDURE_CATEGORY in category_values:
+        return "Order", OrderKind.PROCEDURE
     requester = _org_of(resource.get("requester"), resource, index, state)
     performer = _org_of(resource.get("performer"), resource, index, state)
     if requester is not None and performer is not None and requester != performer:
         return "Referral", OrderKind.PROCEDURE
-    if "103693007" in category_values:
-        return "Order", OrderKind.OTHER_DIAGNOSTIC
     if any(system == System.LOINC for system, _c, _w in codes):
         return "Order", OrderKind.LAB
     return "Order", OrderKind.PROCEDURE
+
+
+def _stated_order_kind(categories: list[tuple[str | None, str, str]]) -> OrderKind | None:
+    """The order kind a carecoord-written request states in its SNOMED CT category."""
+    for system, code, _words in categories:
+        if system == System.SNOMED and code in ORDER_KIND_CODES:
+            return ORDER_KIND_CODES[code]
+    return None
 
 
 def _authored(ctx: MapContext) -> dt.datetime:
@@ -215,17 +252,30 @@ def _authored(ctx: MapContext) -> dt.datetime:
 
 
 def map_service_request(
-    ctx: MapContext, patient: PatientId, fact_id: str, key: Key, kind: OrderKind
+    ctx: MapContext,
+    patient: PatientId,
+    fact_id: str,
+    key: Key,
+    kind: OrderKind,
+    *,
+    referral: bool | None = None,
 ) -> Facts:
-    """A ``ServiceRequest``: a :class:`Referral` when classified so, else an :class:`Order`."""
+    """A ``ServiceRequest``: a :class:`Referral` when classified so, else an :class:`Order`.
+
+    ``referral`` and ``kind`` are what :func:`classify_service_request` found for this
+    very resource (``referral`` ``None``: as classified for its key).
+    """
     res, path = ctx.resource, ctx.path
     priority = ctx.status(res, "priority", PRIORITY, Priority.ROUTINE)
     requester = ctx.ref(res.get("requester"), ctx.at("requester"))
     performer = ctx.first_ref(res, "performer", path)
     authored = _authored(ctx)
     recorded_at = ctx.recorded_at()
-    if ctx.state.domain_types.get(key) != "Referral":
+    if referral is None:
+        referral = ctx.state.domain_types.get(key) == "Referral"
+    if not referral:
         code = ctx.require_at(ctx.code_at(res, "code", ctx.path), "code", "code")
+        literal = ctx.carecoord
         return [
             (
                 "orders",
@@ -239,12 +289,27 @@ def map_service_request(
                     requester=requester,
                     performer=performer,
                     priority=priority,
+                    justification=_justification(ctx) if literal else None,
                     recorded_at=recorded_at,
-                    author=requester,
+                    author=None if literal else requester,
                 ),
             )
         ]
     requester = ctx.require_at(requester, "requester", "referral requester")
+    state = (
+        first_extension(res, ExtensionUrl.REFERRAL, path)
+        if res.get("extension") is not None
+        else None
+    )
+    if state is not None:
+        known = {
+            "id": ReferralId(fact_id),
+            "patient": patient,
+            "authored_on": authored,
+            "priority": priority,
+            "last_modified": recorded_at,
+        }
+        return [("referrals", _stated_referral(ctx, key, state, known, requester, performer))]
     status_code = ctx.text(res, "status", path)
     if status_code is not None and status_code not in ORDER_STATUS:
         ctx.issue(
@@ -255,16 +320,7 @@ def map_service_request(
         )
         status_code = "active"
     ctx.state.referral_status[key] = (status_code, recorded_at)
-    specialty = None
-    for item_path, concept in ctx.each_concept(res, "performerType", path):
-        specialty = ctx.code(concept, item_path)
-        if specialty is not None:
-            break
-    if specialty is None:
-        specialty = ctx.code_at(res, "code", ctx.path)
-    replaces = ctx.refs(res, "replaces", path, expected="ServiceRequest")
-    community = any(_is_community(ctx, r) for r in ([performer] if performer else []))
-    notes = ctx.annotation_texts(res, "note", path)
+    common = _referral_common(ctx, requester, performer)
     draft = status_code == "draft"
     history = () if draft else (StatusChange("draft", "sent", authored, requester),)
     return [
@@ -274,21 +330,80 @@ def map_service_request(
                 id=ReferralId(fact_id),
                 patient=patient,
                 authored_on=authored,
-                requester=requester,
-                recipient=performer,
                 status=ReferralStatus.DRAFT if draft else ReferralStatus.SENT,
-                specialty=specialty,
-                reasons=ctx.reason_codes(res, path),
                 priority=priority,
                 sent_at=None if draft else authored,
-                replaces=ReferralId(replaces[0].id) if replaces else None,
-                community=community,
-                note=notes[0] if notes else None,
+                community=any(_is_community(ctx, r) for r in ([performer] if performer else [])),
                 history=history,
                 last_modified=recorded_at,
+                **common,
             ),
         )
     ]
+
+
+def _justification(ctx: MapContext) -> str | None:
+    """A carecoord order's justification: the text of its first text-only ``reasonCode``."""
+    for item_path, concept in ctx.objs(ctx.resource, "reasonCode", ctx.path):
+        if concept.get("coding") is None:
+            text = ctx.text(concept, "text", item_path)
+            if text is not None:
+                return text
+    return None
+
+
+def _referral_common(ctx: MapContext, requester: Ref, performer: Ref | None) -> dict[str, Any]:
+    """What a referral request states whatever its lifecycle: the request itself."""
+    res, path = ctx.resource, ctx.path
+    specialty = None
+    for item_path, concept in ctx.each_concept(res, "performerType", path):
+        specialty = ctx.code(concept, item_path)
+        if specialty is not None:
+            break
+    if specialty is None:
+        specialty = ctx.code_at(res, "code", ctx.path)
+    replaces = ctx.refs(res, "replaces", path, expected="ServiceRequest")
+    notes = ctx.annotation_texts(res, "note", path)
+    return {
+        "requester": requester,
+        "recipient": performer,
+        "specialty": specialty,
+        "reasons": ctx.reason_codes(res, path),
+        "replaces": ReferralId(replaces[0].id) if replaces else None,
+        "note": notes[0] if notes else None,
+    }
+
+
+def _stated_referral(  # noqa: PLR0917  (one call, from map_service_request)
+    ctx: MapContext,
+    key: Key,
+    state: tuple[str, dict[str, Any]],
+    known: dict[str, Any],
+    requester: Ref,
+    performer: Ref | None,
+) -> Referral:
+    """A referral whose closed-loop state is in carecoord's ``referral`` extension.
+
+    ``known`` holds what :func:`map_service_request` read already (id, patient, authored,
+    priority, ``meta.lastUpdated`` as ``last_modified``). Status, the sent, seen and
+    report-received times, the report, the appointments and the community flag are the
+    extension's; the history is the ``status-history`` extensions. Nothing is rebuilt
+    from the Tasks, Appointments and Communications about it.
+    """
+    parts = Parts(ctx, state[1], state[0])
+    ctx.state.literal_referrals.add(key)
+    return Referral(
+        status=parts.enum("status", ReferralStatus) or ReferralStatus.SENT,
+        sent_at=parts.instant("sentAt"),
+        appointments=tuple(AppointmentId(r.id) for r in parts.refs("appointment")),
+        seen_at=parts.instant("seenAt"),
+        report_received_at=parts.instant("reportReceivedAt"),
+        report=parts.ref("report"),
+        community=parts.flag("community") is True,
+        history=status_history(ctx, ctx.resource, ctx.path),
+        **known,
+        **_referral_common(ctx, requester, performer),
+    )
 
 
 def _is_community(ctx: MapContext, ref: Ref) -> bool:
@@ -427,7 +542,9 @@ def map_task(ctx: MapContext, patient: PatientId, fact_id: str) -> Facts:
     Task coded from :data:`~carecoord.fhir._codes.ACTIVITY_KIND_SYSTEM` is a
     :class:`CoordinationActivity` (:func:`_map_activity`). Any other Task is a
     :class:`Task`; one whose ``basedOn`` names a referral and that has no ``focus`` is
-    focused on that referral.
+    focused on that referral. Its history is the ``status-history`` extensions (with
+    ``held-from``); without them it is inferred (:func:`_task_history`), except for a
+    carecoord-written Task, whose history and ``lastModified`` are taken as they are.
     """
     res, path = ctx.resource, ctx.path
     activity_code = _activity_code(ctx)
@@ -484,7 +601,15 @@ def map_task(ctx: MapContext, patient: PatientId, fact_id: str) -> Facts:
         for note_path, note in ctx.objs(res, "note", path)
         if (text := ctx.text(note, "text", note_path)) is not None
     ]
-    history = _task_history(ctx, status, authored, last_modified)
+    held_from: TaskStatus | None = None
+    if ctx.carecoord or res.get("extension") is not None:
+        history, held_from = _stated_history(ctx)
+        if not ctx.carecoord and not history:
+            history = _task_history(ctx, status, authored, last_modified)
+    else:
+        history = _task_history(ctx, status, authored, last_modified)
+    if not ctx.carecoord:
+        last_modified = last_modified or (history[-1].at if history else None)
     part_of = tuple(TaskId(r.id) for r in ctx.refs(res, "partOf", path, expected="Task"))
     focus = ctx.ref(res.get("focus"), ctx.at("focus"))
     if focus is None and found is not None:
@@ -512,10 +637,22 @@ def map_task(ctx: MapContext, patient: PatientId, fact_id: str) -> Facts:
                 due=due if due is None or not_before is None or due >= not_before else None,
                 notes=tuple(notes),
                 history=history,
-                last_modified=last_modified or (history[-1].at if history else None),
+                last_modified=last_modified,
+                held_from=held_from,
             ),
         )
     ]
+
+
+def _stated_history(ctx: MapContext) -> tuple[tuple[StatusChange, ...], TaskStatus | None]:
+    """A Task's ``status-history`` extensions and its ``held-from`` status."""
+    res, path = ctx.resource, ctx.path
+    held = first_extension(res, ExtensionUrl.HELD_FROM, path)
+    held_from = None
+    if held is not None and "valueCode" in held[1]:
+        code = typed_value(ctx, held[1]["valueCode"], f"{held[0]}.valueCode", "Code")
+        held_from = enum_value(ctx, TaskStatus, code, f"{held[0]}.valueCode")
+    return status_history(ctx, res, path), held_from
 
 
 def _task_history(
@@ -581,6 +718,26 @@ def _activity_about(ctx: MapContext) -> tuple[Ref, ...]:
     return tuple(dict.fromkeys(ref for ref in found if ref is not None))
 
 
+def _review(ctx: MapContext, acknowledgement: Acknowledgement) -> None:
+    """Note the acknowledgement a result review makes of the result it is focused on.
+
+    Applied by the reader once the results are mapped. A carecoord-written review of a
+    carecoord-written result makes none: that result states its acknowledgements itself.
+    """
+    res = ctx.resource
+    target = ctx.key_of_ref(res.get("focus"))
+    if target is None or target[0] not in _RESULT_TYPES:
+        return
+    owner = None
+    if ctx.carecoord:
+        reviewed = ctx.resolve(res.get("focus"))
+        if reviewed is not None and is_carecoord(reviewed):
+            return
+        owner = ctx.state.resource_sources.get(id(reviewed)) if reviewed is not None else None
+    pending = ctx.state.acknowledgements.setdefault(target, [])
+    pending.append((acknowledgement, ctx.path, ctx.source, owner))
+
+
 def _map_activity(ctx: MapContext, patient: PatientId, fact_id: str, code: str) -> Facts:
     """A completed activity Task as a :class:`CoordinationActivity`.
 
@@ -588,9 +745,9 @@ def _map_activity(ctx: MapContext, patient: PatientId, fact_id: str, code: str) 
     ``owner`` (required); ``at`` the ``executionPeriod.end``, else ``lastModified``, else
     ``authoredOn`` (one required); ``minutes`` the length of ``executionPeriod`` rounded to
     the nearest minute (0 without both ends); ``about`` :func:`_activity_about`; ``note``
-    the first note. A ``result-review`` whose ``focus`` is an Observation or
-    DiagnosticReport also acknowledges that result, by the performer at ``at`` (applied
-    by the reader once the result is mapped).
+    the first note; ``billable`` the ``billable`` extension (absent: billable). A
+    ``result-review`` whose ``focus`` is an Observation or DiagnosticReport also
+    acknowledges that result, by the performer at ``at`` (see :func:`_review`).
     """
     res, path = ctx.resource, ctx.path
     kind = _ACTIVITY_KINDS.get(code)
@@ -621,10 +778,13 @@ def _map_activity(ctx: MapContext, patient: PatientId, fact_id: str, code: str) 
         minutes = math.floor((execution.end - execution.start).total_seconds() / 60 + 0.5)
     notes = ctx.annotation_texts(res, "note", path)
     if kind is ActivityKind.RESULT_REVIEW:
-        target = ctx.key_of_ref(res.get("focus"))
-        if target is not None and target[0] in _RESULT_TYPES:
-            pending = ctx.state.acknowledgements.setdefault(target, [])
-            pending.append((Acknowledgement(performer, done), ctx.path, ctx.source))
+        _review(ctx, Acknowledgement(performer, done))
+    billable = True
+    if res.get("extension") is not None:
+        found = first_extension(res, ExtensionUrl.BILLABLE, path)
+        if found is not None and "valueBoolean" in found[1]:
+            value = found[1]["valueBoolean"]
+            billable = typed_value(ctx, value, f"{found[0]}.valueBoolean", "Boolean") is not False
     return [
         (
             "activities",
@@ -637,6 +797,7 @@ def _map_activity(ctx: MapContext, patient: PatientId, fact_id: str, code: str) 
                 minutes=minutes,
                 about=_activity_about(ctx),
                 note=notes[0] if notes else None,
+                billable=billable,
                 recorded_at=ctx.recorded_at(),
             ),
         )
@@ -650,6 +811,8 @@ def map_appointment(ctx: MapContext, patient: PatientId, fact_id: str) -> Facts:
     """An ``Appointment``; one based on a referral also moves that referral.
 
     Booked is scheduled; fulfilled seen; noshow no-show; cancelled appointment-cancelled.
+    ``status_changed_at`` is carecoord's ``status-changed`` extension, else the R5
+    ``cancellationDate``.
     """
     res, path = ctx.resource, ctx.path
     start = ctx.require_at(ctx.instant_at(res, "start", ctx.path), "start", "start")
@@ -675,7 +838,13 @@ def map_appointment(ctx: MapContext, patient: PatientId, fact_id: str) -> Facts:
             break
     booked = ctx.instant_at(res, "created", ctx.path)
     recorded_at = ctx.recorded_at()
-    changed = ctx.instant_at(res, "cancellationDate", ctx.path)
+    changed = None
+    if res.get("extension") is not None:
+        found = first_extension(res, ExtensionUrl.STATUS_CHANGED, path)
+        if found is not None and "valueDateTime" in found[1]:
+            value = found[1]["valueDateTime"]
+            changed = typed_value(ctx, value, f"{found[0]}.valueDateTime", "DateTime")
+    changed = changed or ctx.instant_at(res, "cancellationDate", ctx.path)
     based_on = ctx.refs(res, "basedOn", path)
     appointment = Appointment(
         id=AppointmentId(fact_id),

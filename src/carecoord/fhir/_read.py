@@ -24,6 +24,7 @@ from typing import Any
 import attrs
 
 from carecoord.domain import (
+    OrderKind,
     Organization,
     OrganizationKind,
     Patient,
@@ -32,20 +33,29 @@ from carecoord.domain import (
     Practitioner,
     PriorAuthorization,
     Source,
-    SourceKind,
 )
 from carecoord.errors import InteropError, ValidationError
-from carecoord.fhir._codes import CareCodes
+from carecoord.fhir._codes import CareCodes, ExtensionUrl
 from carecoord.fhir._datatypes import parse_instant
 from carecoord.fhir._input import FlatResource, InputSource, iter_documents, iter_resources
 from carecoord.fhir._issues import ImportIssue, IssueCode, IssueLog, Severity
-from carecoord.fhir._map_base import Facts, Key, MapContext, MapIssue, ReadState, SkipResource
+from carecoord.fhir._map_base import (
+    Facts,
+    Key,
+    MapContext,
+    MapIssue,
+    ReadState,
+    SkipResource,
+    is_carecoord,
+)
 from carecoord.fhir._map_care import (
+    is_reconciliation,
     map_care_plan,
     map_care_team,
     map_communication,
     map_consent,
     map_goal,
+    map_list,
 )
 from carecoord.fhir._map_clinical import (
     map_allergy,
@@ -62,6 +72,7 @@ from carecoord.fhir._map_parties import (
     map_patient,
     map_practitioner,
     practitioner_role_update,
+    record_source,
 )
 from carecoord.fhir._map_requests import (
     build_referral_lifecycle,
@@ -110,7 +121,11 @@ _MAPPERS: dict[str, _Mapper] = {
 
 FACT_TYPES: tuple[str, ...] = ("ServiceRequest", *_MAPPERS)
 """Resource types mapped to patient facts, in the order they are mapped (requests before
-the Tasks, Appointments and Communications that move them)."""
+the Tasks, Appointments and Communications that move them). A ``List`` is mapped too when
+it records a reconciliation (other Lists are not read)."""
+
+_SELECTED_MAPPERS: dict[str, _Mapper] = {"List": map_list}
+"""Mappers of types only some resources of which are facts (chosen in ``_classify``)."""
 
 _SUBJECT: dict[str, tuple[str, ...]] = {
     "Task": ("for",),
@@ -324,6 +339,32 @@ def _mrn_system(resource: dict[str, Any]) -> str | None:
     return None
 
 
+def _own_source(resource: dict[str, Any], meta: dict[str, Any]) -> str | None:
+    """The source a carecoord-written resource names in ``meta.source``, else ``None``.
+
+    Only resources with carecoord's origin tag: elsewhere ``meta.source`` may name a
+    request or an intermediary (HAPI writes ``#<request id>``), not the record's source.
+    """
+    named = meta.get("source")
+    if type(named) is not str or not named.strip() or not is_carecoord(resource):
+        return None
+    return named
+
+
+def _original_id(resource: dict[str, Any]) -> str | None:
+    """The model id in a carecoord-written resource's ``original-id`` extension, else ``None``."""
+    extensions = resource.get("extension")
+    if type(extensions) is not list:
+        return None
+    for item in extensions:
+        if type(item) is dict and item.get("url") == ExtensionUrl.ORIGINAL_ID:
+            value = item.get("valueString")
+            if type(value) is str and value.strip() and is_carecoord(resource):
+                return value
+            return None
+    return None
+
+
 def derive_source_id(
     document: dict[str, Any], resources: list[dict[str, Any]], label: str, root: str | None
 ) -> str:
@@ -387,6 +428,8 @@ class _Reader:
         self.default_tz = default_tz
         self.items: list[FlatResource] = []
         self.sid: dict[int, str] = {}
+        self.own_sources: dict[int, str] = {}
+        """``id()`` of carecoord-written resources -> the source their ``meta.source`` names."""
         self.retrieved: dict[int, dt.datetime] = {}
         self.counts: dict[str, list[int]] = {}
         self.builders: dict[tuple[str, str], _Builder] = {}
@@ -404,6 +447,7 @@ class _Reader:
         self._collect()
         index = ReferenceIndex(self.items)
         self.state = ReadState(self.issues, index, self.default_tz)
+        self.state.resource_sources = self.sid
         chosen = self._choose_versions(index)
         by_type: dict[str, list[FlatResource]] = {}
         for item in chosen:
@@ -415,6 +459,9 @@ class _Reader:
         for kind in FACT_TYPES:
             for item in by_type.get(kind, []):
                 self._map_fact(item)
+        for item in self.selected:
+            self.handled.add(id(item.resource))
+            self._map_fact(item)
         self._finish_referrals()
         self._map_prior_authorizations(by_type)
         self._apply_acknowledgements()
@@ -449,12 +496,23 @@ class _Reader:
             if retrieved is not None and not 2 <= retrieved.year <= 9998:
                 retrieved = None
             self.items.extend(items)
-            sids, counts = self.sid, self.counts
+            sids, counts, own = self.sid, self.counts, self.own_sources
+            derived = self.source_id is None
             for item in items:
-                sids[id(item.resource)] = sid
+                resource = item.resource
+                meta = resource.get("meta") if derived else None
+                named = (
+                    _own_source(resource, meta)
+                    if type(meta) is dict and meta.get("source") is not None
+                    else None
+                )
+                if named is None:
+                    sids[id(resource)] = sid
+                else:
+                    own[id(resource)] = sids[id(resource)] = named
                 if retrieved is not None:
-                    self.retrieved[id(item.resource)] = retrieved
-                kind = str(item.resource["resourceType"])
+                    self.retrieved[id(resource)] = retrieved
+                kind = str(resource["resourceType"])
                 entry = counts.get(kind)
                 if entry is None:
                     entry = counts[kind] = [0, 0, 0]
@@ -472,7 +530,11 @@ class _Reader:
         )
 
     def _choose_versions(self, index: ReferenceIndex) -> list[FlatResource]:
-        """One item per (source, key): the latest version; the others are reported."""
+        """One item per (source, key): the latest version; the others are reported.
+
+        Also notes the model id of each carecoord-written resource with a stand-in id
+        (its ``original-id``), for facts and references to take.
+        """
         groups: dict[tuple[str, Key], list[FlatResource]] = {}
         sids, key_for, keys = self.sid, index.key_for, self.keys
         for item in self.items:
@@ -481,6 +543,10 @@ class _Reader:
             if key is None:  # as _key does
                 key = (str(resource["resourceType"]), f"{item.source}#{item.path}")
             keys[id(resource)] = key
+            if "extension" in resource:
+                original = _original_id(resource)
+                if original is not None and original != key[1]:
+                    self.state.original_ids[key] = original
             group_key = (sids[id(resource)], key)
             group = groups.get(group_key)
             if group is None:
@@ -612,14 +678,20 @@ class _Reader:
 
     def _classify(self, by_type: dict[str, list[FlatResource]]) -> None:
         index, state = self.state.index, self.state
-        self.order_kinds: dict[Key, Any] = {}
+        self.request_kinds: dict[int, tuple[str, OrderKind]] = {}
+        """``id()`` of each ServiceRequest -> what it is (several sources may share its key)."""
         for item in by_type.get("Encounter", []):
             state.domain_types[self._key(index, item)] = classify_encounter(item.resource)
         for item in by_type.get("ServiceRequest", []):
             kind, order_kind = classify_service_request(item.resource, index, state)
             key = self._key(index, item)
             state.domain_types[key] = kind
-            self.order_kinds[key] = order_kind
+            self.request_kinds[id(item.resource)] = (kind, order_kind)
+        self.selected: list[FlatResource] = []
+        for item in by_type.get("List", []):
+            if is_reconciliation(item.resource):
+                state.domain_types[self._key(index, item)] = "Reconciliation"
+                self.selected.append(item)
 
     # ----------------------------------------------------------------------- patients
 
@@ -628,14 +700,12 @@ class _Reader:
         sid = self.sid[id(item.resource)]
         ctx = self._ctx(item)
         try:
-            patient = map_patient(ctx, key[1], sid)
+            patient = map_patient(ctx, ctx.model_id(key), sid)
         except (SkipResource, ValidationError) as err:
             self._skipped(item, err, "Patient")
             return
         self.state.source_of[key] = sid
-        source = Source(
-            sid, retrieved_at=self.retrieved.get(id(item.resource)), kind=SourceKind.EHR
-        )
+        source = record_source(ctx, sid, self.retrieved.get(id(item.resource)))
         builder = _Builder(source, patient, set(ctx.parties))
         self.builders[(sid, key[1])] = builder
         self._count("Patient", mapped=1)
@@ -723,15 +793,30 @@ class _Reader:
             if target is None or target.get("resourceType") != "Patient":
                 return None
             key = index.key_for(target)
-            sid = self.state.source_of.get(key) if key is not None else None
+            own = self.own_sources
+            sid = own.get(id(target)) if own else None
+            if sid is None and key is not None:
+                sid = self.state.source_of.get(key)
             if key is None or sid is None:
                 return None
             return self.builders.get((sid, key[1]))
         return None
 
+    def _patient_source(self, target: dict[str, Any], key: Key | None) -> str | None:
+        """The source of the record a Patient resource is read into.
+
+        A carecoord-written Patient's own ``meta.source`` (several sources' records can
+        share a patient id in one input); otherwise the source the Patient with that key
+        was read as.
+        """
+        own = self.own_sources.get(id(target)) if self.own_sources else None
+        if own is not None:
+            return own
+        return self.state.source_of.get(key) if key is not None else None
+
     def _known_patient(self, ctx: MapContext, target: dict[str, Any], path: str) -> _Builder:
         key = self.state.index.key_for(target)
-        sid = self.state.source_of.get(key) if key is not None else None
+        sid = self._patient_source(target, key)
         builder = self.builders.get((sid, key[1])) if key is not None and sid is not None else None
         if builder is None:
             ctx.skip(path, IssueCode.MISSING_SUBJECT, "the patient could not be read")
@@ -746,12 +831,21 @@ class _Reader:
         ctx = self._ctx(item)
         try:
             builder = self._builder_for(ctx, item)
+            originals = self.state.original_ids
+            fact_id = originals.get(key, key[1]) if originals else key[1]
             if kind == "ServiceRequest":
+                request, order_kind = self.request_kinds[id(res)]
                 facts = map_service_request(
-                    ctx, builder.patient.id, key[1], key, self.order_kinds[key]
+                    ctx,
+                    builder.patient.id,
+                    fact_id,
+                    key,
+                    order_kind,
+                    referral=request == "Referral",
                 )
             else:
-                facts = _MAPPERS[kind](ctx, builder.patient.id, key[1])
+                mapper = _MAPPERS.get(kind) or _SELECTED_MAPPERS[kind]
+                facts = mapper(ctx, builder.patient.id, fact_id)
         except (SkipResource, ValidationError) as err:
             self._skipped(item, err, kind)
             return
@@ -780,9 +874,10 @@ class _Reader:
         self.locations.setdefault(key, []).append((builder, field, fact.id))
 
     def _finish_referrals(self) -> None:
+        literal = self.state.literal_referrals
         for key, places in self.locations.items():
             for builder, field, fact_id in places:
-                if field != "referrals":
+                if field != "referrals" or key in literal:
                     continue
                 slot = builder.facts[field]
                 try:
@@ -805,21 +900,29 @@ class _Reader:
         support one referral, the latest submitted one wins.
         """
         index = self.state.index
-        answers: dict[Key, list[FlatResource]] = {}
+        answers: dict[Key, list[tuple[FlatResource, int | None]]] = {}
         for item in by_type.get("ClaimResponse", []):
-            target = claim_response_target(self._ctx(item))
+            ctx = self._ctx(item)
+            target = claim_response_target(ctx)
             if target is not None:
-                answers.setdefault(target, []).append(item)
-        chosen: dict[Key, PriorAuthorization] = {}
+                claim = ctx.resolve(item.resource.get("request"))
+                answers.setdefault(target, []).append((item, id(claim) if claim else None))
+        chosen: dict[tuple[Key, str | None], PriorAuthorization] = {}
         for item in by_type.get("Claim", []):
             if not is_prior_authorization(item.resource):
                 continue
             self.handled.add(id(item.resource))
-            responses = answers.get(self._key(index, item), [])
+            ctx = self._ctx(item)
+            answered = answers.get(self._key(index, item), [])
+            owner = None
+            if ctx.carecoord:  # several sources' Claims may share an id: match exactly
+                exact = [pair for pair in answered if pair[1] == id(item.resource)]
+                answered = exact or answered
+                supported = ctx.resolve(item.resource.get("referral"))
+                owner = self.sid.get(id(supported)) if supported is not None else None
+            responses = [response for response, _claim in answered]
             try:
-                referral, auth = map_prior_authorization(
-                    self._ctx(item), [self._ctx(r) for r in responses]
-                )
+                referral, auth = map_prior_authorization(ctx, [self._ctx(r) for r in responses])
                 places = self.locations.get(referral, [])
                 if not any(field == "referrals" for _b, field, _i in places):
                     raise SkipResource(
@@ -835,14 +938,18 @@ class _Reader:
             for response in responses:
                 self.handled.add(id(response.resource))
                 self._count("ClaimResponse", mapped=1)
-            previous = chosen.get(referral)
+            previous = chosen.get((referral, owner))
             if previous is None or _submitted_key(auth) >= _submitted_key(previous):
-                chosen[referral] = auth
-        for referral, auth in chosen.items():
-            for builder, field, fact_id in self.locations.get(referral, []):
+                chosen[(referral, owner)] = auth
+        literal = self.state.literal_referrals
+        for (referral, owner), auth in chosen.items():
+            for builder, field, fact_id in _of_source(self.locations.get(referral, []), owner):
                 if field != "referrals":
                     continue
                 fact = builder.facts[field][fact_id]
+                if referral in literal:  # its last_modified is stated as it is
+                    builder.facts[field][fact_id] = attrs.evolve(fact, prior_authorization=auth)
+                    continue
                 stamps = [t for t in (fact.last_modified, auth.submitted_at, auth.decided_at) if t]
                 builder.facts[field][fact_id] = attrs.evolve(
                     fact, prior_authorization=auth, last_modified=max(stamps, default=None)
@@ -851,8 +958,9 @@ class _Reader:
     def _apply_acknowledgements(self) -> None:
         """Acknowledgements from result-review activities onto the results they reviewed."""
         for key, pending in self.state.acknowledgements.items():
-            places = [p for p in self.locations.get(key, []) if p[1] == "results"]
-            for acknowledgement, path, source in pending:
+            every = [p for p in self.locations.get(key, []) if p[1] == "results"]
+            for acknowledgement, path, source, owner in pending:
+                places = _of_source(every, owner)
                 if not places:
                     self.issues.add(
                         f"{path}.focus",
@@ -879,8 +987,15 @@ class _Reader:
                     )
 
     def _apply_provenance(self, item: FlatResource) -> None:
+        """A Provenance's author (and time) onto the facts it targets that have none.
+
+        A carecoord-written Provenance gives the author only (the facts' ``recorded_at``
+        is their own ``meta.lastUpdated``), to the target's own record when several
+        sources' records hold a fact of that id.
+        """
         ctx = self._ctx(item)
         res = item.resource
+        literal = ctx.carecoord
         recorded = ctx.instant_at(res, "recorded", ctx.path)
         author = None
         agents = ctx.objs(res, "agent", item.path)
@@ -894,13 +1009,23 @@ class _Reader:
             if key is None:
                 ctx.ref(target, target_path)
                 continue
-            for builder, field, fact_id in self.locations.get(key, []):
+            places = self.locations.get(key, [])
+            if literal and len(places) > 1:
+                resolved = ctx.resolve(target)
+                owner = self.sid.get(id(resolved)) if resolved is not None else None
+                places = _of_source(places, owner)
+            for builder, field, fact_id in places:
                 fact = builder.facts[field][fact_id]
                 changes: dict[str, Any] = {}
                 names = {a.name for a in attrs.fields(type(fact))}
                 if "author" in names and fact.author is None and author is not None:
                     changes["author"] = author
-                if "recorded_at" in names and fact.recorded_at is None and recorded is not None:
+                if (
+                    "recorded_at" in names
+                    and fact.recorded_at is None
+                    and recorded is not None
+                    and not literal
+                ):
                     changes["recorded_at"] = recorded
                 if changes:
                     builder.facts[field][fact_id] = attrs.evolve(fact, **changes)
@@ -984,6 +1109,17 @@ class _Reader:
             if organization is not None and organization.part_of is not None:
                 pending.append(("Organization", organization.part_of))
         return seen
+
+
+_Place = tuple[_Builder, str, str]
+
+
+def _of_source(places: list[_Place], source_id: str | None) -> list[_Place]:
+    """The places in the record of ``source_id`` (all of them when none is, or no source)."""
+    if source_id is None:
+        return places
+    mine = [place for place in places if place[0].source.id == source_id]
+    return mine or places
 
 
 def _submitted_key(auth: PriorAuthorization) -> tuple[bool, dt.datetime]:

@@ -91,13 +91,18 @@ _RELATIVE = re.compile(r"^(?P<type>[A-Z][A-Za-z]+)/(?P<id>[A-Za-z0-9\-.]{1,64})$
 
 
 def _provenances(ctx: WriteContext, record: PatientRecord) -> list[Json]:
-    """Provenance for authors the fact's own resource has no element for."""
+    """Provenance for authors the fact's own resource has no element for.
+
+    ``recorded`` is when the source recorded the fact, else its own first time; a fact
+    with no time at all (a medication statement without dates) has its ``recorded``
+    stated absent (data-absent-reason).
+    """
     found: list[Json] = []
 
     def add(kind: str, fact: Any, *times: Any) -> None:
         author = getattr(fact, "author", None)
         recorded = next((t for t in (fact.recorded_at, *times) if t is not None), None)
-        if author is not None and recorded is not None:
+        if author is not None:
             found.append(write_provenance(ctx, Ref(kind, fact.id), author, recorded))
 
     for encounter in record.encounters:

@@ -7,8 +7,10 @@ one of its entries at the entry's ``urn:uuid`` fullUrl). Nothing here reads a cl
 every time written comes from the model.
 
 Where the model holds something FHIR R4 has no element for, the writer uses an extension
-whose URL starts with :data:`EXTENSION_BASE` (listed in :class:`ExtensionUrl`), and codes
-carecoord defines itself use :data:`~carecoord.fhir._codes.CARECOORD_CODE_SYSTEM_BASE`.
+whose URL starts with :data:`~carecoord.fhir._codes.EXTENSION_BASE` (listed in
+:class:`~carecoord.fhir._codes.ExtensionUrl`, shared with the reader), and codes carecoord
+defines itself use :data:`~carecoord.fhir._codes.CARECOORD_CODE_SYSTEM_BASE`. Those names
+are re-exported here for the writer's callers.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import hashlib
 import re
 import uuid
 from collections.abc import Iterable
-from typing import Any, ClassVar
+from typing import Any
 
 from carecoord.domain import (
     Code,
@@ -34,7 +36,16 @@ from carecoord.domain import (
     System,
 )
 from carecoord.errors import InteropError
-from carecoord.fhir._codes import CARECOORD_CODE_SYSTEM_BASE, SENSITIVITY_TO_CODE, CareCodes
+from carecoord.fhir._codes import (
+    DISCIPLINE_SYSTEM,
+    EXTENSION_BASE,
+    ORGANIZATION_KIND_SYSTEM,
+    ORIGIN_SYSTEM,
+    REFERRAL_STATUS_SYSTEM,
+    SENSITIVITY_TO_CODE,
+    CareCodes,
+    ExtensionUrl,
+)
 
 __all__ = [
     "DISCIPLINE_SYSTEM",
@@ -64,74 +75,9 @@ __all__ = [
 Json = dict[str, Any]
 """A FHIR JSON object, as the writer builds it."""
 
-EXTENSION_BASE = "https://carecoord.example/fhir/StructureDefinition/"
-"""Base of the extensions carecoord defines (``.example``: a placeholder until published)."""
-
-DISCIPLINE_SYSTEM = CARECOORD_CODE_SYSTEM_BASE + "discipline"
-""":class:`~carecoord.domain.Discipline` values, as ``PractitionerRole.code`` and
-``Organization.type`` codings."""
-ORGANIZATION_KIND_SYSTEM = CARECOORD_CODE_SYSTEM_BASE + "organization-kind"
-""":class:`~carecoord.domain.OrganizationKind` values, as ``Organization.type`` codings."""
-REFERRAL_STATUS_SYSTEM = CARECOORD_CODE_SYSTEM_BASE + "referral-status"
-""":class:`~carecoord.domain.ReferralStatus` values, as the fulfilment ``Task.businessStatus``."""
-ORIGIN_SYSTEM = CARECOORD_CODE_SYSTEM_BASE + "origin"
 ORIGIN_TAG: Json = {"system": ORIGIN_SYSTEM, "code": "carecoord", "display": "Written by carecoord"}
 """The ``meta.tag`` on every resource the writer makes: its elements are literal values of
 the model (nothing inferred), so a reader may take them as they are."""
-
-
-class ExtensionUrl:
-    """URLs of the extensions the writer emits, for model fields FHIR R4 has no element for.
-
-    Complex extensions (several values) hold sub-extensions named as in the comments.
-    """
-
-    STATUS_HISTORY: ClassVar[str] = EXTENSION_BASE + "status-history"
-    """Repeated, on ServiceRequest (referral), Task and CareTeam: one status change each:
-    ``from`` (valueCode), ``to`` (valueCode), ``at`` (valueDateTime), ``by``
-    (valueReference), ``reason`` (valueString)."""
-    REFERRAL: ClassVar[str] = EXTENSION_BASE + "referral"
-    """On a referral ServiceRequest: ``status`` (valueCode, the closed-loop status),
-    ``sentAt``, ``seenAt``, ``reportReceivedAt`` (valueDateTime), ``report``
-    (valueReference), ``appointment`` (valueReference, repeated), ``community``
-    (valueBoolean)."""
-    HELD_FROM: ClassVar[str] = EXTENSION_BASE + "held-from"
-    """On an on-hold Task: the status it was held from (valueCode)."""
-    TRANSITION: ClassVar[str] = EXTENSION_BASE + "transition"
-    """On a stay Encounter: ``kind``, ``fromSetting``, ``toSetting``, ``complexity``
-    (valueCode), ``disposition`` (valueCoding, the model's own disposition code)."""
-    ENCOUNTER_CLASS: ClassVar[str] = EXTENSION_BASE + "encounter-class"
-    """On a visit Encounter: the carecoord encounter class (valueCode), since v3 ActCode
-    has no telephone class."""
-    ACKNOWLEDGEMENT: ClassVar[str] = EXTENSION_BASE + "acknowledgement"
-    """Repeated, on an Observation: ``by`` (valueReference), ``at`` (valueDateTime)."""
-    LAST_REVIEWED: ClassVar[str] = EXTENSION_BASE + "last-reviewed"
-    """On a CarePlan: when it was last reviewed (valueDateTime)."""
-    STATUS_CHANGED: ClassVar[str] = EXTENSION_BASE + "status-changed"
-    """On an Appointment: when its status last changed (valueDateTime)."""
-    COMMUNICATION: ClassVar[str] = EXTENSION_BASE + "communication"
-    """On a Communication: ``kind`` (valueCode), ``interactive`` (valueBoolean)."""
-    SOCIAL_NEED: ClassVar[str] = EXTENSION_BASE + "social-need"
-    """On a social-need Condition: ``domain``, ``status`` (valueCode), ``identified``
-    (valueDateTime), ``code`` (valueCodeableConcept, when the need's code differs from the
-    Condition's) and ``standalone`` (valueBoolean ``true`` when the resource is the need
-    only, not also a Condition of the model)."""
-    BILLABLE: ClassVar[str] = EXTENSION_BASE + "billable"
-    """On a coordination-activity Task: whether the time counts for billing (valueBoolean)."""
-    RECONCILED_SOURCE: ClassVar[str] = EXTENSION_BASE + "reconciled-source"
-    """Repeated, on a reconciliation List: the id of a source compared (valueString)."""
-    DECISION_NOTE: ClassVar[str] = EXTENSION_BASE + "decision-note"
-    """On a reconciliation ``List.entry``: the note on that decision (valueString)."""
-    LINK: ClassVar[str] = EXTENSION_BASE + "patient-link"
-    """On ``Patient.link``: ``kind`` (valueCode, ``same-person`` or ``not-same-person``) and
-    ``source`` (valueString, the other record's source)."""
-    ORIGINAL_ID: ClassVar[str] = EXTENSION_BASE + "original-id"
-    """On a resource whose model id is not a valid FHIR id (which is then replaced by
-    ``id-<hash>``, in references too): the model's id (valueString)."""
-    SOURCE: ClassVar[str] = EXTENSION_BASE + "source"
-    """On the ``meta`` of a record's Patient: ``name`` (valueString), ``kind`` (valueCode)
-    and ``retrievedAt`` (valueDateTime) of the record's source (its id is
-    ``meta.source``)."""
 
 
 class FhirExportError(InteropError):

@@ -27,12 +27,14 @@ from carecoord.domain import (
 from carecoord.fhir._codes import (
     ACTIVITY_KIND_SYSTEM,
     CARE_TEAM_ROLE_SYSTEM,
+    DATA_ABSENT_REASON,
+    DISCIPLINE_SYSTEM,
+    LIST_CODE_SYSTEM,
     PROGRAM_SYSTEM,
     SENSITIVITY_TO_CODE,
     CareCodes,
 )
 from carecoord.fhir._write_base import (
-    DISCIPLINE_SYSTEM,
     ExtensionUrl,
     Json,
     WriteContext,
@@ -58,10 +60,6 @@ __all__ = [
     "write_goal",
     "write_reconciliation",
 ]
-
-LIST_CODE_SYSTEM = "http://terminology.hl7.org/CodeSystem/list-example-use-codes"
-"""``List.code`` of a reconciliation: ``medications``, ``allergies`` or ``problems`` (the
-:class:`~carecoord.domain.ListKind` values are these codes)."""
 
 COMMUNICATION_KIND_CATEGORY: dict[CommunicationKind, tuple[str, str, str]] = {
     CommunicationKind.DISCHARGE_SUMMARY: (System.LOINC, "18842-5", "Discharge summary"),
@@ -211,9 +209,6 @@ def write_care_plan(ctx: WriteContext, plan: CarePlan) -> Json:
     return resource
 
 
-_DATA_ABSENT = "http://hl7.org/fhir/StructureDefinition/data-absent-reason"
-
-
 def write_goal(ctx: WriteContext, goal: Goal) -> Json:
     """A ``Goal`` (a blank description is written absent, with a data-absent reason)."""
     description = text_or_none(goal.description)
@@ -225,7 +220,7 @@ def write_goal(ctx: WriteContext, goal: Goal) -> Json:
         "description": (
             {"text": description}
             if description is not None
-            else {"extension": [extension(_DATA_ABSENT, valueCode="unknown")]}
+            else {"extension": [extension(DATA_ABSENT_REASON, valueCode="unknown")]}
         ),
         "subject": ctx.patient(),
     }
@@ -266,11 +261,14 @@ def write_communication(ctx: WriteContext, communication: Communication) -> Json
         resource["category"] = [{"coding": [{"system": system, "code": code, "display": display}]}]
     medium = text_or_none(communication.medium)
     if medium is not None:
-        resource["medium"] = [
+        coded: Json = (
             {"coding": [{"system": CareCodes.PARTICIPATION_MODE, "code": medium.upper()}]}
             if medium.upper() in PARTICIPATION_MODES
-            else {"text": medium}
-        ]
+            else {}
+        )
+        if not coded or medium != medium.lower():
+            coded["text"] = medium  # the medium as written, when the code does not say it
+        resource["medium"] = [coded]
     resource["subject"] = ctx.patient()
     if communication.about:
         resource["about"] = [ctx.reference(r) for r in communication.about]

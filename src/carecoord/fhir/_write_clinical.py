@@ -30,6 +30,7 @@ from carecoord.domain import (
 )
 from carecoord.fhir._codes import (
     CONDITION_CATEGORY_TO_CODE,
+    DATA_ABSENT_REASON,
     ENCOUNTER_CLASS_TO_CODE,
     FREQUENCY_CODES,
     SETTING_TO_ADMIT_SOURCE,
@@ -578,15 +579,26 @@ def write_procedure(ctx: WriteContext, procedure: Procedure) -> Json:
 # --------------------------------------------------------------------------- provenance
 
 
-def write_provenance(ctx: WriteContext, target: Ref, author: Ref, recorded: dt.datetime) -> Json:
-    """A ``Provenance`` naming the author of a fact whose resource has no author element."""
+def write_provenance(
+    ctx: WriteContext, target: Ref, author: Ref, recorded: dt.datetime | None
+) -> Json:
+    """A ``Provenance`` naming the author of a fact whose resource has no author element.
+
+    ``recorded`` is required in FHIR: without a time it is written absent, with a
+    data-absent-reason extension (``unknown``).
+    """
     fhir_type = ctx.fhir_type(target)
+    when: Json = (
+        {"recorded": instant(recorded)}
+        if recorded is not None
+        else {"_recorded": {"extension": [extension(DATA_ABSENT_REASON, valueCode="unknown")]}}
+    )
     return {
         "resourceType": "Provenance",
         "id": generated_id("provenance", ctx.source, fhir_type, target.id),
         "meta": ctx.meta(),
         "target": [ctx.reference(target)],
-        "recorded": instant(recorded),
+        **when,
         "agent": [
             {
                 "type": _status_concept(_PROVENANCE_TYPE, "author"),

@@ -14,10 +14,8 @@ from carecoord.domain import (
     Practitioner,
     Ref,
 )
-from carecoord.fhir._codes import CareCodes
+from carecoord.fhir._codes import DISCIPLINE_SYSTEM, ORGANIZATION_KIND_SYSTEM, CareCodes
 from carecoord.fhir._write_base import (
-    DISCIPLINE_SYSTEM,
-    ORGANIZATION_KIND_SYSTEM,
     ExtensionUrl,
     Json,
     WriteContext,

@@ -18,8 +18,8 @@ from carecoord.domain import (
     System,
     Task,
 )
+from carecoord.fhir._codes import REFERRAL_STATUS_SYSTEM
 from carecoord.fhir._write_base import (
-    REFERRAL_STATUS_SYSTEM,
     ExtensionUrl,
     Json,
     WriteContext,
