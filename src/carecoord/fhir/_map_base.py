@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Callable, Collection, Iterable, Iterator
-from typing import Any, ClassVar, NoReturn
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from typing import Any, ClassVar, NoReturn, TypeVar
 
 from carecoord.domain import (
     Address,
@@ -193,6 +193,27 @@ class ReadState:
         """``(system, code, display)`` -> the :class:`Code` made of them."""
         self.ref_memo: dict[tuple[str, str], Ref] = {}
         """``(carecoord type, id)`` -> the :class:`Ref` made of them."""
+
+
+_V = TypeVar("_V")
+
+
+def _memoised_at(
+    obj: dict[str, Any],
+    key: str,
+    path: str,
+    memo: Mapping[str, _V],
+    read: Callable[[object, str], _V | None],
+) -> _V | None:
+    """``read(obj[key])`` with its FHIR path built only on a memo miss (the fast path)."""
+    value = obj.get(key)
+    if value is None:
+        return None
+    if isinstance(value, str):
+        found = memo.get(value)
+        if found is not None:
+            return found
+    return read(value, f"{path}.{key}")
 
 
 def _remember(memo: dict[Any, Any], key: Any, value: Any) -> None:
@@ -721,14 +742,7 @@ class MapContext:
         self, obj: dict[str, Any], key: str, path: str
     ) -> dt.datetime | PartialDate | None:
         """:meth:`clinical` of ``obj[key]`` (at ``path.key``, built only when needed)."""
-        value = obj.get(key)
-        if value is None:
-            return None
-        if isinstance(value, str):
-            found = self.state.clinical_memo.get(value)
-            if found is not None:
-                return found
-        return self.clinical(value, f"{path}.{key}")
+        return _memoised_at(obj, key, path, self.state.clinical_memo, self.clinical)
 
     def instant(self, value: object, path: str) -> dt.datetime | None:
         """A ``dateTime`` or ``instant`` as an aware instant.
@@ -752,14 +766,7 @@ class MapContext:
 
     def instant_at(self, obj: dict[str, Any], key: str, path: str) -> dt.datetime | None:
         """:meth:`instant` of ``obj[key]`` (at ``path.key``, built only when needed)."""
-        value = obj.get(key)
-        if value is None:
-            return None
-        if isinstance(value, str):
-            found = self.state.instant_memo.get(value)
-            if found is not None:
-                return found
-        return self.instant(value, f"{path}.{key}")
+        return _memoised_at(obj, key, path, self.state.instant_memo, self.instant)
 
     def strict_instant(self, value: object, path: str) -> dt.datetime | None:
         """A FHIR ``instant`` (``meta.lastUpdated``, ``issued``)."""
@@ -780,14 +787,7 @@ class MapContext:
 
     def strict_instant_at(self, obj: dict[str, Any], key: str, path: str) -> dt.datetime | None:
         """:meth:`strict_instant` of ``obj[key]`` (at ``path.key``, built only when needed)."""
-        value = obj.get(key)
-        if value is None:
-            return None
-        if isinstance(value, str):
-            found = self.state.strict_memo.get(value)
-            if found is not None:
-                return found
-        return self.strict_instant(value, f"{path}.{key}")
+        return _memoised_at(obj, key, path, self.state.strict_memo, self.strict_instant)
 
     def start_of(self, value: PartialDate) -> dt.datetime | None:
         """The first instant of a partial date (in the default time zone, else UTC)."""
