@@ -477,17 +477,7 @@ class MapContext:
             concept, path = concept["concept"], f"{path}.concept"  # R5 CodeableReference
         codings = self.codings(concept, path)
         label = self.text(concept, "text", path) if isinstance(concept, dict) else None
-        usable = [(s, c, d) for s, c, d in codings if s and c]
-        if prefer and len(usable) > 1:
-            usable.sort(key=lambda item: item[0] not in prefer)
-        if usable:
-            system, code, display = usable[0]
-            assert system is not None  # filtered above
-            assert code is not None
-            return self.make_code(system, code.strip() or code, display or label)
-        if label is not None:
-            return self.make_code(CareCodes.TEXT_ONLY, label.strip(), None)
-        return None
+        return self._chosen_code(codings, label, prefer)
 
     def code_at(
         self, obj: dict[str, Any], key: str, path: str, *, prefer: Collection[str] = ()
@@ -511,6 +501,15 @@ class MapContext:
             return _UNREAD
         if label is not None and not label.strip():
             label = None
+        return self._chosen_code(codings, label, prefer)
+
+    def _chosen_code(
+        self,
+        codings: Iterable[tuple[str | None, str | None, str | None]],
+        label: str | None,
+        prefer: Collection[str],
+    ) -> Code | None:
+        """The first usable coding (a ``prefer`` system first), else the text as a code."""
         usable = [(s, c, d) for s, c, d in codings if s and c]
         if prefer and len(usable) > 1:
             usable.sort(key=lambda item: item[0] not in prefer)
