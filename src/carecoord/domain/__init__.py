@@ -51,9 +51,17 @@ from carecoord.domain._clinical import (
     SocialNeedStatus,
     VerificationStatus,
 )
+from carecoord.domain._kinds import (
+    FACT_FIELDS,
+    FACT_KINDS,
+    FactKind,
+    KindTable,
+    fact_kind,
+)
 from carecoord.domain._lifecycle import (
     StatusChange,
     check_transition,
+    replay_status,
 )
 from carecoord.domain._parties import (
     Address,
@@ -70,7 +78,6 @@ from carecoord.domain._parties import (
     Sex,
 )
 from carecoord.domain._record import (
-    FACT_FIELDS,
     PatientRecord,
     Source,
     SourceKind,
@@ -138,6 +145,7 @@ from carecoord.domain._values import (
 
 __all__ = [
     "FACT_FIELDS",
+    "FACT_KINDS",
     "REFERRAL_TRANSITIONS",
     "TASK_TRANSITIONS",
     "Acknowledgement",
@@ -183,11 +191,13 @@ __all__ = [
     "EncounterStatus",
     "Enrollment",
     "FactId",
+    "FactKind",
     "Goal",
     "GoalId",
     "HumanName",
     "Identifier",
     "Interpretation",
+    "KindTable",
     "LinkKind",
     "ListKind",
     "Medication",
@@ -242,8 +252,10 @@ __all__ = [
     "VerificationStatus",
     "aware",
     "check_transition",
+    "fact_kind",
     "masked",
     "minutes_by_kind",
     "optional_aware",
+    "replay_status",
     "to_local_date",
 ]

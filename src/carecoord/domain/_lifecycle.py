@@ -9,10 +9,10 @@ from typing import TypeVar
 
 import attrs
 
-from carecoord.domain._values import Ref, aware, masked
+from carecoord.domain._values import Ref, aware, before, masked
 from carecoord.errors import InvalidTransition
 
-__all__ = ["StatusChange", "check_transition"]
+__all__ = ["StatusChange", "check_transition", "replay_status"]
 
 S = TypeVar("S", bound=Enum)
 
@@ -46,3 +46,23 @@ def check_transition(
             str(requested.value),
             sorted(str(s.value) for s in allowed),
         )
+
+
+def replay_status(history: tuple[StatusChange, ...], at: dt.datetime) -> str | None:
+    """The status a lifecycle's ``history`` shows at ``at``; ``None`` without a history.
+
+    The one replay both the domain (``Referral.status_at``, ``Task.status_at``) and the
+    rules' as-of view use. Changes at or before ``at`` apply in order (instants compare
+    across time zones and daylight-saving folds). Before the first change the object is in
+    that change's ``from_status``, or, for a creation entry (no ``from_status``), in the
+    status it was created in.
+    """
+    if not history:
+        return None
+    first = history[0]
+    status = first.from_status or first.to_status
+    for change in history:
+        if before(at, change.at):
+            break
+        status = change.to_status
+    return status

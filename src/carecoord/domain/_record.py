@@ -27,6 +27,7 @@ from carecoord.domain._clinical import (
     Result,
     SocialNeed,
 )
+from carecoord.domain._kinds import FACT_FIELDS, check_fact_fields
 from carecoord.domain._parties import Organization, Patient, Practitioner
 from carecoord.domain._referral import Referral
 from carecoord.domain._task import Task
@@ -40,7 +41,7 @@ from carecoord.domain._values import (
 )
 from carecoord.errors import Problem, ValidationError
 
-__all__ = ["FACT_FIELDS", "PatientRecord", "Source", "SourceKind"]
+__all__ = ["PatientRecord", "Source", "SourceKind"]
 
 
 class SourceKind(Enum):
@@ -68,31 +69,6 @@ class Source:
     name: str | None = None
     kind: SourceKind = attrs.field(default=SourceKind.EHR, validator=choice(SourceKind))
     retrieved_at: dt.datetime | None = attrs.field(default=None, validator=optional_aware)
-
-
-FACT_FIELDS = (
-    "care_teams",
-    "referrals",
-    "transitions",
-    "tasks",
-    "encounters",
-    "conditions",
-    "medications",
-    "allergies",
-    "orders",
-    "results",
-    "appointments",
-    "care_plans",
-    "goals",
-    "social_needs",
-    "communications",
-    "consents",
-    "reconciliations",
-    "procedures",
-    "enrollments",
-    "activities",
-)
-"""Names of the :class:`PatientRecord` fields that hold patient facts, in a fixed order."""
 
 
 @attrs.frozen
@@ -149,7 +125,7 @@ class PatientRecord:
         return (self.source.id, self.patient.id)
 
     def facts(self) -> Iterator[tuple[str, Any]]:
-        """Every fact as ``(field name, fact)``, in :data:`FACT_FIELDS` order."""
+        """Every fact as ``(kind name, fact)``, in :data:`FACT_KINDS` order."""
         for name in FACT_FIELDS:
             for fact in getattr(self, name):
                 yield name, fact
@@ -167,3 +143,6 @@ class PatientRecord:
             name: (*getattr(self, name), *extra) for name, extra in facts.items()
         }
         return attrs.evolve(self, **changes)
+
+
+check_fact_fields(PatientRecord)

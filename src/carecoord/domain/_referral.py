@@ -7,7 +7,7 @@ from enum import Enum
 
 import attrs
 
-from carecoord.domain._lifecycle import StatusChange, check_transition
+from carecoord.domain._lifecycle import StatusChange, check_transition, replay_status
 from carecoord.domain._task import Priority
 from carecoord.domain._values import (
     AppointmentId,
@@ -163,16 +163,29 @@ class Referral:
         return REFERRAL_TRANSITIONS[status]
 
     def status_at(self, at: dt.datetime) -> ReferralStatus:
-        """The status the history shows at ``at`` (the initial status before any change)."""
-        first = self.history[0].from_status if self.history else None
-        status = ReferralStatus(first) if first is not None else ReferralStatus.DRAFT
-        if not self.history:
-            status = self.status
-        for change in self.history:
-            if before(at, change.at):
-                break
-            status = ReferralStatus(change.to_status)
-        return status
+        """The referral's status at ``at``.
+
+        With a history, the history replayed up to ``at``
+        (:func:`~carecoord.domain.replay_status`: before the first change, that change's
+        ``from_status``, or the status it was created in). Without one, the status is
+        inferred from the dated fields: a referral whose report, visit or sending happened
+        after ``at`` is shown at the last stage reached by ``at`` (``draft`` when it had not
+        been sent), and otherwise in its current status.
+        """
+        replayed = replay_status(self.history, at)
+        if replayed is not None:
+            return ReferralStatus(replayed)
+        stages = (
+            (self.report_received_at, ReferralStatus.REPORT_RECEIVED),
+            (self.seen_at, ReferralStatus.SEEN),
+            (self.sent_at, ReferralStatus.SENT),
+        )
+        if not any(when is not None and before(at, when) for when, _ in stages):
+            return self.status
+        for when, stage in stages:
+            if when is not None and not before(at, when):
+                return stage
+        return ReferralStatus.DRAFT
 
     def first_reached(self, status: ReferralStatus) -> dt.datetime | None:
         """When the referral first entered ``status`` according to its history."""

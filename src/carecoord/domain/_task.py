@@ -7,7 +7,7 @@ from enum import Enum
 
 import attrs
 
-from carecoord.domain._lifecycle import StatusChange, check_transition
+from carecoord.domain._lifecycle import StatusChange, check_transition, replay_status
 from carecoord.domain._values import (
     Code,
     PatientId,
@@ -169,6 +169,16 @@ class Task:
     def allowed_transitions(status: TaskStatus) -> frozenset[TaskStatus]:
         """The statuses reachable from ``status`` (from on-hold: see :meth:`resume`)."""
         return TASK_TRANSITIONS[status]
+
+    def status_at(self, at: dt.datetime) -> TaskStatus:
+        """The task's status at ``at``: its history replayed up to ``at``.
+
+        Before the first change the task is in that change's ``from_status`` (or its
+        ``to_status`` for a creation entry); without a history it is in its current status
+        (:func:`~carecoord.domain.replay_status`, shared with the rules' as-of view).
+        """
+        replayed = replay_status(self.history, at)
+        return self.status if replayed is None else TaskStatus(replayed)
 
     def last_change(self) -> dt.datetime:
         """When the status last changed (``authored_on`` when it never did)."""

@@ -20,12 +20,10 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from carecoord.domain import (
-    FACT_FIELDS,
-    MedicationKind,
     PatientRecord,
     Ref,
-    SocialNeed,
 )
+from carecoord.fhir._kinds import fact_reference_type, kind_provenances, kind_resources
 from carecoord.fhir._write_base import (
     ExtensionUrl,
     FhirExportError,
@@ -36,36 +34,8 @@ from carecoord.fhir._write_base import (
     instant,
     safe_id,
 )
-from carecoord.fhir._write_care import (
-    write_activity,
-    write_care_plan,
-    write_care_team,
-    write_communication,
-    write_consent,
-    write_enrollment,
-    write_goal,
-    write_reconciliation,
-)
-from carecoord.fhir._write_clinical import (
-    merge_social_need,
-    write_allergy,
-    write_condition,
-    write_encounter,
-    write_medication,
-    write_procedure,
-    write_provenance,
-    write_result,
-    write_social_need,
-    write_transition,
-)
 from carecoord.fhir._write_gaps import gap_to_detected_issue
 from carecoord.fhir._write_parties import write_organization, write_patient, write_practitioner
-from carecoord.fhir._write_requests import (
-    write_appointment,
-    write_order,
-    write_referral,
-    write_task,
-)
 
 if TYPE_CHECKING:
     from carecoord.profile import PatientProfile
@@ -90,83 +60,6 @@ _RELATIVE = re.compile(r"^(?P<type>[A-Z][A-Za-z]+)/(?P<id>[A-Za-z0-9\-.]{1,64})$
 # --------------------------------------------------------------------------- one record
 
 
-def _provenances(ctx: WriteContext, record: PatientRecord) -> list[Json]:
-    """Provenance for authors the fact's own resource has no element for.
-
-    ``recorded`` is when the source recorded the fact, else its own first time; a fact
-    with no time at all (a medication statement without dates) has its ``recorded``
-    stated absent (data-absent-reason).
-    """
-    found: list[Json] = []
-
-    def add(kind: str, fact: Any, *times: Any) -> None:
-        author = getattr(fact, "author", None)
-        recorded = next((t for t in (fact.recorded_at, *times) if t is not None), None)
-        if author is not None:
-            found.append(write_provenance(ctx, Ref(kind, fact.id), author, recorded))
-
-    for encounter in record.encounters:
-        add("Encounter", encounter, encounter.period.start)
-    for order in record.orders:
-        add("Order", order, order.authored_on)
-    for result in record.results:
-        add("Result", result, result.issued)
-    for appointment in record.appointments:
-        add("Appointment", appointment, appointment.booked_at, appointment.start)
-    for communication in record.communications:
-        add("Communication", communication, communication.sent)
-    for medication in record.medications:
-        if medication.kind is MedicationKind.STATEMENT:
-            add(
-                "Medication",
-                medication,
-                medication.authored_on,
-                medication.period.start,
-                medication.period.end,
-            )
-    return found
-
-
-def _facts(ctx: WriteContext, record: PatientRecord) -> list[Json]:
-    taken_tasks = {t.id for t in record.tasks} | {a.id for a in record.activities}
-    found: list[Json] = []
-    found.extend(write_care_team(ctx, t) for t in record.care_teams)
-    for referral in record.referrals:
-        resources = write_referral(ctx, referral)
-        for resource in resources:
-            if resource["resourceType"] != "Task":
-                continue
-            if resource["id"] in taken_tasks:  # a coordination task already has the id
-                resource["id"] = generated_id("fulfilment", referral.id)
-            taken_tasks.add(resource["id"])
-        found.extend(resources)
-    found.extend(write_transition(ctx, t) for t in record.transitions)
-    found.extend(write_task(ctx, t) for t in record.tasks)
-    found.extend(write_encounter(ctx, e) for e in record.encounters)
-    needs: dict[str, SocialNeed] = {n.id: n for n in record.social_needs}
-    for condition in record.conditions:
-        resource = write_condition(ctx, condition)
-        need = needs.pop(condition.id, None)
-        if need is not None:
-            merge_social_need(ctx, resource, need, condition)
-        found.append(resource)
-    found.extend(write_medication(ctx, m) for m in record.medications)
-    found.extend(write_allergy(ctx, a) for a in record.allergies)
-    found.extend(write_order(ctx, o) for o in record.orders)
-    found.extend(write_result(ctx, r) for r in record.results)
-    found.extend(write_appointment(ctx, a) for a in record.appointments)
-    found.extend(write_care_plan(ctx, p) for p in record.care_plans)
-    found.extend(write_goal(ctx, g) for g in record.goals)
-    found.extend(write_social_need(ctx, n) for n in needs.values())
-    found.extend(write_communication(ctx, c) for c in record.communications)
-    found.extend(write_consent(ctx, c) for c in record.consents)
-    found.extend(write_reconciliation(ctx, r) for r in record.reconciliations)
-    found.extend(write_procedure(ctx, p) for p in record.procedures)
-    found.extend(write_enrollment(ctx, e) for e in record.enrollments)
-    found.extend(write_activity(ctx, a) for a in record.activities)
-    return found
-
-
 def _record_resources(record: PatientRecord, parties: set[tuple[str, str]]) -> list[Json]:
     """Every resource of one record; parties already in ``parties`` are not repeated."""
     ctx = WriteContext(record)
@@ -179,8 +72,8 @@ def _record_resources(record: PatientRecord, parties: set[tuple[str, str]]) -> l
         if ("Practitioner", practitioner.id) not in parties:
             parties.add(("Practitioner", practitioner.id))
             found.extend(write_practitioner(ctx, practitioner))
-    found.extend(_facts(ctx, record))
-    found.extend(_provenances(ctx, record))
+    found.extend(kind_resources(ctx, record))
+    found.extend(kind_provenances(ctx, record))
     for resource in found:
         ident = resource["id"]
         if safe_id(ident) != ident:
@@ -210,7 +103,7 @@ def to_resources(record: PatientRecord) -> list[dict[str, Any]]:
 
     The Patient first, then the organisations and practitioners (with a
     PractitionerRole for discipline, specialty and employer), then the facts in
-    :data:`~carecoord.domain.FACT_FIELDS` order (a referral adds its fulfilment Task, a
+    :data:`~carecoord.domain.FACT_KINDS` order (a referral adds its fulfilment Task, a
     social need sharing its id with a condition is the same Condition), then a
     Provenance for each author that has no element of its own. Every resource has
     ``meta.source`` (the record's source id) and the carecoord origin tag.
@@ -310,7 +203,7 @@ class _Written:
             }
             ctx = WriteContext(record)
             for name, fact in record.facts():
-                fhir_type = ctx.fhir_type(Ref(_FACT_TYPES[name], fact.id))
+                fhir_type = ctx.fhir_type(Ref(fact_reference_type(name), fact.id))
                 target = ids.get((fhir_type, fact.id))
                 if target is None:
                     continue
@@ -326,36 +219,6 @@ class _Written:
         if relative:
             return reference
         return self.resolve(record.source.id, reference) or reference
-
-
-_FACT_TYPES: dict[str, str] = dict(
-    zip(
-        FACT_FIELDS,
-        (
-            "CareTeam",
-            "Referral",
-            "CareTransition",
-            "Task",
-            "Encounter",
-            "Condition",
-            "Medication",
-            "Allergy",
-            "Order",
-            "Result",
-            "Appointment",
-            "CarePlan",
-            "Goal",
-            "SocialNeed",
-            "Communication",
-            "Consent",
-            "Reconciliation",
-            "Procedure",
-            "Enrollment",
-            "CoordinationActivity",
-        ),
-        strict=True,
-    )
-)
 
 
 def _renamed(resource: Json, renames: dict[tuple[str, str], str]) -> Json:

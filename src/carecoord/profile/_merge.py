@@ -59,6 +59,7 @@ from carecoord.domain import (
     Address,
     Allergy,
     ContactSystem,
+    KindTable,
     Medication,
     Organization,
     PartialDate,
@@ -248,41 +249,45 @@ def _condition_priority(a: Any, b: Any) -> tuple[int, ...]:
     return (0 if a.onset is not None and b.onset is not None else 1,)
 
 
-_RULES: dict[str, _Rule] = {
-    "care_teams": _Rule(_none),
-    "tasks": _Rule(_none),
-    "care_plans": _Rule(_none),
-    "goals": _Rule(_none),
-    "referrals": _Rule(_referral_blocks),
-    "transitions": _Rule(lambda f: [(f.kind, _utc_day(f.admitted_at))]),
-    "encounters": _Rule(lambda f: [(f.klass, f.start.astimezone(dt.UTC))]),
-    "conditions": _Rule(
-        lambda f: [_code_key(f.code)],
-        compatible=lambda a, b: _overlap(a.onset, b.onset),
-        priority=_condition_priority,
-    ),
-    "medications": _Rule(_medication_blocks, priority=_medication_priority),
-    "allergies": _Rule(_allergy_blocks),
-    "orders": _Rule(lambda f: [(_code_key(f.code), _utc_day(f.authored_on))]),
-    "results": _Rule(_result_blocks),
-    "appointments": _Rule(lambda f: [f.start.astimezone(dt.UTC)]),
-    "social_needs": _Rule(lambda f: [(f.domain, _utc_day(f.identified_at))]),
-    "communications": _Rule(lambda f: [(f.kind, f.sent.astimezone(dt.UTC))]),
-    "consents": _Rule(
-        lambda f: [(f.decision, f.period, f.actors, f.classes, f.status)],
-    ),
-    "reconciliations": _Rule(lambda f: [(f.list, f.performer, f.at.astimezone(dt.UTC))]),
-    "procedures": _Rule(
-        lambda f: [_code_key(f.code)],
-        compatible=lambda a, b: _overlap(a.performed, b.performed),
-    ),
-    "enrollments": _Rule(
-        lambda f: [(f.program, None if f.period.start is None else _utc_day(f.period.start))]
-    ),
-    "activities": _Rule(
-        lambda f: [(f.kind, f.performer, f.at.astimezone(dt.UTC), f.minutes)],
-    ),
-}
+_RULES: KindTable[_Rule] = KindTable(
+    "profile merge",
+    {
+        "care_teams": _Rule(_none),
+        "tasks": _Rule(_none),
+        "care_plans": _Rule(_none),
+        "goals": _Rule(_none),
+        "referrals": _Rule(_referral_blocks),
+        "transitions": _Rule(lambda f: [(f.kind, _utc_day(f.admitted_at))]),
+        "encounters": _Rule(lambda f: [(f.klass, f.start.astimezone(dt.UTC))]),
+        "conditions": _Rule(
+            lambda f: [_code_key(f.code)],
+            compatible=lambda a, b: _overlap(a.onset, b.onset),
+            priority=_condition_priority,
+        ),
+        "medications": _Rule(_medication_blocks, priority=_medication_priority),
+        "allergies": _Rule(_allergy_blocks),
+        "orders": _Rule(lambda f: [(_code_key(f.code), _utc_day(f.authored_on))]),
+        "results": _Rule(_result_blocks),
+        "appointments": _Rule(lambda f: [f.start.astimezone(dt.UTC)]),
+        "social_needs": _Rule(lambda f: [(f.domain, _utc_day(f.identified_at))]),
+        "communications": _Rule(lambda f: [(f.kind, f.sent.astimezone(dt.UTC))]),
+        "consents": _Rule(
+            lambda f: [(f.decision, f.period, f.actors, f.classes, f.status)],
+        ),
+        "reconciliations": _Rule(lambda f: [(f.list, f.performer, f.at.astimezone(dt.UTC))]),
+        "procedures": _Rule(
+            lambda f: [_code_key(f.code)],
+            compatible=lambda a, b: _overlap(a.performed, b.performed),
+        ),
+        "enrollments": _Rule(
+            lambda f: [(f.program, None if f.period.start is None else _utc_day(f.period.start))]
+        ),
+        "activities": _Rule(
+            lambda f: [(f.kind, f.performer, f.at.astimezone(dt.UTC), f.minutes)],
+        ),
+    },
+)
+"""For each fact kind, how facts of several sources fold into one (blocking, compatibility)."""
 
 
 @attrs.frozen

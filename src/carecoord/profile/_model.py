@@ -37,6 +37,7 @@ from carecoord.domain import (
     SocialNeed,
     Task,
 )
+from carecoord.domain._kinds import check_fact_fields
 from carecoord.domain._values import masked, optional_aware
 
 if TYPE_CHECKING:
@@ -199,6 +200,9 @@ class PatientProfile:
         from carecoord.profile._timeline import timeline  # noqa: PLC0415 - avoids a cycle
 
         return timeline(self, viewer=viewer, at=at)
+
+
+check_fact_fields(PatientProfile)
 
 
 def profile_from_record(record: PatientRecord, *, profile_id: str | None = None) -> PatientProfile:

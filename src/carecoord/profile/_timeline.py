@@ -10,7 +10,7 @@ names and statuses only: no names, addresses, identifiers or free text.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from enum import Enum
 from typing import Any
 
@@ -19,6 +19,7 @@ import attrs
 from carecoord.domain import (
     FACT_FIELDS,
     Code,
+    KindTable,
     PartialDate,
     StatusChange,
 )
@@ -230,28 +231,32 @@ def _activities(v: Any) -> list[_Raw]:
     return [(EventKind.ACTIVITY, v.at, f"Coordination: {v.kind.plain} ({v.minutes} min)")]
 
 
-_EXTRACTORS = {
-    "care_teams": _care_teams,
-    "referrals": _referrals,
-    "transitions": _transitions,
-    "tasks": _tasks,
-    "encounters": _encounters,
-    "conditions": _conditions,
-    "medications": _medications,
-    "allergies": _allergies,
-    "orders": _orders,
-    "results": _results,
-    "appointments": _appointments,
-    "care_plans": _care_plans,
-    "goals": _goals,
-    "social_needs": _social_needs,
-    "communications": _communications,
-    "consents": _consents,
-    "reconciliations": _reconciliations,
-    "procedures": _procedures,
-    "enrollments": _enrollments,
-    "activities": _activities,
-}
+_EXTRACTORS: KindTable[Callable[[Any], list[_Raw]]] = KindTable(
+    "timeline",
+    {
+        "care_teams": _care_teams,
+        "referrals": _referrals,
+        "transitions": _transitions,
+        "tasks": _tasks,
+        "encounters": _encounters,
+        "conditions": _conditions,
+        "medications": _medications,
+        "allergies": _allergies,
+        "orders": _orders,
+        "results": _results,
+        "appointments": _appointments,
+        "care_plans": _care_plans,
+        "goals": _goals,
+        "social_needs": _social_needs,
+        "communications": _communications,
+        "consents": _consents,
+        "reconciliations": _reconciliations,
+        "procedures": _procedures,
+        "enrollments": _enrollments,
+        "activities": _activities,
+    },
+)
+"""For each fact kind, the events one fact puts on the timeline."""
 
 _SKIPPED_STATUSES = frozenset({"entered-in-error"})
 

@@ -23,6 +23,7 @@ import attrs
 
 from carecoord.domain import (
     FACT_FIELDS,
+    FACT_KINDS,
     Appointment,
     AppointmentStatus,
     CarePlan,
@@ -37,6 +38,7 @@ from carecoord.domain import (
     Encounter,
     EncounterStatus,
     Enrollment,
+    KindTable,
     Medication,
     MedicationStatus,
     PartialDate,
@@ -49,6 +51,7 @@ from carecoord.domain import (
     StatusChange,
     Task,
     TaskStatus,
+    fact_kind,
     to_local_date,
 )
 from carecoord.profile._model import Fact, PatientProfile
@@ -57,35 +60,14 @@ __all__ = ["known_at", "natural_date", "profile_as_of", "referral_status_at", "t
 
 T = TypeVar("T")
 
-_NATURAL_DATE: dict[str, Callable[[Any], object]] = {
-    "care_teams": lambda f: f.period.start,
-    "referrals": lambda f: f.authored_on,
-    "transitions": lambda f: f.admitted_at,
-    "tasks": lambda f: f.authored_on,
-    "encounters": lambda f: f.period.start,
-    "conditions": lambda f: f.onset,
-    "medications": lambda f: f.authored_on or f.period.start,
-    "allergies": lambda f: f.onset,
-    "orders": lambda f: f.authored_on,
-    "results": lambda f: f.issued,
-    "appointments": lambda f: f.booked_at,
-    "care_plans": lambda f: f.created or f.period.start,
-    "goals": lambda f: f.start,
-    "social_needs": lambda f: f.identified_at,
-    "communications": lambda f: f.sent,
-    "consents": lambda f: f.period.start,
-    "reconciliations": lambda f: f.at,
-    "procedures": lambda f: f.performed,
-    "enrollments": lambda f: f.period.start,
-    "activities": lambda f: f.at,
-}
-"""For each fact kind, the date it became known when it has no ``recorded_at``."""
-
 
 def natural_date(kind: str, fact: object) -> dt.datetime | PartialDate | None:
-    """The date a fact of ``kind`` (a profile field name) happened, by its own fields."""
-    value = _NATURAL_DATE[kind](fact)
-    return value if isinstance(value, dt.datetime | PartialDate) else None
+    """The date a fact of ``kind`` (a profile field name) happened, by its own fields.
+
+    The natural date is declared with the kind in the registry
+    (:attr:`carecoord.domain.FactKind.natural_date`).
+    """
+    return fact_kind(kind).date_of(fact)
 
 
 def known_at(kind: str, fact: object) -> dt.datetime | PartialDate | None:
@@ -109,48 +91,13 @@ def _truncate(history: tuple[StatusChange, ...], at: dt.datetime) -> tuple[Statu
 
 
 def referral_status_at(referral: Referral, at: dt.datetime) -> ReferralStatus:
-    """The referral's status at ``at``: its history replayed up to ``at``.
-
-    Without a history, the status is inferred from the dated fields: a referral whose
-    report, visit or sending happened after ``at`` is shown at the last stage reached by
-    ``at`` (``draft`` when it had not been sent).
-    """
-    if referral.history:
-        first = referral.history[0]
-        status = ReferralStatus(first.from_status or first.to_status)
-        for change in referral.history:
-            if change.at > at:
-                break
-            status = ReferralStatus(change.to_status)
-        return status
-    stages = (
-        (referral.report_received_at, ReferralStatus.REPORT_RECEIVED),
-        (referral.seen_at, ReferralStatus.SEEN),
-        (referral.sent_at, ReferralStatus.SENT),
-    )
-    if not any(_after(when, at) for when, _ in stages):
-        return referral.status
-    for when, stage in stages:
-        if when is not None and when <= at:
-            return stage
-    return ReferralStatus.DRAFT
+    """The referral's status at ``at`` (:meth:`~carecoord.Referral.status_at`)."""
+    return referral.status_at(at)
 
 
 def task_status_at(task: Task, at: dt.datetime) -> TaskStatus:
-    """The task's status at ``at``: its history replayed up to ``at``.
-
-    Before the first change the task is in that change's ``from_status`` (or its
-    ``to_status`` for a creation entry); without a history it is in its current status.
-    """
-    if not task.history:
-        return task.status
-    first = task.history[0]
-    status = TaskStatus(first.from_status or first.to_status)
-    for change in task.history:
-        if change.at > at:
-            break
-        status = TaskStatus(change.to_status)
-    return status
+    """The task's status at ``at`` (:meth:`~carecoord.Task.status_at`)."""
+    return task.status_at(at)
 
 
 # --------------------------------------------------------------------------- projections
@@ -312,20 +259,32 @@ def _unchanged(fact: T, _as_of: dt.datetime) -> T:
     return fact
 
 
-_PROJECT: dict[str, Callable[[Any, dt.datetime], Any]] = dict.fromkeys(FACT_FIELDS, _unchanged) | {
-    "care_teams": _care_team,
-    "referrals": _referral,
-    "transitions": _transition,
-    "tasks": _task,
-    "encounters": _encounter,
-    "conditions": _condition,
-    "medications": _medication,
-    "results": _result,
-    "appointments": _appointment,
-    "care_plans": _care_plan,
-    "communications": _communication,
-    "enrollments": _enrollment,
-}
+_PROJECT: KindTable[Callable[[Any, dt.datetime], Any]] = KindTable(
+    "as-of projection",
+    {
+        "care_teams": _care_team,
+        "referrals": _referral,
+        "transitions": _transition,
+        "tasks": _task,
+        "encounters": _encounter,
+        "conditions": _condition,
+        "medications": _medication,
+        "allergies": _unchanged,
+        "orders": _unchanged,
+        "results": _result,
+        "appointments": _appointment,
+        "care_plans": _care_plan,
+        "goals": _unchanged,
+        "social_needs": _unchanged,
+        "communications": _communication,
+        "consents": _unchanged,
+        "reconciliations": _unchanged,
+        "procedures": _unchanged,
+        "enrollments": _enrollment,
+        "activities": _unchanged,
+    },
+)
+"""For each fact kind, how a fact stands at ``as_of`` (``_unchanged``: it never changes)."""
 
 
 class _Projection:
@@ -336,16 +295,17 @@ class _Projection:
     remembered for the duration of one :func:`profile_as_of` call.
     """
 
-    __slots__ = ("_memo", "as_of", "today")
+    __slots__ = ("_kinds", "_memo", "as_of", "today")
 
     def __init__(self, as_of: dt.datetime, today: dt.date) -> None:
         self.as_of = as_of
         self.today = today
         self._memo: dict[str, dict[int, Any]] = {kind: {} for kind in FACT_FIELDS}
+        self._kinds = {kind.name: kind for kind in FACT_KINDS}
 
     def visible(self, kind: str, fact: object) -> bool:
         """Whether ``fact`` exists at ``as_of`` (known, and not dated after it)."""
-        natural = _NATURAL_DATE[kind](fact)
+        natural = self._kinds[kind].natural_date(fact)
         if isinstance(natural, dt.datetime):
             if natural > self.as_of:
                 return False

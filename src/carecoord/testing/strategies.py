@@ -33,7 +33,6 @@ from functools import cache
 from typing import Any, TypeVar
 
 from carecoord.domain import (
-    FACT_FIELDS,
     Acknowledgement,
     ActivityKind,
     Address,
@@ -81,6 +80,7 @@ from carecoord.domain import (
     HumanName,
     Identifier,
     Interpretation,
+    KindTable,
     LinkKind,
     ListKind,
     Medication,
@@ -1140,29 +1140,32 @@ def coordination_activities(
 
 # --------------------------------------------------------------------------- records
 
-_FACT_STRATEGIES: dict[str, Callable[..., st.SearchStrategy[Any]]] = {
-    "care_teams": care_teams,
-    "referrals": referrals,
-    "transitions": transitions,
-    "tasks": tasks,
-    "encounters": encounters,
-    "conditions": conditions,
-    "medications": medications,
-    "allergies": allergies,
-    "orders": orders,
-    "results": results,
-    "appointments": appointments,
-    "care_plans": care_plans,
-    "goals": goals,
-    "social_needs": social_needs,
-    "communications": communications,
-    "consents": consents,
-    "reconciliations": reconciliations,
-    "procedures": procedures,
-    "enrollments": enrollments,
-    "activities": coordination_activities,
-}
-assert tuple(_FACT_STRATEGIES) == FACT_FIELDS  # one strategy per fact kind, in order
+_FACT_STRATEGIES: KindTable[Callable[..., st.SearchStrategy[Any]]] = KindTable(
+    "hypothesis strategies",
+    {
+        "care_teams": care_teams,
+        "referrals": referrals,
+        "transitions": transitions,
+        "tasks": tasks,
+        "encounters": encounters,
+        "conditions": conditions,
+        "medications": medications,
+        "allergies": allergies,
+        "orders": orders,
+        "results": results,
+        "appointments": appointments,
+        "care_plans": care_plans,
+        "goals": goals,
+        "social_needs": social_needs,
+        "communications": communications,
+        "consents": consents,
+        "reconciliations": reconciliations,
+        "procedures": procedures,
+        "enrollments": enrollments,
+        "activities": coordination_activities,
+    },
+)
+"""For each fact kind, the strategy that generates its facts."""
 
 
 def _fact_id(fact: Any) -> str:
