@@ -56,6 +56,7 @@ from carecoord.domain._kinds import (
     FACT_KINDS,
     FactKind,
     KindTable,
+    check_fact_fields,
     fact_kind,
 )
 from carecoord.domain._lifecycle import (
@@ -138,6 +139,7 @@ from carecoord.domain._values import (
     TaskId,
     TransitionId,
     aware,
+    clinical_time,
     masked,
     optional_aware,
     to_local_date,
@@ -251,7 +253,9 @@ __all__ = [
     "TransitionKind",
     "VerificationStatus",
     "aware",
+    "check_fact_fields",
     "check_transition",
+    "clinical_time",
     "fact_kind",
     "masked",
     "minutes_by_kind",

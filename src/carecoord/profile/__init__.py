@@ -55,6 +55,12 @@ from carecoord.profile._reconcile import (
     record_reconciliation,
     with_reconciliation,
 )
+from carecoord.profile._strings import (
+    NICKNAMES,
+    are_nicknames,
+    damerau_levenshtein,
+    jaro_winkler,
+)
 from carecoord.profile._timeline import (
     EventKind,
     TimelineEvent,
@@ -76,6 +82,7 @@ __all__ = [
     "BLOCKING_KEYS",
     "DEFAULT_PROBABILITIES",
     "DEFAULT_VETOES",
+    "NICKNAMES",
     "RECONCILIATION_ACTIONS",
     "ActivitySummary",
     "ConflictKind",
@@ -100,12 +107,15 @@ __all__ = [
     "TimelineEvent",
     "Viewer",
     "ViewerRole",
+    "are_nicknames",
     "build_profiles",
     "can_see",
     "compare",
+    "damerau_levenshtein",
     "dedupe_records",
     "fact_author",
     "infer_sensitivity",
+    "jaro_winkler",
     "link_records",
     "merge_records",
     "patient_summary",

@@ -67,17 +67,19 @@ from carecoord.domain import (
     PatientId,
     PatientRecord,
     Practitioner,
-    Ref,
     Sex,
     VerificationStatus,
 )
 from carecoord.errors import Problem, ValidationError
-from carecoord.profile._model import (
+from carecoord.profile._facts import (
     ConflictKind,
     Fact,
     FactConflict,
-    PatientProfile,
     Provenance,
+    fact_author,
+)
+from carecoord.profile._model import (
+    PatientProfile,
 )
 from carecoord.profile._strings import (
     normalize_address_line,
@@ -157,15 +159,6 @@ def dedupe_records(records: Iterable[PatientRecord]) -> list[PatientRecord]:
         if new > old or (new == old and _fingerprint(record) > _fingerprint(current)):
             chosen[key] = record
     return [chosen[key] for key in sorted(chosen)]
-
-
-def fact_author(fact: object) -> Ref | None:
-    """Who authored a fact: ``author``, else the performer, requester or prescriber."""
-    for name in ("author", "performer", "requester", "prescriber", "sender"):
-        value = getattr(fact, name, None)
-        if isinstance(value, Ref):
-            return value
-    return None
 
 
 def _last_modified(fact: object) -> dt.datetime | None:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from enum import Enum
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import Any, TypeVar
 
 import attrs
 
@@ -36,13 +35,11 @@ from carecoord.domain import (
     Result,
     SocialNeed,
     Task,
+    check_fact_fields,
 )
-from carecoord.domain._kinds import check_fact_fields
-from carecoord.domain._values import masked, optional_aware
-
-if TYPE_CHECKING:
-    from carecoord.profile._timeline import TimelineEvent
-    from carecoord.profile._views import Viewer
+from carecoord.profile._facts import ConflictKind, Fact, FactConflict, Provenance
+from carecoord.profile._timeline import TimelineEvent, timeline
+from carecoord.profile._views import Viewer, view_for
 
 __all__ = [
     "ConflictKind",
@@ -54,78 +51,6 @@ __all__ = [
 ]
 
 T = TypeVar("T")
-
-
-@attrs.frozen(order=True)
-class Provenance:
-    """Where one version of a fact came from: source, the source's ids, author, last change."""
-
-    source: str
-    record: str
-    fact_id: str
-    author: Ref | None = attrs.field(default=None, order=False)
-    last_modified: dt.datetime | None = attrs.field(
-        default=None, validator=optional_aware, order=False
-    )
-
-
-@attrs.frozen
-class Fact(Generic[T]):
-    """A fact in the unified profile, folded from one or more sources.
-
-    ``value`` is the representative version (from the highest-ranked source);
-    ``variants`` holds every source's version, in the same order as ``provenance``.
-    """
-
-    value: T
-    provenance: tuple[Provenance, ...]
-    variants: tuple[T, ...]
-
-    @property
-    def key(self) -> str:
-        """A stable id within the profile: ``"<source>/<fact id>"`` of the first source."""
-        first = self.provenance[0]
-        return f"{first.source}/{first.fact_id}"
-
-    @property
-    def sources(self) -> tuple[str, ...]:
-        """The ids of the sources that state this fact."""
-        return tuple(dict.fromkeys(p.source for p in self.provenance))
-
-    @property
-    def last_modified(self) -> dt.datetime | None:
-        """The most recent change across sources, when any source says."""
-        stamps = [p.last_modified for p in self.provenance if p.last_modified is not None]
-        return max(stamps, default=None)
-
-
-class ConflictKind(Enum):
-    """What disagrees between sources."""
-
-    DEMOGRAPHIC = "demographic"
-    MEDICATION_OMISSION = "medication-omission"
-    MEDICATION_DOSE = "medication-dose"
-    MEDICATION_FREQUENCY = "medication-frequency"
-    MEDICATION_ROUTE = "medication-route"
-    MEDICATION_STATUS = "medication-status"
-    ALLERGY_VS_NKA = "allergy-vs-no-known-allergies"
-    PROBLEM_STATUS = "problem-status"
-
-
-@attrs.frozen
-class FactConflict:
-    """A disagreement between sources, reported and never silently resolved.
-
-    ``field`` names what disagrees (``"birth_date"``, ``"dose"``...); ``values`` maps each
-    source id to its (masked in ``repr``) value; ``chosen`` is the source whose value the
-    profile shows (survivorship), or ``None`` when none was chosen.
-    """
-
-    kind: ConflictKind
-    field: str
-    values: tuple[tuple[str, str], ...] = attrs.field(repr=masked)
-    chosen: str | None = None
-    subject: str | None = None
 
 
 @attrs.frozen
@@ -189,16 +114,12 @@ class PatientProfile:
 
     def view_for(self, viewer: Viewer, *, at: dt.datetime) -> PatientProfile:
         """The profile as ``viewer`` may see it at ``at`` (see :func:`carecoord.view_for`)."""
-        from carecoord.profile._views import view_for  # noqa: PLC0415 - avoids a cycle
-
         return view_for(self, viewer, at=at)
 
     def timeline(
         self, *, viewer: Viewer | None = None, at: dt.datetime | None = None
     ) -> tuple[TimelineEvent, ...]:
         """Every dated event, ordered by time (see :func:`carecoord.timeline`)."""
-        from carecoord.profile._timeline import timeline  # noqa: PLC0415 - avoids a cycle
-
         return timeline(self, viewer=viewer, at=at)
 
 

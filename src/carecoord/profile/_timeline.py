@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterator
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -22,11 +22,14 @@ from carecoord.domain import (
     KindTable,
     PartialDate,
     StatusChange,
+    clinical_time,
 )
-from carecoord.domain._values import clinical_time
 from carecoord.errors import Problem, ValidationError
-from carecoord.profile._model import Fact, PatientProfile
+from carecoord.profile._facts import Fact
 from carecoord.profile._views import Viewer, view_for
+
+if TYPE_CHECKING:
+    from carecoord.profile._model import PatientProfile
 
 __all__ = ["EventKind", "TimelineEvent", "timeline"]
 

@@ -34,7 +34,7 @@ import re
 import zoneinfo
 from collections.abc import Iterable, Sequence
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -57,11 +57,13 @@ from carecoord.domain import (
     SocialNeedStatus,
     System,
     VerificationStatus,
+    masked,
 )
-from carecoord.domain._values import masked
 from carecoord.errors import Problem, ValidationError
-from carecoord.profile._merge import fact_author
-from carecoord.profile._model import ConflictKind, Fact, PatientProfile
+from carecoord.profile._facts import ConflictKind, Fact, fact_author
+
+if TYPE_CHECKING:
+    from carecoord.profile._model import PatientProfile
 
 __all__ = [
     "ActivitySummary",

@@ -13,7 +13,7 @@ the catalogue (:func:`default_rules`) is built from the family modules in
 
 from __future__ import annotations
 
-from carecoord.rules._actions import RULE_CODE_SYSTEM, suggest_tasks, task_id_for
+from carecoord.rules._actions import suggest_tasks, task_id_for
 from carecoord.rules._activity import activity_ccm_time
 from carecoord.rules._asof import (
     known_at,
@@ -41,6 +41,7 @@ from carecoord.rules._codes import (
     CHRONIC_CONDITIONS,
     MEDICATION_RECONCILIATION_CODES,
     MENTAL_ILLNESS_PREFIXES,
+    RULE_CODE_SYSTEM,
     SELF_HARM_PREFIXES,
     matches_prefix,
 )

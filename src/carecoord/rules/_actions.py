@@ -17,19 +17,17 @@ from carecoord.domain import (
     TaskStatus,
 )
 from carecoord.errors import Problem, ValidationError
-from carecoord.profile._model import PatientProfile
+from carecoord.profile import PatientProfile
 from carecoord.rules._asof import profile_as_of
 from carecoord.rules._base import Rule
 from carecoord.rules._calendar import BusinessCalendar
+from carecoord.rules._codes import RULE_CODE_SYSTEM
 from carecoord.rules._context import RuleContext, resolve_timezone
 from carecoord.rules._engine import resolve_rules
 from carecoord.rules._model import Gap, Severity
 from carecoord.rules._ruleset import RuleSet
 
-__all__ = ["RULE_CODE_SYSTEM", "suggest_tasks", "task_id_for"]
-
-RULE_CODE_SYSTEM = "urn:carecoord:gap-rule"
-"""The code system of :attr:`Task.code` on suggested tasks: the code is the rule id."""
+__all__ = ["suggest_tasks", "task_id_for"]
 
 _PRIORITY = {
     Severity.LOW: Priority.ROUTINE,

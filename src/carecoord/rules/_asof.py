@@ -54,7 +54,7 @@ from carecoord.domain import (
     fact_kind,
     to_local_date,
 )
-from carecoord.profile._model import Fact, PatientProfile
+from carecoord.profile import Fact, PatientProfile
 
 __all__ = ["known_at", "natural_date", "profile_as_of", "referral_status_at", "task_status_at"]
 

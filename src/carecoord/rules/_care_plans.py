@@ -30,7 +30,7 @@ from carecoord.domain import (
     TaskStatus,
 )
 from carecoord.errors import Problem, ValidationError
-from carecoord.profile._model import Fact
+from carecoord.profile import Fact
 from carecoord.rules._base import Rule, RuleBase, define_rule, param
 from carecoord.rules._codes import CHRONIC_CONDITIONS, matches_prefix, refs_to
 from carecoord.rules._context import RuleContext

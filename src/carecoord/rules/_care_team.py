@@ -34,7 +34,7 @@ from carecoord.domain import (
     VerificationStatus,
 )
 from carecoord.errors import Problem, ValidationError
-from carecoord.profile._model import Fact
+from carecoord.profile import Fact
 from carecoord.rules._base import Rule, RuleBase, define_rule, param
 from carecoord.rules._codes import matches_prefix, str_tuple
 from carecoord.rules._context import RuleContext

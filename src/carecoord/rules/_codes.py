@@ -15,17 +15,21 @@ import attrs
 
 from carecoord.domain import Code, Ref, System
 from carecoord.errors import Problem, ValidationError
-from carecoord.profile._model import Fact
+from carecoord.profile import Fact
 
 __all__ = [
     "CHRONIC_CONDITIONS",
     "MEDICATION_RECONCILIATION_CODES",
     "MENTAL_ILLNESS_PREFIXES",
+    "RULE_CODE_SYSTEM",
     "SELF_HARM_PREFIXES",
     "matches_prefix",
     "refs_to",
     "str_tuple",
 ]
+
+RULE_CODE_SYSTEM = "urn:carecoord:gap-rule"
+"""The code system of :attr:`Task.code` on suggested tasks: the code is the rule id."""
 
 MENTAL_ILLNESS_PREFIXES: tuple[str, ...] = (
     "F20", "F21", "F22", "F23", "F24", "F25", "F28", "F29",

@@ -18,7 +18,7 @@ from carecoord.domain import (
     Sensitivity,
     to_local_date,
 )
-from carecoord.profile._model import Fact, PatientProfile
+from carecoord.profile import Fact, PatientProfile
 from carecoord.rules._calendar import BusinessCalendar
 from carecoord.rules._model import Evidence, EvidenceRole, Gap, GapStatus, Severity
 

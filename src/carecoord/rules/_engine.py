@@ -9,10 +9,11 @@ from typing import cast
 import attrs
 
 from carecoord.errors import Problem, ValidationError
-from carecoord.profile._model import PatientProfile
+from carecoord.profile import PatientProfile
 from carecoord.rules._asof import profile_as_of
 from carecoord.rules._base import Rule
 from carecoord.rules._calendar import BusinessCalendar
+from carecoord.rules._catalogue import default_rules
 from carecoord.rules._context import RuleContext, resolve_timezone
 from carecoord.rules._model import Gap, GapReport, GapStatus, RuleError
 from carecoord.rules._ruleset import Overrides, RuleSet
@@ -35,8 +36,6 @@ def resolve_rules(
 ) -> RuleSet:
     """The rule set to run: ``rules`` (the default catalogue when ``None``) after overrides."""
     if rules is None:
-        from carecoord.rules._catalogue import default_rules  # noqa: PLC0415 (import cycle)
-
         ruleset = default_rules()
     elif isinstance(rules, RuleSet):
         ruleset = rules

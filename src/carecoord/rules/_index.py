@@ -15,7 +15,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Generic, TypeVar
 
-from carecoord.profile._model import Fact
+from carecoord.profile import Fact
 
 __all__ = ["Ranked", "Timeline"]
 

@@ -33,7 +33,7 @@ from carecoord.domain import (
     Sensitivity,
     System,
 )
-from carecoord.profile._model import ConflictKind, Fact
+from carecoord.profile import ConflictKind, Fact
 from carecoord.rules._base import Rule, RuleBase, define_rule, param
 from carecoord.rules._care_team import TeamIndex
 from carecoord.rules._codes import refs_to, str_tuple

@@ -14,7 +14,7 @@ from typing import Any
 import attrs
 
 from carecoord.domain import Code, Discipline, Order, OrderStatus
-from carecoord.profile._model import Fact
+from carecoord.profile import Fact
 from carecoord.rules._base import Rule, RuleBase, define_rule, param
 from carecoord.rules._context import RuleContext
 from carecoord.rules._model import Citation, Gap, RuleMetadata, Severity

@@ -42,7 +42,7 @@ from carecoord.domain import (
     TaskStatus,
 )
 from carecoord.errors import Problem, ValidationError
-from carecoord.profile._model import Fact
+from carecoord.profile import Fact
 from carecoord.rules._base import Rule, RuleBase, define_rule, param
 from carecoord.rules._care_team import TeamIndex
 from carecoord.rules._codes import refs_to

@@ -17,9 +17,9 @@ from typing import Any
 import attrs
 
 from carecoord.domain import Discipline, Task, TaskStatus
-from carecoord.profile._model import Fact
-from carecoord.rules._actions import RULE_CODE_SYSTEM
+from carecoord.profile import Fact
 from carecoord.rules._base import Rule, RuleBase, define_rule, param
+from carecoord.rules._codes import RULE_CODE_SYSTEM
 from carecoord.rules._context import RuleContext
 from carecoord.rules._model import Citation, Gap, RuleMetadata, Severity
 

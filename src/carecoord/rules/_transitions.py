@@ -37,7 +37,7 @@ from carecoord.domain import (
     VerificationStatus,
 )
 from carecoord.errors import Problem, ValidationError
-from carecoord.profile._model import Fact
+from carecoord.profile import Fact
 from carecoord.rules._base import Rule, RuleBase, define_rule, param
 from carecoord.rules._codes import (
     CHRONIC_CONDITIONS,

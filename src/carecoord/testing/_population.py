@@ -54,7 +54,7 @@ from carecoord.domain import (
     System,
 )
 from carecoord.errors import Problem, ValidationError
-from carecoord.profile._strings import NICKNAMES, are_nicknames, damerau_levenshtein, jaro_winkler
+from carecoord.profile import NICKNAMES, are_nicknames, damerau_levenshtein, jaro_winkler
 
 __all__ = [
     "NATIONAL_ID_SYSTEM",

@@ -29,7 +29,7 @@ import attrs
 
 from carecoord.domain import FACT_FIELDS, Patient, PatientRecord, Task
 from carecoord.errors import Problem, ValidationError
-from carecoord.profile._model import Fact, PatientProfile, Provenance, profile_from_record
+from carecoord.profile import Fact, PatientProfile, Provenance, profile_from_record
 from carecoord.rules import (
     BusinessCalendar,
     Gap,
