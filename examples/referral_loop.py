@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 
 import carecoord as cc
+from carecoord.domain import AppointmentId
 from carecoord.testing import AS_OF, CARDIOLOGIST, COORDINATOR, PCP, make_referral, make_task
 
 
@@ -20,7 +21,7 @@ def main() -> None:
     """Run the example and print what happened."""
     referral = make_referral()  # sent by the PCP to cardiology
     referral = referral.accept(at=hours(4), by=CARDIOLOGIST)
-    referral = referral.schedule(cc.AppointmentId("appt-1"), at=hours(30), by=COORDINATOR)
+    referral = referral.schedule(AppointmentId("appt-1"), at=hours(30), by=COORDINATOR)
     referral = referral.record_seen(at=hours(200), by=CARDIOLOGIST)
     referral = referral.receive_report(at=hours(220), by=PCP)
     referral = referral.close(at=hours(221), by=PCP)

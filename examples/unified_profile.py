@@ -16,6 +16,15 @@ import datetime as dt
 import attrs
 
 import carecoord as cc
+from carecoord.domain import (
+    CommunicationKind,
+    ContactPoint,
+    ContactSystem,
+    EncounterClass,
+    HumanName,
+    ListKind,
+    Quantity,
+)
 from carecoord.profile import (
     Viewer,
     ViewerRole,
@@ -58,7 +67,7 @@ def staff() -> tuple[cc.Practitioner, ...]:
     """The synthetic clinicians the records refer to."""
 
     def person(ref: cc.Ref, family: str, given: str, discipline: cc.Discipline) -> cc.Practitioner:
-        name = cc.HumanName(family=family, given=(given,))
+        name = HumanName(family=family, given=(given,))
         return make_practitioner(id=ref.id, names=(name,), discipline=discipline)
 
     return (
@@ -102,7 +111,7 @@ def three_sources() -> list[cc.PatientRecord]:
         communications=(
             make_communication(
                 id="therapy-note-1",
-                kind=cc.CommunicationKind.OTHER,
+                kind=CommunicationKind.OTHER,
                 sent=days_before(14),
                 sender=BEHAVIORAL_HEALTH,
                 recipients=(),
@@ -129,13 +138,13 @@ def three_sources() -> list[cc.PatientRecord]:
         ),
         make_patient(
             id="H-3321",
-            telecom=(cc.ContactPoint(cc.ContactSystem.PHONE, "555-0199"),),
+            telecom=(ContactPoint(ContactSystem.PHONE, "555-0199"),),
         ),
         transitions=(make_transition(recorded_at=days_before(1)),),
         encounters=(
             make_encounter(
                 id="ed-visit-1",
-                klass=cc.EncounterClass.EMERGENCY,
+                klass=EncounterClass.EMERGENCY,
                 period=cc.Period(days_before(4.2), days_before(4)),
                 performers=(),
             ),
@@ -144,7 +153,7 @@ def three_sources() -> list[cc.PatientRecord]:
             make_medication(
                 id="H-med-7",
                 code=cc.Code(cc.System.RXNORM, "314077", "lisinopril 20 MG Oral Tablet"),
-                dose=cc.Quantity(20, "mg"),
+                dose=Quantity(20, "mg"),
                 recorded_at=days_before(1),
             ),
         ),
@@ -159,7 +168,7 @@ def three_sources() -> list[cc.PatientRecord]:
                 id="rx-2",
                 code=cc.Code(cc.System.RXNORM, "617312", "atorvastatin 20 MG Oral Tablet"),
                 ingredients=(ATORVASTATIN,),
-                dose=cc.Quantity(20, "mg"),
+                dose=Quantity(20, "mg"),
                 frequency="QHS",
                 recorded_at=days_before(20),
             ),
@@ -176,7 +185,7 @@ def main() -> None:
     print(f"Pairs to review: {len(profiles.review)}\n")
 
     print("== Medication list, side by side ==")
-    print(reconciliation_view(profile, cc.ListKind.MEDICATIONS).render())
+    print(reconciliation_view(profile, ListKind.MEDICATIONS).render())
 
     print("== Conflicts between sources ==")
     for conflict in profile.conflicts:

@@ -81,48 +81,188 @@ print(events, calls)
         assert out == "[] []"
 
 
-LAYERS = {
+CORE = {"carecoord", "carecoord.errors", "carecoord.domain", "carecoord.profile", "carecoord.rules"}
+LAYERS: dict[str, set[str]] = {
     "errors.py": set(),
     "domain": {"carecoord.errors", "carecoord.domain"},
     "profile": {"carecoord.errors", "carecoord.domain", "carecoord.profile"},
     "rules": {"carecoord.errors", "carecoord.domain", "carecoord.profile", "carecoord.rules"},
+    "serialization.py": {"carecoord.errors", "carecoord.domain", "carecoord.serialization"},
+    "fhir": CORE | {"carecoord.serialization", "carecoord.fhir"},
+    "demo_data": {"carecoord.demo_data"},
+    "testing": CORE | {"carecoord.testing", "carecoord.fhir", "carecoord.serialization"},
+    "cli": CORE | {"carecoord.cli", "carecoord.fhir", "carecoord.demo_data"},
+    "__main__.py": {"carecoord.cli"},
+    "__init__.py": CORE,
 }
+"""What each part of the package may import: dependencies point inward; adapters never
+import each other; the command line and the test kit sit on top."""
+CORE_LAYERS = ("errors.py", "domain", "profile", "rules")
 THIRD_PARTY_CORE = {"attrs", "dateutil", "typing_extensions"}
+OPTIONAL_EXTRAS = {"holidays", "hypothesis", "orjson"}
+"""Packages of the optional extras: imported lazily, where a feature needs them."""
 SRC = Path(__file__).resolve().parents[1] / "src" / "carecoord"
 
 
-def _imports(path: Path) -> set[str]:
-    """Module-level imports (lazy imports inside functions are optional extras)."""
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(SRC.parent).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _imports(path: Path, *, lazy: bool = True) -> set[str]:
+    """Every module ``path`` imports at run time (inside functions too when ``lazy``).
+
+    Imports under ``if TYPE_CHECKING:`` are for the type checker only and do not count;
+    ``from package import submodule`` counts as importing the submodule.
+    """
     tree = ast.parse(path.read_text(encoding="utf-8"))
     found: set[str] = set()
-    top_level = [n for n in tree.body if not isinstance(n, ast.FunctionDef | ast.ClassDef)]
-    for node in (n for stmt in top_level for n in ast.walk(stmt)):
-        if isinstance(node, ast.Import):
-            found.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            found.add(node.module)
+
+    def visit(node: ast.AST) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.If) and "TYPE_CHECKING" in ast.unparse(child.test):
+                continue
+            if not lazy and isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            if isinstance(child, ast.Import):
+                found.update(alias.name for alias in child.names)
+            elif isinstance(child, ast.ImportFrom) and child.module and child.level == 0:
+                subs = [f"{child.module}.{a.name}" for a in child.names]
+                submodules = [s for s in subs if _is_module(s)]
+                found.update(submodules)
+                if len(submodules) < len(subs):
+                    found.add(child.module)
+            visit(child)
+
+    visit(tree)
     return found
 
 
+def _is_module(name: str) -> bool:
+    if not name.startswith("carecoord."):
+        return False
+    rel = Path(*name.split(".")[1:])
+    return (SRC / rel).with_suffix(".py").is_file() or (SRC / rel / "__init__.py").is_file()
+
+
+def _layer_files(layer: str) -> list[Path]:
+    target = SRC / layer
+    return [target] if target.is_file() else sorted(target.rglob("*.py"))
+
+
 class TestLayers:
-    """Dependencies point inward: each core layer imports only the layers below it."""
+    """Dependencies point inward, adapters never import each other, nothing reaches in."""
+
+    def test_every_module_belongs_to_a_layer(self) -> None:
+        """Each file of the package is covered by one entry of LAYERS."""
+        covered = {p for layer in LAYERS for p in _layer_files(layer)}
+
+        assert sorted(p.name for p in SRC.rglob("*.py") if p not in covered) == []
 
     @pytest.mark.parametrize("layer", sorted(LAYERS))
-    def test_layer_imports_only_inner_layers(self, layer: str) -> None:
-        """A core module imports the stdlib, attrs, dateutil, typing-extensions and inner layers."""
-        target = SRC / layer
-        files = [target] if target.is_file() else sorted(target.rglob("*.py"))
+    def test_layer_imports_only_what_it_may(self, layer: str) -> None:
+        """A module imports only the carecoord layers its entry allows, lazily or not."""
         allowed = LAYERS[layer]
-        bad: list[str] = []
-        for path in files:
-            for name in _imports(path):
-                top = name.split(".")[0]
-                if top == "carecoord":
-                    if not any(name == a or name.startswith(a + ".") for a in allowed):
-                        bad.append(f"{path.name}: {name}")
-                elif (
-                    top not in sys.stdlib_module_names and top not in THIRD_PARTY_CORE
-                ) or top in {"json", "sqlite3"}:
-                    bad.append(f"{path.name}: {name}")
+        bad = [
+            f"{path.relative_to(SRC)}: {name}"
+            for path in _layer_files(layer)
+            for name in _imports(path)
+            if name.split(".")[0] == "carecoord"
+            and not any(name == a or name.startswith(a + ".") for a in allowed)
+        ]
 
         assert bad == []
+
+    @pytest.mark.parametrize("layer", CORE_LAYERS)
+    def test_core_uses_only_its_four_dependencies(self, layer: str) -> None:
+        """The core imports the stdlib, attrs, dateutil and typing-extensions only.
+
+        No json and no sqlite3; an optional extra only inside the function that needs it.
+        """
+        eager = {p: _imports(p, lazy=False) for p in _layer_files(layer)}
+        bad = [
+            f"{path.name}: {name}"
+            for path in _layer_files(layer)
+            for name in _imports(path)
+            if (top := name.split(".")[0]) != "carecoord"
+            and (
+                top in {"json", "sqlite3"}
+                or (
+                    top not in sys.stdlib_module_names
+                    and top not in THIRD_PARTY_CORE
+                    and (top not in OPTIONAL_EXTRAS or name in eager[path])
+                )
+            )
+        ]
+
+        assert bad == []
+
+    def test_no_private_reach_ins(self) -> None:
+        """No module imports a private module (``_name``) of another package."""
+        bad = []
+        for path in SRC.rglob("*.py"):
+            here = _module_name(path)
+            package = here if path.name == "__init__.py" else here.rpartition(".")[0]
+            for name in _imports(path):
+                parts = name.split(".")
+                private = next((i for i, p in enumerate(parts) if p.startswith("_")), None)
+                if private is None or parts[0] != "carecoord":
+                    continue
+                owner = ".".join(parts[:private])
+                if owner != package:
+                    bad.append(f"{here}: {name}")
+
+        assert bad == []
+
+    def test_no_import_cycles(self) -> None:
+        """The module import graph (lazy imports included) has no cycle."""
+        graph = {
+            _module_name(p): {n for n in _imports(p) if _is_module(n)} for p in SRC.rglob("*.py")
+        }
+        cycles = _cycles(graph)
+
+        assert cycles == []
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components of more than one module (Tarjan, iterative)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+    for root in sorted(graph):
+        if root in index:
+            continue
+        work = [(root, iter(sorted(graph[root])))]
+        index[root] = low[root] = len(index)
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            node, children = work[-1]
+            child = next(children, None)
+            if child is not None:
+                if child not in graph:
+                    continue
+                if child not in index:
+                    index[child] = low[child] = len(index)
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append((child, iter(sorted(graph[child]))))
+                elif child in on_stack:
+                    low[node] = min(low[node], index[child])
+                continue
+            work.pop()
+            if work:
+                low[work[-1][0]] = min(low[work[-1][0]], low[node])
+            if low[node] == index[node]:
+                component = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.append(member)
+                    if member == node:
+                        break
+                if len(component) > 1:
+                    found.append(sorted(component))
+    return found

@@ -8,10 +8,10 @@
     ├── InvalidTransition        a lifecycle change the state machine does not allow
     ├── NotFound                 (also a LookupError) no object with that id
     ├── ConflictError            a write that disagrees with what is stored
-    ├── ConsentError             a viewer asked for what consent does not permit
     ├── MissingExtraError        (also an ImportError) an optional extra is not installed
     └── InteropError             a problem reading or writing an exchange format
-        └── MalformedMessage     input that cannot be parsed at all
+        ├── FhirImportError      (carecoord.fhir) strict reading found problems
+        └── FhirExportError      (carecoord.fhir) records that cannot be written as FHIR
 
 No message in this module interpolates patient data: problems name paths, field names,
 types and codes, never names, dates of birth, identifiers or note text.
@@ -26,10 +26,8 @@ import attrs
 __all__ = [
     "CarecoordError",
     "ConflictError",
-    "ConsentError",
     "InteropError",
     "InvalidTransition",
-    "MalformedMessage",
     "MissingExtraError",
     "NotFound",
     "Problem",
@@ -125,10 +123,6 @@ class ConflictError(CarecoordError):
     """A write that conflicts with what is already stored."""
 
 
-class ConsentError(CarecoordError):
-    """The viewer is not permitted to see what was asked for."""
-
-
 class MissingExtraError(CarecoordError, ImportError):
     """An optional dependency is missing; the message names the extra to install."""
 
@@ -140,7 +134,3 @@ class MissingExtraError(CarecoordError, ImportError):
 
 class InteropError(CarecoordError):
     """A problem reading or writing an exchange format (FHIR, HL7 v2, ...)."""
-
-
-class MalformedMessage(InteropError):
-    """Input that cannot be parsed at all (not JSON, not ER7, ...)."""

@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 
 import carecoord as cc
+from carecoord.domain import AppointmentStatus, ClinicalStatus, VerificationStatus, minutes_by_kind
 from carecoord.testing import (
     AS_OF,
     COORDINATOR,
@@ -52,16 +53,16 @@ class TestFacts:
     def test_condition_activity(self) -> None:
         """Resolved or refuted conditions are not active."""
         assert make_condition().is_active
-        assert not make_condition(clinical_status=cc.ClinicalStatus.RESOLVED).is_active
-        assert not make_condition(verification_status=cc.VerificationStatus.REFUTED).is_active
+        assert not make_condition(clinical_status=ClinicalStatus.RESOLVED).is_active
+        assert not make_condition(verification_status=VerificationStatus.REFUTED).is_active
 
     def test_appointment_lifecycle(self) -> None:
         """A booked appointment can become a no-show, which is final."""
-        appt = make_appointment().transition_to(cc.AppointmentStatus.NO_SHOW, at=AS_OF)
+        appt = make_appointment().transition_to(AppointmentStatus.NO_SHOW, at=AS_OF)
 
-        assert appt.status is cc.AppointmentStatus.NO_SHOW
+        assert appt.status is AppointmentStatus.NO_SHOW
         with pytest.raises(cc.InvalidTransition):
-            appt.transition_to(cc.AppointmentStatus.FULFILLED, at=AS_OF)
+            appt.transition_to(AppointmentStatus.FULFILLED, at=AS_OF)
 
     def test_consent_applies_to_actor_class_and_time(self) -> None:
         """A consent restricted to an actor and class applies only to them, in its period."""
@@ -104,7 +105,7 @@ class TestActivityLog:
             make_activity(id="a4", minutes=99, at=days_before(40)),
         ]
 
-        totals = cc.minutes_by_kind(activities, start=days_before(30), end=AS_OF)
+        totals = minutes_by_kind(activities, start=days_before(30), end=AS_OF)
 
         assert totals == {
             cc.ActivityKind.SCHEDULING: 40,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 import carecoord as cc
+from carecoord.domain import Address, ContactPoint, ContactSystem, HumanName, Identifier, Note
 from carecoord.testing import (
     make_activity,
     make_communication,
@@ -20,11 +21,11 @@ SECRETS = ("Zebediah", "Quillfeather", "1961", "555-0199", "42 Hidden Lane", "MR
 
 def _patient() -> cc.Patient:
     return make_patient(
-        names=(cc.HumanName(family="Quillfeather", given=("Zebediah",)),),
+        names=(HumanName(family="Quillfeather", given=("Zebediah",)),),
         birth_date=cc.PartialDate(1961, 4, 12),
-        telecom=(cc.ContactPoint(cc.ContactSystem.PHONE, "555-0199"),),
-        addresses=(cc.Address(lines=("42 Hidden Lane",), city="Nowhere"),),
-        identifiers=(cc.Identifier("urn:example:mrn", "MRN-777"),),
+        telecom=(ContactPoint(ContactSystem.PHONE, "555-0199"),),
+        addresses=(Address(lines=("42 Hidden Lane",), city="Nowhere"),),
+        identifiers=(Identifier("urn:example:mrn", "MRN-777"),),
     )
 
 
@@ -55,7 +56,7 @@ class TestReprMasking:
         secret = "Zebediah said the neighbour beats him"
         objs = [
             make_task(description=secret),
-            make_task(notes=(cc.Note(secret),)),
+            make_task(notes=(Note(secret),)),
             make_communication(note=secret),
             make_goal(description=secret),
             make_activity(note=secret),
@@ -66,7 +67,7 @@ class TestReprMasking:
 
     def test_practitioner_name_masked(self) -> None:
         """Practitioner names are masked too."""
-        doctor = make_practitioner(names=(cc.HumanName(family="Quillfeather"),))
+        doctor = make_practitioner(names=(HumanName(family="Quillfeather"),))
 
         assert "Quillfeather" not in repr(doctor)
 

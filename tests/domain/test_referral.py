@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 
 import carecoord as cc
+from carecoord.domain import AppointmentId, AuthorizationOutcome, PriorAuthorization
 from carecoord.testing import AS_OF, CARDIOLOGIST, PCP, make_referral
 
 
@@ -23,7 +24,7 @@ class TestClosedLoop:
             make_referral()
             .receive(at=_at(1), by=CARDIOLOGIST)
             .accept(at=_at(2), by=CARDIOLOGIST)
-            .schedule(cc.AppointmentId("appt-1"), at=_at(3))
+            .schedule(AppointmentId("appt-1"), at=_at(3))
             .record_seen(at=_at(4))
             .receive_report(at=_at(5), by=PCP, report=cc.Ref("Communication", "c-1"))
             .close(at=_at(6), by=PCP)
@@ -38,8 +39,8 @@ class TestClosedLoop:
 
     def test_no_show_then_rescheduled(self) -> None:
         """After a no-show the referral can be scheduled again."""
-        referral = make_referral().accept(at=_at(1)).schedule(cc.AppointmentId("a1"), at=_at(2))
-        referral = referral.record_no_show(at=_at(3)).schedule(cc.AppointmentId("a2"), at=_at(4))
+        referral = make_referral().accept(at=_at(1)).schedule(AppointmentId("a1"), at=_at(2))
+        referral = referral.record_no_show(at=_at(3)).schedule(AppointmentId("a2"), at=_at(4))
 
         assert referral.status is cc.ReferralStatus.SCHEDULED
         assert referral.appointments == ("a1", "a2")
@@ -55,7 +56,7 @@ class TestClosedLoop:
 
     def test_status_at_replays_history(self) -> None:
         """status_at shows the status the referral had at an earlier instant."""
-        referral = make_referral().accept(at=_at(2)).schedule(cc.AppointmentId("a"), at=_at(4))
+        referral = make_referral().accept(at=_at(2)).schedule(AppointmentId("a"), at=_at(4))
 
         assert referral.status_at(_at(1)) is cc.ReferralStatus.SENT
         assert referral.status_at(_at(3)) is cc.ReferralStatus.ACCEPTED
@@ -105,23 +106,23 @@ class TestPriorAuthorization:
 
         assert auth is not None
         assert auth.pending
-        decided = referral.decide_prior_authorization(cc.AuthorizationOutcome.APPROVED, at=_at(2))
+        decided = referral.decide_prior_authorization(AuthorizationOutcome.APPROVED, at=_at(2))
         assert decided.prior_authorization is not None
         assert not decided.prior_authorization.pending
 
     def test_decision_before_submission_rejected(self) -> None:
         """A decision earlier than the submission is invalid."""
         with pytest.raises(cc.ValidationError):
-            cc.PriorAuthorization(
+            PriorAuthorization(
                 submitted_at=_at(2),
                 decided_at=_at(1),
-                outcome=cc.AuthorizationOutcome.DENIED,
+                outcome=AuthorizationOutcome.DENIED,
             )
 
     def test_deciding_nothing_pending_raises(self) -> None:
         """Deciding without a submission is a validation error."""
         with pytest.raises(cc.ValidationError):
-            make_referral().decide_prior_authorization(cc.AuthorizationOutcome.DENIED, at=_at(1))
+            make_referral().decide_prior_authorization(AuthorizationOutcome.DENIED, at=_at(1))
 
     def test_sent_before_authored_rejected(self) -> None:
         """A referral cannot be sent before it was written."""

@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 
 import carecoord as cc
+from carecoord.domain import CareSetting, CareTeamStatus, Diagnosis
 from carecoord.testing import (
     AS_OF,
     BEHAVIORAL_HEALTH,
@@ -67,7 +68,7 @@ class TestCareTeam:
     def test_suspended_team_has_no_active_members(self) -> None:
         """A suspended team answers no active members, and its change is in history."""
         team = make_care_team().transition_to(
-            cc.CareTeamStatus.SUSPENDED, at=AS_OF - dt.timedelta(hours=1)
+            CareTeamStatus.SUSPENDED, at=AS_OF - dt.timedelta(hours=1)
         )
 
         assert team.active_members(AS_OF) == ()
@@ -75,10 +76,10 @@ class TestCareTeam:
 
     def test_inactive_team_cannot_be_reactivated(self) -> None:
         """Inactive only leads to entered-in-error."""
-        team = make_care_team().transition_to(cc.CareTeamStatus.INACTIVE, at=AS_OF)
+        team = make_care_team().transition_to(CareTeamStatus.INACTIVE, at=AS_OF)
 
         with pytest.raises(cc.InvalidTransition):
-            team.transition_to(cc.CareTeamStatus.ACTIVE, at=AS_OF)
+            team.transition_to(CareTeamStatus.ACTIVE, at=AS_OF)
 
 
 class TestCareTransition:
@@ -93,21 +94,21 @@ class TestCareTransition:
 
     def test_discharge_method_sets_setting_and_time(self) -> None:
         """Discharging an ongoing stay records when and where to."""
-        stay = make_transition(discharged_at=None, to_setting=cc.CareSetting.UNKNOWN)
+        stay = make_transition(discharged_at=None, to_setting=CareSetting.UNKNOWN)
 
-        done = stay.discharge(at=AS_OF, to_setting=cc.CareSetting.SKILLED_NURSING)
+        done = stay.discharge(at=AS_OF, to_setting=CareSetting.SKILLED_NURSING)
 
         assert done.is_discharged
-        assert done.to_setting is cc.CareSetting.SKILLED_NURSING
+        assert done.to_setting is CareSetting.SKILLED_NURSING
 
     def test_second_discharge_rejected(self) -> None:
         """A stay is discharged once."""
         with pytest.raises(cc.InvalidTransition):
-            make_transition().discharge(at=AS_OF, to_setting=cc.CareSetting.HOME)
+            make_transition().discharge(at=AS_OF, to_setting=CareSetting.HOME)
 
     def test_principal_diagnosis(self) -> None:
         """The flagged diagnosis is principal; two principals are rejected."""
-        dx = cc.Diagnosis(cc.Code(cc.System.ICD10CM, "F32.9"), principal=True)
+        dx = Diagnosis(cc.Code(cc.System.ICD10CM, "F32.9"), principal=True)
 
         assert make_transition(diagnoses=(dx,)).principal_diagnosis == dx
         with pytest.raises(cc.ValidationError):
@@ -115,6 +116,6 @@ class TestCareTransition:
 
     def test_community_settings(self) -> None:
         """Home counts as the community; hospice and another hospital do not."""
-        assert cc.CareSetting.HOME.is_community
-        assert not cc.CareSetting.HOSPICE.is_community
-        assert not cc.CareSetting.OTHER_HOSPITAL.is_community
+        assert CareSetting.HOME.is_community
+        assert not CareSetting.HOSPICE.is_community
+        assert not CareSetting.OTHER_HOSPITAL.is_community

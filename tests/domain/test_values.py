@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 
 import carecoord as cc
+from carecoord.domain import HumanName, Identifier, PatientId, Precision, TaskId
 from carecoord.domain._values import earliest_date, sort_key, to_local_date
 
 UTC = dt.UTC
@@ -45,7 +46,7 @@ class TestIdentifierAndRef:
 
     def test_identifier_value_masked_in_repr(self) -> None:
         """The identifier value never appears in repr."""
-        ident = cc.Identifier("urn:example:mrn", "MRN-SECRET-42")
+        ident = Identifier("urn:example:mrn", "MRN-SECRET-42")
 
         assert "MRN-SECRET-42" not in repr(ident)
 
@@ -68,7 +69,7 @@ class TestPartialDate:
         """1985-06 has month precision and spans the whole month."""
         date = cc.PartialDate.parse("1985-06")
 
-        assert date.precision is cc.Precision.MONTH
+        assert date.precision is Precision.MONTH
         assert date.earliest() == dt.date(1985, 6, 1)
         assert date.latest() == dt.date(1985, 6, 30)
         assert date.isoformat() == "1985-06"
@@ -86,7 +87,7 @@ class TestPartialDate:
 
     def test_leap_day_accepted_only_in_leap_years(self) -> None:
         """29 February exists in 2024 but not in 2023."""
-        assert cc.PartialDate(2024, 2, 29).precision is cc.Precision.DAY
+        assert cc.PartialDate(2024, 2, 29).precision is Precision.DAY
         with pytest.raises(cc.ValidationError) as info:
             cc.PartialDate(2023, 2, 29)
 
@@ -177,7 +178,7 @@ class TestTime:
     def test_collections_must_be_tuples(self) -> None:
         """A list where a tuple is expected is rejected, so models stay hashable."""
         with pytest.raises(cc.ValidationError) as info:
-            cc.HumanName(given=["Alex"])  # type: ignore[arg-type]
+            HumanName(given=["Alex"])  # type: ignore[arg-type]
 
         assert "expected a tuple" in str(info.value)
 
@@ -189,8 +190,8 @@ class TestRuntimeChecks:
         """A status given as a plain string is a validation error, not a later KeyError."""
         with pytest.raises(cc.ValidationError) as info:
             cc.Task(
-                id=cc.TaskId("t"),
-                patient=cc.PatientId("p"),
+                id=TaskId("t"),
+                patient=PatientId("p"),
                 authored_on=dt.datetime(2026, 1, 1, tzinfo=UTC),
                 status="done",  # type: ignore[arg-type]
             )

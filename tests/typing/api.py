@@ -6,6 +6,7 @@ import datetime as dt
 from typing import assert_type
 
 import carecoord as cc
+from carecoord.domain import CareTeamId, PatientId, Precision
 from carecoord.testing import AS_OF, make_referral, make_task
 
 task = make_task()
@@ -19,9 +20,9 @@ assert_type(referral.sent_at, dt.datetime | None)
 
 date = cc.PartialDate.parse("1985-06")
 assert_type(date.earliest(), dt.date)
-assert_type(date.precision, cc.Precision)
+assert_type(date.precision, Precision)
 
-team = cc.CareTeam(id=cc.CareTeamId("t"), patient=cc.PatientId("p"))
+team = cc.CareTeam(id=CareTeamId("t"), patient=PatientId("p"))
 assert_type(team.lead(AS_OF), cc.CareTeamMember | None)
 
 try:
