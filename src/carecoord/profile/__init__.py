@@ -6,6 +6,8 @@ and merges each person's records into a :class:`PatientProfile` in which every f
 its sources and disagreements are reported as :class:`FactConflict`\ s. Views filter a
 profile for a viewer under the patient's consents; :func:`timeline` orders every dated event;
 :func:`reconciliation_view` shows a list side by side across sources.
+:func:`profile_to_record` gives a profile as JSON-safe data and :func:`render_profile` as
+text for people.
 
 Imports only the domain layer.
 """
@@ -55,6 +57,23 @@ from carecoord.profile._reconcile import (
     record_reconciliation,
     with_reconciliation,
 )
+from carecoord.profile._records import (
+    JsonValue,
+    RecordLink,
+    possible_match_to_record,
+    profile_to_record,
+    record_links,
+)
+from carecoord.profile._text import (
+    describe_match,
+    describe_patient,
+    find_profiles,
+    profile_label,
+    render_profile,
+    render_reconciliation,
+    render_timeline,
+    source_labels,
+)
 from carecoord.profile._timeline import (
     EventKind,
     TimelineEvent,
@@ -84,6 +103,7 @@ __all__ = [
     "FactConflict",
     "FieldEvidence",
     "IncrementalLinker",
+    "JsonValue",
     "Linkage",
     "MatchConfig",
     "MatchGrade",
@@ -96,6 +116,7 @@ __all__ = [
     "ReconciliationEntry",
     "ReconciliationRow",
     "ReconciliationView",
+    "RecordLink",
     "SourceColumn",
     "TimelineEvent",
     "Viewer",
@@ -104,17 +125,28 @@ __all__ = [
     "can_see",
     "compare",
     "dedupe_records",
+    "describe_match",
+    "describe_patient",
     "fact_author",
+    "find_profiles",
     "infer_sensitivity",
     "link_records",
     "merge_records",
     "patient_summary",
+    "possible_match_to_record",
     "profile_from_record",
     "profile_id_for",
+    "profile_label",
+    "profile_to_record",
     "reconciliation_item",
     "reconciliation_view",
+    "record_links",
     "record_reconciliation",
+    "render_profile",
+    "render_reconciliation",
+    "render_timeline",
     "sensitivity_of",
+    "source_labels",
     "timeline",
     "view_for",
     "with_reconciliation",
