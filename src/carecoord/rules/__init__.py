@@ -23,7 +23,7 @@ from carecoord.rules._asof import (
     task_status_at,
 )
 from carecoord.rules._base import Rule, RuleBase, configure_rule, define_rule, param
-from carecoord.rules._calendar import BusinessCalendar, us_federal_holidays
+from carecoord.rules._calendar import HOLIDAY_SETS, BusinessCalendar, us_federal_holidays
 from carecoord.rules._care_plans import (
     care_plan_goal_without_activity,
     care_plan_missing,
@@ -111,6 +111,7 @@ __all__ = [
     "DEFAULT_MONITORING_SCHEDULES",
     "DEPRESSION_PHQ9",
     "DIABETES_HBA1C",
+    "HOLIDAY_SETS",
     "MEDICATION_RECONCILIATION_CODES",
     "MENTAL_ILLNESS_PREFIXES",
     "PSYCHOTROPIC_ATC_PREFIXES",
