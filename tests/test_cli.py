@@ -21,7 +21,6 @@ import pytest
 from carecoord import cli
 from carecoord.cli import EXIT_FAILED_ON, EXIT_OK, EXIT_USAGE, GAP_COLUMNS, main, run_demo
 from carecoord.demo_data import DEMO_AS_OF, DEMO_FILES, demo_files
-from carecoord.errors import MissingExtraError
 
 from .fhir._shared import shared_data_dir
 
@@ -182,11 +181,7 @@ class TestGapsOptions:
         self, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
     ) -> None:
         """--holidays us without the holidays package exits 2 naming the extra."""
-
-        def missing(_years: object) -> frozenset[dt.date]:
-            raise MissingExtraError("holidays", "holidays")
-
-        monkeypatch.setattr(cli, "us_federal_holidays", missing)
+        monkeypatch.setitem(sys.modules, "holidays", None)  # `import holidays` now fails
         status, out, err = run(capsys, "gaps", str(DEMO_DIR), *AS_OF, "--holidays", "us")
 
         assert status == EXIT_USAGE
@@ -517,11 +512,7 @@ class TestDemo:
         self, monkeypatch: pytest.MonkeyPatch
     ) -> None:
         """Without the holidays package the demo still runs and says it skips weekends only."""
-
-        def missing(_years: object) -> frozenset[dt.date]:
-            raise MissingExtraError("holidays", "holidays")
-
-        monkeypatch.setattr(cli, "us_federal_holidays", missing)
+        monkeypatch.setitem(sys.modules, "holidays", None)  # `import holidays` now fails
         out = io.StringIO()
         run_demo(out)
 

@@ -1,8 +1,11 @@
 """FHIR R4 adapter: read FHIR into carecoord records, and write records and gaps back.
 
-:func:`read` takes Bundles, single resources and bulk NDJSON; :func:`write_bundle`,
-:func:`write_ndjson` and :func:`to_resources` write records and profiles, and
-:func:`gap_to_detected_issue` writes a gap as a Da Vinci DEQM ``DetectedIssue``.
+:func:`read` takes Bundles, single resources and bulk NDJSON, and :func:`read_paths`
+several files and folders, each keeping its own source ids; :func:`summarize_issues` puts
+the issues found in one line for logs. :func:`write_bundle`, :func:`write_ndjson` and
+:func:`to_resources` write records and profiles, :func:`gap_to_detected_issue` writes a gap
+as a Da Vinci DEQM ``DetectedIssue`` and :func:`write_gaps_bundle` the gaps of many
+patients as one Bundle.
 
 >>> from carecoord import fhir
 >>> result = fhir.read({"resourceType": "Patient", "id": "p1", "gender": "female"})
@@ -14,8 +17,11 @@ Importing this module loads no other adapter. See ``docs/fhir.md`` for the mappi
 
 from __future__ import annotations
 
+from carecoord.fhir._gap_bundle import write_gaps_bundle
 from carecoord.fhir._issues import ImportIssue, IssueCode, Severity
+from carecoord.fhir._paths import read_paths
 from carecoord.fhir._read import FhirImportError, ImportResult, ResourceCounts, read
+from carecoord.fhir._summary import summarize_issues
 from carecoord.fhir._write import (
     FhirExportError,
     gap_to_detected_issue,
@@ -34,7 +40,10 @@ __all__ = [
     "Severity",
     "gap_to_detected_issue",
     "read",
+    "read_paths",
+    "summarize_issues",
     "to_resources",
     "write_bundle",
+    "write_gaps_bundle",
     "write_ndjson",
 ]

@@ -6,6 +6,8 @@ and merges each person's records into a :class:`PatientProfile` in which every f
 its sources and disagreements are reported as :class:`FactConflict`\ s. Views filter a
 profile for a viewer under the patient's consents; :func:`timeline` orders every dated event;
 :func:`reconciliation_view` shows a list side by side across sources.
+:func:`profile_to_record` gives a profile as JSON-safe data and :func:`render_profile` as
+text for people.
 
 Imports only the domain layer.
 """
@@ -55,11 +57,30 @@ from carecoord.profile._reconcile import (
     record_reconciliation,
     with_reconciliation,
 )
+from carecoord.profile._records import (
+    JsonValue,
+    RecordLink,
+    possible_match_to_record,
+    profile_to_record,
+    record_links,
+)
 from carecoord.profile._strings import (
     NICKNAMES,
     are_nicknames,
     damerau_levenshtein,
     jaro_winkler,
+)
+from carecoord.profile._text import (
+    day_text,
+    describe_match,
+    describe_patient,
+    find_profiles,
+    profile_label,
+    render_profile,
+    render_reconciliation,
+    render_timeline,
+    source_labels,
+    table_lines,
 )
 from carecoord.profile._timeline import (
     EventKind,
@@ -91,6 +112,7 @@ __all__ = [
     "FactConflict",
     "FieldEvidence",
     "IncrementalLinker",
+    "JsonValue",
     "Linkage",
     "MatchConfig",
     "MatchGrade",
@@ -103,6 +125,7 @@ __all__ = [
     "ReconciliationEntry",
     "ReconciliationRow",
     "ReconciliationView",
+    "RecordLink",
     "SourceColumn",
     "TimelineEvent",
     "Viewer",
@@ -112,19 +135,32 @@ __all__ = [
     "can_see",
     "compare",
     "damerau_levenshtein",
+    "day_text",
     "dedupe_records",
+    "describe_match",
+    "describe_patient",
     "fact_author",
+    "find_profiles",
     "infer_sensitivity",
     "jaro_winkler",
     "link_records",
     "merge_records",
     "patient_summary",
+    "possible_match_to_record",
     "profile_from_record",
     "profile_id_for",
+    "profile_label",
+    "profile_to_record",
     "reconciliation_item",
     "reconciliation_view",
+    "record_links",
     "record_reconciliation",
+    "render_profile",
+    "render_reconciliation",
+    "render_timeline",
     "sensitivity_of",
+    "source_labels",
+    "table_lines",
     "timeline",
     "view_for",
     "with_reconciliation",

@@ -27,8 +27,8 @@ from carecoord.domain import (
     Reconciliation,
     ReconciliationDecision,
     Ref,
+    masked,
 )
-from carecoord.domain._values import masked
 from carecoord.errors import ConflictError, Problem, ValidationError
 from carecoord.profile._model import ConflictKind, Fact, FactConflict, PatientProfile, Provenance
 

@@ -6,9 +6,10 @@ True
 
 The engine (:func:`detect_gaps`) runs a :class:`RuleSet` over a
 :class:`~carecoord.profile.PatientProfile` as knowable at ``as_of`` (facts recorded later
-are invisible) and returns a :class:`GapReport`. Rules follow the :class:`Rule` protocol;
-the catalogue (:func:`default_rules`) is built from the family modules in
-``_catalogue.FAMILIES``. Imports only the domain and profile layers (no cattrs, no json).
+are invisible) and returns a :class:`GapReport`, whose :meth:`GapReport.to_records` gives
+the gaps as JSON-safe dicts with the :data:`GAP_COLUMNS` keys. Rules follow the
+:class:`Rule` protocol; the catalogue (:func:`default_rules`) is built from the family
+modules in ``_catalogue.FAMILIES``. Imports only the domain and profile layers (no cattrs, no json).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from carecoord.rules._asof import (
     task_status_at,
 )
 from carecoord.rules._base import Rule, RuleBase, configure_rule, define_rule, param
-from carecoord.rules._calendar import BusinessCalendar, us_federal_holidays
+from carecoord.rules._calendar import HOLIDAY_SETS, BusinessCalendar, us_federal_holidays
 from carecoord.rules._care_plans import (
     care_plan_goal_without_activity,
     care_plan_missing,
@@ -75,6 +76,7 @@ from carecoord.rules._monitoring import (
     monitoring_overdue,
 )
 from carecoord.rules._orders import order_duplicate
+from carecoord.rules._records import GAP_COLUMNS
 from carecoord.rules._referrals import (
     referral_declined_no_alternative,
     referral_loop_open,
@@ -93,6 +95,7 @@ from carecoord.rules._ruleset import Overrides, RuleSet, Snooze
 from carecoord.rules._social import social_need_unaddressed, social_referral_outcome_missing
 from carecoord.rules._summary import PopulationSummary, summarize
 from carecoord.rules._tasks import task_overdue, task_stalled, task_unassigned
+from carecoord.rules._text import GAP_STATUS_ORDER, describe_gaps, render_gaps, render_work_list
 from carecoord.rules._transitions import (
     transition_admission_notice_missing,
     transition_discharge_info_missing,
@@ -112,6 +115,9 @@ __all__ = [
     "DEFAULT_MONITORING_SCHEDULES",
     "DEPRESSION_PHQ9",
     "DIABETES_HBA1C",
+    "GAP_COLUMNS",
+    "GAP_STATUS_ORDER",
+    "HOLIDAY_SETS",
     "MEDICATION_RECONCILIATION_CODES",
     "MENTAL_ILLNESS_PREFIXES",
     "PSYCHOTROPIC_ATC_PREFIXES",
@@ -148,6 +154,7 @@ __all__ = [
     "configure_rule",
     "default_rules",
     "define_rule",
+    "describe_gaps",
     "detect_gaps",
     "detect_gaps_population",
     "family_rules",
@@ -168,6 +175,8 @@ __all__ = [
     "referral_status_at",
     "referral_unacknowledged",
     "referral_unscheduled",
+    "render_gaps",
+    "render_work_list",
     "resolve_rules",
     "resolve_timezone",
     "result_abnormal_no_follow_up",

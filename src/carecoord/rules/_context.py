@@ -95,8 +95,8 @@ class RuleContext:
     ``profile`` is the patient's profile as knowable at ``as_of`` (facts recorded later are
     absent; statuses are replayed to ``as_of``). ``tz`` is the patient's local zone (the
     patient's ``timezone``, else the facility's, else UTC): day windows count local
-    calendar days. ``rule`` and ``severity`` are the evaluating rule's id and default
-    severity, which :meth:`gap` fills in.
+    calendar days. ``rule``, ``severity`` and ``family`` are the evaluating rule's id,
+    default severity and family, which :meth:`gap` fills in.
 
     The contexts of one evaluation (:meth:`for_rule` copies) share what is worked out once
     for all rules: local dates (:meth:`local_date`), disciplines, and the indexes rules
@@ -109,11 +109,12 @@ class RuleContext:
     tz: dt.tzinfo
     rule: str = "custom"
     severity: Severity = Severity.MEDIUM
+    family: str = "custom"
     _shared: _Shared = attrs.field(init=False, factory=_Shared, eq=False, repr=False)
 
-    def for_rule(self, rule: str, severity: Severity) -> RuleContext:
+    def for_rule(self, rule: str, severity: Severity, family: str = "custom") -> RuleContext:
         """A copy for evaluating another rule (sharing this evaluation's caches)."""
-        copy = attrs.evolve(self, rule=rule, severity=severity)
+        copy = attrs.evolve(self, rule=rule, severity=severity, family=family)
         object.__setattr__(copy, "_shared", self._shared)  # frozen: set once, right here
         return copy
 
@@ -330,4 +331,5 @@ class RuleContext:
             late=late,
             reason=reason,
             sensitivity=sensitivity,
+            family=self.family,
         )

@@ -79,7 +79,7 @@ def _evaluate(
     gaps: list[Gap] = []
     errors: list[RuleError] = []
     for rule in ruleset:
-        outcome = _run(rule, base.for_rule(rule.id, rule.metadata.severity))
+        outcome = _run(rule, base.for_rule(rule.id, rule.metadata.severity, rule.metadata.family))
         if isinstance(outcome, RuleError):
             errors.append(outcome)
         else:

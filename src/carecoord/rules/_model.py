@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from enum import Enum
-from typing import Any, overload
+from typing import TYPE_CHECKING, Any, overload
 
 import attrs
 
 from carecoord.domain import FACT_FIELDS, Discipline, Ref, Sensitivity, masked
 from carecoord.errors import Problem, ValidationError
+from carecoord.profile import JsonValue
+from carecoord.rules._records import gap_record, rule_families
+
+if TYPE_CHECKING:
+    from carecoord.rules._base import Rule
 
 __all__ = [
     "Citation",
@@ -130,7 +135,8 @@ class Gap:
     Not-applicable gaps say why in ``reason``. ``snoozed_until`` is set when a
     :class:`~carecoord.rules.Snooze` hides the gap from work lists until that date.
     ``sensitivity`` labels gaps that reveal sensitive care (a mental-health stay), so
-    consent-aware views can filter them.
+    consent-aware views can filter them. ``family`` is the family of the rule that found
+    the gap (``"referrals"``...; ``"custom"`` when the rule names none).
     """
 
     rule: str = attrs.field(validator=_text)
@@ -148,6 +154,7 @@ class Gap:
     reason: str | None = None
     snoozed_until: dt.date | None = None
     sensitivity: frozenset[Sensitivity] = frozenset()
+    family: str = "custom"
 
     @property
     def key(self) -> str:
@@ -173,6 +180,16 @@ class Gap:
     def is_actionable(self) -> bool:
         """Prospective or open, and not snoozed: somebody should act on it."""
         return self.status.is_actionable and not self.is_snoozed
+
+    def to_record(self, rules: Iterable[Rule] | None = None) -> dict[str, JsonValue]:
+        """This gap as a JSON-safe dict with the :data:`~carecoord.rules.GAP_COLUMNS` keys.
+
+        Values are str, bool, None and lists (enums become their values, dates ISO
+        strings), so ``json.dumps`` takes it as it is. ``family`` is the gap's own
+        :attr:`family` or, when ``rules`` is given, the family of the gap's rule in
+        ``rules`` (``"custom"`` when not there).
+        """
+        return gap_record(self, None if rules is None else rule_families(rules))
 
 
 @attrs.frozen
@@ -242,6 +259,16 @@ class GapReport(Sequence[Gap]):
     def get(self, key: str) -> Gap | None:
         """The gap with this :attr:`Gap.key`, if any."""
         return next((g for g in self.gaps if g.key == key), None)
+
+    def to_records(self, rules: Iterable[Rule] | None = None) -> list[dict[str, JsonValue]]:
+        """Every gap as :meth:`Gap.to_record` gives it, in report order (a list of dicts).
+
+        A list of JSON-safe dicts with the :data:`~carecoord.rules.GAP_COLUMNS` keys, ready
+        for ``json.dumps``, ``csv.DictWriter`` or a data frame; ``rules`` gives the
+        families as in :meth:`Gap.to_record`.
+        """
+        families = None if rules is None else rule_families(rules)
+        return [gap_record(gap, families) for gap in self.gaps]
 
 
 @attrs.frozen

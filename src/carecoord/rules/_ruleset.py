@@ -104,6 +104,29 @@ class RuleSet(Sequence[Rule]):
         """A copy keeping only the rules of one family (``"referrals"``...)."""
         return RuleSet(tuple(r for r in self.rules if r.metadata.family == name))
 
+    def select(self, *names: str) -> RuleSet:
+        """A copy keeping the rules ``names`` name, in this set's order.
+
+        Each name is a rule id, else a family name (``"transitions"`` keeps the whole
+        family), as ``carecoord gaps --rules`` takes them; ``without(*select(...).ids)``
+        is the complement.
+
+        Raises:
+            NotFound: a name that is neither a rule id nor a family of this set.
+        """
+        ids = set(self.ids)
+        families = {r.metadata.family for r in self.rules}
+        keep: set[str] = set()
+        for name in names:
+            if name in ids:
+                keep.add(name)
+            elif name in families:
+                keep.update(r.id for r in self.rules if r.metadata.family == name)
+            else:
+                msg = f"unknown rule or family {name!r}"
+                raise NotFound(msg)
+        return RuleSet(tuple(r for r in self.rules if r.id in keep))
+
     def replace(self, rule: Rule) -> RuleSet:
         """A copy where ``rule`` takes the place of the rule with the same id."""
         self.get(rule.id)

@@ -6,10 +6,16 @@ import datetime as dt
 import statistics
 from collections.abc import Iterable, Mapping
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
 import attrs
 
+from carecoord.rules._catalogue import default_rules
 from carecoord.rules._model import Gap, GapReport, GapStatus
+from carecoord.rules._records import rule_families
+
+if TYPE_CHECKING:
+    from carecoord.rules._base import Rule
 
 __all__ = ["PopulationSummary", "summarize"]
 
@@ -43,6 +49,22 @@ class PopulationSummary:
             return self.by_status.get(status, 0)
         counts = self.by_rule.get(rule, {})
         return sum(counts.values()) if status is None else counts.get(status, 0)
+
+    def by_family(self, rules: Iterable[Rule] | None = None) -> dict[str, dict[GapStatus, int]]:
+        """Gap counts by rule family and status: ``{family: {status: count}}``.
+
+        Families are those of ``rules`` (default: the catalogue), in their order, and
+        ``"custom"`` after them for rules outside ``rules``; families with no gap are absent.
+        """
+        families = rule_families(default_rules() if rules is None else rules)
+        order = {family: index for index, family in enumerate(dict.fromkeys(families.values()))}
+        table: dict[str, dict[GapStatus, int]] = {}
+        for rule, counts in self.by_rule.items():
+            row = table.setdefault(families.get(rule, "custom"), {})
+            for status, count in counts.items():
+                row[status] = row.get(status, 0) + count
+        ranked = sorted(table, key=lambda family: order.get(family, len(order)))
+        return {family: table[family] for family in ranked}
 
 
 def _days(gap: Gap) -> float | None:

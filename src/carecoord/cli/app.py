@@ -1,0 +1,50 @@
+"""The argument parser and :func:`main`: one sub-command per module of this package."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Sequence
+
+from carecoord.cli import common, demo, gaps, profile, rules
+from carecoord.errors import CarecoordError
+
+COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable[..., int]]] = {
+    "gaps": ("find gaps in care in FHIR data", gaps.configure, gaps.run),
+    "profile": ("show the unified patient profiles", profile.configure, profile.run),
+    "rules": ("list the gap rules and their families", rules.configure, rules.run),
+    "demo": ("run the built-in synthetic multi-provider demo", demo.configure, demo.run),
+}
+"""Each command: its help line, the function adding its arguments, and the one running it."""
+
+
+def parser() -> argparse.ArgumentParser:
+    """The ``carecoord`` argument parser, with every command of :data:`COMMANDS`."""
+    top = argparse.ArgumentParser(
+        prog=common.PROG,
+        description="Care coordination: referrals, transitions, tasks and gaps in care.",
+        epilog="Exit status: 0 ok, 1 gaps found with --fail-on, 2 usage error or bad input.",
+    )
+    commands = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, (help_text, configure, _run) in COMMANDS.items():
+        configure(commands.add_parser(name, help=help_text))
+    return top
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line with ``argv`` (default: ``sys.argv[1:]``); returns the exit status."""
+    try:
+        args = parser().parse_args(argv)
+    except SystemExit as stop:  # argparse: --help (0) or a usage error (2)
+        return stop.code if isinstance(stop.code, int) else common.EXIT_USAGE
+    try:
+        return COMMANDS[args.command][2](args, sys.stdout, sys.stderr)
+    except CarecoordError as error:
+        message = str(error).splitlines()[0] if str(error) else type(error).__name__
+        sys.stderr.write(f"{common.PROG}: error: {message}\n")
+        return common.EXIT_USAGE
+    except BrokenPipeError:  # pragma: no cover - the reader of stdout went away
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return common.EXIT_OK

@@ -1,0 +1,142 @@
+"""What the commands share: exit statuses, usage errors, progress, dates, reading input."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import time
+import zoneinfo
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TextIO
+
+from carecoord.errors import CarecoordError
+from carecoord.profile import PatientProfile, ProfileSet, build_profiles, find_profiles
+
+EXIT_OK = 0
+"""Exit status: the command did what was asked."""
+EXIT_FAILED_ON = 1
+"""Exit status: ``gaps --fail-on`` found a gap at or above the threshold."""
+EXIT_USAGE = 2
+"""Exit status: a usage error, or input that cannot be used (path, date, rule id...)."""
+PROG = "carecoord"
+"""The command's name, at the start of every line on standard error."""
+
+
+class UsageError(CarecoordError):
+    """A bad argument or unusable input: printed as one line, exit status 2."""
+
+
+class Progress:
+    """Progress lines on standard error, when enabled (a TTY, or ``--progress``)."""
+
+    def __init__(self, stream: TextIO, *, enabled: bool) -> None:
+        self.stream, self.enabled, self._started = stream, enabled, time.perf_counter()
+
+    def note(self, message: str) -> None:
+        """Write ``message`` and the seconds since the last note, when progress is enabled."""
+        now = time.perf_counter()
+        elapsed, self._started = now - self._started, now
+        if self.enabled:
+            self.stream.write(f"{PROG}: {message} ({elapsed:.1f} s)\n")
+            self.stream.flush()
+
+
+def warn(err: TextIO, message: str) -> None:
+    """One warning line on ``err``."""
+    err.write(f"{PROG}: warning: {message}\n")
+
+
+def zone(name: str) -> dt.tzinfo:
+    """The time zone ``--tz`` names: ``UTC`` (or ``Z``) or an IANA name."""
+    if name.upper() in {"UTC", "Z"}:
+        return dt.UTC
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        msg = f"--tz: unknown time zone {name!r} (use an IANA name such as America/New_York)"
+        raise UsageError(msg) from None
+
+
+def parse_as_of(text: str, tz: dt.tzinfo, option: str = "--as-of") -> dt.datetime:
+    """An ISO date (the end of that day, 23:59:59, in ``tz``) or an ISO date-time.
+
+    A date-time without an offset is read in ``tz``.
+    """
+    value = text.strip()
+    try:
+        if len(value) == 10:
+            return dt.datetime.combine(dt.date.fromisoformat(value), dt.time(23, 59, 59), tz)
+        stamp = dt.datetime.fromisoformat(value)
+    except ValueError:
+        msg = (
+            f"{option}: {text!r} is not an ISO date (2026-07-15) or date-time "
+            "(2026-07-15T12:00:00-04:00)"
+        )
+        raise UsageError(msg) from None
+    return stamp if stamp.utcoffset() is not None else stamp.replace(tzinfo=tz)
+
+
+def plural(count: int, word: str) -> str:
+    """``"1 gap"``, ``"1,234 gaps"``."""
+    return f"{count:,} {word}" + ("" if count == 1 else "s")
+
+
+def table(rows: Sequence[Sequence[str]], indent: str = "") -> list[str]:
+    """Rows as left-aligned columns (the last column is not padded)."""
+    count = max((len(r) for r in rows), default=0)
+    widths = [max((len(r[i]) for r in rows if i < len(r)), default=0) for i in range(count)]
+    return [
+        indent + "  ".join(c.ljust(widths[i]) for i, c in enumerate(row)).rstrip() for row in rows
+    ]
+
+
+def add_input_arguments(parser: argparse.ArgumentParser) -> None:
+    """The arguments of the commands that read FHIR input: paths, patients, zone, progress."""
+    paths = "FHIR JSON/NDJSON files or folders (gzip too)"
+    parser.add_argument("paths", nargs="+", metavar="PATH", help=paths)
+    patient = "only this patient: a profile id, SOURCE/ID or a record's patient id (repeatable)"
+    parser.add_argument("--patient", action="append", metavar="ID", help=patient)
+    tz = "time zone for --as-of dates and date-times without offset (default: UTC)"
+    parser.add_argument("--tz", default="UTC", metavar="ZONE", help=tz)
+    parser.add_argument("--progress", action="store_true", help="report progress on stderr")
+    parser.add_argument("--quiet", action="store_true", help="no progress and no warnings")
+
+
+def load(args: argparse.Namespace, err: TextIO) -> tuple[ProfileSet, Progress]:
+    """Read ``args.paths`` with ``fhir.read_paths`` and build the profiles, reporting on ``err``.
+
+    Import issues are counted by code, never with paths or values. The progress reporter
+    is returned for the command's next steps.
+    """
+    from carecoord import fhir  # noqa: PLC0415 - the adapter is loaded only when used
+
+    for text in args.paths:
+        if not Path(text).exists():
+            raise UsageError(f"cannot read {text}: no such file or directory")
+        if not os.access(text, os.R_OK):
+            raise UsageError(f"cannot read {text}: permission denied")
+    progress = Progress(err, enabled=not args.quiet and (args.progress or err.isatty()))
+    result = fhir.read_paths(args.paths)
+    resources = sum(c.read for c in result.counts.values())
+    noun, records = "path" if len(args.paths) == 1 else "paths", len(result.records)
+    progress.note(f"read {len(args.paths)} {noun}, {resources:,} resources, {records:,} records")
+    if not args.quiet and result.issues:
+        warn(err, f"import: {fhir.summarize_issues(result.issues)}")
+    if not args.quiet and not result.records:
+        warn(err, "no patient records found in the input")
+    profiles = build_profiles(result.records)
+    progress.note(plural(len(profiles), "profile"))
+    return profiles, progress
+
+
+def select_profiles(profiles: ProfileSet, wanted: Sequence[str] | None) -> list[PatientProfile]:
+    """The profiles ``--patient`` names (``profile.find_profiles``); all when not given."""
+    chosen: set[str] = set()
+    for index, value in enumerate(wanted or (), start=1):
+        found = find_profiles(profiles, value)
+        if not found:
+            raise UsageError(f"--patient: value {index} matches no patient in the input")
+        chosen.update(p.id for p in found)
+    return [p for p in profiles if p.id in chosen] if wanted else list(profiles)
