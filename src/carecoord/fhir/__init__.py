@@ -14,7 +14,8 @@ Importing this module loads no other adapter. See ``docs/fhir.md`` for the mappi
 
 from __future__ import annotations
 
-from carecoord.fhir._issues import ImportIssue, IssueCode, Severity
+from carecoord.errors import IssueCode, IssueSeverity
+from carecoord.fhir._issues import ImportIssue
 from carecoord.fhir._read import FhirImportError, ImportResult, ResourceCounts, read
 from carecoord.fhir._write import (
     FhirExportError,
@@ -24,12 +25,17 @@ from carecoord.fhir._write import (
     write_ndjson,
 )
 
+Severity = IssueSeverity
+"""The former name of :class:`~carecoord.errors.IssueSeverity` here (the same enum, kept so
+that ``fhir.Severity.ERROR`` still works); not the gap :class:`carecoord.rules.Severity`."""
+
 __all__ = [
     "FhirExportError",
     "FhirImportError",
     "ImportIssue",
     "ImportResult",
     "IssueCode",
+    "IssueSeverity",
     "ResourceCounts",
     "Severity",
     "gap_to_detected_issue",

@@ -30,11 +30,11 @@ from carecoord.domain import (
     Sensitivity,
     System,
 )
-from carecoord.errors import CarecoordError
+from carecoord.errors import CarecoordError, json_kind
 from carecoord.fhir._codes import ORIGIN_SYSTEM, SECURITY_LABELS, CareCodes
 from carecoord.fhir._datatypes import parse_datetime, parse_instant
 from carecoord.fhir._input import FlatResource
-from carecoord.fhir._issues import IssueCode, IssueLog, Severity
+from carecoord.fhir._issues import IssueCode, IssueLog, IssueSeverity
 from carecoord.fhir._refs import ReferenceIndex
 
 __all__ = [
@@ -47,7 +47,6 @@ __all__ = [
     "SkipResource",
     "first",
     "is_carecoord",
-    "json_kind",
     "silent_code",
 ]
 
@@ -110,29 +109,12 @@ class MapIssue:
 class SkipResource(CarecoordError):
     """Internal: the resource being mapped cannot be kept (caught by the reader)."""
 
-    def __init__(self, path: str, code: str, message: str, *, warning: bool = False) -> None:
+    def __init__(self, path: str, code: IssueCode, message: str, *, warning: bool = False) -> None:
         super().__init__(message)
         self.path = path
         self.code = code
         self.message = message
         self.warning = warning
-
-
-def json_kind(value: object) -> str:
-    """The JSON name of a value's type, for messages (never the value itself)."""
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "an array"
-    if isinstance(value, dict):
-        return "an object"
-    if value is None:
-        return "null"
-    return type(value).__name__
 
 
 class ReadState:
@@ -267,26 +249,26 @@ class MapContext:
         """The FHIR path of the resource's element ``key``."""
         return f"{self.path}.{key}"
 
-    def issue(self, path: str, code: str, message: str, *, warning: bool = False) -> None:
+    def issue(self, path: str, code: IssueCode, message: str, *, warning: bool = False) -> None:
         """Record an issue found at ``path``."""
-        severity = Severity.WARNING if warning else Severity.ERROR
+        severity = IssueSeverity.WARNING if warning else IssueSeverity.ERROR
         self.issues.add(path, code, message, severity=severity, source=self.source)
 
-    def skip(self, path: str, code: str, message: str, *, warning: bool = False) -> NoReturn:
+    def skip(self, path: str, code: IssueCode, message: str, *, warning: bool = False) -> NoReturn:
         """Give up on the resource: raises :class:`SkipResource`."""
         raise SkipResource(path, code, message, warning=warning)
 
     def require(self, value: Any, path: str, what: str) -> Any:
         """``value``, or skip the resource when it is ``None`` (a required element)."""
         if value is None:
-            self.skip(path, MapIssue.MISSING_ELEMENT, f"required {what} is absent or unusable")
+            self.skip(path, IssueCode.MISSING_ELEMENT, f"required {what} is absent or unusable")
         return value
 
     def require_at(self, value: Any, key: str, what: str) -> Any:
         """:meth:`require` for the resource's element ``key`` (its path built only if absent)."""
         if value is None:
             self.skip(
-                self.at(key), MapIssue.MISSING_ELEMENT, f"required {what} is absent or unusable"
+                self.at(key), IssueCode.MISSING_ELEMENT, f"required {what} is absent or unusable"
             )
         return value
 
@@ -334,7 +316,7 @@ class MapContext:
         except OverflowError:
             number = math.inf
         if not math.isfinite(number):
-            self.issue(f"{path}.{key}", MapIssue.INVALID_VALUE, "number out of range")
+            self.issue(f"{path}.{key}", IssueCode.INVALID_VALUE, "number out of range")
             return None
         return number
 
@@ -571,7 +553,7 @@ class MapContext:
         if found is None:
             self.issue(
                 self.at(key),
-                MapIssue.UNKNOWN_CODE,
+                IssueCode.UNKNOWN_CODE,
                 f"{key} code is not one carecoord reads; default used",
                 warning=True,
             )
@@ -590,7 +572,7 @@ class MapContext:
                 return table[code]
         self.issue(
             self.at(key),
-            MapIssue.UNKNOWN_CODE,
+            IssueCode.UNKNOWN_CODE,
             f"{key} has no code carecoord reads; default used",
             warning=True,
         )
@@ -813,7 +795,7 @@ class MapContext:
         end = self.end_of(end_value) if isinstance(end_value, PartialDate) else end_value
         if start is not None and end is not None and end < start:
             self.issue(
-                f"{here}.end", MapIssue.INVALID_VALUE, "period ends before it starts; end dropped"
+                f"{here}.end", IssueCode.INVALID_VALUE, "period ends before it starts; end dropped"
             )
             end = None
         if start is None and end is None:
@@ -894,7 +876,7 @@ class MapContext:
             if system is None or value is None:
                 self.issue(
                     item_path,
-                    MapIssue.MISSING_ELEMENT,
+                    IssueCode.MISSING_ELEMENT,
                     "identifier without a system and a value; dropped",
                     warning=True,
                 )

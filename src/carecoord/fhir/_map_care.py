@@ -51,7 +51,8 @@ from carecoord.fhir._codes import (
     SECURITY_LABELS,
     ExtensionUrl,
 )
-from carecoord.fhir._map_base import Facts, Key, MapContext, MapIssue, silent_code
+from carecoord.fhir._issues import IssueCode
+from carecoord.fhir._map_base import Facts, Key, MapContext, silent_code
 from carecoord.fhir._map_carecoord import (
     Parts,
     extension_items,
@@ -354,7 +355,7 @@ def map_goal(ctx: MapContext, patient: PatientId, fact_id: str) -> Facts:
         ):
             description = ""
     elif concept is not None:
-        ctx.issue(ctx.at("description"), "wrong-type", "expected a CodeableConcept object")
+        ctx.issue(ctx.at("description"), IssueCode.WRONG_TYPE, "expected a CodeableConcept object")
     description = ctx.require_at(description, "description", "description")
     target_date = None
     for item_path, target in ctx.objs(res, "target", path):
@@ -446,7 +447,7 @@ def map_communication(ctx: MapContext, patient: PatientId, fact_id: str) -> Fact
     sent = ctx.require_at(sent or received, "sent", "sent (or received) time")
     if received is not None and received < sent:
         ctx.issue(
-            ctx.at("received"), MapIssue.INVALID_VALUE, "received before it was sent; dropped"
+            ctx.at("received"), IssueCode.INVALID_VALUE, "received before it was sent; dropped"
         )
         received = None
     medium = None
@@ -531,7 +532,7 @@ def map_consent(ctx: MapContext, patient: PatientId, fact_id: str) -> Facts:
         if scopes and "patient-privacy" not in scopes:
             ctx.skip(
                 ctx.at("scope"),
-                MapIssue.NOT_MAPPED,
+                IssueCode.NOT_MAPPED,
                 "consent scope is not patient privacy",
                 warning=True,
             )
@@ -547,7 +548,7 @@ def map_consent(ctx: MapContext, patient: PatientId, fact_id: str) -> Facts:
         if base is None:
             ctx.issue(
                 ctx.at("decision"),
-                MapIssue.MISSING_ELEMENT,
+                IssueCode.MISSING_ELEMENT,
                 "no decision; read as permit",
                 warning=True,
             )
@@ -571,7 +572,7 @@ def map_consent(ctx: MapContext, patient: PatientId, fact_id: str) -> Facts:
     if decision is None:
         ctx.issue(
             provision_path,
-            MapIssue.MISSING_ELEMENT,
+            IssueCode.MISSING_ELEMENT,
             "no provision type or policy rule; read as permit",
             warning=True,
         )
@@ -675,7 +676,7 @@ def map_list(ctx: MapContext, patient: PatientId, fact_id: str) -> Facts:
         if item is None:
             ctx.issue(
                 f"{entry_path}.item",
-                MapIssue.MISSING_ELEMENT,
+                IssueCode.MISSING_ELEMENT,
                 "list entry without an item; dropped",
                 warning=True,
             )

@@ -59,7 +59,8 @@ from carecoord.fhir._codes import (
     frequency_text,
     social_domain_for_icd10,
 )
-from carecoord.fhir._map_base import Facts, MapContext, MapIssue, silent_code
+from carecoord.fhir._issues import IssueCode
+from carecoord.fhir._map_base import Facts, MapContext, silent_code
 from carecoord.fhir._map_carecoord import Parts, extension_items, first_extension
 
 __all__ = [
@@ -214,7 +215,7 @@ def map_condition(ctx: MapContext, patient: PatientId, fact_id: str) -> Facts:
     if identified is None:
         ctx.issue(
             ctx.at("recordedDate"),
-            MapIssue.MISSING_ELEMENT,
+            IssueCode.MISSING_ELEMENT,
             "SDOH condition without a recorded or onset time; no social need made",
             warning=True,
         )
@@ -266,7 +267,7 @@ def _stated_need(
     if identified is None:
         ctx.skip(
             ctx.at("extension"),
-            MapIssue.MISSING_ELEMENT,
+            IssueCode.MISSING_ELEMENT,
             "social need without an identification time",
         )
     evidence: list[Ref] = []
@@ -616,7 +617,7 @@ def _acknowledgements(ctx: MapContext) -> tuple[Acknowledgement, ...]:
         if by is None or at is None:
             ctx.issue(
                 item_path,
-                MapIssue.MISSING_ELEMENT,
+                IssueCode.MISSING_ELEMENT,
                 "acknowledgement without who or when; dropped",
                 warning=True,
             )

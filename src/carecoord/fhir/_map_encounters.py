@@ -35,7 +35,8 @@ from carecoord.fhir._codes import (
     TRANSITION_CLASSES,
     ExtensionUrl,
 )
-from carecoord.fhir._map_base import Facts, MapContext, MapIssue, silent_code
+from carecoord.fhir._issues import IssueCode
+from carecoord.fhir._map_base import Facts, MapContext, silent_code
 from carecoord.fhir._map_carecoord import Parts, enum_value, first_extension, typed_value
 
 __all__ = [
@@ -108,7 +109,7 @@ def discharge_setting(
     if code is not None:
         ctx.issue(
             path,
-            MapIssue.UNKNOWN_CODE,
+            IssueCode.UNKNOWN_CODE,
             "discharge disposition not recognised; setting unknown",
             warning=True,
         )
@@ -140,7 +141,7 @@ def _klass(ctx: MapContext) -> EncounterClass:
     if value is None:
         ctx.issue(
             ctx.at("class"),
-            MapIssue.MISSING_ELEMENT,
+            IssueCode.MISSING_ELEMENT,
             "encounter has no class; read as other",
             warning=True,
         )
@@ -154,7 +155,7 @@ def _klass(ctx: MapContext) -> EncounterClass:
                 return ENCOUNTER_CLASS[code.strip()]
     ctx.issue(
         ctx.at("class"),
-        MapIssue.UNKNOWN_CODE,
+        IssueCode.UNKNOWN_CODE,
         "encounter class not recognised; read as other",
         warning=True,
     )
@@ -270,7 +271,7 @@ def map_encounter(ctx: MapContext, patient: PatientId, fact_id: str) -> Facts:
         elif discharged_at is None and status is EncounterStatus.FINISHED:
             ctx.issue(
                 ctx.at(period_key),
-                MapIssue.MISSING_ELEMENT,
+                IssueCode.MISSING_ELEMENT,
                 "finished stay without an end; read as ongoing",
                 warning=True,
             )
@@ -385,7 +386,7 @@ def map_episode_of_care(ctx: MapContext, patient: PatientId, fact_id: str) -> Fa
     if program is None:
         ctx.skip(
             ctx.at("type"),
-            MapIssue.NOT_MAPPED,
+            IssueCode.NOT_MAPPED,
             "episode of care is not a care-management programme",
             warning=True,
         )

@@ -35,7 +35,8 @@ from carecoord.fhir._codes import (
     discipline_for_taxonomy,
     organization_kind_from_name,
 )
-from carecoord.fhir._map_base import Key, MapContext, MapIssue
+from carecoord.fhir._issues import IssueCode
+from carecoord.fhir._map_base import Key, MapContext
 from carecoord.fhir._map_carecoord import Parts, first_extension
 
 __all__ = [
@@ -141,7 +142,7 @@ def map_patient(ctx: MapContext, patient_id: str, source_id: str) -> Patient:
     if found is not None:
         timezone = found[1] if isinstance(found[1], str) and found[1].strip() else None
         if timezone is None:
-            ctx.issue(found[0], "wrong-type", "expected a time-zone code string")
+            ctx.issue(found[0], IssueCode.WRONG_TYPE, "expected a time-zone code string")
     return Patient(
         id=PatientId(patient_id),
         identifiers=ctx.identifiers(res, path),
@@ -183,7 +184,7 @@ def _links(ctx: MapContext, patient_id: str, source_id: str) -> tuple[PatientLin
         if kind is None:
             ctx.issue(
                 f"{item_path}.type",
-                MapIssue.UNKNOWN_CODE,
+                IssueCode.UNKNOWN_CODE,
                 "link type is absent or unknown; link dropped",
                 warning=True,
             )

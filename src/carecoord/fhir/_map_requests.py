@@ -57,8 +57,8 @@ from carecoord.fhir._codes import (
     ExtensionUrl,
 )
 from carecoord.fhir._datatypes import parse_datetime
-from carecoord.fhir._issues import IssueLog
-from carecoord.fhir._map_base import Facts, Key, MapContext, MapIssue, ReadState, is_carecoord
+from carecoord.fhir._issues import IssueCode, IssueLog
+from carecoord.fhir._map_base import Facts, Key, MapContext, ReadState, is_carecoord
 from carecoord.fhir._map_carecoord import (
     Parts,
     enum_value,
@@ -314,7 +314,7 @@ def map_service_request(
     if status_code is not None and status_code not in ORDER_STATUS:
         ctx.issue(
             ctx.at("status"),
-            MapIssue.UNKNOWN_CODE,
+            IssueCode.UNKNOWN_CODE,
             "status code not recognised; read as active",
             warning=True,
         )
@@ -561,7 +561,7 @@ def map_task(ctx: MapContext, patient: PatientId, fact_id: str) -> Facts:
     status_code = ctx.require_at(ctx.text(res, "status", path), "status", "status")
     status = TASK_STATUS.get(status_code)
     if status is None:
-        ctx.skip(ctx.at("status"), MapIssue.UNKNOWN_CODE, "task status not recognised")
+        ctx.skip(ctx.at("status"), IssueCode.UNKNOWN_CODE, "task status not recognised")
     authored = ctx.instant_at(res, "authoredOn", ctx.path)
     last_modified = ctx.instant_at(res, "lastModified", ctx.path)
     authored = authored or last_modified or ctx.recorded_at()
@@ -754,7 +754,7 @@ def _map_activity(ctx: MapContext, patient: PatientId, fact_id: str, code: str) 
     if kind is None:
         ctx.issue(
             ctx.at("code"),
-            MapIssue.UNKNOWN_CODE,
+            IssueCode.UNKNOWN_CODE,
             "activity kind not recognised; read as other",
             warning=True,
         )
@@ -819,7 +819,7 @@ def map_appointment(ctx: MapContext, patient: PatientId, fact_id: str) -> Facts:
     end = ctx.instant_at(res, "end", ctx.path)
     if end is not None and end < start:
         ctx.issue(
-            ctx.at("end"), MapIssue.INVALID_VALUE, "appointment ends before it starts; end dropped"
+            ctx.at("end"), IssueCode.INVALID_VALUE, "appointment ends before it starts; end dropped"
         )
         end = None
     status = ctx.status(res, "status", APPOINTMENT_STATUS, AppointmentStatus.BOOKED)
@@ -1081,7 +1081,7 @@ def _decision(ctx: MapContext) -> tuple[dt.datetime, AuthorizationOutcome] | Non
         if key is not None:
             ctx.issue(
                 ctx.at("outcome"),
-                MapIssue.UNKNOWN_CODE,
+                IssueCode.UNKNOWN_CODE,
                 "claim response outcome not recognised; no decision read",
                 warning=True,
             )
@@ -1102,7 +1102,7 @@ def _decision(ctx: MapContext) -> tuple[dt.datetime, AuthorizationOutcome] | Non
     if at is None:
         ctx.issue(
             ctx.at("created"),
-            MapIssue.MISSING_ELEMENT,
+            IssueCode.MISSING_ELEMENT,
             "claim response without a created time; its decision is ignored",
             warning=True,
         )
@@ -1127,7 +1127,7 @@ def map_prior_authorization(
     if referral is None:
         ctx.skip(
             ctx.at("referral"),
-            MapIssue.NOT_MAPPED,
+            IssueCode.NOT_MAPPED,
             "prior authorisation names no referral that was read",
             warning=True,
         )
@@ -1135,7 +1135,7 @@ def map_prior_authorization(
     if status in ("cancelled", "entered-in-error"):
         ctx.skip(
             ctx.at("status"),
-            MapIssue.NOT_MAPPED,
+            IssueCode.NOT_MAPPED,
             "prior authorisation cancelled or entered in error",
             warning=True,
         )
@@ -1154,7 +1154,7 @@ def map_prior_authorization(
         if at < submitted:
             response.issue(
                 response.at("created"),
-                MapIssue.INVALID_VALUE,
+                IssueCode.INVALID_VALUE,
                 "decided before the request was submitted; decision dropped",
                 warning=True,
             )

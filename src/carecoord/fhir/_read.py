@@ -38,12 +38,11 @@ from carecoord.errors import InteropError, ValidationError
 from carecoord.fhir._codes import CareCodes, ExtensionUrl
 from carecoord.fhir._datatypes import parse_instant
 from carecoord.fhir._input import FlatResource, InputSource, iter_documents, iter_resources
-from carecoord.fhir._issues import ImportIssue, IssueCode, IssueLog, Severity
+from carecoord.fhir._issues import ImportIssue, IssueCode, IssueLog, IssueSeverity
 from carecoord.fhir._map_base import (
     Facts,
     Key,
     MapContext,
-    MapIssue,
     ReadState,
     SkipResource,
     is_carecoord,
@@ -568,14 +567,14 @@ class _Reader:
                 continue
             distinct = len({_version(i.resource) for i in group}) > 1
             for item in ordered[:-1]:
-                code = MapIssue.SUPERSEDED if distinct else MapIssue.DUPLICATE_RESOURCE
+                code = IssueCode.SUPERSEDED_VERSION if distinct else IssueCode.DUPLICATE_RESOURCE
                 message = (
                     "an older version of a resource read again; the latest is kept"
                     if distinct
                     else "the same resource read more than once; the last one is kept"
                 )
                 self.issues.add(
-                    item.path, code, message, severity=Severity.WARNING, source=item.source
+                    item.path, code, message, severity=IssueSeverity.WARNING, source=item.source
                 )
                 self._count(kind, skipped=1)
         if len(chosen) < len(self.items):  # a later version may come first: input order
@@ -588,14 +587,14 @@ class _Reader:
 
     def _skipped(self, item: FlatResource, err: SkipResource | ValidationError, kind: str) -> None:
         if isinstance(err, SkipResource):
-            severity = Severity.WARNING if err.warning else Severity.ERROR
+            severity = IssueSeverity.WARNING if err.warning else IssueSeverity.ERROR
             message = err.message if err.warning else f"{err.message}; resource skipped"
             self.issues.add(err.path, err.code, message, severity=severity, source=item.source)
         else:
             for problem in err.problems or ():
                 self.issues.add(
                     f"{item.path}.{problem.path}" if problem.path else item.path,
-                    MapIssue.INVALID_VALUE,
+                    IssueCode.INVALID_VALUE,
                     f"the model rejects this {kind}: {problem.message}; resource skipped",
                     source=item.source,
                 )
@@ -653,9 +652,9 @@ class _Reader:
             if org_key is None:
                 self.issues.add(
                     ctx.at("practitioner"),
-                    MapIssue.NOT_MAPPED,
+                    IssueCode.NOT_MAPPED,
                     "role names neither a practitioner nor an organisation",
-                    severity=Severity.WARNING,
+                    severity=IssueSeverity.WARNING,
                     source=item.source,
                 )
                 self._count("PractitionerRole", skipped=1)
@@ -765,9 +764,9 @@ class _Reader:
             self.builders[(sid, key[1])] = builder
             self.issues.add(
                 path,
-                MapIssue.NOT_MAPPED,
+                IssueCode.NOT_MAPPED,
                 "the patient is not in the input; a record with only its id is made",
-                severity=Severity.WARNING,
+                severity=IssueSeverity.WARNING,
                 source=item.source,
             )
         return builder
@@ -862,10 +861,10 @@ class _Reader:
             fact = attrs.evolve(fact, id=f"{key[0]}/{fact.id}")
             self.issues.add(
                 item.path,
-                MapIssue.DUPLICATE_RESOURCE,
+                IssueCode.DUPLICATE_RESOURCE,
                 "another resource gave this record a fact with the same id; "
                 "kept with its type as an id prefix",
-                severity=Severity.WARNING,
+                severity=IssueSeverity.WARNING,
                 source=item.source,
             )
             if fact.id in slot:
@@ -886,9 +885,9 @@ class _Reader:
                     for problem in err.problems:
                         self.issues.add(
                             "",
-                            MapIssue.INVALID_VALUE,
+                            IssueCode.INVALID_VALUE,
                             f"referral lifecycle could not be rebuilt: {problem.message}",
-                            severity=Severity.WARNING,
+                            severity=IssueSeverity.WARNING,
                             source="",
                         )
 
@@ -927,7 +926,7 @@ class _Reader:
                 if not any(field == "referrals" for _b, field, _i in places):
                     raise SkipResource(
                         f"{item.path}.referral",
-                        MapIssue.NOT_MAPPED,
+                        IssueCode.NOT_MAPPED,
                         "the referral this prior authorisation supports was not read",
                         warning=True,
                     )
@@ -964,9 +963,9 @@ class _Reader:
                 if not places:
                     self.issues.add(
                         f"{path}.focus",
-                        MapIssue.NOT_MAPPED,
+                        IssueCode.NOT_MAPPED,
                         "the reviewed result was not read; no acknowledgement made",
-                        severity=Severity.WARNING,
+                        severity=IssueSeverity.WARNING,
                         source=source,
                     )
                 for builder, field, fact_id in places:
@@ -976,9 +975,9 @@ class _Reader:
                     if acknowledgement.at < result.issued:
                         self.issues.add(
                             f"{path}.executionPeriod",
-                            MapIssue.INVALID_VALUE,
+                            IssueCode.INVALID_VALUE,
                             "reviewed before the result was issued; no acknowledgement made",
-                            severity=Severity.WARNING,
+                            severity=IssueSeverity.WARNING,
                             source=source,
                         )
                         continue
@@ -1036,9 +1035,9 @@ class _Reader:
         else:
             self.issues.add(
                 ctx.at("target"),
-                MapIssue.NOT_MAPPED,
+                IssueCode.NOT_MAPPED,
                 "provenance targets none of the facts read",
-                severity=Severity.WARNING,
+                severity=IssueSeverity.WARNING,
                 source=item.source,
             )
             self._count("Provenance", skipped=1)
@@ -1061,7 +1060,7 @@ class _Reader:
                 first.path,
                 IssueCode.UNSUPPORTED_RESOURCE,
                 f"{len(items)} {kind} resource(s) not mapped (carecoord does not read this type)",
-                severity=Severity.WARNING,
+                severity=IssueSeverity.WARNING,
                 source=first.source,
             )
 
@@ -1086,7 +1085,7 @@ class _Reader:
             except ValidationError as err:  # defensive: facts are checked as they are placed
                 for problem in err.problems:
                     self.issues.add(
-                        "", MapIssue.INVALID_VALUE, f"record dropped: {problem}", source=""
+                        "", IssueCode.INVALID_VALUE, f"record dropped: {problem}", source=""
                     )
 
     def _party_closure(self, builder: _Builder) -> list[Key]:

@@ -24,8 +24,9 @@ from collections.abc import Collection, Iterable
 from typing import Any
 from urllib.parse import parse_qsl
 
+from carecoord.errors import json_kind
 from carecoord.fhir._input import FlatResource
-from carecoord.fhir._issues import IssueCode, IssueLog, Severity
+from carecoord.fhir._issues import IssueCode, IssueLog, IssueSeverity
 
 __all__ = ["ReferenceIndex", "reference_kind"]
 
@@ -275,7 +276,7 @@ class ReferenceIndex:
         context: dict[str, Any] | None = None,
         *,
         expected: str | Collection[str] | None = None,
-        severity: str = Severity.WARNING,
+        severity: IssueSeverity = IssueSeverity.WARNING,
     ) -> dict[str, Any] | None:
         """Resolve a FHIR ``Reference`` element, recording why when it cannot be resolved.
 
@@ -297,7 +298,7 @@ class ReferenceIndex:
             issues.add(
                 path,
                 IssueCode.WRONG_TYPE,
-                f"expected a Reference object, got {_json_kind(ref_obj)}",
+                f"expected a Reference object, got {json_kind(ref_obj)}",
                 source=source,
             )
             return None
@@ -308,7 +309,7 @@ class ReferenceIndex:
                     path,
                     IssueCode.LOGICAL_REFERENCE,
                     "reference by identifier only (logical reference) is not resolved",
-                    severity=Severity.WARNING,
+                    severity=IssueSeverity.WARNING,
                     source=source,
                 )
             else:
@@ -316,7 +317,7 @@ class ReferenceIndex:
                     path,
                     IssueCode.EMPTY_REFERENCE,
                     "reference has neither reference nor identifier",
-                    severity=Severity.WARNING,
+                    severity=IssueSeverity.WARNING,
                     source=source,
                 )
             return None
@@ -324,7 +325,7 @@ class ReferenceIndex:
             issues.add(
                 f"{path}.reference",
                 IssueCode.WRONG_TYPE,
-                f"Reference.reference must be a non-empty string, got {_json_kind(reference)}",
+                f"Reference.reference must be a non-empty string, got {json_kind(reference)}",
                 source=source,
             )
             return None
@@ -502,17 +503,3 @@ def _describe(reference: str) -> str:
     else:
         target = match["type"]
     return f"{kind} reference to {target}" if target else f"{kind} reference"
-
-
-def _json_kind(value: object) -> str:
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "an array"
-    if value is None:
-        return "null"
-    return type(value).__name__
