@@ -15,6 +15,7 @@ Importing this module loads no other adapter. See ``docs/fhir.md`` for the mappi
 from __future__ import annotations
 
 from carecoord.errors import IssueCode, IssueSeverity
+from carecoord.fhir._gc import gc_paused
 from carecoord.fhir._issues import ImportIssue
 from carecoord.fhir._read import FhirImportError, ImportResult, ResourceCounts, read
 from carecoord.fhir._write import (
@@ -39,6 +40,7 @@ __all__ = [
     "ResourceCounts",
     "Severity",
     "gap_to_detected_issue",
+    "gc_paused",
     "read",
     "to_resources",
     "write_bundle",

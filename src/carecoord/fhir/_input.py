@@ -13,7 +13,6 @@ one call.
 
 from __future__ import annotations
 
-import gc
 import gzip
 import importlib
 import json
@@ -233,20 +232,12 @@ def _parse(data: bytes, label: str, issues: IssueLog, *, ndjson: bool) -> Iterat
 
 
 def _parse_json(data: bytes) -> Any:
-    """Parse with the cyclic garbage collector paused.
+    """Parse with the JSON backend.
 
-    A parsed JSON tree has no reference cycles, yet building one allocates enough
-    containers to trigger many collections that each walk the growing heap: pausing it
-    roughly halves the time spent on large Bundles. It is only paused for this call (never
-    across a ``yield``) and re-enabled if it was on.
+    The garbage collector is left alone here: :func:`carecoord.fhir.read` pauses it
+    around the whole read when asked (see :func:`~carecoord.fhir.gc_paused`).
     """
-    if not gc.isenabled():
-        return _loads(data)
-    gc.disable()
-    try:
-        return _loads(data)
-    finally:
-        gc.enable()
+    return _loads(data)
 
 
 def _looks_like_ndjson(data: bytes) -> bool:

@@ -13,7 +13,6 @@ Lenient mode (the default) keeps everything that maps and reports the rest as
 from __future__ import annotations
 
 import datetime as dt
-import gc
 import os
 import re
 import types
@@ -37,6 +36,7 @@ from carecoord.domain import (
 from carecoord.errors import InteropError, ValidationError
 from carecoord.fhir._codes import CareCodes, ExtensionUrl
 from carecoord.fhir._datatypes import parse_instant
+from carecoord.fhir._gc import gc_paused
 from carecoord.fhir._input import FlatResource, InputSource, iter_documents, iter_resources
 from carecoord.fhir._issues import ImportIssue, IssueCode, IssueLog, IssueSeverity
 from carecoord.fhir._map_base import (
@@ -216,6 +216,7 @@ def read(
     strict: bool = False,
     source_id: str | None = None,
     default_tz: dt.tzinfo | None = None,
+    pause_gc: bool = True,
 ) -> ImportResult:
     """Read FHIR R4 JSON into patient records.
 
@@ -228,9 +229,12 @@ def read(
     for date-times written without an offset (otherwise an error) and for dates read as
     instants (otherwise UTC).
 
-    The cyclic garbage collector is paused while reading (the parsed JSON holds no
-    cycles, and collections would walk all of it again and again) and left as it was
-    found afterwards, enabled only if it was enabled.
+    ``pause_gc`` (the default) pauses the cyclic garbage collector, which is
+    process-wide, for the read (:func:`~carecoord.fhir.gc_paused`: the parsed JSON holds
+    no cycles, and collections would walk all of it again and again; large reads take
+    about half the time). Concurrent reads share the pause: the collector is re-enabled
+    when the last of them ends, and only if it was enabled when the first began. Pass
+    ``pause_gc=False`` to leave the collector alone.
 
     Raises:
         FhirImportError: in ``strict`` mode, when any issue is an error.
@@ -249,29 +253,15 @@ def read(
     if tz is not None and not isinstance(tz, dt.tzinfo):
         msg = "default_tz must be a datetime.tzinfo"
         raise InteropError(msg)
-    result = _read_paused(_Reader(source, source_id, default_tz))
+    reader = _Reader(source, source_id, default_tz)
+    if pause_gc:
+        with gc_paused():
+            result = reader.run()
+    else:
+        result = reader.run()
     if strict and any(i.is_error for i in result.issues):
         raise FhirImportError(result.issues)
     return result
-
-
-def _read_paused(reader: _Reader) -> ImportResult:
-    """Run ``reader`` with the cyclic garbage collector paused.
-
-    A read holds every parsed JSON tree until it ends and allocates many model objects
-    meanwhile: each collection the allocations trigger walks that whole heap (without
-    finding a cycle: JSON trees and frozen models have none), which cost about a third
-    of the time of large reads. The collector is re-enabled on the way out, only if it
-    was enabled on the way in; garbage a read leaves is freed by reference counting, and
-    any cycle by the next collection after it.
-    """
-    if not gc.isenabled():
-        return reader.run()
-    gc.disable()
-    try:
-        return reader.run()
-    finally:
-        gc.enable()
 
 
 # --------------------------------------------------------------------------- source identity
