@@ -31,10 +31,11 @@ from carecoord.domain import (
     System,
 )
 from carecoord.errors import CarecoordError, json_kind
-from carecoord.fhir._codes import ORIGIN_SYSTEM, SECURITY_LABELS, CareCodes
+from carecoord.fhir._codes import SECURITY_LABELS, CareCodes
 from carecoord.fhir._datatypes import parse_datetime, parse_instant
 from carecoord.fhir._input import FlatResource
 from carecoord.fhir._issues import IssueCode, IssueLog, IssueSeverity
+from carecoord.fhir._origin import Origin
 from carecoord.fhir._refs import ReferenceIndex
 
 __all__ = [
@@ -46,7 +47,6 @@ __all__ = [
     "ReadState",
     "SkipResource",
     "first",
-    "is_carecoord",
     "silent_code",
 ]
 
@@ -208,7 +208,7 @@ class MapContext:
     """Typed, reporting access to one resource's JSON while it is mapped."""
 
     __slots__ = (
-        "_carecoord",
+        "_origin",
         "index",
         "issues",
         "parties",
@@ -229,18 +229,19 @@ class MapContext:
         self.source = item.source
         self.parties: set[Key] = set()
         """Practitioners and organisations the resource's facts refer to."""
-        self._carecoord: bool | None = None
+        self._origin: Origin | None = None
 
     @property
-    def carecoord(self) -> bool:
-        """Whether carecoord wrote the resource (its origin tag): its values are literal.
+    def origin(self) -> Origin:
+        """Who wrote the resource: the one answer to "infer, or take it as written?".
 
-        Mappers then read carecoord's extensions as the model's values and infer nothing
-        the writer left out (no author from a requester, no history from versions...).
+        On a carecoord-written resource (its origin tag) mappers read carecoord's
+        extensions as the model's values and infer nothing the writer left out (no
+        author from a requester, no history from versions...); see :mod:`._origin`.
         """
-        found = self._carecoord
+        found = self._origin
         if found is None:
-            found = self._carecoord = is_carecoord(self.resource)
+            found = self._origin = Origin.of(self.resource)
         return found
 
     # ------------------------------------------------------------------- issues
@@ -1101,27 +1102,6 @@ def silent_code(concept: object) -> Code | None:
     if label is not None and label.strip():
         return Code(CareCodes.TEXT_ONLY, label.strip())
     return None
-
-
-def is_carecoord(resource: dict[str, Any]) -> bool:
-    """Whether ``resource`` carries carecoord's origin tag (``ORIGIN_SYSTEM|carecoord``).
-
-    Read quietly: ``meta`` is reported where it is read for itself.
-    """
-    meta = resource.get("meta")
-    if type(meta) is not dict:
-        return False
-    tags = meta.get("tag")
-    if type(tags) is not list:
-        return False
-    for tag in tags:
-        if (
-            type(tag) is dict
-            and tag.get("system") == ORIGIN_SYSTEM
-            and tag.get("code") == "carecoord"
-        ):
-            return True
-    return False
 
 
 def first(values: Iterable[Any], test: Callable[[Any], bool] = bool) -> Any:

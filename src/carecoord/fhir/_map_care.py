@@ -183,7 +183,7 @@ def _role(ctx: MapContext, roles: list[tuple[str, object]]) -> Code | None:
     On a carecoord-written CareTeam the writer's own two role concepts (the lead flag and
     the discipline) come last: the model's role is the first concept before them.
     """
-    if ctx.carecoord and len(roles) >= 2 and _writer_roles(roles[-2:]):
+    if ctx.origin.literal and len(roles) >= 2 and _writer_roles(roles[-2:]):
         return next(
             (c for p, concept in roles[:-2] if (c := ctx.code(concept, p)) is not None), None
         )
@@ -249,7 +249,7 @@ def map_care_plan(ctx: MapContext, patient: PatientId, fact_id: str) -> Facts:
         if found is not None:
             activities.append(found)
     recorded_at = ctx.recorded_at()
-    last_reviewed = recorded_at if recorded_at is None or not ctx.carecoord else None
+    last_reviewed = ctx.origin.inferred(recorded_at)
     if res.get("extension") is not None:
         review = first_extension(res, ExtensionUrl.LAST_REVIEWED, path)
         if review is not None and "valueDateTime" in review[1]:
@@ -486,7 +486,7 @@ def map_communication(ctx: MapContext, patient: PatientId, fact_id: str) -> Fact
         note=note,
         sensitivity=ctx.sensitivity(),
         recorded_at=ctx.recorded_at(),
-        author=sender if sender is None or not ctx.carecoord else None,
+        author=ctx.origin.inferred(sender),
     )
     if status == "completed" and kind in _REPORT_KINDS:
         _report_event(ctx, communication)

@@ -102,7 +102,7 @@ def _recorded(ctx: MapContext, fallback_key: str | None = None) -> dt.datetime |
         recorded is None
         and fallback_key is not None
         and ctx.resource.get(fallback_key) is not None
-        and not ctx.carecoord
+        and ctx.origin.infers
     ):
         recorded = ctx.instant_at(ctx.resource, fallback_key, ctx.path)
     return recorded
@@ -204,7 +204,7 @@ def map_condition(ctx: MapContext, patient: PatientId, fact_id: str) -> Facts:
     if (
         not is_sdoh
         or verification in (VerificationStatus.REFUTED, VerificationStatus.ENTERED_IN_ERROR)
-        or ctx.carecoord
+        or ctx.origin.literal
     ):
         return facts
     identified = recorded_at
@@ -406,8 +406,8 @@ def map_medication(ctx: MapContext, patient: PatientId, fact_id: str) -> Facts:
         period = ctx.period(dispense, "validityPeriod", ctx.at("dispenseRequest")) or bounds
         authored = ctx.instant_at(res, "authoredOn", ctx.path)
         author = ctx.ref(res.get("recorder"), ctx.at("recorder"))
-        if author is None and prescriber is not None and not ctx.carecoord:
-            author = prescriber
+        if author is None:
+            author = ctx.origin.inferred(prescriber)
     else:
         prescriber = ctx.first_ref(res, "informationSource", path)
         effective = _clinical_choice(ctx, "effective")
@@ -417,7 +417,7 @@ def map_medication(ctx: MapContext, patient: PatientId, fact_id: str) -> Facts:
         elif period is None and isinstance(effective, PartialDate):
             period = Period(ctx.start_of(effective))
         authored = ctx.instant_at(res, "dateAsserted", ctx.path)
-        author = prescriber if prescriber is None or not ctx.carecoord else None
+        author = ctx.origin.inferred(prescriber)
     return [
         (
             "medications",
@@ -602,7 +602,7 @@ def map_observation(ctx: MapContext, patient: PatientId, fact_id: str) -> Facts:
                 ),
                 sensitivity=ctx.sensitivity(),
                 recorded_at=ctx.recorded_at(),
-                author=performer if performer is None or not ctx.carecoord else None,
+                author=ctx.origin.inferred(performer),
             ),
         )
     ]
@@ -655,7 +655,7 @@ def map_diagnostic_report(ctx: MapContext, patient: PatientId, fact_id: str) -> 
                 performer=performer,
                 sensitivity=ctx.sensitivity(),
                 recorded_at=ctx.recorded_at(),
-                author=performer if performer is None or not ctx.carecoord else None,
+                author=ctx.origin.inferred(performer),
             ),
         )
     ]
@@ -691,8 +691,7 @@ def map_procedure(ctx: MapContext, patient: PatientId, fact_id: str) -> Facts:
                 performer=performer,
                 encounter=ctx.ref(res.get("encounter"), ctx.at("encounter")),
                 recorded_at=ctx.recorded_at(),
-                author=_author(ctx, "recorder", "asserter")
-                or (performer if performer is None or not ctx.carecoord else None),
+                author=_author(ctx, "recorder", "asserter") or (ctx.origin.inferred(performer)),
             ),
         )
     ]

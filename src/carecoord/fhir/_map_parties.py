@@ -79,16 +79,13 @@ def discipline_of_concepts(
     a carecoord-written resource, which states its discipline only in its own system
     (``None`` without such a coding).
     """
-    literal: bool | None = None  # looked up only when a coding could name one otherwise
     for path, concept in concepts:
         for system, code, _display in ctx.codings(concept, path):
             if code is None:
                 continue
             if system == DISCIPLINE_SYSTEM and code.strip() in _DISCIPLINES:
                 return _DISCIPLINES[code.strip()]
-            if literal is None:
-                literal = ctx.carecoord
-            if literal:
+            if ctx.origin.literal:
                 continue
             if system == System.NUCC or (system is None and len(code) == 10 and code[-1] == "X"):
                 found = discipline_for_taxonomy(code)
@@ -172,7 +169,7 @@ def _links(ctx: MapContext, patient_id: str, source_id: str) -> tuple[PatientLin
     on a carecoord-written Patient nothing else does (no source from the linked record).
     """
     found: list[PatientLink] = []
-    literal = ctx.carecoord
+    literal = ctx.origin.literal
     for item_path, link in ctx.objs(ctx.resource, "link", ctx.path):
         kind = LINK_TYPES.get(ctx.text(link, "type", item_path) or "")
         stated: Parts | None = None
@@ -308,7 +305,7 @@ def map_organization(ctx: MapContext, key: Key) -> Organization:
         kind = by_name
     kind = stated or kind or OrganizationKind.OTHER
     discipline = discipline_of_concepts(ctx, concepts) or (
-        Discipline.OTHER if ctx.carecoord else _ORG_KIND_DISCIPLINE.get(kind, Discipline.OTHER)
+        ctx.origin.inferred(_ORG_KIND_DISCIPLINE.get(kind)) or Discipline.OTHER
     )
     part_of = None
     parent = ctx.key_of_ref(res.get("partOf"))

@@ -58,7 +58,7 @@ from carecoord.fhir._codes import (
 )
 from carecoord.fhir._datatypes import parse_datetime
 from carecoord.fhir._issues import IssueCode, IssueLog
-from carecoord.fhir._map_base import Facts, Key, MapContext, ReadState, is_carecoord
+from carecoord.fhir._map_base import Facts, Key, MapContext, ReadState
 from carecoord.fhir._map_carecoord import (
     Parts,
     enum_value,
@@ -66,6 +66,7 @@ from carecoord.fhir._map_carecoord import (
     status_history,
     typed_value,
 )
+from carecoord.fhir._origin import Origin
 from carecoord.fhir._refs import ReferenceIndex
 
 __all__ = [
@@ -203,7 +204,7 @@ def classify_service_request(
     a LOINC code, else procedure.
     """
     categories = _silent_codes(resource.get("category"))
-    if is_carecoord(resource):
+    if Origin.of(resource).literal:
         kind = _stated_order_kind(categories)
         if kind is not None:
             return "Order", kind
@@ -275,7 +276,7 @@ def map_service_request(
         referral = ctx.state.domain_types.get(key) == "Referral"
     if not referral:
         code = ctx.require_at(ctx.code_at(res, "code", ctx.path), "code", "code")
-        literal = ctx.carecoord
+        literal = ctx.origin.literal
         return [
             (
                 "orders",
@@ -602,13 +603,13 @@ def map_task(ctx: MapContext, patient: PatientId, fact_id: str) -> Facts:
         if (text := ctx.text(note, "text", note_path)) is not None
     ]
     held_from: TaskStatus | None = None
-    if ctx.carecoord or res.get("extension") is not None:
+    if ctx.origin.literal or res.get("extension") is not None:
         history, held_from = _stated_history(ctx)
-        if not ctx.carecoord and not history:
+        if ctx.origin.infers and not history:
             history = _task_history(ctx, status, authored, last_modified)
     else:
         history = _task_history(ctx, status, authored, last_modified)
-    if not ctx.carecoord:
+    if ctx.origin.infers:
         last_modified = last_modified or (history[-1].at if history else None)
     part_of = tuple(TaskId(r.id) for r in ctx.refs(res, "partOf", path, expected="Task"))
     focus = ctx.ref(res.get("focus"), ctx.at("focus"))
@@ -729,9 +730,9 @@ def _review(ctx: MapContext, acknowledgement: Acknowledgement) -> None:
     if target is None or target[0] not in _RESULT_TYPES:
         return
     owner = None
-    if ctx.carecoord:
+    if ctx.origin.literal:
         reviewed = ctx.resolve(res.get("focus"))
-        if reviewed is not None and is_carecoord(reviewed):
+        if reviewed is not None and Origin.of(reviewed).literal:
             return
         owner = ctx.state.resource_sources.get(id(reviewed)) if reviewed is not None else None
     pending = ctx.state.acknowledgements.setdefault(target, [])

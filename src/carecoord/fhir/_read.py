@@ -45,7 +45,6 @@ from carecoord.fhir._map_base import (
     MapContext,
     ReadState,
     SkipResource,
-    is_carecoord,
 )
 from carecoord.fhir._map_care import (
     is_reconciliation,
@@ -83,6 +82,7 @@ from carecoord.fhir._map_requests import (
     map_service_request,
     map_task,
 )
+from carecoord.fhir._origin import Origin
 from carecoord.fhir._refs import ReferenceIndex
 
 __all__ = [
@@ -335,7 +335,7 @@ def _own_source(resource: dict[str, Any], meta: dict[str, Any]) -> str | None:
     request or an intermediary (HAPI writes ``#<request id>``), not the record's source.
     """
     named = meta.get("source")
-    if type(named) is not str or not named.strip() or not is_carecoord(resource):
+    if type(named) is not str or not named.strip() or not Origin.of(resource).literal:
         return None
     return named
 
@@ -348,7 +348,7 @@ def _original_id(resource: dict[str, Any]) -> str | None:
     for item in extensions:
         if type(item) is dict and item.get("url") == ExtensionUrl.ORIGINAL_ID:
             value = item.get("valueString")
-            if type(value) is str and value.strip() and is_carecoord(resource):
+            if type(value) is str and value.strip() and Origin.of(resource).literal:
                 return value
             return None
     return None
@@ -904,7 +904,7 @@ class _Reader:
             ctx = self._ctx(item)
             answered = answers.get(self._key(index, item), [])
             owner = None
-            if ctx.carecoord:  # several sources' Claims may share an id: match exactly
+            if ctx.origin.literal:  # several sources' Claims may share an id: match exactly
                 exact = [pair for pair in answered if pair[1] == id(item.resource)]
                 answered = exact or answered
                 supported = ctx.resolve(item.resource.get("referral"))
@@ -984,7 +984,7 @@ class _Reader:
         """
         ctx = self._ctx(item)
         res = item.resource
-        literal = ctx.carecoord
+        literal = ctx.origin.literal
         recorded = ctx.instant_at(res, "recorded", ctx.path)
         author = None
         agents = ctx.objs(res, "agent", item.path)
