@@ -52,7 +52,7 @@ from carecoord.fhir._codes import (
     ExtensionUrl,
 )
 from carecoord.fhir._issues import IssueCode
-from carecoord.fhir._map_base import Facts, Key, MapContext, silent_code
+from carecoord.fhir._map_base import MapContext
 from carecoord.fhir._map_carecoord import (
     Parts,
     extension_items,
@@ -62,6 +62,8 @@ from carecoord.fhir._map_carecoord import (
 )
 from carecoord.fhir._map_parties import discipline_of_concepts
 from carecoord.fhir._map_requests import ReferralEvent
+from carecoord.fhir._map_state import Facts, Key
+from carecoord.fhir._map_types import silent_code
 
 __all__ = [
     "CARECOORD_LEAD_ROLES",

@@ -60,8 +60,10 @@ from carecoord.fhir._codes import (
     social_domain_for_icd10,
 )
 from carecoord.fhir._issues import IssueCode
-from carecoord.fhir._map_base import Facts, MapContext, silent_code
+from carecoord.fhir._map_base import MapContext
 from carecoord.fhir._map_carecoord import Parts, extension_items, first_extension
+from carecoord.fhir._map_state import Facts
+from carecoord.fhir._map_types import silent_code
 
 __all__ = [
     "map_allergy",

@@ -36,8 +36,10 @@ from carecoord.fhir._codes import (
     ExtensionUrl,
 )
 from carecoord.fhir._issues import IssueCode
-from carecoord.fhir._map_base import Facts, MapContext, silent_code
+from carecoord.fhir._map_base import MapContext
 from carecoord.fhir._map_carecoord import Parts, enum_value, first_extension, typed_value
+from carecoord.fhir._map_state import Facts
+from carecoord.fhir._map_types import silent_code
 
 __all__ = [
     "classify_encounter",

@@ -36,8 +36,9 @@ from carecoord.fhir._codes import (
     organization_kind_from_name,
 )
 from carecoord.fhir._issues import IssueCode
-from carecoord.fhir._map_base import Key, MapContext
+from carecoord.fhir._map_base import MapContext
 from carecoord.fhir._map_carecoord import Parts, first_extension
+from carecoord.fhir._map_state import Key
 
 __all__ = [
     "LINK_TYPES",

@@ -58,7 +58,7 @@ from carecoord.fhir._codes import (
 )
 from carecoord.fhir._datatypes import parse_datetime
 from carecoord.fhir._issues import IssueCode, IssueLog
-from carecoord.fhir._map_base import Facts, Key, MapContext, ReadState
+from carecoord.fhir._map_base import MapContext
 from carecoord.fhir._map_carecoord import (
     Parts,
     enum_value,
@@ -66,6 +66,7 @@ from carecoord.fhir._map_carecoord import (
     status_history,
     typed_value,
 )
+from carecoord.fhir._map_state import Facts, Key, ReadState
 from carecoord.fhir._origin import Origin
 from carecoord.fhir._refs import ReferenceIndex
 

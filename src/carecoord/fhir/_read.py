@@ -39,13 +39,7 @@ from carecoord.fhir._datatypes import parse_instant
 from carecoord.fhir._gc import gc_paused
 from carecoord.fhir._input import FlatResource, InputSource, iter_documents, iter_resources
 from carecoord.fhir._issues import ImportIssue, IssueCode, IssueLog, IssueSeverity
-from carecoord.fhir._map_base import (
-    Facts,
-    Key,
-    MapContext,
-    ReadState,
-    SkipResource,
-)
+from carecoord.fhir._map_base import MapContext
 from carecoord.fhir._map_care import (
     is_reconciliation,
     map_care_plan,
@@ -64,6 +58,7 @@ from carecoord.fhir._map_clinical import (
     map_procedure,
 )
 from carecoord.fhir._map_encounters import classify_encounter, map_encounter, map_episode_of_care
+from carecoord.fhir._map_json import SkipResource
 from carecoord.fhir._map_parties import (
     discipline_of_concepts,
     map_organization,
@@ -82,6 +77,7 @@ from carecoord.fhir._map_requests import (
     map_service_request,
     map_task,
 )
+from carecoord.fhir._map_state import Facts, Key, ReadState
 from carecoord.fhir._origin import Origin
 from carecoord.fhir._refs import ReferenceIndex
 

@@ -1,0 +1,143 @@
+"""What the mappers of one :func:`~carecoord.fhir.read` share: keys, the read state, memos.
+
+:class:`ReadState` holds the reference index, the issue log and what mappers learn about
+resources for other mappers (the carecoord type a resource became, who a role stands
+for, referral lifecycle events...), plus bounded per-read memos of parsed times, codes
+and references.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+from carecoord.domain import Code, PartialDate, Ref
+from carecoord.fhir._issues import IssueLog
+from carecoord.fhir._refs import ReferenceIndex
+
+__all__ = ["DOMAIN_TYPES", "Facts", "Key", "ReadState", "memoised_at", "remember"]
+
+Facts = list[tuple[str, Any]]
+"""What a mapper returns: ``(PatientRecord field name, fact)`` pairs."""
+
+Key = tuple[str, str]
+"""A resource key: ``(resourceType, id)`` as :meth:`ReferenceIndex.key_for` gives it."""
+
+DOMAIN_TYPES: dict[str, str] = {
+    "Patient": "Patient",
+    "Practitioner": "Practitioner",
+    "Organization": "Organization",
+    "CareTeam": "CareTeam",
+    "Task": "Task",
+    "Encounter": "Encounter",
+    "ServiceRequest": "Order",
+    "Condition": "Condition",
+    "MedicationRequest": "Medication",
+    "MedicationStatement": "Medication",
+    "AllergyIntolerance": "Allergy",
+    "Observation": "Result",
+    "DiagnosticReport": "Result",
+    "Appointment": "Appointment",
+    "CarePlan": "CarePlan",
+    "Goal": "Goal",
+    "Communication": "Communication",
+    "Consent": "Consent",
+    "Procedure": "Procedure",
+    "EpisodeOfCare": "Enrollment",
+}
+"""FHIR type -> the carecoord type a :class:`~carecoord.domain.Ref` names.
+
+Encounters that become care transitions are ``CareTransition`` and service requests that
+are referrals ``Referral`` (decided per resource); other types keep their FHIR name."""
+
+_MEMO_LIMIT = 1 << 14
+"""How many entries each per-read memo of :class:`ReadState` holds before it starts over."""
+
+
+class ReadState:
+    """What every mapper of one :func:`read` call shares."""
+
+    def __init__(
+        self,
+        issues: IssueLog,
+        index: ReferenceIndex,
+        default_tz: dt.tzinfo | None,
+    ) -> None:
+        self.issues = issues
+        self.index = index
+        self.default_tz = default_tz
+        self.domain_types: dict[Key, str] = {}
+        """Per resource: the carecoord type it became, where it depends on the resource."""
+        self.role_targets: dict[Key, Key] = {}
+        """PractitionerRole key -> the Practitioner (else Organization) it stands for."""
+        self.used: set[Key] = set()
+        """Keys of supporting resources (Medication...) that a mapper read."""
+        self.source_of: dict[Key, str] = {}
+        """Patient key -> the id of the source its record belongs to."""
+        self.org_of_party: dict[Key, Key] = {}
+        """Practitioner or PractitionerRole key -> the Organization it works for."""
+        self.party_disciplines: dict[Key, Any] = {}
+        """Practitioner, PractitionerRole or Organization key -> its discipline."""
+        self.community_orgs: set[Key] = set()
+        """Organizations of the community kind (their referrals are community referrals)."""
+        self.versions: dict[Key, list[dict[str, Any]]] = {}
+        """Every version read of a resource that appears more than once, oldest first."""
+        self.referral_events: dict[Key, list[Any]] = {}
+        """ServiceRequest (referral) key -> lifecycle events found in other resources."""
+        self.referral_status: dict[Key, tuple[str | None, dt.datetime | None]] = {}
+        """ServiceRequest (referral) key -> its own status code and last-updated time."""
+        self.fulfilment_tasks: dict[Key, Key] = {}
+        """Fulfilment Task key -> the referral ServiceRequest key it fulfils."""
+        self.acknowledgements: dict[Key, list[Any]] = {}
+        """Observation or DiagnosticReport key -> acknowledgements from result-review
+        activities, applied to its result once every fact is mapped."""
+        self.literal_referrals: set[Key] = set()
+        """Referral ServiceRequests whose state was read from the carecoord ``referral``
+        extension: their lifecycle is not rebuilt from other resources."""
+        self.resource_sources: dict[int, str] = {}
+        """``id()`` of every resource read -> the id of the source it was read as."""
+        self.original_ids: dict[Key, str] = {}
+        """Key of a carecoord-written resource with a stand-in id -> the model's id (its
+        ``original-id`` extension): facts and references take the model's id."""
+        # Per-read memos (bounded by _MEMO_LIMIT). Values are immutable, so identical
+        # input text maps to one shared object. A time is only remembered when it parsed
+        # with no issue, so a text that needs an issue is parsed (and reported) each time.
+        self.clinical_memo: dict[str, dt.datetime | PartialDate] = {}
+        """``dateTime`` text -> :meth:`MapContext.clinical` of it."""
+        self.instant_memo: dict[str, dt.datetime] = {}
+        """``dateTime`` text -> :meth:`MapContext.instant` of it."""
+        self.strict_memo: dict[str, dt.datetime] = {}
+        """``instant`` text -> :meth:`MapContext.strict_instant` of it."""
+        self.code_memo: dict[tuple[str, str, str | None], Code] = {}
+        """``(system, code, display)`` -> the :class:`Code` made of them."""
+        self.ref_memo: dict[tuple[str, str], Ref] = {}
+        """``(carecoord type, id)`` -> the :class:`Ref` made of them."""
+
+
+_V = TypeVar("_V")
+
+
+def memoised_at(
+    obj: dict[str, Any],
+    key: str,
+    path: str,
+    memo: Mapping[str, _V],
+    read: Callable[[object, str], _V | None],
+) -> _V | None:
+    """``read(obj[key])`` with its FHIR path built only on a memo miss (the fast path)."""
+    value = obj.get(key)
+    if value is None:
+        return None
+    if isinstance(value, str):
+        found = memo.get(value)
+        if found is not None:
+            return found
+    return read(value, f"{path}.{key}")
+
+
+def remember(memo: dict[Any, Any], key: Any, value: Any) -> None:
+    """Store ``value`` under ``key`` in a per-read memo, starting it over when full."""
+    if len(memo) >= _MEMO_LIMIT:
+        memo.clear()
+    memo[key] = value
