@@ -1,4 +1,4 @@
-"""The FHIR adapter's house rules: one issue vocabulary, documented as it is."""
+"""The FHIR adapter's house rules: short functions, one issue vocabulary documented as it is."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ ROOT = Path(__file__).resolve().parents[2]
 FHIR_SRC = ROOT / "src" / "carecoord" / "fhir"
 DOCS = ROOT / "docs" / "fhir.md"
 ROW = re.compile(r"^\| `([a-z-]+)` \|", re.M)
+MAX_FUNCTION_LINES = 80
 
 
 def _documented_codes() -> list[str]:
@@ -59,3 +60,19 @@ class TestIssueVocabulary:
         assert issue.code is errors.IssueCode.WRONG_TYPE
         assert issue.code == "wrong-type"
         assert issue.severity is errors.IssueSeverity.ERROR
+
+
+class TestFunctionLength:
+    """No function (or method) in src/carecoord/fhir/ is longer than 80 lines."""
+
+    def test_no_function_over_80_lines(self) -> None:
+        """Every def, from its ``def`` line to its last line, spans at most 80 lines."""
+        too_long = [
+            f"{path.name}:{node.lineno} {node.name} ({node.end_lineno - node.lineno + 1} lines)"
+            for path in sorted(FHIR_SRC.glob("*.py"))
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+            and node.end_lineno is not None
+            and node.end_lineno - node.lineno + 1 > MAX_FUNCTION_LINES
+        ]
+        assert too_long == []

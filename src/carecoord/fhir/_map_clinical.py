@@ -150,27 +150,7 @@ def map_condition(ctx: MapContext, patient: PatientId, fact_id: str) -> Facts:
         "code",
         "code",
     )
-    category: ConditionCategory | None = None
-    sdoh_domain: SocialDomain | None = None
-    is_sdoh = False
-    for codings in ctx.item_codings(res, "category", path):
-        for system, value, _display in codings:
-            if value is None:
-                continue
-            if system == CareCodes.SDOHCC and value in SDOH_CATEGORY_DOMAINS:
-                is_sdoh = True
-                sdoh_domain = sdoh_domain or SDOH_CATEGORY_DOMAINS[value]
-            elif value in CONDITION_CATEGORY:
-                found = CONDITION_CATEGORY[value]
-                is_sdoh = is_sdoh or found is ConditionCategory.SDOH
-                if category is None or category is ConditionCategory.SDOH:
-                    category = found
-    all_codes = ctx.codes(res.get("code"), ctx.at("code"))
-    coded_domain = _domain_of_codes(all_codes)
-    if coded_domain is not None:
-        is_sdoh = True
-    if is_sdoh and category is None:
-        category = ConditionCategory.SDOH
+    category, domain, is_sdoh = _condition_category(ctx)
     abatement = _clinical_choice(ctx, "abatement")
     if res.get("abatementBoolean") is True:
         abatement = abatement or None
@@ -209,6 +189,50 @@ def map_condition(ctx: MapContext, patient: PatientId, fact_id: str) -> Facts:
         or ctx.origin.literal
     ):
         return facts
+    found = _inferred_need(ctx, condition, domain, clinical.is_active, author)
+    if found is not None:
+        facts.append(("social_needs", found))
+    return facts
+
+
+def _condition_category(
+    ctx: MapContext,
+) -> tuple[ConditionCategory | None, SocialDomain | None, bool]:
+    """A Condition's category, its SDOH domain (from categories, else codes), and SDOH-ness."""
+    res, path = ctx.resource, ctx.path
+    category: ConditionCategory | None = None
+    sdoh_domain: SocialDomain | None = None
+    is_sdoh = False
+    for codings in ctx.item_codings(res, "category", path):
+        for system, value, _display in codings:
+            if value is None:
+                continue
+            if system == CareCodes.SDOHCC and value in SDOH_CATEGORY_DOMAINS:
+                is_sdoh = True
+                sdoh_domain = sdoh_domain or SDOH_CATEGORY_DOMAINS[value]
+            elif value in CONDITION_CATEGORY:
+                found = CONDITION_CATEGORY[value]
+                is_sdoh = is_sdoh or found is ConditionCategory.SDOH
+                if category is None or category is ConditionCategory.SDOH:
+                    category = found
+    all_codes = ctx.codes(res.get("code"), ctx.at("code"))
+    coded_domain = _domain_of_codes(all_codes)
+    if coded_domain is not None:
+        is_sdoh = True
+    if is_sdoh and category is None:
+        category = ConditionCategory.SDOH
+    return category, sdoh_domain or coded_domain, is_sdoh
+
+
+def _inferred_need(
+    ctx: MapContext,
+    condition: Condition,
+    domain: SocialDomain | None,
+    active: bool,
+    author: Ref | None,
+) -> SocialNeed | None:
+    """The social need an SDOH Condition implies (``None`` with a warning when undated)."""
+    recorded_at = condition.recorded_at
     identified = recorded_at
     if identified is None and isinstance(condition.onset, dt.datetime):
         identified = condition.onset
@@ -221,28 +245,21 @@ def map_condition(ctx: MapContext, patient: PatientId, fact_id: str) -> Facts:
             "SDOH condition without a recorded or onset time; no social need made",
             warning=True,
         )
-        return facts
+        return None
     evidence: list[Ref] = []
-    for item_path, item in ctx.objs(res, "evidence", path):
+    for item_path, item in ctx.objs(ctx.resource, "evidence", ctx.path):
         evidence.extend(ctx.refs(item, "detail", item_path))
-    status = SocialNeedStatus.IDENTIFIED if clinical.is_active else SocialNeedStatus.RESOLVED
-    facts.append(
-        (
-            "social_needs",
-            SocialNeed(
-                id=FactId(fact_id),
-                patient=patient,
-                domain=sdoh_domain or coded_domain or SocialDomain.OTHER,
-                identified_at=identified,
-                code=code,
-                status=status,
-                evidence=tuple(dict.fromkeys(evidence)),
-                recorded_at=recorded_at,
-                author=author,
-            ),
-        )
+    return SocialNeed(
+        id=FactId(str(condition.id)),
+        patient=condition.patient,
+        domain=domain or SocialDomain.OTHER,
+        identified_at=identified,
+        code=condition.code,
+        status=SocialNeedStatus.IDENTIFIED if active else SocialNeedStatus.RESOLVED,
+        evidence=tuple(dict.fromkeys(evidence)),
+        recorded_at=recorded_at,
+        author=author,
     )
-    return facts
 
 
 def _stated_need(

@@ -276,27 +276,18 @@ def map_service_request(
     if referral is None:
         referral = ctx.state.domain_types.get(key) == "Referral"
     if not referral:
-        code = ctx.require_at(ctx.code_at(res, "code", ctx.path), "code", "code")
-        literal = ctx.origin.literal
-        return [
-            (
-                "orders",
-                Order(
-                    id=OrderId(fact_id),
-                    patient=patient,
-                    code=code,
-                    authored_on=authored,
-                    kind=kind,
-                    status=ctx.status(res, "status", ORDER_STATUS, OrderStatus.UNKNOWN),
-                    requester=requester,
-                    performer=performer,
-                    priority=priority,
-                    justification=_justification(ctx) if literal else None,
-                    recorded_at=recorded_at,
-                    author=None if literal else requester,
-                ),
-            )
-        ]
+        order = _order(
+            ctx,
+            patient,
+            fact_id,
+            kind=kind,
+            authored=authored,
+            requester=requester,
+            performer=performer,
+            priority=priority,
+            recorded_at=recorded_at,
+        )
+        return [("orders", order)]
     requester = ctx.require_at(requester, "requester", "referral requester")
     state = (
         first_extension(res, ExtensionUrl.REFERRAL, path)
@@ -342,6 +333,38 @@ def map_service_request(
             ),
         )
     ]
+
+
+def _order(
+    ctx: MapContext,
+    patient: PatientId,
+    fact_id: str,
+    *,
+    kind: OrderKind,
+    authored: dt.datetime,
+    requester: Ref | None,
+    performer: Ref | None,
+    priority: Priority,
+    recorded_at: dt.datetime | None,
+) -> Order:
+    """A ServiceRequest that is not a referral, as an :class:`Order`."""
+    res = ctx.resource
+    code = ctx.require_at(ctx.code_at(res, "code", ctx.path), "code", "code")
+    literal = ctx.origin.literal
+    return Order(
+        id=OrderId(fact_id),
+        patient=patient,
+        code=code,
+        authored_on=authored,
+        kind=kind,
+        status=ctx.status(res, "status", ORDER_STATUS, OrderStatus.UNKNOWN),
+        requester=requester,
+        performer=performer,
+        priority=priority,
+        justification=_justification(ctx) if literal else None,
+        recorded_at=recorded_at,
+        author=None if literal else requester,
+    )
 
 
 def _justification(ctx: MapContext) -> str | None:
@@ -572,46 +595,13 @@ def map_task(ctx: MapContext, patient: PatientId, fact_id: str) -> Facts:
     window = ctx.period(restriction, "period", ctx.at("restriction")) if restriction else None
     not_before = window.start if window is not None else None
     due = window.end if window is not None else None
-    business = None
-    concept = res.get("businessStatus")
-    if concept is not None:
-        business = (
-            ctx.text(concept, "text", ctx.at("businessStatus"))
-            if isinstance(concept, dict)
-            else None
-        )
-        if business is None:
-            code = ctx.code(concept, ctx.at("businessStatus"))
-            business = (code.display or code.code) if code is not None else None
-    reason = None
+    business = _concept_text(ctx, res.get("businessStatus"), "businessStatus")
     concept = res.get("statusReason")
     if isinstance(concept, dict) and isinstance(concept.get("concept"), dict):
         concept = concept["concept"]  # R5 CodeableReference
-    if concept is not None:
-        reason = (
-            ctx.text(concept, "text", ctx.at("statusReason")) if isinstance(concept, dict) else None
-        )
-        if reason is None:
-            code = ctx.code(concept, ctx.at("statusReason"))
-            reason = (code.display or code.code) if code is not None else None
-    notes = [
-        Note(
-            text,
-            at=ctx.instant(note.get("time"), f"{note_path}.time"),
-            author=ctx.ref(note.get("authorReference"), f"{note_path}.authorReference"),
-        )
-        for note_path, note in ctx.objs(res, "note", path)
-        if (text := ctx.text(note, "text", note_path)) is not None
-    ]
-    held_from: TaskStatus | None = None
-    if ctx.origin.literal or res.get("extension") is not None:
-        history, held_from = _stated_history(ctx)
-        if ctx.origin.infers and not history:
-            history = _task_history(ctx, status, authored, last_modified)
-    else:
-        history = _task_history(ctx, status, authored, last_modified)
-    if ctx.origin.infers:
-        last_modified = last_modified or (history[-1].at if history else None)
+    reason = _concept_text(ctx, concept, "statusReason")
+    notes = _notes(ctx)
+    history, held_from, last_modified = _history(ctx, status, authored, last_modified)
     part_of = tuple(TaskId(r.id) for r in ctx.refs(res, "partOf", path, expected="Task"))
     focus = ctx.ref(res.get("focus"), ctx.at("focus"))
     if focus is None and found is not None:
@@ -637,13 +627,60 @@ def map_task(ctx: MapContext, patient: PatientId, fact_id: str) -> Facts:
                 part_of=part_of,
                 not_before=not_before,
                 due=due if due is None or not_before is None or due >= not_before else None,
-                notes=tuple(notes),
+                notes=notes,
                 history=history,
                 last_modified=last_modified,
                 held_from=held_from,
             ),
         )
     ]
+
+
+def _concept_text(ctx: MapContext, concept: object, key: str) -> str | None:
+    """A concept's text, else its first code's display (else the code itself)."""
+    if concept is None:
+        return None
+    text = ctx.text(concept, "text", ctx.at(key)) if isinstance(concept, dict) else None
+    if text is None:
+        code = ctx.code(concept, ctx.at(key))
+        text = (code.display or code.code) if code is not None else None
+    return text
+
+
+def _notes(ctx: MapContext) -> tuple[Note, ...]:
+    """A Task's notes that have a text."""
+    return tuple(
+        Note(
+            text,
+            at=ctx.instant(note.get("time"), f"{note_path}.time"),
+            author=ctx.ref(note.get("authorReference"), f"{note_path}.authorReference"),
+        )
+        for note_path, note in ctx.objs(ctx.resource, "note", ctx.path)
+        if (text := ctx.text(note, "text", note_path)) is not None
+    )
+
+
+def _history(
+    ctx: MapContext,
+    status: TaskStatus,
+    authored: dt.datetime,
+    last_modified: dt.datetime | None,
+) -> tuple[tuple[StatusChange, ...], TaskStatus | None, dt.datetime | None]:
+    """A Task's history, ``held_from`` and ``last_modified``.
+
+    Stated in carecoord's extensions (taken as they are on a carecoord-written Task),
+    else inferred by :func:`_task_history`, ``last_modified`` defaulting to the last change.
+    """
+    held_from: TaskStatus | None = None
+    if ctx.origin.literal or ctx.resource.get("extension") is not None:
+        history, held_from = _stated_history(ctx)
+        if ctx.origin.infers and not history:
+            history = _task_history(ctx, status, authored, last_modified)
+    else:
+        history = _task_history(ctx, status, authored, last_modified)
+    if ctx.origin.infers:
+        last_modified = last_modified or (history[-1].at if history else None)
+    return history, held_from, last_modified
 
 
 def _stated_history(ctx: MapContext) -> tuple[tuple[StatusChange, ...], TaskStatus | None]:

@@ -304,22 +304,7 @@ class ReferenceIndex:
             return None
         reference = ref_obj.get("reference")
         if reference is None:
-            if ref_obj.get("identifier") is not None:
-                issues.add(
-                    path,
-                    IssueCode.LOGICAL_REFERENCE,
-                    "reference by identifier only (logical reference) is not resolved",
-                    severity=IssueSeverity.WARNING,
-                    source=source,
-                )
-            else:
-                issues.add(
-                    path,
-                    IssueCode.EMPTY_REFERENCE,
-                    "reference has neither reference nor identifier",
-                    severity=IssueSeverity.WARNING,
-                    source=source,
-                )
+            _report_unresolvable(ref_obj, path, source, issues)
             return None
         if not isinstance(reference, str) or not reference:
             issues.add(
@@ -339,26 +324,10 @@ class ReferenceIndex:
                 source=source,
             )
             return None
-        target_type = target.get("resourceType")
-        declared = ref_obj.get("type")
-        if isinstance(declared, str) and declared and declared != target_type:
-            issues.add(
-                path,
-                IssueCode.WRONG_TYPE,
-                f"reference declares type {declared} but resolves to a {target_type}",
-                source=source,
-            )
+        problem = _type_problem(ref_obj, target.get("resourceType"), expected)
+        if problem is not None:
+            issues.add(path, IssueCode.WRONG_TYPE, problem, source=source)
             return None
-        if expected is not None:
-            allowed = (expected,) if isinstance(expected, str) else tuple(expected)
-            if target_type not in allowed:
-                issues.add(
-                    path,
-                    IssueCode.WRONG_TYPE,
-                    f"expected a reference to {' or '.join(allowed)}, got a {target_type}",
-                    source=source,
-                )
-                return None
         return target
 
     # ----------------------------------------------------------------------- internals
@@ -503,3 +472,37 @@ def _describe(reference: str) -> str:
     else:
         target = match["type"]
     return f"{kind} reference to {target}" if target else f"{kind} reference"
+
+
+def _report_unresolvable(ref_obj: dict[str, Any], path: str, source: str, issues: IssueLog) -> None:
+    """Report a Reference with no ``reference``: logical (an identifier) or empty."""
+    if ref_obj.get("identifier") is not None:
+        issues.add(
+            path,
+            IssueCode.LOGICAL_REFERENCE,
+            "reference by identifier only (logical reference) is not resolved",
+            severity=IssueSeverity.WARNING,
+            source=source,
+        )
+    else:
+        issues.add(
+            path,
+            IssueCode.EMPTY_REFERENCE,
+            "reference has neither reference nor identifier",
+            severity=IssueSeverity.WARNING,
+            source=source,
+        )
+
+
+def _type_problem(
+    ref_obj: dict[str, Any], target_type: object, expected: str | Collection[str] | None
+) -> str | None:
+    """Why a resolved target's type does not fit the reference (``None`` when it does)."""
+    declared = ref_obj.get("type")
+    if isinstance(declared, str) and declared and declared != target_type:
+        return f"reference declares type {declared} but resolves to a {target_type}"
+    if expected is not None:
+        allowed = (expected,) if isinstance(expected, str) else tuple(expected)
+        if target_type not in allowed:
+            return f"expected a reference to {' or '.join(allowed)}, got a {target_type}"
+    return None
