@@ -772,7 +772,7 @@ def _review(ctx: MapContext, acknowledgement: Acknowledgement) -> None:
         reviewed = ctx.resolve(res.get("focus"))
         if reviewed is not None and Origin.of(reviewed).literal:
             return
-        owner = ctx.state.resource_sources.get(id(reviewed)) if reviewed is not None else None
+        owner = ctx.state.resources.source_of(reviewed)
     pending = ctx.state.acknowledgements.setdefault(target, [])
     pending.append((acknowledgement, ctx.path, ctx.source, owner))
 

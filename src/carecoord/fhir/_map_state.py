@@ -12,11 +12,21 @@ import datetime as dt
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
-from carecoord.domain import Code, PartialDate, Ref
+from carecoord.domain import Code, OrderKind, PartialDate, Ref
+from carecoord.fhir._input import FlatResource
 from carecoord.fhir._issues import IssueLog
 from carecoord.fhir._refs import ReferenceIndex
 
-__all__ = ["DOMAIN_TYPES", "Facts", "Key", "ReadState", "memoised_at", "remember"]
+__all__ = [
+    "DOMAIN_TYPES",
+    "Facts",
+    "Key",
+    "ReadEntry",
+    "ReadState",
+    "ResourceTable",
+    "memoised_at",
+    "remember",
+]
 
 Facts = list[tuple[str, Any]]
 """What a mapper returns: ``(PatientRecord field name, fact)`` pairs."""
@@ -53,6 +63,88 @@ are referrals ``Referral`` (decided per resource); other types keep their FHIR n
 
 _MEMO_LIMIT = 1 << 14
 """How many entries each per-read memo of :class:`ReadState` holds before it starts over."""
+
+
+class ReadEntry:
+    """One resource read, with what the reader's passes note about it.
+
+    ``order`` is its place in the input; ``source_id`` the source it is read as
+    (``own_source`` when carecoord wrote it and names one in ``meta.source``);
+    ``retrieved`` its Bundle's ``timestamp``; ``key`` its ``(type, id)`` once versions
+    are chosen; ``handled`` whether a pass mapped it though its type is otherwise not
+    read; ``request`` what a ServiceRequest was classified as.
+    """
+
+    __slots__ = (
+        "handled",
+        "item",
+        "key",
+        "order",
+        "own_source",
+        "request",
+        "retrieved",
+        "source_id",
+    )
+
+    def __init__(
+        self,
+        item: FlatResource,
+        order: int,
+        source_id: str,
+        own_source: str | None,
+        retrieved: dt.datetime | None,
+    ) -> None:
+        self.item = item
+        self.order = order
+        self.source_id = source_id
+        self.own_source = own_source
+        self.retrieved = retrieved
+        self.key: Key | None = None
+        self.handled = False
+        self.request: tuple[str, OrderKind] | None = None
+
+
+class ResourceTable:
+    """Every resource of one read, in input order, found by the resource object itself.
+
+    Lookups are by identity, not equality: two equal JSON objects in the input are two
+    resources. Every resource stays referenced by its entry for the whole read, so its
+    identity is stable; a resource not read from the input (a contained one) has none.
+    """
+
+    __slots__ = ("_by_identity", "entries")
+
+    def __init__(self) -> None:
+        self.entries: list[ReadEntry] = []
+        self._by_identity: dict[int, ReadEntry] = {}
+
+    def add(
+        self,
+        item: FlatResource,
+        source_id: str,
+        own_source: str | None,
+        retrieved: dt.datetime | None,
+    ) -> None:
+        """Note one more resource read."""
+        entry = ReadEntry(item, len(self.entries), source_id, own_source, retrieved)
+        self.entries.append(entry)
+        self._by_identity[id(item.resource)] = entry
+
+    def of(self, resource: dict[str, Any]) -> ReadEntry:
+        """The entry of a resource read (``KeyError`` for any other object)."""
+        return self._by_identity[id(resource)]
+
+    def get(self, resource: dict[str, Any]) -> ReadEntry | None:
+        """The entry of ``resource``, or ``None`` when it was not read as a resource."""
+        return self._by_identity.get(id(resource))
+
+    def source_of(self, resource: dict[str, Any] | None) -> str | None:
+        """The id of the source ``resource`` was read as (``None`` if not read as one)."""
+        entry = self._by_identity.get(id(resource)) if resource is not None else None
+        return entry.source_id if entry is not None else None
+
+    def __len__(self) -> int:
+        return len(self.entries)
 
 
 class ReadState:
@@ -95,8 +187,8 @@ class ReadState:
         self.literal_referrals: set[Key] = set()
         """Referral ServiceRequests whose state was read from the carecoord ``referral``
         extension: their lifecycle is not rebuilt from other resources."""
-        self.resource_sources: dict[int, str] = {}
-        """``id()`` of every resource read -> the id of the source it was read as."""
+        self.resources = ResourceTable()
+        """Every resource read, with the source it was read as (filled by the reader)."""
         self.original_ids: dict[Key, str] = {}
         """Key of a carecoord-written resource with a stand-in id -> the model's id (its
         ``original-id`` extension): facts and references take the model's id."""
