@@ -112,11 +112,13 @@ class ResourceTable:
     identity is stable; a resource not read from the input (a contained one) has none.
     """
 
-    __slots__ = ("_by_identity", "entries")
+    __slots__ = ("_by_identity", "entries", "named_sources")
 
     def __init__(self) -> None:
         self.entries: list[ReadEntry] = []
         self._by_identity: dict[int, ReadEntry] = {}
+        self.named_sources = False
+        """Whether any resource names its own source (so :meth:`own_source` may find one)."""
 
     def add(
         self,
@@ -129,6 +131,8 @@ class ResourceTable:
         entry = ReadEntry(item, len(self.entries), source_id, own_source, retrieved)
         self.entries.append(entry)
         self._by_identity[id(item.resource)] = entry
+        if own_source is not None:
+            self.named_sources = True
 
     def of(self, resource: dict[str, Any]) -> ReadEntry:
         """The entry of a resource read (``KeyError`` for any other object)."""
@@ -137,6 +141,13 @@ class ResourceTable:
     def get(self, resource: dict[str, Any]) -> ReadEntry | None:
         """The entry of ``resource``, or ``None`` when it was not read as a resource."""
         return self._by_identity.get(id(resource))
+
+    def own_source(self, resource: dict[str, Any]) -> str | None:
+        """The source a carecoord-written resource read names itself, else ``None``."""
+        if not self.named_sources:  # the common case: no lookup
+            return None
+        entry = self._by_identity.get(id(resource))
+        return entry.own_source if entry is not None else None
 
     def source_of(self, resource: dict[str, Any] | None) -> str | None:
         """The id of the source ``resource`` was read as (``None`` if not read as one)."""

@@ -508,8 +508,7 @@ def _subject_builder(state: ReaderState, res: dict[str, Any], kind: str) -> Reco
         if target is None or target.get("resourceType") != "Patient":
             return None
         key = index.key_for(target)
-        entry = state.shared.resources.get(target)
-        sid = entry.own_source if entry is not None else None
+        sid = state.shared.resources.own_source(target)
         if sid is None and key is not None:
             sid = state.shared.source_of.get(key)
         if key is None or sid is None:
@@ -525,8 +524,7 @@ def _patient_source(state: ReaderState, target: dict[str, Any], key: Key | None)
     share a patient id in one input); otherwise the source the Patient with that key
     was read as.
     """
-    entry = state.shared.resources.get(target)
-    own = entry.own_source if entry is not None else None
+    own = state.shared.resources.own_source(target)
     if own is not None:
         return own
     return state.shared.source_of.get(key) if key is not None else None
