@@ -26,7 +26,7 @@ from carecoord.domain import (
 )
 from carecoord.domain._kinds import check_fact_fields
 from carecoord.fhir._kinds import FHIR_KINDS
-from carecoord.fhir._read import _SELECTED_MAPPERS, FACT_TYPES
+from carecoord.fhir._read_passes import _SELECTED_MAPPERS, FACT_TYPES
 from carecoord.profile import PatientProfile
 from carecoord.profile._merge import _RULES
 from carecoord.profile._timeline import _EXTRACTORS

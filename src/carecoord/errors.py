@@ -15,11 +15,17 @@
 
 No message in this module interpolates patient data: problems name paths, field names,
 types and codes, never names, dates of birth, identifiers or note text.
+
+The vocabulary of issues that the exchange-format readers report (:class:`IssueCode`,
+:class:`IssueSeverity`) lives here too, in the core, so that every adapter (the FHIR
+reader, the HL7 v2 reader to come) shares it without importing another adapter; and so
+does :func:`json_kind`, which names a JSON value's type in those messages.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from enum import StrEnum
 
 import attrs
 
@@ -28,11 +34,14 @@ __all__ = [
     "ConflictError",
     "InteropError",
     "InvalidTransition",
+    "IssueCode",
+    "IssueSeverity",
     "MissingExtraError",
     "NotFound",
     "Problem",
     "UnsupportedSchemaVersion",
     "ValidationError",
+    "json_kind",
 ]
 
 
@@ -134,3 +143,104 @@ class MissingExtraError(CarecoordError, ImportError):
 
 class InteropError(CarecoordError):
     """A problem reading or writing an exchange format (FHIR, HL7 v2, ...)."""
+
+
+class IssueSeverity(StrEnum):
+    """How bad an issue found while reading an exchange format is.
+
+    Not the :class:`carecoord.rules.Severity` of a care gap (how much a gap matters for a
+    work list): an issue's severity says what happened to the input element.
+    """
+
+    ERROR = "error"
+    """The element (or the whole resource) was dropped."""
+    WARNING = "warning"
+    """The element was kept, read with a default or as it could be; nothing was lost
+    that carecoord reads."""
+
+
+class IssueCode(StrEnum):
+    """Short, stable codes of the issues the exchange-format readers report.
+
+    Members are strings (``IssueCode.WRONG_TYPE == "wrong-type"``), so they compare and
+    serialise as their codes.
+    """
+
+    INVALID_JSON = "invalid-json"
+    """The text is not JSON (the message gives line and column)."""
+    INVALID_GZIP = "invalid-gzip"
+    """A ``.gz`` file that cannot be decompressed."""
+    NOT_AN_OBJECT = "not-an-object"
+    """A document (or NDJSON line) whose top level is not a JSON object."""
+    MISSING_RESOURCE_TYPE = "missing-resource-type"
+    """A JSON object with no ``resourceType`` string."""
+    MISSING_RESOURCE = "missing-resource"
+    """A Bundle entry with no ``resource``."""
+    WRONG_TYPE = "wrong-type"
+    """An element of the wrong JSON type, or a reference to the wrong resource type."""
+    DANGLING_REFERENCE = "dangling-reference"
+    """A reference that does not resolve to any resource in the input."""
+    LOGICAL_REFERENCE = "logical-reference"
+    """A reference given by ``identifier`` only, which is not resolved."""
+    EMPTY_REFERENCE = "empty-reference"
+    """A reference with neither ``reference`` nor ``identifier`` (a display at most)."""
+    MISSING_SUBJECT = "missing-subject"
+    """A resource whose patient (subject) is absent or cannot be resolved."""
+    INVALID_DATE = "invalid-date"
+    """A date, dateTime or instant that is malformed or names an impossible day or time."""
+    NAIVE_DATETIME = "naive-datetime"
+    """A dateTime with a time of day but no time-zone offset."""
+    UNSUPPORTED_RESOURCE = "unsupported-resource"
+    """A resource type the reader does not map."""
+    MISSING_ELEMENT = "missing-element"
+    """A required element is absent: the resource (or the optional element) is skipped."""
+    INVALID_VALUE = "invalid-value"
+    """A value the model rejects (an end before its start, an empty code...)."""
+    UNKNOWN_CODE = "unknown-code"
+    """A code outside the value set carecoord reads; a default is used or it is dropped."""
+    DUPLICATE_RESOURCE = "duplicate-resource"
+    """The same resource (type and id) for the same patient more than once."""
+    SUPERSEDED_VERSION = "superseded-version"
+    """An older version of a resource read alongside a newer one (the newest is kept)."""
+    NOT_MAPPED = "not-mapped"
+    """A supported resource that does not describe anything carecoord keeps."""
+
+
+_JSON_NAMES: dict[type, str] = {
+    dict: "object",
+    list: "array",
+    str: "string",
+    int: "number",
+    float: "number",
+    bool: "boolean",
+    type(None): "null",
+}
+
+
+def json_kind(value: object, *, article: bool = True) -> str:
+    """The JSON name of a value's type, for messages (never the value itself).
+
+    ``"an object"``, ``"an array"``, ``"a string"``, ``"a number"``, ``"a boolean"`` or
+    ``"null"`` (without the article when ``article`` is false); any mapping is an object
+    and a tuple an array. Anything else is named by its Python type.
+
+    >>> json_kind(True), json_kind([]), json_kind(None), json_kind(2.5, article=False)
+    ('a boolean', 'an array', 'null', 'number')
+    """
+    name = _JSON_NAMES.get(type(value))
+    if name is None:
+        if isinstance(value, bool):
+            name = "boolean"
+        elif isinstance(value, int | float):
+            name = "number"
+        elif isinstance(value, str):
+            name = "string"
+        elif isinstance(value, list | tuple):
+            name = "array"
+        elif isinstance(value, Mapping):
+            name = "object"
+        else:
+            name = type(value).__name__
+    if not article or name == "null":
+        return name
+    return f"an {name}" if name[0] in "aeiou" else f"a {name}"

@@ -72,7 +72,7 @@ from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn
 
 import carecoord.domain as _domain
 from carecoord.domain import Code, PartialDate, Quantity
-from carecoord.errors import Problem, UnsupportedSchemaVersion, ValidationError
+from carecoord.errors import Problem, UnsupportedSchemaVersion, ValidationError, json_kind
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -129,23 +129,6 @@ def _join(prefix: str, path: str) -> str:
 
 def _prefixed(problems: typing.Iterable[Problem], prefix: str) -> list[Problem]:
     return [Problem(_join(prefix, p.path), p.message) for p in problems]
-
-
-def _kind(value: object) -> str:
-    """The JSON name of ``value``'s type (a Python type name for anything else)."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int | float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list | tuple):
-        return "array"
-    if isinstance(value, Mapping):
-        return "object"
-    return type(value).__name__
 
 
 def _note(exc: BaseException, kind: type[T]) -> T | None:
@@ -227,24 +210,24 @@ def _model_names() -> frozenset[str]:
 def _structure_str(value: object, _: object) -> str:
     if isinstance(value, str):
         return value
-    _fail(f"expected string, got {_kind(value)}")
+    _fail(f"expected string, got {json_kind(value, article=False)}")
 
 
 def _structure_bool(value: object, _: object) -> bool:
     if isinstance(value, bool):
         return value
-    _fail(f"expected boolean, got {_kind(value)}")
+    _fail(f"expected boolean, got {json_kind(value, article=False)}")
 
 
 def _structure_int(value: object, _: object) -> int:
     if isinstance(value, int) and not isinstance(value, bool):
         return value
-    _fail(f"expected integer, got {_kind(value)}")
+    _fail(f"expected integer, got {json_kind(value, article=False)}")
 
 
 def _structure_float(value: object, _: object) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
-        _fail(f"expected number, got {_kind(value)}")
+        _fail(f"expected number, got {json_kind(value, article=False)}")
     try:
         number = float(value)
     except OverflowError:
@@ -282,7 +265,7 @@ def _unstructure_float(value: object) -> float | int:
 
 def _structure_datetime(value: object, _: object) -> dt.datetime:
     if not isinstance(value, str):
-        _fail(f"expected a date-time string, got {_kind(value)}")
+        _fail(f"expected a date-time string, got {json_kind(value, article=False)}")
     if _DATETIME_RE.fullmatch(value) is None:
         _fail(_DATETIME_FORMAT)
     try:
@@ -304,7 +287,7 @@ def _unstructure_datetime(value: object) -> str:
 
 def _structure_partial_date(value: object, _: object) -> PartialDate:
     if not isinstance(value, str):
-        _fail(f"{_PARTIAL_DATE_FORMAT}, got {_kind(value)}")
+        _fail(f"{_PARTIAL_DATE_FORMAT}, got {json_kind(value, article=False)}")
     if _PARTIAL_DATE_RE.fullmatch(value) is None:
         _fail(_PARTIAL_DATE_FORMAT)
     try:
@@ -340,7 +323,7 @@ def _structure_clinical_time(value: object, tp: object) -> dt.datetime | Partial
     if value is None and _NONE_TYPE in typing.get_args(tp):
         return None
     if not isinstance(value, str):
-        _fail(f"expected a date or date-time string, got {_kind(value)}")
+        _fail(f"expected a date or date-time string, got {json_kind(value, article=False)}")
     if "T" in value:
         return _structure_datetime(value, dt.datetime)
     return _structure_partial_date(value, PartialDate)
@@ -408,7 +391,7 @@ def configure_converter(converter: cattrs.Converter) -> None:
             if "system" in value:
                 return converter.structure(value, Code)
             _fail('expected a Quantity (an object with "value") or a Code (with "system")')
-        _fail(f"expected an object or a string, got {_kind(value)}")
+        _fail(f"expected an object or a string, got {json_kind(value, article=False)}")
 
     def unstructure_result_value(value: object) -> object:
         if value is None or isinstance(value, str):
@@ -451,7 +434,7 @@ def _enum_structure(cls: type[Enum]) -> _StructureHook:
 
     def structure(value: object, _: object) -> Enum:
         if values_are_strings and not isinstance(value, str):
-            _fail(f"expected string, got {_kind(value)}")
+            _fail(f"expected string, got {json_kind(value, article=False)}")
         try:
             return cls(value)
         except (ValueError, TypeError):
@@ -478,7 +461,7 @@ def _collection_structure(converter: cattrs.Converter, tp: Any) -> _StructureHoo
 
     def structure(value: object, _: object) -> Any:
         if not isinstance(value, list | tuple):
-            _fail(f"expected array, got {_kind(value)}")
+            _fail(f"expected array, got {json_kind(value, article=False)}")
         hook = converter.get_structure_hook(item_type)
         items: list[Any] = []
         problems: list[Problem] = []
@@ -546,7 +529,7 @@ def _model_structure(converter: cattrs.Converter, cls: type[T]) -> _StructureHoo
 
     def structure(value: object, _: object) -> T:
         if not isinstance(value, Mapping):
-            _fail(f"expected object, got {_kind(value)}")
+            _fail(f"expected object, got {json_kind(value, article=False)}")
         try:
             return generated(value, cls)
         except ClassValidationError as exc:
@@ -677,7 +660,10 @@ def from_dict(data: object, cls: type[T]) -> T:
     what = f"{cls.__name__} document"
     if not isinstance(data, Mapping):
         raise ValidationError(
-            Problem("", f"expected a carecoord document (an object), got {_kind(data)}"),
+            Problem(
+                "",
+                f"expected a carecoord document (an object), got {json_kind(data, article=False)}",
+            ),
             what=what,
         )
     problems = _envelope_problems(data, cls)

@@ -7,8 +7,9 @@ import datetime as dt
 import pytest
 
 from carecoord.domain._values import PartialDate
+from carecoord.errors import IssueSeverity as Severity
 from carecoord.fhir._datatypes import parse_date, parse_datetime, parse_instant
-from carecoord.fhir._issues import ImportIssue, IssueCode, IssueLog, Severity
+from carecoord.fhir._issues import ImportIssue, IssueCode, IssueLog
 
 EST = dt.timezone(dt.timedelta(hours=-5))
 PATH = "Patient.birthDate"

@@ -14,9 +14,10 @@ from typing import Any
 import pytest
 
 from carecoord.errors import InteropError, Problem
+from carecoord.errors import IssueSeverity as Severity
 from carecoord.fhir import _input
 from carecoord.fhir._input import FlatResource, iter_documents, iter_resources
-from carecoord.fhir._issues import ImportIssue, IssueCode, IssueLog, Severity
+from carecoord.fhir._issues import ImportIssue, IssueCode, IssueLog
 
 from . import _shared
 from ._shared import shared_data_dir

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from carecoord.domain import Code, Quantity, System
 from carecoord.errors import InteropError
-from carecoord.fhir import _map_base, _read
+from carecoord.fhir import _map_state, _map_types, _read
 from carecoord.fhir._datatypes import parse_datetime
 from carecoord.fhir._input import FlatResource
 from carecoord.fhir._issues import IssueCode, IssueLog
@@ -77,10 +77,10 @@ def new_context() -> MapContext:
 def reporting_paths_only() -> Iterator[None]:
     """Turn the quiet fast paths off, so every element goes through the reporting path."""
     with (
-        mock.patch.object(_map_base, "_clean_codings", return_value=None),
-        mock.patch.object(_map_base, "_clean_concept", return_value=None),
-        mock.patch.object(_map_base, "_clean_quantity", return_value=None),
-        mock.patch.object(MapContext, "_quiet_code", return_value=_map_base._UNREAD),
+        mock.patch.object(_map_types, "_clean_codings", return_value=None),
+        mock.patch.object(_map_types, "_clean_concept", return_value=None),
+        mock.patch.object(_map_types, "_clean_quantity", return_value=None),
+        mock.patch.object(MapContext, "_quiet_code", return_value=_map_types._UNREAD),
     ):
         yield
 
@@ -213,7 +213,7 @@ class TestMemos:
     def test_repeated_time_parsed_once(self) -> None:
         """A time written the same in many resources is parsed once and read the same."""
         resources = [observation(f"o{n}") for n in range(3)]
-        with mock.patch("carecoord.fhir._map_base.parse_datetime", wraps=parse_datetime) as parse:
+        with mock.patch("carecoord.fhir._map_types.parse_datetime", wraps=parse_datetime) as parse:
             result = read_bundle(*resources)
         results = result.records[0].results
         assert len({r.effective for r in results}) == 1
@@ -249,7 +249,7 @@ class TestMemos:
         """A memo at its bound is emptied and refilled: the result does not change."""
         resources = [observation(f"o{n}", effectiveDateTime=when(n)) for n in range(5)]
         expected = read_bundle(*resources)
-        with mock.patch.object(_map_base, "_MEMO_LIMIT", 2):
+        with mock.patch.object(_map_state, "_MEMO_LIMIT", 2):
             assert read_bundle(*resources) == expected
 
 

@@ -11,8 +11,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from carecoord.errors import IssueSeverity as Severity
 from carecoord.fhir._input import FlatResource, iter_documents, iter_resources
-from carecoord.fhir._issues import IssueCode, IssueLog, Severity
+from carecoord.fhir._issues import IssueCode, IssueLog
 from carecoord.fhir._refs import ReferenceIndex, reference_kind
 
 from ._shared import shared_data_dir

@@ -17,8 +17,10 @@ Importing this module loads no other adapter. See ``docs/fhir.md`` for the mappi
 
 from __future__ import annotations
 
+from carecoord.errors import IssueCode, IssueSeverity
 from carecoord.fhir._gap_bundle import write_gaps_bundle
-from carecoord.fhir._issues import ImportIssue, IssueCode, Severity
+from carecoord.fhir._gc import gc_paused
+from carecoord.fhir._issues import ImportIssue
 from carecoord.fhir._paths import read_paths
 from carecoord.fhir._read import FhirImportError, ImportResult, ResourceCounts, read
 from carecoord.fhir._summary import summarize_issues
@@ -36,9 +38,10 @@ __all__ = [
     "ImportIssue",
     "ImportResult",
     "IssueCode",
+    "IssueSeverity",
     "ResourceCounts",
-    "Severity",
     "gap_to_detected_issue",
+    "gc_paused",
     "read",
     "read_paths",
     "summarize_issues",

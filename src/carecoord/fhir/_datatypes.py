@@ -6,7 +6,7 @@ gives ``None`` out with no issue (the element is absent); anything that cannot b
 gives ``None`` and one issue. Messages never repeat the value.
 
 * ``date`` (``YYYY``, ``YYYY-MM``, ``YYYY-MM-DD``) becomes a
-  :class:`~carecoord.domain._values.PartialDate`;
+  :class:`~carecoord.domain.PartialDate`;
 * ``dateTime`` becomes a ``PartialDate`` when it has no time, else an aware
   :class:`datetime.datetime`; a time without an offset is not valid FHIR and is only
   accepted (with a ``naive-datetime`` warning) when a default time zone is given;
@@ -22,9 +22,9 @@ import datetime as dt
 import functools
 import re
 
-from carecoord.domain._values import PartialDate
-from carecoord.errors import ValidationError
-from carecoord.fhir._issues import IssueCode, IssueLog, Severity
+from carecoord.domain import PartialDate
+from carecoord.errors import ValidationError, json_kind
+from carecoord.fhir._issues import IssueCode, IssueLog, IssueSeverity
 
 __all__ = ["parse_date", "parse_datetime", "parse_instant"]
 
@@ -124,7 +124,7 @@ def _text(value: object, path: str, kind: str, issues: IssueLog, source: str) ->
         issues.add(
             path,
             IssueCode.WRONG_TYPE,
-            f"a FHIR {kind} is a JSON string, got {type(value).__name__}",
+            f"a FHIR {kind} is a JSON string, got {json_kind(value)}",
             source=source,
         )
         return None
@@ -206,7 +206,7 @@ def _instant(
             path,
             IssueCode.NAIVE_DATETIME,
             f"{kind} has a time but no time-zone offset; read in the default time zone",
-            severity=Severity.WARNING,
+            severity=IssueSeverity.WARNING,
             source=source,
         )
     return value

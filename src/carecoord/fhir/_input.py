@@ -13,7 +13,6 @@ one call.
 
 from __future__ import annotations
 
-import gc
 import gzip
 import importlib
 import json
@@ -23,8 +22,8 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, NamedTuple, TypeAlias
 
-from carecoord.errors import InteropError
-from carecoord.fhir._issues import IssueCode, IssueLog, Severity
+from carecoord.errors import InteropError, json_kind
+from carecoord.fhir._issues import IssueCode, IssueLog, IssueSeverity
 
 __all__ = [
     "JSON_BACKEND",
@@ -78,21 +77,6 @@ _RESOURCE_OPTIONAL = frozenset(
         "subscription-notification",
     },
 )
-
-
-_JSON_NAMES = {
-    dict: "an object",
-    list: "an array",
-    str: "a string",
-    int: "a number",
-    float: "a number",
-    bool: "a boolean",
-    type(None): "null",
-}
-
-
-def _kind(value: object) -> str:
-    return _JSON_NAMES.get(type(value)) or f"a {type(value).__name__}"
 
 
 class FlatResource(NamedTuple):
@@ -162,7 +146,7 @@ def iter_documents(source: InputSource, *, issues: IssueLog) -> Iterator[Documen
                 issues.add(
                     "",
                     IssueCode.NOT_AN_OBJECT,
-                    f"item is {_kind(item)}, expected a JSON object (dict)",
+                    f"item is {json_kind(item)}, expected a JSON object (dict)",
                     source=label,
                 )
     else:
@@ -248,20 +232,12 @@ def _parse(data: bytes, label: str, issues: IssueLog, *, ndjson: bool) -> Iterat
 
 
 def _parse_json(data: bytes) -> Any:
-    """Parse with the cyclic garbage collector paused.
+    """Parse with the JSON backend.
 
-    A parsed JSON tree has no reference cycles, yet building one allocates enough
-    containers to trigger many collections that each walk the growing heap: pausing it
-    roughly halves the time spent on large Bundles. It is only paused for this call (never
-    across a ``yield``) and re-enabled if it was on.
+    The garbage collector is left alone here: :func:`carecoord.fhir.read` pauses it
+    around the whole read when asked (see :func:`~carecoord.fhir.gc_paused`).
     """
-    if not gc.isenabled():
-        return _loads(data)
-    gc.disable()
-    try:
-        return _loads(data)
-    finally:
-        gc.enable()
+    return _loads(data)
 
 
 def _looks_like_ndjson(data: bytes) -> bool:
@@ -310,7 +286,7 @@ def _json_error(err: ValueError, *, line_offset: int = 0) -> str:
 def _as_object(value: Any, prefix: str, label: str, issues: IssueLog) -> dict[str, Any] | None:
     if isinstance(value, dict):
         return value
-    kind = _kind(value)
+    kind = json_kind(value)
     issues.add(
         "",
         IssueCode.NOT_AN_OBJECT,
@@ -408,7 +384,7 @@ def _bundle_entries(
         issues.add(
             f"{path}.entry",
             IssueCode.WRONG_TYPE,
-            f"Bundle.entry is {_kind(entries)}, expected an array",
+            f"Bundle.entry is {json_kind(entries)}, expected an array",
             source=label,
         )
         return []
@@ -427,7 +403,7 @@ def _bundle_entries(
             issues.add(
                 entry_path,
                 IssueCode.WRONG_TYPE,
-                f"Bundle entry is {_kind(entry)}, expected an object",
+                f"Bundle entry is {json_kind(entry)}, expected an object",
                 source=label,
             )
             continue
@@ -437,7 +413,7 @@ def _bundle_entries(
                 f"{entry_path}.fullUrl",
                 IssueCode.WRONG_TYPE,
                 "fullUrl is not a string; ignored",
-                severity=Severity.WARNING,
+                severity=IssueSeverity.WARNING,
                 source=label,
             )
             full_url = None
@@ -465,7 +441,7 @@ def _missing_resource(
             entry_path,
             IssueCode.MISSING_RESOURCE,
             f"entry has no resource (allowed in a {kind} Bundle); skipped",
-            severity=Severity.WARNING,
+            severity=IssueSeverity.WARNING,
             source=label,
         )
     else:
@@ -487,7 +463,7 @@ def _checked_resource(
         issues.add(
             path,
             IssueCode.WRONG_TYPE,
-            f"resource is {_kind(resource)}, expected an object",
+            f"resource is {json_kind(resource)}, expected an object",
             source=label,
         )
         return None

@@ -9,54 +9,28 @@ never values from the input (no names, identifiers, dates or free text).
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from typing import ClassVar
 
 import attrs
 
-from carecoord.errors import Problem
+from carecoord.errors import IssueCode, IssueSeverity, Problem
 
-__all__ = ["ImportIssue", "IssueCode", "IssueLog", "Severity"]
-
-
-class Severity:
-    """How bad an issue is: ``error`` (the element was dropped) or ``warning``."""
-
-    ERROR: ClassVar[str] = "error"
-    WARNING: ClassVar[str] = "warning"
+__all__ = ["ImportIssue", "IssueCode", "IssueLog", "IssueSeverity"]
 
 
-_SEVERITIES = frozenset({Severity.ERROR, Severity.WARNING})
+_CODES: dict[str, IssueCode] = {code.value: code for code in IssueCode}
 
 
-class IssueCode:
-    """Short, stable codes for :attr:`ImportIssue.code`."""
+def _code(value: str) -> str:
+    """``value`` as its :class:`IssueCode` member when it is one, else as given."""
+    return _CODES.get(value, value) if type(value) is str else value
 
-    INVALID_JSON: ClassVar[str] = "invalid-json"
-    """The text is not JSON (the message gives line and column)."""
-    INVALID_GZIP: ClassVar[str] = "invalid-gzip"
-    """A ``.gz`` file that cannot be decompressed."""
-    NOT_AN_OBJECT: ClassVar[str] = "not-an-object"
-    """A document (or NDJSON line) whose top level is not a JSON object."""
-    MISSING_RESOURCE_TYPE: ClassVar[str] = "missing-resource-type"
-    """A JSON object with no ``resourceType`` string."""
-    MISSING_RESOURCE: ClassVar[str] = "missing-resource"
-    """A Bundle entry with no ``resource``."""
-    WRONG_TYPE: ClassVar[str] = "wrong-type"
-    """An element of the wrong JSON type, or a reference to the wrong resource type."""
-    DANGLING_REFERENCE: ClassVar[str] = "dangling-reference"
-    """A reference that does not resolve to any resource in the input."""
-    LOGICAL_REFERENCE: ClassVar[str] = "logical-reference"
-    """A reference given by ``identifier`` only, which is not resolved."""
-    EMPTY_REFERENCE: ClassVar[str] = "empty-reference"
-    """A reference with neither ``reference`` nor ``identifier`` (a display at most)."""
-    MISSING_SUBJECT: ClassVar[str] = "missing-subject"
-    """A resource whose patient (subject) is absent or cannot be resolved."""
-    INVALID_DATE: ClassVar[str] = "invalid-date"
-    """A date, dateTime or instant that is malformed or names an impossible day or time."""
-    NAIVE_DATETIME: ClassVar[str] = "naive-datetime"
-    """A dateTime with a time of day but no time-zone offset."""
-    UNSUPPORTED_RESOURCE: ClassVar[str] = "unsupported-resource"
-    """A resource type the importer does not map."""
+
+def _severity(value: str) -> IssueSeverity:
+    try:
+        return IssueSeverity(value)
+    except ValueError:
+        msg = f"severity must be one of {', '.join(IssueSeverity)}, got {value!r}"
+        raise ValueError(msg) from None
 
 
 @attrs.frozen
@@ -64,24 +38,24 @@ class ImportIssue:
     """One problem found while reading FHIR input.
 
     ``path`` is a FHIR path such as ``Bundle.entry[3].resource.subject`` (the empty
-    string means the whole document), ``code`` one of :class:`IssueCode`, ``severity``
-    ``"error"`` or ``"warning"`` and ``source`` the file the document came from, or
-    ``"<input>"`` for in-memory input. ``message`` never holds values from the input.
+    string means the whole document); ``code`` an :class:`~carecoord.errors.IssueCode`
+    (every issue the reader reports has one; a code given as a plain string is converted
+    when it is one); ``severity`` an :class:`~carecoord.errors.IssueSeverity` (a plain
+    ``"error"`` or ``"warning"`` is converted, anything else is a ``ValueError``);
+    ``source`` the file the document came from, or ``"<input>"`` for in-memory input.
+    ``message`` never holds values from the input.
     """
 
     path: str
-    code: str = attrs.field(validator=attrs.validators.min_len(1))
+    code: str = attrs.field(converter=_code, validator=attrs.validators.min_len(1))
     message: str
-    severity: str = attrs.field(
-        default=Severity.ERROR,
-        validator=attrs.validators.in_(_SEVERITIES),
-    )
+    severity: IssueSeverity = attrs.field(default=IssueSeverity.ERROR, converter=_severity)
     source: str = "<input>"
 
     @property
     def is_error(self) -> bool:
         """Whether this issue is an error rather than a warning."""
-        return self.severity == Severity.ERROR
+        return self.severity is IssueSeverity.ERROR
 
     def to_problem(self) -> Problem:
         """This issue as a :class:`carecoord.errors.Problem` (for a ``ValidationError``)."""
@@ -114,7 +88,7 @@ class IssueLog:
         code: str,
         message: str,
         *,
-        severity: str = Severity.ERROR,
+        severity: IssueSeverity = IssueSeverity.ERROR,
         source: str = "<input>",
     ) -> ImportIssue:
         """Create an issue, add it and return it."""
@@ -125,17 +99,17 @@ class IssueLog:
     @property
     def errors(self) -> tuple[ImportIssue, ...]:
         """The issues of severity ``error``, in order."""
-        return tuple(i for i in self._issues if i.severity == Severity.ERROR)
+        return tuple(i for i in self._issues if i.severity is IssueSeverity.ERROR)
 
     @property
     def warnings(self) -> tuple[ImportIssue, ...]:
         """The issues of severity ``warning``, in order."""
-        return tuple(i for i in self._issues if i.severity == Severity.WARNING)
+        return tuple(i for i in self._issues if i.severity is IssueSeverity.WARNING)
 
     @property
     def has_errors(self) -> bool:
         """Whether any issue is an error."""
-        return any(i.severity == Severity.ERROR for i in self._issues)
+        return any(i.severity is IssueSeverity.ERROR for i in self._issues)
 
     def with_code(self, code: str) -> tuple[ImportIssue, ...]:
         """The issues carrying ``code``, in order."""

@@ -51,7 +51,8 @@ from carecoord.fhir._codes import (
     SECURITY_LABELS,
     ExtensionUrl,
 )
-from carecoord.fhir._map_base import Facts, Key, MapContext, MapIssue, silent_code
+from carecoord.fhir._issues import IssueCode
+from carecoord.fhir._map_base import MapContext
 from carecoord.fhir._map_carecoord import (
     Parts,
     extension_items,
@@ -61,6 +62,8 @@ from carecoord.fhir._map_carecoord import (
 )
 from carecoord.fhir._map_parties import discipline_of_concepts
 from carecoord.fhir._map_requests import ReferralEvent
+from carecoord.fhir._map_state import Facts, Key
+from carecoord.fhir._map_types import silent_code
 
 __all__ = [
     "CARECOORD_LEAD_ROLES",
@@ -182,7 +185,7 @@ def _role(ctx: MapContext, roles: list[tuple[str, object]]) -> Code | None:
     On a carecoord-written CareTeam the writer's own two role concepts (the lead flag and
     the discipline) come last: the model's role is the first concept before them.
     """
-    if ctx.carecoord and len(roles) >= 2 and _writer_roles(roles[-2:]):
+    if ctx.origin.literal and len(roles) >= 2 and _writer_roles(roles[-2:]):
         return next(
             (c for p, concept in roles[:-2] if (c := ctx.code(concept, p)) is not None), None
         )
@@ -248,7 +251,7 @@ def map_care_plan(ctx: MapContext, patient: PatientId, fact_id: str) -> Facts:
         if found is not None:
             activities.append(found)
     recorded_at = ctx.recorded_at()
-    last_reviewed = recorded_at if recorded_at is None or not ctx.carecoord else None
+    last_reviewed = ctx.origin.inferred(recorded_at)
     if res.get("extension") is not None:
         review = first_extension(res, ExtensionUrl.LAST_REVIEWED, path)
         if review is not None and "valueDateTime" in review[1]:
@@ -354,7 +357,7 @@ def map_goal(ctx: MapContext, patient: PatientId, fact_id: str) -> Facts:
         ):
             description = ""
     elif concept is not None:
-        ctx.issue(ctx.at("description"), "wrong-type", "expected a CodeableConcept object")
+        ctx.issue(ctx.at("description"), IssueCode.WRONG_TYPE, "expected a CodeableConcept object")
     description = ctx.require_at(description, "description", "description")
     target_date = None
     for item_path, target in ctx.objs(res, "target", path):
@@ -446,7 +449,7 @@ def map_communication(ctx: MapContext, patient: PatientId, fact_id: str) -> Fact
     sent = ctx.require_at(sent or received, "sent", "sent (or received) time")
     if received is not None and received < sent:
         ctx.issue(
-            ctx.at("received"), MapIssue.INVALID_VALUE, "received before it was sent; dropped"
+            ctx.at("received"), IssueCode.INVALID_VALUE, "received before it was sent; dropped"
         )
         received = None
     medium = None
@@ -485,7 +488,7 @@ def map_communication(ctx: MapContext, patient: PatientId, fact_id: str) -> Fact
         note=note,
         sensitivity=ctx.sensitivity(),
         recorded_at=ctx.recorded_at(),
-        author=sender if sender is None or not ctx.carecoord else None,
+        author=ctx.origin.inferred(sender),
     )
     if status == "completed" and kind in _REPORT_KINDS:
         _report_event(ctx, communication)
@@ -531,7 +534,7 @@ def map_consent(ctx: MapContext, patient: PatientId, fact_id: str) -> Facts:
         if scopes and "patient-privacy" not in scopes:
             ctx.skip(
                 ctx.at("scope"),
-                MapIssue.NOT_MAPPED,
+                IssueCode.NOT_MAPPED,
                 "consent scope is not patient privacy",
                 warning=True,
             )
@@ -547,7 +550,7 @@ def map_consent(ctx: MapContext, patient: PatientId, fact_id: str) -> Facts:
         if base is None:
             ctx.issue(
                 ctx.at("decision"),
-                MapIssue.MISSING_ELEMENT,
+                IssueCode.MISSING_ELEMENT,
                 "no decision; read as permit",
                 warning=True,
             )
@@ -571,7 +574,7 @@ def map_consent(ctx: MapContext, patient: PatientId, fact_id: str) -> Facts:
     if decision is None:
         ctx.issue(
             provision_path,
-            MapIssue.MISSING_ELEMENT,
+            IssueCode.MISSING_ELEMENT,
             "no provision type or policy rule; read as permit",
             warning=True,
         )
@@ -675,7 +678,7 @@ def map_list(ctx: MapContext, patient: PatientId, fact_id: str) -> Facts:
         if item is None:
             ctx.issue(
                 f"{entry_path}.item",
-                MapIssue.MISSING_ELEMENT,
+                IssueCode.MISSING_ELEMENT,
                 "list entry without an item; dropped",
                 warning=True,
             )

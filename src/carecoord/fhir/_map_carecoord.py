@@ -16,9 +16,10 @@ from enum import Enum
 from typing import Any, TypeVar
 
 from carecoord.domain import Code, Ref, StatusChange
+from carecoord.errors import json_kind
 from carecoord.fhir._codes import ExtensionUrl
 from carecoord.fhir._issues import IssueCode
-from carecoord.fhir._map_base import MapContext, MapIssue, json_kind
+from carecoord.fhir._map_base import MapContext
 
 __all__ = [
     "Parts",
@@ -96,7 +97,7 @@ def enum_value(ctx: MapContext, enum: type[E], value: str | None, path: str) -> 
     try:
         return enum(value.strip())
     except ValueError:
-        ctx.issue(path, MapIssue.UNKNOWN_CODE, "code not recognised; left out", warning=True)
+        ctx.issue(path, IssueCode.UNKNOWN_CODE, "code not recognised; left out", warning=True)
         return None
 
 
@@ -206,7 +207,7 @@ def status_history(ctx: MapContext, obj: dict[str, Any], path: str) -> tuple[Sta
         if to_status is None or at is None:
             ctx.issue(
                 item_path,
-                MapIssue.MISSING_ELEMENT,
+                IssueCode.MISSING_ELEMENT,
                 "status change without a status or a time; dropped",
                 warning=True,
             )

@@ -59,8 +59,11 @@ from carecoord.fhir._codes import (
     frequency_text,
     social_domain_for_icd10,
 )
-from carecoord.fhir._map_base import Facts, MapContext, MapIssue, silent_code
+from carecoord.fhir._issues import IssueCode
+from carecoord.fhir._map_base import MapContext
 from carecoord.fhir._map_carecoord import Parts, extension_items, first_extension
+from carecoord.fhir._map_state import Facts
+from carecoord.fhir._map_types import silent_code
 
 __all__ = [
     "map_allergy",
@@ -101,7 +104,7 @@ def _recorded(ctx: MapContext, fallback_key: str | None = None) -> dt.datetime |
         recorded is None
         and fallback_key is not None
         and ctx.resource.get(fallback_key) is not None
-        and not ctx.carecoord
+        and ctx.origin.infers
     ):
         recorded = ctx.instant_at(ctx.resource, fallback_key, ctx.path)
     return recorded
@@ -147,27 +150,7 @@ def map_condition(ctx: MapContext, patient: PatientId, fact_id: str) -> Facts:
         "code",
         "code",
     )
-    category: ConditionCategory | None = None
-    sdoh_domain: SocialDomain | None = None
-    is_sdoh = False
-    for codings in ctx.item_codings(res, "category", path):
-        for system, value, _display in codings:
-            if value is None:
-                continue
-            if system == CareCodes.SDOHCC and value in SDOH_CATEGORY_DOMAINS:
-                is_sdoh = True
-                sdoh_domain = sdoh_domain or SDOH_CATEGORY_DOMAINS[value]
-            elif value in CONDITION_CATEGORY:
-                found = CONDITION_CATEGORY[value]
-                is_sdoh = is_sdoh or found is ConditionCategory.SDOH
-                if category is None or category is ConditionCategory.SDOH:
-                    category = found
-    all_codes = ctx.codes(res.get("code"), ctx.at("code"))
-    coded_domain = _domain_of_codes(all_codes)
-    if coded_domain is not None:
-        is_sdoh = True
-    if is_sdoh and category is None:
-        category = ConditionCategory.SDOH
+    category, domain, is_sdoh = _condition_category(ctx)
     abatement = _clinical_choice(ctx, "abatement")
     if res.get("abatementBoolean") is True:
         abatement = abatement or None
@@ -203,9 +186,53 @@ def map_condition(ctx: MapContext, patient: PatientId, fact_id: str) -> Facts:
     if (
         not is_sdoh
         or verification in (VerificationStatus.REFUTED, VerificationStatus.ENTERED_IN_ERROR)
-        or ctx.carecoord
+        or ctx.origin.literal
     ):
         return facts
+    found = _inferred_need(ctx, condition, domain, clinical.is_active, author)
+    if found is not None:
+        facts.append(("social_needs", found))
+    return facts
+
+
+def _condition_category(
+    ctx: MapContext,
+) -> tuple[ConditionCategory | None, SocialDomain | None, bool]:
+    """A Condition's category, its SDOH domain (from categories, else codes), and SDOH-ness."""
+    res, path = ctx.resource, ctx.path
+    category: ConditionCategory | None = None
+    sdoh_domain: SocialDomain | None = None
+    is_sdoh = False
+    for codings in ctx.item_codings(res, "category", path):
+        for system, value, _display in codings:
+            if value is None:
+                continue
+            if system == CareCodes.SDOHCC and value in SDOH_CATEGORY_DOMAINS:
+                is_sdoh = True
+                sdoh_domain = sdoh_domain or SDOH_CATEGORY_DOMAINS[value]
+            elif value in CONDITION_CATEGORY:
+                found = CONDITION_CATEGORY[value]
+                is_sdoh = is_sdoh or found is ConditionCategory.SDOH
+                if category is None or category is ConditionCategory.SDOH:
+                    category = found
+    all_codes = ctx.codes(res.get("code"), ctx.at("code"))
+    coded_domain = _domain_of_codes(all_codes)
+    if coded_domain is not None:
+        is_sdoh = True
+    if is_sdoh and category is None:
+        category = ConditionCategory.SDOH
+    return category, sdoh_domain or coded_domain, is_sdoh
+
+
+def _inferred_need(
+    ctx: MapContext,
+    condition: Condition,
+    domain: SocialDomain | None,
+    active: bool,
+    author: Ref | None,
+) -> SocialNeed | None:
+    """The social need an SDOH Condition implies (``None`` with a warning when undated)."""
+    recorded_at = condition.recorded_at
     identified = recorded_at
     if identified is None and isinstance(condition.onset, dt.datetime):
         identified = condition.onset
@@ -214,32 +241,25 @@ def map_condition(ctx: MapContext, patient: PatientId, fact_id: str) -> Facts:
     if identified is None:
         ctx.issue(
             ctx.at("recordedDate"),
-            MapIssue.MISSING_ELEMENT,
+            IssueCode.MISSING_ELEMENT,
             "SDOH condition without a recorded or onset time; no social need made",
             warning=True,
         )
-        return facts
+        return None
     evidence: list[Ref] = []
-    for item_path, item in ctx.objs(res, "evidence", path):
+    for item_path, item in ctx.objs(ctx.resource, "evidence", ctx.path):
         evidence.extend(ctx.refs(item, "detail", item_path))
-    status = SocialNeedStatus.IDENTIFIED if clinical.is_active else SocialNeedStatus.RESOLVED
-    facts.append(
-        (
-            "social_needs",
-            SocialNeed(
-                id=FactId(fact_id),
-                patient=patient,
-                domain=sdoh_domain or coded_domain or SocialDomain.OTHER,
-                identified_at=identified,
-                code=code,
-                status=status,
-                evidence=tuple(dict.fromkeys(evidence)),
-                recorded_at=recorded_at,
-                author=author,
-            ),
-        )
+    return SocialNeed(
+        id=FactId(str(condition.id)),
+        patient=condition.patient,
+        domain=domain or SocialDomain.OTHER,
+        identified_at=identified,
+        code=condition.code,
+        status=SocialNeedStatus.IDENTIFIED if active else SocialNeedStatus.RESOLVED,
+        evidence=tuple(dict.fromkeys(evidence)),
+        recorded_at=recorded_at,
+        author=author,
     )
-    return facts
 
 
 def _stated_need(
@@ -266,7 +286,7 @@ def _stated_need(
     if identified is None:
         ctx.skip(
             ctx.at("extension"),
-            MapIssue.MISSING_ELEMENT,
+            IssueCode.MISSING_ELEMENT,
             "social need without an identification time",
         )
     evidence: list[Ref] = []
@@ -405,8 +425,8 @@ def map_medication(ctx: MapContext, patient: PatientId, fact_id: str) -> Facts:
         period = ctx.period(dispense, "validityPeriod", ctx.at("dispenseRequest")) or bounds
         authored = ctx.instant_at(res, "authoredOn", ctx.path)
         author = ctx.ref(res.get("recorder"), ctx.at("recorder"))
-        if author is None and prescriber is not None and not ctx.carecoord:
-            author = prescriber
+        if author is None:
+            author = ctx.origin.inferred(prescriber)
     else:
         prescriber = ctx.first_ref(res, "informationSource", path)
         effective = _clinical_choice(ctx, "effective")
@@ -416,7 +436,7 @@ def map_medication(ctx: MapContext, patient: PatientId, fact_id: str) -> Facts:
         elif period is None and isinstance(effective, PartialDate):
             period = Period(ctx.start_of(effective))
         authored = ctx.instant_at(res, "dateAsserted", ctx.path)
-        author = prescriber if prescriber is None or not ctx.carecoord else None
+        author = ctx.origin.inferred(prescriber)
     return [
         (
             "medications",
@@ -601,7 +621,7 @@ def map_observation(ctx: MapContext, patient: PatientId, fact_id: str) -> Facts:
                 ),
                 sensitivity=ctx.sensitivity(),
                 recorded_at=ctx.recorded_at(),
-                author=performer if performer is None or not ctx.carecoord else None,
+                author=ctx.origin.inferred(performer),
             ),
         )
     ]
@@ -616,7 +636,7 @@ def _acknowledgements(ctx: MapContext) -> tuple[Acknowledgement, ...]:
         if by is None or at is None:
             ctx.issue(
                 item_path,
-                MapIssue.MISSING_ELEMENT,
+                IssueCode.MISSING_ELEMENT,
                 "acknowledgement without who or when; dropped",
                 warning=True,
             )
@@ -654,7 +674,7 @@ def map_diagnostic_report(ctx: MapContext, patient: PatientId, fact_id: str) -> 
                 performer=performer,
                 sensitivity=ctx.sensitivity(),
                 recorded_at=ctx.recorded_at(),
-                author=performer if performer is None or not ctx.carecoord else None,
+                author=ctx.origin.inferred(performer),
             ),
         )
     ]
@@ -690,8 +710,7 @@ def map_procedure(ctx: MapContext, patient: PatientId, fact_id: str) -> Facts:
                 performer=performer,
                 encounter=ctx.ref(res.get("encounter"), ctx.at("encounter")),
                 recorded_at=ctx.recorded_at(),
-                author=_author(ctx, "recorder", "asserter")
-                or (performer if performer is None or not ctx.carecoord else None),
+                author=_author(ctx, "recorder", "asserter") or (ctx.origin.inferred(performer)),
             ),
         )
     ]

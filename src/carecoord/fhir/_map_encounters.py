@@ -35,8 +35,11 @@ from carecoord.fhir._codes import (
     TRANSITION_CLASSES,
     ExtensionUrl,
 )
-from carecoord.fhir._map_base import Facts, MapContext, MapIssue, silent_code
+from carecoord.fhir._issues import IssueCode
+from carecoord.fhir._map_base import MapContext
 from carecoord.fhir._map_carecoord import Parts, enum_value, first_extension, typed_value
+from carecoord.fhir._map_state import Facts
+from carecoord.fhir._map_types import silent_code
 
 __all__ = [
     "classify_encounter",
@@ -108,7 +111,7 @@ def discharge_setting(
     if code is not None:
         ctx.issue(
             path,
-            MapIssue.UNKNOWN_CODE,
+            IssueCode.UNKNOWN_CODE,
             "discharge disposition not recognised; setting unknown",
             warning=True,
         )
@@ -140,7 +143,7 @@ def _klass(ctx: MapContext) -> EncounterClass:
     if value is None:
         ctx.issue(
             ctx.at("class"),
-            MapIssue.MISSING_ELEMENT,
+            IssueCode.MISSING_ELEMENT,
             "encounter has no class; read as other",
             warning=True,
         )
@@ -154,7 +157,7 @@ def _klass(ctx: MapContext) -> EncounterClass:
                 return ENCOUNTER_CLASS[code.strip()]
     ctx.issue(
         ctx.at("class"),
-        MapIssue.UNKNOWN_CODE,
+        IssueCode.UNKNOWN_CODE,
         "encounter class not recognised; read as other",
         warning=True,
     )
@@ -264,43 +267,10 @@ def map_encounter(ctx: MapContext, patient: PatientId, fact_id: str) -> Facts:
         stay_key = "hospitalization" if res.get("hospitalization") is not None else "admission"
         stay = ctx.obj(res, stay_key, path)
         stay_path = ctx.at(stay_key)
-        discharged_at = period.end
-        if status is EncounterStatus.IN_PROGRESS:
-            discharged_at = None
-        elif discharged_at is None and status is EncounterStatus.FINISHED:
-            ctx.issue(
-                ctx.at(period_key),
-                MapIssue.MISSING_ELEMENT,
-                "finished stay without an end; read as ongoing",
-                warning=True,
-            )
-        state = (
-            first_extension(res, ExtensionUrl.TRANSITION, path)
-            if res.get("extension") is not None
-            else None
+        discharged_at = _discharged_at(ctx, period, status, period_key)
+        kind, from_setting, to_setting, complexity, disposition = _stay_state(
+            ctx, kind, stay, stay_path, discharged_at
         )
-        complexity: Complexity | None = None
-        if state is None:
-            from_setting, to_setting, disposition = _stay_settings(
-                ctx, stay, stay_path, discharged_at
-            )
-        else:  # the stay's own values: nothing is read from the codes
-            parts = Parts(ctx, state[1], state[0])
-            kind = parts.enum("kind", TransitionKind) or kind
-            from_setting = parts.enum("fromSetting", CareSetting) or CareSetting.UNKNOWN
-            to_setting = parts.enum("toSetting", CareSetting) or CareSetting.UNKNOWN
-            complexity = parts.enum("complexity", Complexity)
-            disposition = parts.coding("disposition")
-        transition_diagnoses: list[Diagnosis] = []
-        seen: set[Code] = set()
-        principal_taken = False
-        for diagnosis, principal in diagnoses or [(reason, False) for reason in reasons]:
-            if diagnosis in seen:
-                continue
-            seen.add(diagnosis)
-            flag = principal and not principal_taken
-            principal_taken = principal_taken or flag
-            transition_diagnoses.append(Diagnosis(diagnosis, flag))
         return [
             (
                 "transitions",
@@ -314,7 +284,7 @@ def map_encounter(ctx: MapContext, patient: PatientId, fact_id: str) -> Facts:
                     to_setting=to_setting,
                     facility=facility,
                     discharge_disposition=disposition,
-                    diagnoses=tuple(transition_diagnoses),
+                    diagnoses=_transition_diagnoses(diagnoses, reasons),
                     complexity=complexity,
                     attending=attending,
                     encounter=Ref("Encounter", fact_id),
@@ -322,11 +292,6 @@ def map_encounter(ctx: MapContext, patient: PatientId, fact_id: str) -> Facts:
                 ),
             )
         ]
-    types: list[Code] = []
-    for item_path, concept in ctx.items(res, "type", path):
-        type_code = ctx.code(concept, item_path)
-        if type_code is not None:
-            types.append(type_code)
     return [
         (
             "encounters",
@@ -336,7 +301,7 @@ def map_encounter(ctx: MapContext, patient: PatientId, fact_id: str) -> Facts:
                 klass=klass,
                 period=period,
                 status=status,
-                types=tuple(types),
+                types=_types(ctx),
                 performers=performers,
                 organization=facility,
                 reasons=reasons,
@@ -347,6 +312,81 @@ def map_encounter(ctx: MapContext, patient: PatientId, fact_id: str) -> Facts:
             ),
         )
     ]
+
+
+def _discharged_at(
+    ctx: MapContext, period: Period, status: EncounterStatus, period_key: str
+) -> dt.datetime | None:
+    """When a stay ended: none while in progress; a finished stay without an end is a warning."""
+    discharged_at = period.end
+    if status is EncounterStatus.IN_PROGRESS:
+        discharged_at = None
+    elif discharged_at is None and status is EncounterStatus.FINISHED:
+        ctx.issue(
+            ctx.at(period_key),
+            IssueCode.MISSING_ELEMENT,
+            "finished stay without an end; read as ongoing",
+            warning=True,
+        )
+    return discharged_at
+
+
+def _stay_state(
+    ctx: MapContext,
+    kind: TransitionKind,
+    stay: dict[str, Any] | None,
+    stay_path: str,
+    discharged_at: dt.datetime | None,
+) -> tuple[TransitionKind, CareSetting, CareSetting, Complexity | None, Code | None]:
+    """A stay's kind, settings, complexity and disposition.
+
+    From carecoord's ``transition`` extension when there is one (nothing is then read
+    from the codes), else from the codes.
+    """
+    res, path = ctx.resource, ctx.path
+    state = (
+        first_extension(res, ExtensionUrl.TRANSITION, path)
+        if res.get("extension") is not None
+        else None
+    )
+    if state is None:
+        from_setting, to_setting, disposition = _stay_settings(ctx, stay, stay_path, discharged_at)
+        return kind, from_setting, to_setting, None, disposition
+    parts = Parts(ctx, state[1], state[0])
+    return (
+        parts.enum("kind", TransitionKind) or kind,
+        parts.enum("fromSetting", CareSetting) or CareSetting.UNKNOWN,
+        parts.enum("toSetting", CareSetting) or CareSetting.UNKNOWN,
+        parts.enum("complexity", Complexity),
+        parts.coding("disposition"),
+    )
+
+
+def _transition_diagnoses(
+    diagnoses: list[tuple[Code, bool]], reasons: tuple[Code, ...]
+) -> tuple[Diagnosis, ...]:
+    """A stay's diagnoses (else its reasons), once per code, with one principal at most."""
+    found: list[Diagnosis] = []
+    seen: set[Code] = set()
+    principal_taken = False
+    for diagnosis, principal in diagnoses or [(reason, False) for reason in reasons]:
+        if diagnosis in seen:
+            continue
+        seen.add(diagnosis)
+        flag = principal and not principal_taken
+        principal_taken = principal_taken or flag
+        found.append(Diagnosis(diagnosis, flag))
+    return tuple(found)
+
+
+def _types(ctx: MapContext) -> tuple[Code, ...]:
+    """The codes of a visit's ``type`` concepts."""
+    types: list[Code] = []
+    for item_path, concept in ctx.items(ctx.resource, "type", ctx.path):
+        type_code = ctx.code(concept, item_path)
+        if type_code is not None:
+            types.append(type_code)
+    return tuple(types)
 
 
 def _carecoord_program(types: object) -> str | None:
@@ -385,7 +425,7 @@ def map_episode_of_care(ctx: MapContext, patient: PatientId, fact_id: str) -> Fa
     if program is None:
         ctx.skip(
             ctx.at("type"),
-            MapIssue.NOT_MAPPED,
+            IssueCode.NOT_MAPPED,
             "episode of care is not a care-management programme",
             warning=True,
         )

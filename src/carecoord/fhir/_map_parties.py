@@ -35,8 +35,10 @@ from carecoord.fhir._codes import (
     discipline_for_taxonomy,
     organization_kind_from_name,
 )
-from carecoord.fhir._map_base import Key, MapContext, MapIssue
+from carecoord.fhir._issues import IssueCode
+from carecoord.fhir._map_base import MapContext
 from carecoord.fhir._map_carecoord import Parts, first_extension
+from carecoord.fhir._map_state import Key
 
 __all__ = [
     "LINK_TYPES",
@@ -78,16 +80,13 @@ def discipline_of_concepts(
     a carecoord-written resource, which states its discipline only in its own system
     (``None`` without such a coding).
     """
-    literal: bool | None = None  # looked up only when a coding could name one otherwise
     for path, concept in concepts:
         for system, code, _display in ctx.codings(concept, path):
             if code is None:
                 continue
             if system == DISCIPLINE_SYSTEM and code.strip() in _DISCIPLINES:
                 return _DISCIPLINES[code.strip()]
-            if literal is None:
-                literal = ctx.carecoord
-            if literal:
+            if ctx.origin.literal:
                 continue
             if system == System.NUCC or (system is None and len(code) == 10 and code[-1] == "X"):
                 found = discipline_for_taxonomy(code)
@@ -141,7 +140,7 @@ def map_patient(ctx: MapContext, patient_id: str, source_id: str) -> Patient:
     if found is not None:
         timezone = found[1] if isinstance(found[1], str) and found[1].strip() else None
         if timezone is None:
-            ctx.issue(found[0], "wrong-type", "expected a time-zone code string")
+            ctx.issue(found[0], IssueCode.WRONG_TYPE, "expected a time-zone code string")
     return Patient(
         id=PatientId(patient_id),
         identifiers=ctx.identifiers(res, path),
@@ -171,7 +170,7 @@ def _links(ctx: MapContext, patient_id: str, source_id: str) -> tuple[PatientLin
     on a carecoord-written Patient nothing else does (no source from the linked record).
     """
     found: list[PatientLink] = []
-    literal = ctx.carecoord
+    literal = ctx.origin.literal
     for item_path, link in ctx.objs(ctx.resource, "link", ctx.path):
         kind = LINK_TYPES.get(ctx.text(link, "type", item_path) or "")
         stated: Parts | None = None
@@ -183,7 +182,7 @@ def _links(ctx: MapContext, patient_id: str, source_id: str) -> tuple[PatientLin
         if kind is None:
             ctx.issue(
                 f"{item_path}.type",
-                MapIssue.UNKNOWN_CODE,
+                IssueCode.UNKNOWN_CODE,
                 "link type is absent or unknown; link dropped",
                 warning=True,
             )
@@ -307,7 +306,7 @@ def map_organization(ctx: MapContext, key: Key) -> Organization:
         kind = by_name
     kind = stated or kind or OrganizationKind.OTHER
     discipline = discipline_of_concepts(ctx, concepts) or (
-        Discipline.OTHER if ctx.carecoord else _ORG_KIND_DISCIPLINE.get(kind, Discipline.OTHER)
+        ctx.origin.inferred(_ORG_KIND_DISCIPLINE.get(kind)) or Discipline.OTHER
     )
     part_of = None
     parent = ctx.key_of_ref(res.get("partOf"))

@@ -57,8 +57,8 @@ from carecoord.fhir._codes import (
     ExtensionUrl,
 )
 from carecoord.fhir._datatypes import parse_datetime
-from carecoord.fhir._issues import IssueLog
-from carecoord.fhir._map_base import Facts, Key, MapContext, MapIssue, ReadState, is_carecoord
+from carecoord.fhir._issues import IssueCode, IssueLog
+from carecoord.fhir._map_base import MapContext
 from carecoord.fhir._map_carecoord import (
     Parts,
     enum_value,
@@ -66,6 +66,8 @@ from carecoord.fhir._map_carecoord import (
     status_history,
     typed_value,
 )
+from carecoord.fhir._map_state import Facts, Key, ReadState
+from carecoord.fhir._origin import Origin
 from carecoord.fhir._refs import ReferenceIndex
 
 __all__ = [
@@ -203,7 +205,7 @@ def classify_service_request(
     a LOINC code, else procedure.
     """
     categories = _silent_codes(resource.get("category"))
-    if is_carecoord(resource):
+    if Origin.of(resource).literal:
         kind = _stated_order_kind(categories)
         if kind is not None:
             return "Order", kind
@@ -274,27 +276,18 @@ def map_service_request(
     if referral is None:
         referral = ctx.state.domain_types.get(key) == "Referral"
     if not referral:
-        code = ctx.require_at(ctx.code_at(res, "code", ctx.path), "code", "code")
-        literal = ctx.carecoord
-        return [
-            (
-                "orders",
-                Order(
-                    id=OrderId(fact_id),
-                    patient=patient,
-                    code=code,
-                    authored_on=authored,
-                    kind=kind,
-                    status=ctx.status(res, "status", ORDER_STATUS, OrderStatus.UNKNOWN),
-                    requester=requester,
-                    performer=performer,
-                    priority=priority,
-                    justification=_justification(ctx) if literal else None,
-                    recorded_at=recorded_at,
-                    author=None if literal else requester,
-                ),
-            )
-        ]
+        order = _order(
+            ctx,
+            patient,
+            fact_id,
+            kind=kind,
+            authored=authored,
+            requester=requester,
+            performer=performer,
+            priority=priority,
+            recorded_at=recorded_at,
+        )
+        return [("orders", order)]
     requester = ctx.require_at(requester, "requester", "referral requester")
     state = (
         first_extension(res, ExtensionUrl.REFERRAL, path)
@@ -314,7 +307,7 @@ def map_service_request(
     if status_code is not None and status_code not in ORDER_STATUS:
         ctx.issue(
             ctx.at("status"),
-            MapIssue.UNKNOWN_CODE,
+            IssueCode.UNKNOWN_CODE,
             "status code not recognised; read as active",
             warning=True,
         )
@@ -340,6 +333,38 @@ def map_service_request(
             ),
         )
     ]
+
+
+def _order(
+    ctx: MapContext,
+    patient: PatientId,
+    fact_id: str,
+    *,
+    kind: OrderKind,
+    authored: dt.datetime,
+    requester: Ref | None,
+    performer: Ref | None,
+    priority: Priority,
+    recorded_at: dt.datetime | None,
+) -> Order:
+    """A ServiceRequest that is not a referral, as an :class:`Order`."""
+    res = ctx.resource
+    code = ctx.require_at(ctx.code_at(res, "code", ctx.path), "code", "code")
+    literal = ctx.origin.literal
+    return Order(
+        id=OrderId(fact_id),
+        patient=patient,
+        code=code,
+        authored_on=authored,
+        kind=kind,
+        status=ctx.status(res, "status", ORDER_STATUS, OrderStatus.UNKNOWN),
+        requester=requester,
+        performer=performer,
+        priority=priority,
+        justification=_justification(ctx) if literal else None,
+        recorded_at=recorded_at,
+        author=None if literal else requester,
+    )
 
 
 def _justification(ctx: MapContext) -> str | None:
@@ -561,7 +586,7 @@ def map_task(ctx: MapContext, patient: PatientId, fact_id: str) -> Facts:
     status_code = ctx.require_at(ctx.text(res, "status", path), "status", "status")
     status = TASK_STATUS.get(status_code)
     if status is None:
-        ctx.skip(ctx.at("status"), MapIssue.UNKNOWN_CODE, "task status not recognised")
+        ctx.skip(ctx.at("status"), IssueCode.UNKNOWN_CODE, "task status not recognised")
     authored = ctx.instant_at(res, "authoredOn", ctx.path)
     last_modified = ctx.instant_at(res, "lastModified", ctx.path)
     authored = authored or last_modified or ctx.recorded_at()
@@ -570,46 +595,13 @@ def map_task(ctx: MapContext, patient: PatientId, fact_id: str) -> Facts:
     window = ctx.period(restriction, "period", ctx.at("restriction")) if restriction else None
     not_before = window.start if window is not None else None
     due = window.end if window is not None else None
-    business = None
-    concept = res.get("businessStatus")
-    if concept is not None:
-        business = (
-            ctx.text(concept, "text", ctx.at("businessStatus"))
-            if isinstance(concept, dict)
-            else None
-        )
-        if business is None:
-            code = ctx.code(concept, ctx.at("businessStatus"))
-            business = (code.display or code.code) if code is not None else None
-    reason = None
+    business = _concept_text(ctx, res.get("businessStatus"), "businessStatus")
     concept = res.get("statusReason")
     if isinstance(concept, dict) and isinstance(concept.get("concept"), dict):
         concept = concept["concept"]  # R5 CodeableReference
-    if concept is not None:
-        reason = (
-            ctx.text(concept, "text", ctx.at("statusReason")) if isinstance(concept, dict) else None
-        )
-        if reason is None:
-            code = ctx.code(concept, ctx.at("statusReason"))
-            reason = (code.display or code.code) if code is not None else None
-    notes = [
-        Note(
-            text,
-            at=ctx.instant(note.get("time"), f"{note_path}.time"),
-            author=ctx.ref(note.get("authorReference"), f"{note_path}.authorReference"),
-        )
-        for note_path, note in ctx.objs(res, "note", path)
-        if (text := ctx.text(note, "text", note_path)) is not None
-    ]
-    held_from: TaskStatus | None = None
-    if ctx.carecoord or res.get("extension") is not None:
-        history, held_from = _stated_history(ctx)
-        if not ctx.carecoord and not history:
-            history = _task_history(ctx, status, authored, last_modified)
-    else:
-        history = _task_history(ctx, status, authored, last_modified)
-    if not ctx.carecoord:
-        last_modified = last_modified or (history[-1].at if history else None)
+    reason = _concept_text(ctx, concept, "statusReason")
+    notes = _notes(ctx)
+    history, held_from, last_modified = _history(ctx, status, authored, last_modified)
     part_of = tuple(TaskId(r.id) for r in ctx.refs(res, "partOf", path, expected="Task"))
     focus = ctx.ref(res.get("focus"), ctx.at("focus"))
     if focus is None and found is not None:
@@ -635,13 +627,60 @@ def map_task(ctx: MapContext, patient: PatientId, fact_id: str) -> Facts:
                 part_of=part_of,
                 not_before=not_before,
                 due=due if due is None or not_before is None or due >= not_before else None,
-                notes=tuple(notes),
+                notes=notes,
                 history=history,
                 last_modified=last_modified,
                 held_from=held_from,
             ),
         )
     ]
+
+
+def _concept_text(ctx: MapContext, concept: object, key: str) -> str | None:
+    """A concept's text, else its first code's display (else the code itself)."""
+    if concept is None:
+        return None
+    text = ctx.text(concept, "text", ctx.at(key)) if isinstance(concept, dict) else None
+    if text is None:
+        code = ctx.code(concept, ctx.at(key))
+        text = (code.display or code.code) if code is not None else None
+    return text
+
+
+def _notes(ctx: MapContext) -> tuple[Note, ...]:
+    """A Task's notes that have a text."""
+    return tuple(
+        Note(
+            text,
+            at=ctx.instant(note.get("time"), f"{note_path}.time"),
+            author=ctx.ref(note.get("authorReference"), f"{note_path}.authorReference"),
+        )
+        for note_path, note in ctx.objs(ctx.resource, "note", ctx.path)
+        if (text := ctx.text(note, "text", note_path)) is not None
+    )
+
+
+def _history(
+    ctx: MapContext,
+    status: TaskStatus,
+    authored: dt.datetime,
+    last_modified: dt.datetime | None,
+) -> tuple[tuple[StatusChange, ...], TaskStatus | None, dt.datetime | None]:
+    """A Task's history, ``held_from`` and ``last_modified``.
+
+    Stated in carecoord's extensions (taken as they are on a carecoord-written Task),
+    else inferred by :func:`_task_history`, ``last_modified`` defaulting to the last change.
+    """
+    held_from: TaskStatus | None = None
+    if ctx.origin.literal or ctx.resource.get("extension") is not None:
+        history, held_from = _stated_history(ctx)
+        if ctx.origin.infers and not history:
+            history = _task_history(ctx, status, authored, last_modified)
+    else:
+        history = _task_history(ctx, status, authored, last_modified)
+    if ctx.origin.infers:
+        last_modified = last_modified or (history[-1].at if history else None)
+    return history, held_from, last_modified
 
 
 def _stated_history(ctx: MapContext) -> tuple[tuple[StatusChange, ...], TaskStatus | None]:
@@ -729,11 +768,11 @@ def _review(ctx: MapContext, acknowledgement: Acknowledgement) -> None:
     if target is None or target[0] not in _RESULT_TYPES:
         return
     owner = None
-    if ctx.carecoord:
+    if ctx.origin.literal:
         reviewed = ctx.resolve(res.get("focus"))
-        if reviewed is not None and is_carecoord(reviewed):
+        if reviewed is not None and Origin.of(reviewed).literal:
             return
-        owner = ctx.state.resource_sources.get(id(reviewed)) if reviewed is not None else None
+        owner = ctx.state.resources.source_of(reviewed)
     pending = ctx.state.acknowledgements.setdefault(target, [])
     pending.append((acknowledgement, ctx.path, ctx.source, owner))
 
@@ -754,7 +793,7 @@ def _map_activity(ctx: MapContext, patient: PatientId, fact_id: str, code: str) 
     if kind is None:
         ctx.issue(
             ctx.at("code"),
-            MapIssue.UNKNOWN_CODE,
+            IssueCode.UNKNOWN_CODE,
             "activity kind not recognised; read as other",
             warning=True,
         )
@@ -819,7 +858,7 @@ def map_appointment(ctx: MapContext, patient: PatientId, fact_id: str) -> Facts:
     end = ctx.instant_at(res, "end", ctx.path)
     if end is not None and end < start:
         ctx.issue(
-            ctx.at("end"), MapIssue.INVALID_VALUE, "appointment ends before it starts; end dropped"
+            ctx.at("end"), IssueCode.INVALID_VALUE, "appointment ends before it starts; end dropped"
         )
         end = None
     status = ctx.status(res, "status", APPOINTMENT_STATUS, AppointmentStatus.BOOKED)
@@ -1081,7 +1120,7 @@ def _decision(ctx: MapContext) -> tuple[dt.datetime, AuthorizationOutcome] | Non
         if key is not None:
             ctx.issue(
                 ctx.at("outcome"),
-                MapIssue.UNKNOWN_CODE,
+                IssueCode.UNKNOWN_CODE,
                 "claim response outcome not recognised; no decision read",
                 warning=True,
             )
@@ -1102,7 +1141,7 @@ def _decision(ctx: MapContext) -> tuple[dt.datetime, AuthorizationOutcome] | Non
     if at is None:
         ctx.issue(
             ctx.at("created"),
-            MapIssue.MISSING_ELEMENT,
+            IssueCode.MISSING_ELEMENT,
             "claim response without a created time; its decision is ignored",
             warning=True,
         )
@@ -1127,7 +1166,7 @@ def map_prior_authorization(
     if referral is None:
         ctx.skip(
             ctx.at("referral"),
-            MapIssue.NOT_MAPPED,
+            IssueCode.NOT_MAPPED,
             "prior authorisation names no referral that was read",
             warning=True,
         )
@@ -1135,7 +1174,7 @@ def map_prior_authorization(
     if status in ("cancelled", "entered-in-error"):
         ctx.skip(
             ctx.at("status"),
-            MapIssue.NOT_MAPPED,
+            IssueCode.NOT_MAPPED,
             "prior authorisation cancelled or entered in error",
             warning=True,
         )
@@ -1154,7 +1193,7 @@ def map_prior_authorization(
         if at < submitted:
             response.issue(
                 response.at("created"),
-                MapIssue.INVALID_VALUE,
+                IssueCode.INVALID_VALUE,
                 "decided before the request was submitted; decision dropped",
                 warning=True,
             )

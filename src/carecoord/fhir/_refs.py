@@ -24,8 +24,9 @@ from collections.abc import Collection, Iterable
 from typing import Any
 from urllib.parse import parse_qsl
 
+from carecoord.errors import json_kind
 from carecoord.fhir._input import FlatResource
-from carecoord.fhir._issues import IssueCode, IssueLog, Severity
+from carecoord.fhir._issues import IssueCode, IssueLog, IssueSeverity
 
 __all__ = ["ReferenceIndex", "reference_kind"]
 
@@ -275,7 +276,7 @@ class ReferenceIndex:
         context: dict[str, Any] | None = None,
         *,
         expected: str | Collection[str] | None = None,
-        severity: str = Severity.WARNING,
+        severity: IssueSeverity = IssueSeverity.WARNING,
     ) -> dict[str, Any] | None:
         """Resolve a FHIR ``Reference`` element, recording why when it cannot be resolved.
 
@@ -297,34 +298,19 @@ class ReferenceIndex:
             issues.add(
                 path,
                 IssueCode.WRONG_TYPE,
-                f"expected a Reference object, got {_json_kind(ref_obj)}",
+                f"expected a Reference object, got {json_kind(ref_obj)}",
                 source=source,
             )
             return None
         reference = ref_obj.get("reference")
         if reference is None:
-            if ref_obj.get("identifier") is not None:
-                issues.add(
-                    path,
-                    IssueCode.LOGICAL_REFERENCE,
-                    "reference by identifier only (logical reference) is not resolved",
-                    severity=Severity.WARNING,
-                    source=source,
-                )
-            else:
-                issues.add(
-                    path,
-                    IssueCode.EMPTY_REFERENCE,
-                    "reference has neither reference nor identifier",
-                    severity=Severity.WARNING,
-                    source=source,
-                )
+            _report_unresolvable(ref_obj, path, source, issues)
             return None
         if not isinstance(reference, str) or not reference:
             issues.add(
                 f"{path}.reference",
                 IssueCode.WRONG_TYPE,
-                f"Reference.reference must be a non-empty string, got {_json_kind(reference)}",
+                f"Reference.reference must be a non-empty string, got {json_kind(reference)}",
                 source=source,
             )
             return None
@@ -338,26 +324,10 @@ class ReferenceIndex:
                 source=source,
             )
             return None
-        target_type = target.get("resourceType")
-        declared = ref_obj.get("type")
-        if isinstance(declared, str) and declared and declared != target_type:
-            issues.add(
-                path,
-                IssueCode.WRONG_TYPE,
-                f"reference declares type {declared} but resolves to a {target_type}",
-                source=source,
-            )
+        problem = _type_problem(ref_obj, target.get("resourceType"), expected)
+        if problem is not None:
+            issues.add(path, IssueCode.WRONG_TYPE, problem, source=source)
             return None
-        if expected is not None:
-            allowed = (expected,) if isinstance(expected, str) else tuple(expected)
-            if target_type not in allowed:
-                issues.add(
-                    path,
-                    IssueCode.WRONG_TYPE,
-                    f"expected a reference to {' or '.join(allowed)}, got a {target_type}",
-                    source=source,
-                )
-                return None
         return target
 
     # ----------------------------------------------------------------------- internals
@@ -504,15 +474,35 @@ def _describe(reference: str) -> str:
     return f"{kind} reference to {target}" if target else f"{kind} reference"
 
 
-def _json_kind(value: object) -> str:
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "an array"
-    if value is None:
-        return "null"
-    return type(value).__name__
+def _report_unresolvable(ref_obj: dict[str, Any], path: str, source: str, issues: IssueLog) -> None:
+    """Report a Reference with no ``reference``: logical (an identifier) or empty."""
+    if ref_obj.get("identifier") is not None:
+        issues.add(
+            path,
+            IssueCode.LOGICAL_REFERENCE,
+            "reference by identifier only (logical reference) is not resolved",
+            severity=IssueSeverity.WARNING,
+            source=source,
+        )
+    else:
+        issues.add(
+            path,
+            IssueCode.EMPTY_REFERENCE,
+            "reference has neither reference nor identifier",
+            severity=IssueSeverity.WARNING,
+            source=source,
+        )
+
+
+def _type_problem(
+    ref_obj: dict[str, Any], target_type: object, expected: str | Collection[str] | None
+) -> str | None:
+    """Why a resolved target's type does not fit the reference (``None`` when it does)."""
+    declared = ref_obj.get("type")
+    if isinstance(declared, str) and declared and declared != target_type:
+        return f"reference declares type {declared} but resolves to a {target_type}"
+    if expected is not None:
+        allowed = (expected,) if isinstance(expected, str) else tuple(expected)
+        if target_type not in allowed:
+            return f"expected a reference to {' or '.join(allowed)}, got a {target_type}"
+    return None

@@ -132,27 +132,11 @@ def gap_to_detected_issue(
     whose text comes from the rule (never from patient data).
     """
     status_code = gap.status.deqm_code
-    meta: Json = {"profile": [DEQM_DETECTED_ISSUE_PROFILE]}
-    labels = security(gap.sensitivity)
-    if labels:
-        meta["security"] = labels
-    meta["tag"] = [dict(ORIGIN_TAG)]
-    details = complex_extension(
-        GAP_EXTENSION,
-        [
-            _part("due", gap.due),
-            _part("opened", gap.opened),
-            _part("closedAt", gap.closed_at),
-            ("late", "Boolean", True if gap.late else None),
-            ("reason", "String", text_or_none(gap.reason)),
-            _part("snoozedUntil", gap.snoozed_until),
-        ],
-    )
     resource: Json = {
         "resourceType": "DetectedIssue",
         "id": detected_issue_id(gap.key),
-        "meta": meta,
-        "extension": [details],
+        "meta": _meta(gap),
+        "extension": [_details(gap)],
         "modifierExtension": [
             {
                 "url": DEQM_GAP_STATUS_EXTENSION,
@@ -173,6 +157,46 @@ def gap_to_detected_issue(
         "patient": {"reference": patient_ref},
     }
     resource["identifiedDateTime"] = _when(identified if identified is not None else gap.opened)[1]
+    _add_evidence(resource, gap, references)
+    summary = text_or_none(gap.summary)
+    if summary is not None:
+        resource["detail"] = summary
+    action = text_or_none(gap.action)
+    if action is not None:
+        mitigation: Json = {"action": {"text": action}}
+        if gap.closed_at is not None:
+            mitigation["date"] = _when(gap.closed_at)[1]
+        resource["mitigation"] = [mitigation]
+    return resource
+
+
+def _meta(gap: Gap) -> Json:
+    """The DetectedIssue's ``meta``: the DEQM profile, security labels, carecoord's tag."""
+    meta: Json = {"profile": [DEQM_DETECTED_ISSUE_PROFILE]}
+    labels = security(gap.sensitivity)
+    if labels:
+        meta["security"] = labels
+    meta["tag"] = [dict(ORIGIN_TAG)]
+    return meta
+
+
+def _details(gap: Gap) -> Json | None:
+    """Carecoord's ``care-gap`` extension: the gap's dates, lateness and reason."""
+    return complex_extension(
+        GAP_EXTENSION,
+        [
+            _part("due", gap.due),
+            _part("opened", gap.opened),
+            _part("closedAt", gap.closed_at),
+            ("late", "Boolean", True if gap.late else None),
+            ("reason", "String", text_or_none(gap.reason)),
+            _part("snoozedUntil", gap.snoozed_until),
+        ],
+    )
+
+
+def _add_evidence(resource: Json, gap: Gap, references: Mapping[str, str] | None) -> None:
+    """``implicated`` (the gap's focus) and ``evidence`` (one per evidence item)."""
     focus_key = gap.focus.split("#", 1)[0]
     focus_type = next((e.ref.type for e in gap.evidence if e.ref.id == focus_key), None)
     if references is not None and focus_key in references:
@@ -191,13 +215,3 @@ def gap_to_detected_issue(
             }
             for item in gap.evidence
         ]
-    summary = text_or_none(gap.summary)
-    if summary is not None:
-        resource["detail"] = summary
-    action = text_or_none(gap.action)
-    if action is not None:
-        mitigation: Json = {"action": {"text": action}}
-        if gap.closed_at is not None:
-            mitigation["date"] = _when(gap.closed_at)[1]
-        resource["mitigation"] = [mitigation]
-    return resource
