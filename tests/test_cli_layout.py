@@ -64,3 +64,21 @@ class TestCliImports:
             "sample.py:3: carecoord.fhir._issues",
             "sample.py:5: carecoord.fhir._input.iter_documents",
         ]
+
+
+COMMAND_MODULE_LIMIT = 200
+"""Lines a command's module may have: parsing options and printing what the library returns."""
+
+
+class TestCliIsThin:
+    """Each command stays a thin module over library functions, as later ones are added."""
+
+    def test_every_module_is_short(self) -> None:
+        """No module of the command-line package exceeds the limit."""
+        long = {
+            p.name: n
+            for p in sorted(CLI.glob("*.py"))
+            if (n := len(p.read_text(encoding="utf-8").splitlines())) > COMMAND_MODULE_LIMIT
+        }
+
+        assert long == {}
