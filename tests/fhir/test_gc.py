@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import gc
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 from unittest import mock
 
 from carecoord import fhir
 from carecoord.fhir import _read
+from tests._helpers import collector
 
 CONDITION = {
     "resourceType": "Condition",
@@ -19,23 +18,6 @@ CONDITION = {
     "code": {"coding": [{"system": "http://snomed.info/sct", "code": "44054006"}]},
 }
 PATIENT = {"resourceType": "Patient", "id": "p1"}
-
-
-@contextmanager
-def collector(enabled: bool) -> Iterator[None]:
-    """Run with the collector ``enabled`` (or not), restoring its state afterwards."""
-    was = gc.isenabled()
-    if enabled:
-        gc.enable()
-    else:
-        gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
-        else:
-            gc.disable()
 
 
 class TestGcPaused:

@@ -29,6 +29,7 @@ from carecoord.fhir._issues import IssueCode, IssueLog
 from carecoord.fhir._map_base import MapContext, ReadState
 from carecoord.fhir._read import read
 from carecoord.fhir._refs import ReferenceIndex
+from tests._helpers import collector
 
 from .test_read_fixtures import SUBJECT, bundle, patient, read_bundle, when
 
@@ -256,23 +257,6 @@ class TestMemos:
 class TestGarbageCollector:
     """``read`` pauses the cyclic garbage collector and leaves it as it found it."""
 
-    @staticmethod
-    @contextmanager
-    def collector(enabled: bool) -> Iterator[None]:
-        """Run with the collector ``enabled`` (or not), restoring its state afterwards."""
-        was = gc.isenabled()
-        if enabled:
-            gc.enable()
-        else:
-            gc.disable()
-        try:
-            yield
-        finally:
-            if was:
-                gc.enable()
-            else:
-                gc.disable()
-
     def test_paused_while_mapping(self) -> None:
         """The collector is off while resources are mapped."""
         seen: list[bool] = []
@@ -282,25 +266,25 @@ class TestGarbageCollector:
             seen.append(gc.isenabled())
             return original(*args)
 
-        with self.collector(True), mock.patch.dict(_read._MAPPERS, {"Condition": spy}):
+        with collector(True), mock.patch.dict(_read._MAPPERS, {"Condition": spy}):
             read_bundle(condition("c1"))
         assert seen == [False]
 
     def test_enabled_again_after_read(self) -> None:
         """A collector that was on is on again once ``read`` returns."""
-        with self.collector(True):
+        with collector(True):
             read_bundle(condition("c1"))
             assert gc.isenabled()
 
     def test_left_off_when_it_was_off(self) -> None:
         """A collector the caller turned off stays off."""
-        with self.collector(False):
+        with collector(False):
             read_bundle(condition("c1"))
             assert not gc.isenabled()
 
     def test_enabled_again_after_an_error(self, tmp_path: Path) -> None:
         """The collector is on again when ``read`` raises."""
-        with self.collector(True):
+        with collector(True):
             with pytest.raises(InteropError):
                 read(tmp_path / "missing.json")
             assert gc.isenabled()

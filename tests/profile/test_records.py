@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from enum import Enum
 
 import pytest
 
@@ -31,6 +30,7 @@ from carecoord.profile import (
     source_labels,
     timeline,
 )
+from tests._helpers import plain
 
 CLINIC = "https://clinic.example/fhir"
 HOSPITAL = "https://hospital.example/fhir"
@@ -46,17 +46,6 @@ def demo() -> ProfileSet:
 def first(profiles: ProfileSet) -> PatientProfile:
     """The demo profile with records from three sources (clinic pat-1001)."""
     return profiles[f"{CLINIC}/pat-1001"]
-
-
-def plain(value: object) -> bool:
-    """Whether ``value`` is made of str, int, float, bool, None, lists and str-keyed dicts."""
-    if value is None or isinstance(value, str | int | float | bool):
-        return not isinstance(value, Enum)
-    if isinstance(value, list):
-        return all(plain(v) for v in value)
-    if isinstance(value, dict):
-        return all(isinstance(k, str) and plain(v) for k, v in value.items())
-    return False
 
 
 class TestProfileRecords:

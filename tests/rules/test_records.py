@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterator
-from enum import Enum
 from typing import ClassVar
 
 import attrs
@@ -32,6 +31,7 @@ from carecoord.rules import (
     summarize,
 )
 from carecoord.testing import AS_OF, days_before, make_record, make_task
+from tests._helpers import plain
 
 WHEN = dt.datetime(2026, 7, 15, 16, tzinfo=dt.UTC)
 PATIENT = "https://clinic.example/fhir/pat-1"
@@ -54,17 +54,6 @@ def make_gap(**changes: object) -> Gap:
     }
     fields.update(changes)
     return Gap(**fields)  # type: ignore[arg-type]
-
-
-def plain(value: object) -> bool:
-    """Whether ``value`` is made of str, int, float, bool, None, lists and str-keyed dicts."""
-    if value is None or isinstance(value, str | int | float | bool):
-        return not isinstance(value, Enum)
-    if isinstance(value, list):
-        return all(plain(v) for v in value)
-    if isinstance(value, dict):
-        return all(isinstance(k, str) and plain(v) for k, v in value.items())
-    return False
 
 
 class TestGapRecords:

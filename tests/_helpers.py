@@ -1,0 +1,38 @@
+"""Small helpers several test modules share."""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
+from enum import Enum
+
+__all__ = ["collector", "plain"]
+
+
+def plain(value: object) -> bool:
+    """Whether ``value`` is made of str, int, float, bool, None, lists and str-keyed dicts."""
+    if value is None or isinstance(value, str | int | float | bool):
+        return not isinstance(value, Enum)
+    if isinstance(value, list):
+        return all(plain(v) for v in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and plain(v) for k, v in value.items())
+    return False
+
+
+@contextmanager
+def collector(enabled: bool) -> Iterator[None]:
+    """Run with the garbage collector ``enabled`` (or not), restoring its state afterwards."""
+    was = gc.isenabled()
+    if enabled:
+        gc.enable()
+    else:
+        gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+        else:
+            gc.disable()
