@@ -3,6 +3,8 @@
 :func:`read` takes Bundles, single resources and bulk NDJSON; :func:`write_bundle`,
 :func:`write_ndjson` and :func:`to_resources` write records and profiles, and
 :func:`gap_to_detected_issue` writes a gap as a Da Vinci DEQM ``DetectedIssue``.
+:func:`read_value_sets` reads FHIR ``ValueSet`` resources (VSAC exports) into
+:class:`~carecoord.terminology.ValueSet` objects for the rules and consent views.
 
 >>> from carecoord import fhir
 >>> result = fhir.read({"resourceType": "Patient", "id": "p1", "gender": "female"})
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 from carecoord.fhir._issues import ImportIssue, IssueCode, Severity
 from carecoord.fhir._read import FhirImportError, ImportResult, ResourceCounts, read
+from carecoord.fhir._valuesets import read_value_sets
 from carecoord.fhir._write import (
     FhirExportError,
     gap_to_detected_issue,
@@ -34,6 +37,7 @@ __all__ = [
     "Severity",
     "gap_to_detected_issue",
     "read",
+    "read_value_sets",
     "to_resources",
     "write_bundle",
     "write_ndjson",
