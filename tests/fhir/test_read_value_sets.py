@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections import Counter
 from pathlib import Path
@@ -9,10 +10,12 @@ from typing import Any
 
 import pytest
 
-from carecoord.domain import Code, System
+from carecoord.domain import CareSetting, Code, Diagnosis, System
 from carecoord.errors import InteropError
 from carecoord.fhir import FhirImportError, read_value_sets
 from carecoord.terminology import DEFAULT_VALUE_SETS, VSAC_BASE, ValueSet, canonical_system
+from carecoord.testing import AS_OF, make_transition
+from carecoord.testing._timetravel import Scenario
 
 from ._shared import shared_data_dir
 
@@ -196,6 +199,29 @@ class TestVsacExports:
         fuh = DEFAULT_VALUE_SETS["mental-illness"].union(DEFAULT_VALUE_SETS["self-harm"])
         missed = {c.code[:3] for c in mhd.codes if c.system == System.ICD10CM and c not in fuh}
         assert missed == {"F03", "F10", "F11", "F12", "F13", "F14", "F15", "F16", "F18", "F19"}
+
+
+class TestLoadedSetsDriveTheRules:
+    """A VSAC export put in the library changes what the rules see."""
+
+    def test_mental_health_diagnoses_replace_the_default(self) -> None:
+        """A SNOMED code only VSAC lists opens FUH once the export replaces the default."""
+        (mhd,) = read_value_sets(vsac_file("2.16.840.1.113883.3.464.1003.105.12.1004"))
+        default = DEFAULT_VALUE_SETS["mental-illness"]
+        extra = next(c for c in mhd.codes if c.system == System.SNOMED and c not in default)
+        discharged = AS_OF - dt.timedelta(days=20)
+        stay = make_transition(
+            admitted_at=discharged - dt.timedelta(days=3),
+            discharged_at=discharged,
+            to_setting=CareSetting.HOME,
+            diagnoses=(Diagnosis(Code(extra.system, extra.code), principal=True),),
+        )
+        library = DEFAULT_VALUE_SETS.replace("mental-illness", mhd)
+        rule = "transition.mental-health-follow-up"
+        without = Scenario(start=AS_OF).add("transitions", stay)
+        with_vsac = Scenario(start=AS_OF, value_sets=library).add("transitions", stay)
+        assert without.find_gaps(rule) == ()
+        assert len(with_vsac.find_gaps(rule)) == 2
 
 
 def recoded(code: Code, text: str, system: str | None = None) -> Code:

@@ -153,10 +153,18 @@ class CodePattern:
         return char in self._chars
 
 
-class _Index:
-    """Exact codes and patterns by canonical system, built once per value set."""
+_MEMO_LIMIT = 65_536
+"""How many answers a value set remembers before it starts afresh (bounded memory)."""
 
-    __slots__ = ("codes", "patterns", "prefixes")
+
+class _Index:
+    """Exact codes and patterns by canonical system, built once per value set.
+
+    Answers are remembered per code (codes recur across a population's facts); the memo
+    is a cache only, cleared when it grows past ``_MEMO_LIMIT``.
+    """
+
+    __slots__ = ("codes", "memo", "patterns", "prefixes")
 
     def __init__(self, codes: Iterable[Code], patterns: Iterable[CodePattern]) -> None:
         self.codes: dict[str, set[str]] = {}
@@ -175,8 +183,19 @@ class _Index:
                 others.setdefault(system, []).append(pattern)
         self.prefixes = {k: tuple(v) for k, v in prefixes.items()}
         self.patterns = {k: tuple(v) for k, v in others.items()}
+        self.memo: dict[tuple[str, str], bool] = {}
 
     def contains(self, code: Code) -> bool:
+        key = (code.system, code.code)
+        known = self.memo.get(key)
+        if known is None:
+            memo = self.memo
+            if len(memo) >= _MEMO_LIMIT:
+                memo.clear()
+            known = memo[key] = self._contains(code)
+        return known
+
+    def _contains(self, code: Code) -> bool:
         system = canonical_system(code.system)
         text = normal_code(system, code.code)
         exact = self.codes.get(system)
