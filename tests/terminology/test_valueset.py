@@ -199,6 +199,10 @@ class TestLibrary:
             ValueSets({"a": "b"})  # type: ignore[dict-item]
         with pytest.raises(ValidationError, match="twice"):
             ValueSets((ValueSet("a"), ValueSet("a")))
+        with pytest.raises(ValidationError, match="expected value sets"):
+            ValueSets(3)  # type: ignore[arg-type]
+        with pytest.raises(ValidationError, match="expected a ValueSet"):
+            DEFAULT_VALUE_SETS.with_("x")  # type: ignore[arg-type]
 
     def test_require_names_what_is_missing(self) -> None:
         """require() raises NotFound naming the missing sets and who reads them."""

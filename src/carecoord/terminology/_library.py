@@ -29,11 +29,16 @@ class ValueSets:
     __slots__ = ("_sets",)
 
     def __init__(self, value_sets: Mapping[str, ValueSet] | Iterable[ValueSet] = ()) -> None:
-        pairs = (
-            list(value_sets.items())
-            if isinstance(value_sets, Mapping)
-            else [(getattr(v, "name", ""), v) for v in value_sets]
-        )
+        given: object = value_sets  # checked at run time: callers are not always typed
+        if isinstance(given, Mapping):
+            pairs = list(given.items())
+        elif isinstance(given, Iterable) and not isinstance(given, str | bytes):
+            pairs = [(getattr(v, "name", ""), v) for v in given]
+        else:
+            raise ValidationError(
+                Problem("value_sets", "expected value sets, or a mapping of names to them"),
+                what="value-set library",
+            )
         problems = []
         found: dict[str, ValueSet] = {}
         for index, (name, value_set) in enumerate(pairs):
