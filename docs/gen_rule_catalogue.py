@@ -34,7 +34,9 @@ _GENERATED = (
 _INTRO = (
     "Every gap rule carecoord ships, with its published default windows. Every window is a "
     "parameter: change it with `RuleSet.configure(rule_id, ...)` or `Overrides`. How the "
-    "engine, statuses, time and calendars work: [rules.md](rules.md)."
+    "engine, statuses, time and calendars work: [rules.md](rules.md). The code lists a rule "
+    "reads are value sets, looked up by name in the library passed to `detect_gaps` "
+    "([valuesets.md](valuesets.md))."
 )
 
 
@@ -73,14 +75,21 @@ def _rule_section(rule: Rule) -> list[str]:
         f"- **Default severity:** {meta.severity.value}",
         f"- **Who acts:** {meta.discipline.value if meta.discipline else 'the team lead'}",
         f"- **Reads:** {', '.join(sorted(meta.reads))}",
+        *(
+            [f"- **Value sets:** {', '.join(f'`{n}`' for n in meta.value_sets)}"]
+            if meta.value_sets
+            else []
+        ),
         f"- **Build it:** `carecoord.rules.{_factory(rule)}(...)`",
         "",
     ]
     if meta.parameters:
         lines += ["| Parameter | Default | Unit | Meaning |", "|---|---|---|---|"]
         for parameter in meta.parameters:
+            default = parameter.default
+            shown = default if isinstance(default, str) and parameter.unit == "value set" else None
             lines.append(
-                f"| `{parameter.name}` | `{_cell(_value(parameter.default))}` | "
+                f"| `{parameter.name}` | `{_cell(shown or _value(default))}` | "
                 f"{parameter.unit or ''} | {_cell(parameter.description)} |"
             )
         lines.append("")

@@ -81,12 +81,21 @@ print(events, calls)
         assert out == "[] []"
 
 
-CORE = {"carecoord", "carecoord.errors", "carecoord.domain", "carecoord.profile", "carecoord.rules"}
+CORE = {
+    "carecoord",
+    "carecoord.errors",
+    "carecoord.domain",
+    "carecoord.terminology",
+    "carecoord.profile",
+    "carecoord.rules",
+}
+TERMINOLOGY = {"carecoord.errors", "carecoord.domain", "carecoord.terminology"}
 LAYERS: dict[str, set[str]] = {
     "errors.py": set(),
     "domain": {"carecoord.errors", "carecoord.domain"},
-    "profile": {"carecoord.errors", "carecoord.domain", "carecoord.profile"},
-    "rules": {"carecoord.errors", "carecoord.domain", "carecoord.profile", "carecoord.rules"},
+    "terminology": TERMINOLOGY,
+    "profile": TERMINOLOGY | {"carecoord.profile"},
+    "rules": TERMINOLOGY | {"carecoord.profile", "carecoord.rules"},
     "serialization.py": {"carecoord.errors", "carecoord.domain", "carecoord.serialization"},
     "fhir": CORE | {"carecoord.serialization", "carecoord.fhir"},
     "demo_data": {"carecoord.demo_data"},
@@ -97,7 +106,7 @@ LAYERS: dict[str, set[str]] = {
 }
 """What each part of the package may import: dependencies point inward; adapters never
 import each other; the command line and the test kit sit on top."""
-CORE_LAYERS = ("errors.py", "domain", "profile", "rules")
+CORE_LAYERS = ("errors.py", "domain", "terminology", "profile", "rules")
 THIRD_PARTY_CORE = {"attrs", "dateutil", "typing_extensions"}
 OPTIONAL_EXTRAS = {"holidays", "hypothesis", "orjson"}
 """Packages of the optional extras: imported lazily, where a feature needs them."""

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from typing import assert_type
 
 import carecoord as cc
+from carecoord import fhir
 from carecoord.domain import CareTeamId, PatientId, Precision
+from carecoord.terminology import DEFAULT_VALUE_SETS, ValueSet, ValueSets
 from carecoord.testing import AS_OF, make_referral, make_task
 
 task = make_task()
@@ -31,3 +34,12 @@ except cc.InvalidTransition as error:
     assert_type(error.allowed, tuple[str, ...])
 except cc.ValidationError as error:
     assert_type(error.problems, tuple[cc.Problem, ...])
+
+library = DEFAULT_VALUE_SETS.replace("mental-illness", ValueSet("mine"))
+assert_type(library, ValueSets)
+assert_type(library["self-harm"].contains(cc.Code(cc.System.ICD10CM, "T43.222A")), bool)
+assert_type(fhir.read_value_sets(b"{}"), tuple[ValueSet, ...])
+profiles = cc.build_profiles([])
+assert_type(
+    cc.detect_gaps_population(profiles, as_of=AS_OF, value_sets=library), Iterator[cc.GapReport]
+)

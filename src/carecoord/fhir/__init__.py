@@ -6,6 +6,8 @@ the issues found in one line for logs. :func:`write_bundle`, :func:`write_ndjson
 :func:`to_resources` write records and profiles, :func:`gap_to_detected_issue` writes a gap
 as a Da Vinci DEQM ``DetectedIssue`` and :func:`write_gaps_bundle` the gaps of many
 patients as one Bundle.
+:func:`read_value_sets` reads FHIR ``ValueSet`` resources (VSAC exports) into
+:class:`~carecoord.terminology.ValueSet` objects for the rules and consent views.
 
 >>> from carecoord import fhir
 >>> result = fhir.read({"resourceType": "Patient", "id": "p1", "gender": "female"})
@@ -24,6 +26,7 @@ from carecoord.fhir._issues import ImportIssue
 from carecoord.fhir._paths import read_paths
 from carecoord.fhir._read import FhirImportError, ImportResult, ResourceCounts, read
 from carecoord.fhir._summary import summarize_issues
+from carecoord.fhir._valuesets import read_value_sets
 from carecoord.fhir._write import (
     FhirExportError,
     gap_to_detected_issue,
@@ -44,6 +47,7 @@ __all__ = [
     "gc_paused",
     "read",
     "read_paths",
+    "read_value_sets",
     "summarize_issues",
     "to_resources",
     "write_bundle",

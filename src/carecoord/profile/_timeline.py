@@ -27,6 +27,7 @@ from carecoord.domain import (
 from carecoord.errors import Problem, ValidationError
 from carecoord.profile._facts import Fact
 from carecoord.profile._views import Viewer, view_for
+from carecoord.terminology import ValueSets
 
 if TYPE_CHECKING:
     from carecoord.profile._model import PatientProfile
@@ -274,17 +275,19 @@ def timeline(
     *,
     viewer: Viewer | None = None,
     at: dt.datetime | None = None,
+    value_sets: ValueSets | None = None,
 ) -> tuple[TimelineEvent, ...]:
     """Every dated event of ``profile``, ordered by time (see the module documentation).
 
     With a ``viewer``, only the facts they may see at ``at`` (required then) contribute
-    (:func:`~carecoord.profile.view_for`). Facts entered in error are left out; each
-    folded fact contributes its events once, from its representative version.
+    (:func:`~carecoord.profile.view_for`, with the value sets of ``value_sets``, the
+    shipped defaults when ``None``). Facts entered in error are left out; each folded fact
+    contributes its events once, from its representative version.
     """
     if viewer is not None:
         if at is None:
             raise ValidationError(Problem("at", "a viewer's timeline needs the instant 'at'"))
-        profile = view_for(profile, viewer, at=at)
+        profile = view_for(profile, viewer, at=at, value_sets=value_sets)
     events: list[TimelineEvent] = []
     for name in FACT_FIELDS:
         fact: Fact[Any]

@@ -23,8 +23,9 @@ Who sees a fact (:func:`can_see`), evaluated at an instant ``at``:
 
 A fact's classes are the union, over every source's version, of its ``sensitivity``
 labels and the classes *inferred* from its codes when a source did not label it
-(:func:`infer_sensitivity`). Goals and care plans that address a sensitive condition of
-the profile inherit that condition's classes.
+(:func:`infer_sensitivity`, which reads the ``sensitivity-*`` value sets of the library
+passed as ``value_sets``, the shipped defaults otherwise). Goals and care plans that
+address a sensitive condition of the profile inherit that condition's classes.
 """
 
 from __future__ import annotations
@@ -61,6 +62,7 @@ from carecoord.domain import (
 )
 from carecoord.errors import Problem, ValidationError
 from carecoord.profile._facts import ConflictKind, Fact, fact_author
+from carecoord.terminology import DEFAULT_VALUE_SETS, SENSITIVITY_VALUE_SETS, ValueSets
 
 if TYPE_CHECKING:
     from carecoord.profile._model import PatientProfile
@@ -97,81 +99,57 @@ class Viewer:
 
 # --------------------------------------------------------------------------- inference
 
-_ICD_SYSTEMS = frozenset({System.ICD10CM, System.ICD10})
 
-_SNOMED_CLASSES: dict[str, Sensitivity] = {
-    # mental health
-    "35489007": Sensitivity.MENTAL_HEALTH,  # depressive disorder
-    "370143000": Sensitivity.MENTAL_HEALTH,  # major depressive disorder
-    "197480006": Sensitivity.MENTAL_HEALTH,  # anxiety disorder
-    "69322001": Sensitivity.MENTAL_HEALTH,  # psychotic disorder
-    "58214004": Sensitivity.MENTAL_HEALTH,  # schizophrenia
-    "13746004": Sensitivity.MENTAL_HEALTH,  # bipolar disorder
-    "47505003": Sensitivity.MENTAL_HEALTH,  # posttraumatic stress disorder
-    "394587001": Sensitivity.MENTAL_HEALTH,  # psychiatry (specialty)
-    # substance use
-    "66214007": Sensitivity.SUBSTANCE_USE,  # substance abuse
-    "7200002": Sensitivity.SUBSTANCE_USE,  # alcoholism
-    "5602001": Sensitivity.SUBSTANCE_USE,  # opioid abuse
-    "191816009": Sensitivity.SUBSTANCE_USE,  # drug dependence
-    # HIV
-    "86406008": Sensitivity.HIV,  # human immunodeficiency virus infection
-    "165816005": Sensitivity.HIV,  # HIV positive
-    "62479008": Sensitivity.HIV,  # AIDS
-}
-
-_LOINC_CLASSES: dict[str, Sensitivity] = {
-    "75622-1": Sensitivity.HIV,  # HIV 1+2 Ab + HIV1 p24 Ag, immunoassay
-    "7918-6": Sensitivity.HIV,  # HIV 1+2 Ab
-    "25836-8": Sensitivity.HIV,  # HIV 1 RNA (viral load)
-}
-
-_ICD_CODE = re.compile(r"^([A-Z])(\d{2})")
+def _library(value_sets: object) -> ValueSets:
+    """The library the views read: ``value_sets``, else the shipped defaults."""
+    if value_sets is None:
+        return DEFAULT_VALUE_SETS
+    if not isinstance(value_sets, ValueSets):
+        raise ValidationError(
+            Problem("value_sets", f"expected a ValueSets library, got {type(value_sets).__name__}")
+        )
+    value_sets.require((name for _, name in SENSITIVITY_VALUE_SETS), reader="the consent views")
+    return value_sets
 
 
-def _icd_classes(code: str) -> frozenset[Sensitivity]:
-    compact = code.replace(".", "").strip().upper()
-    match = _ICD_CODE.match(compact)
-    if match is None:
-        return frozenset()
-    letter, number = match.group(1), int(match.group(2))
-    if letter == "F" and 10 <= number <= 19:
-        return frozenset({Sensitivity.SUBSTANCE_USE})
-    if letter == "F" and number >= 1:
-        return frozenset({Sensitivity.MENTAL_HEALTH})
-    if (letter, number) in {("B", 20), ("Z", 21)} or compact.startswith(("O987", "Z717")):
-        return frozenset({Sensitivity.HIV})
-    if compact.startswith(("Z7141", "Z7151")):
-        return frozenset({Sensitivity.SUBSTANCE_USE})
-    if (letter, number) in {("T", 74), ("T", 76)}:
-        return frozenset({Sensitivity.SEXUAL_DOMESTIC_VIOLENCE})
-    return frozenset()
+class _Inference:
+    """The sensitivity classes each code reveals, with one library, remembered per code."""
+
+    __slots__ = ("known", "sets")
+
+    def __init__(self, library: ValueSets) -> None:
+        self.sets = tuple((s, library[name]) for s, name in SENSITIVITY_VALUE_SETS)
+        self.known: dict[Code, frozenset[Sensitivity]] = {}
+
+    def classes(self, code: Code) -> frozenset[Sensitivity]:
+        found = self.known.get(code)
+        if found is None:
+            found = self.known[code] = frozenset(s for s, vs in self.sets if vs.contains(code))
+        return found
 
 
-def infer_sensitivity(code: Code) -> frozenset[Sensitivity]:
+def infer_sensitivity(code: Code, value_sets: ValueSets | None = None) -> frozenset[Sensitivity]:
     """The sensitivity classes a code reveals when a source did not label the fact.
 
-    * ICD-10-CM and ICD-10: ``F10``-``F19`` substance use (42 CFR Part 2); every other
-      ``F01``-``F99`` mental health; ``B20``, ``Z21``, ``O98.7`` and ``Z71.7`` HIV;
-      ``Z71.41`` and ``Z71.51`` (alcohol or drug counselling) substance use; ``T74`` and
-      ``T76`` (abuse, neglect) sexual or domestic violence.
-    * SNOMED CT, a short list of well-known concepts: depressive, major depressive,
-      anxiety, psychotic, bipolar and post-traumatic stress disorders, schizophrenia and
-      the psychiatry specialty (mental health); substance abuse, alcoholism, opioid abuse
-      and drug dependence (substance use); HIV infection, HIV positive and AIDS (HIV).
-    * LOINC: HIV antibody/antigen and viral-load tests (``75622-1``, ``7918-6``,
-      ``25836-8``).
+    A code reveals a class when it is in that class's value set
+    (``carecoord.terminology.SENSITIVITY_VALUE_SETS``) of ``value_sets``, the shipped
+    defaults when ``None``:
 
-    The lists are a safety net, not a terminology service: label facts at the source
-    (``sensitivity``) whenever you can.
+    * ``sensitivity-mental-health``: ICD-10-CM ``F01``-``F09`` and ``F20``-``F99``,
+      intentional self-harm (``X71``-``X83``, ``T14.91``, poisoning with intent 2), SNOMED
+      CT mental disorders, dementia and suicide attempt, and the psychiatry specialty;
+    * ``sensitivity-substance-use`` (42 CFR Part 2): ICD-10-CM ``F10``-``F19``, alcohol and
+      drug counselling (``Z71.41``, ``Z71.51``), SNOMED CT substance-use disorders and the
+      medications for opioid use disorder (RxNorm ingredients);
+    * ``sensitivity-hiv``: ``B20``, ``B97.35``, ``Z21``, ``O98.7``, ``Z71.7``, SNOMED CT HIV
+      infection, HIV tests (LOINC) and antiretrovirals (RxNorm ingredients);
+    * ``sensitivity-sexual-domestic-violence``: ``T74`` and ``T76`` (abuse, neglect).
+
+    ICD-10 (WHO) codes count as ICD-10-CM. The defaults are a safety net, not a
+    terminology service: label facts at the source (``sensitivity``) whenever you can, or
+    pass fuller value sets.
     """
-    if code.system in _ICD_SYSTEMS:
-        return _icd_classes(code.code)
-    if code.system == System.SNOMED and code.code in _SNOMED_CLASSES:
-        return frozenset({_SNOMED_CLASSES[code.code]})
-    if code.system == System.LOINC and code.code in _LOINC_CLASSES:
-        return frozenset({_LOINC_CLASSES[code.code]})
-    return frozenset()
+    return _Inference(_library(value_sets)).classes(code)
 
 
 def _codes_of(fact: Any) -> Iterable[Code]:
@@ -180,21 +158,23 @@ def _codes_of(fact: Any) -> Iterable[Code]:
         value = getattr(fact, name, None)
         if isinstance(value, Code):
             yield value
-    for name in ("reasons", "diagnoses", "types"):
+    for name in ("reasons", "diagnoses", "types", "ingredients"):
         for value in getattr(fact, name, ()):
             yield value.code if hasattr(value, "principal") else value
 
 
-def _own_classes(fact: Any) -> frozenset[Sensitivity]:
+def _own_classes(fact: Any, inference: _Inference) -> frozenset[Sensitivity]:
     labels: frozenset[Sensitivity] = getattr(fact, "sensitivity", frozenset())
-    inferred = [infer_sensitivity(code) for code in _codes_of(fact)]
+    inferred = [inference.classes(code) for code in _codes_of(fact)]
     return labels.union(*inferred)
 
 
-def _condition_classes(profile: PatientProfile) -> dict[tuple[str, str], frozenset[Sensitivity]]:
+def _condition_classes(
+    profile: PatientProfile, inference: _Inference
+) -> dict[tuple[str, str], frozenset[Sensitivity]]:
     table: dict[tuple[str, str], frozenset[Sensitivity]] = {}
     for fact in profile.conditions:
-        classes = frozenset().union(*(_own_classes(v) for v in fact.variants))
+        classes = frozenset().union(*(_own_classes(v, inference) for v in fact.variants))
         for prov in fact.provenance:
             table[(prov.source, prov.fact_id)] = classes
     return table
@@ -203,19 +183,27 @@ def _condition_classes(profile: PatientProfile) -> dict[tuple[str, str], frozens
 def _classes(
     fact: Fact[Any],
     conditions: dict[tuple[str, str], frozenset[Sensitivity]],
+    inference: _Inference,
 ) -> frozenset[Sensitivity]:
     classes: set[Sensitivity] = set()
     for prov, variant in zip(fact.provenance, fact.variants, strict=True):
-        classes |= _own_classes(variant)
+        classes |= _own_classes(variant, inference)
         for ref in getattr(variant, "addresses", ()):
             if ref.type == "Condition":
                 classes |= conditions.get((prov.source, ref.id), frozenset())
     return frozenset(classes)
 
 
-def sensitivity_of(profile: PatientProfile, fact: Fact[Any]) -> frozenset[Sensitivity]:
-    """The sensitivity classes of a fact: labelled, inferred, or inherited (see module)."""
-    return _classes(fact, _condition_classes(profile))
+def sensitivity_of(
+    profile: PatientProfile, fact: Fact[Any], *, value_sets: ValueSets | None = None
+) -> frozenset[Sensitivity]:
+    """The sensitivity classes of a fact: labelled, inferred, or inherited (see module).
+
+    Classes are inferred with the value sets of ``value_sets`` (the shipped defaults
+    when ``None``).
+    """
+    inference = _Inference(_library(value_sets))
+    return _classes(fact, _condition_classes(profile, inference), inference)
 
 
 # --------------------------------------------------------------------------- permission
@@ -234,7 +222,9 @@ def _on_team(profile: PatientProfile, viewer: Ref, at: dt.datetime) -> bool:
 class _Policy:
     """The consent decisions for one viewer at one instant, computed once per view."""
 
-    def __init__(self, profile: PatientProfile, viewer: Viewer, at: dt.datetime) -> None:
+    def __init__(
+        self, profile: PatientProfile, viewer: Viewer, at: dt.datetime, library: ValueSets
+    ) -> None:
         self.viewer = viewer
         self.at = at
         self.consents = [
@@ -243,7 +233,8 @@ class _Policy:
             if c.value.recorded_at is None or c.value.recorded_at <= at
         ]
         self.on_team = _on_team(profile, viewer.ref, at)
-        self.conditions = _condition_classes(profile)
+        self.inference = _Inference(library)
+        self.conditions = _condition_classes(profile, self.inference)
         self._cache: dict[Sensitivity, bool] = {}
 
     def permits(self, sensitivity: Sensitivity) -> bool:
@@ -267,7 +258,7 @@ class _Policy:
         return False
 
     def sees(self, fact: Fact[Any]) -> bool:
-        classes = _classes(fact, self.conditions)
+        classes = _classes(fact, self.conditions, self.inference)
         authored = _authored_by(fact, self.viewer.ref)
         if Sensitivity.PSYCHOTHERAPY_NOTE in classes:
             return authored
@@ -276,9 +267,20 @@ class _Policy:
         return all(self.permits(s) for s in classes)
 
 
-def can_see(profile: PatientProfile, fact: Fact[Any], viewer: Viewer, *, at: dt.datetime) -> bool:
-    """Whether ``viewer`` may see ``fact`` of ``profile`` at ``at`` (see the module rules)."""
-    return _Policy(profile, viewer, at).sees(fact)
+def can_see(
+    profile: PatientProfile,
+    fact: Fact[Any],
+    viewer: Viewer,
+    *,
+    at: dt.datetime,
+    value_sets: ValueSets | None = None,
+) -> bool:
+    """Whether ``viewer`` may see ``fact`` of ``profile`` at ``at`` (see the module rules).
+
+    Sensitivity is inferred with the value sets of ``value_sets`` (the shipped defaults
+    when ``None``).
+    """
+    return _Policy(profile, viewer, at, _library(value_sets)).sees(fact)
 
 
 _CONFLICT_FIELDS = {
@@ -292,15 +294,23 @@ _CONFLICT_FIELDS = {
 }
 
 
-def view_for(profile: PatientProfile, viewer: Viewer, *, at: dt.datetime) -> PatientProfile:
+def view_for(
+    profile: PatientProfile,
+    viewer: Viewer,
+    *,
+    at: dt.datetime,
+    value_sets: ValueSets | None = None,
+) -> PatientProfile:
     """The profile as ``viewer`` may see it at ``at``.
 
     Facts the viewer may not see are left out of every list, of the conflicts about them
     and of the source records kept in ``records``; everything else is the same object.
+    Sensitivity is inferred with the value sets of ``value_sets`` (the shipped defaults
+    when ``None``; see :func:`infer_sensitivity`).
     """
     if at.tzinfo is None or at.utcoffset() is None:
         raise ValidationError(Problem("at", "naive datetime (a time zone is required)"))
-    policy = _Policy(profile, viewer, at)
+    policy = _Policy(profile, viewer, at, _library(value_sets))
     changes: dict[str, Any] = {}
     hidden: set[tuple[str, str]] = set()
     visible_ids: dict[str, set[tuple[str, str, str]]] = {}
@@ -681,20 +691,23 @@ def patient_summary(
     start: dt.datetime,
     end: dt.datetime,
     at: dt.datetime,
+    value_sets: ValueSets | None = None,
 ) -> PatientSummary:
     """The patient-facing summary at ``at``, with the work done for them in ``[start, end)``.
 
     It is built from the patient's own view (:func:`view_for` with
     :attr:`ViewerRole.PATIENT`), so psychotherapy notes never appear. Dates are shown in
     the patient's time zone (UTC when unknown) and every item uses display names, never
-    codes.
+    codes. ``value_sets`` is passed to the view (it decides nothing for the patient's own
+    view today, but keeps one library for every consent decision).
     """
     for name, value in (("start", start), ("end", end), ("at", at)):
         if value.tzinfo is None or value.utcoffset() is None:
             raise ValidationError(Problem(name, "naive datetime (a time zone is required)"))
     if end < start:
         raise ValidationError(Problem("end", "the period cannot end before it starts"))
-    view = view_for(profile, Viewer(Ref("Patient", profile.id), ViewerRole.PATIENT), at=at)
+    patient = Viewer(Ref("Patient", profile.id), ViewerRole.PATIENT)
+    view = view_for(profile, patient, at=at, value_sets=value_sets)
     tz = _zone(view.patient.timezone)
     work, total = _work(view, start, end)
     return PatientSummary(

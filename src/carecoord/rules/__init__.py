@@ -9,7 +9,10 @@ The engine (:func:`detect_gaps`) runs a :class:`RuleSet` over a
 are invisible) and returns a :class:`GapReport`, whose :meth:`GapReport.to_records` gives
 the gaps as JSON-safe dicts with the :data:`GAP_COLUMNS` keys. Rules follow the
 :class:`Rule` protocol; the catalogue (:func:`default_rules`) is built from the family
-modules in ``_catalogue.FAMILIES``. Imports only the domain and profile layers (no cattrs, no json).
+modules in ``_catalogue.FAMILIES``. The code lists the rules read are value sets, looked up
+by name in the library given to :func:`detect_gaps` (``value_sets=``;
+``carecoord.terminology``). Imports only the domain, terminology and profile layers (no
+cattrs, no json).
 """
 
 from __future__ import annotations
@@ -23,7 +26,15 @@ from carecoord.rules._asof import (
     referral_status_at,
     task_status_at,
 )
-from carecoord.rules._base import Rule, RuleBase, configure_rule, define_rule, param
+from carecoord.rules._base import (
+    Rule,
+    RuleBase,
+    configure_rule,
+    define_rule,
+    param,
+    rule_value_sets,
+    value_set_param,
+)
 from carecoord.rules._calendar import HOLIDAY_SETS, BusinessCalendar, us_federal_holidays
 from carecoord.rules._care_plans import (
     care_plan_goal_without_activity,
@@ -47,7 +58,12 @@ from carecoord.rules._codes import (
     matches_prefix,
 )
 from carecoord.rules._context import RuleContext, resolve_timezone
-from carecoord.rules._engine import detect_gaps, detect_gaps_population, resolve_rules
+from carecoord.rules._engine import (
+    check_value_sets,
+    detect_gaps,
+    detect_gaps_population,
+    resolve_rules,
+)
 from carecoord.rules._medications import (
     ATC_SYSTEM,
     PSYCHOTROPIC_ATC_PREFIXES,
@@ -151,6 +167,7 @@ __all__ = [
     "care_team_inactive_owner",
     "care_team_no_lead",
     "care_team_no_primary_care",
+    "check_value_sets",
     "configure_rule",
     "default_rules",
     "define_rule",
@@ -182,6 +199,7 @@ __all__ = [
     "result_abnormal_no_follow_up",
     "result_missing",
     "result_unacknowledged",
+    "rule_value_sets",
     "social_need_unaddressed",
     "social_referral_outcome_missing",
     "suggest_tasks",
@@ -200,4 +218,5 @@ __all__ = [
     "transition_mental_health_follow_up",
     "transition_tcm_contact",
     "us_federal_holidays",
+    "value_set_param",
 ]

@@ -23,9 +23,10 @@ from carecoord.rules._base import Rule
 from carecoord.rules._calendar import BusinessCalendar
 from carecoord.rules._codes import RULE_CODE_SYSTEM
 from carecoord.rules._context import RuleContext, resolve_timezone
-from carecoord.rules._engine import resolve_rules
+from carecoord.rules._engine import check_value_sets, resolve_rules
 from carecoord.rules._model import Gap, Severity
 from carecoord.rules._ruleset import RuleSet
+from carecoord.terminology import ValueSets
 
 __all__ = ["suggest_tasks", "task_id_for"]
 
@@ -66,6 +67,7 @@ def suggest_tasks(
     as_of: dt.datetime,
     rules: RuleSet | Sequence[Rule] | None = None,
     calendar: BusinessCalendar | None = None,
+    value_sets: ValueSets | None = None,
 ) -> tuple[Task, ...]:
     """One requested task per actionable gap that has no task yet.
 
@@ -80,12 +82,21 @@ def suggest_tasks(
     The task id is derived from the gap key (:func:`task_id_for`), and gaps that already
     have a task in the profile (same id, or focused on the gap, whatever its status) are
     skipped, so calling this again with the same gaps suggests nothing new. ``rules`` (the
-    default catalogue when ``None``) supplies each rule's discipline.
+    default catalogue when ``None``) supplies each rule's discipline; ``value_sets`` is the
+    library the gaps were detected with (the shipped defaults when ``None``).
     """
+    ruleset = resolve_rules(rules)
+    library = check_value_sets(ruleset, value_sets)
     tz = resolve_timezone(profile)
     view = profile_as_of(profile, as_of, tz=tz)
-    ctx = RuleContext(profile=view, as_of=as_of, calendar=calendar or BusinessCalendar(), tz=tz)
-    disciplines = {rule.id: rule.metadata.discipline for rule in resolve_rules(rules)}
+    ctx = RuleContext(
+        profile=view,
+        as_of=as_of,
+        calendar=calendar or BusinessCalendar(),
+        tz=tz,
+        value_sets=library,
+    )
+    disciplines = {rule.id: rule.metadata.discipline for rule in ruleset}
     existing_ids = {fact.value.id for fact in view.tasks}
     existing_focus = {fact.value.focus for fact in view.tasks if fact.value.focus is not None}
     tasks: dict[TaskId, Task] = {}

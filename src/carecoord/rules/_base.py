@@ -17,11 +17,22 @@ from carecoord.errors import Problem, ValidationError
 from carecoord.rules._context import RuleContext
 from carecoord.rules._model import Gap, Parameter, RuleMetadata
 
-__all__ = ["Rule", "RuleBase", "configure_rule", "define_rule", "param"]
+__all__ = [
+    "Rule",
+    "RuleBase",
+    "configure_rule",
+    "define_rule",
+    "param",
+    "rule_value_sets",
+    "value_set_param",
+]
 
 R = TypeVar("R")
 
 _PARAM_KEY = "carecoord.rules.parameter"
+_VALUE_SET_KEY = "carecoord.rules.value-set"
+VALUE_SET_UNIT = "value set"
+"""The unit of a parameter that names value sets (shown in the rule catalogue)."""
 
 
 @runtime_checkable
@@ -72,6 +83,58 @@ def param(
     )
 
 
+def value_set_param(default: str | tuple[str, ...], description: str) -> Any:
+    """Declare a parameter naming the value set(s) a rule reads: a name or a tuple of names.
+
+    The rule looks the names up in the library it is given (``ctx.value_set(name)``), so
+    replacing a set in the library (``DEFAULT_VALUE_SETS.replace(...)``) changes what the
+    rule sees, and configuring the parameter points the rule at another set.
+    :func:`define_rule` adds the defaults to the metadata's ``value_sets``.
+    """
+    return attrs.field(
+        default=default,
+        validator=_value_set_names,
+        metadata={_PARAM_KEY: (description, VALUE_SET_UNIT), _VALUE_SET_KEY: True},
+    )
+
+
+def _value_set_names(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    names = value if isinstance(value, tuple) else (value,)
+    if not names or not all(isinstance(n, str) and n.strip() for n in names):
+        raise ValidationError(
+            Problem(attribute.name, "a value-set name, or a non-empty tuple of them")
+        )
+
+
+def _names_of(value: object) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, tuple):
+        return tuple(v for v in value if isinstance(v, str))
+    return ()
+
+
+def _value_set_fields(cls: type) -> list[attrs.Attribute[Any]]:
+    return [f for f in attrs.fields(cls) if f.metadata.get(_VALUE_SET_KEY)]
+
+
+def rule_value_sets(rule: Rule) -> tuple[str, ...]:
+    """The value sets ``rule`` reads, as configured.
+
+    Its metadata's ``value_sets``, its value-set parameters' current values, and what its
+    ``reads_value_sets()`` method returns, when it has one (names held in data, such as
+    monitoring schedules). The engine checks the library holds them all before it runs.
+    """
+    names = list(getattr(rule.metadata, "value_sets", ()))
+    if attrs.has(type(rule)):
+        for field in _value_set_fields(type(rule)):
+            names.extend(_names_of(getattr(rule, field.name)))
+    more = getattr(rule, "reads_value_sets", None)
+    if callable(more):
+        names.extend(more())
+    return tuple(dict.fromkeys(names))
+
+
 def _non_negative_int(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise ValidationError(Problem(attribute.name, "must be a whole number, 0 or more"))
@@ -96,7 +159,11 @@ def define_rule(metadata: RuleMetadata) -> Callable[[type[R]], type[R]]:
         if getattr(cls, "__attrs_attrs__", None) is None:
             msg = "define_rule decorates attrs classes; put it above @attrs.frozen"
             raise TypeError(msg)
-        cls.metadata = attrs.evolve(metadata, parameters=_parameters(cls))  # type: ignore[attr-defined]
+        defaults = [n for f in _value_set_fields(cls) for n in _names_of(f.default)]
+        names = tuple(dict.fromkeys((*metadata.value_sets, *defaults)))
+        cls.metadata = attrs.evolve(  # type: ignore[attr-defined]
+            metadata, parameters=_parameters(cls), value_sets=names
+        )
         return cls
 
     return decorate

@@ -31,10 +31,11 @@ from carecoord.domain import (
 )
 from carecoord.errors import Problem, ValidationError
 from carecoord.profile import Fact
-from carecoord.rules._base import Rule, RuleBase, define_rule, param
-from carecoord.rules._codes import CHRONIC_CONDITIONS, matches_prefix, refs_to
+from carecoord.rules._base import Rule, RuleBase, define_rule, param, value_set_param
+from carecoord.rules._codes import code_matcher, refs_to
 from carecoord.rules._context import RuleContext
 from carecoord.rules._model import Citation, Gap, RuleMetadata, Severity
+from carecoord.terminology import CHRONIC_CONDITION_GROUPS
 
 __all__ = [
     "FAMILY",
@@ -81,6 +82,8 @@ def _meta(**fields: Any) -> RuleMetadata:
 
 
 def _categories(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is None:
+        return
     ok = isinstance(value, tuple) and all(
         isinstance(item, tuple)
         and len(item) == 2
@@ -124,9 +127,10 @@ def _died(ctx: RuleContext, day: dt.date) -> str | None:
         description=(
             "The patient has two or more chronic conditions and no active care plan; CMS "
             "chronic care management requires a comprehensive care plan. Conditions are "
-            "counted by group, with the HEDIS FMC groups by default; CMS counts any two "
-            "chronic conditions expected to last 12 months, so pass a broader list (with "
-            "diabetes, hypertension...) to follow CCM eligibility. The gap is about the "
+            "counted by group, one value set per group, with the HEDIS FMC groups by default; "
+            "CMS counts any two chronic conditions expected to last 12 months, so pass a "
+            "broader list (adding the diabetes and hypertension value sets...) to follow CCM "
+            "eligibility. The gap is about the "
             "patient (its focus is the profile id), so its key stays the same whichever "
             "conditions qualify."
         ),
@@ -145,23 +149,31 @@ def _died(ctx: RuleContext, day: dt.date) -> str | None:
 @attrs.frozen(repr=False)
 class _Missing(RuleBase):
     minimum_conditions: int = param(2, "How many chronic-condition groups need a plan.")
-    conditions: tuple[tuple[str, tuple[str, ...]], ...] = param(
-        CHRONIC_CONDITIONS,
-        "Chronic-condition groups as (name, ICD-10-CM prefixes).",
+    conditions: tuple[tuple[str, tuple[str, ...]], ...] | None = param(
+        None,
+        "Chronic-condition groups as (name, ICD-10-CM prefixes); when given, used instead "
+        "of the condition_groups value sets.",
         validator=_categories,
+    )
+    condition_groups: tuple[str, ...] = value_set_param(
+        CHRONIC_CONDITION_GROUPS, "Value sets of the chronic-condition groups, one per group."
     )
 
     def _groups(self, ctx: RuleContext) -> list[tuple[dt.datetime | None, Fact[Condition]]]:
         """The earliest active condition of each matching group, earliest first."""
         first: dict[str, tuple[dt.datetime | None, Fact[Condition]]] = {}
         floor = dt.datetime.min.replace(tzinfo=dt.UTC)
+        if self.conditions is not None:
+            groups = [(n, code_matcher(ctx, (), prefixes)) for n, prefixes in self.conditions]
+        else:
+            groups = [(n, ctx.value_set(n).contains) for n in dict.fromkeys(self.condition_groups)]
         for fact in sorted(ctx.profile.conditions, key=lambda f: f.key):
             condition = fact.value
             if not condition.is_active:
                 continue
             onset = _instant(ctx, condition.onset)
-            for name, prefixes in self.conditions:
-                if not matches_prefix(condition.code, prefixes):
+            for name, match in groups:
+                if not match(condition.code):
                     continue
                 known = first.get(name)
                 if known is None or (onset or floor) < (known[0] or floor):
@@ -191,10 +203,19 @@ class _Missing(RuleBase):
 def care_plan_missing(
     *,
     minimum_conditions: int = 2,
-    conditions: tuple[tuple[str, tuple[str, ...]], ...] = CHRONIC_CONDITIONS,
+    conditions: tuple[tuple[str, tuple[str, ...]], ...] | None = None,
+    condition_groups: tuple[str, ...] = CHRONIC_CONDITION_GROUPS,
 ) -> Rule:
-    """``care-plan.missing``: 2 or more chronic conditions and no active care plan."""
-    return _Missing(minimum_conditions=minimum_conditions, conditions=conditions)
+    """``care-plan.missing``: 2 or more chronic conditions and no active care plan.
+
+    ``condition_groups`` names one value set per group; the legacy ``conditions`` ((name,
+    ICD-10-CM prefixes) pairs), when given, replace them.
+    """
+    return _Missing(
+        minimum_conditions=minimum_conditions,
+        conditions=conditions,
+        condition_groups=condition_groups,
+    )
 
 
 # --------------------------------------------------------------------------- review overdue

@@ -35,10 +35,11 @@ from carecoord.domain import (
 )
 from carecoord.errors import Problem, ValidationError
 from carecoord.profile import Fact
-from carecoord.rules._base import Rule, RuleBase, define_rule, param
-from carecoord.rules._codes import matches_prefix, str_tuple
+from carecoord.rules._base import Rule, RuleBase, define_rule, param, value_set_param
+from carecoord.rules._codes import code_matcher, optional_str_tuple
 from carecoord.rules._context import RuleContext
 from carecoord.rules._model import Citation, Gap, RuleMetadata, Severity
+from carecoord.terminology import DEFAULT_VALUE_SETS, ValueSetName
 
 __all__ = [
     "BEHAVIORAL_HEALTH_PREFIXES",
@@ -54,9 +55,12 @@ __all__ = [
 
 FAMILY = "care-teams"
 
-BEHAVIORAL_HEALTH_PREFIXES: tuple[str, ...] = ("F",)
+BEHAVIORAL_HEALTH_PREFIXES: tuple[str, ...] = tuple(
+    p.pattern for p in DEFAULT_VALUE_SETS[ValueSetName.BEHAVIORAL_HEALTH].patterns if p.is_prefix
+)
 """ICD-10-CM chapter F, F01 to F99: mental, behavioural and neurodevelopmental disorders
-(substance use, dementia and intellectual disabilities included)."""
+(substance use, dementia and intellectual disabilities included); the ICD-10-CM part of the
+``behavioral-health`` value set, which also holds SNOMED CT concepts."""
 
 _ATLAS = Citation(
     "AHRQ Care Coordination Measures Atlas: establish accountability and agree on responsibility",
@@ -447,8 +451,9 @@ def _sensitivity_values(_instance: object, attribute: attrs.Attribute[Any], valu
         id="care-team.behavioral-health-missing",
         title="Behavioural-health condition, no behavioural-health clinician",
         description=(
-            "The patient has an active mental-health or substance-use condition (ICD-10-CM "
-            "F01-F99, or a condition labelled mental health or substance use) and nobody "
+            "The patient has an active mental-health or substance-use condition (in the "
+            "behavioral-health value set: ICD-10-CM F01-F99 and SNOMED CT counterparts by "
+            "default; or a condition labelled mental health or substance use) and nobody "
             "on the care team is a behavioural-health clinician (integrated care). "
             "Patients without any care team on record count as having none. The gap is "
             "about the patient's care team (the earliest, when there are several; the "
@@ -470,27 +475,29 @@ def _sensitivity_values(_instance: object, attribute: attrs.Attribute[Any], valu
 )
 @attrs.frozen(repr=False)
 class _BehavioralHealthMissing(RuleBase):
-    diagnosis_prefixes: tuple[str, ...] = param(
-        BEHAVIORAL_HEALTH_PREFIXES,
-        "ICD-10-CM prefixes of behavioural-health conditions.",
-        validator=str_tuple,
+    diagnosis_prefixes: tuple[str, ...] | None = param(
+        None,
+        "ICD-10-CM prefixes of behavioural-health conditions; when given, used instead of "
+        "the diagnoses value set.",
+        validator=optional_str_tuple,
     )
     sensitivities: tuple[Sensitivity, ...] = param(
         _BEHAVIORAL_SENSITIVITY,
         "Condition sensitivity labels that mark a behavioural-health condition.",
         validator=_sensitivity_values,
     )
+    diagnoses: str = value_set_param(
+        ValueSetName.BEHAVIORAL_HEALTH, "Value set of behavioural-health conditions."
+    )
 
     def _conditions(self, ctx: RuleContext) -> list[Fact[Condition]]:
+        match = code_matcher(ctx, self.diagnoses, self.diagnosis_prefixes)
         found = [
             f
             for f in ctx.profile.conditions
             if f.value.is_active
             and f.value.verification_status not in _NO_VERIFY
-            and (
-                matches_prefix(f.value.code, self.diagnosis_prefixes)
-                or bool(f.value.sensitivity.intersection(self.sensitivities))
-            )
+            and (match(f.value.code) or bool(f.value.sensitivity.intersection(self.sensitivities)))
         ]
         return sorted(found, key=lambda f: f.key)
 
@@ -536,12 +543,17 @@ class _BehavioralHealthMissing(RuleBase):
 
 def care_team_behavioral_health_missing(
     *,
-    diagnosis_prefixes: tuple[str, ...] = BEHAVIORAL_HEALTH_PREFIXES,
+    diagnosis_prefixes: tuple[str, ...] | None = None,
     sensitivities: tuple[Sensitivity, ...] = _BEHAVIORAL_SENSITIVITY,
+    diagnoses: str = ValueSetName.BEHAVIORAL_HEALTH,
 ) -> Rule:
-    """``care-team.behavioral-health-missing``: a behavioural-health need, nobody to meet it."""
+    """``care-team.behavioral-health-missing``: a behavioural-health need, nobody to meet it.
+
+    ``diagnoses`` names a value set of the library; the legacy ``diagnosis_prefixes``
+    (ICD-10-CM prefixes), when given, replace it.
+    """
     return _BehavioralHealthMissing(
-        diagnosis_prefixes=diagnosis_prefixes, sensitivities=sensitivities
+        diagnosis_prefixes=diagnosis_prefixes, sensitivities=sensitivities, diagnoses=diagnoses
     )
 
 

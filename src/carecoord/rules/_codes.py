@@ -1,14 +1,15 @@
 """Code lists the rules match against, and helpers to match codes and references.
 
-The HEDIS value sets are licensed by NCQA; these lists are public approximations at the
-ICD-10-CM category level (documented in each rule's metadata) and every rule takes them
-as parameters, so a licensed value set can be passed instead.
+The rules read their code lists as value sets (``carecoord.terminology``) from the library
+they are given. The constants here are the ICD-10-CM prefix part of the shipped defaults,
+kept for the rules' legacy prefix parameters and for code written against them; the
+defaults also carry SNOMED CT codes and ICD-10-CM patterns these tuples cannot hold.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import attrs
@@ -16,6 +17,12 @@ import attrs
 from carecoord.domain import Code, Ref, System
 from carecoord.errors import Problem, ValidationError
 from carecoord.profile import Fact
+from carecoord.rules._context import RuleContext
+from carecoord.terminology import (
+    CHRONIC_CONDITION_GROUPS,
+    DEFAULT_VALUE_SETS,
+    ValueSetName,
+)
 
 __all__ = [
     "CHRONIC_CONDITIONS",
@@ -23,7 +30,9 @@ __all__ = [
     "MENTAL_ILLNESS_PREFIXES",
     "RULE_CODE_SYSTEM",
     "SELF_HARM_PREFIXES",
+    "code_matcher",
     "matches_prefix",
+    "optional_str_tuple",
     "refs_to",
     "str_tuple",
 ]
@@ -31,42 +40,32 @@ __all__ = [
 RULE_CODE_SYSTEM = "urn:carecoord:gap-rule"
 """The code system of :attr:`Task.code` on suggested tasks: the code is the rule id."""
 
-MENTAL_ILLNESS_PREFIXES: tuple[str, ...] = (
-    "F20", "F21", "F22", "F23", "F24", "F25", "F28", "F29",
-    "F30", "F31", "F32", "F33", "F34", "F39",
-    "F40", "F41", "F42", "F43", "F44", "F45", "F48",
-    "F50", "F51", "F52", "F53", "F59", "F60", "F63", "F64", "F65", "F66", "F68", "F69",
-    "F80", "F81", "F82", "F84", "F88", "F89",
-    "F90", "F91", "F93", "F94", "F95", "F98", "F99",
-)  # fmt: skip
+
+def _prefixes(name: str) -> tuple[str, ...]:
+    return tuple(p.pattern for p in DEFAULT_VALUE_SETS[name].patterns if p.is_prefix)
+
+
+MENTAL_ILLNESS_PREFIXES: tuple[str, ...] = _prefixes(ValueSetName.MENTAL_ILLNESS)
 """ICD-10-CM categories for mental illness (as HEDIS FUH/FUM; excludes substance use F10-F19,
-dementia F01-F03 and intellectual disability F70-F79)."""
+dementia F01-F03 and intellectual disability F70-F79): the ICD-10-CM part of the
+``mental-illness`` value set."""
 
-SELF_HARM_PREFIXES: tuple[str, ...] = (
-    "X71", "X72", "X73", "X74", "X75", "X76", "X77", "X78", "X79",
-    "X80", "X81", "X82", "X83", "T14.91",
-)  # fmt: skip
-"""ICD-10-CM codes for intentional self-harm."""
+SELF_HARM_PREFIXES: tuple[str, ...] = _prefixes(ValueSetName.SELF_HARM)
+"""ICD-10-CM codes for intentional self-harm (X71-X83, T14.91): the prefixes of the
+``self-harm`` value set, which also holds intentional self-poisoning (T36-T65 with intent
+character 2) and SNOMED CT codes."""
 
-CHRONIC_CONDITIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("copd-asthma", ("J41", "J42", "J43", "J44", "J45")),
-    ("dementia", ("F01", "F02", "F03", "G30", "G31.0", "G31.1", "G31.83")),
-    ("chronic-kidney-disease", ("N18",)),
-    ("depression", ("F32", "F33", "F34.1")),
-    ("heart-failure", ("I50", "I11.0", "I13.0", "I13.2")),
-    ("acute-myocardial-infarction", ("I21", "I22")),
-    ("atrial-fibrillation", ("I48",)),
-    ("stroke-tia", ("I63", "G45")),
+CHRONIC_CONDITIONS: tuple[tuple[str, tuple[str, ...]], ...] = tuple(
+    (name, _prefixes(name)) for name in CHRONIC_CONDITION_GROUPS
 )
-"""HEDIS FMC's eight chronic-condition groups, as ICD-10-CM prefixes."""
+"""HEDIS FMC's eight chronic-condition groups, as ICD-10-CM prefixes: the ICD-10-CM part of
+the value sets named in ``carecoord.terminology.CHRONIC_CONDITION_GROUPS``."""
 
-MEDICATION_RECONCILIATION_CODES: tuple[Code, ...] = (
-    Code(System.SNOMED, "430193006", "Medication reconciliation"),
-    Code(System.CPT, "1111F", "Discharge medications reconciled with current medication list"),
-    Code(System.CPT, "99495", "Transitional care management, moderate complexity"),
-    Code(System.CPT, "99496", "Transitional care management, high complexity"),
-)
-"""Codes documenting post-discharge medication reconciliation (HEDIS TRC/MRP evidence)."""
+MEDICATION_RECONCILIATION_CODES: tuple[Code, ...] = DEFAULT_VALUE_SETS[
+    ValueSetName.MEDICATION_RECONCILIATION
+].codes
+"""Codes documenting post-discharge medication reconciliation (HEDIS TRC/MRP evidence): the
+``medication-reconciliation`` value set's codes (CPT codes bare, without descriptors)."""
 
 _ICD10 = frozenset({System.ICD10CM, System.ICD10})
 
@@ -88,6 +87,23 @@ def matches_prefix(code: Code, prefixes: Iterable[str]) -> bool:
     return _normal(code.code).startswith(wanted)
 
 
+def code_matcher(
+    ctx: RuleContext, names: str | tuple[str, ...], prefixes: tuple[str, ...] | None = None
+) -> Callable[[Code], bool]:
+    """Whether a code is in any of the value sets ``names`` of the evaluation's library.
+
+    With ``prefixes`` (a rule's legacy ICD-10-CM prefix parameter, when set), whether the
+    code is an ICD-10(-CM) code under one of them instead.
+    """
+    if prefixes is not None:
+        wanted = prefixes
+        return lambda code: matches_prefix(code, wanted)
+    sets = tuple(ctx.value_set(n) for n in ((names,) if isinstance(names, str) else names))
+    if len(sets) == 1:
+        return sets[0].contains
+    return lambda code: any(s.contains(code) for s in sets)
+
+
 def refs_to(fact: Fact[Any], type_: str) -> frozenset[Ref]:
     """References other facts may use for ``fact``: ``Ref(type_, id)`` for each source's id."""
     return frozenset(Ref(type_, v.id) for v in fact.variants) | {Ref(type_, fact.value.id)}
@@ -97,3 +113,9 @@ def str_tuple(_instance: object, attribute: attrs.Attribute[Any], value: object)
     """Attrs validator: a tuple of non-empty strings."""
     if not isinstance(value, tuple) or not all(isinstance(v, str) and v for v in value):
         raise ValidationError(Problem(attribute.name, "expected a tuple of non-empty strings"))
+
+
+def optional_str_tuple(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    """Attrs validator: ``None``, or a tuple of non-empty strings."""
+    if value is not None:
+        str_tuple(instance, attribute, value)

@@ -1,4 +1,4 @@
-"""What a rule is given: the time-filtered profile, ``as_of``, the calendar, the local zone."""
+"""What a rule is given: the as-of profile, ``as_of``, the calendar, the zone, the value sets."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from carecoord.domain import (
     CareSetting,
     CareTeamMember,
     Discipline,
+    EncounterStatus,
     PartialDate,
     Ref,
     Sensitivity,
@@ -21,6 +22,7 @@ from carecoord.domain import (
 from carecoord.profile import Fact, PatientProfile
 from carecoord.rules._calendar import BusinessCalendar
 from carecoord.rules._model import Evidence, EvidenceRole, Gap, GapStatus, Severity
+from carecoord.terminology import DEFAULT_VALUE_SETS, ValueSet, ValueSetName, ValueSets
 
 __all__ = ["RuleContext", "resolve_timezone"]
 
@@ -77,12 +79,30 @@ class _Shared:
         self.values: dict[Hashable, Any] = {}
 
 
+_HOSPICE_VISITS = frozenset({EncounterStatus.FINISHED, EncounterStatus.IN_PROGRESS})
+
+
 def _hospice(ctx: RuleContext) -> tuple[dt.date | None, tuple[Fact[Any], ...]]:
-    """The first local day of a discharge to hospice, and the hospice enrolments."""
+    """The first local day in hospice, and the hospice enrolments.
+
+    The first day is the earliest discharge to hospice, or procedure or visit coded in the
+    ``hospice`` value set (hospice care, admission or referral).
+    """
     days = [
         ctx.local_date(s.value.discharged_at)
         for s in ctx.profile.transitions
         if s.value.to_setting is CareSetting.HOSPICE and s.value.discharged_at is not None
+    ]
+    hospice = ctx.value_set(ValueSetName.HOSPICE)
+    days += [
+        ctx.local_date(p.value.performed)
+        for p in ctx.profile.procedures
+        if p.value.status != "not-done" and p.value.code in hospice
+    ]
+    days += [
+        ctx.local_date(e.value.start)
+        for e in ctx.profile.encounters
+        if e.value.status in _HOSPICE_VISITS and hospice.contains_any(e.value.types)
     ]
     enrollments = tuple(e for e in ctx.profile.enrollments if e.value.program.lower() == "hospice")
     return min(days, default=None), enrollments
@@ -110,6 +130,7 @@ class RuleContext:
     rule: str = "custom"
     severity: Severity = Severity.MEDIUM
     family: str = "custom"
+    value_sets: ValueSets = DEFAULT_VALUE_SETS
     _shared: _Shared = attrs.field(init=False, factory=_Shared, eq=False, repr=False)
 
     def for_rule(self, rule: str, severity: Severity, family: str = "custom") -> RuleContext:
@@ -130,6 +151,14 @@ class RuleContext:
         if key not in values:
             values[key] = build(self)
         return cast("V", values[key])
+
+    def value_set(self, name: str) -> ValueSet:
+        """The value set called ``name`` in this evaluation's library.
+
+        Raises:
+            NotFound: the library has no such value set.
+        """
+        return self.value_sets[name]
 
     # ------------------------------------------------------------------ who and when
 
@@ -251,7 +280,8 @@ class RuleContext:
     def in_hospice(self, day: dt.date) -> bool:
         """Whether the patient is in hospice on local ``day``.
 
-        A discharge to hospice on or before ``day``, or an active ``"hospice"`` enrolment.
+        A discharge to hospice, or a procedure or visit coded in the ``hospice`` value set,
+        on or before ``day``; or an active ``"hospice"`` enrolment.
         """
         first_discharge, enrollments = self.cached("context.hospice", _hospice)
         if first_discharge is not None and first_discharge <= day:

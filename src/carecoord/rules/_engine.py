@@ -11,14 +11,15 @@ import attrs
 from carecoord.errors import Problem, ValidationError
 from carecoord.profile import PatientProfile
 from carecoord.rules._asof import profile_as_of
-from carecoord.rules._base import Rule
+from carecoord.rules._base import Rule, rule_value_sets
 from carecoord.rules._calendar import BusinessCalendar
 from carecoord.rules._catalogue import default_rules
 from carecoord.rules._context import RuleContext, resolve_timezone
 from carecoord.rules._model import Gap, GapReport, GapStatus, RuleError
 from carecoord.rules._ruleset import Overrides, RuleSet
+from carecoord.terminology import DEFAULT_VALUE_SETS, ValueSets
 
-__all__ = ["detect_gaps", "detect_gaps_population", "resolve_rules"]
+__all__ = ["check_value_sets", "detect_gaps", "detect_gaps_population", "resolve_rules"]
 
 _REPORTED_BY_DEFAULT = frozenset({GapStatus.PROSPECTIVE, GapStatus.OPEN})
 
@@ -29,6 +30,26 @@ def _check_as_of(as_of: object) -> dt.datetime:
     if as_of.tzinfo is None or as_of.utcoffset() is None:
         raise ValidationError(Problem("as_of", "naive datetime (a time zone is required)"))
     return as_of
+
+
+def check_value_sets(
+    rules: RuleSet | Sequence[Rule], value_sets: ValueSets | None = None
+) -> ValueSets:
+    """The library to evaluate ``rules`` with: ``value_sets``, else the shipped defaults.
+
+    Raises:
+        ValidationError: ``value_sets`` is not a :class:`~carecoord.terminology.ValueSets`.
+        NotFound: a rule reads a value set the library lacks (naming the rule and the sets),
+            before any patient is evaluated.
+    """
+    library: object = DEFAULT_VALUE_SETS if value_sets is None else value_sets
+    if not isinstance(library, ValueSets):
+        raise ValidationError(
+            Problem("value_sets", f"expected a ValueSets library, got {type(library).__name__}")
+        )
+    for rule in rules:
+        library.require(rule_value_sets(rule), reader=f"rule {rule.id}")
+    return library
 
 
 def resolve_rules(
@@ -71,11 +92,12 @@ def _evaluate(
     calendar: BusinessCalendar,
     overrides: Overrides | None,
     include_closed: bool,
+    value_sets: ValueSets,
     since: dt.date | None = None,
 ) -> GapReport:
     tz = resolve_timezone(profile)
     view = profile_as_of(profile, as_of, tz=tz)
-    base = RuleContext(profile=view, as_of=as_of, calendar=calendar, tz=tz)
+    base = RuleContext(profile=view, as_of=as_of, calendar=calendar, tz=tz, value_sets=value_sets)
     gaps: list[Gap] = []
     errors: list[RuleError] = []
     for rule in ruleset:
@@ -110,20 +132,27 @@ def detect_gaps(
     overrides: Overrides | None = None,
     include_closed: bool = False,
     since: dt.date | None = None,
+    value_sets: ValueSets | None = None,
 ) -> GapReport:
     """The gaps in ``profile``'s care as knowable at ``as_of``.
 
     ``rules`` defaults to :func:`default_rules`; ``calendar`` to weekends only;
-    ``overrides`` disables rules, changes windows and snoozes gaps. Prospective and open
+    ``overrides`` disables rules, changes windows and snoozes gaps; ``value_sets`` is the
+    library of code lists the rules read (the shipped defaults,
+    ``carecoord.terminology.DEFAULT_VALUE_SETS``, when ``None``: pass one with your
+    licensed value sets, see ``docs/valuesets.md``). Prospective and open
     gaps are reported; closed and not-applicable ones too with ``include_closed=True``.
     ``since`` (a date, the start of a measurement or work period) keeps only the gaps whose
     clock started on or after it, in the patient's local date: a decade-old result left
     unacknowledged in an old record is then not today's work.
     Facts recorded after ``as_of`` are ignored, so evaluating at a past date reproduces
     what was knowable then. A rule that raises is reported in ``errors``; the others run.
+    A rule that reads a value set the library lacks raises
+    :class:`~carecoord.errors.NotFound` before anything runs.
     """
     as_of = _check_as_of(as_of)
     ruleset = resolve_rules(rules, overrides)
+    library = check_value_sets(ruleset, value_sets)
     return _evaluate(
         profile,
         as_of,
@@ -131,6 +160,7 @@ def detect_gaps(
         calendar=calendar or BusinessCalendar(),
         overrides=overrides,
         include_closed=include_closed,
+        value_sets=library,
         since=since,
     )
 
@@ -144,13 +174,16 @@ def detect_gaps_population(
     overrides: Overrides | None = None,
     include_closed: bool = False,
     since: dt.date | None = None,
+    value_sets: ValueSets | None = None,
 ) -> Iterator[GapReport]:
     """One :class:`GapReport` per profile, streamed (profiles are read one at a time).
 
-    The rule set is resolved once, before the first profile is read.
+    The rule set is resolved, and the value-set library checked, once, before the first
+    profile is read (arguments as :func:`detect_gaps`).
     """
     as_of = _check_as_of(as_of)
     ruleset = resolve_rules(rules, overrides)
+    library = check_value_sets(ruleset, value_sets)
     cal = calendar or BusinessCalendar()
     return (
         _evaluate(
@@ -160,6 +193,7 @@ def detect_gaps_population(
             calendar=cal,
             overrides=overrides,
             include_closed=include_closed,
+            value_sets=library,
             since=since,
         )
         for profile in profiles

@@ -15,7 +15,7 @@ only while it stands unreconciled at ``as_of``, due on the local date it arose.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import attrs
@@ -34,12 +34,13 @@ from carecoord.domain import (
     System,
 )
 from carecoord.profile import ConflictKind, Fact
-from carecoord.rules._base import Rule, RuleBase, define_rule, param
+from carecoord.rules._base import Rule, RuleBase, define_rule, param, value_set_param
 from carecoord.rules._care_team import TeamIndex
-from carecoord.rules._codes import refs_to, str_tuple
+from carecoord.rules._codes import optional_str_tuple, refs_to
 from carecoord.rules._context import RuleContext
 from carecoord.rules._index import Timeline
 from carecoord.rules._model import Citation, Evidence, Gap, RuleMetadata, Severity
+from carecoord.terminology import ATC, DEFAULT_VALUE_SETS, ValueSet, ValueSetName
 
 __all__ = [
     "ATC_SYSTEM",
@@ -53,72 +54,27 @@ __all__ = [
 
 FAMILY = "medications"
 
-ATC_SYSTEM = "http://www.whocc.no/atc"
+ATC_SYSTEM = ATC
 """The code system URI of the WHO Anatomical Therapeutic Chemical classification."""
 
-PSYCHOTROPIC_ATC_PREFIXES: tuple[str, ...] = ("N05", "N06")
-"""ATC groups of psychotropics: N05 psycholeptics (antipsychotics, anxiolytics, hypnotics,
-lithium) and N06 psychoanaleptics (antidepressants, stimulants)."""
+_PSYCHOTROPICS = DEFAULT_VALUE_SETS[ValueSetName.PSYCHOTROPIC_MEDICATIONS]
 
-PSYCHOTROPIC_RXNORM: tuple[Code, ...] = tuple(
-    Code(System.RXNORM, code, name)
-    for code, name in (
-        # antidepressants
-        ("704", "amitriptyline"),
-        ("42347", "bupropion"),
-        ("2556", "citalopram"),
-        ("2597", "clomipramine"),
-        ("3247", "desipramine"),
-        ("3638", "doxepin"),
-        ("72625", "duloxetine"),
-        ("321988", "escitalopram"),
-        ("4493", "fluoxetine"),
-        ("42355", "fluvoxamine"),
-        ("5691", "imipramine"),
-        ("15996", "mirtazapine"),
-        ("7531", "nortriptyline"),
-        ("32937", "paroxetine"),
-        ("36437", "sertraline"),
-        ("10737", "trazodone"),
-        ("39786", "venlafaxine"),
-        ("1455099", "vortioxetine"),
-        # antipsychotics
-        ("89013", "aripiprazole"),
-        ("1658314", "brexpiprazole"),
-        ("2626", "clozapine"),
-        ("5093", "haloperidol"),
-        ("73178", "iloperidone"),
-        ("61381", "olanzapine"),
-        ("8076", "perphenazine"),
-        ("51272", "quetiapine"),
-        ("35636", "risperidone"),
-        ("115698", "ziprasidone"),
-        # anxiolytics
-        ("596", "alprazolam"),
-        ("1827", "buspirone"),
-        ("2598", "clonazepam"),
-        ("3322", "diazepam"),
-        ("6470", "lorazepam"),
-        ("7781", "oxazepam"),
-        # stimulants and other ADHD medicines
-        ("725", "amphetamine"),
-        ("38400", "atomoxetine"),
-        ("3288", "dextroamphetamine"),
-        ("700810", "lisdexamfetamine"),
-        ("6901", "methylphenidate"),
-        ("30125", "modafinil"),
-        # lithium
-        ("6448", "lithium"),
-        ("42351", "lithium carbonate"),
-    )
+PSYCHOTROPIC_ATC_PREFIXES: tuple[str, ...] = tuple(
+    p.pattern for p in _PSYCHOTROPICS.patterns_in(ATC_SYSTEM) if p.is_prefix
 )
+"""ATC groups of psychotropics: N05 psycholeptics (antipsychotics, anxiolytics, hypnotics,
+lithium) and N06 psychoanaleptics (antidepressants, stimulants); the ATC part of the
+``psychotropic-medications`` value set."""
+
+PSYCHOTROPIC_RXNORM: tuple[Code, ...] = _PSYCHOTROPICS.codes_in(System.RXNORM)
 """RxNorm ingredient codes of common psychotropics: an approximation, not a value set.
 
 Common antidepressants, antipsychotics, anxiolytics, stimulants and lithium, listed by
-ingredient so that any product (``Medication.ingredients``) matches. Checked against
-public RxNorm listings; check new codes with RxNav. Medicines coded only by product (no
-ingredients) or by a system other than RxNorm and ATC are not recognised: pass a
-complete list (a VSAC value set, for example) as the rule's ``psychotropic_rxnorm``.
+ingredient so that any product (``Medication.ingredients``) matches; the RxNorm part of the
+``psychotropic-medications`` value set. Checked against public RxNorm listings; check new
+codes with RxNav. Medicines coded only by product (no ingredients) or by a system other
+than RxNorm and ATC are not recognised: put a complete list (a VSAC value set, for
+example) in the library under ``psychotropic-medications``.
 """
 
 _RXNORM_CODES = tuple(c.code for c in PSYCHOTROPIC_RXNORM)
@@ -366,8 +322,9 @@ def _changes(fact: Fact[Medication]) -> list[_Change]:
             "a prescription (a changed dose is a new prescription) or a stop recorded by a "
             "source; a source merely listing a medicine (a medication list, a discharge "
             "'continue' instruction) changes nothing. One gap per change, focused on the "
-            "source version that records it. Psychotropics are recognised by ATC N05/N06 or "
-            "by a documented list of RxNorm ingredients (an approximation)."
+            "source version that records it. Psychotropics are recognised by the "
+            "psychotropic-medications value set (by default ATC N05/N06 and a documented "
+            "list of RxNorm ingredients, an approximation)."
         ),
         opens="A prescription (authored) or a stop, by a known prescriber; clinicians who "
         "are the prescriber need no message.",
@@ -404,14 +361,39 @@ def _changes(fact: Fact[Medication]) -> list[_Change]:
 @attrs.frozen(repr=False)
 class _ChangeNotShared(RuleBase):
     within_days: int = param(7, "Days after the change to tell the team.", unit="days")
-    psychotropic_atc_prefixes: tuple[str, ...] = param(
-        PSYCHOTROPIC_ATC_PREFIXES, "ATC prefixes of psychotropic medicines.", validator=str_tuple
+    psychotropic_atc_prefixes: tuple[str, ...] | None = param(
+        None,
+        "ATC prefixes of psychotropic medicines; when given (or psychotropic_rxnorm is), "
+        "used instead of the psychotropics value set.",
+        validator=optional_str_tuple,
     )
-    psychotropic_rxnorm: tuple[str, ...] = param(
-        _RXNORM_CODES,
-        "RxNorm codes (ingredients or products) of psychotropic medicines.",
-        validator=str_tuple,
+    psychotropic_rxnorm: tuple[str, ...] | None = param(
+        None,
+        "RxNorm codes (ingredients or products) of psychotropic medicines; when given (or "
+        "psychotropic_atc_prefixes is), used instead of the psychotropics value set.",
+        validator=optional_str_tuple,
     )
+    psychotropics: str = value_set_param(
+        ValueSetName.PSYCHOTROPIC_MEDICATIONS,
+        "Value set of psychotropic medicines (a medicine's code or any of its ingredients).",
+    )
+
+    def _psychotropic(self, ctx: RuleContext) -> Callable[[Medication], bool]:
+        if self.psychotropic_atc_prefixes is None and self.psychotropic_rxnorm is None:
+            value_set: ValueSet = ctx.value_set(self.psychotropics)
+            return lambda med: value_set.contains_any((med.code, *med.ingredients))
+        prefixes = tuple(
+            p.upper()
+            for p in (
+                PSYCHOTROPIC_ATC_PREFIXES
+                if self.psychotropic_atc_prefixes is None
+                else self.psychotropic_atc_prefixes
+            )
+        )
+        codes = frozenset(
+            _RXNORM_CODES if self.psychotropic_rxnorm is None else self.psychotropic_rxnorm
+        )
+        return lambda med: _is_psychotropic(med, prefixes, codes)
 
     @staticmethod
     def _recipients(
@@ -423,16 +405,15 @@ class _ChangeNotShared(RuleBase):
         return frozenset(ctx.profile.patient.general_practitioner)
 
     def evaluate(self, ctx: RuleContext) -> Iterator[Gap]:
-        codes = frozenset(self.psychotropic_rxnorm)
+        is_psychotropic = self._psychotropic(ctx)
         index = ctx.cached("care-team.index", TeamIndex)
         messages = _Messages(ctx)
-        prefixes = tuple(p.upper() for p in self.psychotropic_atc_prefixes)
         for fact in sorted(ctx.profile.medications, key=lambda f: f.key):
             refs = refs_to(fact, "Medication") | {Ref("Medication", fact.key)}
             for change in _changes(fact):
                 med = change.med
                 assert med.prescriber is not None
-                psychotropic = _is_psychotropic(med, prefixes, codes)
+                psychotropic = is_psychotropic(med)
                 groups = [("primary-care clinician", Discipline.PRIMARY_CARE)]
                 if psychotropic:
                     groups.append(("behavioural-health clinician", Discipline.BEHAVIORAL_HEALTH))
@@ -561,14 +542,20 @@ class _Messages:
 def medication_change_not_shared(
     *,
     within_days: int = 7,
-    psychotropic_atc_prefixes: tuple[str, ...] = PSYCHOTROPIC_ATC_PREFIXES,
-    psychotropic_rxnorm: tuple[str, ...] = _RXNORM_CODES,
+    psychotropic_atc_prefixes: tuple[str, ...] | None = None,
+    psychotropic_rxnorm: tuple[str, ...] | None = None,
+    psychotropics: str = ValueSetName.PSYCHOTROPIC_MEDICATIONS,
 ) -> Rule:
-    """``medication.change-not-shared``: a change not sent to the PCP (and BH) within 7 days."""
+    """``medication.change-not-shared``: a change not sent to the PCP (and BH) within 7 days.
+
+    ``psychotropics`` names a value set of the library; the legacy ATC prefixes and RxNorm
+    codes, when either is given, replace it.
+    """
     return _ChangeNotShared(
         within_days=within_days,
         psychotropic_atc_prefixes=psychotropic_atc_prefixes,
         psychotropic_rxnorm=psychotropic_rxnorm,
+        psychotropics=psychotropics,
     )
 
 

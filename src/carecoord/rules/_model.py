@@ -299,6 +299,11 @@ def _reads(_instance: object, attribute: attrs.Attribute[Any], value: object) ->
         )
 
 
+def _names(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, tuple) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise ValidationError(Problem(attribute.name, "expected a tuple of value-set names"))
+
+
 def _rule_id(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
     if not isinstance(value, str) or not value or any(c.isspace() or c == "|" for c in value):
         raise ValidationError(
@@ -314,7 +319,10 @@ class RuleMetadata:
     ``closes`` are one-line plain descriptions of the clock; ``exclusions`` lists when the
     gap is not applicable; ``reads`` names the profile fields the rule reads (for
     incremental re-evaluation); ``discipline`` is who on the care team usually acts (tasks
-    are assigned to them, else to the team lead).
+    are assigned to them, else to the team lead). ``value_sets`` names the value sets the
+    rule reads from the library it is given (``detect_gaps(..., value_sets=...)``);
+    :func:`~carecoord.rules.define_rule` adds the defaults of the rule's value-set
+    parameters to it.
     """
 
     id: str = attrs.field(validator=_rule_id)
@@ -331,6 +339,7 @@ class RuleMetadata:
     reads: frozenset[str] = attrs.field(default=frozenset(), validator=_reads)
     discipline: Discipline | None = None
     version: str = "1"
+    value_sets: tuple[str, ...] = attrs.field(default=(), validator=_names)
 
     def parameter(self, name: str) -> Parameter | None:
         """The parameter called ``name``, if the rule has one."""

@@ -11,13 +11,15 @@ shapes are supported:
 
 Each schedule yields at most two gaps of a repeating kind (the cycle the latest test
 closed, and the cycle it opened) and one per index of an anniversary kind. Tests are
-results (LOINC), procedures, or visits whose type carries the code (HCPCS, CPT).
+results (LOINC), procedures, or visits whose type carries the code (HCPCS, CPT, SNOMED CT).
+The shipped schedules name value sets (diabetes, HbA1c tests...), read from the library the
+rules are given, so replacing a set there changes what the schedule follows.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import attrs
@@ -31,7 +33,6 @@ from carecoord.domain import (
     Quantity,
     ResultStatus,
     Sensitivity,
-    System,
 )
 from carecoord.errors import Problem, ValidationError
 from carecoord.profile import Fact
@@ -40,6 +41,7 @@ from carecoord.rules._care_plans import add_months
 from carecoord.rules._codes import matches_prefix
 from carecoord.rules._context import RuleContext
 from carecoord.rules._model import Citation, Evidence, Gap, RuleMetadata, Severity
+from carecoord.terminology import DEFAULT_VALUE_SETS, ValueSetName, ValueSets
 
 __all__ = [
     "ANNUAL_WELLNESS_VISIT",
@@ -101,11 +103,12 @@ class MonitoringSchedule:
 
     ``name`` is a stable identifier (it ends every gap's focus); ``label`` is the plain
     name of the test for summaries. The schedule applies when the patient has an active
-    condition matching ``conditions`` (ICD-10 prefixes) or ``condition_codes`` (exact
-    codes, such as SNOMED), when either is given, and is at least ``minimum_age`` years
-    old, when given. ``tests`` are the codes that meet it; ``anchors`` are codes that
+    condition matching ``conditions`` (ICD-10 prefixes), ``condition_codes`` (exact
+    codes, such as SNOMED) or a value set named in ``condition_value_sets``, when any is
+    given, and is at least ``minimum_age`` years old, when given. ``tests`` (codes) and
+    ``test_value_sets`` (names) are what meets it; ``anchors`` and ``anchor_value_sets``
     start the clock without meeting it (an initial preventive visit before the first
-    annual wellness visit).
+    annual wellness visit). Value sets are looked up in the library the rule is given.
 
     ``every_months`` is the interval from the last test; with ``full_months`` the next
     test may be done from the first day of the month ``every_months`` after the last
@@ -128,10 +131,15 @@ class MonitoringSchedule:
     window_days: int | None = attrs.field(default=None, validator=_count(0))
     index_above: float | None = attrs.field(default=None, validator=_number)
     sensitivity: frozenset[Sensitivity] = attrs.field(default=frozenset(), validator=_sensitivity)
+    condition_value_sets: tuple[str, ...] = attrs.field(default=(), validator=_strings)
+    test_value_sets: tuple[str, ...] = attrs.field(default=(), validator=_strings)
+    anchor_value_sets: tuple[str, ...] = attrs.field(default=(), validator=_strings)
 
     def __attrs_post_init__(self) -> None:
-        if not self.tests:
-            raise ValidationError(Problem("tests", "a schedule needs at least one test code"))
+        if not self.tests and not self.test_value_sets:
+            raise ValidationError(
+                Problem("tests", "a schedule needs at least one test code or test value set")
+            )
 
     def __repr__(self) -> str:
         return f"MonitoringSchedule({self.name!r})"
@@ -141,11 +149,42 @@ class MonitoringSchedule:
         """Whether the schedule follows index results (a window around an anniversary)."""
         return self.window_days is not None
 
-    def applies_to(self, condition: Condition) -> bool:
-        """Whether ``condition`` is one this schedule follows."""
-        return condition.code in self.condition_codes or (
-            bool(self.conditions) and matches_prefix(condition.code, self.conditions)
+    @property
+    def value_sets(self) -> tuple[str, ...]:
+        """Every value-set name the schedule reads."""
+        names = (*self.condition_value_sets, *self.test_value_sets, *self.anchor_value_sets)
+        return tuple(dict.fromkeys(names))
+
+    @property
+    def follows_conditions(self) -> bool:
+        """Whether the schedule applies only to patients with one of its conditions."""
+        return bool(self.conditions or self.condition_codes or self.condition_value_sets)
+
+    def applies_to(self, condition: Condition, value_sets: ValueSets = DEFAULT_VALUE_SETS) -> bool:
+        """Whether ``condition`` is one this schedule follows (value sets from ``value_sets``)."""
+        code = condition.code
+        return (
+            code in self.condition_codes
+            or (bool(self.conditions) and matches_prefix(code, self.conditions))
+            or any(code in value_sets[name] for name in self.condition_value_sets)
         )
+
+    def is_test(self, code: Code, value_sets: ValueSets = DEFAULT_VALUE_SETS) -> bool:
+        """Whether ``code`` is a test that meets the schedule."""
+        return _matcher(self.tests, self.test_value_sets, value_sets)(code)
+
+    def is_anchor(self, code: Code, value_sets: ValueSets = DEFAULT_VALUE_SETS) -> bool:
+        """Whether ``code`` starts the clock without meeting the schedule."""
+        return _matcher(self.anchors, self.anchor_value_sets, value_sets)(code)
+
+
+def _matcher(
+    codes: tuple[Code, ...], names: tuple[str, ...], value_sets: ValueSets
+) -> Callable[[Code], bool]:
+    """Whether a code is one of ``codes`` or in one of the value sets ``names``."""
+    exact = frozenset(codes)
+    sets = tuple(value_sets[n] for n in names)
+    return lambda code: code in exact or any(s.contains(code) for s in sets)
 
 
 _ADA = Citation(
@@ -167,32 +206,29 @@ _AWV = Citation(
 DIABETES_HBA1C = MonitoringSchedule(
     name="diabetes-hba1c",
     label="HbA1c",
-    tests=(
-        Code(System.LOINC, "4548-4", "Hemoglobin A1c/Hemoglobin.total in Blood"),
-        Code(System.LOINC, "17856-6", "Hemoglobin A1c/Hemoglobin.total in Blood by HPLC"),
-    ),
+    tests=(),
+    test_value_sets=(ValueSetName.HBA1C_TESTS,),
     every_months=6,
     source=_ADA,
-    conditions=("E10", "E11", "E13"),
-    condition_codes=(
-        Code(System.SNOMED, "44054006", "Diabetes mellitus type 2"),
-        Code(System.SNOMED, "46635009", "Diabetes mellitus type 1"),
-    ),
+    condition_value_sets=(ValueSetName.DIABETES,),
 )
-"""Diabetes (ICD-10 E10, E11, E13; SNOMED 44054006, 46635009): HbA1c every 6 months (ADA)."""
+"""Diabetes (the ``diabetes`` value set: ICD-10 E10, E11, E13 and SNOMED CT diabetes by
+default): an HbA1c (``hba1c-tests``) every 6 months (ADA)."""
 
 DEPRESSION_PHQ9 = MonitoringSchedule(
     name="depression-phq9",
     label="PHQ-9",
-    tests=(Code(System.LOINC, "44261-6", "Patient Health Questionnaire 9 item total score"),),
+    tests=(),
+    test_value_sets=(ValueSetName.PHQ9_TESTS,),
     every_months=12,
     source=_CMS159,
-    conditions=("F32", "F33"),
+    condition_value_sets=(ValueSetName.MAJOR_DEPRESSION,),
     window_days=60,
     index_above=9,
     sensitivity=frozenset({Sensitivity.MENTAL_HEALTH}),
 )
-"""Depression (ICD-10 F32, F33): after a PHQ-9 above 9, a PHQ-9 at 12 months +/- 60 days.
+"""Depression (the ``major-depression`` value set: ICD-10 F32, F33 and SNOMED CT depressive
+disorders by default): after a PHQ-9 above 9, a PHQ-9 at 12 months +/- 60 days.
 
 CMS159's numerator is remission (that PHQ-9 below 5); this schedule only asks that the
 reassessment be done, as carecoord's domain table does."""
@@ -200,19 +236,18 @@ reassessment be done, as carecoord's domain table does."""
 ANNUAL_WELLNESS_VISIT = MonitoringSchedule(
     name="annual-wellness-visit",
     label="annual wellness visit",
-    tests=(
-        Code(System.HCPCS, "G0438", "Annual wellness visit, initial"),
-        Code(System.HCPCS, "G0439", "Annual wellness visit, subsequent"),
-    ),
+    tests=(),
+    test_value_sets=(ValueSetName.ANNUAL_WELLNESS_VISIT, ValueSetName.PREVENTIVE_VISIT),
     every_months=12,
     source=_AWV,
     minimum_age=65,
-    anchors=(Code(System.HCPCS, "G0402", "Initial preventive physical examination"),),
+    anchor_value_sets=(ValueSetName.INITIAL_PREVENTIVE_VISIT,),
     full_months=True,
 )
-"""Patients 65 and over: an annual wellness visit (G0438/G0439) 11 full months after the
-last (or after the initial preventive examination, G0402; with neither on record, in the
-month 12 months after the 65th birthday)."""
+"""Patients 65 and over: an annual wellness visit (G0438/G0439) or preventive check-up
+(CPT 99381-99397, SNOMED CT check-up encounters) 11 full months after the last (or after the
+initial preventive examination, G0402; with neither on record, in the month 12 months after
+the 65th birthday)."""
 
 DEFAULT_MONITORING_SCHEDULES: tuple[MonitoringSchedule, ...] = (
     DIABETES_HBA1C,
@@ -259,27 +294,30 @@ def _numeric(value: object) -> float | None:
 
 
 def _events(ctx: RuleContext, schedule: MonitoringSchedule) -> list[_Event]:
-    tests = set(schedule.tests)
-    codes = tests | set(schedule.anchors)
+    library = ctx.value_sets
+    test = _matcher(schedule.tests, schedule.test_value_sets, library)
+    anchor = _matcher(schedule.anchors, schedule.anchor_value_sets, library)
+
+    def counts(code: Code) -> bool:
+        return test(code) or anchor(code)
+
     found: list[_Event] = []
     for result in ctx.profile.results:
         r = result.value
-        if r.status in _UNAVAILABLE or r.code not in codes:
+        if r.status in _UNAVAILABLE or not counts(r.code):
             continue
         day, when = _date_of(ctx, r.effective or r.issued)
-        found.append(_Event(day, when, result, r.code in tests, _numeric(r.value)))
+        found.append(_Event(day, when, result, test(r.code), _numeric(r.value)))
     for procedure in ctx.profile.procedures:
         p = procedure.value
-        if p.status != "not-done" and p.code in codes:
+        if p.status != "not-done" and counts(p.code):
             day, when = _date_of(ctx, p.performed)
-            found.append(_Event(day, when, procedure, p.code in tests))
+            found.append(_Event(day, when, procedure, test(p.code)))
     for visit in ctx.profile.encounters:
         e = visit.value
-        matched = codes.intersection(e.types)
-        if e.status in _VISITS and matched:
-            found.append(
-                _Event(ctx.local_date(e.start), e.start, visit, bool(tests.intersection(e.types)))
-            )
+        if e.status in _VISITS and any(counts(t) for t in e.types):
+            closes = any(test(t) for t in e.types)
+            found.append(_Event(ctx.local_date(e.start), e.start, visit, closes))
     return sorted(found, key=lambda e: (e.day, e.fact.key))
 
 
@@ -303,12 +341,12 @@ def _eligibility(ctx: RuleContext, schedule: MonitoringSchedule) -> _Anchor | No
     starts: list[dt.date | None] = []
     focus = f"patient#{schedule.name}"
     fact: Fact[Any] | None = None
-    if schedule.conditions or schedule.condition_codes:
+    if schedule.follows_conditions:
         matching = sorted(
             (
                 f
                 for f in ctx.profile.conditions
-                if f.value.is_active and schedule.applies_to(f.value)
+                if f.value.is_active and schedule.applies_to(f.value, ctx.value_sets)
             ),
             key=lambda f: (ctx.local_date(f.value.onset) if f.value.onset else dt.date.min, f.key),
         )
@@ -358,18 +396,25 @@ def _schedules(_instance: object, attribute: attrs.Attribute[Any], value: object
             "schedule has not been done: HbA1c every 6 months in diabetes (ADA); a PHQ-9 "
             "12 months +/- 60 days after a PHQ-9 above 9 in depression (CMS159; the "
             "measure also asks for remission, below 5, which is not checked here); an "
-            "annual wellness visit for patients 65 and over, at least 11 full months after "
-            "the last (G0438/G0439). Schedules are data (MonitoringSchedule): pass your own."
+            "annual wellness visit (or preventive check-up) for patients 65 and over, at "
+            "least 11 full months after the last (G0438/G0439). Conditions and tests are "
+            "read from value sets (diabetes, hba1c-tests, major-depression, phq9-tests, "
+            "annual-wellness-visit, preventive-visit...). Schedules are data "
+            "(MonitoringSchedule): pass your own."
         ),
         family=FAMILY,
         opens="The patient has a condition (or age) with a schedule, from the onset or the "
         "last qualifying test.",
         due="Per schedule: 6 months after the last HbA1c; 12 months + 60 days after an "
         "index PHQ-9; the end of the month 11 full months after the last wellness visit.",
-        closes="A qualifying result (LOINC), procedure or visit type (HCPCS/CPT) in the "
-        "schedule's window.",
+        closes="A qualifying result (LOINC), procedure or visit type (HCPCS/CPT/SNOMED CT) in "
+        "the schedule's window.",
         exclusions=("Hospice.", "Patient died."),
         sources=(_ADA, _CMS159, _AWV),
+        value_sets=(
+            ValueSetName.HOSPICE,
+            *dict.fromkeys(n for s in DEFAULT_MONITORING_SCHEDULES for n in s.value_sets),
+        ),
         reads=frozenset(
             {
                 "conditions",
@@ -392,6 +437,10 @@ class _Overdue(RuleBase):
         "The monitoring schedules followed (MonitoringSchedule data).",
         validator=_schedules,
     )
+
+    def reads_value_sets(self) -> tuple[str, ...]:
+        """The value sets the schedules name (checked against the library before a run)."""
+        return tuple(dict.fromkeys(n for s in self.schedules for n in s.value_sets))
 
     def evaluate(self, ctx: RuleContext) -> Iterator[Gap]:
         for schedule in self.schedules:
@@ -492,7 +541,7 @@ class _Overdue(RuleBase):
         conditions = [
             f.value
             for f in ctx.profile.conditions
-            if f.value.is_active and schedule.applies_to(f.value)
+            if f.value.is_active and schedule.applies_to(f.value, ctx.value_sets)
         ]
         tests = [e for e in events if e.closes]
         after: dt.date | None = None

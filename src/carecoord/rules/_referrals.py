@@ -33,6 +33,7 @@ from carecoord.rules._codes import refs_to
 from carecoord.rules._context import RuleContext
 from carecoord.rules._index import Ranked
 from carecoord.rules._model import Citation, Evidence, Gap, RuleMetadata, Severity
+from carecoord.terminology import ValueSetName
 
 __all__ = [
     "FAMILY",
@@ -547,7 +548,18 @@ _CLOSED_LOOP_EXCLUDED = frozenset({_S.DRAFT, _S.ENTERED_IN_ERROR, _S.CANCELLED, 
             "Referrals cancelled, declined, draft or entered in error do not count.",
         ),
         sources=(_CMS50,),
-        reads=frozenset({"referrals", "communications", "transitions", "enrollments", "patient"}),
+        reads=frozenset(
+            {
+                "referrals",
+                "communications",
+                "transitions",
+                "enrollments",
+                "procedures",
+                "encounters",
+                "patient",
+            }
+        ),
+        value_sets=(ValueSetName.HOSPICE,),
         discipline=Discipline.PRIMARY_CARE,
         severity=Severity.MEDIUM,
     )

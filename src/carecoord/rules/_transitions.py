@@ -38,23 +38,17 @@ from carecoord.domain import (
 )
 from carecoord.errors import Problem, ValidationError
 from carecoord.profile import Fact
-from carecoord.rules._base import Rule, RuleBase, define_rule, param
-from carecoord.rules._codes import (
-    CHRONIC_CONDITIONS,
-    MEDICATION_RECONCILIATION_CODES,
-    MENTAL_ILLNESS_PREFIXES,
-    SELF_HARM_PREFIXES,
-    matches_prefix,
-    refs_to,
-    str_tuple,
-)
+from carecoord.rules._base import Rule, RuleBase, define_rule, param, value_set_param
+from carecoord.rules._codes import code_matcher, optional_str_tuple, refs_to
 from carecoord.rules._context import RuleContext
 from carecoord.rules._index import Ranked, Timeline
 from carecoord.rules._model import Citation, Evidence, Gap, RuleMetadata, Severity
+from carecoord.terminology import CHRONIC_CONDITION_GROUPS, ValueSetName
 
 __all__ = [
     "FAMILY",
     "RULES",
+    "chronic_groups",
     "transition_admission_notice_missing",
     "transition_discharge_info_missing",
     "transition_ed_chronic_follow_up",
@@ -102,7 +96,9 @@ _STAYS = (TransitionKind.INPATIENT, TransitionKind.OBSERVATION)
 _OFFICE = frozenset({EncounterClass.AMBULATORY, EncounterClass.VIRTUAL, EncounterClass.HOME})
 _OUTPATIENT = _OFFICE | {EncounterClass.TELEPHONE}
 _VISIT_STATUSES = frozenset({EncounterStatus.FINISHED, EncounterStatus.IN_PROGRESS})
-_MENTAL_HEALTH = MENTAL_ILLNESS_PREFIXES + SELF_HARM_PREFIXES
+_MENTAL_HEALTH = (ValueSetName.MENTAL_ILLNESS, ValueSetName.SELF_HARM)
+_SELF_HARM = (ValueSetName.SELF_HARM,)
+_Match = Callable[[Code], bool]
 
 
 def _kinds(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
@@ -115,6 +111,8 @@ def _kinds(_instance: object, attribute: attrs.Attribute[Any], value: object) ->
 
 
 def _categories(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is None:
+        return
     ok = isinstance(value, tuple) and all(
         isinstance(item, tuple)
         and len(item) == 2
@@ -660,6 +658,8 @@ def transition_follow_up_visit(
 
 
 def _code_tuple(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is None:
+        return
     if not isinstance(value, tuple) or not all(isinstance(c, Code) for c in value):
         raise ValidationError(Problem(attribute.name, "expected a tuple of Code"))
 
@@ -674,8 +674,9 @@ def _code_tuple(_instance: object, attribute: attrs.Attribute[Any], value: objec
         ),
         opens="A discharge from an inpatient stay.",
         due="30 days after the discharge day.",
-        closes="A medication-list reconciliation, or a procedure or visit coded SNOMED "
-        "430193006, CPT II 1111F or TCM 99495/99496, on or after the discharge day.",
+        closes="A medication-list reconciliation, or a procedure or visit coded in the "
+        "medication-reconciliation value set (by default SNOMED 430193006, CPT II 1111F or "
+        "TCM 99495/99496), on or after the discharge day.",
         exclusions=(
             "Discharged to hospice or another acute hospital.",
             "Patient died.",
@@ -691,14 +692,24 @@ class _MedRec(RuleBase):
     within_days: int = param(
         30, "Days after the discharge day (which is day 0) to reconcile.", unit="days"
     )
-    codes: tuple[Code, ...] = param(
-        MEDICATION_RECONCILIATION_CODES,
-        "Procedure or visit codes that document the reconciliation.",
+    codes: tuple[Code, ...] | None = param(
+        None,
+        "Procedure or visit codes that document the reconciliation; when given, used "
+        "instead of the value set.",
         validator=_code_tuple,
     )
     kinds: tuple[TransitionKind, ...] = param(
         _INPATIENT, "Which stays' discharges count.", validator=_kinds
     )
+    reconciliation: str = value_set_param(
+        ValueSetName.MEDICATION_RECONCILIATION,
+        "Value set of the procedure or visit codes that document the reconciliation.",
+    )
+
+    def _documents(self, ctx: RuleContext) -> _Match:
+        if self.codes is not None:
+            return frozenset(self.codes).__contains__
+        return ctx.value_set(self.reconciliation).contains
 
     def evaluate(self, ctx: RuleContext) -> Iterator[Gap]:
         for fact in _stays(ctx, self.kinds):
@@ -726,7 +737,7 @@ class _MedRec(RuleBase):
         self, ctx: RuleContext, day: dt.date
     ) -> tuple[tuple[Evidence, ...], dt.date | dt.datetime | None]:
         """The earliest reconciliation, coded procedure or coded visit from ``day`` on."""
-        index = ctx.cached(("transitions.med-rec", self.codes), self._index)
+        index = ctx.cached(("transitions.med-rec", self.codes, self.reconciliation), self._index)
         reconciled, documented, billed = index
         options: list[tuple[dt.date, str, dt.date | dt.datetime, Fact[Any], str]] = []
         if found := reconciled.first_from(day):
@@ -750,7 +761,7 @@ class _MedRec(RuleBase):
         self, ctx: RuleContext
     ) -> tuple[Ranked[dt.date, Any], Ranked[dt.date, Any], Ranked[dt.date, Any]]:
         """Medication-list reconciliations, coded procedures and coded visits by local day."""
-        codes = set(self.codes)
+        documents = self._documents(ctx)
         reconciled = Ranked(
             (ctx.local_date(r.value.at), r)
             for r in ctx.profile.reconciliations
@@ -759,13 +770,13 @@ class _MedRec(RuleBase):
         documented = Ranked(
             (ctx.local_date(p.value.performed), p)
             for p in ctx.profile.procedures
-            if p.value.code in codes and p.value.status != "not-done"
+            if p.value.status != "not-done" and documents(p.value.code)
         )
         visits = _visits(ctx, _OUTPATIENT)
         billed = Ranked(
             (day, visit)
             for day, visit in zip(visits.days, visits, strict=True)
-            if codes.intersection(visit.value.types)
+            if any(documents(t) for t in visit.value.types)
         )
         return reconciled, documented, billed
 
@@ -773,19 +784,23 @@ class _MedRec(RuleBase):
 def transition_med_rec(
     *,
     within_days: int = 30,
-    codes: tuple[Code, ...] = MEDICATION_RECONCILIATION_CODES,
+    codes: tuple[Code, ...] | None = None,
     kinds: tuple[TransitionKind, ...] = _INPATIENT,
+    reconciliation: str = ValueSetName.MEDICATION_RECONCILIATION,
 ) -> Rule:
-    """``transition.med-rec``: medicines not reconciled by day 30 after discharge."""
-    return _MedRec(within_days=within_days, codes=codes, kinds=kinds)
+    """``transition.med-rec``: medicines not reconciled by day 30 after discharge.
+
+    ``codes``, when given, replaces the ``reconciliation`` value set.
+    """
+    return _MedRec(within_days=within_days, codes=codes, kinds=kinds, reconciliation=reconciliation)
 
 
 # --------------------------------------------------------------------------- mental health
 
 
-def _principal_in(stay: CareTransition, prefixes: tuple[str, ...]) -> Code | None:
+def _principal_in(stay: CareTransition, match: _Match) -> Code | None:
     principal = stay.principal_diagnosis
-    if principal is not None and matches_prefix(principal.code, prefixes):
+    if principal is not None and match(principal.code):
         return principal.code
     return None
 
@@ -831,8 +846,9 @@ def _windows(
             "After an inpatient stay for mental illness or intentional self-harm, the "
             "patient has not seen a mental-health provider within 7 and within 30 days "
             "(HEDIS FUH; visits on the discharge day do not count). Two gaps per discharge: "
-            "focus #7d and #30d. Diagnosis codes approximate the licensed HEDIS value sets "
-            "at the ICD-10-CM category level."
+            "focus #7d and #30d. Diagnoses are read from the value sets mental-illness and "
+            "self-harm: the defaults approximate the licensed HEDIS value sets with ICD-10-CM "
+            "categories and SNOMED CT concepts; pass the licensed ones in the library."
         ),
         opens="An inpatient discharge whose principal diagnosis is a mental illness or "
         "intentional self-harm (patient aged 6 or more).",
@@ -860,21 +876,39 @@ class _MentalHealthFollowUp(RuleBase):
         30, "A readmission within this many days excludes the earlier discharge.", unit="days"
     )
     minimum_age: int = param(6, "Youngest age in the measure.", unit="years")
-    diagnosis_prefixes: tuple[str, ...] = param(
-        _MENTAL_HEALTH,
-        "ICD-10-CM prefixes of mental illness and intentional self-harm (principal diagnosis).",
-        validator=str_tuple,
+    diagnosis_prefixes: tuple[str, ...] | None = param(
+        None,
+        "ICD-10-CM prefixes of the principal diagnoses; when given, used instead of the "
+        "diagnoses value sets.",
+        validator=optional_str_tuple,
     )
-    self_harm_prefixes: tuple[str, ...] = param(
-        SELF_HARM_PREFIXES,
-        "ICD-10-CM prefixes of intentional self-harm (these gaps are critical).",
-        validator=str_tuple,
+    self_harm_prefixes: tuple[str, ...] | None = param(
+        None,
+        "ICD-10-CM prefixes of intentional self-harm; when given, used instead of the "
+        "self_harm value sets.",
+        validator=optional_str_tuple,
+    )
+    diagnoses: tuple[str, ...] = value_set_param(
+        _MENTAL_HEALTH,
+        "Value sets of the principal diagnoses that open the gap (mental illness, "
+        "intentional self-harm).",
+    )
+    self_harm: tuple[str, ...] = value_set_param(
+        _SELF_HARM, "Value sets of intentional self-harm (these gaps are critical)."
     )
 
+    def _matchers(self, ctx: RuleContext) -> tuple[_Match, _Match]:
+        """Whether a code opens the gap, and whether it makes it critical."""
+        return (
+            code_matcher(ctx, self.diagnoses, self.diagnosis_prefixes),
+            code_matcher(ctx, self.self_harm, self.self_harm_prefixes),
+        )
+
     def evaluate(self, ctx: RuleContext) -> Iterator[Gap]:
+        diagnosis, critical = self._matchers(ctx)
         for fact in _stays(ctx, _INPATIENT):
             stay = fact.value
-            if stay.discharged_at is None or _principal_in(stay, self.diagnosis_prefixes) is None:
+            if stay.discharged_at is None or _principal_in(stay, diagnosis) is None:
                 continue
             day = ctx.local_date(stay.discharged_at)
             age = ctx.age_on(day)
@@ -900,7 +934,7 @@ class _MentalHealthFollowUp(RuleBase):
                     )
                 return None
 
-            self_harm = _principal_in(stay, self.self_harm_prefixes) is not None
+            self_harm = _principal_in(stay, critical) is not None
             visits = ctx.cached("transitions.mental-health-visits", _mental_health_visits)
             yield from _windows(
                 ctx,
@@ -929,10 +963,16 @@ def transition_mental_health_follow_up(
     long_window_days: int = 30,
     readmission_days: int = 30,
     minimum_age: int = 6,
-    diagnosis_prefixes: tuple[str, ...] = _MENTAL_HEALTH,
-    self_harm_prefixes: tuple[str, ...] = SELF_HARM_PREFIXES,
+    diagnosis_prefixes: tuple[str, ...] | None = None,
+    self_harm_prefixes: tuple[str, ...] | None = None,
+    diagnoses: tuple[str, ...] = _MENTAL_HEALTH,
+    self_harm: tuple[str, ...] = _SELF_HARM,
 ) -> Rule:
-    """``transition.mental-health-follow-up``: HEDIS FUH, 7 and 30 days after discharge."""
+    """``transition.mental-health-follow-up``: HEDIS FUH, 7 and 30 days after discharge.
+
+    ``diagnoses`` and ``self_harm`` name value sets of the library; the legacy
+    ``*_prefixes`` (ICD-10-CM prefixes), when given, replace them.
+    """
     return _MentalHealthFollowUp(
         short_window_days=short_window_days,
         long_window_days=long_window_days,
@@ -940,6 +980,8 @@ def transition_mental_health_follow_up(
         minimum_age=minimum_age,
         diagnosis_prefixes=diagnosis_prefixes,
         self_harm_prefixes=self_harm_prefixes,
+        diagnoses=diagnoses,
+        self_harm=self_harm,
     )
 
 
@@ -1003,11 +1045,13 @@ def _ed_exclusion(
             "Hospice; patient died.",
         ),
         sources=(_FUM,),
+        value_sets=(ValueSetName.HOSPICE,),
         reads=frozenset(
             {
                 "transitions",
                 "encounters",
                 "enrollments",
+                "procedures",
                 "care_teams",
                 "practitioners",
                 "organizations",
@@ -1026,39 +1070,56 @@ class _EdMentalHealthFollowUp(RuleBase):
         30, "An inpatient admission within this many days excludes the visit.", unit="days"
     )
     minimum_age: int = param(6, "Youngest age in the measure.", unit="years")
-    diagnosis_prefixes: tuple[str, ...] = param(
-        _MENTAL_HEALTH,
-        "ICD-10-CM prefixes of mental illness and intentional self-harm (principal diagnosis).",
-        validator=str_tuple,
+    diagnosis_prefixes: tuple[str, ...] | None = param(
+        None,
+        "ICD-10-CM prefixes of the principal diagnoses; when given, used instead of the "
+        "diagnoses value sets.",
+        validator=optional_str_tuple,
     )
-    self_harm_prefixes: tuple[str, ...] = param(
-        SELF_HARM_PREFIXES,
-        "ICD-10-CM prefixes of intentional self-harm (these gaps are critical).",
-        validator=str_tuple,
+    self_harm_prefixes: tuple[str, ...] | None = param(
+        None,
+        "ICD-10-CM prefixes of intentional self-harm; when given, used instead of the "
+        "self_harm value sets.",
+        validator=optional_str_tuple,
+    )
+    diagnoses: tuple[str, ...] = value_set_param(
+        _MENTAL_HEALTH,
+        "Value sets of the principal diagnoses that open the gap (mental illness, "
+        "intentional self-harm).",
+    )
+    self_harm: tuple[str, ...] = value_set_param(
+        _SELF_HARM, "Value sets of intentional self-harm (these gaps are critical)."
     )
 
-    def _eligible(self, ctx: RuleContext, fact: Fact[CareTransition]) -> bool:
+    def _matchers(self, ctx: RuleContext) -> tuple[_Match, _Match]:
+        """Whether a code opens the gap, and whether it makes it critical."""
+        return (
+            code_matcher(ctx, self.diagnoses, self.diagnosis_prefixes),
+            code_matcher(ctx, self.self_harm, self.self_harm_prefixes),
+        )
+
+    def _eligible(self, ctx: RuleContext, fact: Fact[CareTransition], match: _Match) -> bool:
         visit = fact.value
-        if _principal_in(visit, self.diagnosis_prefixes) is None:
+        if _principal_in(visit, match) is None:
             return False
         age = ctx.age_on(ctx.local_date(visit.admitted_at))
         return age is None or age >= self.minimum_age
 
-    def _qualifies(self, ctx: RuleContext, visit: Encounter) -> bool:
+    @staticmethod
+    def _qualifies(ctx: RuleContext, visit: Encounter, match: _Match) -> bool:
         codes = (*visit.diagnoses, *visit.reasons)
-        return _mental_health_provider(ctx, visit) or any(
-            matches_prefix(c, self.diagnosis_prefixes) for c in codes
-        )
+        return _mental_health_provider(ctx, visit) or any(match(c) for c in codes)
 
     def evaluate(self, ctx: RuleContext) -> Iterator[Gap]:
+        diagnosis, critical = self._matchers(ctx)
         for fact, duplicate in _emergency_visits(
-            ctx, lambda f: self._eligible(ctx, f), self.long_window_days
+            ctx, lambda f: self._eligible(ctx, f, diagnosis), self.long_window_days
         ):
             visit = fact.value
             day = ctx.local_date(visit.admitted_at)
             visits = ctx.cached(
-                ("transitions.fum-visits", self.diagnosis_prefixes),
-                lambda c: _visits(c, _OUTPATIENT).where(lambda e: self._qualifies(c, e)),
+                ("transitions.fum-visits", self.diagnosis_prefixes, self.diagnoses),
+                lambda c: _visits(c, _OUTPATIENT).where(lambda e: self._qualifies(c, e, diagnosis)),
             )
 
             def exclusion(
@@ -1073,7 +1134,7 @@ class _EdMentalHealthFollowUp(RuleBase):
                     period_days=self.long_window_days,
                 )
 
-            self_harm = _principal_in(visit, self.self_harm_prefixes) is not None
+            self_harm = _principal_in(visit, critical) is not None
             yield from _windows(
                 ctx,
                 fact,
@@ -1096,10 +1157,16 @@ def transition_ed_mental_health_follow_up(
     long_window_days: int = 30,
     admission_days: int = 30,
     minimum_age: int = 6,
-    diagnosis_prefixes: tuple[str, ...] = _MENTAL_HEALTH,
-    self_harm_prefixes: tuple[str, ...] = SELF_HARM_PREFIXES,
+    diagnosis_prefixes: tuple[str, ...] | None = None,
+    self_harm_prefixes: tuple[str, ...] | None = None,
+    diagnoses: tuple[str, ...] = _MENTAL_HEALTH,
+    self_harm: tuple[str, ...] = _SELF_HARM,
 ) -> Rule:
-    """``transition.ed-mental-health-follow-up``: HEDIS FUM, 7 and 30 days after an ED visit."""
+    """``transition.ed-mental-health-follow-up``: HEDIS FUM, 7 and 30 days after an ED visit.
+
+    ``diagnoses`` and ``self_harm`` name value sets of the library; the legacy
+    ``*_prefixes`` (ICD-10-CM prefixes), when given, replace them.
+    """
     return _EdMentalHealthFollowUp(
         short_window_days=short_window_days,
         long_window_days=long_window_days,
@@ -1107,10 +1174,12 @@ def transition_ed_mental_health_follow_up(
         minimum_age=minimum_age,
         diagnosis_prefixes=diagnosis_prefixes,
         self_harm_prefixes=self_harm_prefixes,
+        diagnoses=diagnoses,
+        self_harm=self_harm,
     )
 
 
-_Groups = tuple[tuple[str, tuple[str, ...]], ...]
+_Groups = tuple[tuple[str, _Match], ...]
 _Spans = dict[str, tuple[list[dt.date], list[dt.date]]]
 
 
@@ -1138,8 +1207,8 @@ def _chronic_spans(ctx: RuleContext, groups: _Groups) -> _Spans:
         else:
             continue
         onset = dt.date.min if condition.onset is None else ctx.local_date(condition.onset)
-        for name, prefixes in groups:
-            if matches_prefix(condition.code, prefixes):
+        for name, match in groups:
+            if match(condition.code):
                 spans[name].append((onset, until))
     index: _Spans = {}
     for name, found in spans.items():
@@ -1147,6 +1216,21 @@ def _chronic_spans(ctx: RuleContext, groups: _Groups) -> _Spans:
         latest = list(itertools.accumulate((until for _, until in found), max))
         index[name] = ([onset for onset, _ in found], latest)
     return index
+
+
+def chronic_groups(
+    ctx: RuleContext,
+    names: tuple[str, ...],
+    legacy: tuple[tuple[str, tuple[str, ...]], ...] | None = None,
+) -> _Groups:
+    """The chronic-condition groups as (name, whether a code is in the group).
+
+    One group per value set of ``names``, named after it; with ``legacy`` ((name,
+    ICD-10-CM prefixes) pairs, a rule's ``conditions`` parameter), those groups instead.
+    """
+    if legacy is not None:
+        return tuple((name, code_matcher(ctx, (), prefixes)) for name, prefixes in legacy)
+    return tuple((name, ctx.value_set(name).contains) for name in dict.fromkeys(names))
 
 
 def _on_list(spans: tuple[list[dt.date], list[dt.date]], day: dt.date) -> bool:
@@ -1184,7 +1268,10 @@ def _on_list(spans: tuple[list[dt.date], list[dt.date]], day: dt.date) -> bool:
             "Hospice; patient died.",
         ),
         sources=(_FMC,),
-        reads=frozenset({"transitions", "conditions", "encounters", "enrollments", "patient"}),
+        reads=frozenset(
+            {"transitions", "conditions", "encounters", "enrollments", "procedures", "patient"}
+        ),
+        value_sets=(ValueSetName.HOSPICE,),
         discipline=Discipline.PRIMARY_CARE,
         severity=Severity.MEDIUM,
     )
@@ -1194,22 +1281,28 @@ class _EdChronicFollowUp(RuleBase):
     within_days: int = param(7, "Days after the ED day for the follow-up.", unit="days")
     minimum_age: int = param(18, "Youngest age in the measure.", unit="years")
     minimum_conditions: int = param(2, "How many chronic-condition groups are needed.")
-    conditions: tuple[tuple[str, tuple[str, ...]], ...] = param(
-        CHRONIC_CONDITIONS,
-        "Chronic-condition groups as (name, ICD-10-CM prefixes).",
+    conditions: tuple[tuple[str, tuple[str, ...]], ...] | None = param(
+        None,
+        "Chronic-condition groups as (name, ICD-10-CM prefixes); when given, used instead "
+        "of the condition_groups value sets.",
         validator=_categories,
+    )
+    condition_groups: tuple[str, ...] = value_set_param(
+        CHRONIC_CONDITION_GROUPS, "Value sets of the chronic-condition groups, one per group."
     )
 
     def _groups(self, ctx: RuleContext, visit: CareTransition, day: dt.date) -> set[str]:
         """The groups diagnosed at the visit or on the patient's list on its day."""
         codes = [d.code for d in visit.diagnoses]
+        groups = chronic_groups(ctx, self.condition_groups, self.conditions)
         spans = ctx.cached(
-            ("transitions.chronic", self.conditions), lambda c: _chronic_spans(c, self.conditions)
+            ("transitions.chronic", self.conditions, self.condition_groups),
+            lambda c: _chronic_spans(c, groups),
         )
         return {
             name
-            for name, prefixes in self.conditions
-            if any(matches_prefix(code, prefixes) for code in codes) or _on_list(spans[name], day)
+            for name, match in groups
+            if any(match(code) for code in codes) or _on_list(spans[name], day)
         }
 
     def _eligible(self, ctx: RuleContext, fact: Fact[CareTransition]) -> bool:
@@ -1254,14 +1347,20 @@ def transition_ed_chronic_follow_up(
     within_days: int = 7,
     minimum_age: int = 18,
     minimum_conditions: int = 2,
-    conditions: tuple[tuple[str, tuple[str, ...]], ...] = CHRONIC_CONDITIONS,
+    conditions: tuple[tuple[str, tuple[str, ...]], ...] | None = None,
+    condition_groups: tuple[str, ...] = CHRONIC_CONDITION_GROUPS,
 ) -> Rule:
-    """``transition.ed-chronic-follow-up``: HEDIS FMC, 7 days after an ED visit."""
+    """``transition.ed-chronic-follow-up``: HEDIS FMC, 7 days after an ED visit.
+
+    ``condition_groups`` names one value set per group; the legacy ``conditions`` ((name,
+    ICD-10-CM prefixes) pairs), when given, replace them.
+    """
     return _EdChronicFollowUp(
         within_days=within_days,
         minimum_age=minimum_age,
         minimum_conditions=minimum_conditions,
         conditions=conditions,
+        condition_groups=condition_groups,
     )
 
 

@@ -43,6 +43,7 @@ from carecoord.rules import (
     resolve_timezone,
     suggest_tasks,
 )
+from carecoord.terminology import ValueSets
 from carecoord.testing._builders import AS_OF, make_record
 
 __all__ = ["Scenario"]
@@ -80,8 +81,8 @@ class Scenario:
 
     ``subject`` is a :class:`~carecoord.PatientRecord` (by default ``make_record()``), a
     :class:`~carecoord.profile.PatientProfile`, or records of one person. ``start`` is the
-    initial ``now`` (:data:`AS_OF` by default); ``calendar``, ``rules`` and ``overrides``
-    are passed to :func:`carecoord.rules.detect_gaps` on every question.
+    initial ``now`` (:data:`AS_OF` by default); ``calendar``, ``rules``, ``overrides`` and
+    ``value_sets`` are passed to :func:`carecoord.rules.detect_gaps` on every question.
 
     The assertion helpers raise :class:`AssertionError` with the gaps found, so they read
     well in pytest output.
@@ -95,6 +96,7 @@ class Scenario:
         calendar: BusinessCalendar | None = None,
         rules: RuleSet | Sequence[Rule] | None = None,
         overrides: Overrides | None = None,
+        value_sets: ValueSets | None = None,
     ) -> None:
         if subject is None:
             subject = make_record()
@@ -111,6 +113,7 @@ class Scenario:
         self.calendar = calendar or BusinessCalendar()
         self.rules = resolve_rules(rules)
         self.overrides = overrides
+        self.value_sets = value_sets
 
     def __repr__(self) -> str:
         return f"Scenario(now={self._now.isoformat()}, facts={self._profile.fact_count()})"
@@ -264,6 +267,7 @@ class Scenario:
             calendar=self.calendar,
             overrides=self.overrides,
             include_closed=include_closed,
+            value_sets=self.value_sets,
         )
 
     def find_gaps(self, rule_id: str, focus: str | None = None) -> tuple[Gap, ...]:
@@ -304,7 +308,12 @@ class Scenario:
     def tasks(self) -> tuple[Task, ...]:
         """The tasks :func:`carecoord.rules.suggest_tasks` suggests at :attr:`now`."""
         return suggest_tasks(
-            self.gaps(), self._profile, as_of=self._now, rules=self.rules, calendar=self.calendar
+            self.gaps(),
+            self._profile,
+            as_of=self._now,
+            rules=self.rules,
+            calendar=self.calendar,
+            value_sets=self.value_sets,
         )
 
     # ------------------------------------------------------------------ assertions
