@@ -126,6 +126,15 @@ class TestKindTable:
         with pytest.raises(LookupError, match="documents"):
             KindTable("example", parts)
 
+    def test_a_table_is_read_only(self) -> None:
+        """Once built, a table refuses changes (its parts are the layer's, fixed)."""
+        table = KindTable("example", dict.fromkeys(FACT_FIELDS, 1))
+        with pytest.raises(TypeError, match="read-only"):
+            table["care_teams"] = 2
+        with pytest.raises(TypeError, match="read-only"):
+            table.update({"care_teams": 2})
+        assert table["care_teams"] == 1
+
     def test_fhir_read_types_are_mapped_by_the_reader(self) -> None:
         """Every resource type a kind says it is read from has a reader mapper."""
         mapped = {*FACT_TYPES, *_SELECTED_MAPPERS}

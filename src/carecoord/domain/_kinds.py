@@ -23,8 +23,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Callable, Iterator, Mapping
-from typing import Any, Generic, TypeVar
+from collections.abc import Callable, Mapping
+from typing import Any, Generic, NoReturn, TypeVar
 
 import attrs
 
@@ -144,15 +144,16 @@ def fact_kind(name: str) -> FactKind[Any]:
         raise NotFound(msg) from None
 
 
-class KindTable(Mapping[str, P], Generic[P]):
+class KindTable(dict[str, P]):
     """One layer's part of every fact kind, keyed by kind name, in registry order.
 
     Built from a mapping that must name every registered kind exactly once: a missing or
     unknown kind raises :class:`LookupError` naming the layer, at import time of the
-    module that builds the table.
+    module that builds the table. Read-only once built (a ``dict`` underneath, so lookups
+    on hot paths cost what a dict lookup costs).
     """
 
-    __slots__ = ("_parts", "layer")
+    __slots__ = ("layer",)
 
     def __init__(self, layer: str, parts: Mapping[str, P]) -> None:
         missing = [name for name in FACT_FIELDS if name not in parts]
@@ -160,20 +161,19 @@ class KindTable(Mapping[str, P], Generic[P]):
         if missing or unknown:
             msg = f"fact-kind table {layer!r} is incomplete: missing {missing}, unknown {unknown}"
             raise LookupError(msg)
+        super().__init__((name, parts[name]) for name in FACT_FIELDS)
         self.layer = layer
-        self._parts: dict[str, P] = {name: parts[name] for name in FACT_FIELDS}
 
-    def __getitem__(self, name: str) -> P:
-        return self._parts[name]
+    def _read_only(self, *_args: object, **_kwargs: object) -> NoReturn:
+        msg = f"fact-kind table {self.layer!r} is read-only"
+        raise TypeError(msg)
 
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._parts)
-
-    def __len__(self) -> int:
-        return len(self._parts)
+    __setitem__ = __delitem__ = _read_only
+    clear = pop = popitem = setdefault = update = _read_only
+    __ior__ = _read_only
 
     def __repr__(self) -> str:
-        return f"KindTable({self.layer!r}, {len(self._parts)} kinds)"
+        return f"KindTable({self.layer!r}, {len(self)} kinds)"
 
 
 def check_fact_fields(cls: type) -> None:

@@ -287,6 +287,10 @@ _PROJECT: KindTable[Callable[[Any, dt.datetime], Any]] = KindTable(
 """For each fact kind, how a fact stands at ``as_of`` (``_unchanged``: it never changes)."""
 
 
+_NATURAL: dict[str, Callable[[Any], object]] = {k.name: k.natural_date for k in FACT_KINDS}
+"""Each kind's natural date, looked up once per fact on the hot path."""
+
+
 class _Projection:
     """Projects facts to ``as_of``, each object once.
 
@@ -295,17 +299,16 @@ class _Projection:
     remembered for the duration of one :func:`profile_as_of` call.
     """
 
-    __slots__ = ("_kinds", "_memo", "as_of", "today")
+    __slots__ = ("_memo", "as_of", "today")
 
     def __init__(self, as_of: dt.datetime, today: dt.date) -> None:
         self.as_of = as_of
         self.today = today
         self._memo: dict[str, dict[int, Any]] = {kind: {} for kind in FACT_FIELDS}
-        self._kinds = {kind.name: kind for kind in FACT_KINDS}
 
     def visible(self, kind: str, fact: object) -> bool:
         """Whether ``fact`` exists at ``as_of`` (known, and not dated after it)."""
-        natural = self._kinds[kind].natural_date(fact)
+        natural = _NATURAL[kind](fact)
         if isinstance(natural, dt.datetime):
             if natural > self.as_of:
                 return False

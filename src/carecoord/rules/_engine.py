@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator, Sequence
-from typing import cast
+import functools
+from collections.abc import Hashable, Iterable, Iterator, Sequence
+from typing import Any, cast
 
 import attrs
 
@@ -47,9 +48,40 @@ def check_value_sets(
         raise ValidationError(
             Problem("value_sets", f"expected a ValueSets library, got {type(library).__name__}")
         )
-    for rule in rules:
-        library.require(rule_value_sets(rule), reader=f"rule {rule.id}")
+    try:
+        _check_once(library, rules)
+    except TypeError:  # rules given as a list, or a user's unhashable rule
+        _check(library, rules)
     return library
+
+
+def _check(library: ValueSets, rules: Iterable[Rule]) -> None:
+    for rule in rules:
+        library.require(_value_sets_read(rule), reader=f"rule {rule.id}")
+
+
+@functools.lru_cache(maxsize=256)
+def _check_once(library: ValueSets, rules: Any) -> None:  # Any: hashed, if it can be
+    """:func:`_check`, done once per library and rule set (both immutable values)."""
+    _check(library, rules)
+
+
+@functools.lru_cache(maxsize=1024)
+def _cached_value_sets_read(rule: Any) -> tuple[str, ...]:  # Any: hashed, if it can be
+    return rule_value_sets(rule)
+
+
+def _value_sets_read(rule: Rule) -> tuple[str, ...]:
+    """:func:`rule_value_sets`, remembered for rules that are values (frozen and hashable).
+
+    Every ``detect_gaps`` call checks its rules against the library; the catalogue's rules
+    are the same objects call after call, so their names are worked out once.
+    """
+    key: Hashable = cast("Hashable", rule)
+    try:
+        return _cached_value_sets_read(key)
+    except TypeError:  # an unhashable rule of the user's: work it out each time
+        return rule_value_sets(rule)
 
 
 def resolve_rules(

@@ -297,27 +297,40 @@ def _events(ctx: RuleContext, schedule: MonitoringSchedule) -> list[_Event]:
     library = ctx.value_sets
     test = _matcher(schedule.tests, schedule.test_value_sets, library)
     anchor = _matcher(schedule.anchors, schedule.anchor_value_sets, library)
+    seen: dict[tuple[str, str], tuple[bool, bool]] = {}
 
-    def counts(code: Code) -> bool:
-        return test(code) or anchor(code)
+    def judge(code: Code) -> tuple[bool, bool]:
+        """(counts as an event, closes the cycle), once per distinct code."""
+        key = (code.system, code.code)
+        known = seen.get(key)
+        if known is None:
+            closes = test(code)
+            known = seen[key] = (closes or anchor(code), closes)
+        return known
 
     found: list[_Event] = []
     for result in ctx.profile.results:
         r = result.value
-        if r.status in _UNAVAILABLE or not counts(r.code):
+        if r.status in _UNAVAILABLE:
             continue
-        day, when = _date_of(ctx, r.effective or r.issued)
-        found.append(_Event(day, when, result, test(r.code), _numeric(r.value)))
+        counts, closes = judge(r.code)
+        if counts:
+            day, when = _date_of(ctx, r.effective or r.issued)
+            found.append(_Event(day, when, result, closes, _numeric(r.value)))
     for procedure in ctx.profile.procedures:
         p = procedure.value
-        if p.status != "not-done" and counts(p.code):
-            day, when = _date_of(ctx, p.performed)
-            found.append(_Event(day, when, procedure, test(p.code)))
+        if p.status != "not-done":
+            counts, closes = judge(p.code)
+            if counts:
+                day, when = _date_of(ctx, p.performed)
+                found.append(_Event(day, when, procedure, closes))
     for visit in ctx.profile.encounters:
         e = visit.value
-        if e.status in _VISITS and any(counts(t) for t in e.types):
-            closes = any(test(t) for t in e.types)
-            found.append(_Event(ctx.local_date(e.start), e.start, visit, closes))
+        if e.status in _VISITS:
+            judged = [judge(t) for t in e.types]
+            if any(counts for counts, _ in judged):
+                closes = any(closes for _, closes in judged)
+                found.append(_Event(ctx.local_date(e.start), e.start, visit, closes))
     return sorted(found, key=lambda e: (e.day, e.fact.key))
 
 

@@ -39,7 +39,7 @@ def _rules(value: Iterable[Rule]) -> tuple[Rule, ...]:
     return rules
 
 
-@attrs.frozen(repr=False)
+@attrs.frozen(repr=False, cache_hash=True)
 class RuleSet(Sequence[Rule]):
     """An ordered, immutable collection of rules with unique ids.
 
