@@ -132,11 +132,18 @@ class TestUnacknowledged:
         s.update_patient(deceased_at=at(dt.date(2026, 2, 6)))
         s.assert_not_applicable(UNACK)
 
-    def test_patient_died_after_due_is_still_open(self) -> None:
-        """A death after the due date does not excuse the missed step."""
-        s = scenario(now=at(dt.date(2026, 2, 20)))
+    def test_patient_died_after_due_is_open_until_the_death(self) -> None:
+        """A missed step stays open while the patient lives; after the death it is excluded.
+
+        Changed (issue 9): this gap stayed open after the death, so the work list asked the
+        team to chase a referral for a patient who had died. Nothing about a patient dead
+        at as_of is actionable; the reason keeps that the step was missed before.
+        """
+        s = scenario(now=at(dt.date(2026, 2, 11)))
         s.update_patient(deceased_at=at(dt.date(2026, 2, 12)))
         s.assert_open(UNACK)
+        s.set_now(at(dt.date(2026, 2, 20)))
+        assert s.assert_not_applicable(UNACK).reason == "patient died after the due date"
 
     def test_urgent_referrals_are_high_severity(self) -> None:
         """An urgent referral's gap is high severity."""
