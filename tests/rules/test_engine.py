@@ -487,12 +487,19 @@ class TestDeterministicRuleContext:
         assert both.closed_by[0].role.value == "closing"
 
     def test_hospice_discharge_counts_as_hospice(self) -> None:
-        """A discharge to hospice puts the patient in hospice from that day."""
+        """A discharge to hospice (yesterday) is hospice care on its day, in any period with it.
+
+        Changed (issue 9): in_hospice(today) was true from the discharge on; now hospice is
+        a period a rule's measurement period must overlap.
+        """
         from carecoord.rules import BusinessCalendar
 
         stay = make_transition(to_setting=CareSetting.HOSPICE)
         ctx = RuleContext(profile(transitions=(stay,)), AS_OF, BusinessCalendar(), NY)
-        assert ctx.in_hospice(ctx.today)
+        yesterday = ctx.today - dt.timedelta(days=1)
+        assert ctx.in_hospice(yesterday)
+        assert not ctx.in_hospice(ctx.today)
+        assert ctx.hospice_during(*ctx.measurement_year(ctx.today))
         assert not ctx.in_hospice(ctx.today - dt.timedelta(days=5))
 
 

@@ -37,6 +37,7 @@ from carecoord.testing import (
     make_communication,
     make_condition,
     make_encounter,
+    make_enrollment,
     make_organization,
     make_patient,
     make_procedure,
@@ -72,6 +73,7 @@ DEPRESSION = Code(System.ICD10CM, "F32.9", "Major depressive disorder, single ep
 SELF_HARM = Code(System.ICD10CM, "X78.9XXA", "Intentional self-harm by sharp object")
 HEART_FAILURE = Code(System.ICD10CM, "I50.9", "Heart failure, unspecified")
 CKD = Code(System.ICD10CM, "N18.3", "Chronic kidney disease, stage 3")
+HOSPICE_CARE = Code(System.SNOMED, "385763009", "Hospice care")
 
 
 def stay(**changes: Any) -> CareTransition:
@@ -633,6 +635,36 @@ class TestEdMentalHealthFollowUp:
         s = scenario(ed_visit(id="ed-1"), second, now=at(dt.date(2026, 3, 4), 16))
         s.assert_not_applicable(FUM, "clinic-ehr/ed-2#7d")
 
+    def test_hospice_in_an_earlier_year_does_not_exclude(self) -> None:
+        """Discharged to hospice in 2024 and alive since: the 2026 ED visit is followed.
+
+        A past discharge to hospice used to exclude every later ED visit.
+        """
+        hospice = stay(
+            id="hospice-stay",
+            admitted_at=at(dt.date(2024, 3, 1)),
+            discharged_at=at(dt.date(2024, 3, 4)),
+            to_setting=CareSetting.HOSPICE,
+        )
+        s = scenario(ed_visit(), hospice, now=at(ED_DAY, 16))
+        s.assert_prospective(FUM, SEVEN)
+
+    def test_hospice_anytime_in_the_measurement_year_excludes(self) -> None:
+        """HEDIS: hospice anytime during the measurement year. 1 January counts, 31 Dec not."""
+        for day, excluded in ((dt.date(2025, 12, 31), False), (dt.date(2026, 1, 1), True)):
+            s = scenario(ed_visit(), now=at(ED_DAY, 16))
+            s.add("procedures", make_procedure(code=HOSPICE_CARE, performed=at(day)))
+            status = s.gap(FUM, SEVEN).status.value
+            assert status == ("not-applicable" if excluded else "prospective"), day
+
+    def test_hospice_after_the_visit_in_the_same_year_excludes_once_known(self) -> None:
+        """Hospice care in March excludes the February visit, from when it is recorded."""
+        s = scenario(ed_visit(), now=at(dt.date(2026, 3, 1)))
+        s.add("procedures", make_procedure(code=HOSPICE_CARE, performed=at(dt.date(2026, 3, 2))))
+        s.assert_open(FUM, SEVEN)
+        s.set_now(at(dt.date(2026, 3, 3)))
+        assert s.assert_not_applicable(FUM, SEVEN).reason == "hospice"
+
     def test_an_ed_visit_31_days_later_is_a_new_index(self) -> None:
         """An ED visit 31 days after the first one is tracked on its own."""
         later = ed_visit(id="ed-2", day=dt.date(2026, 3, 5))
@@ -704,6 +736,14 @@ class TestEdChronicFollowUp:
             make_transition(id="stay-2", admitted_at=at(dt.date(2026, 2, 9)), discharged_at=None),
         )
         s.assert_not_applicable(FMC)
+
+    def test_hospice_must_fall_in_the_measurement_year(self) -> None:
+        """Hospice enrolment in 2025 (ended) leaves 2026 measured; one into 2026 excludes."""
+        for end, excluded in ((dt.date(2025, 12, 31), False), (dt.date(2026, 1, 1), True)):
+            s = chronic_scenario(HEART_FAILURE, CKD)
+            period = Period(at(dt.date(2025, 6, 1)), at(end, 12))
+            s.add("enrollments", make_enrollment(program="hospice", period=period))
+            assert s.gap(FMC).status.value == ("not-applicable" if excluded else "prospective")
 
     def test_admission_after_8_days_does_not_exclude(self) -> None:
         """An admission after the 8-day period leaves the gap open."""

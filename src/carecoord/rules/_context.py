@@ -106,31 +106,45 @@ class _Shared:
 
 _HOSPICE_VISITS = frozenset({EncounterStatus.FINISHED, EncounterStatus.IN_PROGRESS})
 
+_Span = tuple[dt.date, dt.date]
 
-def _hospice(ctx: RuleContext) -> tuple[dt.date | None, tuple[Fact[Any], ...]]:
-    """The first local day in hospice, and the hospice enrolments.
 
-    The first day is the earliest discharge to hospice, or procedure or visit coded in the
-    ``hospice`` value set (hospice care, admission or referral).
+def _hospice(ctx: RuleContext) -> tuple[_Span, ...]:
+    """The local days of hospice care on record, as (first, last) spans, sorted.
+
+    A discharge to hospice is hospice care on its day (the day it began: nothing on record
+    says how long it lasted); a procedure or visit coded in the ``hospice`` value set
+    (hospice care, admission or referral) covers its day, or its month or year when dated
+    only to that, or the visit's period (open while it goes on); a ``"hospice"``
+    enrolment covers its period (open while it has no end).
     """
-    days = [
-        ctx.local_date(s.value.discharged_at)
-        for s in ctx.profile.transitions
-        if s.value.to_setting is CareSetting.HOSPICE and s.value.discharged_at is not None
-    ]
+    spans: list[_Span] = []
+    for stay in ctx.profile.transitions:
+        if stay.value.to_setting is CareSetting.HOSPICE and stay.value.discharged_at is not None:
+            day = ctx.local_date(stay.value.discharged_at)
+            spans.append((day, day))
     hospice = ctx.value_set(ValueSetName.HOSPICE)
-    days += [
-        ctx.local_date(p.value.performed)
-        for p in ctx.profile.procedures
-        if p.value.status != "not-done" and p.value.code in hospice
-    ]
-    days += [
-        ctx.local_date(e.value.start)
-        for e in ctx.profile.encounters
-        if e.value.status in _HOSPICE_VISITS and hospice.contains_any(e.value.types)
-    ]
-    enrollments = tuple(e for e in ctx.profile.enrollments if e.value.program.lower() == "hospice")
-    return min(days, default=None), enrollments
+    for procedure in ctx.profile.procedures:
+        p = procedure.value
+        if p.status != "not-done" and p.code in hospice:
+            performed = p.performed
+            last = performed.latest() if isinstance(performed, PartialDate) else None
+            first = ctx.local_date(performed)
+            spans.append((first, last or first))
+    for encounter in ctx.profile.encounters:
+        e = encounter.value
+        if e.status in _HOSPICE_VISITS and hospice.contains_any(e.types):
+            end = e.period.end
+            first = ctx.local_date(e.start)
+            spans.append((first, dt.date.max if end is None else max(first, ctx.local_date(end))))
+    for enrollment in ctx.profile.enrollments:
+        program = enrollment.value
+        if program.program.lower() == "hospice":
+            start, end = program.period.start, program.period.end
+            first = dt.date.min if start is None else ctx.local_date(start)
+            last = dt.date.max if end is None else ctx.local_date(end)
+            spans.append((first, max(first, last)))
+    return tuple(sorted(spans))
 
 
 @attrs.frozen
@@ -348,16 +362,34 @@ class RuleContext:
         day = self.local_date(due) if isinstance(due, dt.datetime) else due
         return "patient died" if self.died_by(day) else "patient died after the due date"
 
-    def in_hospice(self, day: dt.date) -> bool:
-        """Whether the patient is in hospice on local ``day``.
+    def hospice_during(self, first: dt.date, last: dt.date) -> bool:
+        """Whether hospice care on record falls on any local day from ``first`` to ``last``.
 
-        A discharge to hospice, or a procedure or visit coded in the ``hospice`` value set,
-        on or before ``day``; or an active ``"hospice"`` enrolment.
+        The measures' hospice exclusion: HEDIS excludes "members in hospice or using
+        hospice services anytime during the measurement year", CMS eCQMs patients whose
+        "hospice services ... overlap the measurement period". A rule passes its own
+        period (the measurement year of the index event, or the window of the gap). The
+        care read: a discharge to hospice (its day), a procedure or visit coded in the
+        ``hospice`` value set (its day, or period), a ``"hospice"`` enrolment (its
+        period). Care recorded after ``as_of`` is not yet known.
         """
-        first_discharge, enrollments = self.cached("context.hospice", _hospice)
-        if first_discharge is not None and first_discharge <= day:
-            return True
-        return any(e.value.period.contains(self.end_of_day(day)) for e in enrollments)
+        spans = self.cached("context.hospice", _hospice)
+        return any(start <= last and first <= end for start, end in spans)
+
+    def in_hospice(self, day: dt.date) -> bool:
+        """Whether hospice care on record covers local ``day`` (:meth:`hospice_during`).
+
+        A discharge to hospice counts on its own day only, a hospice enrolment or visit for
+        its period: ask :meth:`hospice_during` with the rule's measurement period, not
+        "ever in hospice before", so that a patient who left hospice alive is followed
+        again.
+        """
+        return self.hospice_during(day, day)
+
+    @staticmethod
+    def measurement_year(day: dt.date) -> tuple[dt.date, dt.date]:
+        """The first and last day of ``day``'s calendar year (a HEDIS measurement year)."""
+        return dt.date(day.year, 1, 1), dt.date(day.year, 12, 31)
 
     # ------------------------------------------------------------------ evidence and gaps
 

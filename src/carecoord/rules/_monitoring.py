@@ -422,7 +422,10 @@ def _schedules(_instance: object, attribute: attrs.Attribute[Any], value: object
         "index PHQ-9; the end of the month 11 full months after the last wellness visit.",
         closes="A qualifying result (LOINC), procedure or visit type (HCPCS/CPT/SNOMED CT) in "
         "the schedule's window.",
-        exclusions=("Hospice.", "Patient died."),
+        exclusions=(
+            "Hospice care during the cycle, or this calendar year while the gap is overdue.",
+            "Patient died.",
+        ),
         sources=(_ADA, _CMS159, _AWV),
         value_sets=(
             ValueSetName.HOSPICE,
@@ -592,6 +595,21 @@ class _Overdue(RuleBase):
             )
 
 
+def _hospice_in_cycle(ctx: RuleContext, opened: dt.date, due: dt.date) -> bool:
+    """Whether hospice care falls in the cycle, or in this year while the gap is overdue.
+
+    The cycle runs from the day its clock started to its due day (CMS159: hospice
+    services that overlap the measurement period; HEDIS: hospice anytime during the
+    measurement year). An overdue gap is still work now, so hospice care this calendar
+    year up to today excludes it too. Hospice long before the cycle does not: a patient
+    who left hospice alive is monitored again.
+    """
+    if ctx.hospice_during(opened, due):
+        return True
+    today = ctx.today
+    return due < today and ctx.hospice_during(dt.date(today.year, 1, 1), today)
+
+
 def _gap(
     ctx: RuleContext,
     schedule: MonitoringSchedule,
@@ -604,7 +622,7 @@ def _gap(
     window: tuple[dt.date, dt.date] | None = None,
 ) -> Gap:
     excluded = None
-    if ctx.in_hospice(ctx.today) or ctx.in_hospice(min(ctx.today, due)):
+    if _hospice_in_cycle(ctx, ctx.local_date(opened), due):
         excluded = "hospice"
     elif ctx.died_by(due):
         excluded = "patient died"

@@ -543,7 +543,7 @@ _CLOSED_LOOP_EXCLUDED = frozenset({_S.DRAFT, _S.ENTERED_IN_ERROR, _S.CANCELLED, 
         "communication); a completed fulfil Task alone does not say a written report came "
         "back, so it does not close the loop.",
         exclusions=(
-            "Hospice during the measurement year.",
+            "Hospice care overlapping the measurement year.",
             "Patient died.",
             "Referrals cancelled, declined, draft or entered in error do not count.",
         ),
@@ -594,7 +594,7 @@ class _LoopOpen(RuleBase):
         due = dt.date(year, 12, 31)
         report = _report(ctx, fact, ref.authored_on)
         excluded = None
-        if ctx.in_hospice(min(ctx.today, due)):
+        if ctx.hospice_during(first_day, due):  # hospice overlapping the measurement period
             excluded = "hospice"
         elif ctx.died_by(due):
             excluded = "patient died"

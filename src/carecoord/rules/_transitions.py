@@ -1019,8 +1019,8 @@ def _ed_exclusion(
         return f"admitted within {admission_days} days of the emergency visit"
     if visit.to_setting is CareSetting.DECEASED or ctx.died_by(due):
         return "patient died"
-    if visit.to_setting is CareSetting.HOSPICE or ctx.in_hospice(min(due, ctx.today)):
-        return "hospice"
+    if visit.to_setting is CareSetting.HOSPICE or ctx.hospice_during(*ctx.measurement_year(day)):
+        return "hospice"  # HEDIS: hospice anytime during the measurement year
     return None
 
 
@@ -1042,7 +1042,10 @@ def _ed_exclusion(
         exclusions=(
             "Admitted as an inpatient within 30 days of the ED visit.",
             "A later ED visit within 31 days of one already followed.",
-            "Hospice; patient died.",
+            (
+                "Discharged to hospice, or hospice care anytime in the measurement year (the "
+                "ED visit's calendar year); patient died."
+            ),
         ),
         sources=(_FUM,),
         value_sets=(ValueSetName.HOSPICE,),
@@ -1265,7 +1268,10 @@ def _on_list(spans: tuple[list[dt.date], list[dt.date]], day: dt.date) -> bool:
         exclusions=(
             "Admitted as an inpatient within 7 days of the ED visit.",
             "A later ED visit within 8 days of one already followed.",
-            "Hospice; patient died.",
+            (
+                "Discharged to hospice, or hospice care anytime in the measurement year (the "
+                "ED visit's calendar year); patient died."
+            ),
         ),
         sources=(_FMC,),
         reads=frozenset(
