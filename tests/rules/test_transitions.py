@@ -196,6 +196,57 @@ class TestDischargeInfoMissing:
         s = scenario(stay(to_setting=CareSetting.HOSPICE))
         assert s.assert_not_applicable(DISCHARGE_INFO).reason == "discharged to hospice"
 
+    def test_direct_transfers_are_not_applicable(self) -> None:
+        """Another hospital, skilled nursing, rehab, a psychiatric facility: the last discharge.
+
+        HEDIS TRC counts only the last discharge when a discharge is followed by a direct
+        transfer to an acute or non-acute inpatient setting.
+        """
+        for setting in (
+            CareSetting.OTHER_HOSPITAL,
+            CareSetting.SKILLED_NURSING,
+            CareSetting.REHAB,
+            CareSetting.PSYCHIATRIC,
+        ):
+            s = scenario(stay(to_setting=setting))
+            assert (s.assert_not_applicable(DISCHARGE_INFO).reason or "").startswith(
+                "transferred to"
+            ), setting
+
+    def test_discharges_to_the_community_are_followed(self) -> None:
+        """The other side: home, home health, against advice, unknown stay prospective."""
+        for setting in (
+            CareSetting.HOME,
+            CareSetting.HOME_HEALTH,
+            CareSetting.LEFT_AGAINST_ADVICE,
+            CareSetting.UNKNOWN,
+        ):
+            scenario(stay(to_setting=setting)).assert_prospective(DISCHARGE_INFO)
+
+    def test_readmission_within_30_days_excludes_the_first_discharge(self) -> None:
+        """Readmitted on day 10, with the first summary still missing: not applicable."""
+        readmission = stay(
+            id="stay-2",
+            admitted_at=at(DISCHARGE_DAY + dt.timedelta(days=10)),
+            discharged_at=None,
+        )
+        s = scenario(stay(), readmission, now=at(DISCHARGE_DAY + dt.timedelta(days=11)))
+        gap = s.assert_not_applicable(DISCHARGE_INFO, "clinic-ehr/stay-1")
+        assert gap.reason == "readmitted within 30 days; the last discharge is followed"
+        s.set_now(at(DISCHARGE_DAY + dt.timedelta(days=9)))
+        s.assert_open(DISCHARGE_INFO, "clinic-ehr/stay-1")
+
+    def test_an_observation_stay_is_not_a_readmission(self) -> None:
+        """TRC follows acute and non-acute inpatient stays; observation is outpatient."""
+        observation = stay(
+            id="stay-2",
+            kind=TransitionKind.OBSERVATION,
+            admitted_at=at(DISCHARGE_DAY + dt.timedelta(days=10)),
+            discharged_at=None,
+        )
+        s = scenario(stay(), observation, now=at(DISCHARGE_DAY + dt.timedelta(days=11)))
+        s.assert_open(DISCHARGE_INFO, "clinic-ehr/stay-1")
+
 
 TCM = "transition.tcm-contact"
 
@@ -465,9 +516,97 @@ class TestMedRec:
         """A transfer to another acute hospital is excluded."""
         scenario(stay(to_setting=CareSetting.OTHER_HOSPITAL)).assert_not_applicable(MED_REC)
 
-    def test_skilled_nursing_discharges_still_need_it(self) -> None:
-        """Med rec applies to any discharge (not only to the community)."""
-        scenario(stay(to_setting=CareSetting.SKILLED_NURSING)).assert_prospective(MED_REC)
+    def test_skilled_nursing_is_a_direct_transfer(self) -> None:
+        """A discharge to skilled nursing is a direct transfer: the SNF's discharge counts.
+
+        Changed (issue 9): this gap was prospective. HEDIS MRP and TRC count only the last
+        discharge when a discharge is followed by a direct transfer to an acute or
+        non-acute inpatient setting, so the hospital's discharge to the SNF is excluded
+        and the SNF's own discharge (a stay of its own) opens the gap.
+        """
+        gap = scenario(stay(to_setting=CareSetting.SKILLED_NURSING)).assert_not_applicable(MED_REC)
+        assert gap.reason == "transferred to skilled nursing; the last discharge is followed"
+
+    def test_a_discharge_home_still_needs_it(self) -> None:
+        """The other side: home and home health are not transfers."""
+        scenario(stay(to_setting=CareSetting.HOME)).assert_prospective(MED_REC)
+        scenario(stay(to_setting=CareSetting.HOME_HEALTH)).assert_prospective(MED_REC)
+
+    def test_a_reconciliation_in_hospital_before_discharge_does_not_count(self) -> None:
+        """Reconciled at 09:00 on the discharge day, discharged at 11:00: still prospective.
+
+        HEDIS TRC/MRP: reconciliation in the outpatient record on or after the discharge
+        date; the inpatient team's reconciliation before discharge is not it.
+        """
+        s = scenario(now=at(dt.date(2026, 2, 10)))
+        s.add("reconciliations", make_reconciliation(at=at(DISCHARGE_DAY, 9)))
+        s.assert_prospective(MED_REC)
+        s.add("reconciliations", make_reconciliation(id="rec-2", at=DISCHARGED))
+        assert s.assert_closed(MED_REC).closed_at == DISCHARGED
+
+    def test_a_coded_procedure_of_the_stay_does_not_count(self) -> None:
+        """A 1111F documented in the inpatient encounter (date only) is not post-discharge."""
+        s = scenario(stay(encounter=Ref("Encounter", "enc-stay")), now=at(dt.date(2026, 2, 10)))
+        inpatient = make_procedure(
+            performed=PartialDate(2026, 2, 5), encounter=Ref("Encounter", "enc-stay")
+        )
+        s.add("procedures", inpatient)
+        s.assert_prospective(MED_REC)
+        outpatient = make_procedure(id="procedure-2", performed=PartialDate(2026, 2, 5))
+        s.add("procedures", outpatient)
+        assert s.assert_closed(MED_REC).closed_by[0].ref.id == "clinic-ehr/procedure-2"
+
+    def test_a_timed_procedure_before_the_discharge_does_not_count(self) -> None:
+        """A reconciliation procedure at 08:00 on the discharge day (discharged 11:00)."""
+        s = scenario(now=at(dt.date(2026, 2, 10)))
+        s.add("procedures", make_procedure(performed=at(DISCHARGE_DAY, 8)))
+        s.assert_prospective(MED_REC)
+
+    def test_readmission_within_30_days_follows_the_last_discharge(self) -> None:
+        """Readmitted on day 30: the first discharge is excluded, the second one tracked.
+
+        HEDIS MRP/TRC: a discharge followed by readmission or direct transfer on the date
+        of discharge through 30 days after counts only the last discharge. Before the
+        readmission is known, the first discharge's gap is open.
+        """
+        day_30 = DISCHARGE_DAY + dt.timedelta(days=30)
+        readmission = stay(
+            id="stay-2",
+            admitted_at=at(day_30, 20),
+            discharged_at=at(day_30 + dt.timedelta(days=3)),
+        )
+        s = scenario(stay(), readmission, now=at(day_30, 19))
+        s.assert_prospective(MED_REC, "clinic-ehr/stay-1")
+        s.set_now(at(day_30 + dt.timedelta(days=4)))
+        gap = s.assert_not_applicable(MED_REC, "clinic-ehr/stay-1")
+        assert gap.reason == "readmitted within 30 days; the last discharge is followed"
+        s.assert_prospective(MED_REC, "clinic-ehr/stay-2")
+
+    def test_readmission_on_day_31_does_not_exclude(self) -> None:
+        """The other side: a readmission 31 days after the discharge day leaves it open."""
+        day_31 = DISCHARGE_DAY + dt.timedelta(days=31)
+        readmission = stay(id="stay-2", admitted_at=at(day_31, 1), discharged_at=None)
+        s = scenario(stay(), readmission, now=at(day_31, 2))
+        s.assert_open(MED_REC, "clinic-ehr/stay-1")
+
+    def test_a_transfer_stay_counts_as_a_readmission(self) -> None:
+        """A stay of kind transfer admitted the day after counts as the direct transfer."""
+        transfer = stay(
+            id="stay-2",
+            kind=TransitionKind.TRANSFER,
+            admitted_at=at(DISCHARGE_DAY + dt.timedelta(days=1)),
+            discharged_at=None,
+        )
+        s = scenario(stay(), transfer, now=at(DISCHARGE_DAY + dt.timedelta(days=2)))
+        s.assert_not_applicable(MED_REC, "clinic-ehr/stay-1")
+
+    def test_hospice_in_the_measurement_year_excludes(self) -> None:
+        """MRP/TRC: hospice anytime in the measurement year; a hospice year before does not."""
+        for day, excluded in ((dt.date(2025, 12, 31), False), (dt.date(2026, 1, 1), True)):
+            s = scenario()
+            s.add("procedures", make_procedure(code=HOSPICE_CARE, performed=at(day)))
+            status = s.gap(MED_REC).status.value
+            assert status == ("not-applicable" if excluded else "prospective"), day
 
 
 FUH = "transition.mental-health-follow-up"
@@ -547,6 +686,22 @@ class TestMentalHealthFollowUp:
         s = scenario(mental_health_stay(), readmission, now=at(dt.date(2026, 2, 21)))
         s.assert_not_applicable(FUH, SEVEN)
         s.assert_not_applicable(FUH, THIRTY)
+
+    def test_direct_transfer_is_not_applicable(self) -> None:
+        """FUH: a direct transfer to an acute or non-acute inpatient setting is excluded."""
+        for setting in (CareSetting.SKILLED_NURSING, CareSetting.PSYCHIATRIC):
+            s = scenario(mental_health_stay(to_setting=setting))
+            s.assert_not_applicable(FUH, SEVEN)
+            s.assert_not_applicable(FUH, THIRTY)
+
+    def test_hospice_in_the_measurement_year_excludes(self) -> None:
+        """FUH: hospice anytime during the measurement year excludes the discharge."""
+        s = scenario(mental_health_stay())
+        enrolment = make_enrollment(
+            program="hospice", period=Period(at(dt.date(2026, 1, 2)), at(dt.date(2026, 1, 20)))
+        )
+        s.add("enrollments", enrolment)
+        assert s.assert_not_applicable(FUH, SEVEN).reason == "hospice"
 
     def test_self_harm_is_critical(self) -> None:
         """Intentional self-harm as principal diagnosis makes the gaps critical."""

@@ -165,14 +165,17 @@ class TestReplacingAValueSet:
         assert snomed.find_gaps(FUH) == ()
 
     def test_a_rule_pointed_at_another_set(self) -> None:
-        """Configuring a value-set parameter makes the rule read another set of the library."""
+        """Configuring a value-set parameter makes the rule read another set of the library.
+
+        FUH also reads ``hospice`` (issue 9: hospice anytime in the measurement year).
+        """
         rule = configure_rule(transition_mental_health_follow_up(), diagnoses=("anxiety",))
         anxiety = ValueSet("anxiety", patterns=(CodePattern(System.ICD10CM, "F41"),))
         library = DEFAULT_VALUE_SETS.with_(anxiety)
         s = scenario(mental_health_stay(Code(System.ICD10CM, "F41.1")), now=LATER, rules=[rule])
         s.value_sets = library
         assert len(s.find_gaps(FUH)) == 2
-        assert rule_value_sets(rule) == ("mental-illness", "self-harm", "anxiety")
+        assert rule_value_sets(rule) == ("hospice", "mental-illness", "self-harm", "anxiety")
 
 
 class TestLibraryChecks:
@@ -216,10 +219,11 @@ class TestMetadata:
     @pytest.mark.parametrize(
         ("rule_id", "names"),
         [
-            ("transition.mental-health-follow-up", {"mental-illness", "self-harm"}),
+            ("transition.mental-health-follow-up", {"mental-illness", "self-harm", "hospice"}),
+            ("transition.discharge-info-missing", {"hospice"}),
             ("transition.ed-mental-health-follow-up", {"mental-illness", "self-harm", "hospice"}),
             ("transition.ed-chronic-follow-up", {*CHRONIC_CONDITION_GROUPS, "hospice"}),
-            ("transition.med-rec", {"medication-reconciliation"}),
+            ("transition.med-rec", {"medication-reconciliation", "hospice"}),
             ("care-plan.missing", set(CHRONIC_CONDITION_GROUPS)),
             ("care-team.behavioral-health-missing", {"behavioral-health"}),
             ("medication.change-not-shared", {"psychotropic-medications"}),

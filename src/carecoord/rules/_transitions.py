@@ -2,16 +2,18 @@
 
 Day windows count local calendar days in the patient's (else the facility's) time zone.
 A stay whose discharge is after ``as_of`` is ongoing for the rules. Common exclusions: the
-patient died (during the stay, or on or before the due date), discharge to hospice, and
-transfer to another acute hospital (the receiving hospital's discharge starts the clock
-instead); rules that follow a measure's readmission logic say so in their metadata.
+patient died (during the stay, or by ``as_of``), discharge to hospice, and a direct
+transfer to another acute or a non-acute inpatient setting (another hospital, skilled
+nursing, rehabilitation, a psychiatric facility: the receiving facility's discharge starts
+the clock instead). Each rule follows its measure's wording for readmissions and hospice,
+and says how in its metadata's exclusions.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import itertools
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -93,12 +95,35 @@ _FMC = Citation(
 
 _INPATIENT = (TransitionKind.INPATIENT,)
 _STAYS = (TransitionKind.INPATIENT, TransitionKind.OBSERVATION)
+_ADMISSIONS = (TransitionKind.INPATIENT, TransitionKind.TRANSFER)
+"""Stays that are an admission to an inpatient setting: a readmission or direct transfer."""
+_TRANSFER_SETTINGS = {
+    CareSetting.OTHER_HOSPITAL: "another acute hospital",
+    CareSetting.INPATIENT: "inpatient care",
+    CareSetting.SKILLED_NURSING: "skilled nursing",
+    CareSetting.REHAB: "rehabilitation",
+    CareSetting.PSYCHIATRIC: "a psychiatric facility",
+}
+"""Destinations that are acute or non-acute inpatient settings: a discharge to one is a
+direct transfer, and the measures follow the receiving setting's discharge instead."""
 _OFFICE = frozenset({EncounterClass.AMBULATORY, EncounterClass.VIRTUAL, EncounterClass.HOME})
 _OUTPATIENT = _OFFICE | {EncounterClass.TELEPHONE}
 _VISIT_STATUSES = frozenset({EncounterStatus.FINISHED, EncounterStatus.IN_PROGRESS})
 _MENTAL_HEALTH = (ValueSetName.MENTAL_ILLNESS, ValueSetName.SELF_HARM)
 _SELF_HARM = (ValueSetName.SELF_HARM,)
 _Match = Callable[[Code], bool]
+_Reconciled = tuple[dt.date, dt.date | dt.datetime, str, Fact[Any], str, Ref | None]
+"""A reconciliation found: local day, when, fact key, the fact, description, encounter."""
+
+
+_DISCHARGE_EXCLUSIONS = (
+    "Died during the stay; discharged to hospice.",
+    (
+        "A direct transfer to another hospital or a non-acute inpatient setting, or a "
+        "readmission within 30 days (the last discharge is followed)."
+    ),
+    "Hospice care in the measurement year; patient died.",
+)
 
 
 def _kinds(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
@@ -175,7 +200,12 @@ def _setting(setting: CareSetting) -> str:
 def _destination(
     stay: CareTransition, *, community: bool, unknown_is_community: bool
 ) -> str | None:
-    """Why the discharge destination excludes the stay, if it does."""
+    """Why the discharge destination excludes the stay, if it does.
+
+    Death during the stay, hospice, and a direct transfer to an acute or non-acute
+    inpatient setting exclude it for every discharge rule; with ``community``, so does
+    any destination outside the community.
+    """
     to = stay.to_setting
     if to is CareSetting.DECEASED:
         return "patient died during the stay"
@@ -189,6 +219,8 @@ def _destination(
         and not (unknown_is_community and to is CareSetting.UNKNOWN)
     ):
         return f"discharged to {_setting(to)}, not the community"
+    if to in _TRANSFER_SETTINGS:
+        return f"transferred to {_TRANSFER_SETTINGS[to]}; the last discharge is followed"
     return None
 
 
@@ -210,6 +242,48 @@ def _mental_health_provider(ctx: RuleContext, visit: Encounter) -> bool:
 
 def _died(ctx: RuleContext, due: dt.date) -> str | None:
     return "patient died" if ctx.died_by(due) else None
+
+
+def _later_discharge(
+    ctx: RuleContext, fact: Fact[CareTransition], readmission_days: int
+) -> str | None:
+    """Why the discharge is not the one a measure follows: a readmission came within days.
+
+    A stay admitted (as an inpatient, or by transfer) after this discharge and on or
+    before the discharge day plus ``readmission_days``: HEDIS TRC, MRP and FUH count only
+    the last discharge of such a chain.
+    """
+    discharged = fact.value.discharged_at
+    assert discharged is not None
+    through = ctx.add_days(ctx.local_date(discharged), readmission_days)
+    if _readmission(ctx, fact, discharged, through, _ADMISSIONS) is None:
+        return None
+    return f"readmitted within {readmission_days} days; the last discharge is followed"
+
+
+def _hospice_in_year(ctx: RuleContext, day: dt.date) -> str | None:
+    """Hospice care in the calendar year of the index event (``day``), if any.
+
+    HEDIS: "members in hospice or using hospice services anytime during the measurement
+    year".
+    """
+    return "hospice" if ctx.hospice_during(*ctx.measurement_year(day)) else None
+
+
+def _measure_exclusion(
+    ctx: RuleContext, fact: Fact[CareTransition], day: dt.date, due: dt.date, days: int
+) -> str | None:
+    """The exclusions of a discharge in HEDIS TRC, MRP and FUH, in the order they apply.
+
+    The destination (death in the stay, hospice, a direct transfer), a readmission within
+    ``days`` (the last discharge is followed), hospice in the measurement year, death.
+    """
+    return (
+        _destination(fact.value, community=False, unknown_is_community=True)
+        or _later_discharge(ctx, fact, days)
+        or _hospice_in_year(ctx, day)
+        or _died(ctx, due)
+    )
 
 
 def _first(
@@ -347,9 +421,12 @@ def transition_admission_notice_missing(
         due="The discharge day plus 2 days (3 days in all).",
         closes="A discharge summary about the stay (or, unlinked, sent on or after the "
         "discharge day) is recorded.",
-        exclusions=("Patient died.", "Discharged to hospice (TRC excludes hospice)."),
+        exclusions=_DISCHARGE_EXCLUSIONS,
         sources=(_TRC,),
-        reads=frozenset({"transitions", "communications", "patient"}),
+        reads=frozenset(
+            {"transitions", "communications", "procedures", "encounters", "enrollments", "patient"}
+        ),
+        value_sets=(ValueSetName.HOSPICE,),
         discipline=Discipline.CARE_COORDINATION,
         severity=Severity.MEDIUM,
     )
@@ -360,6 +437,12 @@ class _DischargeInfoMissing(RuleBase):
     kinds: tuple[TransitionKind, ...] = param(
         _INPATIENT, "Which stays' discharges count.", validator=_kinds
     )
+    readmission_days: int = param(
+        30,
+        "A readmission or direct transfer within this many days after the discharge day "
+        "excludes the discharge (the last one is followed).",
+        unit="days",
+    )
 
     def evaluate(self, ctx: RuleContext) -> Iterator[Gap]:
         for fact in _stays(ctx, self.kinds):
@@ -369,9 +452,6 @@ class _DischargeInfoMissing(RuleBase):
             day = ctx.local_date(stay.discharged_at)
             due = ctx.add_days(day, self.within_days)
             closed_by, closed_at = _notice(ctx, fact, CommunicationKind.DISCHARGE_SUMMARY, day)
-            excluded = _died(ctx, due)
-            if stay.to_setting in {CareSetting.DECEASED, CareSetting.HOSPICE}:
-                excluded = _destination(stay, community=False, unknown_is_community=True)
             yield ctx.gap(
                 focus=fact.key,
                 due=due,
@@ -382,15 +462,20 @@ class _DischargeInfoMissing(RuleBase):
                 evidence=(ctx.trigger(fact, "discharge"),),
                 closed_by=closed_by,
                 closed_at=closed_at,
-                not_applicable=excluded,
+                not_applicable=_measure_exclusion(ctx, fact, day, due, self.readmission_days),
             )
 
 
 def transition_discharge_info_missing(
-    *, within_days: int = 2, kinds: tuple[TransitionKind, ...] = _INPATIENT
+    *,
+    within_days: int = 2,
+    kinds: tuple[TransitionKind, ...] = _INPATIENT,
+    readmission_days: int = 30,
 ) -> Rule:
     """``transition.discharge-info-missing``: no discharge information within day + 2."""
-    return _DischargeInfoMissing(within_days=within_days, kinds=kinds)
+    return _DischargeInfoMissing(
+        within_days=within_days, kinds=kinds, readmission_days=readmission_days
+    )
 
 
 # --------------------------------------------------------------------------- TCM
@@ -676,13 +761,21 @@ def _code_tuple(_instance: object, attribute: attrs.Attribute[Any], value: objec
         due="30 days after the discharge day.",
         closes="A medication-list reconciliation, or a procedure or visit coded in the "
         "medication-reconciliation value set (by default SNOMED 430193006, CPT II 1111F or "
-        "TCM 99495/99496), on or after the discharge day.",
-        exclusions=(
-            "Discharged to hospice or another acute hospital.",
-            "Patient died.",
-        ),
+        "TCM 99495/99496), in the outpatient record after the discharge (from the discharge "
+        "instant; a date-only one from the discharge day; not one documented in the stay).",
+        exclusions=_DISCHARGE_EXCLUSIONS,
         sources=(_MRP, _TRC, _TCM),
-        reads=frozenset({"transitions", "reconciliations", "procedures", "encounters", "patient"}),
+        reads=frozenset(
+            {
+                "transitions",
+                "reconciliations",
+                "procedures",
+                "encounters",
+                "enrollments",
+                "patient",
+            }
+        ),
+        value_sets=(ValueSetName.HOSPICE,),
         discipline=Discipline.PRIMARY_CARE,
         severity=Severity.HIGH,
     )
@@ -705,6 +798,12 @@ class _MedRec(RuleBase):
         ValueSetName.MEDICATION_RECONCILIATION,
         "Value set of the procedure or visit codes that document the reconciliation.",
     )
+    readmission_days: int = param(
+        30,
+        "A readmission or direct transfer within this many days after the discharge day "
+        "excludes the discharge (the last one is followed).",
+        unit="days",
+    )
 
     def _documents(self, ctx: RuleContext) -> _Match:
         if self.codes is not None:
@@ -718,8 +817,7 @@ class _MedRec(RuleBase):
                 continue
             day = ctx.local_date(stay.discharged_at)
             due = ctx.add_days(day, self.within_days)
-            closed_by, closed_at = self._reconciled(ctx, day)
-            excluded = _destination(stay, community=False, unknown_is_community=True)
+            closed_by, closed_at = self._reconciled(ctx, fact)
             yield ctx.gap(
                 focus=fact.key,
                 due=due,
@@ -730,55 +828,73 @@ class _MedRec(RuleBase):
                 evidence=(ctx.trigger(fact, "discharge"),),
                 closed_by=closed_by,
                 closed_at=closed_at,
-                not_applicable=excluded or _died(ctx, due),
+                not_applicable=_measure_exclusion(ctx, fact, day, due, self.readmission_days),
             )
 
     def _reconciled(
-        self, ctx: RuleContext, day: dt.date
+        self, ctx: RuleContext, fact: Fact[CareTransition]
     ) -> tuple[tuple[Evidence, ...], dt.date | dt.datetime | None]:
-        """The earliest reconciliation, coded procedure or coded visit from ``day`` on."""
-        index = ctx.cached(("transitions.med-rec", self.codes, self.reconciliation), self._index)
-        reconciled, documented, billed = index
-        options: list[tuple[dt.date, str, dt.date | dt.datetime, Fact[Any], str]] = []
-        if found := reconciled.first_from(day):
-            on, rec = found
-            options.append((on, rec.key, rec.value.at, rec, "medication list reconciled"))
-        if found := documented.first_from(day):
-            on, proc = found
-            performed = proc.value.performed
-            when = performed if isinstance(performed, dt.datetime) else on
-            options.append((on, proc.key, when, proc, "reconciliation documented"))
-        if found := billed.first_from(day):
-            on, visit = found
-            start = visit.value.start
-            options.append((on, visit.key, start, visit, "visit billed with reconciliation"))
-        if not options:
-            return (), None
-        _, _, when, fact, description = min(options, key=lambda o: (o[0], o[1]))
-        return (ctx.closing(fact, description),), when
+        """The earliest reconciliation after the discharge, in the outpatient record.
 
-    def _index(
-        self, ctx: RuleContext
-    ) -> tuple[Ranked[dt.date, Any], Ranked[dt.date, Any], Ranked[dt.date, Any]]:
-        """Medication-list reconciliations, coded procedures and coded visits by local day."""
+        HEDIS TRC/MRP count a reconciliation "on the date of discharge through 30 days
+        after discharge", in the outpatient record: one made at or after the discharge
+        instant (a date-only one on or after the discharge day), and not one documented
+        during the stay itself (the inpatient team reconciling before discharge).
+        """
+        stay = fact.value
+        discharged = stay.discharged_at
+        assert discharged is not None
+        day = ctx.local_date(discharged)
+        during_stay = refs_to(fact, "CareTransition")
+        if stay.encounter is not None:
+            during_stay = during_stay | {stay.encounter}
+        entries = ctx.cached(("transitions.med-rec", self.codes, self.reconciliation), self._index)
+        for entry in entries[bisect_left(entries, (day,)) :]:
+            _day, when, _key, found, description, encounter = entry
+            if isinstance(when, dt.datetime) and when < discharged:
+                continue
+            if encounter is not None and encounter in during_stay:
+                continue
+            return (ctx.closing(found, description),), when
+        return (), None
+
+    def _index(self, ctx: RuleContext) -> list[_Reconciled]:
+        """Reconciliations, coded procedures and coded visits, by local day then key.
+
+        Each with when it happened (an instant, or the day for a date-only procedure) and
+        the encounter it was documented in, if any.
+        """
         documents = self._documents(ctx)
-        reconciled = Ranked(
-            (ctx.local_date(r.value.at), r)
-            for r in ctx.profile.reconciliations
-            if r.value.list is ListKind.MEDICATIONS
-        )
-        documented = Ranked(
-            (ctx.local_date(p.value.performed), p)
-            for p in ctx.profile.procedures
-            if p.value.status != "not-done" and documents(p.value.code)
-        )
+        entries: list[_Reconciled] = []
+        for r in ctx.profile.reconciliations:
+            if r.value.list is ListKind.MEDICATIONS:
+                at = r.value.at
+                day = ctx.local_date(at)
+                entries.append((day, at, r.key, r, "medication list reconciled", None))
+        for p in ctx.profile.procedures:
+            procedure = p.value
+            if procedure.status != "not-done" and documents(procedure.code):
+                day = ctx.local_date(procedure.performed)
+                performed = procedure.performed
+                when = performed if isinstance(performed, dt.datetime) else day
+                entries.append(
+                    (day, when, p.key, p, "reconciliation documented", procedure.encounter)
+                )
         visits = _visits(ctx, _OUTPATIENT)
-        billed = Ranked(
-            (day, visit)
-            for day, visit in zip(visits.days, visits, strict=True)
-            if any(documents(t) for t in visit.value.types)
-        )
-        return reconciled, documented, billed
+        for day, visit in zip(visits.days, visits, strict=True):
+            if any(documents(t) for t in visit.value.types):
+                entries.append(
+                    (
+                        day,
+                        visit.value.start,
+                        visit.key,
+                        visit,
+                        "visit billed with reconciliation",
+                        None,
+                    )
+                )
+        entries.sort(key=lambda e: (e[0], e[2]))
+        return entries
 
 
 def transition_med_rec(
@@ -787,12 +903,19 @@ def transition_med_rec(
     codes: tuple[Code, ...] | None = None,
     kinds: tuple[TransitionKind, ...] = _INPATIENT,
     reconciliation: str = ValueSetName.MEDICATION_RECONCILIATION,
+    readmission_days: int = 30,
 ) -> Rule:
     """``transition.med-rec``: medicines not reconciled by day 30 after discharge.
 
     ``codes``, when given, replaces the ``reconciliation`` value set.
     """
-    return _MedRec(within_days=within_days, codes=codes, kinds=kinds, reconciliation=reconciliation)
+    return _MedRec(
+        within_days=within_days,
+        codes=codes,
+        kinds=kinds,
+        reconciliation=reconciliation,
+        readmission_days=readmission_days,
+    )
 
 
 # --------------------------------------------------------------------------- mental health
@@ -855,15 +978,21 @@ def _windows(
         due="7 days and 30 days after the discharge day.",
         closes="An outpatient, video, telephone or home visit with a behavioural-health "
         "provider after the discharge day.",
-        exclusions=(
-            "Readmitted within 30 days (the later discharge is followed instead).",
-            "Discharged to hospice or another acute hospital.",
-            "Patient died.",
-        ),
+        exclusions=_DISCHARGE_EXCLUSIONS,
         sources=(_FUH,),
         reads=frozenset(
-            {"transitions", "encounters", "care_teams", "practitioners", "organizations", "patient"}
+            {
+                "transitions",
+                "encounters",
+                "procedures",
+                "enrollments",
+                "care_teams",
+                "practitioners",
+                "organizations",
+                "patient",
+            }
         ),
+        value_sets=(ValueSetName.HOSPICE,),
         discipline=Discipline.BEHAVIORAL_HEALTH,
         severity=Severity.HIGH,
     )
@@ -914,25 +1043,11 @@ class _MentalHealthFollowUp(RuleBase):
             age = ctx.age_on(day)
             if age is not None and age < self.minimum_age:
                 continue
-            discharged = stay.discharged_at
 
             def exclusion(
-                due: dt.date,
-                fact: Fact[CareTransition] = fact,
-                discharged: dt.datetime = discharged,
+                due: dt.date, fact: Fact[CareTransition] = fact, day: dt.date = day
             ) -> str | None:
-                reason = _destination(fact.value, community=False, unknown_is_community=True)
-                if reason is not None:
-                    return reason
-                if ctx.died_by(due):
-                    return "patient died"
-                through = ctx.add_days(ctx.local_date(discharged), self.readmission_days)
-                if _readmission(ctx, fact, discharged, through, _INPATIENT) is not None:
-                    return (
-                        f"readmitted within {self.readmission_days} days; "
-                        "the later discharge is followed"
-                    )
-                return None
+                return _measure_exclusion(ctx, fact, day, due, self.readmission_days)
 
             self_harm = _principal_in(stay, critical) is not None
             visits = ctx.cached("transitions.mental-health-visits", _mental_health_visits)
@@ -941,7 +1056,7 @@ class _MentalHealthFollowUp(RuleBase):
                 fact,
                 windows=(("7d", self.short_window_days), ("30d", self.long_window_days)),
                 index_day=day,
-                opened=discharged,
+                opened=stay.discharged_at,
                 visit=visits.first_from(day + dt.timedelta(days=1)),
                 exclusion=exclusion,
                 summary=f"Discharge on {day.isoformat()}: no mental-health follow-up yet",
