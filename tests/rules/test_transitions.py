@@ -784,6 +784,51 @@ class TestEdMentalHealthFollowUp:
         s = scenario(ed_visit(), admission, now=at(ED_DAY, 17))
         s.assert_not_applicable(FUM, SEVEN)
 
+    def test_an_ed_disposition_of_admission_is_not_applicable(self) -> None:
+        """Admitted from the ED (disposition inpatient) with no separate stay on record.
+
+        HEDIS FUM excludes "ED visits that result in an inpatient stay"; the visit's own
+        disposition says so even when the stay itself is not in the record.
+        """
+        s = scenario(ed_visit(to_setting=CareSetting.INPATIENT), now=at(ED_DAY, 16))
+        gap = s.assert_not_applicable(FUM, SEVEN)
+        assert gap.reason == "admitted as an inpatient from the emergency visit"
+
+    def test_the_nubc_admitted_code_without_a_setting_counts(self) -> None:
+        """NUBC 09 (admitted as an inpatient) with no setting mapped is an admission too."""
+        admitted = Code(System.DISCHARGE_DISPOSITION, "09", "Admitted as an inpatient")
+        visit = ed_visit(to_setting=CareSetting.UNKNOWN, discharge_disposition=admitted)
+        s = scenario(visit, now=at(ED_DAY, 16))
+        s.assert_not_applicable(FUM, SEVEN)
+        home = Code(System.DISCHARGE_DISPOSITION, "01", "Home")
+        other = ed_visit(to_setting=CareSetting.UNKNOWN, discharge_disposition=home)
+        scenario(other, now=at(ED_DAY, 16)).assert_prospective(FUM, SEVEN)
+
+    def test_a_transfer_from_the_ed_to_an_inpatient_setting_is_not_applicable(self) -> None:
+        """Sent from the ED to a psychiatric facility (or another hospital): excluded."""
+        for setting in (CareSetting.PSYCHIATRIC, CareSetting.OTHER_HOSPITAL):
+            s = scenario(ed_visit(to_setting=setting), now=at(ED_DAY, 16))
+            assert (s.assert_not_applicable(FUM, SEVEN).reason or "").startswith("transferred")
+
+    def test_discharged_home_from_the_ed_is_followed(self) -> None:
+        """The other side: a disposition home (or unknown) keeps the gaps."""
+        for setting in (CareSetting.HOME, CareSetting.UNKNOWN):
+            scenario(ed_visit(to_setting=setting), now=at(ED_DAY, 16)).assert_prospective(
+                FUM, SEVEN
+            )
+
+    def test_an_admitted_ed_visit_does_not_hide_the_next_one(self) -> None:
+        """Admitted from the first ED visit: a second one 10 days later is the first eligible.
+
+        HEDIS: "include only the first eligible ED visit" in 31 days; a visit excluded for
+        its admission is not eligible, so it cannot stand in for the next one.
+        """
+        first = ed_visit(id="ed-1", to_setting=CareSetting.INPATIENT)
+        second = ed_visit(id="ed-2", day=ED_DAY + dt.timedelta(days=10))
+        s = scenario(first, second, now=at(ED_DAY + dt.timedelta(days=10), 16))
+        s.assert_not_applicable(FUM, "clinic-ehr/ed-1#7d")
+        s.assert_prospective(FUM, "clinic-ehr/ed-2#7d")
+
     def test_a_second_ed_visit_within_31_days_is_not_tracked_twice(self) -> None:
         """Only the first ED visit in 31 days counts; the next one is not applicable."""
         second = ed_visit(id="ed-2", day=dt.date(2026, 3, 4))
@@ -856,9 +901,38 @@ class TestEdChronicFollowUp:
         hypertensive_hf = Code(System.ICD10CM, "I11.0")
         chronic_scenario(HEART_FAILURE, hypertensive_hf).assert_no_gap(FMC)
 
-    def test_the_ed_diagnosis_counts_towards_the_groups(self) -> None:
-        """The ED visit's own diagnosis (heart failure) plus CKD on the list make two."""
-        chronic_scenario(CKD).assert_prospective(FMC)
+    def test_the_ed_diagnosis_does_not_count_towards_the_groups(self) -> None:
+        """The ED visit's own diagnosis (heart failure) plus CKD on the list make only one.
+
+        Changed (issue 9): the visit's diagnosis counted, so a condition first found in the
+        ED opened the gap. HEDIS FMC counts members "with two or more different chronic
+        conditions prior to the ED visit", identified in the measurement year or the year
+        before.
+        """
+        chronic_scenario(CKD).assert_no_gap(FMC)
+        chronic_scenario(HEART_FAILURE, CKD).assert_prospective(FMC)
+
+    def test_a_condition_with_onset_on_the_ed_day_does_not_count(self) -> None:
+        """Both sides of the ED day: onset the day before counts, onset that day does not."""
+        for onset, counted in ((ED_DAY - dt.timedelta(days=1), True), (ED_DAY, False)):
+            s = chronic_scenario(HEART_FAILURE)
+            s.add(
+                "conditions",
+                make_condition(id="ckd", code=CKD, onset=PartialDate.from_date(onset)),
+            )
+            assert bool(s.find_gaps(FMC)) is counted, onset
+
+    def test_an_undated_condition_counts_from_when_it_was_recorded(self) -> None:
+        """Without onset: recorded the day before the ED visit counts, on the ED day not."""
+        for recorded, counted in (
+            (at(ED_DAY - dt.timedelta(days=1)), True),
+            (at(ED_DAY, 12), False),
+        ):
+            s = chronic_scenario(HEART_FAILURE)
+            s.add(
+                "conditions", make_condition(id="ckd", code=CKD, onset=None, recorded_at=recorded)
+            )
+            assert bool(s.find_gaps(FMC)) is counted, recorded
 
     def test_a_condition_resolved_long_ago_does_not_count(self) -> None:
         """A condition that ended before the prior year is not counted."""
@@ -899,6 +973,14 @@ class TestEdChronicFollowUp:
             period = Period(at(dt.date(2025, 6, 1)), at(end, 12))
             s.add("enrollments", make_enrollment(program="hospice", period=period))
             assert s.gap(FMC).status.value == ("not-applicable" if excluded else "prospective")
+
+    def test_an_ed_disposition_of_admission_is_not_applicable(self) -> None:
+        """FMC excludes "ED visits that result in an inpatient stay", by disposition too."""
+        s = chronic_scenario(HEART_FAILURE, CKD, to_setting=CareSetting.INPATIENT)
+        assert s.assert_not_applicable(FMC).reason == (
+            "admitted as an inpatient from the emergency visit"
+        )
+        chronic_scenario(HEART_FAILURE, CKD, to_setting=CareSetting.HOME).assert_prospective(FMC)
 
     def test_admission_after_8_days_does_not_exclude(self) -> None:
         """An admission after the 8-day period leaves the gap open."""

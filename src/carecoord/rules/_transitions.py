@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from bisect import bisect_left, bisect_right
+from bisect import bisect_left
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -35,6 +35,7 @@ from carecoord.domain import (
     ListKind,
     Ref,
     Sensitivity,
+    System,
     TransitionKind,
     VerificationStatus,
 )
@@ -1100,19 +1101,61 @@ def transition_mental_health_follow_up(
     )
 
 
+_ADMITTED_AS_INPATIENT = (System.DISCHARGE_DISPOSITION, "09")
+"""NUBC patient discharge status 09: admitted as an inpatient to this hospital."""
+
+
+def _ed_admission(ctx: RuleContext, fact: Fact[CareTransition], admission_days: int) -> str | None:
+    """Why an ED visit is excluded for an inpatient admission, if it is.
+
+    HEDIS FUM and FMC exclude "ED visits that result in an inpatient stay" and those
+    "followed by admission to an acute or nonacute inpatient care setting on the date of
+    the ED visit or within" 30 (FUM) or 7 (FMC) days after it: a disposition of admission
+    (``to_setting`` inpatient, or with no setting the NUBC code 09) or of transfer to an
+    inpatient setting, or a recorded inpatient or transfer stay admitted from the ED day
+    through ``admission_days`` after.
+    """
+    visit = fact.value
+    to = visit.to_setting
+    code = visit.discharge_disposition
+    disposition = None if code is None else (code.system, code.code)
+    if to is CareSetting.INPATIENT or (
+        to is CareSetting.UNKNOWN and disposition == _ADMITTED_AS_INPATIENT
+    ):
+        return "admitted as an inpatient from the emergency visit"
+    if to in _TRANSFER_SETTINGS:
+        return f"transferred to {_TRANSFER_SETTINGS[to]} from the emergency visit"
+    day = ctx.local_date(visit.admitted_at)
+    start = ctx.start_of_day(day)
+    if _readmission(ctx, fact, start, ctx.add_days(day, admission_days), _ADMISSIONS):
+        return f"admitted within {admission_days} days of the emergency visit"
+    return None
+
+
 def _emergency_visits(
-    ctx: RuleContext, eligible: Callable[[Fact[CareTransition]], bool], spacing_days: int
-) -> Iterator[tuple[Fact[CareTransition], bool]]:
-    """Eligible ED visits, each flagged ``True`` when an earlier one in the period counts."""
+    ctx: RuleContext,
+    eligible: Callable[[Fact[CareTransition]], bool],
+    spacing_days: int,
+    admission_days: int,
+) -> Iterator[tuple[Fact[CareTransition], bool, str | None]]:
+    """Eligible ED visits, with whether an earlier one counts and any admission exclusion.
+
+    A visit is a duplicate when an earlier counted one is within ``spacing_days`` before it
+    (HEDIS: "include only the first eligible ED visit" in the period); a visit excluded for
+    an admission is not eligible, so it counts for no period.
+    """
     last: dt.date | None = None
     for fact in _stays(ctx, (TransitionKind.EMERGENCY,)):
         if not eligible(fact):
             continue
+        admitted = _ed_admission(ctx, fact, admission_days)
         day = ctx.local_date(fact.value.admitted_at)
-        duplicate = last is not None and day <= last + dt.timedelta(days=spacing_days)
-        if not duplicate:
+        duplicate = (
+            admitted is None and last is not None and day <= last + dt.timedelta(days=spacing_days)
+        )
+        if admitted is None and not duplicate:
             last = day
-        yield fact, duplicate
+        yield fact, duplicate, admitted
 
 
 def _ed_exclusion(
@@ -1121,17 +1164,15 @@ def _ed_exclusion(
     due: dt.date,
     *,
     duplicate: bool,
-    admission_days: int,
+    admitted: str | None,
     period_days: int,
 ) -> str | None:
+    if admitted is not None:
+        return admitted
     if duplicate:
         return f"an earlier emergency visit within {period_days + 1} days is followed instead"
     visit = fact.value
     day = ctx.local_date(visit.admitted_at)
-    start = ctx.start_of_day(day)
-    admitted = _readmission(ctx, fact, start, ctx.add_days(day, admission_days), _INPATIENT)
-    if admitted is not None:
-        return f"admitted within {admission_days} days of the emergency visit"
     if visit.to_setting is CareSetting.DECEASED or ctx.died_by(due):
         return "patient died"
     if visit.to_setting is CareSetting.HOSPICE or ctx.hospice_during(*ctx.measurement_year(day)):
@@ -1155,7 +1196,10 @@ def _ed_exclusion(
         closes="An outpatient, video, telephone or home visit on or after the ED day, with a "
         "behavioural-health provider or with a mental-health diagnosis.",
         exclusions=(
-            "Admitted as an inpatient within 30 days of the ED visit.",
+            (
+                "Admitted from the ED (its disposition) or within 30 days after, to an acute "
+                "or non-acute inpatient setting."
+            ),
             "A later ED visit within 31 days of one already followed.",
             (
                 "Discharged to hospice, or hospice care anytime in the measurement year (the "
@@ -1230,8 +1274,11 @@ class _EdMentalHealthFollowUp(RuleBase):
 
     def evaluate(self, ctx: RuleContext) -> Iterator[Gap]:
         diagnosis, critical = self._matchers(ctx)
-        for fact, duplicate in _emergency_visits(
-            ctx, lambda f: self._eligible(ctx, f, diagnosis), self.long_window_days
+        for fact, duplicate, admitted in _emergency_visits(
+            ctx,
+            lambda f: self._eligible(ctx, f, diagnosis),
+            self.long_window_days,
+            self.admission_days,
         ):
             visit = fact.value
             day = ctx.local_date(visit.admitted_at)
@@ -1241,14 +1288,17 @@ class _EdMentalHealthFollowUp(RuleBase):
             )
 
             def exclusion(
-                due: dt.date, fact: Fact[CareTransition] = fact, duplicate: bool = duplicate
+                due: dt.date,
+                fact: Fact[CareTransition] = fact,
+                duplicate: bool = duplicate,
+                admitted: str | None = admitted,
             ) -> str | None:
                 return _ed_exclusion(
                     ctx,
                     fact,
                     due,
                     duplicate=duplicate,
-                    admission_days=self.admission_days,
+                    admitted=admitted,
                     period_days=self.long_window_days,
                 )
 
@@ -1305,8 +1355,9 @@ def _chronic_spans(ctx: RuleContext, groups: _Groups) -> _Spans:
     """When each group's conditions were on the patient's list.
 
     For each group name: its conditions' onset days, sorted (a condition without onset
-    counts from the first day), and for each position the latest abatement day among the
-    conditions with that onset or an earlier one (``date.max`` while one is still active).
+    counts from the day it was recorded, else from the first day), and for each position
+    the latest abatement day among the conditions with that onset or an earlier one
+    (``date.max`` while one is still active).
     Refuted and entered-in-error conditions, and inactive ones without abatement, are left
     out: they are never on the list.
     """
@@ -1324,7 +1375,8 @@ def _chronic_spans(ctx: RuleContext, groups: _Groups) -> _Spans:
             until = dt.date.max
         else:
             continue
-        onset = dt.date.min if condition.onset is None else ctx.local_date(condition.onset)
+        known = condition.onset or condition.recorded_at
+        onset = dt.date.min if known is None else ctx.local_date(known)
         for name, match in groups:
             if match(condition.code):
                 spans[name].append((onset, until))
@@ -1352,13 +1404,14 @@ def chronic_groups(
 
 
 def _on_list(spans: tuple[list[dt.date], list[dt.date]], day: dt.date) -> bool:
-    """Whether one of a group's conditions was on the list on ``day`` (or in the prior year).
+    """Whether one of a group's conditions was diagnosed before ``day`` and still current.
 
-    Started on or before ``day``, and still active or abated on or after 1 January of the
-    year before ``day``'s.
+    Started before ``day`` (a condition first known on the ED day was diagnosed there),
+    and still active or abated on or after 1 January of the year before ``day``'s (the
+    measurement year or the year prior).
     """
     onsets, latest = spans
-    started = bisect_right(onsets, day)
+    started = bisect_left(onsets, day)
     if not started:
         return False
     until = latest[started - 1]
@@ -1377,11 +1430,15 @@ def _on_list(spans: tuple[list[dt.date], list[dt.date]], day: dt.date) -> bool:
             "fibrillation, stroke and TIA."
         ),
         opens="An emergency visit by a patient aged 18 or more with conditions in 2 or more "
-        "of the groups (on the problem list, or diagnosed at the visit).",
+        "of the groups, diagnosed before the ED day and current in the measurement year or "
+        "the year before (a diagnosis made at the visit does not count).",
         due="7 days after the ED day (8 days in all).",
         closes="Any outpatient, video, telephone or home visit on or after the ED day.",
         exclusions=(
-            "Admitted as an inpatient within 7 days of the ED visit.",
+            (
+                "Admitted from the ED (its disposition) or within 7 days after, to an acute "
+                "or non-acute inpatient setting."
+            ),
             "A later ED visit within 8 days of one already followed.",
             (
                 "Discharged to hospice, or hospice care anytime in the measurement year (the "
@@ -1412,30 +1469,30 @@ class _EdChronicFollowUp(RuleBase):
         CHRONIC_CONDITION_GROUPS, "Value sets of the chronic-condition groups, one per group."
     )
 
-    def _groups(self, ctx: RuleContext, visit: CareTransition, day: dt.date) -> set[str]:
-        """The groups diagnosed at the visit or on the patient's list on its day."""
-        codes = [d.code for d in visit.diagnoses]
+    def _groups(self, ctx: RuleContext, day: dt.date) -> set[str]:
+        """The groups of conditions diagnosed before the ED day (HEDIS FMC).
+
+        FMC counts members "with two or more different chronic conditions prior to the ED
+        visit", identified during the measurement year or the year prior: a diagnosis made
+        at the ED visit itself does not count.
+        """
         groups = chronic_groups(ctx, self.condition_groups, self.conditions)
         spans = ctx.cached(
             ("transitions.chronic", self.conditions, self.condition_groups),
             lambda c: _chronic_spans(c, groups),
         )
-        return {
-            name
-            for name, match in groups
-            if any(match(code) for code in codes) or _on_list(spans[name], day)
-        }
+        return {name for name, _ in groups if _on_list(spans[name], day)}
 
     def _eligible(self, ctx: RuleContext, fact: Fact[CareTransition]) -> bool:
         day = ctx.local_date(fact.value.admitted_at)
         age = ctx.age_on(day)
         if age is not None and age < self.minimum_age:
             return False
-        return len(self._groups(ctx, fact.value, day)) >= self.minimum_conditions
+        return len(self._groups(ctx, day)) >= self.minimum_conditions
 
     def evaluate(self, ctx: RuleContext) -> Iterator[Gap]:
-        for fact, duplicate in _emergency_visits(
-            ctx, lambda f: self._eligible(ctx, f), self.within_days
+        for fact, duplicate, admitted in _emergency_visits(
+            ctx, lambda f: self._eligible(ctx, f), self.within_days, self.within_days
         ):
             visit = fact.value
             day = ctx.local_date(visit.admitted_at)
@@ -1457,7 +1514,7 @@ class _EdChronicFollowUp(RuleBase):
                     fact,
                     due,
                     duplicate=duplicate,
-                    admission_days=self.within_days,
+                    admitted=admitted,
                     period_days=self.within_days,
                 ),
             )
