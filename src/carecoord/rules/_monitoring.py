@@ -40,7 +40,14 @@ from carecoord.rules._base import Rule, RuleBase, define_rule, param
 from carecoord.rules._care_plans import add_months
 from carecoord.rules._codes import matches_prefix
 from carecoord.rules._context import RuleContext
-from carecoord.rules._model import Citation, Evidence, Gap, RuleMetadata, Severity
+from carecoord.rules._model import (
+    Citation,
+    Evidence,
+    Exclusion,
+    Gap,
+    RuleMetadata,
+    Severity,
+)
 from carecoord.terminology import DEFAULT_VALUE_SETS, ValueSetName, ValueSets
 
 __all__ = [
@@ -422,9 +429,25 @@ def _schedules(_instance: object, attribute: attrs.Attribute[Any], value: object
         "index PHQ-9; the end of the month 11 full months after the last wellness visit.",
         closes="A qualifying result (LOINC), procedure or visit type (HCPCS/CPT/SNOMED CT) in "
         "the schedule's window.",
-        exclusions=(
-            "Hospice care during the cycle, or this calendar year while the gap is overdue.",
-            "Patient died.",
+        exclusion_details=(
+            Exclusion(
+                "Hospice care during the cycle (from the day its clock started to its due "
+                "day), or this calendar year while the gap is overdue.",
+                'CMS159 excludes patients in hospice ("hospice services" overlapping the '
+                "measurement period), and HEDIS the diabetes measures' members in hospice "
+                "anytime during the measurement year; ADA's and the wellness visit's "
+                "schedules have no period, so each cycle is the period. Hospice care before "
+                "the cycle does not exclude: a patient who left hospice alive is monitored "
+                "again.",
+                (_CMS159,),
+            ),
+            Exclusion(
+                "The patient has died (by as_of).",
+                "CMS159 excludes patients who died before the end of its assessment "
+                "period; for the care team nothing about a patient who has died is work "
+                "(every rule).",
+                (_CMS159,),
+            ),
         ),
         sources=(_ADA, _CMS159, _AWV),
         value_sets=(

@@ -45,7 +45,7 @@ from carecoord.rules._base import Rule, RuleBase, define_rule, param, value_set_
 from carecoord.rules._codes import code_matcher, optional_str_tuple, refs_to
 from carecoord.rules._context import RuleContext
 from carecoord.rules._index import Ranked, Timeline
-from carecoord.rules._model import Citation, Evidence, Gap, RuleMetadata, Severity
+from carecoord.rules._model import Citation, Evidence, Exclusion, Gap, RuleMetadata, Severity
 from carecoord.terminology import CHRONIC_CONDITION_GROUPS, ValueSetName
 
 __all__ = [
@@ -94,6 +94,126 @@ _FMC = Citation(
     "https://www.ncqa.org/hedis/measures/follow-up-after-emergency-department-visit-for-people-with-multiple-high-risk-chronic-conditions/",
 )
 
+# --------------------------------------------------------------------------- exclusions
+# How each exclusion follows the measure the rule cites (shown in the rule catalogue).
+
+_DIED_HEDIS = (
+    'HEDIS excludes "members who die any time during the measurement year"; for the care '
+    "team nothing about a patient who has died is work (every rule: a gap not met is "
+    "not applicable once the patient has died by as_of)."
+)
+
+
+def _died_exclusion(*sources: Citation, follows: str = _DIED_HEDIS) -> Exclusion:
+    return Exclusion("The patient has died (by as_of).", follows, sources)
+
+
+def _discharge_exclusions(measure: str, source: Citation, chain: str) -> tuple[Exclusion, ...]:
+    """The exclusions of a discharge in HEDIS TRC, MRP and FUH."""
+    return (
+        Exclusion(
+            "Died during the stay, or discharged to hospice.",
+            f"{measure}: the denominator is discharges of living members, and members in "
+            "hospice are excluded.",
+            (source,),
+        ),
+        Exclusion(
+            "A direct transfer to another acute hospital or a non-acute inpatient setting "
+            "(skilled nursing, rehabilitation, a psychiatric facility).",
+            f"{measure}: {chain} The receiving setting's own discharge opens the gaps.",
+            (source,),
+        ),
+        Exclusion(
+            "A readmission (an inpatient or transfer stay) admitted after the discharge and "
+            "on or before the discharge day plus 30 days (`readmission_days`).",
+            f"{measure}: {chain}",
+            (source,),
+        ),
+        Exclusion(
+            "Hospice care anytime in the discharge's calendar year.",
+            f'{measure}: "members in hospice or using hospice services anytime during the '
+            'measurement year".',
+            (source,),
+        ),
+        _died_exclusion(source),
+    )
+
+
+_TRC_CHAIN = (
+    '"If the discharge is followed by readmission or direct transfer to an acute or '
+    "nonacute inpatient care setting on the date of discharge through 30 days after "
+    'discharge (31 total days), count only the last discharge."'
+)
+_FUH_CHAIN = (
+    "discharges followed by readmission or direct transfer to an acute or non-acute "
+    "inpatient care setting within the 30-day follow-up period are excluded (to acute care "
+    "for a mental-health diagnosis, the last discharge is counted instead)."
+)
+
+
+def _tcm_exclusions(*sources: Citation) -> tuple[Exclusion, ...]:
+    """The exclusions of the CMS TCM rules (contact and face-to-face visit)."""
+    return (
+        Exclusion(
+            "Discharged to hospice, another acute hospital, or any setting outside the "
+            "community (skilled nursing, rehabilitation...; an unknown destination counts "
+            "as the community unless `unknown_destination_is_community` is false).",
+            "CMS TCM follows a discharge from an inpatient or observation stay to the "
+            "patient's community setting (home, domiciliary, rest home or assisted living).",
+            (_TCM,),
+        ),
+        Exclusion(
+            "Readmitted (inpatient or observation) before the window closed.",
+            "CMS TCM covers the 30 days from one discharge and is paid once in them: the "
+            "readmission's own discharge starts the work again.",
+            (_TCM,),
+        ),
+        Exclusion(
+            "Hospice care earlier in the year: not excluded.",
+            "CMS TCM has no such exclusion, so a discharge home is followed even though "
+            "HEDIS TRC (patient engagement) would leave the year out.",
+            sources,
+        ),
+        _died_exclusion(
+            _TCM,
+            follows="CMS TCM is not billable when the patient dies within the 30 days; "
+            "nothing about a patient who has died is work.",
+        ),
+    )
+
+
+def _ed_exclusions(
+    measure: str, source: Citation, admission_days: int, period_days: int
+) -> tuple[Exclusion, ...]:
+    """The exclusions of HEDIS FUM and FMC."""
+    return (
+        Exclusion(
+            f"Admitted to an acute or non-acute inpatient setting from the ED visit (its "
+            f"disposition says admitted, or transferred to an inpatient setting) or within "
+            f"{admission_days} days after it (a recorded inpatient or transfer stay).",
+            f'{measure}: "ED visits that result in an inpatient stay and ED visits followed '
+            "by admission to an acute or nonacute inpatient care setting on the date of the "
+            f'ED visit or within the {admission_days} days after the ED visit" are excluded, '
+            "regardless of the admission's diagnosis.",
+            (source,),
+        ),
+        Exclusion(
+            f"A later ED visit within {period_days + 1} days of one already followed.",
+            f"{measure}: for several ED visits in a {period_days + 1}-day period, only the "
+            "first eligible one counts (a visit excluded for an admission is not eligible).",
+            (source,),
+        ),
+        Exclusion(
+            "Discharged from the ED to hospice, or hospice care anytime in the ED visit's "
+            "calendar year.",
+            f'{measure}: "members in hospice or using hospice services anytime during the '
+            'measurement year".',
+            (source,),
+        ),
+        _died_exclusion(source),
+    )
+
+
 _INPATIENT = (TransitionKind.INPATIENT,)
 _STAYS = (TransitionKind.INPATIENT, TransitionKind.OBSERVATION)
 _ADMISSIONS = (TransitionKind.INPATIENT, TransitionKind.TRANSFER)
@@ -115,16 +235,6 @@ _SELF_HARM = (ValueSetName.SELF_HARM,)
 _Match = Callable[[Code], bool]
 _Reconciled = tuple[dt.date, dt.date | dt.datetime, str, Fact[Any], str, Ref | None]
 """A reconciliation found: local day, when, fact key, the fact, description, encounter."""
-
-
-_DISCHARGE_EXCLUSIONS = (
-    "Died during the stay; discharged to hospice.",
-    (
-        "A direct transfer to another hospital or a non-acute inpatient setting, or a "
-        "readmission within 30 days (the last discharge is followed)."
-    ),
-    "Hospice care in the measurement year; patient died.",
-)
 
 
 def _kinds(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
@@ -367,7 +477,17 @@ def _notice(
         due="The admission day plus 2 days (3 days in all).",
         closes="An admission notice about the stay (or, unlinked, sent on or after the "
         "admission day) is recorded.",
-        exclusions=("Patient died.",),
+        exclusion_details=(
+            Exclusion(
+                "Readmissions, transfers and hospice: not excluded.",
+                "The CMS ADT Condition of Participation asks for a notice at every "
+                "inpatient admission, transfer included, whatever the patient's hospice "
+                "status; HEDIS TRC, which follows only the last discharge of a chain, "
+                "counts that discharge's admission too.",
+                (_ADT_COP, _TRC),
+            ),
+            _died_exclusion(_TRC),
+        ),
         sources=(_TRC, _ADT_COP),
         reads=frozenset({"transitions", "communications", "patient"}),
         discipline=Discipline.CARE_COORDINATION,
@@ -422,7 +542,7 @@ def transition_admission_notice_missing(
         due="The discharge day plus 2 days (3 days in all).",
         closes="A discharge summary about the stay (or, unlinked, sent on or after the "
         "discharge day) is recorded.",
-        exclusions=_DISCHARGE_EXCLUSIONS,
+        exclusion_details=_discharge_exclusions("HEDIS TRC", _TRC, _TRC_CHAIN),
         sources=(_TRC,),
         reads=frozenset(
             {"transitions", "communications", "procedures", "encounters", "enrollments", "patient"}
@@ -538,14 +658,7 @@ _UNKNOWN_IS_COMMUNITY = (
         due="2 business days after the discharge day.",
         closes="An interactive contact (a two-way patient contact, or a visit or call), or "
         "2 documented attempts.",
-        exclusions=(
-            (
-                "Discharged to hospice, another acute hospital, or a non-community setting "
-                "(skilled nursing, rehab...)."
-            ),
-            "Patient died.",
-            "Readmitted before the window closed.",
-        ),
+        exclusion_details=_tcm_exclusions(_TCM),
         sources=(_TCM,),
         reads=frozenset({"transitions", "communications", "encounters", "patient"}),
         discipline=Discipline.CARE_COORDINATION,
@@ -649,11 +762,7 @@ def transition_tcm_contact(
         due="14 days after the discharge day; 7 days when complexity is high.",
         closes="An office, home or video visit after the discharge day (a booked one is "
         "shown as context).",
-        exclusions=(
-            "Discharged to hospice, another acute hospital, or a non-community setting.",
-            "Patient died.",
-            "Readmitted before the window closed.",
-        ),
+        exclusion_details=_tcm_exclusions(_TCM, _TRC),
         sources=(_TCM, _TRC),
         reads=frozenset({"transitions", "encounters", "appointments", "patient"}),
         discipline=Discipline.PRIMARY_CARE,
@@ -764,7 +873,7 @@ def _code_tuple(_instance: object, attribute: attrs.Attribute[Any], value: objec
         "medication-reconciliation value set (by default SNOMED 430193006, CPT II 1111F or "
         "TCM 99495/99496), in the outpatient record after the discharge (from the discharge "
         "instant; a date-only one from the discharge day; not one documented in the stay).",
-        exclusions=_DISCHARGE_EXCLUSIONS,
+        exclusion_details=_discharge_exclusions("HEDIS MRP and TRC", _MRP, _TRC_CHAIN),
         sources=(_MRP, _TRC, _TCM),
         reads=frozenset(
             {
@@ -979,7 +1088,7 @@ def _windows(
         due="7 days and 30 days after the discharge day.",
         closes="An outpatient, video, telephone or home visit with a behavioural-health "
         "provider after the discharge day.",
-        exclusions=_DISCHARGE_EXCLUSIONS,
+        exclusion_details=_discharge_exclusions("HEDIS FUH", _FUH, _FUH_CHAIN),
         sources=(_FUH,),
         reads=frozenset(
             {
@@ -1195,17 +1304,7 @@ def _ed_exclusion(
         due="7 days and 30 days after the ED day (8 and 31 days in all).",
         closes="An outpatient, video, telephone or home visit on or after the ED day, with a "
         "behavioural-health provider or with a mental-health diagnosis.",
-        exclusions=(
-            (
-                "Admitted from the ED (its disposition) or within 30 days after, to an acute "
-                "or non-acute inpatient setting."
-            ),
-            "A later ED visit within 31 days of one already followed.",
-            (
-                "Discharged to hospice, or hospice care anytime in the measurement year (the "
-                "ED visit's calendar year); patient died."
-            ),
-        ),
+        exclusion_details=_ed_exclusions("HEDIS FUM", _FUM, 30, 30),
         sources=(_FUM,),
         value_sets=(ValueSetName.HOSPICE,),
         reads=frozenset(
@@ -1434,17 +1533,7 @@ def _on_list(spans: tuple[list[dt.date], list[dt.date]], day: dt.date) -> bool:
         "the year before (a diagnosis made at the visit does not count).",
         due="7 days after the ED day (8 days in all).",
         closes="Any outpatient, video, telephone or home visit on or after the ED day.",
-        exclusions=(
-            (
-                "Admitted from the ED (its disposition) or within 7 days after, to an acute "
-                "or non-acute inpatient setting."
-            ),
-            "A later ED visit within 8 days of one already followed.",
-            (
-                "Discharged to hospice, or hospice care anytime in the measurement year (the "
-                "ED visit's calendar year); patient died."
-            ),
-        ),
+        exclusion_details=_ed_exclusions("HEDIS FMC", _FMC, 7, 7),
         sources=(_FMC,),
         reads=frozenset(
             {"transitions", "conditions", "encounters", "enrollments", "procedures", "patient"}
