@@ -14,7 +14,7 @@ from enum import Enum
 from pathlib import Path
 
 from carecoord.domain import Code, System
-from carecoord.rules import Rule, family_rules
+from carecoord.rules import Citation, Rule, RuleMetadata, family_rules
 
 CATALOGUE = Path(__file__).with_name("rule-catalogue.md")
 
@@ -38,6 +38,12 @@ _INTRO = (
     "reads are value sets, looked up by name in the library passed to `detect_gaps` "
     "([valuesets.md](valuesets.md))."
 )
+_EXCLUSIONS_INTRO = (
+    "Each rule lists when its gaps are not applicable and, for the rules that follow a "
+    "measure, how each exclusion follows the measure's wording. For every rule, once the "
+    "patient has died by `as_of`, a gap not met is not applicable: nothing about a patient "
+    "who has died is work ([rules.md](rules.md#statuses))."
+)
 
 
 def _cell(text: str) -> str:
@@ -57,6 +63,32 @@ def _value(value: object) -> str:
     return repr(value)
 
 
+def _link(source: Citation) -> str:
+    return f"[{source.title}]({source.url})" if source.url else source.title
+
+
+def _exclusions(meta: RuleMetadata) -> list[str]:
+    """The "Not applicable" item: one sub-item per exclusion, with how it follows the measure.
+
+    An exclusion's sources are linked when they are not among the rule's own sources (which
+    the section lists under "Sources").
+    """
+    if meta.exclusion_details:
+        items = []
+        for exclusion in meta.exclusion_details:
+            item = f"  - {exclusion.description}"
+            if exclusion.follows:
+                item += f" *Measure:* {exclusion.follows}"
+            others = [source for source in exclusion.sources if source not in meta.sources]
+            if others:  # the rule's own sources are listed below it
+                item += f" ({'; '.join(_link(source) for source in others)})"
+            items.append(item)
+        return ["- **Not applicable:**", *items]
+    if meta.exclusions:
+        return ["- **Not applicable:**", *(f"  - {text}" for text in meta.exclusions)]
+    return []
+
+
 def _factory(rule: Rule) -> str:
     return rule.id.replace(".", "_").replace("-", "_")
 
@@ -69,8 +101,7 @@ def _rule_section(rule: Rule) -> list[str]:
         f"- **Due:** {meta.due}",
         f"- **Closed by:** {meta.closes}",
     ]
-    if meta.exclusions:
-        lines.append(f"- **Not applicable:** {' '.join(meta.exclusions)}")
+    lines += _exclusions(meta)
     lines += [
         f"- **Default severity:** {meta.severity.value}",
         f"- **Who acts:** {meta.discipline.value if meta.discipline else 'the team lead'}",
@@ -95,8 +126,7 @@ def _rule_section(rule: Rule) -> list[str]:
         lines.append("")
     lines.append("Sources:")
     lines.append("")
-    for source in meta.sources:
-        lines.append(f"- [{source.title}]({source.url})" if source.url else f"- {source.title}")
+    lines += [f"- {_link(source)}" for source in meta.sources]
     lines.append("")
     return lines
 
@@ -110,6 +140,8 @@ def render() -> str:
         _GENERATED,
         "",
         _INTRO,
+        "",
+        _EXCLUSIONS_INTRO,
         "",
         "| Rule | Opens when | Due (default) | Closed by |",
         "|---|---|---|---|",

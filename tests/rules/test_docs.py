@@ -49,6 +49,84 @@ class TestCatalogue:
             assert f"### `{rule_id}`" in text
 
 
+MEASURE_RULES = (
+    "transition.admission-notice-missing",
+    "transition.discharge-info-missing",
+    "transition.tcm-contact",
+    "transition.follow-up-visit",
+    "transition.med-rec",
+    "transition.mental-health-follow-up",
+    "transition.ed-mental-health-follow-up",
+    "transition.ed-chronic-follow-up",
+    "referral.loop-open",
+    "monitoring.overdue",
+)
+"""The rules that follow a measure: each exclusion says how it follows the measure."""
+
+
+def section(text: str, rule_id: str) -> str:
+    """The catalogue section of ``rule_id``."""
+    start = text.index(f"### `{rule_id}`")
+    end = text.find("\n### ", start + 1)
+    return text[start : end if end != -1 else len(text)]
+
+
+class TestExclusionsInTheCatalogue:
+    """The catalogue says, for each rule, which exclusions apply and how they follow the measure."""
+
+    def test_every_rule_lists_its_exclusions(self) -> None:
+        """Every rule section has a "Not applicable" list with one item per exclusion."""
+        from carecoord.rules import default_rules
+
+        text = (DOCS / "rule-catalogue.md").read_text(encoding="utf-8")
+        for rule in default_rules():
+            shown = section(text, rule.id)
+            assert "- **Not applicable:**" in shown, rule.id
+            for description in rule.metadata.exclusions:
+                assert f"  - {description}" in shown, (rule.id, description)
+
+    @pytest.mark.parametrize("rule_id", MEASURE_RULES)
+    def test_measure_rules_say_how_each_exclusion_follows_the_measure(self, rule_id: str) -> None:
+        """Each exclusion of a measure rule has its measure wording and a citation."""
+        from carecoord.rules import default_rules
+
+        meta = default_rules().get(rule_id).metadata
+        assert meta.exclusion_details
+        text = section((DOCS / "rule-catalogue.md").read_text(encoding="utf-8"), rule_id)
+        for exclusion in meta.exclusion_details:
+            assert exclusion.follows, exclusion.description
+            assert exclusion.sources, exclusion.description
+            assert f"{exclusion.description} *Measure:* {exclusion.follows}" in text
+
+    def test_every_measure_rule_excludes_the_dead(self) -> None:
+        """Each measure rule names the death exclusion the engine applies to every rule."""
+        from carecoord.rules import default_rules
+
+        for rule_id in MEASURE_RULES:
+            descriptions = default_rules().get(rule_id).metadata.exclusions
+            assert "The patient has died (by as_of)." in descriptions, rule_id
+
+    def test_sources_outside_the_rules_own_are_linked(self) -> None:
+        """An exclusion citing a source the rule does not list links it inline."""
+        from carecoord.rules import Citation, Exclusion, RuleMetadata
+
+        other = Citation("Another measure", "https://example.org/measure")
+        meta = RuleMetadata(
+            id="practice.x",
+            title="X",
+            description="",
+            exclusion_details=(Exclusion("When so.", "As the measure says.", (other,)),),
+        )
+        lines = load_generator()._exclusions(meta)
+        assert lines == [
+            "- **Not applicable:**",
+            (
+                "  - When so. *Measure:* As the measure says. "
+                "([Another measure](https://example.org/measure))"
+            ),
+        ]
+
+
 class TestDocs:
     """Tests for docs."""
 

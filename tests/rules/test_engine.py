@@ -24,6 +24,7 @@ from carecoord.rules import (
     default_rules,
     detect_gaps,
     detect_gaps_population,
+    known_timezone,
     referral_unacknowledged,
     resolve_timezone,
 )
@@ -385,6 +386,83 @@ class TestTimeZone:
         record = make_record(patient=make_patient(timezone="Mars/Olympus"))
         assert resolve_timezone(profile_from_record(record)) == ZoneInfo("America/New_York")
 
+    def test_known_timezone_is_none_when_nothing_is_known(self) -> None:
+        """known_timezone says when no zone is known; resolve_timezone still gives UTC."""
+        record = make_record(patient=make_patient(timezone=None), organizations=())
+        assert known_timezone(profile_from_record(record)) is None
+        assert known_timezone(profile()) == ZoneInfo("America/New_York")
+
+
+def _zoneless(discharged: dt.datetime) -> PatientProfile:
+    """A patient with no zone anywhere, discharged home at ``discharged``."""
+    stay = make_transition(
+        admitted_at=discharged - dt.timedelta(days=2), discharged_at=discharged, facility=None
+    )
+    record = make_record(patient=make_patient(timezone=None), organizations=(), transitions=(stay,))
+    return profile_from_record(record)
+
+
+class TestNoZoneKnown:
+    """With no patient or facility zone, an instant's own UTC offset gives its local day.
+
+    The rules fell back to UTC, so an evening discharge in the Americas (written with its
+    -05:00 offset) counted as a discharge on the next day, and every window ended a day
+    late.
+    """
+
+    CHICAGO_EVENING = dt.datetime(2026, 2, 5, 20, 30, tzinfo=dt.timezone(dt.timedelta(hours=-6)))
+
+    def test_an_evening_discharge_is_on_its_own_date(self) -> None:
+        """20:30 at -06:00 (02:30 UTC on the 6th) is a discharge on Thursday 5 February."""
+        discharged = self.CHICAGO_EVENING
+        assert discharged.astimezone(dt.UTC).date() == dt.date(2026, 2, 6)
+        report = detect_gaps(
+            _zoneless(discharged), as_of=discharged + dt.timedelta(hours=1), include_closed=True
+        )
+        assert report.by_rule("transition.tcm-contact")[0].due == dt.date(2026, 2, 9)
+        assert report.by_rule("transition.med-rec")[0].due == dt.date(2026, 3, 7)
+
+    def test_a_morning_discharge_in_utc_is_unchanged(self) -> None:
+        """An instant written in UTC is on its UTC date, as before."""
+        discharged = dt.datetime(2026, 2, 6, 9, 0, tzinfo=dt.UTC)
+        report = detect_gaps(_zoneless(discharged), as_of=discharged + dt.timedelta(hours=1))
+        assert report.by_rule("transition.med-rec")[0].due == dt.date(2026, 3, 8)
+
+    def test_today_is_as_ofs_own_date_and_the_due_edge_follows_it(self) -> None:
+        """Both sides of the due day, read in as_of's own offset (-06:00)."""
+        discharged = self.CHICAGO_EVENING
+        profile = _zoneless(discharged)
+        rules = default_rules().only("transition.med-rec")
+        zone = discharged.tzinfo
+        last = dt.datetime.combine(dt.date(2026, 3, 7), dt.time.max, tzinfo=zone)
+        assert detect_gaps(profile, as_of=last, rules=rules)[0].status is GapStatus.PROSPECTIVE
+        after = last + dt.timedelta(microseconds=1)
+        assert detect_gaps(profile, as_of=after, rules=rules)[0].status is GapStatus.OPEN
+
+    def test_a_known_zone_still_wins_over_the_offset(self) -> None:
+        """With the patient in Tokyo, the same instant is 11:30 on 6 February there."""
+        discharged = self.CHICAGO_EVENING
+        stay = make_transition(
+            admitted_at=discharged - dt.timedelta(days=2), discharged_at=discharged
+        )
+        record = make_record(patient=make_patient(timezone="Asia/Tokyo"), transitions=(stay,))
+        report = detect_gaps(profile_from_record(record), as_of=discharged + dt.timedelta(hours=1))
+        # 11:30 on 6 February in Tokyo
+        assert report.by_rule("transition.med-rec")[0].due == dt.date(2026, 3, 8)
+
+    def test_suggest_tasks_reads_the_same_days(self) -> None:
+        """A suggested task is due at the end of the gap's due day in as_of's offset."""
+        from carecoord.rules import suggest_tasks
+
+        discharged = self.CHICAGO_EVENING
+        profile = _zoneless(discharged)
+        as_of = discharged + dt.timedelta(hours=1)
+        rules = default_rules().only("transition.med-rec")
+        tasks = suggest_tasks(detect_gaps(profile, as_of=as_of, rules=rules), profile, as_of=as_of)
+        assert tasks[0].due == dt.datetime.combine(
+            dt.date(2026, 3, 7), dt.time.max, tzinfo=discharged.tzinfo
+        )
+
 
 class TestDeterministicRuleContext:
     """Tests for deterministic rule context."""
@@ -409,12 +487,19 @@ class TestDeterministicRuleContext:
         assert both.closed_by[0].role.value == "closing"
 
     def test_hospice_discharge_counts_as_hospice(self) -> None:
-        """A discharge to hospice puts the patient in hospice from that day."""
+        """A discharge to hospice (yesterday) is hospice care on its day, in any period with it.
+
+        Changed (issue 9): in_hospice(today) was true from the discharge on; now hospice is
+        a period a rule's measurement period must overlap.
+        """
         from carecoord.rules import BusinessCalendar
 
         stay = make_transition(to_setting=CareSetting.HOSPICE)
         ctx = RuleContext(profile(transitions=(stay,)), AS_OF, BusinessCalendar(), NY)
-        assert ctx.in_hospice(ctx.today)
+        yesterday = ctx.today - dt.timedelta(days=1)
+        assert ctx.in_hospice(yesterday)
+        assert not ctx.in_hospice(ctx.today)
+        assert ctx.hospice_during(*ctx.measurement_year(ctx.today))
         assert not ctx.in_hospice(ctx.today - dt.timedelta(days=5))
 
 

@@ -257,8 +257,14 @@ class TestSharedCaches:
         assert first is Discipline.BEHAVIORAL_HEALTH
         assert ctx.discipline_of(BEHAVIORAL_HEALTH) is first
 
-    def test_in_hospice_from_the_first_discharge_to_hospice(self) -> None:
-        """in_hospice is true from the day of the first discharge to hospice on."""
+    def test_in_hospice_on_the_day_of_a_discharge_to_hospice(self) -> None:
+        """in_hospice is true on the day of a discharge to hospice, not before or after.
+
+        Changed (issue 9): it was true from the first discharge to hospice on, for life, so
+        a patient who left hospice alive was never followed again. A discharge to hospice
+        is hospice care on its day; rules ask about their measurement period
+        (hospice_during).
+        """
         stay = make_transition(
             admitted_at=days_before(10),
             discharged_at=days_before(5),
@@ -268,6 +274,9 @@ class TestSharedCaches:
         discharged = ctx.local_date(days_before(5))
         assert not ctx.in_hospice(discharged - dt.timedelta(days=1))
         assert ctx.in_hospice(discharged)
+        assert not ctx.in_hospice(discharged + dt.timedelta(days=1))
+        assert ctx.hospice_during(discharged - dt.timedelta(days=9), discharged)
+        assert not ctx.hospice_during(discharged + dt.timedelta(days=1), ctx.today)
 
     def test_in_hospice_during_a_hospice_enrolment(self) -> None:
         """in_hospice is true on a day inside a hospice enrolment, false after it ended."""

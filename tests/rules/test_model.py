@@ -173,3 +173,43 @@ class TestRuleMetadata:
         """A rule id may not contain spaces or the key separator."""
         with pytest.raises(ValidationError, match="rule id"):
             RuleMetadata(id="a|b", title="X", description="")
+
+
+class TestExclusion:
+    """Exclusion metadata: a description, how it follows the measure, the citations."""
+
+    def test_a_description_is_required(self) -> None:
+        """An empty description is refused."""
+        from carecoord.errors import ValidationError
+        from carecoord.rules import Exclusion
+
+        with pytest.raises(ValidationError, match="description"):
+            Exclusion(" ")
+
+    def test_details_give_the_exclusions_when_none_are_given(self) -> None:
+        """exclusion_details alone: exclusions are their descriptions, in order."""
+        from carecoord.rules import Exclusion, RuleMetadata
+
+        meta = RuleMetadata(
+            id="practice.x",
+            title="X",
+            description="",
+            exclusion_details=(Exclusion("First."), Exclusion("Second.", "As the measure says.")),
+        )
+        assert meta.exclusions == ("First.", "Second.")
+
+    def test_given_exclusions_are_kept(self) -> None:
+        """Both given: the exclusions are kept as written; no details, no change either."""
+        from carecoord.rules import Exclusion, RuleMetadata
+
+        both = RuleMetadata(
+            id="practice.x",
+            title="X",
+            description="",
+            exclusions=("Written.",),
+            exclusion_details=(Exclusion("Detailed."),),
+        )
+        assert both.exclusions == ("Written.",)
+        plain = RuleMetadata(id="practice.x", title="X", description="", exclusions=("A.",))
+        assert plain.exclusions == ("A.",)
+        assert plain.exclusion_details == ()

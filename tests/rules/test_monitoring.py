@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from carecoord.domain import (
+    CareSetting,
     Code,
     Interpretation,
     PartialDate,
@@ -33,6 +34,7 @@ from carecoord.testing import (
     make_enrollment,
     make_procedure,
     make_result,
+    make_transition,
 )
 
 NY = ZoneInfo("America/New_York")
@@ -44,6 +46,7 @@ HBA1C = Code(System.LOINC, "4548-4", "Hemoglobin A1c")
 PHQ9 = Code(System.LOINC, "44261-6", "PHQ-9 total score")
 AWV = Code(System.HCPCS, "G0439", "Annual wellness visit, subsequent")
 IPPE = Code(System.HCPCS, "G0402", "Initial preventive physical examination")
+HOSPICE_CARE = Code(System.SNOMED, "385763009", "Hospice care")
 
 
 def at(day: dt.date, hour: int = 10) -> dt.datetime:
@@ -177,6 +180,57 @@ class TestDiabetesHbA1c:
         hospice = make_enrollment(program="hospice", period=Period(at(dt.date(2026, 1, 5))))
         gap = scenario(diabetes(), ("enrollments", hospice)).assert_not_applicable(RULE)
         assert gap.reason == "hospice"
+
+    def test_hospice_before_the_cycle_does_not_exclude(self) -> None:
+        """Discharged to hospice in 2023, alive since: the September 2025 cycle is open.
+
+        A discharge to hospice used to exclude the patient for life from its day on.
+        """
+        stay = make_transition(
+            admitted_at=at(dt.date(2023, 1, 2)),
+            discharged_at=at(dt.date(2023, 1, 5)),
+            to_setting=CareSetting.HOSPICE,
+        )
+        s = scenario(diabetes(), ("results", lab("a1c-2", LAST_HBA1C)), ("transitions", stay))
+        s.assert_open(RULE, "clinic-ehr/a1c-2#diabetes-hba1c")
+
+    def test_hospice_on_the_cycles_first_and_last_day(self) -> None:
+        """Both edges of the cycle (1 September 2025 to 1 March 2026) count; the day before not."""
+        focus = "clinic-ehr/a1c-2#diabetes-hba1c"
+        for day, excluded in (
+            (dt.date(2025, 8, 31), False),
+            (LAST_HBA1C, True),
+            (HBA1C_DUE, True),
+        ):
+            hospice = make_procedure(
+                id="hospice-1", code=HOSPICE_CARE, performed=PartialDate.from_date(day)
+            )
+            s = scenario(
+                diabetes(),
+                ("results", lab("a1c-2", LAST_HBA1C)),
+                ("procedures", hospice),
+                now=at(HBA1C_DUE),
+            )
+            status = s.gap(RULE, focus).status.value
+            assert status == ("not-applicable" if excluded else "prospective"), day
+
+    def test_an_overdue_gap_is_excluded_by_hospice_this_year(self) -> None:
+        """Overdue since 2024; hospice care this January (after the due date) excludes it."""
+        old = lab("a1c-2", dt.date(2023, 6, 1))
+        hospice = make_procedure(
+            id="hospice-1", code=HOSPICE_CARE, performed=PartialDate(2026, 1, 10)
+        )
+        s = scenario(diabetes(), ("results", old), ("procedures", hospice))
+        assert s.assert_not_applicable(RULE, "clinic-ehr/a1c-2#diabetes-hba1c").reason == "hospice"
+
+    def test_hospice_last_year_after_an_old_due_date_does_not_exclude(self) -> None:
+        """Overdue since 2023-12; hospice in 2025 only: neither the cycle nor this year."""
+        old = lab("a1c-2", dt.date(2023, 6, 1))
+        hospice = make_procedure(
+            id="hospice-1", code=HOSPICE_CARE, performed=PartialDate(2025, 5, 10)
+        )
+        s = scenario(diabetes(), ("results", old), ("procedures", hospice))
+        s.assert_open(RULE, "clinic-ehr/a1c-2#diabetes-hba1c")
 
     def test_patient_died_is_not_applicable(self) -> None:
         """A death by the due date excludes the gap."""

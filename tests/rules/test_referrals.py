@@ -10,9 +10,11 @@ from carecoord.domain import (
     AppointmentId,
     AppointmentStatus,
     AuthorizationOutcome,
+    CareSetting,
     Code,
     CommunicationKind,
     PatientId,
+    Period,
     Priority,
     Ref,
     Referral,
@@ -27,6 +29,7 @@ from carecoord.testing import (
     make_communication,
     make_enrollment,
     make_referral,
+    make_transition,
 )
 from carecoord.testing._timetravel import Scenario
 
@@ -132,11 +135,18 @@ class TestUnacknowledged:
         s.update_patient(deceased_at=at(dt.date(2026, 2, 6)))
         s.assert_not_applicable(UNACK)
 
-    def test_patient_died_after_due_is_still_open(self) -> None:
-        """A death after the due date does not excuse the missed step."""
-        s = scenario(now=at(dt.date(2026, 2, 20)))
+    def test_patient_died_after_due_is_open_until_the_death(self) -> None:
+        """A missed step stays open while the patient lives; after the death it is excluded.
+
+        Changed (issue 9): this gap stayed open after the death, so the work list asked the
+        team to chase a referral for a patient who had died. Nothing about a patient dead
+        at as_of is actionable; the reason keeps that the step was missed before.
+        """
+        s = scenario(now=at(dt.date(2026, 2, 11)))
         s.update_patient(deceased_at=at(dt.date(2026, 2, 12)))
         s.assert_open(UNACK)
+        s.set_now(at(dt.date(2026, 2, 20)))
+        assert s.assert_not_applicable(UNACK).reason == "patient died after the due date"
 
     def test_urgent_referrals_are_high_severity(self) -> None:
         """An urgent referral's gap is high severity."""
@@ -454,6 +464,29 @@ class TestLoopOpen:
         s = loop_scenario(at(dt.date(2026, 3, 1)), at(dt.date(2026, 6, 1)))
         s.add("enrollments", make_enrollment(program="hospice"))
         s.assert_not_applicable(LOOP)
+
+    def test_hospice_must_overlap_the_measurement_period(self) -> None:
+        """A hospice stay ending 31 December 2025 leaves 2026 measured; one to 1 January not.
+
+        CMS50: "hospice services ... overlaps the measurement period". A past discharge to
+        hospice used to exclude the patient from every later year.
+        """
+        for end, excluded in ((dt.date(2025, 12, 31), False), (dt.date(2026, 1, 1), True)):
+            s = loop_scenario(at(dt.date(2026, 3, 1)), at(dt.date(2026, 6, 1)))
+            period = Period(at(dt.date(2025, 10, 1)), at(end, 12))
+            s.add("enrollments", make_enrollment(program="hospice", period=period))
+            assert s.gap(LOOP).status.value == ("not-applicable" if excluded else "prospective")
+
+    def test_a_past_discharge_to_hospice_does_not_exclude_a_later_year(self) -> None:
+        """Discharged to hospice in 2024 and alive since: the 2026 referral is measured."""
+        s = loop_scenario(at(dt.date(2026, 3, 1)), at(dt.date(2026, 6, 1)))
+        stay = make_transition(
+            admitted_at=at(dt.date(2024, 5, 1)),
+            discharged_at=at(dt.date(2024, 5, 4)),
+            to_setting=CareSetting.HOSPICE,
+        )
+        s.add("transitions", stay)
+        s.assert_prospective(LOOP)
 
 
 DECLINED = "referral.declined-no-alternative"

@@ -37,6 +37,7 @@ from carecoord.testing import (
     make_communication,
     make_condition,
     make_encounter,
+    make_enrollment,
     make_organization,
     make_patient,
     make_procedure,
@@ -72,6 +73,7 @@ DEPRESSION = Code(System.ICD10CM, "F32.9", "Major depressive disorder, single ep
 SELF_HARM = Code(System.ICD10CM, "X78.9XXA", "Intentional self-harm by sharp object")
 HEART_FAILURE = Code(System.ICD10CM, "I50.9", "Heart failure, unspecified")
 CKD = Code(System.ICD10CM, "N18.3", "Chronic kidney disease, stage 3")
+HOSPICE_CARE = Code(System.SNOMED, "385763009", "Hospice care")
 
 
 def stay(**changes: Any) -> CareTransition:
@@ -193,6 +195,57 @@ class TestDischargeInfoMissing:
         """TRC excludes discharges to hospice."""
         s = scenario(stay(to_setting=CareSetting.HOSPICE))
         assert s.assert_not_applicable(DISCHARGE_INFO).reason == "discharged to hospice"
+
+    def test_direct_transfers_are_not_applicable(self) -> None:
+        """Another hospital, skilled nursing, rehab, a psychiatric facility: the last discharge.
+
+        HEDIS TRC counts only the last discharge when a discharge is followed by a direct
+        transfer to an acute or non-acute inpatient setting.
+        """
+        for setting in (
+            CareSetting.OTHER_HOSPITAL,
+            CareSetting.SKILLED_NURSING,
+            CareSetting.REHAB,
+            CareSetting.PSYCHIATRIC,
+        ):
+            s = scenario(stay(to_setting=setting))
+            assert (s.assert_not_applicable(DISCHARGE_INFO).reason or "").startswith(
+                "transferred to"
+            ), setting
+
+    def test_discharges_to_the_community_are_followed(self) -> None:
+        """The other side: home, home health, against advice, unknown stay prospective."""
+        for setting in (
+            CareSetting.HOME,
+            CareSetting.HOME_HEALTH,
+            CareSetting.LEFT_AGAINST_ADVICE,
+            CareSetting.UNKNOWN,
+        ):
+            scenario(stay(to_setting=setting)).assert_prospective(DISCHARGE_INFO)
+
+    def test_readmission_within_30_days_excludes_the_first_discharge(self) -> None:
+        """Readmitted on day 10, with the first summary still missing: not applicable."""
+        readmission = stay(
+            id="stay-2",
+            admitted_at=at(DISCHARGE_DAY + dt.timedelta(days=10)),
+            discharged_at=None,
+        )
+        s = scenario(stay(), readmission, now=at(DISCHARGE_DAY + dt.timedelta(days=11)))
+        gap = s.assert_not_applicable(DISCHARGE_INFO, "clinic-ehr/stay-1")
+        assert gap.reason == "readmitted within 30 days; the last discharge is followed"
+        s.set_now(at(DISCHARGE_DAY + dt.timedelta(days=9)))
+        s.assert_open(DISCHARGE_INFO, "clinic-ehr/stay-1")
+
+    def test_an_observation_stay_is_not_a_readmission(self) -> None:
+        """TRC follows acute and non-acute inpatient stays; observation is outpatient."""
+        observation = stay(
+            id="stay-2",
+            kind=TransitionKind.OBSERVATION,
+            admitted_at=at(DISCHARGE_DAY + dt.timedelta(days=10)),
+            discharged_at=None,
+        )
+        s = scenario(stay(), observation, now=at(DISCHARGE_DAY + dt.timedelta(days=11)))
+        s.assert_open(DISCHARGE_INFO, "clinic-ehr/stay-1")
 
 
 TCM = "transition.tcm-contact"
@@ -463,9 +516,97 @@ class TestMedRec:
         """A transfer to another acute hospital is excluded."""
         scenario(stay(to_setting=CareSetting.OTHER_HOSPITAL)).assert_not_applicable(MED_REC)
 
-    def test_skilled_nursing_discharges_still_need_it(self) -> None:
-        """Med rec applies to any discharge (not only to the community)."""
-        scenario(stay(to_setting=CareSetting.SKILLED_NURSING)).assert_prospective(MED_REC)
+    def test_skilled_nursing_is_a_direct_transfer(self) -> None:
+        """A discharge to skilled nursing is a direct transfer: the SNF's discharge counts.
+
+        Changed (issue 9): this gap was prospective. HEDIS MRP and TRC count only the last
+        discharge when a discharge is followed by a direct transfer to an acute or
+        non-acute inpatient setting, so the hospital's discharge to the SNF is excluded
+        and the SNF's own discharge (a stay of its own) opens the gap.
+        """
+        gap = scenario(stay(to_setting=CareSetting.SKILLED_NURSING)).assert_not_applicable(MED_REC)
+        assert gap.reason == "transferred to skilled nursing; the last discharge is followed"
+
+    def test_a_discharge_home_still_needs_it(self) -> None:
+        """The other side: home and home health are not transfers."""
+        scenario(stay(to_setting=CareSetting.HOME)).assert_prospective(MED_REC)
+        scenario(stay(to_setting=CareSetting.HOME_HEALTH)).assert_prospective(MED_REC)
+
+    def test_a_reconciliation_in_hospital_before_discharge_does_not_count(self) -> None:
+        """Reconciled at 09:00 on the discharge day, discharged at 11:00: still prospective.
+
+        HEDIS TRC/MRP: reconciliation in the outpatient record on or after the discharge
+        date; the inpatient team's reconciliation before discharge is not it.
+        """
+        s = scenario(now=at(dt.date(2026, 2, 10)))
+        s.add("reconciliations", make_reconciliation(at=at(DISCHARGE_DAY, 9)))
+        s.assert_prospective(MED_REC)
+        s.add("reconciliations", make_reconciliation(id="rec-2", at=DISCHARGED))
+        assert s.assert_closed(MED_REC).closed_at == DISCHARGED
+
+    def test_a_coded_procedure_of_the_stay_does_not_count(self) -> None:
+        """A 1111F documented in the inpatient encounter (date only) is not post-discharge."""
+        s = scenario(stay(encounter=Ref("Encounter", "enc-stay")), now=at(dt.date(2026, 2, 10)))
+        inpatient = make_procedure(
+            performed=PartialDate(2026, 2, 5), encounter=Ref("Encounter", "enc-stay")
+        )
+        s.add("procedures", inpatient)
+        s.assert_prospective(MED_REC)
+        outpatient = make_procedure(id="procedure-2", performed=PartialDate(2026, 2, 5))
+        s.add("procedures", outpatient)
+        assert s.assert_closed(MED_REC).closed_by[0].ref.id == "clinic-ehr/procedure-2"
+
+    def test_a_timed_procedure_before_the_discharge_does_not_count(self) -> None:
+        """A reconciliation procedure at 08:00 on the discharge day (discharged 11:00)."""
+        s = scenario(now=at(dt.date(2026, 2, 10)))
+        s.add("procedures", make_procedure(performed=at(DISCHARGE_DAY, 8)))
+        s.assert_prospective(MED_REC)
+
+    def test_readmission_within_30_days_follows_the_last_discharge(self) -> None:
+        """Readmitted on day 30: the first discharge is excluded, the second one tracked.
+
+        HEDIS MRP/TRC: a discharge followed by readmission or direct transfer on the date
+        of discharge through 30 days after counts only the last discharge. Before the
+        readmission is known, the first discharge's gap is open.
+        """
+        day_30 = DISCHARGE_DAY + dt.timedelta(days=30)
+        readmission = stay(
+            id="stay-2",
+            admitted_at=at(day_30, 20),
+            discharged_at=at(day_30 + dt.timedelta(days=3)),
+        )
+        s = scenario(stay(), readmission, now=at(day_30, 19))
+        s.assert_prospective(MED_REC, "clinic-ehr/stay-1")
+        s.set_now(at(day_30 + dt.timedelta(days=4)))
+        gap = s.assert_not_applicable(MED_REC, "clinic-ehr/stay-1")
+        assert gap.reason == "readmitted within 30 days; the last discharge is followed"
+        s.assert_prospective(MED_REC, "clinic-ehr/stay-2")
+
+    def test_readmission_on_day_31_does_not_exclude(self) -> None:
+        """The other side: a readmission 31 days after the discharge day leaves it open."""
+        day_31 = DISCHARGE_DAY + dt.timedelta(days=31)
+        readmission = stay(id="stay-2", admitted_at=at(day_31, 1), discharged_at=None)
+        s = scenario(stay(), readmission, now=at(day_31, 2))
+        s.assert_open(MED_REC, "clinic-ehr/stay-1")
+
+    def test_a_transfer_stay_counts_as_a_readmission(self) -> None:
+        """A stay of kind transfer admitted the day after counts as the direct transfer."""
+        transfer = stay(
+            id="stay-2",
+            kind=TransitionKind.TRANSFER,
+            admitted_at=at(DISCHARGE_DAY + dt.timedelta(days=1)),
+            discharged_at=None,
+        )
+        s = scenario(stay(), transfer, now=at(DISCHARGE_DAY + dt.timedelta(days=2)))
+        s.assert_not_applicable(MED_REC, "clinic-ehr/stay-1")
+
+    def test_hospice_in_the_measurement_year_excludes(self) -> None:
+        """MRP/TRC: hospice anytime in the measurement year; a hospice year before does not."""
+        for day, excluded in ((dt.date(2025, 12, 31), False), (dt.date(2026, 1, 1), True)):
+            s = scenario()
+            s.add("procedures", make_procedure(code=HOSPICE_CARE, performed=at(day)))
+            status = s.gap(MED_REC).status.value
+            assert status == ("not-applicable" if excluded else "prospective"), day
 
 
 FUH = "transition.mental-health-follow-up"
@@ -545,6 +686,22 @@ class TestMentalHealthFollowUp:
         s = scenario(mental_health_stay(), readmission, now=at(dt.date(2026, 2, 21)))
         s.assert_not_applicable(FUH, SEVEN)
         s.assert_not_applicable(FUH, THIRTY)
+
+    def test_direct_transfer_is_not_applicable(self) -> None:
+        """FUH: a direct transfer to an acute or non-acute inpatient setting is excluded."""
+        for setting in (CareSetting.SKILLED_NURSING, CareSetting.PSYCHIATRIC):
+            s = scenario(mental_health_stay(to_setting=setting))
+            s.assert_not_applicable(FUH, SEVEN)
+            s.assert_not_applicable(FUH, THIRTY)
+
+    def test_hospice_in_the_measurement_year_excludes(self) -> None:
+        """FUH: hospice anytime during the measurement year excludes the discharge."""
+        s = scenario(mental_health_stay())
+        enrolment = make_enrollment(
+            program="hospice", period=Period(at(dt.date(2026, 1, 2)), at(dt.date(2026, 1, 20)))
+        )
+        s.add("enrollments", enrolment)
+        assert s.assert_not_applicable(FUH, SEVEN).reason == "hospice"
 
     def test_self_harm_is_critical(self) -> None:
         """Intentional self-harm as principal diagnosis makes the gaps critical."""
@@ -627,11 +784,86 @@ class TestEdMentalHealthFollowUp:
         s = scenario(ed_visit(), admission, now=at(ED_DAY, 17))
         s.assert_not_applicable(FUM, SEVEN)
 
+    def test_an_ed_disposition_of_admission_is_not_applicable(self) -> None:
+        """Admitted from the ED (disposition inpatient) with no separate stay on record.
+
+        HEDIS FUM excludes "ED visits that result in an inpatient stay"; the visit's own
+        disposition says so even when the stay itself is not in the record.
+        """
+        s = scenario(ed_visit(to_setting=CareSetting.INPATIENT), now=at(ED_DAY, 16))
+        gap = s.assert_not_applicable(FUM, SEVEN)
+        assert gap.reason == "admitted as an inpatient from the emergency visit"
+
+    def test_the_nubc_admitted_code_without_a_setting_counts(self) -> None:
+        """NUBC 09 (admitted as an inpatient) with no setting mapped is an admission too."""
+        admitted = Code(System.DISCHARGE_DISPOSITION, "09", "Admitted as an inpatient")
+        visit = ed_visit(to_setting=CareSetting.UNKNOWN, discharge_disposition=admitted)
+        s = scenario(visit, now=at(ED_DAY, 16))
+        s.assert_not_applicable(FUM, SEVEN)
+        home = Code(System.DISCHARGE_DISPOSITION, "01", "Home")
+        other = ed_visit(to_setting=CareSetting.UNKNOWN, discharge_disposition=home)
+        scenario(other, now=at(ED_DAY, 16)).assert_prospective(FUM, SEVEN)
+
+    def test_a_transfer_from_the_ed_to_an_inpatient_setting_is_not_applicable(self) -> None:
+        """Sent from the ED to a psychiatric facility (or another hospital): excluded."""
+        for setting in (CareSetting.PSYCHIATRIC, CareSetting.OTHER_HOSPITAL):
+            s = scenario(ed_visit(to_setting=setting), now=at(ED_DAY, 16))
+            assert (s.assert_not_applicable(FUM, SEVEN).reason or "").startswith("transferred")
+
+    def test_discharged_home_from_the_ed_is_followed(self) -> None:
+        """The other side: a disposition home (or unknown) keeps the gaps."""
+        for setting in (CareSetting.HOME, CareSetting.UNKNOWN):
+            scenario(ed_visit(to_setting=setting), now=at(ED_DAY, 16)).assert_prospective(
+                FUM, SEVEN
+            )
+
+    def test_an_admitted_ed_visit_does_not_hide_the_next_one(self) -> None:
+        """Admitted from the first ED visit: a second one 10 days later is the first eligible.
+
+        HEDIS: "include only the first eligible ED visit" in 31 days; a visit excluded for
+        its admission is not eligible, so it cannot stand in for the next one.
+        """
+        first = ed_visit(id="ed-1", to_setting=CareSetting.INPATIENT)
+        second = ed_visit(id="ed-2", day=ED_DAY + dt.timedelta(days=10))
+        s = scenario(first, second, now=at(ED_DAY + dt.timedelta(days=10), 16))
+        s.assert_not_applicable(FUM, "clinic-ehr/ed-1#7d")
+        s.assert_prospective(FUM, "clinic-ehr/ed-2#7d")
+
     def test_a_second_ed_visit_within_31_days_is_not_tracked_twice(self) -> None:
         """Only the first ED visit in 31 days counts; the next one is not applicable."""
         second = ed_visit(id="ed-2", day=dt.date(2026, 3, 4))
         s = scenario(ed_visit(id="ed-1"), second, now=at(dt.date(2026, 3, 4), 16))
         s.assert_not_applicable(FUM, "clinic-ehr/ed-2#7d")
+
+    def test_hospice_in_an_earlier_year_does_not_exclude(self) -> None:
+        """Discharged to hospice in 2024 and alive since: the 2026 ED visit is followed.
+
+        A past discharge to hospice used to exclude every later ED visit.
+        """
+        hospice = stay(
+            id="hospice-stay",
+            admitted_at=at(dt.date(2024, 3, 1)),
+            discharged_at=at(dt.date(2024, 3, 4)),
+            to_setting=CareSetting.HOSPICE,
+        )
+        s = scenario(ed_visit(), hospice, now=at(ED_DAY, 16))
+        s.assert_prospective(FUM, SEVEN)
+
+    def test_hospice_anytime_in_the_measurement_year_excludes(self) -> None:
+        """HEDIS: hospice anytime during the measurement year. 1 January counts, 31 Dec not."""
+        for day, excluded in ((dt.date(2025, 12, 31), False), (dt.date(2026, 1, 1), True)):
+            s = scenario(ed_visit(), now=at(ED_DAY, 16))
+            s.add("procedures", make_procedure(code=HOSPICE_CARE, performed=at(day)))
+            status = s.gap(FUM, SEVEN).status.value
+            assert status == ("not-applicable" if excluded else "prospective"), day
+
+    def test_hospice_after_the_visit_in_the_same_year_excludes_once_known(self) -> None:
+        """Hospice care in March excludes the February visit, from when it is recorded."""
+        s = scenario(ed_visit(), now=at(dt.date(2026, 3, 1)))
+        s.add("procedures", make_procedure(code=HOSPICE_CARE, performed=at(dt.date(2026, 3, 2))))
+        s.assert_open(FUM, SEVEN)
+        s.set_now(at(dt.date(2026, 3, 3)))
+        assert s.assert_not_applicable(FUM, SEVEN).reason == "hospice"
 
     def test_an_ed_visit_31_days_later_is_a_new_index(self) -> None:
         """An ED visit 31 days after the first one is tracked on its own."""
@@ -669,9 +901,38 @@ class TestEdChronicFollowUp:
         hypertensive_hf = Code(System.ICD10CM, "I11.0")
         chronic_scenario(HEART_FAILURE, hypertensive_hf).assert_no_gap(FMC)
 
-    def test_the_ed_diagnosis_counts_towards_the_groups(self) -> None:
-        """The ED visit's own diagnosis (heart failure) plus CKD on the list make two."""
-        chronic_scenario(CKD).assert_prospective(FMC)
+    def test_the_ed_diagnosis_does_not_count_towards_the_groups(self) -> None:
+        """The ED visit's own diagnosis (heart failure) plus CKD on the list make only one.
+
+        Changed (issue 9): the visit's diagnosis counted, so a condition first found in the
+        ED opened the gap. HEDIS FMC counts members "with two or more different chronic
+        conditions prior to the ED visit", identified in the measurement year or the year
+        before.
+        """
+        chronic_scenario(CKD).assert_no_gap(FMC)
+        chronic_scenario(HEART_FAILURE, CKD).assert_prospective(FMC)
+
+    def test_a_condition_with_onset_on_the_ed_day_does_not_count(self) -> None:
+        """Both sides of the ED day: onset the day before counts, onset that day does not."""
+        for onset, counted in ((ED_DAY - dt.timedelta(days=1), True), (ED_DAY, False)):
+            s = chronic_scenario(HEART_FAILURE)
+            s.add(
+                "conditions",
+                make_condition(id="ckd", code=CKD, onset=PartialDate.from_date(onset)),
+            )
+            assert bool(s.find_gaps(FMC)) is counted, onset
+
+    def test_an_undated_condition_counts_from_when_it_was_recorded(self) -> None:
+        """Without onset: recorded the day before the ED visit counts, on the ED day not."""
+        for recorded, counted in (
+            (at(ED_DAY - dt.timedelta(days=1)), True),
+            (at(ED_DAY, 12), False),
+        ):
+            s = chronic_scenario(HEART_FAILURE)
+            s.add(
+                "conditions", make_condition(id="ckd", code=CKD, onset=None, recorded_at=recorded)
+            )
+            assert bool(s.find_gaps(FMC)) is counted, recorded
 
     def test_a_condition_resolved_long_ago_does_not_count(self) -> None:
         """A condition that ended before the prior year is not counted."""
@@ -704,6 +965,22 @@ class TestEdChronicFollowUp:
             make_transition(id="stay-2", admitted_at=at(dt.date(2026, 2, 9)), discharged_at=None),
         )
         s.assert_not_applicable(FMC)
+
+    def test_hospice_must_fall_in_the_measurement_year(self) -> None:
+        """Hospice enrolment in 2025 (ended) leaves 2026 measured; one into 2026 excludes."""
+        for end, excluded in ((dt.date(2025, 12, 31), False), (dt.date(2026, 1, 1), True)):
+            s = chronic_scenario(HEART_FAILURE, CKD)
+            period = Period(at(dt.date(2025, 6, 1)), at(end, 12))
+            s.add("enrollments", make_enrollment(program="hospice", period=period))
+            assert s.gap(FMC).status.value == ("not-applicable" if excluded else "prospective")
+
+    def test_an_ed_disposition_of_admission_is_not_applicable(self) -> None:
+        """FMC excludes "ED visits that result in an inpatient stay", by disposition too."""
+        s = chronic_scenario(HEART_FAILURE, CKD, to_setting=CareSetting.INPATIENT)
+        assert s.assert_not_applicable(FMC).reason == (
+            "admitted as an inpatient from the emergency visit"
+        )
+        chronic_scenario(HEART_FAILURE, CKD, to_setting=CareSetting.HOME).assert_prospective(FMC)
 
     def test_admission_after_8_days_does_not_exclude(self) -> None:
         """An admission after the 8-day period leaves the gap open."""

@@ -45,6 +45,7 @@ from .test_transitions import (
     FMC,
     FUH,
     FUM,
+    HEART_FAILURE,
     SEVEN,
     THIRTY,
     at,
@@ -89,10 +90,14 @@ class TestSnomedTwins:
         assert shape(snomed) == shape(icd)
 
     def test_fmc_chronic_conditions(self) -> None:
-        """SNOMED-coded heart failure and CKD make an ED visit count like I50 and N18."""
+        """SNOMED-coded heart failure and CKD make an ED visit count like I50 and N18.
+
+        Both are on the problem list: the ED visit's own diagnosis no longer counts (FMC
+        needs the conditions diagnosed before the visit).
+        """
         icd_ckd = Code(System.ICD10CM, "N18.3")
-        icd = chronic_scenario(icd_ckd).find_gaps(FMC)
-        snomed = chronic_scenario(SNOMED_CKD).find_gaps(FMC)
+        icd = chronic_scenario(HEART_FAILURE, icd_ckd).find_gaps(FMC)
+        snomed = chronic_scenario(SNOMED_HEART_FAILURE, SNOMED_CKD).find_gaps(FMC)
         assert len(icd) == 1
         assert shape(snomed) == shape(icd)
 
@@ -147,11 +152,14 @@ class TestReplacingAValueSet:
         assert len(mine.find_gaps(FUH)) == 2
 
     def test_a_replaced_chronic_group(self) -> None:
-        """Hypertension put in place of the CKD group counts as that group."""
+        """Hypertension put in place of the CKD group counts as that group.
+
+        Heart failure is on the problem list (the ED visit's own diagnosis no longer counts).
+        """
         library = DEFAULT_VALUE_SETS.replace(
             ValueSetName.CHRONIC_KIDNEY_DISEASE, DEFAULT_VALUE_SETS[ValueSetName.HYPERTENSION]
         )
-        s = chronic_scenario(HYPERTENSION)
+        s = chronic_scenario(HEART_FAILURE, HYPERTENSION)
         assert s.find_gaps(FMC) == ()
         s.value_sets = library
         assert len(s.find_gaps(FMC)) == 1
@@ -165,14 +173,17 @@ class TestReplacingAValueSet:
         assert snomed.find_gaps(FUH) == ()
 
     def test_a_rule_pointed_at_another_set(self) -> None:
-        """Configuring a value-set parameter makes the rule read another set of the library."""
+        """Configuring a value-set parameter makes the rule read another set of the library.
+
+        FUH also reads ``hospice`` (issue 9: hospice anytime in the measurement year).
+        """
         rule = configure_rule(transition_mental_health_follow_up(), diagnoses=("anxiety",))
         anxiety = ValueSet("anxiety", patterns=(CodePattern(System.ICD10CM, "F41"),))
         library = DEFAULT_VALUE_SETS.with_(anxiety)
         s = scenario(mental_health_stay(Code(System.ICD10CM, "F41.1")), now=LATER, rules=[rule])
         s.value_sets = library
         assert len(s.find_gaps(FUH)) == 2
-        assert rule_value_sets(rule) == ("mental-illness", "self-harm", "anxiety")
+        assert rule_value_sets(rule) == ("hospice", "mental-illness", "self-harm", "anxiety")
 
 
 class TestLibraryChecks:
@@ -216,10 +227,11 @@ class TestMetadata:
     @pytest.mark.parametrize(
         ("rule_id", "names"),
         [
-            ("transition.mental-health-follow-up", {"mental-illness", "self-harm"}),
+            ("transition.mental-health-follow-up", {"mental-illness", "self-harm", "hospice"}),
+            ("transition.discharge-info-missing", {"hospice"}),
             ("transition.ed-mental-health-follow-up", {"mental-illness", "self-harm", "hospice"}),
             ("transition.ed-chronic-follow-up", {*CHRONIC_CONDITION_GROUPS, "hospice"}),
-            ("transition.med-rec", {"medication-reconciliation"}),
+            ("transition.med-rec", {"medication-reconciliation", "hospice"}),
             ("care-plan.missing", set(CHRONIC_CONDITION_GROUPS)),
             ("care-team.behavioral-health-missing", {"behavioral-health"}),
             ("medication.change-not-shared", {"psychotropic-medications"}),

@@ -57,7 +57,7 @@ from carecoord.rules._codes import (
     SELF_HARM_PREFIXES,
     matches_prefix,
 )
-from carecoord.rules._context import RuleContext, resolve_timezone
+from carecoord.rules._context import RuleContext, known_timezone, resolve_timezone
 from carecoord.rules._engine import (
     check_value_sets,
     detect_gaps,
@@ -75,6 +75,7 @@ from carecoord.rules._model import (
     Citation,
     Evidence,
     EvidenceRole,
+    Exclusion,
     Gap,
     GapReport,
     GapStatus,
@@ -144,6 +145,7 @@ __all__ = [
     "Citation",
     "Evidence",
     "EvidenceRole",
+    "Exclusion",
     "Gap",
     "GapReport",
     "GapStatus",
@@ -176,6 +178,7 @@ __all__ = [
     "detect_gaps_population",
     "family_rules",
     "known_at",
+    "known_timezone",
     "matches_prefix",
     "medication_change_not_shared",
     "medication_discrepancy",

@@ -22,7 +22,7 @@ from carecoord.rules._asof import profile_as_of
 from carecoord.rules._base import Rule
 from carecoord.rules._calendar import BusinessCalendar
 from carecoord.rules._codes import RULE_CODE_SYSTEM
-from carecoord.rules._context import RuleContext, resolve_timezone
+from carecoord.rules._context import RuleContext, rule_zone
 from carecoord.rules._engine import check_value_sets, resolve_rules
 from carecoord.rules._model import Gap, Severity
 from carecoord.rules._ruleset import RuleSet
@@ -77,7 +77,9 @@ def suggest_tasks(
     local day), focuses ``Ref("Gap", gap.key)``, describes the gap's action, carries the
     rule id as its code, and takes its priority from the severity (high: urgent, critical:
     asap). The task names the profile's patient (``profile.patient.id``), so it can be
-    stored in that patient's record. Closed, not-applicable and snoozed gaps get no task.
+    stored in that patient's record. Closed, not-applicable and snoozed gaps get no task,
+    and a patient who has died by ``as_of`` gets none at all, whatever the gaps say (gaps
+    detected before the death, say).
 
     The task id is derived from the gap key (:func:`task_id_for`), and gaps that already
     have a task in the profile (same id, or focused on the gap, whatever its status) are
@@ -87,15 +89,17 @@ def suggest_tasks(
     """
     ruleset = resolve_rules(rules)
     library = check_value_sets(ruleset, value_sets)
-    tz = resolve_timezone(profile)
-    view = profile_as_of(profile, as_of, tz=tz)
+    tz, zone_known = rule_zone(profile, as_of)
+    view = profile_as_of(profile, as_of, tz=tz if zone_known else None)
     ctx = RuleContext(
         profile=view,
         as_of=as_of,
         calendar=calendar or BusinessCalendar(),
         tz=tz,
         value_sets=library,
+        zone_known=zone_known,
     )
+    dead = ctx.deceased  # nothing about a patient who has died is work
     disciplines = {rule.id: rule.metadata.discipline for rule in ruleset}
     existing_ids = {fact.value.id for fact in view.tasks}
     existing_focus = {fact.value.focus for fact in view.tasks if fact.value.focus is not None}
@@ -109,7 +113,8 @@ def suggest_tasks(
         focus = Ref("Gap", gap.key)
         task_id = task_id_for(gap)
         if (
-            not gap.is_actionable
+            dead
+            or not gap.is_actionable
             or task_id in existing_ids
             or focus in existing_focus
             or task_id in tasks

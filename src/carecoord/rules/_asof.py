@@ -371,8 +371,15 @@ class _Projection:
         return None if changed is None else tuple(changed)
 
 
-def _patient(patient: Patient, as_of: dt.datetime) -> Patient:
-    if _clinical_after(patient.deceased_at, as_of):
+def _patient(patient: Patient, as_of: dt.datetime, today: dt.date) -> Patient:
+    """The patient at ``as_of``: alive if the death came later.
+
+    A death known only to the day, month or year is known from that period's first local
+    day (``today`` is ``as_of``'s local date).
+    """
+    died = patient.deceased_at
+    later = died.earliest() > today if isinstance(died, PartialDate) else _after(died, as_of)
+    if later:
         return attrs.evolve(patient, deceased=False, deceased_at=None)
     return patient
 
@@ -383,7 +390,7 @@ def _record(record: PatientRecord, projection: _Projection) -> PatientRecord:
         projected = projection.facts(kind, getattr(record, kind), profile=False)
         if projected is not None:
             changes[kind] = projected
-    patient = _patient(record.patient, projection.as_of)
+    patient = _patient(record.patient, projection.as_of, projection.today)
     if patient is not record.patient:
         changes["patient"] = patient
     return attrs.evolve(record, **changes) if changes else record
@@ -405,7 +412,7 @@ def profile_as_of(
         projected = projection.facts(kind, getattr(profile, kind), profile=True)
         if projected is not None:
             changes[kind] = projected
-    patient = _patient(profile.patient, as_of)
+    patient = _patient(profile.patient, as_of, projection.today)
     if patient is not profile.patient:
         changes["patient"] = patient
     records = tuple(_record(r, projection) for r in profile.records)

@@ -24,7 +24,7 @@ from carecoord.rules._calendar import BusinessCalendar
 from carecoord.rules._model import Evidence, EvidenceRole, Gap, GapStatus, Severity
 from carecoord.terminology import DEFAULT_VALUE_SETS, ValueSet, ValueSetName, ValueSets
 
-__all__ = ["RuleContext", "resolve_timezone"]
+__all__ = ["RuleContext", "known_timezone", "resolve_timezone"]
 
 
 def _zone(name: str | None) -> dt.tzinfo | None:
@@ -36,12 +36,14 @@ def _zone(name: str | None) -> dt.tzinfo | None:
         return None
 
 
-def resolve_timezone(profile: PatientProfile) -> dt.tzinfo:
-    """The patient's local zone for day windows.
+def known_timezone(profile: PatientProfile) -> dt.tzinfo | None:
+    """The patient's local zone for day windows, when the profile names one.
 
     The patient's ``timezone``; else the zone of the facility of their most recent stay or
-    visit; else of the first organisation in the profile that has one; else UTC. Unknown
-    zone names are skipped.
+    visit; else of the first organisation in the profile that has one; else ``None``: no
+    zone is known, and the rules read each instant's local day in its own UTC offset (an
+    evening discharge written ``-05:00`` is on its own date, not on the next UTC date).
+    Unknown zone names are skipped.
     """
     zone = _zone(profile.patient.timezone)
     if zone is not None:
@@ -61,7 +63,30 @@ def resolve_timezone(profile: PatientProfile) -> dt.tzinfo:
         zone = _zone(org.timezone)
         if zone is not None:
             return zone
-    return dt.UTC
+    return None
+
+
+def resolve_timezone(profile: PatientProfile) -> dt.tzinfo:
+    """The patient's local zone (:func:`known_timezone`), else UTC.
+
+    For callers that need one zone to convert instants with. The rules themselves do not
+    fall back to UTC: with no zone known they read each instant in its own UTC offset
+    (``RuleContext(..., zone_known=False)``, what :func:`~carecoord.rules.detect_gaps`
+    does).
+    """
+    return known_timezone(profile) or dt.UTC
+
+
+def rule_zone(profile: PatientProfile, as_of: dt.datetime) -> tuple[dt.tzinfo, bool]:
+    """The zone a rule context builds instants in, and whether it is the patient's own.
+
+    The patient's zone (:func:`known_timezone`) when known; else ``as_of``'s own zone, with
+    ``False``: local days are then read from each instant's own UTC offset.
+    """
+    zone = known_timezone(profile)
+    if zone is not None:
+        return zone, True
+    return as_of.tzinfo or dt.UTC, False
 
 
 _When = dt.date | dt.datetime
@@ -81,31 +106,45 @@ class _Shared:
 
 _HOSPICE_VISITS = frozenset({EncounterStatus.FINISHED, EncounterStatus.IN_PROGRESS})
 
+_Span = tuple[dt.date, dt.date]
 
-def _hospice(ctx: RuleContext) -> tuple[dt.date | None, tuple[Fact[Any], ...]]:
-    """The first local day in hospice, and the hospice enrolments.
 
-    The first day is the earliest discharge to hospice, or procedure or visit coded in the
-    ``hospice`` value set (hospice care, admission or referral).
+def _hospice(ctx: RuleContext) -> tuple[_Span, ...]:
+    """The local days of hospice care on record, as (first, last) spans, sorted.
+
+    A discharge to hospice is hospice care on its day (the day it began: nothing on record
+    says how long it lasted); a procedure or visit coded in the ``hospice`` value set
+    (hospice care, admission or referral) covers its day, or its month or year when dated
+    only to that, or the visit's period (open while it goes on); a ``"hospice"``
+    enrolment covers its period (open while it has no end).
     """
-    days = [
-        ctx.local_date(s.value.discharged_at)
-        for s in ctx.profile.transitions
-        if s.value.to_setting is CareSetting.HOSPICE and s.value.discharged_at is not None
-    ]
+    spans: list[_Span] = []
+    for stay in ctx.profile.transitions:
+        if stay.value.to_setting is CareSetting.HOSPICE and stay.value.discharged_at is not None:
+            day = ctx.local_date(stay.value.discharged_at)
+            spans.append((day, day))
     hospice = ctx.value_set(ValueSetName.HOSPICE)
-    days += [
-        ctx.local_date(p.value.performed)
-        for p in ctx.profile.procedures
-        if p.value.status != "not-done" and p.value.code in hospice
-    ]
-    days += [
-        ctx.local_date(e.value.start)
-        for e in ctx.profile.encounters
-        if e.value.status in _HOSPICE_VISITS and hospice.contains_any(e.value.types)
-    ]
-    enrollments = tuple(e for e in ctx.profile.enrollments if e.value.program.lower() == "hospice")
-    return min(days, default=None), enrollments
+    for procedure in ctx.profile.procedures:
+        p = procedure.value
+        if p.status != "not-done" and p.code in hospice:
+            performed = p.performed
+            last = performed.latest() if isinstance(performed, PartialDate) else None
+            first = ctx.local_date(performed)
+            spans.append((first, last or first))
+    for encounter in ctx.profile.encounters:
+        e = encounter.value
+        if e.status in _HOSPICE_VISITS and hospice.contains_any(e.types):
+            end = e.period.end
+            first = ctx.local_date(e.start)
+            spans.append((first, dt.date.max if end is None else max(first, ctx.local_date(end))))
+    for enrollment in ctx.profile.enrollments:
+        program = enrollment.value
+        if program.program.lower() == "hospice":
+            start, end = program.period.start, program.period.end
+            first = dt.date.min if start is None else ctx.local_date(start)
+            last = dt.date.max if end is None else ctx.local_date(end)
+            spans.append((first, max(first, last)))
+    return tuple(sorted(spans))
 
 
 @attrs.frozen
@@ -114,9 +153,12 @@ class RuleContext:
 
     ``profile`` is the patient's profile as knowable at ``as_of`` (facts recorded later are
     absent; statuses are replayed to ``as_of``). ``tz`` is the patient's local zone (the
-    patient's ``timezone``, else the facility's, else UTC): day windows count local
-    calendar days. ``rule``, ``severity`` and ``family`` are the evaluating rule's id,
-    default severity and family, which :meth:`gap` fills in.
+    patient's ``timezone``, else the facility's; :func:`known_timezone`): day windows count
+    local calendar days. When no zone is known, ``zone_known`` is ``False`` and ``tz`` is
+    ``as_of``'s own zone: an instant's local day is then its date in its own UTC offset
+    (the only evidence of where it happened), and ``tz`` only builds instants (the end of
+    a day). ``rule``, ``severity`` and ``family`` are the evaluating rule's id, default
+    severity and family, which :meth:`gap` fills in.
 
     The contexts of one evaluation (:meth:`for_rule` copies) share what is worked out once
     for all rules: local dates (:meth:`local_date`), disciplines, and the indexes rules
@@ -131,6 +173,7 @@ class RuleContext:
     severity: Severity = Severity.MEDIUM
     family: str = "custom"
     value_sets: ValueSets = DEFAULT_VALUE_SETS
+    zone_known: bool = True
     _shared: _Shared = attrs.field(init=False, factory=_Shared, eq=False, repr=False)
 
     def for_rule(self, rule: str, severity: Severity, family: str = "custom") -> RuleContext:
@@ -170,11 +213,18 @@ class RuleContext:
     @property
     def today(self) -> dt.date:
         """The local calendar date of ``as_of``."""
-        return to_local_date(self.as_of, self.tz)
+        return self.local_date(self.as_of)
 
     def local_date(self, when: dt.datetime | dt.date | PartialDate) -> dt.date:
-        """The local calendar date of an instant (a partial date's first possible day)."""
+        """The local calendar date of an instant (a partial date's first possible day).
+
+        In the patient's zone; with no zone known (``zone_known`` false), in the instant's
+        own UTC offset.
+        """
         if isinstance(when, dt.datetime):
+            if not self.zone_known:
+                # equal instants in other offsets hash alike: no cache, the date is at hand
+                return to_local_date(when)
             if when.fold:  # equal (and hashed alike) to the other instant with its wall time
                 return to_local_date(when, self.tz)
             dates = self._shared.dates
@@ -265,28 +315,81 @@ class RuleContext:
 
     # ------------------------------------------------------------------ exclusions
 
-    def died_by(self, day: dt.date) -> bool:
-        """Whether the patient is known to have died on or before local ``day``.
+    @property
+    def deceased(self) -> bool:
+        """Whether the patient is known to have died by ``as_of``.
 
-        A death recorded without a date counts as before any day.
+        A death at an instant counts from that instant; a death known only to the day,
+        month or year counts from that period's first day (it may have happened already,
+        so no work is suggested); a death recorded without a date counts at any time. A
+        death after ``as_of`` does not count: the patient was alive then (the as-of view
+        has already removed it, but a context may be built on any profile).
         """
         patient = self.profile.patient
         if not patient.is_deceased:
             return False
-        if patient.deceased_at is None:
+        died = patient.deceased_at
+        if died is None:
             return True
-        return self.local_date(patient.deceased_at) <= day
+        if isinstance(died, dt.datetime):
+            return died <= self.as_of
+        return self.local_date(died) <= self.today
+
+    def died_by(self, day: dt.date) -> bool:
+        """Whether the patient is known to have died on or before local ``day``.
+
+        A death recorded without a date counts as before any day; one known only to the
+        month or year, from that period's first day. Only deaths by ``as_of`` count.
+        """
+        if not self.deceased:
+            return False
+        died = self.profile.patient.deceased_at
+        if died is None:
+            return True
+        return self.local_date(died) <= day
+
+    def death_reason(self, due: _When) -> str | None:
+        """Why a gap due ``due`` is not applicable because the patient died; else ``None``.
+
+        ``"patient died"`` when the death came on or before the due day (the measures'
+        exclusion of members who die during the measurement period), ``"patient died after
+        the due date"`` when the gap was already due (and unmet) when the patient died:
+        nothing about a dead patient is actionable either way, and the reason keeps the
+        difference for audits. ``None`` while the patient is alive at ``as_of``.
+        """
+        if not self.deceased:
+            return None
+        day = self.local_date(due) if isinstance(due, dt.datetime) else due
+        return "patient died" if self.died_by(day) else "patient died after the due date"
+
+    def hospice_during(self, first: dt.date, last: dt.date) -> bool:
+        """Whether hospice care on record falls on any local day from ``first`` to ``last``.
+
+        The measures' hospice exclusion: HEDIS excludes "members in hospice or using
+        hospice services anytime during the measurement year", CMS eCQMs patients whose
+        "hospice services ... overlap the measurement period". A rule passes its own
+        period (the measurement year of the index event, or the window of the gap). The
+        care read: a discharge to hospice (its day), a procedure or visit coded in the
+        ``hospice`` value set (its day, or period), a ``"hospice"`` enrolment (its
+        period). Care recorded after ``as_of`` is not yet known.
+        """
+        spans = self.cached("context.hospice", _hospice)
+        return any(start <= last and first <= end for start, end in spans)
 
     def in_hospice(self, day: dt.date) -> bool:
-        """Whether the patient is in hospice on local ``day``.
+        """Whether hospice care on record covers local ``day`` (:meth:`hospice_during`).
 
-        A discharge to hospice, or a procedure or visit coded in the ``hospice`` value set,
-        on or before ``day``; or an active ``"hospice"`` enrolment.
+        A discharge to hospice counts on its own day only, a hospice enrolment or visit for
+        its period: ask :meth:`hospice_during` with the rule's measurement period, not
+        "ever in hospice before", so that a patient who left hospice alive is followed
+        again.
         """
-        first_discharge, enrollments = self.cached("context.hospice", _hospice)
-        if first_discharge is not None and first_discharge <= day:
-            return True
-        return any(e.value.period.contains(self.end_of_day(day)) for e in enrollments)
+        return self.hospice_during(day, day)
+
+    @staticmethod
+    def measurement_year(day: dt.date) -> tuple[dt.date, dt.date]:
+        """The first and last day of ``day``'s calendar year (a HEDIS measurement year)."""
+        return dt.date(day.year, 1, 1), dt.date(day.year, 12, 31)
 
     # ------------------------------------------------------------------ evidence and gaps
 
@@ -327,8 +430,9 @@ class RuleContext:
 
         Closed when ``closed_by`` is given (closing evidence wins over an exclusion: met is
         met), ``late`` when ``closed_at`` came after ``due``; not-applicable when
-        ``not_applicable`` gives the reason; else prospective until ``due`` expires at
-        ``as_of`` and open after.
+        ``not_applicable`` gives the reason, or when the patient has died by ``as_of``
+        (:meth:`death_reason`: nothing about a dead patient is actionable); else
+        prospective until ``due`` expires at ``as_of`` and open after.
         """
         closing = tuple(
             e if e.role is EvidenceRole.CLOSING else attrs.evolve(e, role=EvidenceRole.CLOSING)
@@ -339,9 +443,8 @@ class RuleContext:
         if closing:
             status = GapStatus.CLOSED
             late = closed_at is not None and self.is_late(closed_at, due)
-        elif not_applicable is not None:
+        elif (reason := not_applicable or self.death_reason(due)) is not None:
             status = GapStatus.NOT_APPLICABLE
-            reason = not_applicable
         elif self.is_past(due):
             status = GapStatus.OPEN
         else:

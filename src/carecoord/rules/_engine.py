@@ -15,7 +15,7 @@ from carecoord.rules._asof import profile_as_of
 from carecoord.rules._base import Rule, rule_value_sets
 from carecoord.rules._calendar import BusinessCalendar
 from carecoord.rules._catalogue import default_rules
-from carecoord.rules._context import RuleContext, resolve_timezone
+from carecoord.rules._context import RuleContext, rule_zone
 from carecoord.rules._model import Gap, GapReport, GapStatus, RuleError
 from carecoord.rules._ruleset import Overrides, RuleSet
 from carecoord.terminology import DEFAULT_VALUE_SETS, ValueSets
@@ -101,6 +101,22 @@ def _due_key(gap: Gap, ctx: RuleContext) -> tuple[dt.datetime, str, str]:
     return (ctx.deadline(gap.due).astimezone(dt.UTC), gap.rule, gap.focus)
 
 
+def _after_death(gaps: tuple[Gap, ...], ctx: RuleContext) -> tuple[Gap, ...]:
+    """The gaps with nothing actionable left when the patient has died by ``as_of``.
+
+    Every rule built on :meth:`RuleContext.gap` does this itself; this catches the rules
+    that build their gaps another way. Closed gaps stay closed (met is met).
+    """
+    if not ctx.deceased:
+        return gaps
+    return tuple(
+        attrs.evolve(gap, status=GapStatus.NOT_APPLICABLE, reason=ctx.death_reason(gap.due))
+        if gap.status.is_actionable
+        else gap
+        for gap in gaps
+    )
+
+
 def _run(rule: Rule, ctx: RuleContext) -> tuple[Gap, ...] | RuleError:
     try:
         found: tuple[object, ...] = tuple(rule.evaluate(ctx))
@@ -113,7 +129,7 @@ def _run(rule: Rule, ctx: RuleContext) -> tuple[Gap, ...] | RuleError:
                 raise ValueError(msg)
     except Exception as error:  # one failing rule must not stop the others
         return RuleError.from_exception(rule.id, ctx.patient_id, error)
-    return cast("tuple[Gap, ...]", found)
+    return _after_death(cast("tuple[Gap, ...]", found), ctx)
 
 
 def _evaluate(
@@ -127,9 +143,16 @@ def _evaluate(
     value_sets: ValueSets,
     since: dt.date | None = None,
 ) -> GapReport:
-    tz = resolve_timezone(profile)
-    view = profile_as_of(profile, as_of, tz=tz)
-    base = RuleContext(profile=view, as_of=as_of, calendar=calendar, tz=tz, value_sets=value_sets)
+    tz, zone_known = rule_zone(profile, as_of)
+    view = profile_as_of(profile, as_of, tz=tz if zone_known else None)
+    base = RuleContext(
+        profile=view,
+        as_of=as_of,
+        calendar=calendar,
+        tz=tz,
+        value_sets=value_sets,
+        zone_known=zone_known,
+    )
     gaps: list[Gap] = []
     errors: list[RuleError] = []
     for rule in ruleset:

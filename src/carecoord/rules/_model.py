@@ -21,6 +21,7 @@ __all__ = [
     "Citation",
     "Evidence",
     "EvidenceRole",
+    "Exclusion",
     "Gap",
     "GapReport",
     "GapStatus",
@@ -280,6 +281,21 @@ class Citation:
 
 
 @attrs.frozen
+class Exclusion:
+    """When a rule's gap is not applicable, and how that follows the measure it cites.
+
+    ``description`` says when, in one plain line ("A readmission within 30 days..."):
+    :attr:`RuleMetadata.exclusions` lists these. ``follows`` says how the cited measure
+    words it (quoted where it helps), or why the rule departs from the measure; ``sources``
+    are the citations. The rule catalogue shows all three.
+    """
+
+    description: str = attrs.field(validator=_text)
+    follows: str = ""
+    sources: tuple[Citation, ...] = ()
+
+
+@attrs.frozen
 class Parameter:
     """One configurable parameter of a rule: name, default, meaning and unit."""
 
@@ -317,7 +333,9 @@ class RuleMetadata:
 
     ``family`` groups rules (``"referrals"``, ``"transitions"``...); ``opens``, ``due`` and
     ``closes`` are one-line plain descriptions of the clock; ``exclusions`` lists when the
-    gap is not applicable; ``reads`` names the profile fields the rule reads (for
+    gap is not applicable; ``exclusion_details`` says, for each exclusion, how it follows
+    the cited measure (:class:`Exclusion`; when given without ``exclusions``, the
+    descriptions become the ``exclusions``); ``reads`` names the profile fields the rule reads (for
     incremental re-evaluation); ``discipline`` is who on the care team usually acts (tasks
     are assigned to them, else to the team lead). ``value_sets`` names the value sets the
     rule reads from the library it is given (``detect_gaps(..., value_sets=...)``);
@@ -340,6 +358,12 @@ class RuleMetadata:
     discipline: Discipline | None = None
     version: str = "1"
     value_sets: tuple[str, ...] = attrs.field(default=(), validator=_names)
+    exclusion_details: tuple[Exclusion, ...] = ()
+
+    def __attrs_post_init__(self) -> None:
+        if self.exclusion_details and not self.exclusions:
+            descriptions = tuple(e.description for e in self.exclusion_details)
+            object.__setattr__(self, "exclusions", descriptions)  # frozen: derived once, here
 
     def parameter(self, name: str) -> Parameter | None:
         """The parameter called ``name``, if the rule has one."""

@@ -40,7 +40,14 @@ from carecoord.rules._base import Rule, RuleBase, define_rule, param
 from carecoord.rules._care_plans import add_months
 from carecoord.rules._codes import matches_prefix
 from carecoord.rules._context import RuleContext
-from carecoord.rules._model import Citation, Evidence, Gap, RuleMetadata, Severity
+from carecoord.rules._model import (
+    Citation,
+    Evidence,
+    Exclusion,
+    Gap,
+    RuleMetadata,
+    Severity,
+)
 from carecoord.terminology import DEFAULT_VALUE_SETS, ValueSetName, ValueSets
 
 __all__ = [
@@ -422,7 +429,26 @@ def _schedules(_instance: object, attribute: attrs.Attribute[Any], value: object
         "index PHQ-9; the end of the month 11 full months after the last wellness visit.",
         closes="A qualifying result (LOINC), procedure or visit type (HCPCS/CPT/SNOMED CT) in "
         "the schedule's window.",
-        exclusions=("Hospice.", "Patient died."),
+        exclusion_details=(
+            Exclusion(
+                "Hospice care during the cycle (from the day its clock started to its due "
+                "day), or this calendar year while the gap is overdue.",
+                'CMS159 excludes patients in hospice ("hospice services" overlapping the '
+                "measurement period), and HEDIS the diabetes measures' members in hospice "
+                "anytime during the measurement year; ADA's and the wellness visit's "
+                "schedules have no period, so each cycle is the period. Hospice care before "
+                "the cycle does not exclude: a patient who left hospice alive is monitored "
+                "again.",
+                (_CMS159,),
+            ),
+            Exclusion(
+                "The patient has died (by as_of).",
+                "CMS159 excludes patients who died before the end of its assessment "
+                "period; for the care team nothing about a patient who has died is work "
+                "(every rule).",
+                (_CMS159,),
+            ),
+        ),
         sources=(_ADA, _CMS159, _AWV),
         value_sets=(
             ValueSetName.HOSPICE,
@@ -592,6 +618,21 @@ class _Overdue(RuleBase):
             )
 
 
+def _hospice_in_cycle(ctx: RuleContext, opened: dt.date, due: dt.date) -> bool:
+    """Whether hospice care falls in the cycle, or in this year while the gap is overdue.
+
+    The cycle runs from the day its clock started to its due day (CMS159: hospice
+    services that overlap the measurement period; HEDIS: hospice anytime during the
+    measurement year). An overdue gap is still work now, so hospice care this calendar
+    year up to today excludes it too. Hospice long before the cycle does not: a patient
+    who left hospice alive is monitored again.
+    """
+    if ctx.hospice_during(opened, due):
+        return True
+    today = ctx.today
+    return due < today and ctx.hospice_during(dt.date(today.year, 1, 1), today)
+
+
 def _gap(
     ctx: RuleContext,
     schedule: MonitoringSchedule,
@@ -604,7 +645,7 @@ def _gap(
     window: tuple[dt.date, dt.date] | None = None,
 ) -> Gap:
     excluded = None
-    if ctx.in_hospice(ctx.today) or ctx.in_hospice(min(ctx.today, due)):
+    if _hospice_in_cycle(ctx, ctx.local_date(opened), due):
         excluded = "hospice"
     elif ctx.died_by(due):
         excluded = "patient died"

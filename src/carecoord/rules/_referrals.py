@@ -32,7 +32,14 @@ from carecoord.rules._base import Rule, RuleBase, define_rule, param
 from carecoord.rules._codes import refs_to
 from carecoord.rules._context import RuleContext
 from carecoord.rules._index import Ranked
-from carecoord.rules._model import Citation, Evidence, Gap, RuleMetadata, Severity
+from carecoord.rules._model import (
+    Citation,
+    Evidence,
+    Exclusion,
+    Gap,
+    RuleMetadata,
+    Severity,
+)
 from carecoord.terminology import ValueSetName
 
 __all__ = [
@@ -542,10 +549,27 @@ _CLOSED_LOOP_EXCLUDED = frozenset({_S.DRAFT, _S.ENTERED_IN_ERROR, _S.CANCELLED, 
         closes="The consultant report is received (on the referral or as a consult-report "
         "communication); a completed fulfil Task alone does not say a written report came "
         "back, so it does not close the loop.",
-        exclusions=(
-            "Hospice during the measurement year.",
-            "Patient died.",
-            "Referrals cancelled, declined, draft or entered in error do not count.",
+        exclusion_details=(
+            Exclusion(
+                "Hospice care overlapping the measurement year (a discharge to hospice, a "
+                "procedure or visit in the hospice value set, a hospice enrolment).",
+                'CMS50v14 denominator exclusion: "Hospice services" (the Hospice library\'s '
+                '"Has Hospice Services") that "overlaps the measurement period".',
+                (_CMS50,),
+            ),
+            Exclusion(
+                "Referrals cancelled, declined, draft or entered in error do not count; the "
+                "next referral of the year is the first.",
+                "CMS50v14 takes the first referral of the period that is active or "
+                "completed, with intent order.",
+                (_CMS50,),
+            ),
+            Exclusion(
+                "The patient has died (by as_of).",
+                "Not a CMS50 exclusion (a measure report may still count the year): for the "
+                "care team nothing about a patient who has died is work (every rule).",
+                (_CMS50,),
+            ),
         ),
         sources=(_CMS50,),
         reads=frozenset(
@@ -594,7 +618,7 @@ class _LoopOpen(RuleBase):
         due = dt.date(year, 12, 31)
         report = _report(ctx, fact, ref.authored_on)
         excluded = None
-        if ctx.in_hospice(min(ctx.today, due)):
+        if ctx.hospice_during(first_day, due):  # hospice overlapping the measurement period
             excluded = "hospice"
         elif ctx.died_by(due):
             excluded = "patient died"

@@ -2,16 +2,18 @@
 
 Day windows count local calendar days in the patient's (else the facility's) time zone.
 A stay whose discharge is after ``as_of`` is ongoing for the rules. Common exclusions: the
-patient died (during the stay, or on or before the due date), discharge to hospice, and
-transfer to another acute hospital (the receiving hospital's discharge starts the clock
-instead); rules that follow a measure's readmission logic say so in their metadata.
+patient died (during the stay, or by ``as_of``), discharge to hospice, and a direct
+transfer to another acute or a non-acute inpatient setting (another hospital, skilled
+nursing, rehabilitation, a psychiatric facility: the receiving facility's discharge starts
+the clock instead). Each rule follows its measure's wording for readmissions and hospice,
+and says how in its metadata's exclusions.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import itertools
-from bisect import bisect_right
+from bisect import bisect_left
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -33,6 +35,7 @@ from carecoord.domain import (
     ListKind,
     Ref,
     Sensitivity,
+    System,
     TransitionKind,
     VerificationStatus,
 )
@@ -42,7 +45,7 @@ from carecoord.rules._base import Rule, RuleBase, define_rule, param, value_set_
 from carecoord.rules._codes import code_matcher, optional_str_tuple, refs_to
 from carecoord.rules._context import RuleContext
 from carecoord.rules._index import Ranked, Timeline
-from carecoord.rules._model import Citation, Evidence, Gap, RuleMetadata, Severity
+from carecoord.rules._model import Citation, Evidence, Exclusion, Gap, RuleMetadata, Severity
 from carecoord.terminology import CHRONIC_CONDITION_GROUPS, ValueSetName
 
 __all__ = [
@@ -91,14 +94,147 @@ _FMC = Citation(
     "https://www.ncqa.org/hedis/measures/follow-up-after-emergency-department-visit-for-people-with-multiple-high-risk-chronic-conditions/",
 )
 
+# --------------------------------------------------------------------------- exclusions
+# How each exclusion follows the measure the rule cites (shown in the rule catalogue).
+
+_DIED_HEDIS = (
+    'HEDIS excludes "members who die any time during the measurement year"; for the care '
+    "team nothing about a patient who has died is work (every rule: a gap not met is "
+    "not applicable once the patient has died by as_of)."
+)
+
+
+def _died_exclusion(*sources: Citation, follows: str = _DIED_HEDIS) -> Exclusion:
+    return Exclusion("The patient has died (by as_of).", follows, sources)
+
+
+def _discharge_exclusions(measure: str, source: Citation, chain: str) -> tuple[Exclusion, ...]:
+    """The exclusions of a discharge in HEDIS TRC, MRP and FUH."""
+    return (
+        Exclusion(
+            "Died during the stay, or discharged to hospice.",
+            f"{measure}: the denominator is discharges of living members, and members in "
+            "hospice are excluded.",
+            (source,),
+        ),
+        Exclusion(
+            "A direct transfer to another acute hospital or a non-acute inpatient setting "
+            "(skilled nursing, rehabilitation, a psychiatric facility).",
+            f"{measure}: {chain} The receiving setting's own discharge opens the gaps.",
+            (source,),
+        ),
+        Exclusion(
+            "A readmission (an inpatient or transfer stay) admitted after the discharge and "
+            "on or before the discharge day plus 30 days (`readmission_days`).",
+            f"{measure}: {chain}",
+            (source,),
+        ),
+        Exclusion(
+            "Hospice care anytime in the discharge's calendar year.",
+            f'{measure}: "members in hospice or using hospice services anytime during the '
+            'measurement year".',
+            (source,),
+        ),
+        _died_exclusion(source),
+    )
+
+
+_TRC_CHAIN = (
+    '"If the discharge is followed by readmission or direct transfer to an acute or '
+    "nonacute inpatient care setting on the date of discharge through 30 days after "
+    'discharge (31 total days), count only the last discharge."'
+)
+_FUH_CHAIN = (
+    "discharges followed by readmission or direct transfer to an acute or non-acute "
+    "inpatient care setting within the 30-day follow-up period are excluded (to acute care "
+    "for a mental-health diagnosis, the last discharge is counted instead)."
+)
+
+
+def _tcm_exclusions(*sources: Citation) -> tuple[Exclusion, ...]:
+    """The exclusions of the CMS TCM rules (contact and face-to-face visit)."""
+    return (
+        Exclusion(
+            "Discharged to hospice, another acute hospital, or any setting outside the "
+            "community (skilled nursing, rehabilitation...; an unknown destination counts "
+            "as the community unless `unknown_destination_is_community` is false).",
+            "CMS TCM follows a discharge from an inpatient or observation stay to the "
+            "patient's community setting (home, domiciliary, rest home or assisted living).",
+            (_TCM,),
+        ),
+        Exclusion(
+            "Readmitted (inpatient or observation) before the window closed.",
+            "CMS TCM covers the 30 days from one discharge and is paid once in them: the "
+            "readmission's own discharge starts the work again.",
+            (_TCM,),
+        ),
+        Exclusion(
+            "Hospice care earlier in the year: not excluded.",
+            "CMS TCM has no such exclusion, so a discharge home is followed even though "
+            "HEDIS TRC (patient engagement) would leave the year out.",
+            sources,
+        ),
+        _died_exclusion(
+            _TCM,
+            follows="CMS TCM is not billable when the patient dies within the 30 days; "
+            "nothing about a patient who has died is work.",
+        ),
+    )
+
+
+def _ed_exclusions(
+    measure: str, source: Citation, admission_days: int, period_days: int
+) -> tuple[Exclusion, ...]:
+    """The exclusions of HEDIS FUM and FMC."""
+    return (
+        Exclusion(
+            f"Admitted to an acute or non-acute inpatient setting from the ED visit (its "
+            f"disposition says admitted, or transferred to an inpatient setting) or within "
+            f"{admission_days} days after it (a recorded inpatient or transfer stay).",
+            f'{measure}: "ED visits that result in an inpatient stay and ED visits followed '
+            "by admission to an acute or nonacute inpatient care setting on the date of the "
+            f'ED visit or within the {admission_days} days after the ED visit" are excluded, '
+            "regardless of the admission's diagnosis.",
+            (source,),
+        ),
+        Exclusion(
+            f"A later ED visit within {period_days + 1} days of one already followed.",
+            f"{measure}: for several ED visits in a {period_days + 1}-day period, only the "
+            "first eligible one counts (a visit excluded for an admission is not eligible).",
+            (source,),
+        ),
+        Exclusion(
+            "Discharged from the ED to hospice, or hospice care anytime in the ED visit's "
+            "calendar year.",
+            f'{measure}: "members in hospice or using hospice services anytime during the '
+            'measurement year".',
+            (source,),
+        ),
+        _died_exclusion(source),
+    )
+
+
 _INPATIENT = (TransitionKind.INPATIENT,)
 _STAYS = (TransitionKind.INPATIENT, TransitionKind.OBSERVATION)
+_ADMISSIONS = (TransitionKind.INPATIENT, TransitionKind.TRANSFER)
+"""Stays that are an admission to an inpatient setting: a readmission or direct transfer."""
+_TRANSFER_SETTINGS = {
+    CareSetting.OTHER_HOSPITAL: "another acute hospital",
+    CareSetting.INPATIENT: "inpatient care",
+    CareSetting.SKILLED_NURSING: "skilled nursing",
+    CareSetting.REHAB: "rehabilitation",
+    CareSetting.PSYCHIATRIC: "a psychiatric facility",
+}
+"""Destinations that are acute or non-acute inpatient settings: a discharge to one is a
+direct transfer, and the measures follow the receiving setting's discharge instead."""
 _OFFICE = frozenset({EncounterClass.AMBULATORY, EncounterClass.VIRTUAL, EncounterClass.HOME})
 _OUTPATIENT = _OFFICE | {EncounterClass.TELEPHONE}
 _VISIT_STATUSES = frozenset({EncounterStatus.FINISHED, EncounterStatus.IN_PROGRESS})
 _MENTAL_HEALTH = (ValueSetName.MENTAL_ILLNESS, ValueSetName.SELF_HARM)
 _SELF_HARM = (ValueSetName.SELF_HARM,)
 _Match = Callable[[Code], bool]
+_Reconciled = tuple[dt.date, dt.date | dt.datetime, str, Fact[Any], str, Ref | None]
+"""A reconciliation found: local day, when, fact key, the fact, description, encounter."""
 
 
 def _kinds(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
@@ -175,7 +311,12 @@ def _setting(setting: CareSetting) -> str:
 def _destination(
     stay: CareTransition, *, community: bool, unknown_is_community: bool
 ) -> str | None:
-    """Why the discharge destination excludes the stay, if it does."""
+    """Why the discharge destination excludes the stay, if it does.
+
+    Death during the stay, hospice, and a direct transfer to an acute or non-acute
+    inpatient setting exclude it for every discharge rule; with ``community``, so does
+    any destination outside the community.
+    """
     to = stay.to_setting
     if to is CareSetting.DECEASED:
         return "patient died during the stay"
@@ -189,6 +330,8 @@ def _destination(
         and not (unknown_is_community and to is CareSetting.UNKNOWN)
     ):
         return f"discharged to {_setting(to)}, not the community"
+    if to in _TRANSFER_SETTINGS:
+        return f"transferred to {_TRANSFER_SETTINGS[to]}; the last discharge is followed"
     return None
 
 
@@ -210,6 +353,48 @@ def _mental_health_provider(ctx: RuleContext, visit: Encounter) -> bool:
 
 def _died(ctx: RuleContext, due: dt.date) -> str | None:
     return "patient died" if ctx.died_by(due) else None
+
+
+def _later_discharge(
+    ctx: RuleContext, fact: Fact[CareTransition], readmission_days: int
+) -> str | None:
+    """Why the discharge is not the one a measure follows: a readmission came within days.
+
+    A stay admitted (as an inpatient, or by transfer) after this discharge and on or
+    before the discharge day plus ``readmission_days``: HEDIS TRC, MRP and FUH count only
+    the last discharge of such a chain.
+    """
+    discharged = fact.value.discharged_at
+    assert discharged is not None
+    through = ctx.add_days(ctx.local_date(discharged), readmission_days)
+    if _readmission(ctx, fact, discharged, through, _ADMISSIONS) is None:
+        return None
+    return f"readmitted within {readmission_days} days; the last discharge is followed"
+
+
+def _hospice_in_year(ctx: RuleContext, day: dt.date) -> str | None:
+    """Hospice care in the calendar year of the index event (``day``), if any.
+
+    HEDIS: "members in hospice or using hospice services anytime during the measurement
+    year".
+    """
+    return "hospice" if ctx.hospice_during(*ctx.measurement_year(day)) else None
+
+
+def _measure_exclusion(
+    ctx: RuleContext, fact: Fact[CareTransition], day: dt.date, due: dt.date, days: int
+) -> str | None:
+    """The exclusions of a discharge in HEDIS TRC, MRP and FUH, in the order they apply.
+
+    The destination (death in the stay, hospice, a direct transfer), a readmission within
+    ``days`` (the last discharge is followed), hospice in the measurement year, death.
+    """
+    return (
+        _destination(fact.value, community=False, unknown_is_community=True)
+        or _later_discharge(ctx, fact, days)
+        or _hospice_in_year(ctx, day)
+        or _died(ctx, due)
+    )
 
 
 def _first(
@@ -292,7 +477,17 @@ def _notice(
         due="The admission day plus 2 days (3 days in all).",
         closes="An admission notice about the stay (or, unlinked, sent on or after the "
         "admission day) is recorded.",
-        exclusions=("Patient died.",),
+        exclusion_details=(
+            Exclusion(
+                "Readmissions, transfers and hospice: not excluded.",
+                "The CMS ADT Condition of Participation asks for a notice at every "
+                "inpatient admission, transfer included, whatever the patient's hospice "
+                "status; HEDIS TRC, which follows only the last discharge of a chain, "
+                "counts that discharge's admission too.",
+                (_ADT_COP, _TRC),
+            ),
+            _died_exclusion(_TRC),
+        ),
         sources=(_TRC, _ADT_COP),
         reads=frozenset({"transitions", "communications", "patient"}),
         discipline=Discipline.CARE_COORDINATION,
@@ -347,9 +542,12 @@ def transition_admission_notice_missing(
         due="The discharge day plus 2 days (3 days in all).",
         closes="A discharge summary about the stay (or, unlinked, sent on or after the "
         "discharge day) is recorded.",
-        exclusions=("Patient died.", "Discharged to hospice (TRC excludes hospice)."),
+        exclusion_details=_discharge_exclusions("HEDIS TRC", _TRC, _TRC_CHAIN),
         sources=(_TRC,),
-        reads=frozenset({"transitions", "communications", "patient"}),
+        reads=frozenset(
+            {"transitions", "communications", "procedures", "encounters", "enrollments", "patient"}
+        ),
+        value_sets=(ValueSetName.HOSPICE,),
         discipline=Discipline.CARE_COORDINATION,
         severity=Severity.MEDIUM,
     )
@@ -360,6 +558,12 @@ class _DischargeInfoMissing(RuleBase):
     kinds: tuple[TransitionKind, ...] = param(
         _INPATIENT, "Which stays' discharges count.", validator=_kinds
     )
+    readmission_days: int = param(
+        30,
+        "A readmission or direct transfer within this many days after the discharge day "
+        "excludes the discharge (the last one is followed).",
+        unit="days",
+    )
 
     def evaluate(self, ctx: RuleContext) -> Iterator[Gap]:
         for fact in _stays(ctx, self.kinds):
@@ -369,9 +573,6 @@ class _DischargeInfoMissing(RuleBase):
             day = ctx.local_date(stay.discharged_at)
             due = ctx.add_days(day, self.within_days)
             closed_by, closed_at = _notice(ctx, fact, CommunicationKind.DISCHARGE_SUMMARY, day)
-            excluded = _died(ctx, due)
-            if stay.to_setting in {CareSetting.DECEASED, CareSetting.HOSPICE}:
-                excluded = _destination(stay, community=False, unknown_is_community=True)
             yield ctx.gap(
                 focus=fact.key,
                 due=due,
@@ -382,15 +583,20 @@ class _DischargeInfoMissing(RuleBase):
                 evidence=(ctx.trigger(fact, "discharge"),),
                 closed_by=closed_by,
                 closed_at=closed_at,
-                not_applicable=excluded,
+                not_applicable=_measure_exclusion(ctx, fact, day, due, self.readmission_days),
             )
 
 
 def transition_discharge_info_missing(
-    *, within_days: int = 2, kinds: tuple[TransitionKind, ...] = _INPATIENT
+    *,
+    within_days: int = 2,
+    kinds: tuple[TransitionKind, ...] = _INPATIENT,
+    readmission_days: int = 30,
 ) -> Rule:
     """``transition.discharge-info-missing``: no discharge information within day + 2."""
-    return _DischargeInfoMissing(within_days=within_days, kinds=kinds)
+    return _DischargeInfoMissing(
+        within_days=within_days, kinds=kinds, readmission_days=readmission_days
+    )
 
 
 # --------------------------------------------------------------------------- TCM
@@ -452,14 +658,7 @@ _UNKNOWN_IS_COMMUNITY = (
         due="2 business days after the discharge day.",
         closes="An interactive contact (a two-way patient contact, or a visit or call), or "
         "2 documented attempts.",
-        exclusions=(
-            (
-                "Discharged to hospice, another acute hospital, or a non-community setting "
-                "(skilled nursing, rehab...)."
-            ),
-            "Patient died.",
-            "Readmitted before the window closed.",
-        ),
+        exclusion_details=_tcm_exclusions(_TCM),
         sources=(_TCM,),
         reads=frozenset({"transitions", "communications", "encounters", "patient"}),
         discipline=Discipline.CARE_COORDINATION,
@@ -563,11 +762,7 @@ def transition_tcm_contact(
         due="14 days after the discharge day; 7 days when complexity is high.",
         closes="An office, home or video visit after the discharge day (a booked one is "
         "shown as context).",
-        exclusions=(
-            "Discharged to hospice, another acute hospital, or a non-community setting.",
-            "Patient died.",
-            "Readmitted before the window closed.",
-        ),
+        exclusion_details=_tcm_exclusions(_TCM, _TRC),
         sources=(_TCM, _TRC),
         reads=frozenset({"transitions", "encounters", "appointments", "patient"}),
         discipline=Discipline.PRIMARY_CARE,
@@ -676,13 +871,21 @@ def _code_tuple(_instance: object, attribute: attrs.Attribute[Any], value: objec
         due="30 days after the discharge day.",
         closes="A medication-list reconciliation, or a procedure or visit coded in the "
         "medication-reconciliation value set (by default SNOMED 430193006, CPT II 1111F or "
-        "TCM 99495/99496), on or after the discharge day.",
-        exclusions=(
-            "Discharged to hospice or another acute hospital.",
-            "Patient died.",
-        ),
+        "TCM 99495/99496), in the outpatient record after the discharge (from the discharge "
+        "instant; a date-only one from the discharge day; not one documented in the stay).",
+        exclusion_details=_discharge_exclusions("HEDIS MRP and TRC", _MRP, _TRC_CHAIN),
         sources=(_MRP, _TRC, _TCM),
-        reads=frozenset({"transitions", "reconciliations", "procedures", "encounters", "patient"}),
+        reads=frozenset(
+            {
+                "transitions",
+                "reconciliations",
+                "procedures",
+                "encounters",
+                "enrollments",
+                "patient",
+            }
+        ),
+        value_sets=(ValueSetName.HOSPICE,),
         discipline=Discipline.PRIMARY_CARE,
         severity=Severity.HIGH,
     )
@@ -705,6 +908,12 @@ class _MedRec(RuleBase):
         ValueSetName.MEDICATION_RECONCILIATION,
         "Value set of the procedure or visit codes that document the reconciliation.",
     )
+    readmission_days: int = param(
+        30,
+        "A readmission or direct transfer within this many days after the discharge day "
+        "excludes the discharge (the last one is followed).",
+        unit="days",
+    )
 
     def _documents(self, ctx: RuleContext) -> _Match:
         if self.codes is not None:
@@ -718,8 +927,7 @@ class _MedRec(RuleBase):
                 continue
             day = ctx.local_date(stay.discharged_at)
             due = ctx.add_days(day, self.within_days)
-            closed_by, closed_at = self._reconciled(ctx, day)
-            excluded = _destination(stay, community=False, unknown_is_community=True)
+            closed_by, closed_at = self._reconciled(ctx, fact)
             yield ctx.gap(
                 focus=fact.key,
                 due=due,
@@ -730,55 +938,73 @@ class _MedRec(RuleBase):
                 evidence=(ctx.trigger(fact, "discharge"),),
                 closed_by=closed_by,
                 closed_at=closed_at,
-                not_applicable=excluded or _died(ctx, due),
+                not_applicable=_measure_exclusion(ctx, fact, day, due, self.readmission_days),
             )
 
     def _reconciled(
-        self, ctx: RuleContext, day: dt.date
+        self, ctx: RuleContext, fact: Fact[CareTransition]
     ) -> tuple[tuple[Evidence, ...], dt.date | dt.datetime | None]:
-        """The earliest reconciliation, coded procedure or coded visit from ``day`` on."""
-        index = ctx.cached(("transitions.med-rec", self.codes, self.reconciliation), self._index)
-        reconciled, documented, billed = index
-        options: list[tuple[dt.date, str, dt.date | dt.datetime, Fact[Any], str]] = []
-        if found := reconciled.first_from(day):
-            on, rec = found
-            options.append((on, rec.key, rec.value.at, rec, "medication list reconciled"))
-        if found := documented.first_from(day):
-            on, proc = found
-            performed = proc.value.performed
-            when = performed if isinstance(performed, dt.datetime) else on
-            options.append((on, proc.key, when, proc, "reconciliation documented"))
-        if found := billed.first_from(day):
-            on, visit = found
-            start = visit.value.start
-            options.append((on, visit.key, start, visit, "visit billed with reconciliation"))
-        if not options:
-            return (), None
-        _, _, when, fact, description = min(options, key=lambda o: (o[0], o[1]))
-        return (ctx.closing(fact, description),), when
+        """The earliest reconciliation after the discharge, in the outpatient record.
 
-    def _index(
-        self, ctx: RuleContext
-    ) -> tuple[Ranked[dt.date, Any], Ranked[dt.date, Any], Ranked[dt.date, Any]]:
-        """Medication-list reconciliations, coded procedures and coded visits by local day."""
+        HEDIS TRC/MRP count a reconciliation "on the date of discharge through 30 days
+        after discharge", in the outpatient record: one made at or after the discharge
+        instant (a date-only one on or after the discharge day), and not one documented
+        during the stay itself (the inpatient team reconciling before discharge).
+        """
+        stay = fact.value
+        discharged = stay.discharged_at
+        assert discharged is not None
+        day = ctx.local_date(discharged)
+        during_stay = refs_to(fact, "CareTransition")
+        if stay.encounter is not None:
+            during_stay = during_stay | {stay.encounter}
+        entries = ctx.cached(("transitions.med-rec", self.codes, self.reconciliation), self._index)
+        for entry in entries[bisect_left(entries, (day,)) :]:
+            _day, when, _key, found, description, encounter = entry
+            if isinstance(when, dt.datetime) and when < discharged:
+                continue
+            if encounter is not None and encounter in during_stay:
+                continue
+            return (ctx.closing(found, description),), when
+        return (), None
+
+    def _index(self, ctx: RuleContext) -> list[_Reconciled]:
+        """Reconciliations, coded procedures and coded visits, by local day then key.
+
+        Each with when it happened (an instant, or the day for a date-only procedure) and
+        the encounter it was documented in, if any.
+        """
         documents = self._documents(ctx)
-        reconciled = Ranked(
-            (ctx.local_date(r.value.at), r)
-            for r in ctx.profile.reconciliations
-            if r.value.list is ListKind.MEDICATIONS
-        )
-        documented = Ranked(
-            (ctx.local_date(p.value.performed), p)
-            for p in ctx.profile.procedures
-            if p.value.status != "not-done" and documents(p.value.code)
-        )
+        entries: list[_Reconciled] = []
+        for r in ctx.profile.reconciliations:
+            if r.value.list is ListKind.MEDICATIONS:
+                at = r.value.at
+                day = ctx.local_date(at)
+                entries.append((day, at, r.key, r, "medication list reconciled", None))
+        for p in ctx.profile.procedures:
+            procedure = p.value
+            if procedure.status != "not-done" and documents(procedure.code):
+                day = ctx.local_date(procedure.performed)
+                performed = procedure.performed
+                when = performed if isinstance(performed, dt.datetime) else day
+                entries.append(
+                    (day, when, p.key, p, "reconciliation documented", procedure.encounter)
+                )
         visits = _visits(ctx, _OUTPATIENT)
-        billed = Ranked(
-            (day, visit)
-            for day, visit in zip(visits.days, visits, strict=True)
-            if any(documents(t) for t in visit.value.types)
-        )
-        return reconciled, documented, billed
+        for day, visit in zip(visits.days, visits, strict=True):
+            if any(documents(t) for t in visit.value.types):
+                entries.append(
+                    (
+                        day,
+                        visit.value.start,
+                        visit.key,
+                        visit,
+                        "visit billed with reconciliation",
+                        None,
+                    )
+                )
+        entries.sort(key=lambda e: (e[0], e[2]))
+        return entries
 
 
 def transition_med_rec(
@@ -787,12 +1013,19 @@ def transition_med_rec(
     codes: tuple[Code, ...] | None = None,
     kinds: tuple[TransitionKind, ...] = _INPATIENT,
     reconciliation: str = ValueSetName.MEDICATION_RECONCILIATION,
+    readmission_days: int = 30,
 ) -> Rule:
     """``transition.med-rec``: medicines not reconciled by day 30 after discharge.
 
     ``codes``, when given, replaces the ``reconciliation`` value set.
     """
-    return _MedRec(within_days=within_days, codes=codes, kinds=kinds, reconciliation=reconciliation)
+    return _MedRec(
+        within_days=within_days,
+        codes=codes,
+        kinds=kinds,
+        reconciliation=reconciliation,
+        readmission_days=readmission_days,
+    )
 
 
 # --------------------------------------------------------------------------- mental health
@@ -855,15 +1088,21 @@ def _windows(
         due="7 days and 30 days after the discharge day.",
         closes="An outpatient, video, telephone or home visit with a behavioural-health "
         "provider after the discharge day.",
-        exclusions=(
-            "Readmitted within 30 days (the later discharge is followed instead).",
-            "Discharged to hospice or another acute hospital.",
-            "Patient died.",
-        ),
+        exclusion_details=_discharge_exclusions("HEDIS FUH", _FUH, _FUH_CHAIN),
         sources=(_FUH,),
         reads=frozenset(
-            {"transitions", "encounters", "care_teams", "practitioners", "organizations", "patient"}
+            {
+                "transitions",
+                "encounters",
+                "procedures",
+                "enrollments",
+                "care_teams",
+                "practitioners",
+                "organizations",
+                "patient",
+            }
         ),
+        value_sets=(ValueSetName.HOSPICE,),
         discipline=Discipline.BEHAVIORAL_HEALTH,
         severity=Severity.HIGH,
     )
@@ -914,25 +1153,11 @@ class _MentalHealthFollowUp(RuleBase):
             age = ctx.age_on(day)
             if age is not None and age < self.minimum_age:
                 continue
-            discharged = stay.discharged_at
 
             def exclusion(
-                due: dt.date,
-                fact: Fact[CareTransition] = fact,
-                discharged: dt.datetime = discharged,
+                due: dt.date, fact: Fact[CareTransition] = fact, day: dt.date = day
             ) -> str | None:
-                reason = _destination(fact.value, community=False, unknown_is_community=True)
-                if reason is not None:
-                    return reason
-                if ctx.died_by(due):
-                    return "patient died"
-                through = ctx.add_days(ctx.local_date(discharged), self.readmission_days)
-                if _readmission(ctx, fact, discharged, through, _INPATIENT) is not None:
-                    return (
-                        f"readmitted within {self.readmission_days} days; "
-                        "the later discharge is followed"
-                    )
-                return None
+                return _measure_exclusion(ctx, fact, day, due, self.readmission_days)
 
             self_harm = _principal_in(stay, critical) is not None
             visits = ctx.cached("transitions.mental-health-visits", _mental_health_visits)
@@ -941,7 +1166,7 @@ class _MentalHealthFollowUp(RuleBase):
                 fact,
                 windows=(("7d", self.short_window_days), ("30d", self.long_window_days)),
                 index_day=day,
-                opened=discharged,
+                opened=stay.discharged_at,
                 visit=visits.first_from(day + dt.timedelta(days=1)),
                 exclusion=exclusion,
                 summary=f"Discharge on {day.isoformat()}: no mental-health follow-up yet",
@@ -985,19 +1210,61 @@ def transition_mental_health_follow_up(
     )
 
 
+_ADMITTED_AS_INPATIENT = (System.DISCHARGE_DISPOSITION, "09")
+"""NUBC patient discharge status 09: admitted as an inpatient to this hospital."""
+
+
+def _ed_admission(ctx: RuleContext, fact: Fact[CareTransition], admission_days: int) -> str | None:
+    """Why an ED visit is excluded for an inpatient admission, if it is.
+
+    HEDIS FUM and FMC exclude "ED visits that result in an inpatient stay" and those
+    "followed by admission to an acute or nonacute inpatient care setting on the date of
+    the ED visit or within" 30 (FUM) or 7 (FMC) days after it: a disposition of admission
+    (``to_setting`` inpatient, or with no setting the NUBC code 09) or of transfer to an
+    inpatient setting, or a recorded inpatient or transfer stay admitted from the ED day
+    through ``admission_days`` after.
+    """
+    visit = fact.value
+    to = visit.to_setting
+    code = visit.discharge_disposition
+    disposition = None if code is None else (code.system, code.code)
+    if to is CareSetting.INPATIENT or (
+        to is CareSetting.UNKNOWN and disposition == _ADMITTED_AS_INPATIENT
+    ):
+        return "admitted as an inpatient from the emergency visit"
+    if to in _TRANSFER_SETTINGS:
+        return f"transferred to {_TRANSFER_SETTINGS[to]} from the emergency visit"
+    day = ctx.local_date(visit.admitted_at)
+    start = ctx.start_of_day(day)
+    if _readmission(ctx, fact, start, ctx.add_days(day, admission_days), _ADMISSIONS):
+        return f"admitted within {admission_days} days of the emergency visit"
+    return None
+
+
 def _emergency_visits(
-    ctx: RuleContext, eligible: Callable[[Fact[CareTransition]], bool], spacing_days: int
-) -> Iterator[tuple[Fact[CareTransition], bool]]:
-    """Eligible ED visits, each flagged ``True`` when an earlier one in the period counts."""
+    ctx: RuleContext,
+    eligible: Callable[[Fact[CareTransition]], bool],
+    spacing_days: int,
+    admission_days: int,
+) -> Iterator[tuple[Fact[CareTransition], bool, str | None]]:
+    """Eligible ED visits, with whether an earlier one counts and any admission exclusion.
+
+    A visit is a duplicate when an earlier counted one is within ``spacing_days`` before it
+    (HEDIS: "include only the first eligible ED visit" in the period); a visit excluded for
+    an admission is not eligible, so it counts for no period.
+    """
     last: dt.date | None = None
     for fact in _stays(ctx, (TransitionKind.EMERGENCY,)):
         if not eligible(fact):
             continue
+        admitted = _ed_admission(ctx, fact, admission_days)
         day = ctx.local_date(fact.value.admitted_at)
-        duplicate = last is not None and day <= last + dt.timedelta(days=spacing_days)
-        if not duplicate:
+        duplicate = (
+            admitted is None and last is not None and day <= last + dt.timedelta(days=spacing_days)
+        )
+        if admitted is None and not duplicate:
             last = day
-        yield fact, duplicate
+        yield fact, duplicate, admitted
 
 
 def _ed_exclusion(
@@ -1006,21 +1273,19 @@ def _ed_exclusion(
     due: dt.date,
     *,
     duplicate: bool,
-    admission_days: int,
+    admitted: str | None,
     period_days: int,
 ) -> str | None:
+    if admitted is not None:
+        return admitted
     if duplicate:
         return f"an earlier emergency visit within {period_days + 1} days is followed instead"
     visit = fact.value
     day = ctx.local_date(visit.admitted_at)
-    start = ctx.start_of_day(day)
-    admitted = _readmission(ctx, fact, start, ctx.add_days(day, admission_days), _INPATIENT)
-    if admitted is not None:
-        return f"admitted within {admission_days} days of the emergency visit"
     if visit.to_setting is CareSetting.DECEASED or ctx.died_by(due):
         return "patient died"
-    if visit.to_setting is CareSetting.HOSPICE or ctx.in_hospice(min(due, ctx.today)):
-        return "hospice"
+    if visit.to_setting is CareSetting.HOSPICE or ctx.hospice_during(*ctx.measurement_year(day)):
+        return "hospice"  # HEDIS: hospice anytime during the measurement year
     return None
 
 
@@ -1039,11 +1304,7 @@ def _ed_exclusion(
         due="7 days and 30 days after the ED day (8 and 31 days in all).",
         closes="An outpatient, video, telephone or home visit on or after the ED day, with a "
         "behavioural-health provider or with a mental-health diagnosis.",
-        exclusions=(
-            "Admitted as an inpatient within 30 days of the ED visit.",
-            "A later ED visit within 31 days of one already followed.",
-            "Hospice; patient died.",
-        ),
+        exclusion_details=_ed_exclusions("HEDIS FUM", _FUM, 30, 30),
         sources=(_FUM,),
         value_sets=(ValueSetName.HOSPICE,),
         reads=frozenset(
@@ -1112,8 +1373,11 @@ class _EdMentalHealthFollowUp(RuleBase):
 
     def evaluate(self, ctx: RuleContext) -> Iterator[Gap]:
         diagnosis, critical = self._matchers(ctx)
-        for fact, duplicate in _emergency_visits(
-            ctx, lambda f: self._eligible(ctx, f, diagnosis), self.long_window_days
+        for fact, duplicate, admitted in _emergency_visits(
+            ctx,
+            lambda f: self._eligible(ctx, f, diagnosis),
+            self.long_window_days,
+            self.admission_days,
         ):
             visit = fact.value
             day = ctx.local_date(visit.admitted_at)
@@ -1123,14 +1387,17 @@ class _EdMentalHealthFollowUp(RuleBase):
             )
 
             def exclusion(
-                due: dt.date, fact: Fact[CareTransition] = fact, duplicate: bool = duplicate
+                due: dt.date,
+                fact: Fact[CareTransition] = fact,
+                duplicate: bool = duplicate,
+                admitted: str | None = admitted,
             ) -> str | None:
                 return _ed_exclusion(
                     ctx,
                     fact,
                     due,
                     duplicate=duplicate,
-                    admission_days=self.admission_days,
+                    admitted=admitted,
                     period_days=self.long_window_days,
                 )
 
@@ -1187,8 +1454,9 @@ def _chronic_spans(ctx: RuleContext, groups: _Groups) -> _Spans:
     """When each group's conditions were on the patient's list.
 
     For each group name: its conditions' onset days, sorted (a condition without onset
-    counts from the first day), and for each position the latest abatement day among the
-    conditions with that onset or an earlier one (``date.max`` while one is still active).
+    counts from the day it was recorded, else from the first day), and for each position
+    the latest abatement day among the conditions with that onset or an earlier one
+    (``date.max`` while one is still active).
     Refuted and entered-in-error conditions, and inactive ones without abatement, are left
     out: they are never on the list.
     """
@@ -1206,7 +1474,8 @@ def _chronic_spans(ctx: RuleContext, groups: _Groups) -> _Spans:
             until = dt.date.max
         else:
             continue
-        onset = dt.date.min if condition.onset is None else ctx.local_date(condition.onset)
+        known = condition.onset or condition.recorded_at
+        onset = dt.date.min if known is None else ctx.local_date(known)
         for name, match in groups:
             if match(condition.code):
                 spans[name].append((onset, until))
@@ -1234,13 +1503,14 @@ def chronic_groups(
 
 
 def _on_list(spans: tuple[list[dt.date], list[dt.date]], day: dt.date) -> bool:
-    """Whether one of a group's conditions was on the list on ``day`` (or in the prior year).
+    """Whether one of a group's conditions was diagnosed before ``day`` and still current.
 
-    Started on or before ``day``, and still active or abated on or after 1 January of the
-    year before ``day``'s.
+    Started before ``day`` (a condition first known on the ED day was diagnosed there),
+    and still active or abated on or after 1 January of the year before ``day``'s (the
+    measurement year or the year prior).
     """
     onsets, latest = spans
-    started = bisect_right(onsets, day)
+    started = bisect_left(onsets, day)
     if not started:
         return False
     until = latest[started - 1]
@@ -1259,14 +1529,11 @@ def _on_list(spans: tuple[list[dt.date], list[dt.date]], day: dt.date) -> bool:
             "fibrillation, stroke and TIA."
         ),
         opens="An emergency visit by a patient aged 18 or more with conditions in 2 or more "
-        "of the groups (on the problem list, or diagnosed at the visit).",
+        "of the groups, diagnosed before the ED day and current in the measurement year or "
+        "the year before (a diagnosis made at the visit does not count).",
         due="7 days after the ED day (8 days in all).",
         closes="Any outpatient, video, telephone or home visit on or after the ED day.",
-        exclusions=(
-            "Admitted as an inpatient within 7 days of the ED visit.",
-            "A later ED visit within 8 days of one already followed.",
-            "Hospice; patient died.",
-        ),
+        exclusion_details=_ed_exclusions("HEDIS FMC", _FMC, 7, 7),
         sources=(_FMC,),
         reads=frozenset(
             {"transitions", "conditions", "encounters", "enrollments", "procedures", "patient"}
@@ -1291,30 +1558,30 @@ class _EdChronicFollowUp(RuleBase):
         CHRONIC_CONDITION_GROUPS, "Value sets of the chronic-condition groups, one per group."
     )
 
-    def _groups(self, ctx: RuleContext, visit: CareTransition, day: dt.date) -> set[str]:
-        """The groups diagnosed at the visit or on the patient's list on its day."""
-        codes = [d.code for d in visit.diagnoses]
+    def _groups(self, ctx: RuleContext, day: dt.date) -> set[str]:
+        """The groups of conditions diagnosed before the ED day (HEDIS FMC).
+
+        FMC counts members "with two or more different chronic conditions prior to the ED
+        visit", identified during the measurement year or the year prior: a diagnosis made
+        at the ED visit itself does not count.
+        """
         groups = chronic_groups(ctx, self.condition_groups, self.conditions)
         spans = ctx.cached(
             ("transitions.chronic", self.conditions, self.condition_groups),
             lambda c: _chronic_spans(c, groups),
         )
-        return {
-            name
-            for name, match in groups
-            if any(match(code) for code in codes) or _on_list(spans[name], day)
-        }
+        return {name for name, _ in groups if _on_list(spans[name], day)}
 
     def _eligible(self, ctx: RuleContext, fact: Fact[CareTransition]) -> bool:
         day = ctx.local_date(fact.value.admitted_at)
         age = ctx.age_on(day)
         if age is not None and age < self.minimum_age:
             return False
-        return len(self._groups(ctx, fact.value, day)) >= self.minimum_conditions
+        return len(self._groups(ctx, day)) >= self.minimum_conditions
 
     def evaluate(self, ctx: RuleContext) -> Iterator[Gap]:
-        for fact, duplicate in _emergency_visits(
-            ctx, lambda f: self._eligible(ctx, f), self.within_days
+        for fact, duplicate, admitted in _emergency_visits(
+            ctx, lambda f: self._eligible(ctx, f), self.within_days, self.within_days
         ):
             visit = fact.value
             day = ctx.local_date(visit.admitted_at)
@@ -1336,7 +1603,7 @@ class _EdChronicFollowUp(RuleBase):
                     fact,
                     due,
                     duplicate=duplicate,
-                    admission_days=self.within_days,
+                    admitted=admitted,
                     period_days=self.within_days,
                 ),
             )
