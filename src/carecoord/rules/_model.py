@@ -61,7 +61,10 @@ class GapStatus(Enum):
 
     @property
     def deqm_code(self) -> str:
-        """The Da Vinci DEQM ``gaps-status`` code (``open-gap``, ``prospective-gap``...)."""
+        """The Da Vinci DEQM ``gaps-status`` code (``open-gap``, ``prospective-gap``...).
+
+        Of the status alone: :attr:`Gap.deqm_code` also counts a late closure as open.
+        """
         return self.value if self is GapStatus.NOT_APPLICABLE else f"{self.value}-gap"
 
     @property
@@ -193,6 +196,20 @@ class Gap:
     def is_actionable(self) -> bool:
         """Prospective or open, and not snoozed: somebody should act on it."""
         return self.status.is_actionable and not self.is_snoozed
+
+    @property
+    def deqm_code(self) -> str:
+        """The gap's Da Vinci DEQM gap status, as a measure counts it.
+
+        The status's code (:attr:`GapStatus.deqm_code`), except that a gap closed late is
+        an ``open-gap``: met after its window, it counts for coordination but the measure
+        counts the care as not given in time (the closing fact, its time and ``late``
+        stay on the gap). Not-applicable gaps (the patient excluded: died, hospice...)
+        are ``not-applicable``, outside the measure's population.
+        """
+        if self.status is GapStatus.CLOSED and self.late:
+            return GapStatus.OPEN.deqm_code
+        return self.status.deqm_code
 
     def to_record(self, rules: Iterable[Rule] | None = None) -> dict[str, JsonValue]:
         """This gap as a JSON-safe dict with the :data:`~carecoord.rules.GAP_COLUMNS` keys.
