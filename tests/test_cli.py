@@ -39,10 +39,14 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
 
 
 def gaps_json(capsys: pytest.CaptureFixture[str], *argv: str) -> list[dict[str, Any]]:
-    """The gaps of the demo data as parsed ``--format json`` output."""
+    """The gaps of the demo data: the ``gaps`` of the parsed ``--format json`` output.
+
+    The output is an object (``as_of``, ``since``, ``hidden``, ``gaps``) since ``gaps``
+    became a worklist that says how many old gaps it hid; it was the list of gaps.
+    """
     status, out, _ = run(capsys, "gaps", str(DEMO_DIR), *AS_OF, "--format", "json", *argv)
     assert status == EXIT_OK
-    found: list[dict[str, Any]] = json.loads(out)
+    found: list[dict[str, Any]] = json.loads(out)["gaps"]
     return found
 
 
@@ -216,7 +220,7 @@ class TestGapsOptions:
         status, out, _ = run(capsys, "gaps", *files, *AS_OF, "--format", "json")
 
         assert status == EXIT_OK
-        assert json.loads(out) == folder
+        assert json.loads(out)["gaps"] == folder
 
 
 class TestFailOn:
@@ -330,7 +334,7 @@ class TestBadInput:
         status, out, err = run(capsys, "gaps", str(broken), *AS_OF, "--format", "json")
 
         assert status == EXIT_OK
-        assert json.loads(out) == []
+        assert json.loads(out)["gaps"] == []
         assert "invalid-json 1" in err
         assert "no patient records" in err
 
@@ -566,7 +570,7 @@ class TestSharedData:
         select = ("--rules", "transitions", "--format", "json", "--quiet")
         status, out, err = run(capsys, "gaps", str(folder), "--as-of", "2020-01-01", *select)
 
-        gaps = json.loads(out)
+        gaps = json.loads(out)["gaps"]
         assert status == EXIT_OK
         assert err == ""
         assert gaps
@@ -575,38 +579,142 @@ class TestSharedData:
 
 
 class TestSince:
-    """--since bounds the report to a work period."""
+    """A worklist, not an archive: by default only the gaps due in the last 12 months.
 
-    def test_since_keeps_only_recent_gaps(self, capsys: pytest.CaptureFixture[str]) -> None:
-        """Fewer gaps are reported with --since than without, and none opened before it."""
-        from carecoord.cli import main
-        from carecoord.demo_data import demo_files
+    ``--since`` used to keep the gaps whose clock started on or after a date; it now moves
+    the start of the worklist's window (by due date), and ``--since all`` removes it.
+    """
 
-        folder = str(Path(str(demo_files()[0])).parent)
-        assert main(["gaps", folder, "--as-of", "2026-07-15", "--format", "json", "--quiet"]) == 0
-        everything = json.loads(capsys.readouterr().out)
-        code = main(
-            [
-                "gaps",
-                folder,
-                "--as-of",
-                "2026-07-15",
-                "--since",
-                "2026-07-01",
-                "--format",
-                "json",
-                "--quiet",
-            ]
+    def gaps(
+        self, capsys: pytest.CaptureFixture[str], *argv: str, as_of: str = "2026-07-15"
+    ) -> tuple[dict[str, Any], str]:
+        """The parsed JSON output and stderr of ``gaps`` on the demo data."""
+        status, out, err = run(
+            capsys, "gaps", str(DEMO_DIR), "--as-of", as_of, "--format", "json", *argv
         )
-        recent = json.loads(capsys.readouterr().out)
+        assert status == EXIT_OK
+        found: dict[str, Any] = json.loads(out)
+        return found, err
 
-        assert code == 0
-        assert 0 < len(recent) < len(everything)
-        assert all(g["opened"][:10] >= "2026-07-01" for g in recent)
+    def test_json_says_what_it_hid(self, capsys: pytest.CaptureFixture[str]) -> None:
+        """The JSON output is an object: as_of, the window's start, the hidden count, gaps."""
+        data, _ = self.gaps(capsys)
+
+        assert set(data) == {"as_of", "since", "hidden", "gaps"}
+        assert data["since"] == "2025-07-15"
+        assert data["hidden"] == 1  # P1's walking goal, without activity since 2025-06-10
+
+    def test_gaps_due_before_the_window_are_hidden(
+        self, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """Due 2025-06-10: hidden at 2026-07-15, shown when the window reaches back to it."""
+        rule = ("--rules", "care-plan.goal-without-activity")
+        hidden, _ = self.gaps(capsys, *rule)
+        edge, _ = self.gaps(capsys, *rule, "--since", "2025-06-10")
+        after, _ = self.gaps(capsys, *rule, "--since", "2025-06-11")
+
+        assert (hidden["gaps"], hidden["hidden"]) == ([], 1)
+        assert [g["due"] for g in edge["gaps"]] == ["2025-06-10"]
+        assert after["gaps"] == []
+
+    def test_the_window_follows_as_of(self, capsys: pytest.CaptureFixture[str]) -> None:
+        """12 months before --as-of: at 2026-06-10 the goal's gap is on the edge, shown."""
+        data, _ = self.gaps(
+            capsys, "--rules", "care-plan.goal-without-activity", as_of="2026-06-10"
+        )
+
+        assert (data["since"], data["hidden"]) == ("2025-06-10", 0)
+        assert len(data["gaps"]) == 1
+
+    def test_since_all_shows_everything(self, capsys: pytest.CaptureFixture[str]) -> None:
+        """--since all hides nothing and says nothing on stderr."""
+        data, err = self.gaps(capsys, "--since", "all")
+        default, _ = self.gaps(capsys)
+
+        assert (data["since"], data["hidden"]) == (None, 0)
+        assert len(data["gaps"]) == len(default["gaps"]) + default["hidden"]
+        assert "not shown" not in err
+
+    def test_one_line_on_stderr_says_how_many_were_hidden(
+        self, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """The count, the window's start and how to widen it, on one line."""
+        status, out, err = run(capsys, "gaps", str(DEMO_DIR), "--as-of", "2026-07-15")
+
+        assert status == EXIT_OK
+        notes = [line for line in err.splitlines() if "not shown" in line]
+        expected = (
+            "carecoord: 1 gap due before 2025-07-15 not shown "
+            "(show them with --since DATE or --since all)"
+        )
+        assert notes == [expected]
+        assert "goal-without-activity" not in out
+
+    def test_quiet_silences_the_hidden_line(self, capsys: pytest.CaptureFixture[str]) -> None:
+        """--quiet: nothing on stderr, the JSON still counts them."""
+        data, err = self.gaps(capsys, "--quiet")
+
+        assert err == ""
+        assert data["hidden"] == 1
+
+    def test_prospective_gaps_are_always_shown(self, capsys: pytest.CaptureFixture[str]) -> None:
+        """A window starting after every due date still shows the prospective gaps."""
+        data, _ = self.gaps(capsys, "--since", "2030-01-01")
+
+        assert data["gaps"]
+        assert {g["status"] for g in data["gaps"]} == {"prospective"}
 
     def test_bad_since_is_a_usage_error(self, capsys: pytest.CaptureFixture[str]) -> None:
         """An unreadable --since exits 2 before anything is read."""
-        from carecoord.cli import main
-
         assert main(["gaps", "/nonexistent", "--as-of", "2026-07-15", "--since", "July"]) == 2
         assert "--since: 'July' is not an ISO date" in capsys.readouterr().err
+
+
+def lab_results(count: int) -> dict[str, Any]:
+    """A Bundle: one patient and ``count`` lab results issued the same day, unacknowledged."""
+    patient = {"resourceType": "Patient", "id": "p1", "gender": "female"}
+    lab = {"coding": [{"code": "laboratory"}]}
+    entries = [{"fullUrl": "urn:uuid:00000000-0000-0000-0000-000000000001", "resource": patient}]
+    for n in range(count):
+        result = {
+            "resourceType": "Observation",
+            "id": f"o{n}",
+            "status": "final",
+            "category": [lab],
+            "code": {"coding": [{"system": "http://loinc.org", "code": "2823-3"}]},
+            "subject": {"reference": "urn:uuid:00000000-0000-0000-0000-000000000001"},
+            "issued": "2026-07-01T09:00:00Z",
+        }
+        entries.append(
+            {"fullUrl": f"urn:uuid:00000000-0000-0000-0000-1000000000{n:02d}", "resource": result}
+        )
+    return {"resourceType": "Bundle", "type": "collection", "entry": entries}
+
+
+class TestGroupedTable:
+    """The table shows repeats once, with a count."""
+
+    def test_repeats_are_one_line_with_a_count(
+        self, capsys: pytest.CaptureFixture[str], tmp_path: Path
+    ) -> None:
+        """Three results of one day left unacknowledged: one line, ``×3``; the total counts 3."""
+        path = tmp_path / "labs.json"
+        path.write_text(json.dumps(lab_results(3)), encoding="utf-8")
+        status, out, _ = run(capsys, "gaps", str(path), "--as-of", "2026-07-15", "--quiet")
+
+        lines = [line for line in out.splitlines() if "result.unacknowledged" in line]
+        assert status == EXIT_OK
+        assert len(lines) == 1
+        assert lines[0].endswith("×3 Result issued 2026-07-01 has not been acknowledged.")
+        assert out.rstrip().splitlines()[-1].startswith("3 gaps for 1 of 1 patients")
+
+    def test_json_keeps_one_record_per_gap(
+        self, capsys: pytest.CaptureFixture[str], tmp_path: Path
+    ) -> None:
+        """Grouping is for people: the JSON output still lists every gap."""
+        path = tmp_path / "labs.json"
+        path.write_text(json.dumps(lab_results(3)), encoding="utf-8")
+        status, out, _ = run(capsys, "gaps", str(path), "--as-of", "2026-07-15", "--format", "json")
+
+        assert status == EXIT_OK
+        assert len(json.loads(out)["gaps"]) == 3

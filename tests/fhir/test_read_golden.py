@@ -21,8 +21,8 @@ from carecoord.serialization import dumps
 
 from ._shared import shared_data_dir
 
-RECORDS_SHA256 = "535f479f7d4f71e577e3f5938c492561f8b0d7843c2b1167bd7af637384c5573"
-PROFILES_SHA256 = "d0d30a4d0e84a207547d1a7be1b8477afda0bd660a9e9853f976fc0204486c9d"
+RECORDS_SHA256 = "96a8218fd3f51026af1b089d311e10928105cee8aa4de1877640943d097f8421"
+PROFILES_SHA256 = "ca8983ed246c6584e68644126711e5566c00941b780b239e22e2a7d4887422b6"
 
 
 def digest(models: Iterable[object]) -> str:

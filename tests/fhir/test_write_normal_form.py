@@ -240,7 +240,7 @@ _SET_FIELDS: dict[str, tuple[str, ...]] = {
     "Consent": ("actors",),
     "Medication": ("reasons",),
     "Allergy": ("reactions",),
-    "Result": ("based_on",),
+    "Result": ("based_on", "members"),
     "Referral": ("reasons",),
     "SocialNeed": ("evidence",),
     "CoordinationActivity": ("about",),

@@ -150,9 +150,24 @@ class TestDiabetesHbA1c:
         assert gap.focus == "clinic-ehr/dm#diabetes-hba1c"
         assert gap.due == dt.date(2020, 7, 15)
 
-    def test_undated_diagnosis_without_tests_is_due_at_once(self) -> None:
-        """No onset and no test: the test is due at once (the gap is open)."""
-        scenario(diabetes(onset=None)).assert_open(RULE)
+    def test_undated_diagnosis_without_tests_is_due_from_when_it_was_recorded(self) -> None:
+        """No onset and no test: due 6 months after the diagnosis was recorded, both sides.
+
+        It used to be due at once, the day before ``as_of`` at every evaluation (always
+        freshly open, never older); the clock now starts when the diagnosis became known.
+        """
+        s = scenario(diabetes(onset=None, recorded_at=at(dt.date(2025, 6, 10))))
+
+        assert s.gap(RULE).due == dt.date(2025, 12, 10)
+        s.set_now(end_of(dt.date(2025, 12, 10))).assert_prospective(RULE)
+        s.set_now(start_after(dt.date(2025, 12, 10))).assert_open(RULE)
+
+    def test_a_diagnosis_nothing_dates_starts_no_clock(self) -> None:
+        """No onset, no recorded time, no retrieval time of its record: no first-cycle gap.
+
+        It used to be due the day before every evaluation; nothing says when it began.
+        """
+        scenario(diabetes(onset=None)).assert_no_gap(RULE)
 
     def test_snomed_coded_diabetes_applies(self) -> None:
         """SNOMED 44054006 is diabetes too."""
@@ -359,11 +374,19 @@ class TestAnnualWellnessVisit:
         assert nxt.due == dt.date(2027, 1, 31)
 
     def test_a_visit_too_soon_does_not_close_it(self) -> None:
-        """A visit on 31 December 2025 is under 11 full months: no closed cycle."""
+        """A visit on 31 December 2025 is under 11 full months: it neither closes nor restarts.
+
+        It used to start a new cycle (due 31 December 2026), so the visit due by 31 January
+        2026 was never flagged. Medicare does not cover a visit that early as an annual
+        wellness visit: the cycle stays on visit-1 and is open, the early visit is context.
+        """
         s = senior(
             wellness("visit-1", dt.date(2025, 1, 15)), wellness("visit-2", dt.date(2025, 12, 31))
         )
-        assert [g.focus for g in s.find_gaps(RULE)] == ["clinic-ehr/visit-2#annual-wellness-visit"]
+        gap = s.assert_open(RULE, AWV_FOCUS)
+        assert gap.due == dt.date(2026, 1, 31)
+        assert [e.ref.id for e in gap.evidence] == ["clinic-ehr/visit-1", "clinic-ehr/visit-2"]
+        assert s.find_gaps(RULE, "clinic-ehr/visit-2#annual-wellness-visit") == ()
 
     def test_procedures_count_too(self) -> None:
         """A procedure coded G0439 is a wellness visit."""

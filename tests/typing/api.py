@@ -9,6 +9,7 @@ from typing import assert_type
 import carecoord as cc
 from carecoord import fhir
 from carecoord.domain import CareTeamId, PatientId, Precision
+from carecoord.rules import GapGroup, Worklist, worklist
 from carecoord.terminology import DEFAULT_VALUE_SETS, ValueSet, ValueSets
 from carecoord.testing import AS_OF, make_referral, make_task
 
@@ -43,3 +44,11 @@ profiles = cc.build_profiles([])
 assert_type(
     cc.detect_gaps_population(profiles, as_of=AS_OF, value_sets=library), Iterator[cc.GapReport]
 )
+
+reports = list(cc.detect_gaps_population(profiles, as_of=AS_OF))
+shown = worklist(reports, as_of=AS_OF, since=dt.date(2026, 1, 1))
+assert_type(shown, Worklist)
+assert_type(shown.hidden, int)
+assert_type(shown[0], GapGroup)
+assert_type(cc.GapReport(patient="p", as_of=AS_OF).worklist(months=None).since, dt.date | None)
+assert_type(shown.gaps[0].deqm_code, str)

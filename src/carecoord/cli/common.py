@@ -48,6 +48,11 @@ def warn(err: TextIO, message: str) -> None:
     err.write(f"{PROG}: warning: {message}\n")
 
 
+def note(err: TextIO, message: str) -> None:
+    """One information line on ``err`` (what the output leaves out, and how to see it)."""
+    err.write(f"{PROG}: {message}\n")
+
+
 def zone(name: str) -> dt.tzinfo:
     """The time zone ``--tz`` names: ``UTC`` (or ``Z``) or an IANA name."""
     if name.upper() in {"UTC", "Z"}:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import datetime as dt
 import json
 from collections import Counter
 from collections.abc import Sequence
@@ -15,6 +16,7 @@ from carecoord.profile import profile_label, source_labels
 from carecoord.rules import (
     GAP_COLUMNS,
     HOLIDAY_SETS,
+    WORKLIST_MONTHS,
     BusinessCalendar,
     GapReport,
     GapStatus,
@@ -22,7 +24,9 @@ from carecoord.rules import (
     default_rules,
     describe_gaps,
     detect_gaps_population,
-    render_gaps,
+    group_gaps,
+    render_gap_groups,
+    worklist,
 )
 
 FAIL_ON: dict[str, frozenset[GapStatus]] = {
@@ -48,8 +52,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--holidays", choices=HOLIDAY_SETS, help=holidays)
     closed = "also report closed and not-applicable gaps"
     parser.add_argument("--include-closed", action="store_true", help=closed)
-    since = "only gaps whose clock started on or after DATE (a work or measurement period)"
-    parser.add_argument("--since", metavar="DATE", help=since)
+    since = (
+        f"show the gaps due on or after DATE, or every gap (all); default: {WORKLIST_MONTHS} "
+        "months before --as-of (prospective gaps are always shown)"
+    )
+    parser.add_argument("--since", metavar="DATE|all", help=since)
     fail = "exit 1 if a gap is open (open), open or prospective (prospective), or any"
     parser.add_argument("--fail-on", choices=tuple(FAIL_ON), help=fail)
 
@@ -66,33 +73,39 @@ def _rules(args: argparse.Namespace) -> RuleSet:
     return catalogue.without(*chosen.ids) if args.skip else chosen
 
 
+def _window(text: str | None, tz: dt.tzinfo) -> tuple[dt.date | None, int | None]:
+    """``--since``: the first due date shown, and the window in months when none is given."""
+    if text is None:
+        return None, WORKLIST_MONTHS
+    if text.strip().lower() == "all":
+        return None, None
+    return common.parse_as_of(text, tz, "--since").date(), None
+
+
 def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """Run ``carecoord gaps``; the exit status."""
     tz = common.zone(args.tz)
     as_of = common.parse_as_of(args.as_of, tz)
-    since = common.parse_as_of(args.since, tz, "--since").date() if args.since else None
+    since, months = _window(args.since, tz)
     rules = _rules(args)
     calendar = BusinessCalendar.named(args.holidays) if args.holidays else BusinessCalendar()
     profiles, progress = common.load(args, err)
     chosen = common.select_profiles(profiles, args.patient)
-    reports = list(
-        detect_gaps_population(
-            chosen,
-            as_of=as_of,
-            rules=rules,
-            calendar=calendar,
-            include_closed=args.include_closed,
-            since=since,
-        )
+    found = detect_gaps_population(
+        chosen, as_of=as_of, rules=rules, calendar=calendar, include_closed=args.include_closed
     )
-    gaps = [g for report in reports for g in report]
-    progress.note(f"{len(gaps):,} gaps in {len(chosen):,} profiles")
+    shown = worklist(found, as_of=as_of, since=since, months=months)
+    reports, gaps = shown.reports, shown.gaps
+    progress.note(f"{len(gaps) + shown.hidden:,} gaps in {len(chosen):,} profiles")
     rule_errors = Counter((e.rule, e.error_type) for report in reports for e in report.errors)
     if rule_errors and not args.quiet:
         listed = ", ".join(f"{r} ({t}) x{n}" for (r, t), n in sorted(rule_errors.items()))
         common.warn(err, f"some rules raised and were skipped for some patients: {listed}")
+    if shown.hidden and not args.quiet:
+        hidden = f"{common.plural(shown.hidden, 'gap')} due before {shown.since} not shown"
+        common.note(err, f"{hidden} (show them with --since DATE or --since all)")
     if args.format == "json":
-        _write_json([record for report in reports for record in report.to_records()], out)
+        _write_json(shown.to_record(), out)
     elif args.format == "csv":
         _write_csv(reports, out)
     elif args.format == "fhir":
@@ -104,7 +117,7 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         for profile, report in zip(chosen, reports, strict=True):
             if report:
                 out.write(f"{profile_label(profile, labels)}: {len(report):,} gaps ")
-                out.write(f"({describe_gaps(report)})\n{render_gaps(report)}\n")
+                out.write(f"({describe_gaps(report)})\n{render_gap_groups(group_gaps(report))}\n")
         patients = sum(1 for report in reports if report)
         out.write(f"{len(gaps):,} gaps for {patients:,} of {len(reports):,} patients ")
         out.write(f"({describe_gaps(gaps)})\n")

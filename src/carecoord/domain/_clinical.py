@@ -418,7 +418,13 @@ class Acknowledgement:
 
 @attrs.frozen
 class Result:
-    """A test result, linked to the order(s) it answers, with acknowledgements."""
+    """A test result, linked to the order(s) it answers, with acknowledgements.
+
+    A result may group others: a report (FHIR ``DiagnosticReport.result``) or a panel
+    (``Observation.hasMember``) lists the ids of its ``members``, results of the same
+    record. Rules treat a report and its members as one result: acknowledging the report
+    acknowledges them.
+    """
 
     id: ResultId = attrs.field(validator=non_empty)
     patient: PatientId = attrs.field(validator=non_empty)
@@ -434,11 +440,16 @@ class Result:
     )
     effective: dt.datetime | PartialDate | None = attrs.field(default=None, validator=clinical_time)
     based_on: tuple[OrderId, ...] = attrs.field(default=(), validator=is_tuple)
+    members: tuple[ResultId, ...] = attrs.field(default=(), validator=is_tuple)
     performer: Ref | None = None
     acknowledgements: tuple[Acknowledgement, ...] = attrs.field(default=(), validator=is_tuple)
     sensitivity: frozenset[Sensitivity] = attrs.field(default=frozenset(), validator=is_frozenset)
     recorded_at: dt.datetime | None = attrs.field(default=None, validator=optional_aware)
     author: Ref | None = None
+
+    def __attrs_post_init__(self) -> None:
+        if self.id in self.members:
+            raise ValidationError(Problem("members", "a result cannot be its own member"))
 
     def acknowledge(self, by: Ref, *, at: dt.datetime) -> Result:
         """Return a copy acknowledged by ``by`` at ``at``; not before it was issued."""

@@ -560,6 +560,14 @@ def _order_ids(ctx: MapContext) -> tuple[OrderId, ...]:
     return tuple(OrderId(r.id) for r in refs if r.type in ("Order", "ServiceRequest"))
 
 
+def _member_ids(ctx: MapContext, key: str) -> tuple[ResultId, ...]:
+    """The results a report (``result``) or a panel (``hasMember``) groups, by id."""
+    if ctx.resource.get(key) is None:
+        return ()
+    refs = ctx.refs(ctx.resource, key, ctx.path)
+    return tuple(ResultId(r.id) for r in refs if r.type == "Result")
+
+
 def _interpretation(ctx: MapContext) -> Interpretation:
     found = Interpretation.UNKNOWN
     if ctx.resource.get("interpretation") is None:
@@ -615,6 +623,7 @@ def map_observation(ctx: MapContext, patient: PatientId, fact_id: str) -> Facts:
                 category=_result_category(ctx),
                 effective=effective,
                 based_on=_order_ids(ctx),
+                members=_member_ids(ctx, "hasMember"),
                 performer=performer,
                 acknowledgements=(
                     _acknowledgements(ctx) if res.get("extension") is not None else ()
@@ -646,7 +655,10 @@ def _acknowledgements(ctx: MapContext) -> tuple[Acknowledgement, ...]:
 
 
 def map_diagnostic_report(ctx: MapContext, patient: PatientId, fact_id: str) -> Facts:
-    """A ``DiagnosticReport`` as a :class:`Result` (its value is the first ``conclusionCode``)."""
+    """A ``DiagnosticReport`` as a :class:`Result` (its value is the first ``conclusionCode``).
+
+    The Observations in ``result`` are its ``members``.
+    """
     res, path = ctx.resource, ctx.path
     code = ctx.require_at(
         ctx.code_at(res, "code", ctx.path, prefer=(System.LOINC,)), "code", "code"
@@ -671,6 +683,7 @@ def map_diagnostic_report(ctx: MapContext, patient: PatientId, fact_id: str) -> 
                 category=_result_category(ctx),
                 effective=effective,
                 based_on=_order_ids(ctx),
+                members=_member_ids(ctx, "result"),
                 performer=performer,
                 sensitivity=ctx.sensitivity(),
                 recorded_at=ctx.recorded_at(),

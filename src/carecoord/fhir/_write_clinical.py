@@ -506,7 +506,8 @@ def _value(value: Quantity | Code | str | None) -> tuple[str, Any] | None:
 def write_result(ctx: WriteContext, result: Result) -> Json:
     """A result as an ``Observation`` (category: ``observation-category``, unless unknown).
 
-    Acknowledgements are in a carecoord extension.
+    Acknowledgements are in a carecoord extension; the results a report groups
+    (``members``) are ``hasMember``.
     """
     resource: Json = {
         "resourceType": "Observation",
@@ -524,6 +525,8 @@ def write_result(ctx: WriteContext, result: Result) -> Json:
         resource["extension"] = acknowledgements
     if result.based_on:
         resource["basedOn"] = [ctx.reference(Ref("Order", o)) for o in result.based_on]
+    if result.members:  # a report or panel: the Observations it groups
+        resource["hasMember"] = [ctx.reference(Ref("Result", m)) for m in result.members]
     resource["status"] = result.status.value
     if result.category is not ResultCategory.UNKNOWN:  # its values are the codes
         resource["category"] = [_status_concept(_OBSERVATION_CATEGORY, result.category.value)]

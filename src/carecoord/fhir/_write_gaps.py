@@ -3,7 +3,9 @@
 The DEQM gaps-in-care ``DetectedIssue`` (HL7 ``uv/deqm``, as in the IG's own examples) has
 code ``CAREGAP`` (v3 ActCode) and the ``deqm-gapStatus`` modifier extension with a code of
 ``deqm-gaps-status``: ``open-gap``, ``closed-gap``, ``prospective-gap`` or
-``not-applicable`` (:attr:`carecoord.rules.GapStatus.deqm_code`).
+``not-applicable`` (:attr:`carecoord.rules.Gap.deqm_code`). The status is the measure's:
+a gap closed late is an ``open-gap`` (the care came after the window), an excluded
+(not-applicable) gap is ``not-applicable``, outside the measure's population.
 """
 
 from __future__ import annotations
@@ -125,13 +127,17 @@ def gap_to_detected_issue(
     resolve is written as a logical reference (an identifier of system
     :data:`FACT_KEY_SYSTEM`).
 
+    The gap status is :attr:`Gap.deqm_code <carecoord.rules.Gap.deqm_code>`, as a measure
+    counts it: a gap closed late is an ``open-gap``, its closing time still in the
+    ``care-gap`` extension (``closedAt``, ``late``) and on the mitigation; a
+    not-applicable gap is ``not-applicable``, its reason in ``care-gap``.
     Prospective gaps are ``preliminary`` (not a gap yet), the others ``final``. The rule
     id is a second coding of ``code``; the gap key the identifier; the summary ``detail``;
     the suggested action a ``mitigation`` (dated ``closed_at`` for a closed gap);
     sensitivity labels ``meta.security``. Nothing else in the gap reaches the output,
     whose text comes from the rule (never from patient data).
     """
-    status_code = gap.status.deqm_code
+    status_code = gap.deqm_code
     resource: Json = {
         "resourceType": "DetectedIssue",
         "id": detected_issue_id(gap.key),

@@ -72,17 +72,23 @@ from carecoord.rules._medications import (
     medication_discrepancy,
 )
 from carecoord.rules._model import (
+    WORKLIST_MONTHS,
     Citation,
     Evidence,
     EvidenceRole,
     Exclusion,
     Gap,
+    GapGroup,
     GapReport,
     GapStatus,
     Parameter,
     RuleError,
     RuleMetadata,
     Severity,
+    Worklist,
+    group_gaps,
+    worklist,
+    worklist_since,
 )
 from carecoord.rules._monitoring import (
     ANNUAL_WELLNESS_VISIT,
@@ -112,7 +118,13 @@ from carecoord.rules._ruleset import Overrides, RuleSet, Snooze
 from carecoord.rules._social import social_need_unaddressed, social_referral_outcome_missing
 from carecoord.rules._summary import PopulationSummary, summarize
 from carecoord.rules._tasks import task_overdue, task_stalled, task_unassigned
-from carecoord.rules._text import GAP_STATUS_ORDER, describe_gaps, render_gaps, render_work_list
+from carecoord.rules._text import (
+    GAP_STATUS_ORDER,
+    describe_gaps,
+    render_gap_groups,
+    render_gaps,
+    render_work_list,
+)
 from carecoord.rules._transitions import (
     transition_admission_notice_missing,
     transition_discharge_info_missing,
@@ -141,12 +153,14 @@ __all__ = [
     "PSYCHOTROPIC_RXNORM",
     "RULE_CODE_SYSTEM",
     "SELF_HARM_PREFIXES",
+    "WORKLIST_MONTHS",
     "BusinessCalendar",
     "Citation",
     "Evidence",
     "EvidenceRole",
     "Exclusion",
     "Gap",
+    "GapGroup",
     "GapReport",
     "GapStatus",
     "MonitoringSchedule",
@@ -161,6 +175,7 @@ __all__ = [
     "RuleSet",
     "Severity",
     "Snooze",
+    "Worklist",
     "activity_ccm_time",
     "care_plan_goal_without_activity",
     "care_plan_missing",
@@ -177,6 +192,7 @@ __all__ = [
     "detect_gaps",
     "detect_gaps_population",
     "family_rules",
+    "group_gaps",
     "known_at",
     "known_timezone",
     "matches_prefix",
@@ -195,6 +211,7 @@ __all__ = [
     "referral_status_at",
     "referral_unacknowledged",
     "referral_unscheduled",
+    "render_gap_groups",
     "render_gaps",
     "render_work_list",
     "resolve_rules",
@@ -222,4 +239,6 @@ __all__ = [
     "transition_tcm_contact",
     "us_federal_holidays",
     "value_set_param",
+    "worklist",
+    "worklist_since",
 ]

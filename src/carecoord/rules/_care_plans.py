@@ -7,6 +7,11 @@ earlier reviews or activities added later; tasks focused on a goal carry their o
 ``care-plan.missing`` and ``care-plan.goal-without-activity`` watch a state ("at once"
 rules): they report a gap only while the state holds at ``as_of``, due on the local date it
 began, and a resolved state (a plan drawn up, an activity planned) leaves no gap.
+
+A fact without a date of its own (a goal without a start, a condition without an onset) is
+dated by when it became known (:func:`known_since`): its recorded time, else the retrieval
+time of the record it came from; never by ``as_of``, which would make it new at every
+evaluation. A fact nothing dates starts no clock.
 """
 
 from __future__ import annotations
@@ -44,6 +49,7 @@ __all__ = [
     "care_plan_goal_without_activity",
     "care_plan_missing",
     "care_plan_review_overdue",
+    "known_since",
 ]
 
 FAMILY = "care-plans"
@@ -75,6 +81,28 @@ def add_months(day: dt.date, months: int) -> dt.date:
     year, month = divmod(index, 12)
     last = calendar.monthrange(year, month + 1)[1]
     return dt.date(year, month + 1, min(day.day, last))
+
+
+def known_since(ctx: RuleContext, fact: Fact[Any]) -> dt.datetime | None:
+    """When a fact became known, for facts without a date of their own.
+
+    The earliest ``recorded_at`` of its versions, else the earliest retrieval time
+    (``Source.retrieved_at``) of the records it came from; ``None`` when neither is known.
+    Never ``as_of``: an undated fact dated by the evaluation would start a new clock at
+    every evaluation, due the day it is looked at.
+    """
+    stamps = [
+        stamp
+        for v in fact.variants
+        if isinstance(stamp := getattr(v, "recorded_at", None), dt.datetime)
+    ]
+    if stamps:
+        return min(stamps)
+    retrieved: dict[tuple[str, str], dt.datetime | None] = {
+        (r.source.id, r.patient.id): r.source.retrieved_at for r in ctx.profile.records
+    }
+    found = [t for p in fact.provenance if (t := retrieved.get((p.source, p.record))) is not None]
+    return min(found, default=None)
 
 
 def _meta(**fields: Any) -> RuleMetadata:
@@ -136,7 +164,8 @@ def _died(ctx: RuleContext, day: dt.date) -> str | None:
         ),
         opens="Active conditions in 2 or more of the chronic-condition groups and no active "
         "care plan.",
-        due="At once: the local date of the onset of the second group's condition.",
+        due="At once: the local date of the onset of the second group's condition (without "
+        "an onset, of when it became known: recorded, else its record retrieved).",
         closes="Reported only while the state holds: the gap goes away when an active care "
         "plan exists.",
         exclusions=("Patient died.",),
@@ -160,7 +189,11 @@ class _Missing(RuleBase):
     )
 
     def _groups(self, ctx: RuleContext) -> list[tuple[dt.datetime | None, Fact[Condition]]]:
-        """The earliest active condition of each matching group, earliest first."""
+        """The earliest active condition of each matching group, earliest first.
+
+        A condition is dated by its onset, else by when it became known
+        (:func:`known_since`); one that nothing dates comes first (it may be the oldest).
+        """
         first: dict[str, tuple[dt.datetime | None, Fact[Condition]]] = {}
         floor = dt.datetime.min.replace(tzinfo=dt.UTC)
         if self.conditions is not None:
@@ -171,7 +204,7 @@ class _Missing(RuleBase):
             condition = fact.value
             if not condition.is_active:
                 continue
-            onset = _instant(ctx, condition.onset)
+            onset = _instant(ctx, condition.onset) or known_since(ctx, fact)
             for name, match in groups:
                 if not match(condition.code):
                     continue
@@ -186,8 +219,9 @@ class _Missing(RuleBase):
             return
         if _active_plans(ctx):
             return
-        onset, _ = groups[self.minimum_conditions - 1 if self.minimum_conditions else 0]
-        opened = onset or ctx.start_of_day(ctx.today)
+        opened, _ = groups[self.minimum_conditions - 1 if self.minimum_conditions else 0]
+        if opened is None or opened > ctx.as_of:  # nothing dates the state, or not yet known
+            return
         yield ctx.gap(
             focus=ctx.patient_id,
             due=ctx.local_date(opened),
@@ -285,8 +319,8 @@ def care_plan_review_overdue(*, within_months: int = 12) -> Rule:
         ),
         opens="An active goal (in an active plan, or in no plan) with no activity or task "
         "working towards it.",
-        due="At once: the local date of the goal's start, else of when it was recorded or its "
-        "plan created.",
+        due="At once: the local date of the goal's start, else of when it was recorded, its "
+        "plan created or its record retrieved (a goal nothing dates is left alone).",
         closes="Reported only while the state holds: the gap goes away when an activity of "
         "an active plan serves the goal (not cancelled or stopped), or a task is focused on "
         "the goal.",
@@ -325,7 +359,9 @@ class _GoalWithoutActivity(RuleBase):
                 continue
             if self._served(fact, ids, plans, tasks):
                 continue
-            opened = self._opened(ctx, goal, plans)
+            opened = self._opened(ctx, fact, plans)
+            if opened is None:  # nothing shows the goal existed at as_of
+                continue
             yield ctx.gap(
                 focus=fact.key,
                 due=ctx.local_date(opened),
@@ -340,13 +376,25 @@ class _GoalWithoutActivity(RuleBase):
             )
 
     @staticmethod
-    def _opened(ctx: RuleContext, goal: Goal, plans: list[Fact[CarePlan]]) -> dt.date | dt.datetime:
+    def _opened(
+        ctx: RuleContext, fact: Fact[Goal], plans: list[Fact[CarePlan]]
+    ) -> dt.date | dt.datetime | None:
+        """When the goal began: its start, recorded time, plan's creation or record's retrieval.
+
+        ``None`` when nothing dates it or it became known after ``as_of``: an undated goal
+        is visible at every ``as_of``, so dating it by ``as_of`` would report it at every
+        evaluation, due that day (even before the plan that holds it existed).
+        """
+        goal = fact.value
         if goal.start is not None:
             return goal.start.earliest()
         if goal.recorded_at is not None:
             return goal.recorded_at
         starts = [s for p in plans if (s := _plan_start(p.value)) is not None]
-        return min(starts, default=ctx.start_of_day(ctx.today))
+        if starts:
+            return min(starts)
+        known = known_since(ctx, fact)
+        return known if known is not None and known <= ctx.as_of else None
 
     @staticmethod
     def _served(

@@ -5,7 +5,10 @@ shapes are supported:
 
 * **repeating**: the next test is due a number of months after the last one (HbA1c every
   6 months), or, with ``full_months``, in the calendar month after a number of whole
-  months have passed (an annual wellness visit, 11 full months after the last one);
+  months have passed (an annual wellness visit, 11 full months after the last one). With
+  ``full_months`` a test done before its cycle opens (a wellness visit fewer than 11 full
+  months after the last one counted) is not the next one: Medicare does not cover it as an
+  annual wellness visit, so it neither meets nor restarts the cycle;
 * **anniversary**: an index result above a threshold (a PHQ-9 over 9) calls for a repeat
   test within a window around an anniversary (12 months +/- 60 days, CMS159).
 
@@ -37,7 +40,7 @@ from carecoord.domain import (
 from carecoord.errors import Problem, ValidationError
 from carecoord.profile import Fact
 from carecoord.rules._base import Rule, RuleBase, define_rule, param
-from carecoord.rules._care_plans import add_months
+from carecoord.rules._care_plans import add_months, known_since
 from carecoord.rules._codes import matches_prefix
 from carecoord.rules._context import RuleContext
 from carecoord.rules._model import (
@@ -356,26 +359,38 @@ class _Anchor:
     fact: Fact[Any] | None
 
 
+def _condition_start(ctx: RuleContext, fact: Fact[Condition]) -> dt.date | None:
+    """A condition's onset (local date), else when it became known; ``None``: nothing dates it.
+
+    Never ``as_of``: a condition without an onset dated by the evaluation would be due
+    the day before every evaluation.
+    """
+    if fact.value.onset is not None:
+        return ctx.local_date(fact.value.onset)
+    known = known_since(ctx, fact)
+    return ctx.local_date(known) if known is not None else None
+
+
 def _eligibility(ctx: RuleContext, schedule: MonitoringSchedule) -> _Anchor | None:
     """Whether the schedule applies, and from when (``None``: it does not apply)."""
     starts: list[dt.date | None] = []
     focus = f"patient#{schedule.name}"
     fact: Fact[Any] | None = None
     if schedule.follows_conditions:
-        matching = sorted(
+        dated = sorted(
             (
-                f
+                (_condition_start(ctx, f), f)
                 for f in ctx.profile.conditions
                 if f.value.is_active and schedule.applies_to(f.value, ctx.value_sets)
             ),
-            key=lambda f: (ctx.local_date(f.value.onset) if f.value.onset else dt.date.min, f.key),
+            key=lambda item: (item[0] is None, item[0] or dt.date.min, item[1].key),
         )
+        matching = [(day, f) for day, f in dated if day is None or day <= ctx.today]
         if not matching:
             return None
-        fact = matching[0]
+        start, fact = matching[0]
         focus = f"{fact.key}#{schedule.name}"
-        onset = fact.value.onset
-        starts.append(ctx.local_date(onset) if onset is not None else None)
+        starts.append(start)
     if schedule.minimum_age is not None:
         age = ctx.age_on(ctx.today)
         born = ctx.profile.patient.birth_date
@@ -399,6 +414,28 @@ def _counts_after(schedule: MonitoringSchedule, base: dt.date, day: dt.date) -> 
     return day > base
 
 
+def _cycle_events(
+    schedule: MonitoringSchedule, events: list[_Event]
+) -> tuple[list[_Event], list[_Event]]:
+    """The events that start a cycle, and the ones too early to count (``full_months``).
+
+    With ``full_months`` (the annual wellness visit: G0439 at least 11 full months after
+    the last one, CMS MLN6775421) a visit before its cycle opens is not the next visit: it
+    neither meets the cycle nor restarts it, so the cycle stays anchored on the last visit
+    that counted. Other schedules count every test (a repeat HbA1c is the latest result).
+    """
+    if not schedule.full_months:
+        return events, []
+    kept: list[_Event] = []
+    early: list[_Event] = []
+    for event in events:
+        if kept and not _counts_after(schedule, kept[-1].day, event.day):
+            early.append(event)
+        else:
+            kept.append(event)
+    return kept, early
+
+
 def _schedules(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
     if not isinstance(value, tuple) or not all(isinstance(s, MonitoringSchedule) for s in value):
         raise ValidationError(Problem(attribute.name, "expected a tuple of MonitoringSchedule"))
@@ -417,7 +454,10 @@ def _schedules(_instance: object, attribute: attrs.Attribute[Any], value: object
             "12 months +/- 60 days after a PHQ-9 above 9 in depression (CMS159; the "
             "measure also asks for remission, below 5, which is not checked here); an "
             "annual wellness visit (or preventive check-up) for patients 65 and over, at "
-            "least 11 full months after the last (G0438/G0439). Conditions and tests are "
+            "least 11 full months after the last (G0438/G0439; a visit sooner is not "
+            "covered as one, so it neither meets nor restarts the cycle). A condition "
+            "without an onset starts the clock when it became known (recorded, else its "
+            "record retrieved). Conditions and tests are "
             "read from value sets (diabetes, hba1c-tests, major-depression, phq9-tests, "
             "annual-wellness-visit, preventive-visit...). Schedules are data "
             "(MonitoringSchedule): pass your own."
@@ -501,11 +541,14 @@ class _Overdue(RuleBase):
         anchor: _Anchor,
         events: list[_Event],
     ) -> Iterator[Gap]:
+        events, early = _cycle_events(schedule, events)
         if not events:
-            yield self._first_cycle(ctx, schedule, anchor)
+            first = self._first_cycle(ctx, schedule, anchor)
+            if first is not None:
+                yield first
             return
         last = events[-1]
-        yield _gap(
+        current = _gap(
             ctx,
             schedule,
             focus=f"{last.fact.key}#{schedule.name}",
@@ -513,6 +556,12 @@ class _Overdue(RuleBase):
             opened=last.when,
             trigger=ctx.trigger(last.fact, f"last {schedule.label}"),
         )
+        too_early = tuple(
+            ctx.context(e.fact, f"{schedule.label} too early to count (cycle not open yet)")
+            for e in early
+            if e.day > last.day
+        )
+        yield attrs.evolve(current, evidence=current.evidence + too_early) if too_early else current
         if not last.closes:
             return
         base: tuple[dt.date, str, dt.date | dt.datetime, Evidence | None]
@@ -545,20 +594,23 @@ class _Overdue(RuleBase):
                 closing=(ctx.closing(last.fact, f"{schedule.label} done"), last.when),
             )
 
-    def _first_cycle(self, ctx: RuleContext, schedule: MonitoringSchedule, anchor: _Anchor) -> Gap:
-        """No test yet: due from the anchor (at once when the anchor has no date)."""
+    def _first_cycle(
+        self, ctx: RuleContext, schedule: MonitoringSchedule, anchor: _Anchor
+    ) -> Gap | None:
+        """No test yet: due from the anchor; none when nothing dates the anchor.
+
+        A condition with no onset is dated by when it became known (its recorded time,
+        else its record's retrieval); with neither, the clock has no start, and dating it
+        by ``as_of`` would report it due the day before every evaluation.
+        """
         if anchor.day is None:
-            due = ctx.today - dt.timedelta(days=1)
-            opened: dt.date = due
-        else:
-            due = _next_due(schedule, anchor.day)
-            opened = anchor.day
+            return None
         return _gap(
             ctx,
             schedule,
             focus=anchor.focus,
-            due=due,
-            opened=opened,
+            due=_next_due(schedule, anchor.day),
+            opened=anchor.day,
             trigger=self._anchor_evidence(ctx, schedule, anchor),
         )
 

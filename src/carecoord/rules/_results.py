@@ -11,6 +11,12 @@ laboratory and imaging results, and at results of unknown category, by default
 (``categories``): a questionnaire score (survey), a blood pressure (vital signs) or a
 smoking status (social history) is an observation the clinician records, not a test result
 waiting for someone to read it.
+
+They read results **by report**: a report (or panel) and the results it groups
+(``Result.members``, directly or through a panel inside it) are one result to read and act
+on. The report gets the gap, its members none of their own, and the evidence lists them;
+acknowledging the report acknowledges its members. A result that no available report
+groups stands on its own.
 """
 
 from __future__ import annotations
@@ -38,6 +44,7 @@ from carecoord.domain import (
     Result,
     ResultCategory,
     ResultStatus,
+    Sensitivity,
     Task,
     TaskStatus,
 )
@@ -140,17 +147,93 @@ def _orders(ctx: RuleContext) -> Iterator[Fact[Order]]:
             yield fact
 
 
-def _available(
-    ctx: RuleContext, categories: tuple[ResultCategory, ...] | None = None
-) -> list[Fact[Result]]:
-    """Available results (of ``categories`` when given), earliest first."""
-    found = [
-        f
-        for f in ctx.profile.results
-        if f.value.status not in _UNAVAILABLE
-        and (categories is None or f.value.category in categories)
-    ]
+def _available(ctx: RuleContext) -> list[Fact[Result]]:
+    """Available results, earliest first."""
+    found = [f for f in ctx.profile.results if f.value.status not in _UNAVAILABLE]
     return sorted(found, key=lambda f: (f.value.issued, f.key))
+
+
+@attrs.frozen
+class _Report:
+    """An available result with the available results it groups (none when on its own).
+
+    ``members`` are in time order, nested panels flattened; the report itself is not one.
+    """
+
+    fact: Fact[Result]
+    members: tuple[Fact[Result], ...] = ()
+
+    @property
+    def parts(self) -> tuple[Fact[Result], ...]:
+        """The report, then its members."""
+        return (self.fact, *self.members)
+
+    def followed(self, categories: tuple[ResultCategory, ...]) -> bool:
+        """Whether the report or one of its members is of a followed category."""
+        return any(p.value.category in categories for p in self.parts)
+
+    @property
+    def critical(self) -> bool:
+        """Whether the report or one of its members is critical."""
+        return any(p.value.interpretation is Interpretation.CRITICAL for p in self.parts)
+
+    @property
+    def sensitivity(self) -> frozenset[Sensitivity]:
+        """Every label of the report and its members."""
+        return frozenset().union(*(p.value.sensitivity for p in self.parts))
+
+
+def _member_index(results: list[Fact[Result]]) -> dict[str, list[Fact[Result]]]:
+    """Result key -> the results it groups directly (same source, available), in order."""
+    by_id: dict[tuple[str, str], Fact[Result]] = {}
+    for fact in results:
+        for provenance, variant in zip(fact.provenance, fact.variants, strict=True):
+            by_id.setdefault((provenance.source, variant.id), fact)
+    index: dict[str, list[Fact[Result]]] = {}
+    for fact in results:
+        found: dict[str, Fact[Result]] = {}
+        for provenance, variant in zip(fact.provenance, fact.variants, strict=True):
+            for member_id in variant.members:
+                member = by_id.get((provenance.source, member_id))
+                if member is not None and member.key != fact.key:
+                    found.setdefault(member.key, member)
+        if found:
+            index[fact.key] = list(found.values())
+    return index
+
+
+def _reports(ctx: RuleContext) -> tuple[_Report, ...]:
+    """Available results grouped by report, earliest first (shared by the result rules).
+
+    A result grouped by an available report (directly or through a panel in it) is one of
+    that report's members and not a report of its own. Members are looked up by id in the
+    report's own source. Results that group each other in a loop are read as one report,
+    on the earliest of them.
+    """
+    results = _available(ctx)
+    index = _member_index(results)
+    grouped = {m.key for members in index.values() for m in members}
+    claimed: set[str] = set()
+    found: list[_Report] = []
+    tops = [f for f in results if f.key not in grouped]
+    loops = [f for f in results if f.key in grouped]
+    for fact in (*tops, *loops):
+        if fact.key in claimed:
+            continue
+        claimed.add(fact.key)
+        members: list[Fact[Result]] = []
+        stack = list(reversed(index.get(fact.key, ())))
+        while stack:
+            member = stack.pop()
+            if member.key in claimed:
+                continue
+            claimed.add(member.key)
+            members.append(member)
+            stack.extend(reversed(index.get(member.key, ())))
+        members.sort(key=lambda f: (f.value.issued, f.key))
+        found.append(_Report(fact, tuple(members)))
+    found.sort(key=lambda r: (r.fact.value.issued, r.fact.key))
+    return tuple(found)
 
 
 def _results_by_order(results: list[Fact[Result]]) -> dict[str, list[Fact[Result]]]:
@@ -177,6 +260,11 @@ def _orders_by_id(ctx: RuleContext) -> dict[str, Fact[Order]]:
 
 def _order_of(index: dict[str, Fact[Order]], result: Fact[Result]) -> Fact[Order] | None:
     return next((index[o] for o in sorted(_based_on(result)) if o in index), None)
+
+
+def _report_order(index: dict[str, Fact[Order]], report: _Report) -> Fact[Order] | None:
+    """The order the report answers, else the first order one of its members answers."""
+    return next((o for p in report.parts if (o := _order_of(index, p)) is not None), None)
 
 
 def _day(ctx: RuleContext, when: dt.datetime) -> str:
@@ -276,6 +364,24 @@ def result_missing(
 # --------------------------------------------------------------------------- result.unacknowledged
 
 
+def _report_acknowledgement(
+    report: _Report, orderer: Ref | None, index: TeamIndex, as_of: dt.datetime
+) -> tuple[dt.datetime, str] | None:
+    """When a report was acknowledged: its own acknowledgement, else the last of its members'.
+
+    Acknowledging the report acknowledges every result in it; a report whose members were
+    all acknowledged one by one is acknowledged when the last of them was.
+    """
+    own = _acknowledgement(report.fact, orderer, index, as_of)
+    if own is not None or not report.members:
+        return own
+    each = [_acknowledgement(m, orderer, index, as_of) for m in report.members]
+    if any(a is None for a in each):
+        return None
+    last = max((a for a in each if a is not None), key=lambda a: a[0])
+    return last[0], "every result in the report acknowledged"
+
+
 def _acknowledgement(
     fact: Fact[Result], orderer: Ref | None, index: TeamIndex, as_of: dt.datetime
 ) -> tuple[dt.datetime, str] | None:
@@ -299,18 +405,23 @@ def _acknowledgement(
         title="Result not acknowledged",
         description=(
             "Nobody responsible has acknowledged an available result: not the ordering "
-            "clinician and no active care-team member. Critical results must be seen "
+            "clinician and no active care-team member. Results are read by report: a "
+            "report (or panel) and the results it groups get one gap, on the report, "
+            "listing its members; acknowledging the report acknowledges them, and a "
+            "critical member makes the report critical. Critical results must be seen "
             "within 24 hours. NPSG.02.03.01 lets each organisation set its own timeframe "
             "for critical results and covers no other results; carecoord follows its "
             "domain table (3 business days; 24 hours if critical) for every laboratory and "
             "imaging result, and every result of unknown category (surveys such as a PHQ-9, "
             "vital signs and social history are not followed by default: categories)."
         ),
-        opens="A result of a followed category is available (preliminary, final or amended).",
-        due="3 business days after the result is issued; 24 hours when it is critical.",
+        opens="A result of a followed category is available (preliminary, final or "
+        "amended); a report with its results is one result.",
+        due="3 business days after the result (or report) is issued; 24 hours when it, or "
+        "a result in the report, is critical.",
         closes="An acknowledgement by the ordering clinician or by a member of the "
         "patient's care team active at the time (any acknowledgement when neither is "
-        "on record).",
+        "on record), of the report, or of every result in it.",
         exclusions=("Patient died.",),
         sources=(_NPSG, _CALLEN),
         reads=frozenset({"results", "orders", "care_teams", "patient"}),
@@ -333,35 +444,52 @@ class _Unacknowledged(RuleBase):
     def evaluate(self, ctx: RuleContext) -> Iterator[Gap]:
         orders = _orders_by_id(ctx)
         index = ctx.cached("care-team.index", TeamIndex)
-        for fact in _available(ctx, self.categories):
-            result = fact.value
-            critical = result.interpretation is Interpretation.CRITICAL
-            due: dt.date | dt.datetime
-            if critical:
-                due = result.issued + dt.timedelta(hours=self.critical_within_hours)
-            else:
-                due = ctx.add_business_days(
-                    ctx.local_date(result.issued), self.within_business_days
-                )
-            order = _order_of(orders, fact)
-            orderer = order.value.requester if order is not None else None
-            found = _acknowledgement(fact, orderer, index, ctx.as_of)
-            label = _label(order)
-            yield ctx.gap(
-                focus=fact.key,
-                due=due,
-                opened=result.issued,
-                summary=f"{'Critical r' if critical else 'R'}esult issued "
-                f"{_day(ctx, result.issued)} has not been acknowledged.",
-                action="Make sure the ordering clinician (or the covering clinician) has "
-                "seen the result and acknowledge it.",
-                evidence=(ctx.trigger(fact, f"{label.lower()} available"),),
-                closed_by=(ctx.closing(fact, found[1]),) if found else (),
-                closed_at=found[0] if found else None,
-                not_applicable=_died(ctx, due),
-                severity=Severity.CRITICAL if critical else None,
-                sensitivity=result.sensitivity,
+        for report in ctx.cached("results.reports", _reports):
+            if report.followed(self.categories):
+                yield self._gap(ctx, report, orders, index)
+
+    def _gap(
+        self,
+        ctx: RuleContext,
+        report: _Report,
+        orders: dict[str, Fact[Order]],
+        index: TeamIndex,
+    ) -> Gap:
+        fact, result, critical = report.fact, report.fact.value, report.critical
+        due: dt.date | dt.datetime
+        if critical:
+            due = result.issued + dt.timedelta(hours=self.critical_within_hours)
+        else:
+            due = ctx.add_business_days(ctx.local_date(result.issued), self.within_business_days)
+        order = _report_order(orders, report)
+        orderer = order.value.requester if order is not None else None
+        found = _report_acknowledgement(report, orderer, index, ctx.as_of)
+        label = _label(order)
+        what = "Critical r" if critical else "R"
+        if report.members:
+            count = len(report.members)
+            summary = (
+                f"{what}eport issued {_day(ctx, result.issued)} ({count} "
+                f"result{'s' if count > 1 else ''}) has not been acknowledged."
             )
+            trigger = ctx.trigger(fact, f"{label.lower().replace('result', 'report')} available")
+        else:
+            summary = f"{what}esult issued {_day(ctx, result.issued)} has not been acknowledged."
+            trigger = ctx.trigger(fact, f"{label.lower()} available")
+        return ctx.gap(
+            focus=fact.key,
+            due=due,
+            opened=result.issued,
+            summary=summary,
+            action="Make sure the ordering clinician (or the covering clinician) has "
+            "seen the result and acknowledge it.",
+            evidence=(trigger, *(ctx.context(m, "result in the report") for m in report.members)),
+            closed_by=(ctx.closing(fact, found[1]),) if found else (),
+            closed_at=found[0] if found else None,
+            not_applicable=_died(ctx, due),
+            severity=Severity.CRITICAL if critical else None,
+            sensitivity=report.sensitivity,
+        )
 
 
 def result_unacknowledged(
@@ -435,12 +563,18 @@ class _Candidates:
 
 
 def _follow_up(
-    ctx: RuleContext, fact: Fact[Result], order: Fact[Order] | None, candidates: _Candidates
+    ctx: RuleContext,
+    facts: tuple[Fact[Result], ...],
+    order: Fact[Order] | None,
+    candidates: _Candidates,
 ) -> tuple[Evidence, dt.datetime] | None:
-    """The first follow-up of a result: a visit, repeat order, task or patient message."""
-    result = fact.value
-    issued = result.issued
-    refs = refs_to(fact, "Result")
+    """The first follow-up of a result (or of a report and its abnormal results).
+
+    ``facts`` are the report first, then the results in it that need follow-up: a visit, a
+    repeat order of any of their tests, a task or a patient message about any of them.
+    """
+    issued = facts[0].value.issued
+    refs = frozenset().union(*(refs_to(f, "Result") for f in facts))
     orderer = None
     if order is not None:
         refs = refs | refs_to(order, "Order")
@@ -459,14 +593,15 @@ def _follow_up(
     if visits:
         visit = min(visits, key=lambda f: (f.value.start, f.key))
         found.append((visit.value.start, visit.key, visit, "follow-up visit"))
-    same_test = candidates.orders_by_code.get(result.code)
-    repeat = (
-        next((o for o in same_test.from_instant(issued) if o is not order), None)
-        if same_test is not None
-        else None
-    )
-    if repeat is not None:
-        found.append((repeat.value.authored_on, repeat.key, repeat, "repeat test ordered"))
+    for code in dict.fromkeys(f.value.code for f in facts):
+        same_test = candidates.orders_by_code.get(code)
+        repeat = (
+            next((o for o in same_test.from_instant(issued) if o is not order), None)
+            if same_test is not None
+            else None
+        )
+        if repeat is not None:
+            found.append((repeat.value.authored_on, repeat.key, repeat, "repeat test ordered"))
     for ref in refs:
         found.extend(
             (t.value.authored_on, t.key, t, "follow-up task created")
@@ -492,11 +627,15 @@ def _follow_up(
             "An abnormal or critical result has had no follow-up: no visit, no repeat "
             "test, no task and no message to the patient about it. Orders cannot point "
             "at a result, so a repeat order of the same test counts as its follow-up. "
+            "Results are read by report: a report whose results include abnormal ones gets "
+            "one gap, on the report, listing them; following up the report or any of them "
+            "closes it. "
             "Laboratory, imaging and uncategorised results are followed by default "
             "(categories)."
         ),
-        opens="An abnormal or critical result of a followed category is available.",
-        due="30 days after the result is issued.",
+        opens="An abnormal or critical result of a followed category is available (a report "
+        "with abnormal results in it is one).",
+        due="30 days after the result (or report) is issued.",
         closes="After the result: a visit linked to it (or an outpatient visit with the "
         "ordering clinician), a repeat order of the same test, a task focused on it or "
         "its order, or a patient contact or result notification about it.",
@@ -517,30 +656,57 @@ class _AbnormalNoFollowUp(RuleBase):
     def evaluate(self, ctx: RuleContext) -> Iterator[Gap]:
         orders = _orders_by_id(ctx)
         candidates = _Candidates.gather(ctx)
-        for fact in _available(ctx, self.categories):
-            result = fact.value
-            if not result.interpretation.needs_follow_up:
-                continue
-            critical = result.interpretation is Interpretation.CRITICAL
-            day = ctx.local_date(result.issued)
-            due = ctx.add_days(day, self.within_days)
-            order = _order_of(orders, fact)
-            found = _follow_up(ctx, fact, order, candidates)
-            what = "Critical" if critical else "Abnormal"
-            yield ctx.gap(
-                focus=fact.key,
-                due=due,
-                opened=result.issued,
-                summary=f"{what} result issued {day.isoformat()} has no follow-up.",
-                action="Contact the patient about the result and arrange the follow-up "
-                "(visit, repeat test or referral).",
-                evidence=(ctx.trigger(fact, f"{what.lower()} result"),),
-                closed_by=(found[0],) if found else (),
-                closed_at=found[1] if found else None,
-                not_applicable=_died(ctx, due),
-                severity=Severity.CRITICAL if critical else None,
-                sensitivity=result.sensitivity,
+        for report in ctx.cached("results.reports", _reports):
+            abnormal = tuple(
+                p
+                for p in report.parts
+                if p.value.interpretation.needs_follow_up and p.value.category in self.categories
             )
+            if abnormal:
+                yield self._gap(ctx, report, abnormal, _report_order(orders, report), candidates)
+
+    def _gap(
+        self,
+        ctx: RuleContext,
+        report: _Report,
+        abnormal: tuple[Fact[Result], ...],
+        order: Fact[Order] | None,
+        candidates: _Candidates,
+    ) -> Gap:
+        fact, result = report.fact, report.fact.value
+        critical = any(p.value.interpretation is Interpretation.CRITICAL for p in abnormal)
+        day = ctx.local_date(result.issued)
+        due = ctx.add_days(day, self.within_days)
+        found = _follow_up(ctx, (fact, *(p for p in abnormal if p is not fact)), order, candidates)
+        what = "Critical" if critical else "Abnormal"
+        members = [p for p in abnormal if p is not fact]
+        if members:
+            count = len(members)
+            summary = (
+                f"{count} {what.lower()} result{'s' if count > 1 else ''} in the report "
+                f"issued {day.isoformat()} {'have' if count > 1 else 'has'} no follow-up."
+            )
+            evidence = (
+                ctx.trigger(fact, f"report with {what.lower()} results"),
+                *(ctx.context(m, f"{m.value.interpretation.value} result") for m in members),
+            )
+        else:
+            summary = f"{what} result issued {day.isoformat()} has no follow-up."
+            evidence = (ctx.trigger(fact, f"{what.lower()} result"),)
+        return ctx.gap(
+            focus=fact.key,
+            due=due,
+            opened=result.issued,
+            summary=summary,
+            action="Contact the patient about the result and arrange the follow-up "
+            "(visit, repeat test or referral).",
+            evidence=evidence,
+            closed_by=(found[0],) if found else (),
+            closed_at=found[1] if found else None,
+            not_applicable=_died(ctx, due),
+            severity=Severity.CRITICAL if critical else None,
+            sensitivity=report.sensitivity,
+        )
 
 
 def result_abnormal_no_follow_up(

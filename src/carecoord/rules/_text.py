@@ -1,4 +1,4 @@
-"""Gaps as plain text for people: counts by status, a table, a work list with actions.
+"""Gaps as plain text for people: counts by status, tables, a work list with actions.
 
 What ``carecoord gaps`` and ``carecoord demo`` print. Tables are left-aligned columns
 separated by two spaces; due dates are local dates, or date-times to the minute. Gap
@@ -10,9 +10,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from carecoord.profile import day_text, table_lines
-from carecoord.rules._model import Gap, GapStatus
+from carecoord.rules._model import Gap, GapGroup, GapStatus
 
-__all__ = ["GAP_STATUS_ORDER", "describe_gaps", "render_gaps", "render_work_list"]
+__all__ = [
+    "GAP_STATUS_ORDER",
+    "describe_gaps",
+    "render_gap_groups",
+    "render_gaps",
+    "render_work_list",
+]
 
 GAP_STATUS_ORDER = (
     GapStatus.OPEN,
@@ -39,6 +45,27 @@ def render_gaps(gaps: Iterable[Gap], *, indent: str = "  ") -> str:
     rows = [["due", "status", "severity", "rule", "summary"]]
     rows.extend(
         [day_text(g.due), g.status.value, g.severity.value, g.rule, g.summary] for g in gaps
+    )
+    return "".join(f"{line}\n" for line in table_lines(rows, indent))
+
+
+def render_gap_groups(groups: Iterable[GapGroup], *, indent: str = "  ") -> str:
+    """A table of worklist lines: due, status, severity, rule and summary, one per group.
+
+    A group of several gaps shows the earliest due date and its count before the summary
+    (``×14 Result issued 2011-12-23 has not been acknowledged.``) and the highest severity.
+    A header line comes first; every line starts with ``indent`` and ends with a newline.
+    """
+    rows = [["due", "status", "severity", "rule", "summary"]]
+    rows.extend(
+        [
+            day_text(g.due),
+            g.status.value,
+            g.severity.value,
+            g.rule,
+            f"×{g.count} {g.summary}" if g.count > 1 else g.summary,
+        ]
+        for g in groups
     )
     return "".join(f"{line}\n" for line in table_lines(rows, indent))
 

@@ -903,13 +903,18 @@ _ACK_COUNT = st.integers(0, 2)
 
 @st.composite
 def results(draw: st.DrawFn, patient_id: str | None = None) -> Result:
-    """Results whose value is a quantity, a code, text or nothing, acknowledged after issue."""
+    """Results whose value is a quantity, a code, text or nothing, acknowledged after issue.
+
+    Some group other results (``members``: ids of other results, never their own).
+    """
     issued = draw(aware_datetimes())
     value: Quantity | Code | str | None = draw(
         st.one_of(st.none(), quantities(), codes([System.SNOMED]), _TEXT)
     )
+    result_id = ResultId(draw(_ids("result")))
+    members = draw(_tuples(_ids("result").map(ResultId)))
     return Result(
-        id=ResultId(draw(_ids("result"))),
+        id=result_id,
         patient=draw(_patient_ids(patient_id)),
         code=draw(codes([System.LOINC])),
         issued=issued,
@@ -919,6 +924,7 @@ def results(draw: st.DrawFn, patient_id: str | None = None) -> Result:
         category=draw(_members(ResultCategory)),
         effective=draw(_optional(clinical_times())),
         based_on=draw(_tuples(_ids("order").map(OrderId))),
+        members=tuple(m for m in members if m != result_id),
         performer=draw(_optional(refs("Organization"))),
         acknowledgements=tuple(
             Acknowledgement(draw(refs("Practitioner")), _draw_after(draw, issued))
