@@ -280,6 +280,21 @@ class TestGoalWithoutActivity:
         )
         goal_scenario(idle_plan(activities=(cancelled,))).assert_open(GOAL)
 
+    def test_activities_naming_no_goal_serve_the_plans_goals(self) -> None:
+        """A plan whose activities name no goal (FHIR leaves it optional) serves its goals."""
+        walk = CarePlanActivity(description="Walk")
+        goal_scenario(idle_plan(activities=(walk,))).assert_no_gap(GOAL)
+
+    def test_activities_naming_other_goals_do_not_serve_this_one(self) -> None:
+        """Once a plan's activities name goals, a goal none of them names is unserved."""
+        walk = CarePlanActivity(description="Walk", goals=(GoalId("goal-2"),))
+        goal_scenario(idle_plan(activities=(walk,), goals=("goal-1", "goal-2"))).assert_open(GOAL)
+
+    def test_cancelled_activities_naming_no_goal_serve_nothing(self) -> None:
+        """A plan whose only activity is cancelled serves none of its goals."""
+        walk = CarePlanActivity(description="Walk", status="cancelled")
+        goal_scenario(idle_plan(activities=(walk,))).assert_open(GOAL)
+
     def test_no_gap_once_a_task_is_focused_on_the_goal(self) -> None:
         """A task focused on the goal resolves the state: no gap from its creation."""
         s = goal_scenario(idle_plan())

@@ -323,7 +323,9 @@ def care_plan_review_overdue(*, within_months: int = 12) -> Rule:
         "plan created or its record retrieved (a goal nothing dates is left alone).",
         closes="Reported only while the state holds: the gap goes away when an activity of "
         "an active plan serves the goal (not cancelled or stopped), or a task is focused on "
-        "the goal.",
+        "the goal. An activity serves the goals it names; when no activity of a plan names "
+        "a goal (FHIR leaves activity.detail.goal optional), the plan's live activities "
+        "serve all of its goals.",
         exclusions=("Patient died.",),
         sources=(_FHIR_CAREPLAN, _CCM),
         reads=frozenset({"goals", "care_plans", "tasks", "patient"}),
@@ -403,14 +405,23 @@ class _GoalWithoutActivity(RuleBase):
         plans: list[Fact[CarePlan]],
         tasks: dict[Ref, list[Fact[Task]]],
     ) -> bool:
-        """Whether a live task is focused on the goal or a plan activity serves it."""
+        """Whether a live task is focused on the goal or a plan activity serves it.
+
+        An activity serves the goals it names (FHIR ``CarePlan.activity.detail.goal``). A
+        plan none of whose activities names a goal (the element is optional, and many
+        exports, Synthea's among them, leave it out) states its goals and activities for
+        the plan as a whole (``CarePlan.goal``: "the intended objective(s) of carrying out
+        the care plan"): each of its live activities serves each of its goals.
+        """
         if any(tasks.get(r) for r in refs_to(fact, "Goal")):
             return True
-        return any(
-            activity.status not in _DEAD_ACTIVITIES and ids.intersection(activity.goals)
-            for plan in plans
-            for activity in plan.value.activities
-        )
+        for plan in plans:
+            live = [a for a in plan.value.activities if a.status not in _DEAD_ACTIVITIES]
+            if any(ids.intersection(a.goals) for a in live):
+                return True
+            if live and not any(a.goals for a in plan.value.activities):
+                return True
+        return False
 
 
 def care_plan_goal_without_activity() -> Rule:
