@@ -855,7 +855,7 @@ def map_appointment(ctx: MapContext, patient: PatientId, fact_id: str) -> Facts:
     """
     res, path = ctx.resource, ctx.path
     start = ctx.require_at(ctx.instant_at(res, "start", ctx.path), "start", "start")
-    end = ctx.instant_at(res, "end", ctx.path)
+    end = ctx.end_instant_at(res, "end", ctx.path)
     if end is not None and end < start:
         ctx.issue(
             ctx.at("end"), IssueCode.INVALID_VALUE, "appointment ends before it starts; end dropped"
