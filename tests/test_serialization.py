@@ -108,6 +108,7 @@ CASES: list[tuple[type[Any], st.SearchStrategy[Any]]] = [
     (domain.Ref, cs.refs()),
     (domain.Referral, cs.referrals()),
     (domain.Result, cs.results()),
+    (domain.ResultComponent, cs.result_components()),
     (domain.SocialNeed, cs.social_needs()),
     (domain.Source, cs.sources()),
     (domain.StatusChange, cs.status_changes()),

@@ -21,8 +21,8 @@ from carecoord.serialization import dumps
 
 from ._shared import shared_data_dir
 
-RECORDS_SHA256 = "535f479f7d4f71e577e3f5938c492561f8b0d7843c2b1167bd7af637384c5573"
-PROFILES_SHA256 = "d0d30a4d0e84a207547d1a7be1b8477afda0bd660a9e9853f976fc0204486c9d"
+RECORDS_SHA256 = "d34ad6ee21da5ade0d7c95da8a822c07427ae8be6ff689b33ebce797cc550891"
+PROFILES_SHA256 = "2f7ac5793d0c5102a658cc86ee5aa6f620347f3dc36003c91e9c8c6c4aa594de"
 
 
 def digest(models: Iterable[object]) -> str:

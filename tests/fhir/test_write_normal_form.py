@@ -133,7 +133,11 @@ def blank_text(record: PatientRecord) -> PatientRecord:
         updates: dict[str, Any] = {f: _blank(getattr(value, f)) for f in texts.get(name, ())}
         if name == "Task":
             updates["notes"] = tuple(n for n in value.notes if n.text.strip())
-        elif name == "Result" and isinstance(value.value, str) and not value.value.strip():
+        elif (
+            name in ("Result", "ResultComponent")
+            and isinstance(value.value, str)
+            and not value.value.strip()
+        ):
             updates["value"] = None
         elif name == "CarePlanActivity" and value.scheduled == Period():
             updates["scheduled"] = None

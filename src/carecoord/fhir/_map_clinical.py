@@ -32,6 +32,7 @@ from carecoord.domain import (
     Ref,
     Result,
     ResultCategory,
+    ResultComponent,
     ResultId,
     ResultStatus,
     SocialDomain,
@@ -560,11 +561,12 @@ def _order_ids(ctx: MapContext) -> tuple[OrderId, ...]:
     return tuple(OrderId(r.id) for r in refs if r.type in ("Order", "ServiceRequest"))
 
 
-def _interpretation(ctx: MapContext) -> Interpretation:
+def _interpretation(ctx: MapContext, obj: dict[str, Any], path: str) -> Interpretation:
+    """The most severe interpretation of ``obj`` (an Observation or one of its components)."""
     found = Interpretation.UNKNOWN
-    if ctx.resource.get("interpretation") is None:
+    if obj.get("interpretation") is None:
         return found
-    for codings in ctx.item_codings(ctx.resource, "interpretation", ctx.path):
+    for codings in ctx.item_codings(obj, "interpretation", path):
         for _system, value, _display in codings:
             mapped = INTERPRETATION.get((value or "").strip().upper())
             if mapped is not None and _SEVERITY[mapped] > _SEVERITY[found]:
@@ -572,28 +574,56 @@ def _interpretation(ctx: MapContext) -> Interpretation:
     return found
 
 
-def _value(ctx: MapContext) -> Quantity | Code | str | None:
-    res = ctx.resource
-    if res.get("valueQuantity") is not None:
-        return ctx.quantity_at(res, "valueQuantity", ctx.path)
-    if res.get("valueCodeableConcept") is not None:
-        return ctx.code_at(res, "valueCodeableConcept", ctx.path)
-    if res.get("valueString") is not None:
-        return ctx.text(res, "valueString", ctx.path)
-    if res.get("valueBoolean") is not None:
-        flag = ctx.flag(res, "valueBoolean", ctx.path)
+def _value(ctx: MapContext, obj: dict[str, Any], path: str) -> Quantity | Code | str | None:
+    """``value[x]`` of ``obj`` (an Observation or one of its components)."""
+    if obj.get("valueQuantity") is not None:
+        return ctx.quantity_at(obj, "valueQuantity", path)
+    if obj.get("valueCodeableConcept") is not None:
+        return ctx.code_at(obj, "valueCodeableConcept", path)
+    if obj.get("valueString") is not None:
+        return ctx.text(obj, "valueString", path)
+    if obj.get("valueBoolean") is not None:
+        flag = ctx.flag(obj, "valueBoolean", path)
         return None if flag is None else str(flag).lower()
-    if res.get("valueInteger") is not None:
-        number = ctx.number(res, "valueInteger", ctx.path)
+    if obj.get("valueInteger") is not None:
+        number = ctx.number(obj, "valueInteger", path)
         return None if number is None else Quantity(number)
     return None
+
+
+def _components(ctx: MapContext) -> tuple[ResultComponent, ...]:
+    """``Observation.component``: code, value and interpretation of each part.
+
+    A component without a usable code is dropped (``missing-element`` warning); one
+    without a value (a ``dataAbsentReason`` instead) is kept with none.
+    """
+    found: list[ResultComponent] = []
+    for item_path, item in ctx.objs(ctx.resource, "component", ctx.path):
+        code = ctx.code_at(item, "code", item_path, prefer=(System.LOINC,))
+        if code is None:
+            ctx.issue(
+                f"{item_path}.code",
+                IssueCode.MISSING_ELEMENT,
+                "observation component without a code; dropped",
+                warning=True,
+            )
+            continue
+        found.append(
+            ResultComponent(
+                code=code,
+                value=_value(ctx, item, item_path),
+                interpretation=_interpretation(ctx, item, item_path),
+            )
+        )
+    return tuple(found)
 
 
 def map_observation(ctx: MapContext, patient: PatientId, fact_id: str) -> Facts:
     """An ``Observation`` as a :class:`Result`.
 
     The performer is also the author, except on a carecoord-written one (its author is in
-    a Provenance); acknowledgements are carecoord's ``acknowledgement`` extensions.
+    a Provenance); acknowledgements are carecoord's ``acknowledgement`` extensions; a
+    panel's parts (``component``) are its ``components``.
     """
     res = ctx.resource
     code = ctx.require_at(
@@ -609,8 +639,9 @@ def map_observation(ctx: MapContext, patient: PatientId, fact_id: str) -> Facts:
                 patient=patient,
                 code=code,
                 issued=issued,
-                value=_value(ctx),
-                interpretation=_interpretation(ctx),
+                value=_value(ctx, res, ctx.path),
+                interpretation=_interpretation(ctx, res, ctx.path),
+                components=_components(ctx) if res.get("component") is not None else (),
                 status=ctx.status(res, "status", RESULT_STATUS, ResultStatus.UNKNOWN),
                 category=_result_category(ctx),
                 effective=effective,

@@ -115,6 +115,7 @@ from carecoord.domain import (
     ReferralStatus,
     Result,
     ResultCategory,
+    ResultComponent,
     ResultId,
     ResultStatus,
     Sensitivity,
@@ -183,6 +184,7 @@ __all__ = [
     "reconciliations",
     "referrals",
     "refs",
+    "result_components",
     "results",
     "social_needs",
     "sources",
@@ -900,14 +902,30 @@ def acknowledgements(*, after: dt.datetime | None = None) -> st.SearchStrategy[A
 
 _ACK_COUNT = st.integers(0, 2)
 
+_VALUES: st.SearchStrategy[Quantity | Code | str | None] = st.one_of(
+    st.none(), quantities(), codes([System.SNOMED]), _TEXT
+)
+
+
+@cache
+def result_components() -> st.SearchStrategy[ResultComponent]:
+    """Parts of a panel result (code, value, interpretation)."""
+    return st.builds(
+        ResultComponent,
+        code=codes([System.LOINC]),
+        value=_VALUES,
+        interpretation=_members(Interpretation),
+    )
+
 
 @st.composite
 def results(draw: st.DrawFn, patient_id: str | None = None) -> Result:
-    """Results whose value is a quantity, a code, text or nothing, acknowledged after issue."""
+    """Results valued by a quantity, a code, text or nothing, perhaps with components.
+
+    Acknowledgements come after the result was issued.
+    """
     issued = draw(aware_datetimes())
-    value: Quantity | Code | str | None = draw(
-        st.one_of(st.none(), quantities(), codes([System.SNOMED]), _TEXT)
-    )
+    value = draw(_VALUES)
     return Result(
         id=ResultId(draw(_ids("result"))),
         patient=draw(_patient_ids(patient_id)),
@@ -915,6 +933,7 @@ def results(draw: st.DrawFn, patient_id: str | None = None) -> Result:
         issued=issued,
         value=value,
         interpretation=draw(_members(Interpretation)),
+        components=draw(_tuples(result_components())),
         status=draw(_members(ResultStatus)),
         category=draw(_members(ResultCategory)),
         effective=draw(_optional(clinical_times())),
