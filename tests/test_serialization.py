@@ -85,6 +85,7 @@ CASES: list[tuple[type[Any], st.SearchStrategy[Any]]] = [
     (domain.ContactPoint, cs.contact_points()),
     (domain.CoordinationActivity, cs.coordination_activities()),
     (domain.Diagnosis, cs.diagnoses()),
+    (domain.Document, cs.documents()),
     (domain.Encounter, cs.encounters()),
     (domain.Enrollment, cs.enrollments()),
     (domain.Goal, cs.goals()),

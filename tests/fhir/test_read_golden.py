@@ -21,8 +21,8 @@ from carecoord.serialization import dumps
 
 from ._shared import shared_data_dir
 
-RECORDS_SHA256 = "d34ad6ee21da5ade0d7c95da8a822c07427ae8be6ff689b33ebce797cc550891"
-PROFILES_SHA256 = "2f7ac5793d0c5102a658cc86ee5aa6f620347f3dc36003c91e9c8c6c4aa594de"
+RECORDS_SHA256 = "fb7f999402f1a8125c2eba8a5c7efe7bc27cc1987c1733a7c11d9c166c18f8a6"
+PROFILES_SHA256 = "01f787e93a07dc27ba53068f544da9c7d8d200743c7f5088e810e49432b6e722"
 
 
 def digest(models: Iterable[object]) -> str:

@@ -52,6 +52,11 @@ from carecoord.domain._clinical import (
     SocialNeedStatus,
     VerificationStatus,
 )
+from carecoord.domain._document import (
+    CompositionStatus,
+    Document,
+    DocumentStatus,
+)
 from carecoord.domain._kinds import (
     FACT_FIELDS,
     FACT_KINDS,
@@ -120,6 +125,7 @@ from carecoord.domain._values import (
     CommunicationId,
     ConditionId,
     ConsentId,
+    DocumentId,
     EncounterId,
     FactId,
     GoalId,
@@ -177,6 +183,7 @@ __all__ = [
     "CommunicationId",
     "CommunicationKind",
     "Complexity",
+    "CompositionStatus",
     "Condition",
     "ConditionCategory",
     "ConditionId",
@@ -188,6 +195,9 @@ __all__ = [
     "CoordinationActivity",
     "Diagnosis",
     "Discipline",
+    "Document",
+    "DocumentId",
+    "DocumentStatus",
     "Encounter",
     "EncounterClass",
     "EncounterId",

@@ -38,6 +38,7 @@ from carecoord.fhir._map_clinical import (
     map_observation,
     map_procedure,
 )
+from carecoord.fhir._map_documents import map_document
 from carecoord.fhir._map_encounters import classify_encounter, map_encounter, map_episode_of_care
 from carecoord.fhir._map_json import SkipResource
 from carecoord.fhir._map_parties import (
@@ -93,6 +94,8 @@ MAPPERS: dict[str, Mapper] = {
     "CarePlan": map_care_plan,
     "Goal": map_goal,
     "Consent": map_consent,
+    "DocumentReference": map_document,
+    "Composition": map_document,
 }
 """resourceType -> its mapper, for every type all of whose resources are facts."""
 
@@ -444,8 +447,13 @@ def _subject_reference(ctx: MapContext, kind: str) -> tuple[object, str]:
     """The element naming a resource's patient, and its path (``None`` if there is none)."""
     res = ctx.resource
     for name in _SUBJECT.get(kind, ("subject",)):
-        if res.get(name) is not None:
-            return res[name], ctx.at(name)
+        value = res.get(name)
+        if isinstance(value, list):  # R5 Composition.subject: the first one
+            if value:
+                return value[0], f"{ctx.at(name)}[0]"
+            continue
+        if value is not None:
+            return value, ctx.at(name)
     if kind == "Appointment":
         for participant_path, participant in ctx.objs(res, "participant", ctx.path):
             key = ctx.key_of_ref(participant.get("actor"))

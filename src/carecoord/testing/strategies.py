@@ -58,6 +58,7 @@ from carecoord.domain import (
     CommunicationId,
     CommunicationKind,
     Complexity,
+    CompositionStatus,
     Condition,
     ConditionCategory,
     ConditionId,
@@ -69,6 +70,9 @@ from carecoord.domain import (
     CoordinationActivity,
     Diagnosis,
     Discipline,
+    Document,
+    DocumentId,
+    DocumentStatus,
     Encounter,
     EncounterClass,
     EncounterId,
@@ -162,6 +166,7 @@ __all__ = [
     "contact_points",
     "coordination_activities",
     "diagnoses",
+    "documents",
     "encounters",
     "enrollments",
     "goals",
@@ -1062,6 +1067,37 @@ def communications(draw: st.DrawFn, patient_id: str | None = None) -> Communicat
     )
 
 
+_DOCUMENT_TYPES = st.sampled_from(
+    [
+        Code(System.LOINC, "18842-5", "Discharge summary"),
+        Code(System.LOINC, "11488-4", "Consult note"),
+        Code(System.LOINC, "57133-1", "Referral note"),
+        Code(System.LOINC, "18761-7", "Transfer summary"),
+    ]
+)
+
+
+@st.composite
+def documents(draw: st.DrawFn, patient_id: str | None = None) -> Document:
+    """Clinical documents (summaries, consult and referral notes) about visits and referrals."""
+    return Document(
+        id=DocumentId(draw(_ids("document"))),
+        patient=draw(_patient_ids(patient_id)),
+        types=draw(_tuples(_DOCUMENT_TYPES | codes([System.LOINC]))),
+        status=draw(_members(DocumentStatus)),
+        doc_status=draw(_optional(_members(CompositionStatus))),
+        categories=draw(_tuples(codes([System.LOINC]), max_size=1)),
+        date=draw(_optional(aware_datetimes())),
+        period=draw(periods()),
+        custodian=draw(_optional(refs("Organization"))),
+        context=draw(_tuples(refs(_FACT_TYPES))),
+        description=draw(_optional(_TEXT)),
+        sensitivity=draw(_SENSITIVITY),
+        recorded_at=draw(_optional(aware_datetimes())),
+        author=draw(_optional(refs(("Practitioner", "Organization")))),
+    )
+
+
 @cache
 def consents(patient_id: str | None = None) -> st.SearchStrategy[Consent]:
     """Consents to share (or not) sensitive classes."""
@@ -1177,6 +1213,7 @@ _FACT_STRATEGIES: KindTable[Callable[..., st.SearchStrategy[Any]]] = KindTable(
         "goals": goals,
         "social_needs": social_needs,
         "communications": communications,
+        "documents": documents,
         "consents": consents,
         "reconciliations": reconciliations,
         "procedures": procedures,
