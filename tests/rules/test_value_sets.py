@@ -223,7 +223,9 @@ class TestMetadata:
             ("care-plan.missing", set(CHRONIC_CONDITION_GROUPS)),
             ("care-team.behavioral-health-missing", {"behavioral-health"}),
             ("medication.change-not-shared", {"psychotropic-medications"}),
-            ("referral.loop-open", {"hospice"}),
+            ("referral.loop-open", {"hospice", "consult-note"}),
+            ("referral.report-missing", {"consult-note"}),
+            ("transition.discharge-info-missing", {"discharge-summary", "transfer-summary"}),
             (
                 "monitoring.overdue",
                 {
