@@ -84,12 +84,35 @@ _SEVERITY = {
 }
 
 
+_AUTHOR_FUNCTIONS = frozenset({"author", "enterer", "AUT", "ENT"})
+
+
 def _author(ctx: MapContext, *keys: str) -> Ref | None:
+    """The first of ``keys`` naming someone; else (R5) a ``participant``'s ``actor``.
+
+    R5 Condition and AllergyIntolerance replace ``recorder`` and ``asserter`` with
+    ``participant``: an author or enterer participant, else the first one.
+    """
     for key in keys:
         value = ctx.resource.get(key)
         if value is None:
             continue
         ref = ctx.first_ref(ctx.resource, key, ctx.path)
+        if ref is not None:
+            return ref
+    if ctx.resource.get("participant") is None or ctx.resource.get("resourceType") not in (
+        "Condition",
+        "AllergyIntolerance",
+    ):
+        return None
+    participants = ctx.objs(ctx.resource, "participant", ctx.path)
+    authors = [
+        pair
+        for pair in participants
+        if ctx.code_values([(f"{pair[0]}.function", pair[1].get("function"))]) & _AUTHOR_FUNCTIONS
+    ]
+    for item_path, item in authors or participants:
+        ref = ctx.ref(item.get("actor"), f"{item_path}.actor")
         if ref is not None:
             return ref
     return None
@@ -407,6 +430,50 @@ def _dosage(
     return dose, route, frequency, bounds
 
 
+_ADHERENCE: dict[str, MedicationStatus] = {
+    "taking": MedicationStatus.ACTIVE,
+    "taking-as-directed": MedicationStatus.ACTIVE,
+    "taking-not-as-directed": MedicationStatus.ACTIVE,
+    "not-taking": MedicationStatus.NOT_TAKEN,
+    "on-hold": MedicationStatus.ON_HOLD,
+    "on-hold-as-directed": MedicationStatus.ON_HOLD,
+    "on-hold-not-as-directed": MedicationStatus.ON_HOLD,
+    "stopped": MedicationStatus.STOPPED,
+    "stopped-as-directed": MedicationStatus.STOPPED,
+    "stopped-not-as-directed": MedicationStatus.STOPPED,
+    "unknown": MedicationStatus.UNKNOWN,
+}
+"""R5 ``MedicationStatement.adherence.code`` -> the status R4 said in ``status``."""
+
+
+def _statement_status(ctx: MapContext, status: MedicationStatus) -> MedicationStatus:
+    """A statement's status: R4's ``status``, or R5's ``adherence`` (taking, not taking...).
+
+    R5 moved "is the patient taking it" from ``status`` (now recorded, draft or
+    entered-in-error) to ``adherence``. A ``recorded`` statement without an adherence
+    says nothing of it: read as active, with an ``r5-content`` warning.
+    """
+    res = ctx.resource
+    adherence = ctx.obj(res, "adherence", ctx.path) if res.get("adherence") is not None else None
+    if adherence is not None and status is not MedicationStatus.ENTERED_IN_ERROR:
+        here = f"{ctx.path}.adherence.code"
+        for _system, code, _display in ctx.codings(adherence.get("code"), here):
+            if code is not None and code.strip() in _ADHERENCE:
+                return _ADHERENCE[code.strip()]
+        ctx.issue(
+            here, IssueCode.UNKNOWN_CODE, "adherence code not read; status kept", warning=True
+        )
+        return status
+    if res.get("status") == "recorded":
+        ctx.issue(
+            ctx.at("status"),
+            IssueCode.R5_CONTENT,
+            "R5 statement with no adherence: whether it is taken is not said; read as active",
+            warning=True,
+        )
+    return status
+
+
 def map_medication(ctx: MapContext, patient: PatientId, fact_id: str) -> Facts:
     """A ``MedicationRequest`` (an order) or ``MedicationStatement`` (a statement).
 
@@ -429,6 +496,7 @@ def map_medication(ctx: MapContext, patient: PatientId, fact_id: str) -> Facts:
         if author is None:
             author = ctx.origin.inferred(prescriber)
     else:
+        status = _statement_status(ctx, status)
         prescriber = ctx.first_ref(res, "informationSource", path)
         effective = _clinical_choice(ctx, "effective")
         period = ctx.period(res, "effectivePeriod", path)

@@ -151,10 +151,16 @@ class ReferralEvent:
 
 
 def _silent_codes(value: object) -> list[tuple[str | None, str, str]]:
-    """``(system, code, words)`` of a CodeableConcept or a list of them, reporting nothing."""
+    """``(system, code, words)`` of a CodeableConcept or a list of them, reporting nothing.
+
+    An R5 CodeableReference counts as its ``concept``.
+    """
     concepts = value if isinstance(value, list) else [value]
     found: list[tuple[str | None, str, str]] = []
-    for concept in concepts:
+    for item in concepts:
+        concept = item
+        if isinstance(item, dict) and "concept" in item and "coding" not in item:
+            concept = item["concept"]  # an R5 CodeableReference
         if not isinstance(concept, dict):
             continue
         text = concept.get("text") if isinstance(concept.get("text"), str) else ""

@@ -563,10 +563,13 @@ def _clean_codings(
 def silent_code(concept: object) -> Code | None:
     """The first coded ``Code`` of a CodeableConcept in another resource, reporting nothing.
 
-    Used to borrow a code from a resource that is mapped (and reported on) by itself.
+    Used to borrow a code from a resource that is mapped (and reported on) by itself. An
+    R5 CodeableReference gives its ``concept``'s code.
     """
     if not isinstance(concept, dict):
         return None
+    if "concept" in concept and "coding" not in concept and "text" not in concept:
+        return silent_code(concept["concept"])  # an R5 CodeableReference
     codings = concept.get("coding")
     label = concept.get("text") if isinstance(concept.get("text"), str) else None
     if isinstance(codings, list):

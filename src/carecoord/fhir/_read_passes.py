@@ -10,6 +10,7 @@ passes across resources that follow are in ``_read_cross``.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -381,8 +382,29 @@ def _map_fact(state: ReaderState, item: FlatResource) -> None:
         return
     for field, fact in facts:
         _place(state, builder, field, fact, key=key, item=item)
+    if "meta" in res and _declares_r5(res):
+        state.warn(
+            f"{item.path}.meta.profile",
+            IssueCode.R5_CONTENT,
+            "the resource declares a FHIR R5 profile; read as R4, with the R5 elements "
+            "carecoord knows",
+            item.source,
+        )
     builder.parties |= ctx.parties
     state.counts[kind][1] += 1  # count(kind, mapped=1): every kind read is counted
+
+
+_R5_PROFILE = re.compile(r"\|5\.\d|/fhir/(?:R5|5\.0)/", re.IGNORECASE)
+"""A profile canonical of FHIR R5: versioned ``|5.x``, or under ``/fhir/R5/``."""
+
+
+def _declares_r5(resource: dict[str, Any]) -> bool:
+    """Whether ``meta.profile`` names a FHIR R5 profile (read quietly)."""
+    meta = resource.get("meta")
+    profiles = meta.get("profile") if isinstance(meta, dict) else None
+    return isinstance(profiles, list) and any(
+        isinstance(p, str) and _R5_PROFILE.search(p) is not None for p in profiles
+    )
 
 
 def _place(
