@@ -87,3 +87,11 @@ class TestConsultantReportTask:
         record = make_record(referrals=(referral,), tasks=(report_task,))
         [again] = fhir.read(fhir.write_bundle([record])).records
         assert again.referrals[0].status is ReferralStatus.SENT
+
+    def test_report_dated_by_a_date_only_execution_end(self) -> None:
+        """An ``executionPeriod.end`` written as a date dates the report on that day."""
+        resource = self.consult_task(executionPeriod={"start": "2026-02-01", "end": "2026-02-09"})
+        [referral] = only_record(request(authoredOn="2026-01-20T10:00:00Z"), resource).referrals
+        assert referral.report_received_at == dt.datetime(
+            2026, 2, 9, 23, 59, 59, 999999, tzinfo=dt.UTC
+        )

@@ -504,12 +504,13 @@ def _task_time(ctx: MapContext, version: dict[str, Any]) -> dt.datetime | None:
     return None
 
 
-def _quiet_instant(ctx: MapContext, value: object) -> dt.datetime | None:
+def _quiet_instant(ctx: MapContext, value: object, *, end: bool = False) -> dt.datetime | None:
+    """A ``dateTime`` read quietly; a date alone is its first instant (its last for an ``end``)."""
     if not isinstance(value, str):
         return None
     parsed = parse_datetime(value, "", issues=IssueLog(), default_tz=ctx.tz)
     if isinstance(parsed, PartialDate):
-        return ctx.start_of(parsed)
+        return ctx.end_of(parsed) if end else ctx.start_of(parsed)
     if parsed is None or not 2 <= parsed.year <= 9998:
         return None
     return parsed
@@ -590,7 +591,7 @@ def is_consultant_report_task(resource: dict[str, Any]) -> bool:
 def _report_time(ctx: MapContext, fallback: dt.datetime) -> dt.datetime:
     """When a consultant-report Task says the report came: ``executionPeriod.end``, quietly."""
     period = ctx.resource.get("executionPeriod")
-    end = _quiet_instant(ctx, period.get("end")) if isinstance(period, dict) else None
+    end = _quiet_instant(ctx, period.get("end"), end=True) if isinstance(period, dict) else None
     return end or fallback
 
 
