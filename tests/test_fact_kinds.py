@@ -121,9 +121,12 @@ class TestKindTable:
             KindTable("example", parts)
 
     def test_unknown_kind_is_refused(self) -> None:
-        """A table with a part for an unregistered kind cannot be built."""
-        parts = dict.fromkeys((*FACT_FIELDS, "documents"), 1)
-        with pytest.raises(LookupError, match="documents"):
+        """A table with a part for an unregistered kind cannot be built.
+
+        (The example kind was ``documents`` until documents became a registered kind.)
+        """
+        parts = dict.fromkeys((*FACT_FIELDS, "letters"), 1)
+        with pytest.raises(LookupError, match="letters"):
             KindTable("example", parts)
 
     def test_a_table_is_read_only(self) -> None:

@@ -204,6 +204,8 @@ class IssueCode(StrEnum):
     """An older version of a resource read alongside a newer one (the newest is kept)."""
     NOT_MAPPED = "not-mapped"
     """A supported resource that does not describe anything carecoord keeps."""
+    R5_CONTENT = "r5-content"
+    """FHIR R5 content the R4 reader cannot read as R5 means it: read with a stated default."""
 
 
 _JSON_NAMES: dict[type, str] = {

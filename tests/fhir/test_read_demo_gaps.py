@@ -25,6 +25,7 @@ from carecoord.domain import (
     PatientRecord,
     Ref,
     ReferralStatus,
+    Sensitivity,
     TaskStatus,
 )
 from carecoord.fhir._codes import ACTIVITY_KIND_SYSTEM, CARE_TEAM_ROLE_SYSTEM, PROGRAM_SYSTEM
@@ -746,11 +747,26 @@ class TestDemoData:
         }
 
     def test_every_claim_is_read(self) -> None:
-        """The prior-authorisation Claim is mapped; only Coverage and the note are skipped."""
+        """The prior-authorisation Claim is mapped; only Coverage is skipped.
+
+        The psychotherapy note (a DocumentReference) was skipped too until documents became
+        a fact kind: it is now read as a document (its sensitivity test is below).
+        """
         counts = demo().counts
 
         assert counts["Claim"].mapped == 1
-        assert {k for k, c in counts.items() if c.skipped} == {"Coverage", "DocumentReference"}
+        assert {k for k, c in counts.items() if c.skipped} == {"Coverage"}
+        assert counts["DocumentReference"].mapped == 1
+
+    def test_the_psychotherapy_note_is_a_sensitive_document(self) -> None:
+        """The therapy note is a progress-note document labelled PSYTHPN and PSY."""
+        [note] = [d for r in demo().records for d in r.documents]
+
+        assert note.id == "session-note-6"
+        assert [c.code for c in note.types] == ["11506-3"]
+        assert note.sensitivity == {Sensitivity.PSYCHOTHERAPY_NOTE, Sensitivity.MENTAL_HEALTH}
+        assert note.author == Ref("Practitioner", "pr-counselor")
+        assert "Synthetic" not in repr(note)  # no content is kept, and the title is masked
 
     def test_referral_and_transition_gaps(self) -> None:
         """The referral and transition gaps at DEMO_AS_OF are those the README lists."""

@@ -21,8 +21,8 @@ from carecoord.serialization import dumps
 
 from ._shared import shared_data_dir
 
-RECORDS_SHA256 = "96a8218fd3f51026af1b089d311e10928105cee8aa4de1877640943d097f8421"
-PROFILES_SHA256 = "ca8983ed246c6584e68644126711e5566c00941b780b239e22e2a7d4887422b6"
+RECORDS_SHA256 = "e94eba3bed930a598e5aeee183eb2a8c111498bdca1b409bfcb69687bb518013"
+PROFILES_SHA256 = "9a9c038a9c8b7d248bccb9e23050684a02c68a20e4e8a7397c260fb7162b36b0"
 
 
 def digest(models: Iterable[object]) -> str:

@@ -151,10 +151,14 @@ class TestSummarizeIssues:
         assert "Jane" not in summary
 
     def test_warnings_only(self) -> None:
-        """Zero counts are left out."""
+        """Zero counts are left out.
+
+        (Two unsupported types until the demo's DocumentReference was read as a document:
+        Coverage is the one left.)
+        """
         result = fhir.read(DEMO_PATHS[0].parent)
 
-        assert fhir.summarize_issues(result.issues) == "2 warnings (unsupported-resource 2)"
+        assert fhir.summarize_issues(result.issues) == "1 warning (unsupported-resource 1)"
 
 
 @pytest.fixture(scope="module")

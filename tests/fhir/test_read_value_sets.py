@@ -117,6 +117,10 @@ COVERAGE: dict[tuple[str, str], dict[str, tuple[int, int]]] = {
         "SNOMED": (2, 5),
     },
     ("hba1c-tests", "2.16.840.1.113883.3.464.1003.198.12.1013"): {"LOINC": (5, 5)},
+    ("consult-note", "2.16.840.1.113883.3.464.1003.121.12.1006"): {
+        "LOINC": (35, 234),
+        "SNOMED": (3, 5),
+    },
 }
 """How many of each published set's codes the default it approximates holds, per system:
 the table of ``docs/valuesets.md``."""

@@ -12,7 +12,7 @@ from carecoord.fhir import _issues
 ROOT = Path(__file__).resolve().parents[2]
 FHIR_SRC = ROOT / "src" / "carecoord" / "fhir"
 DOCS = ROOT / "docs" / "fhir.md"
-ROW = re.compile(r"^\| `([a-z-]+)` \|", re.M)
+ROW = re.compile(r"^\| `([a-z0-9-]+)` \|", re.M)
 MAX_FUNCTION_LINES = 80
 
 

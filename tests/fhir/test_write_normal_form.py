@@ -31,6 +31,7 @@ from carecoord.domain import (
     Ref,
     VerificationStatus,
 )
+from carecoord.fhir._write_documents import ENCOUNTER_CONTEXT_TYPES
 from carecoord.testing import (
     PCP,
     make_condition,
@@ -57,6 +58,8 @@ _FHIR_NAMES = {
     "EpisodeOfCare": "Enrollment",
     "SocialNeed": "Condition",
     "CoordinationActivity": "Task",
+    "DocumentReference": "Document",
+    "Composition": "Document",
 }
 
 
@@ -118,6 +121,7 @@ def blank_text(record: PatientRecord) -> PatientRecord:
         "Referral": ("note",),
         "Order": ("justification",),
         "Communication": ("note", "medium"),
+        "Document": ("description",),
         "CarePlan": ("title",),
         "CarePlanActivity": ("description",),
         "CoordinationActivity": ("note",),
@@ -133,7 +137,11 @@ def blank_text(record: PatientRecord) -> PatientRecord:
         updates: dict[str, Any] = {f: _blank(getattr(value, f)) for f in texts.get(name, ())}
         if name == "Task":
             updates["notes"] = tuple(n for n in value.notes if n.text.strip())
-        elif name == "Result" and isinstance(value.value, str) and not value.value.strip():
+        elif (
+            name in ("Result", "ResultComponent")
+            and isinstance(value.value, str)
+            and not value.value.strip()
+        ):
             updates["value"] = None
         elif name == "CarePlanActivity" and value.scheduled == Period():
             updates["scheduled"] = None
@@ -234,6 +242,7 @@ _SET_FIELDS: dict[str, tuple[str, ...]] = {
     "Encounter": ("performers", "reasons", "diagnoses", "based_on"),
     "Appointment": ("participants", "based_on"),
     "Communication": ("recipients", "about"),
+    "Document": ("types", "categories", "context"),
     "CarePlan": ("addresses", "contributors", "goals"),
     "CarePlanActivity": ("goals",),
     "Goal": ("addresses",),
@@ -289,6 +298,23 @@ def stay_is_its_encounter(record: PatientRecord) -> PatientRecord:
     """A care transition is written as an Encounter: its ``encounter`` is that Encounter."""
     return _facts(
         record, "transitions", lambda t: attrs.evolve(t, encounter=Ref("Encounter", t.id))
+    )
+
+
+def document_context(record: PatientRecord) -> PatientRecord:
+    """R4 splits a document's context: encounters (and stays, episodes) come first.
+
+    ``DocumentReference.context.encounter`` holds references to Encounters and
+    EpisodesOfCare, ``context.related`` the others (a referral, an order); the reader
+    reads the encounters first.
+    """
+    kinds = ENCOUNTER_CONTEXT_TYPES
+    return _facts(
+        record,
+        "documents",
+        lambda d: attrs.evolve(
+            d, context=tuple(sorted(d.context, key=lambda r: r.type not in kinds))
+        ),
     )
 
 
@@ -375,6 +401,7 @@ FHIR_LIMITS: tuple[Step, ...] = (
     set_lists,
     self_references,
     stay_is_its_encounter,
+    document_context,
     medication_order,
     prior_authorization_required,
     parties,

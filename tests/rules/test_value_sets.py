@@ -228,14 +228,18 @@ class TestMetadata:
         ("rule_id", "names"),
         [
             ("transition.mental-health-follow-up", {"mental-illness", "self-harm", "hospice"}),
-            ("transition.discharge-info-missing", {"hospice"}),
             ("transition.ed-mental-health-follow-up", {"mental-illness", "self-harm", "hospice"}),
             ("transition.ed-chronic-follow-up", {*CHRONIC_CONDITION_GROUPS, "hospice"}),
             ("transition.med-rec", {"medication-reconciliation", "hospice"}),
             ("care-plan.missing", set(CHRONIC_CONDITION_GROUPS)),
             ("care-team.behavioral-health-missing", {"behavioral-health"}),
             ("medication.change-not-shared", {"psychotropic-medications"}),
-            ("referral.loop-open", {"hospice"}),
+            ("referral.loop-open", {"hospice", "consult-note"}),
+            ("referral.report-missing", {"consult-note"}),
+            (
+                "transition.discharge-info-missing",
+                {"discharge-summary", "transfer-summary", "hospice"},
+            ),
             (
                 "monitoring.overdue",
                 {

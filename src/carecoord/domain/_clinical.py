@@ -76,6 +76,7 @@ __all__ = [
     "ReconciliationDecision",
     "Result",
     "ResultCategory",
+    "ResultComponent",
     "ResultStatus",
     "Sensitivity",
     "SocialDomain",
@@ -417,6 +418,22 @@ class Acknowledgement:
 
 
 @attrs.frozen
+class ResultComponent:
+    """One part of a panel result: a blood pressure's systolic or diastolic reading.
+
+    ``value`` is a quantity (with its unit), a code or text, and is masked in ``repr``;
+    ``interpretation`` is the component's own (a panel's normal diastolic next to a high
+    systolic).
+    """
+
+    code: Code
+    value: Quantity | Code | str | None = attrs.field(default=None, repr=masked)
+    interpretation: Interpretation = attrs.field(
+        default=Interpretation.UNKNOWN, validator=choice(Interpretation)
+    )
+
+
+@attrs.frozen
 class Result:
     """A test result, linked to the order(s) it answers, with acknowledgements.
 
@@ -424,6 +441,9 @@ class Result:
     (``Observation.hasMember``) lists the ids of its ``members``, results of the same
     record. Rules treat a report and its members as one result: acknowledging the report
     acknowledges them.
+
+    A panel measured in parts (a blood pressure) has its values in ``components`` and
+    usually no ``value`` of its own.
     """
 
     id: ResultId = attrs.field(validator=non_empty)
@@ -434,6 +454,7 @@ class Result:
     interpretation: Interpretation = attrs.field(
         default=Interpretation.UNKNOWN, validator=choice(Interpretation)
     )
+    components: tuple[ResultComponent, ...] = attrs.field(default=(), validator=is_tuple)
     status: ResultStatus = attrs.field(default=ResultStatus.FINAL, validator=choice(ResultStatus))
     category: ResultCategory = attrs.field(
         default=ResultCategory.UNKNOWN, validator=choice(ResultCategory)

@@ -16,7 +16,7 @@ described step by step in ``docs/architecture.md``.
 >>> fact_kind("referrals").model.__name__
 'Referral'
 >>> len(FACT_KINDS)
-20
+21
 """
 
 from __future__ import annotations
@@ -46,6 +46,7 @@ from carecoord.domain._clinical import (
     Result,
     SocialNeed,
 )
+from carecoord.domain._document import Document
 from carecoord.domain._referral import Referral
 from carecoord.domain._task import Task
 from carecoord.domain._team import CareTeam
@@ -117,6 +118,7 @@ FACT_KINDS: tuple[FactKind[Any], ...] = (
     _kind("goals", Goal, lambda f: f.start, "care goals"),
     _kind("social_needs", SocialNeed, lambda f: f.identified_at, "social needs (SDOH)"),
     _kind("communications", Communication, lambda f: f.sent, "messages between providers"),
+    _kind("documents", Document, lambda f: f.when, "clinical documents (summaries, notes)"),
     _kind("consents", Consent, lambda f: f.period.start, "consents to share"),
     _kind("reconciliations", Reconciliation, lambda f: f.at, "list reconciliations"),
     _kind("procedures", Procedure, lambda f: f.performed, "procedures performed"),

@@ -27,6 +27,7 @@ from carecoord.domain._clinical import (
     Result,
     SocialNeed,
 )
+from carecoord.domain._document import Document
 from carecoord.domain._kinds import FACT_FIELDS, check_fact_fields
 from carecoord.domain._parties import Organization, Patient, Practitioner
 from carecoord.domain._referral import Referral
@@ -98,6 +99,7 @@ class PatientRecord:
     goals: tuple[Goal, ...] = attrs.field(default=(), validator=is_tuple)
     social_needs: tuple[SocialNeed, ...] = attrs.field(default=(), validator=is_tuple)
     communications: tuple[Communication, ...] = attrs.field(default=(), validator=is_tuple)
+    documents: tuple[Document, ...] = attrs.field(default=(), validator=is_tuple)
     consents: tuple[Consent, ...] = attrs.field(default=(), validator=is_tuple)
     reconciliations: tuple[Reconciliation, ...] = attrs.field(default=(), validator=is_tuple)
     procedures: tuple[Procedure, ...] = attrs.field(default=(), validator=is_tuple)

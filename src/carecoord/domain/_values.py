@@ -23,6 +23,7 @@ __all__ = [
     "CommunicationId",
     "ConditionId",
     "ConsentId",
+    "DocumentId",
     "EncounterId",
     "FactId",
     "GoalId",
@@ -84,6 +85,8 @@ CommunicationId = NewType("CommunicationId", str)
 """Id of a communication."""
 ConsentId = NewType("ConsentId", str)
 """Id of a consent."""
+DocumentId = NewType("DocumentId", str)
+"""Id of a clinical document (a discharge summary, a consult note...)."""
 FactId = NewType("FactId", str)
 """Id of any other fact (procedure, social need, reconciliation, activity, enrollment)."""
 

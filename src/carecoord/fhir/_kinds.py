@@ -51,6 +51,7 @@ from carecoord.fhir._write_clinical import (
     write_social_need,
     write_transition,
 )
+from carecoord.fhir._write_documents import write_document
 from carecoord.fhir._write_requests import (
     write_appointment,
     write_order,
@@ -174,6 +175,9 @@ FHIR_KINDS: KindTable[FhirKind] = KindTable(
             ("Communication",),
             _each("communications", write_communication),
             lambda f: (f.sent,),
+        ),
+        "documents": FhirKind(
+            ("DocumentReference", "Composition"), _each("documents", write_document)
         ),
         "consents": FhirKind(("Consent",), _each("consents", write_consent)),
         "reconciliations": FhirKind(("List",), _each("reconciliations", write_reconciliation)),

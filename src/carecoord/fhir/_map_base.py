@@ -82,8 +82,9 @@ class MapContext(DatatypeAccess, ReferenceAccess):
     def reason_codes(self, obj: dict[str, Any], path: str) -> tuple[Code, ...]:
         """Codes of the reasons for a request or a visit.
 
-        From ``reasonCode`` (R4), ``reason[].concept`` (R5) and the codes of the
-        Conditions, Observations and Procedures that ``reasonReference`` points to.
+        From ``reasonCode`` (R4), ``reason[].concept`` (R5; an R5 Encounter's
+        ``reason[].value[].concept``) and the codes of the Conditions, Observations and
+        Procedures that ``reasonReference`` (R5: the reasons' ``reference``) points to.
         """
         found: list[Code] = []
         for item_path, concept in self.items(obj, "reasonCode", path):
@@ -91,12 +92,18 @@ class MapContext(DatatypeAccess, ReferenceAccess):
             if code is not None:
                 found.append(code)
         for item_path, item in self.objs(obj, "reason", path):
-            code = self.code(item.get("concept"), f"{item_path}.concept")
-            if code is not None:
-                found.append(code)
-            target = self.resolve(item.get("reference"))
-            if target is not None:
-                found.extend(self._target_code(target))
+            values = (
+                self.objs(item, "value", item_path)  # R5 Encounter: reason.value[]
+                if item.get("value") is not None
+                else [(item_path, item)]
+            )
+            for value_path, value in values:
+                code = self.code(value.get("concept"), f"{value_path}.concept")
+                if code is not None:
+                    found.append(code)
+                target = self.resolve(value.get("reference"))
+                if target is not None:
+                    found.extend(self._target_code(target))
         for _item_path, item in self.items(obj, "reasonReference", path):
             target = self.resolve(item)
             if target is not None:

@@ -250,6 +250,7 @@ def map_care_plan(ctx: MapContext, patient: PatientId, fact_id: str) -> Facts:
         found = _activity(ctx, activity, item_path)
         if found is not None:
             activities.append(found)
+        activities.extend(_performed(ctx, activity, item_path))
     recorded_at = ctx.recorded_at()
     last_reviewed = ctx.origin.inferred(recorded_at)
     if res.get("extension") is not None:
@@ -314,22 +315,51 @@ def _activity(ctx: MapContext, activity: dict[str, Any], path: str) -> CarePlanA
             performer=performer,
             scheduled=ctx.period(detail, "scheduledPeriod", detail_path),
         )
-    reference = activity.get("reference") or activity.get("plannedActivityReference")
+    key = "reference" if activity.get("reference") is not None else "plannedActivityReference"
+    reference = activity.get(key)
     if reference is None:
         return None
-    target = ctx.resolve(reference)
-    code = silent_code(target.get("code")) if target is not None else None
-    status = target.get("status") if target is not None else None
     description = None
     if isinstance(reference, dict) and isinstance(reference.get("display"), str):
         description = reference["display"]
-    if code is None and description is None:
-        return None
+    target = (
+        ctx.index.resolve_or_report(
+            reference, f"{path}.{key}", ctx.source, ctx.issues, ctx.resource
+        )
+        if description is None or isinstance(reference.get("reference"), str)
+        else None
+    )
+    code = silent_code(target.get("code")) if target is not None else None
+    status = target.get("status") if target is not None else None
+    if target is None and description is None:
+        status = "unknown"  # the activity is planned, but what it is cannot be read
     return CarePlanActivity(
         description=description,
         code=code,
         status=status if isinstance(status, str) and status else "not-started",
     )
+
+
+def _performed(ctx: MapContext, activity: dict[str, Any], path: str) -> list[CarePlanActivity]:
+    """R5 ``activity.performedActivity``: what was done, each a completed activity.
+
+    A CodeableReference: its concept's code, else the code (and the display) of the
+    resource it references.
+    """
+    found: list[CarePlanActivity] = []
+    for item_path, item in ctx.objs(activity, "performedActivity", path):
+        code = ctx.code(item.get("concept"), f"{item_path}.concept")
+        reference = item.get("reference")
+        description = None
+        if isinstance(reference, dict) and isinstance(reference.get("display"), str):
+            description = reference["display"]
+        if code is None and reference is not None:
+            target = ctx.index.resolve_or_report(
+                reference, f"{item_path}.reference", ctx.source, ctx.issues, ctx.resource
+            )
+            code = silent_code(target.get("code")) if target is not None else None
+        found.append(CarePlanActivity(description=description, code=code, status="completed"))
+    return found
 
 
 def _partial(ctx: MapContext, value: object, path: str) -> PartialDate | None:
@@ -376,7 +406,8 @@ def map_goal(ctx: MapContext, patient: PatientId, fact_id: str) -> Facts:
                 addresses=_addresses(ctx, res, path),
                 start=_partial(ctx, res.get("startDate"), ctx.at("startDate")),
                 recorded_at=ctx.recorded_at(),
-                author=ctx.ref(res.get("expressedBy"), ctx.at("expressedBy")),
+                author=ctx.ref(res.get("expressedBy"), ctx.at("expressedBy"))
+                or ctx.ref(res.get("source"), ctx.at("source")),  # R5
             ),
         )
     ]
@@ -467,11 +498,7 @@ def map_communication(ctx: MapContext, patient: PatientId, fact_id: str) -> Fact
     stated_interactive = parts.flag("interactive") if parts is not None else None
     if stated_interactive is not None:
         interactive = stated_interactive
-    note = None
-    for item_path, payload in ctx.objs(res, "payload", path):
-        note = ctx.text(payload, "contentString", item_path)
-        if note is not None:
-            break
+    note = _payload_note(ctx)
     status = ctx.text(res, "status", path) or "completed"
     communication = Communication(
         id=CommunicationId(fact_id),
@@ -493,6 +520,18 @@ def map_communication(ctx: MapContext, patient: PatientId, fact_id: str) -> Fact
     if status == "completed" and kind in _REPORT_KINDS:
         _report_event(ctx, communication)
     return [("communications", communication)]
+
+
+def _payload_note(ctx: MapContext) -> str | None:
+    """The first payload text: ``contentString`` (R4), else an R5 concept's ``text``."""
+    for item_path, payload in ctx.objs(ctx.resource, "payload", ctx.path):
+        note = ctx.text(payload, "contentString", item_path)
+        concept = payload.get("contentCodeableConcept")  # R5: no contentString
+        if note is None and isinstance(concept, dict):
+            note = ctx.text(concept, "text", f"{item_path}.contentCodeableConcept")
+        if note is not None:
+            return note
+    return None
 
 
 def _report_event(ctx: MapContext, communication: Communication) -> None:

@@ -32,6 +32,7 @@ from carecoord.domain import (
     Ref,
     Result,
     ResultCategory,
+    ResultComponent,
     ResultId,
     ResultStatus,
     SocialDomain,
@@ -83,12 +84,35 @@ _SEVERITY = {
 }
 
 
+_AUTHOR_FUNCTIONS = frozenset({"author", "enterer", "AUT", "ENT"})
+
+
 def _author(ctx: MapContext, *keys: str) -> Ref | None:
+    """The first of ``keys`` naming someone; else (R5) a ``participant``'s ``actor``.
+
+    R5 Condition and AllergyIntolerance replace ``recorder`` and ``asserter`` with
+    ``participant``: an author or enterer participant, else the first one.
+    """
     for key in keys:
         value = ctx.resource.get(key)
         if value is None:
             continue
         ref = ctx.first_ref(ctx.resource, key, ctx.path)
+        if ref is not None:
+            return ref
+    if ctx.resource.get("participant") is None or ctx.resource.get("resourceType") not in (
+        "Condition",
+        "AllergyIntolerance",
+    ):
+        return None
+    participants = ctx.objs(ctx.resource, "participant", ctx.path)
+    authors = [
+        pair
+        for pair in participants
+        if ctx.code_values([(f"{pair[0]}.function", pair[1].get("function"))]) & _AUTHOR_FUNCTIONS
+    ]
+    for item_path, item in authors or participants:
+        ref = ctx.ref(item.get("actor"), f"{item_path}.actor")
         if ref is not None:
             return ref
     return None
@@ -406,6 +430,50 @@ def _dosage(
     return dose, route, frequency, bounds
 
 
+_ADHERENCE: dict[str, MedicationStatus] = {
+    "taking": MedicationStatus.ACTIVE,
+    "taking-as-directed": MedicationStatus.ACTIVE,
+    "taking-not-as-directed": MedicationStatus.ACTIVE,
+    "not-taking": MedicationStatus.NOT_TAKEN,
+    "on-hold": MedicationStatus.ON_HOLD,
+    "on-hold-as-directed": MedicationStatus.ON_HOLD,
+    "on-hold-not-as-directed": MedicationStatus.ON_HOLD,
+    "stopped": MedicationStatus.STOPPED,
+    "stopped-as-directed": MedicationStatus.STOPPED,
+    "stopped-not-as-directed": MedicationStatus.STOPPED,
+    "unknown": MedicationStatus.UNKNOWN,
+}
+"""R5 ``MedicationStatement.adherence.code`` -> the status R4 said in ``status``."""
+
+
+def _statement_status(ctx: MapContext, status: MedicationStatus) -> MedicationStatus:
+    """A statement's status: R4's ``status``, or R5's ``adherence`` (taking, not taking...).
+
+    R5 moved "is the patient taking it" from ``status`` (now recorded, draft or
+    entered-in-error) to ``adherence``. A ``recorded`` statement without an adherence
+    says nothing of it: read as active, with an ``r5-content`` warning.
+    """
+    res = ctx.resource
+    adherence = ctx.obj(res, "adherence", ctx.path) if res.get("adherence") is not None else None
+    if adherence is not None and status is not MedicationStatus.ENTERED_IN_ERROR:
+        here = f"{ctx.path}.adherence.code"
+        for _system, code, _display in ctx.codings(adherence.get("code"), here):
+            if code is not None and code.strip() in _ADHERENCE:
+                return _ADHERENCE[code.strip()]
+        ctx.issue(
+            here, IssueCode.UNKNOWN_CODE, "adherence code not read; status kept", warning=True
+        )
+        return status
+    if res.get("status") == "recorded":
+        ctx.issue(
+            ctx.at("status"),
+            IssueCode.R5_CONTENT,
+            "R5 statement with no adherence: whether it is taken is not said; read as active",
+            warning=True,
+        )
+    return status
+
+
 def map_medication(ctx: MapContext, patient: PatientId, fact_id: str) -> Facts:
     """A ``MedicationRequest`` (an order) or ``MedicationStatement`` (a statement).
 
@@ -428,6 +496,7 @@ def map_medication(ctx: MapContext, patient: PatientId, fact_id: str) -> Facts:
         if author is None:
             author = ctx.origin.inferred(prescriber)
     else:
+        status = _statement_status(ctx, status)
         prescriber = ctx.first_ref(res, "informationSource", path)
         effective = _clinical_choice(ctx, "effective")
         period = ctx.period(res, "effectivePeriod", path)
@@ -568,11 +637,12 @@ def _member_ids(ctx: MapContext, key: str) -> tuple[ResultId, ...]:
     return tuple(ResultId(r.id) for r in refs if r.type == "Result")
 
 
-def _interpretation(ctx: MapContext) -> Interpretation:
+def _interpretation(ctx: MapContext, obj: dict[str, Any], path: str) -> Interpretation:
+    """The most severe interpretation of ``obj`` (an Observation or one of its components)."""
     found = Interpretation.UNKNOWN
-    if ctx.resource.get("interpretation") is None:
+    if obj.get("interpretation") is None:
         return found
-    for codings in ctx.item_codings(ctx.resource, "interpretation", ctx.path):
+    for codings in ctx.item_codings(obj, "interpretation", path):
         for _system, value, _display in codings:
             mapped = INTERPRETATION.get((value or "").strip().upper())
             if mapped is not None and _SEVERITY[mapped] > _SEVERITY[found]:
@@ -580,28 +650,56 @@ def _interpretation(ctx: MapContext) -> Interpretation:
     return found
 
 
-def _value(ctx: MapContext) -> Quantity | Code | str | None:
-    res = ctx.resource
-    if res.get("valueQuantity") is not None:
-        return ctx.quantity_at(res, "valueQuantity", ctx.path)
-    if res.get("valueCodeableConcept") is not None:
-        return ctx.code_at(res, "valueCodeableConcept", ctx.path)
-    if res.get("valueString") is not None:
-        return ctx.text(res, "valueString", ctx.path)
-    if res.get("valueBoolean") is not None:
-        flag = ctx.flag(res, "valueBoolean", ctx.path)
+def _value(ctx: MapContext, obj: dict[str, Any], path: str) -> Quantity | Code | str | None:
+    """``value[x]`` of ``obj`` (an Observation or one of its components)."""
+    if obj.get("valueQuantity") is not None:
+        return ctx.quantity_at(obj, "valueQuantity", path)
+    if obj.get("valueCodeableConcept") is not None:
+        return ctx.code_at(obj, "valueCodeableConcept", path)
+    if obj.get("valueString") is not None:
+        return ctx.text(obj, "valueString", path)
+    if obj.get("valueBoolean") is not None:
+        flag = ctx.flag(obj, "valueBoolean", path)
         return None if flag is None else str(flag).lower()
-    if res.get("valueInteger") is not None:
-        number = ctx.number(res, "valueInteger", ctx.path)
+    if obj.get("valueInteger") is not None:
+        number = ctx.number(obj, "valueInteger", path)
         return None if number is None else Quantity(number)
     return None
+
+
+def _components(ctx: MapContext) -> tuple[ResultComponent, ...]:
+    """``Observation.component``: code, value and interpretation of each part.
+
+    A component without a usable code is dropped (``missing-element`` warning); one
+    without a value (a ``dataAbsentReason`` instead) is kept with none.
+    """
+    found: list[ResultComponent] = []
+    for item_path, item in ctx.objs(ctx.resource, "component", ctx.path):
+        code = ctx.code_at(item, "code", item_path, prefer=(System.LOINC,))
+        if code is None:
+            ctx.issue(
+                f"{item_path}.code",
+                IssueCode.MISSING_ELEMENT,
+                "observation component without a code; dropped",
+                warning=True,
+            )
+            continue
+        found.append(
+            ResultComponent(
+                code=code,
+                value=_value(ctx, item, item_path),
+                interpretation=_interpretation(ctx, item, item_path),
+            )
+        )
+    return tuple(found)
 
 
 def map_observation(ctx: MapContext, patient: PatientId, fact_id: str) -> Facts:
     """An ``Observation`` as a :class:`Result`.
 
     The performer is also the author, except on a carecoord-written one (its author is in
-    a Provenance); acknowledgements are carecoord's ``acknowledgement`` extensions.
+    a Provenance); acknowledgements are carecoord's ``acknowledgement`` extensions; a
+    panel's parts (``component``) are its ``components``.
     """
     res = ctx.resource
     code = ctx.require_at(
@@ -617,8 +715,9 @@ def map_observation(ctx: MapContext, patient: PatientId, fact_id: str) -> Facts:
                 patient=patient,
                 code=code,
                 issued=issued,
-                value=_value(ctx),
-                interpretation=_interpretation(ctx),
+                value=_value(ctx, res, ctx.path),
+                interpretation=_interpretation(ctx, res, ctx.path),
+                components=_components(ctx) if res.get("component") is not None else (),
                 status=ctx.status(res, "status", RESULT_STATUS, ResultStatus.UNKNOWN),
                 category=_result_category(ctx),
                 effective=effective,

@@ -69,6 +69,7 @@ from carecoord.fhir._map_carecoord import (
 from carecoord.fhir._map_state import Facts, Key, ReadState
 from carecoord.fhir._origin import Origin
 from carecoord.fhir._refs import ReferenceIndex
+from carecoord.terminology import DEFAULT_VALUE_SETS, ValueSetName
 
 __all__ = [
     "CLAIM_RESPONSE_OUTCOME",
@@ -83,6 +84,7 @@ __all__ = [
     "build_referral_lifecycle",
     "claim_response_target",
     "classify_service_request",
+    "is_consultant_report_task",
     "is_prior_authorization",
     "map_appointment",
     "map_prior_authorization",
@@ -149,10 +151,16 @@ class ReferralEvent:
 
 
 def _silent_codes(value: object) -> list[tuple[str | None, str, str]]:
-    """``(system, code, words)`` of a CodeableConcept or a list of them, reporting nothing."""
+    """``(system, code, words)`` of a CodeableConcept or a list of them, reporting nothing.
+
+    An R5 CodeableReference counts as its ``concept``.
+    """
     concepts = value if isinstance(value, list) else [value]
     found: list[tuple[str | None, str, str]] = []
-    for concept in concepts:
+    for item in concepts:
+        concept = item
+        if isinstance(item, dict) and "concept" in item and "coding" not in item:
+            concept = item["concept"]  # an R5 CodeableReference
         if not isinstance(concept, dict):
             continue
         text = concept.get("text") if isinstance(concept.get("text"), str) else ""
@@ -496,12 +504,13 @@ def _task_time(ctx: MapContext, version: dict[str, Any]) -> dt.datetime | None:
     return None
 
 
-def _quiet_instant(ctx: MapContext, value: object) -> dt.datetime | None:
+def _quiet_instant(ctx: MapContext, value: object, *, end: bool = False) -> dt.datetime | None:
+    """A ``dateTime`` read quietly; a date alone is its first instant (its last for an ``end``)."""
     if not isinstance(value, str):
         return None
     parsed = parse_datetime(value, "", issues=IssueLog(), default_tz=ctx.tz)
     if isinstance(parsed, PartialDate):
-        return ctx.start_of(parsed)
+        return ctx.end_of(parsed) if end else ctx.start_of(parsed)
     if parsed is None or not 2 <= parsed.year <= 9998:
         return None
     return parsed
@@ -547,8 +556,43 @@ def _fulfilment_events(ctx: MapContext, referral: Key) -> list[ReferralEvent]:
                 events.append(
                     ReferralEvent(at, ReferralStatus.REPORT_RECEIVED, by=owner, report=report)
                 )
+            elif is_consultant_report_task(ctx.resource):
+                reported = _report_time(ctx, at)
+                events.append(ReferralEvent(reported, ReferralStatus.REPORT_RECEIVED, by=owner))
     ctx.state.referral_events.setdefault(referral, []).extend(events)
     return events
+
+
+_CONSULTANT_REPORT = DEFAULT_VALUE_SETS[ValueSetName.CONSULT_NOTE]
+"""The document types that are a consultant's report (the shipped ``consult-note`` set)."""
+
+
+def is_consultant_report_task(resource: dict[str, Any]) -> bool:
+    """Whether a Task's ``code`` or reason is a consultant report (CMS50's numerator).
+
+    CMS50 (closing the referral loop) counts a completed Task coded as a "Consultant
+    Report" (LOINC 11488-4 and the codes of the shipped ``consult-note`` value set), or a
+    fulfilment Task whose ``reasonCode`` (R5 ``reason.concept``) is one. Read quietly.
+    """
+    concepts: list[object] = [resource.get("code"), resource.get("reasonCode")]
+    reasons = resource.get("reason")
+    concepts.extend(
+        reason.get("concept")
+        for reason in (reasons if isinstance(reasons, list) else [reasons])
+        if isinstance(reason, dict)
+    )
+    return any(
+        system and system.strip() and code.strip() and Code(system, code) in _CONSULTANT_REPORT
+        for concept in concepts
+        for system, code, _words in _silent_codes(concept)
+    )
+
+
+def _report_time(ctx: MapContext, fallback: dt.datetime) -> dt.datetime:
+    """When a consultant-report Task says the report came: ``executionPeriod.end``, quietly."""
+    period = ctx.resource.get("executionPeriod")
+    end = _quiet_instant(ctx, period.get("end"), end=True) if isinstance(period, dict) else None
+    return end or fallback
 
 
 def _task_report(ctx: MapContext) -> Ref | None:
@@ -607,6 +651,8 @@ def map_task(ctx: MapContext, patient: PatientId, fact_id: str) -> Facts:
     if focus is None and found is not None:
         focus = ctx.ref_for_key(found[0])
     code_value = ctx.code_at(res, "code", ctx.path)
+    if found is not None and status is TaskStatus.COMPLETED and ctx.origin.infers:
+        _consultant_report_event(ctx, found[0], TaskId(fact_id), last_modified or authored)
     return [
         (
             "tasks",
@@ -634,6 +680,27 @@ def map_task(ctx: MapContext, patient: PatientId, fact_id: str) -> Facts:
             ),
         )
     ]
+
+
+def _consultant_report_event(
+    ctx: MapContext, referral: Key, task: TaskId, fallback: dt.datetime
+) -> None:
+    """A completed Task coded as a consultant report moves its referral to report-received.
+
+    CMS50's own pattern: the report is received when the Task completes
+    (``executionPeriod.end``, else ``lastModified``, else ``authoredOn``); the Task
+    itself is the report's reference. The Task stays a Task fact too.
+    """
+    if not is_consultant_report_task(ctx.resource):
+        return
+    owner = ctx.ref(ctx.resource.get("owner"), ctx.at("owner"))
+    event = ReferralEvent(
+        _report_time(ctx, fallback),
+        ReferralStatus.REPORT_RECEIVED,
+        by=owner,
+        report=Ref("Task", task),
+    )
+    ctx.state.referral_events.setdefault(referral, []).append(event)
 
 
 def _concept_text(ctx: MapContext, concept: object, key: str) -> str | None:
@@ -855,7 +922,7 @@ def map_appointment(ctx: MapContext, patient: PatientId, fact_id: str) -> Facts:
     """
     res, path = ctx.resource, ctx.path
     start = ctx.require_at(ctx.instant_at(res, "start", ctx.path), "start", "start")
-    end = ctx.instant_at(res, "end", ctx.path)
+    end = ctx.end_instant_at(res, "end", ctx.path)
     if end is not None and end < start:
         ctx.issue(
             ctx.at("end"), IssueCode.INVALID_VALUE, "appointment ends before it starts; end dropped"

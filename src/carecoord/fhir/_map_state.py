@@ -55,6 +55,8 @@ DOMAIN_TYPES: dict[str, str] = {
     "Consent": "Consent",
     "Procedure": "Procedure",
     "EpisodeOfCare": "Enrollment",
+    "DocumentReference": "Document",
+    "Composition": "Document",
 }
 """FHIR type -> the carecoord type a :class:`~carecoord.domain.Ref` names.
 

@@ -308,11 +308,26 @@ class DatatypeAccess(JsonAccess):
         return dt.datetime.combine(day, dt.time(), tzinfo=self.tz or dt.UTC)
 
     def end_of(self, value: PartialDate) -> dt.datetime | None:
-        """The instant just after a partial date (an exclusive period end)."""
+        """The last instant of a partial date: an end boundary written as a date.
+
+        ``2020-03-09`` ends at ``2020-03-09T23:59:59.999999`` in the default time zone
+        (UTC when none is given), so the end falls on the day written, in that zone; a
+        month or a year ends on its last day. (It was the first instant of the next day,
+        which put a stay ending on the 9th on the 10th for every rule counting days.)
+        """
         day = value.latest()
         if not _MIN_YEAR <= day.year <= _MAX_YEAR:
             return None
-        return dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=self.tz or dt.UTC)
+        return dt.datetime.combine(day, dt.time.max, tzinfo=self.tz or dt.UTC)
+
+    def end_instant_at(self, obj: dict[str, Any], key: str, path: str) -> dt.datetime | None:
+        """``obj[key]``, a ``dateTime`` that ends an interval, as an aware instant.
+
+        A value with a time is that instant; a date alone is the last instant of that
+        date (:meth:`end_of`), as a period's ``end`` is read.
+        """
+        value = self.clinical_at(obj, key, path)
+        return self.end_of(value) if isinstance(value, PartialDate) else value
 
     def period(self, obj: dict[str, Any] | None, key: str, path: str) -> Period | None:
         """A ``Period`` element; an end before the start is dropped with an issue."""
@@ -321,8 +336,7 @@ class DatatypeAccess(JsonAccess):
             return None
         here = f"{path}.{key}"
         start = self.instant_at(value, "start", here)
-        end_value = self.clinical_at(value, "end", here)
-        end = self.end_of(end_value) if isinstance(end_value, PartialDate) else end_value
+        end = self.end_instant_at(value, "end", here)
         if start is not None and end is not None and end < start:
             self.issue(
                 f"{here}.end", IssueCode.INVALID_VALUE, "period ends before it starts; end dropped"
@@ -549,10 +563,13 @@ def _clean_codings(
 def silent_code(concept: object) -> Code | None:
     """The first coded ``Code`` of a CodeableConcept in another resource, reporting nothing.
 
-    Used to borrow a code from a resource that is mapped (and reported on) by itself.
+    Used to borrow a code from a resource that is mapped (and reported on) by itself. An
+    R5 CodeableReference gives its ``concept``'s code.
     """
     if not isinstance(concept, dict):
         return None
+    if "concept" in concept and "coding" not in concept and "text" not in concept:
+        return silent_code(concept["concept"])  # an R5 CodeableReference
     codings = concept.get("coding")
     label = concept.get("text") if isinstance(concept.get("text"), str) else None
     if isinstance(codings, list):

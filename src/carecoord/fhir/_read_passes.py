@@ -10,6 +10,7 @@ passes across resources that follow are in ``_read_cross``.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -38,6 +39,7 @@ from carecoord.fhir._map_clinical import (
     map_observation,
     map_procedure,
 )
+from carecoord.fhir._map_documents import map_document
 from carecoord.fhir._map_encounters import classify_encounter, map_encounter, map_episode_of_care
 from carecoord.fhir._map_json import SkipResource
 from carecoord.fhir._map_parties import (
@@ -93,6 +95,8 @@ MAPPERS: dict[str, Mapper] = {
     "CarePlan": map_care_plan,
     "Goal": map_goal,
     "Consent": map_consent,
+    "DocumentReference": map_document,
+    "Composition": map_document,
 }
 """resourceType -> its mapper, for every type all of whose resources are facts."""
 
@@ -378,8 +382,29 @@ def _map_fact(state: ReaderState, item: FlatResource) -> None:
         return
     for field, fact in facts:
         _place(state, builder, field, fact, key=key, item=item)
+    if "meta" in res and _declares_r5(res):
+        state.warn(
+            f"{item.path}.meta.profile",
+            IssueCode.R5_CONTENT,
+            "the resource declares a FHIR R5 profile; read as R4, with the R5 elements "
+            "carecoord knows",
+            item.source,
+        )
     builder.parties |= ctx.parties
     state.counts[kind][1] += 1  # count(kind, mapped=1): every kind read is counted
+
+
+_R5_PROFILE = re.compile(r"\|5\.\d|/fhir/(?:R5|5\.0)/", re.IGNORECASE)
+"""A profile canonical of FHIR R5: versioned ``|5.x``, or under ``/fhir/R5/``."""
+
+
+def _declares_r5(resource: dict[str, Any]) -> bool:
+    """Whether ``meta.profile`` names a FHIR R5 profile (read quietly)."""
+    meta = resource.get("meta")
+    profiles = meta.get("profile") if isinstance(meta, dict) else None
+    return isinstance(profiles, list) and any(
+        isinstance(p, str) and _R5_PROFILE.search(p) is not None for p in profiles
+    )
 
 
 def _place(
@@ -444,8 +469,13 @@ def _subject_reference(ctx: MapContext, kind: str) -> tuple[object, str]:
     """The element naming a resource's patient, and its path (``None`` if there is none)."""
     res = ctx.resource
     for name in _SUBJECT.get(kind, ("subject",)):
-        if res.get(name) is not None:
-            return res[name], ctx.at(name)
+        value = res.get(name)
+        if isinstance(value, list):  # R5 Composition.subject: the first one
+            if value:
+                return value[0], f"{ctx.at(name)}[0]"
+            continue
+        if value is not None:
+            return value, ctx.at(name)
     if kind == "Appointment":
         for participant_path, participant in ctx.objs(res, "participant", ctx.path):
             key = ctx.key_of_ref(participant.get("actor"))

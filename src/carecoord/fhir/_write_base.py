@@ -103,6 +103,7 @@ FHIR_TYPES: dict[str, str] = {
     "SocialNeed": "Condition",
     "Reconciliation": "List",
     "CoordinationActivity": "Task",
+    "Document": "DocumentReference",
 }
 """carecoord reference type -> the FHIR resource type the writer makes of it.
 

@@ -22,6 +22,7 @@ from carecoord.domain import (
     Ref,
     Result,
     ResultCategory,
+    ResultComponent,
     SocialDomain,
     SocialNeed,
     SocialNeedStatus,
@@ -537,12 +538,20 @@ def write_result(ctx: WriteContext, result: Result) -> Json:
     resource["issued"] = instant(result.issued)
     if result.performer is not None:
         resource["performer"] = [ctx.reference(result.performer)]
-    value = _value(result.value)
-    if value is not None:
-        resource[value[0]] = value[1]
-    if result.interpretation in INTERPRETATION_TO_CODE:
-        code, display = INTERPRETATION_TO_CODE[result.interpretation]
-        resource["interpretation"] = [
+    _put_value(resource, result.value, result.interpretation)
+    if result.components:
+        resource["component"] = [_component(c) for c in result.components]
+    return resource
+
+
+def _put_value(target: Json, value: Quantity | Code | str | None, meaning: Interpretation) -> None:
+    """``value[x]`` and ``interpretation`` of an Observation or one of its components."""
+    found = _value(value)
+    if found is not None:
+        target[found[0]] = found[1]
+    if meaning in INTERPRETATION_TO_CODE:
+        code, display = INTERPRETATION_TO_CODE[meaning]
+        target["interpretation"] = [
             {
                 "coding": [
                     {
@@ -553,7 +562,13 @@ def write_result(ctx: WriteContext, result: Result) -> Json:
                 ]
             }
         ]
-    return resource
+
+
+def _component(component: ResultComponent) -> Json:
+    """One ``Observation.component``: its code, value and interpretation."""
+    item: Json = {"code": concept(component.code)}
+    _put_value(item, component.value, component.interpretation)
+    return item
 
 
 # --------------------------------------------------------------------------- procedures

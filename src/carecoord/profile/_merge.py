@@ -18,6 +18,7 @@ Duplicates fold into one fact:
   procedures              same code and performed dates overlap
   appointments            the same start instant
   communications          same kind and the same sent instant
+  documents               a shared type code and the same instant made (``date``)
   social_needs            same domain and the same UTC day identified
   transitions             same kind and the same UTC day of admission
   referrals               same specialty (else recipient) and UTC day authored
@@ -238,6 +239,14 @@ def _result_blocks(fact: Any) -> Iterable[Hashable]:
     return [(_code_key(fact.code), days)]
 
 
+def _document_blocks(fact: Any) -> Iterable[Hashable]:
+    """Documents of one type made at the same instant (a summary sent to two systems)."""
+    if fact.date is None or not fact.types:
+        return []
+    when = fact.date.astimezone(dt.UTC)
+    return [(_code_key(code), when) for code in fact.types]
+
+
 def _condition_priority(a: Any, b: Any) -> tuple[int, ...]:
     return (0 if a.onset is not None and b.onset is not None else 1,)
 
@@ -264,6 +273,7 @@ _RULES: KindTable[_Rule] = KindTable(
         "appointments": _Rule(lambda f: [f.start.astimezone(dt.UTC)]),
         "social_needs": _Rule(lambda f: [(f.domain, _utc_day(f.identified_at))]),
         "communications": _Rule(lambda f: [(f.kind, f.sent.astimezone(dt.UTC))]),
+        "documents": _Rule(_document_blocks),
         "consents": _Rule(
             lambda f: [(f.decision, f.period, f.actors, f.classes, f.status)],
         ),

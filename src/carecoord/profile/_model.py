@@ -19,6 +19,7 @@ from carecoord.domain import (
     Condition,
     Consent,
     CoordinationActivity,
+    Document,
     Encounter,
     Enrollment,
     Goal,
@@ -82,6 +83,7 @@ class PatientProfile:
     goals: tuple[Fact[Goal], ...] = ()
     social_needs: tuple[Fact[SocialNeed], ...] = ()
     communications: tuple[Fact[Communication], ...] = ()
+    documents: tuple[Fact[Document], ...] = ()
     consents: tuple[Fact[Consent], ...] = ()
     reconciliations: tuple[Fact[Reconciliation], ...] = ()
     procedures: tuple[Fact[Procedure], ...] = ()

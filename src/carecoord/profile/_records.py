@@ -99,7 +99,8 @@ def profile_to_record(
     :func:`record_links`); ``problems``, ``medications`` and ``allergies`` (the rows of
     :func:`~carecoord.profile.reconciliation_view`: ``item``, ``fact``, ``current``,
     ``sources`` by source id with ``text``, ``status``, ``fact``, and ``discrepancies``);
-    ``care_team``; ``open_referrals``; ``recent_results`` (the five latest);
+    ``care_team``; ``open_referrals``; ``recent_results`` (the five latest, a panel's
+    parts in ``components``);
     ``conflicts``; and with ``with_timeline`` the ``timeline`` events. ``match`` is as in
     :func:`record_links`. The record holds the profile's personal data: it is for the
     profile's own users, never for logs.
@@ -176,6 +177,14 @@ def profile_to_record(
             "fact": f.key,
             "code": str(f.value.code),
             "value": None if f.value.value is None else str(f.value.value),
+            "components": [
+                {
+                    "code": str(c.code),
+                    "value": None if c.value is None else str(c.value),
+                    "interpretation": c.interpretation.value,
+                }
+                for c in f.value.components
+            ],
             "interpretation": f.value.interpretation.value,
             "issued": iso(f.value.issued),
         }

@@ -334,7 +334,11 @@ def _result_lines(profile: PatientProfile) -> list[str]:
     lines = []
     for fact in latest[:RECENT_RESULTS]:
         result = fact.value
-        value = "" if result.value is None else f" {result.value}"
+        shown = [] if result.value is None else [str(result.value)]
+        shown += [
+            f"{_code_text(c.code)} {c.value}" for c in result.components if c.value is not None
+        ]
+        value = f" {', '.join(shown)}" if shown else ""
         unknown = result.interpretation is Interpretation.UNKNOWN
         flag = "" if unknown else f" ({result.interpretation.value})"
         lines.append(f"{day_text(result.issued)[:10]}  {_code_text(result.code)}:{value}{flag}")

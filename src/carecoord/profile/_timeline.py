@@ -55,6 +55,7 @@ class EventKind(Enum):
     TASK = "task"
     TASK_STATUS = "task-status"
     COMMUNICATION = "communication"
+    DOCUMENT = "document"
     CARE_PLAN_CREATED = "care-plan-created"
     CARE_PLAN_REVIEWED = "care-plan-reviewed"
     GOAL = "goal"
@@ -210,6 +211,16 @@ def _communications(v: Any) -> list[_Raw]:
     return [(EventKind.COMMUNICATION, v.sent, f"Communication: {_words(v.kind.value)}{done}")]
 
 
+def _documents(v: Any) -> list[_Raw]:
+    if v.entered_in_error:  # its content may be, though the reference is current
+        return []
+    name = next((c.display for c in v.types if c.display), "document")
+    status = v.doc_status if v.doc_status is not None else v.status
+    shown = "" if status.value in ("current", "final") else f" ({_words(status.value)})"
+    when = v.when if v.when is not None else v.recorded_at
+    return [(EventKind.DOCUMENT, when, f"Document: {name}{shown}")]
+
+
 def _consents(v: Any) -> list[_Raw]:
     classes = ", ".join(sorted(c.value for c in v.classes)) or "all classes"
     when = v.period.start if v.period.start is not None else v.recorded_at
@@ -253,6 +264,7 @@ _EXTRACTORS: KindTable[Callable[[Any], list[_Raw]]] = KindTable(
         "goals": _goals,
         "social_needs": _social_needs,
         "communications": _communications,
+        "documents": _documents,
         "consents": _consents,
         "reconciliations": _reconciliations,
         "procedures": _procedures,

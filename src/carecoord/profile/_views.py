@@ -608,15 +608,21 @@ def _referrals(view: PatientProfile, tz: dt.tzinfo) -> tuple[str, ...]:
     return tuple(texts)
 
 
+def _shown(value: object) -> str | None:
+    """A result value in words: a quantity with its unit, text, or a code's display."""
+    if isinstance(value, Quantity | str):
+        return str(value)
+    return value.display if isinstance(value, Code) and value.display else None
+
+
 def _result_text(result: Any, tz: dt.tzinfo) -> str:
     name = _name(result.code, "A test")
-    value = result.value
-    shown = (
-        str(value)
-        if isinstance(value, Quantity | str)
-        else (value.display if isinstance(value, Code) and value.display else None)
-    )
-    text = f"{name}: {shown}" if shown else f"{name}: result available"
+    parts = [shown for shown in [_shown(result.value)] if shown]
+    for component in result.components:
+        shown = _shown(component.value)
+        if shown:
+            parts.append(f"{_name(component.code, 'part')} {shown}")
+    text = f"{name}: {', '.join(parts)}" if parts else f"{name}: result available"
     meaning = _INTERPRETATION.get(result.interpretation)
     if meaning:
         text += f", {meaning}"

@@ -277,6 +277,7 @@ _PROJECT: KindTable[Callable[[Any, dt.datetime], Any]] = KindTable(
         "goals": _unchanged,
         "social_needs": _unchanged,
         "communications": _communication,
+        "documents": _unchanged,
         "consents": _unchanged,
         "reconciliations": _unchanged,
         "procedures": _unchanged,

@@ -22,14 +22,15 @@ from carecoord.domain import (
     Communication,
     CommunicationKind,
     Discipline,
+    Document,
     Ref,
     Referral,
     ReferralStatus,
 )
 from carecoord.errors import Problem, ValidationError
 from carecoord.profile import Fact
-from carecoord.rules._base import Rule, RuleBase, define_rule, param
-from carecoord.rules._codes import refs_to
+from carecoord.rules._base import Rule, RuleBase, define_rule, param, value_set_param
+from carecoord.rules._codes import code_matcher, refs_to
 from carecoord.rules._context import RuleContext
 from carecoord.rules._index import Ranked
 from carecoord.rules._model import (
@@ -444,22 +445,121 @@ def _seen_at(ctx: RuleContext, fact: Fact[Referral]) -> dt.datetime | None:
     return min(times, default=None)
 
 
+_Names = str | tuple[str, ...]
+
+
+def _document_time(document: Document) -> dt.datetime | None:
+    """When a document was made (else recorded); ``None`` when it says neither."""
+    return document.when or document.recorded_at
+
+
+def _report_documents(ctx: RuleContext, reports: _Names) -> tuple[_ByRef, list[Fact[Document]]]:
+    """Consultant-report documents (``reports`` value sets; available, dated).
+
+    Those naming a referral in their ``context``, under each reference; and those naming
+    no referral at all (the unlinked ones, in profile order).
+    """
+
+    def build(ctx: RuleContext) -> tuple[_ByRef, list[Fact[Document]]]:
+        is_report = code_matcher(ctx, reports)
+        linked: list[tuple[int, Fact[Any]]] = []
+        unlinked: list[Fact[Document]] = []
+        for n, fact in enumerate(ctx.profile.documents):
+            document = fact.value
+            if not document.is_available or _document_time(document) is None:
+                continue
+            if not any(is_report(code) for code in document.types):
+                continue
+            if any(r.type == "Referral" for r in document.context):
+                linked.append((n, fact))
+            else:
+                unlinked.append(fact)
+        return _by_ref(iter(linked), lambda document: document.context), unlinked
+
+    return ctx.cached(("referrals.report-documents", reports), build)
+
+
+def _from_recipient(ctx: RuleContext, ref: Referral, document: Document) -> bool:
+    """Whether the referral's recipient wrote or keeps the document.
+
+    The recipient is the author or the custodian, or the organisation the author works
+    for, or the recipient practitioner works for the custodian.
+    """
+    recipient = ref.recipient
+    if recipient is None:
+        return False
+    if recipient in (document.author, document.custodian):
+        return True
+    author = document.author
+    if recipient.type == "Organization" and author is not None and author.type == "Practitioner":
+        practitioner = ctx.profile.practitioner(author)
+        return practitioner is not None and practitioner.organization == recipient.id
+    if recipient.type == "Practitioner" and document.custodian is not None:
+        practitioner = ctx.profile.practitioner(recipient)
+        return practitioner is not None and practitioner.organization == document.custodian.id
+    return False
+
+
+def _documented_reports(
+    ctx: RuleContext, fact: Fact[Referral], after: dt.datetime, reports: _Names
+) -> list[tuple[dt.datetime | None, Evidence]]:
+    """Consultant-report documents that close the loop (CMS50: the report is received).
+
+    A document of a ``reports`` type made on or after ``after``, and on or after the
+    local day of the visit when one is known, whose context names the referral; or one
+    naming no referral, from the referral's recipient (:func:`_from_recipient`), made on
+    or after the local day of the visit (never without a visit).
+    """
+    by_ref, unlinked = _report_documents(ctx, reports)
+    linked = _linked(by_ref, fact)
+    if not linked and not unlinked:
+        return []
+    seen = _seen_at(ctx, fact)
+    seen_day = None if seen is None else ctx.local_date(seen)
+
+    def in_time(document: Document) -> dt.datetime | None:
+        when = _document_time(document)
+        if when is None or when < after:
+            return None
+        if seen_day is not None and ctx.local_date(when) < seen_day:
+            return None
+        return when
+
+    found: list[tuple[dt.datetime | None, Evidence]] = []
+    for document in linked:
+        when = in_time(document.value)
+        if when is not None:
+            found.append((when, ctx.closing(document, "consultant report (document)")))
+    if seen_day is None:
+        return found
+    for document in unlinked:
+        when = in_time(document.value)
+        if when is not None and _from_recipient(ctx, fact.value, document.value):
+            found.append((when, ctx.closing(document, "consultant report from the recipient")))
+    return found
+
+
 def _report(
-    ctx: RuleContext, fact: Fact[Referral], after: dt.datetime
+    ctx: RuleContext, fact: Fact[Referral], after: dt.datetime, reports: _Names
 ) -> tuple[Evidence, dt.datetime | None] | None:
-    """The first consultant report for the referral: evidence and when it arrived."""
+    """The first consultant report for the referral: evidence and when it arrived.
+
+    On the referral (its status or report time), a consult-report communication about
+    it, or a consultant-report document (:func:`_documented_reports`).
+    """
     ref = fact.value
     found: list[tuple[dt.datetime | None, Evidence]] = []
     when = ref.report_received_at or _first_change(ref, _REPORTED)
     if when is not None or ref.status in _REPORTED:
         found.append((when, ctx.closing(fact, "consultant report received")))
-    reports: list[Fact[Communication]] = _linked(
+    reports_sent: list[Fact[Communication]] = _linked(
         ctx.cached("referrals.reports", _reports_by_ref), fact
     )
-    for message in reports:
+    for message in reports_sent:
         m = message.value
         if m.sent >= after:
             found.append((m.received or m.sent, ctx.closing(message, "consultant report")))
+    found.extend(_documented_reports(ctx, fact, after, reports))
     if not found:
         return None
     floor = dt.datetime.min.replace(tzinfo=dt.UTC)
@@ -477,11 +577,15 @@ def _report(
         ),
         opens="The patient is seen for the referral (or its appointment is fulfilled).",
         due="30 days after the visit.",
-        closes="The consultant report reaches the referrer (on the referral, or a "
-        "consult-report communication about it).",
+        closes="The consultant report reaches the referrer: on the referral, a "
+        "consult-report communication about it, or a consult-note document (the reports "
+        "value set) made on or after the visit day that names the referral, or that names "
+        "no referral and comes from its recipient.",
         exclusions=("Referral cancelled.", "Patient died."),
         sources=(_CMS50, _360X),
-        reads=frozenset({"referrals", "appointments", "communications", "patient"}),
+        reads=frozenset(
+            {"referrals", "appointments", "communications", "documents", "patient", "practitioners"}
+        ),
         discipline=Discipline.CARE_COORDINATION,
         severity=Severity.MEDIUM,
     )
@@ -489,6 +593,9 @@ def _report(
 @attrs.frozen(repr=False)
 class _ReportMissing(RuleBase):
     within_days: int = param(30, "Days after the visit for the report to arrive.", unit="days")
+    reports: str | tuple[str, ...] = value_set_param(
+        ValueSetName.CONSULT_NOTE, "Value set(s) of the document types that are a report."
+    )
 
     def evaluate(self, ctx: RuleContext) -> Iterator[Gap]:
         for fact in _referrals(ctx):
@@ -497,7 +604,7 @@ class _ReportMissing(RuleBase):
             if seen is None:
                 continue
             due = ctx.add_days(ctx.local_date(seen), self.within_days)
-            report = _report(ctx, fact, ref.authored_on)
+            report = _report(ctx, fact, ref.authored_on, self.reports)
             yield ctx.gap(
                 focus=fact.key,
                 due=due,
@@ -511,9 +618,11 @@ class _ReportMissing(RuleBase):
             )
 
 
-def referral_report_missing(*, within_days: int = 30) -> Rule:
+def referral_report_missing(
+    *, within_days: int = 30, reports: str | tuple[str, ...] = ValueSetName.CONSULT_NOTE
+) -> Rule:
     """``referral.report-missing``: no consultant report N days after the visit."""
-    return _ReportMissing(within_days=within_days)
+    return _ReportMissing(within_days=within_days, reports=reports)
 
 
 def _optional_year(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
@@ -546,9 +655,11 @@ _CLOSED_LOOP_EXCLUDED = frozenset({_S.DRAFT, _S.ENTERED_IN_ERROR, _S.CANCELLED, 
         ),
         opens="The first referral authored 1 January to 31 October of the measurement year.",
         due="31 December of the measurement year.",
-        closes="The consultant report is received (on the referral or as a consult-report "
-        "communication); a completed fulfil Task alone does not say a written report came "
-        "back, so it does not close the loop.",
+        closes="The consultant report is received: on the referral (a completed fulfil "
+        "Task with a report, or a completed Task coded as a consultant report, read as "
+        "report-received), as a consult-report communication, or as a consult-note "
+        "document, as for referral.report-missing. A completed fulfil Task alone does not "
+        "say a written report came back, so it does not close the loop.",
         exclusion_details=(
             Exclusion(
                 "Hospice care overlapping the measurement year (a discharge to hospice, a "
@@ -576,11 +687,14 @@ _CLOSED_LOOP_EXCLUDED = frozenset({_S.DRAFT, _S.ENTERED_IN_ERROR, _S.CANCELLED, 
             {
                 "referrals",
                 "communications",
+                "documents",
+                "appointments",
                 "transitions",
                 "enrollments",
                 "procedures",
                 "encounters",
                 "patient",
+                "practitioners",
             }
         ),
         value_sets=(ValueSetName.HOSPICE,),
@@ -600,6 +714,9 @@ class _LoopOpen(RuleBase):
         "Last (month, day) of the year on which the referral may be authored.",
         validator=_month_day,
     )
+    reports: str | tuple[str, ...] = value_set_param(
+        ValueSetName.CONSULT_NOTE, "Value set(s) of the document types that are a report."
+    )
 
     def evaluate(self, ctx: RuleContext) -> Iterator[Gap]:
         year = self.measurement_year or ctx.today.year
@@ -616,7 +733,7 @@ class _LoopOpen(RuleBase):
         fact = min(candidates, key=lambda f: (f.value.authored_on, f.key))
         ref = fact.value
         due = dt.date(year, 12, 31)
-        report = _report(ctx, fact, ref.authored_on)
+        report = _report(ctx, fact, ref.authored_on, self.reports)
         excluded = None
         if ctx.hospice_during(first_day, due):  # hospice overlapping the measurement period
             excluded = "hospice"
@@ -639,10 +756,15 @@ class _LoopOpen(RuleBase):
 
 
 def referral_loop_open(
-    *, measurement_year: int | None = None, authored_through: tuple[int, int] = (10, 31)
+    *,
+    measurement_year: int | None = None,
+    authored_through: tuple[int, int] = (10, 31),
+    reports: str | tuple[str, ...] = ValueSetName.CONSULT_NOTE,
 ) -> Rule:
     """``referral.loop-open``: CMS50v14, the year's first referral without a report."""
-    return _LoopOpen(measurement_year=measurement_year, authored_through=authored_through)
+    return _LoopOpen(
+        measurement_year=measurement_year, authored_through=authored_through, reports=reports
+    )
 
 
 @define_rule(

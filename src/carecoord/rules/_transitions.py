@@ -29,6 +29,7 @@ from carecoord.domain import (
     CommunicationKind,
     Complexity,
     Discipline,
+    Document,
     Encounter,
     EncounterClass,
     EncounterStatus,
@@ -465,6 +466,75 @@ def _notice(
     return (ctx.closing(message, f"{kind.value.replace('-', ' ')} sent"),), when
 
 
+_STAY_REFS = frozenset({"CareTransition", "Encounter"})
+_Documents = tuple[dict[Ref, list[Fact[Document]]], Ranked[dt.date, Document]]
+
+
+def _made(document: Fact[Document]) -> tuple[dt.datetime, str]:
+    when = document.value.when or document.value.recorded_at
+    assert when is not None  # only dated documents are indexed
+    return (when, document.key)
+
+
+def _summary_documents(ctx: RuleContext, names: str | tuple[str, ...]) -> _Documents:
+    """Discharge and transfer summaries (``names`` value sets; available and dated).
+
+    By the stays and visits their context names; and those naming none, by the local
+    day they were made.
+    """
+
+    def build(ctx: RuleContext) -> _Documents:
+        is_summary = code_matcher(ctx, names)
+        about: dict[Ref, list[Fact[Document]]] = {}
+        unlinked = []
+        for fact in ctx.profile.documents:
+            document = fact.value
+            when = document.when or document.recorded_at
+            if not document.is_available or when is None:
+                continue
+            if not any(is_summary(code) for code in document.types):
+                continue
+            stays = [r for r in document.context if r.type in _STAY_REFS]
+            for ref in stays:
+                about.setdefault(ref, []).append(fact)
+            if not stays:
+                unlinked.append((ctx.local_date(when), fact))
+        return about, Ranked(unlinked, rank=lambda _day, fact: _made(fact))
+
+    return ctx.cached(("transitions.summary-documents", names), build)
+
+
+def _discharge_information(
+    ctx: RuleContext, fact: Fact[CareTransition], from_day: dt.date, names: str | tuple[str, ...]
+) -> tuple[tuple[Evidence, ...], dt.datetime | None]:
+    """The first discharge information: a discharge-summary message, or a summary document.
+
+    A document of a ``names`` type about the stay (or naming no stay or visit) made on or
+    after the discharge day counts as a discharge-summary communication does.
+    """
+    found = [_notice(ctx, fact, CommunicationKind.DISCHARGE_SUMMARY, from_day)]
+    refs = refs_to(fact, "CareTransition")
+    if fact.value.encounter is not None:
+        refs = refs | {fact.value.encounter}
+    about, unlinked = _summary_documents(ctx, names)
+    documents = [
+        document
+        for ref in refs
+        for document in about.get(ref, ())
+        if ctx.local_date(_made(document)[0]) >= from_day
+    ]
+    first_unlinked = unlinked.first_from(from_day)
+    if first_unlinked is not None:
+        documents.append(first_unlinked[1])
+    if documents:
+        document = min(documents, key=_made)
+        found.append(((ctx.closing(document, "discharge summary (document)"),), _made(document)[0]))
+    found = [(evidence, when) for evidence, when in found if evidence and when is not None]
+    if not found:
+        return (), None
+    return min(found, key=lambda item: item[1] or dt.datetime.min.replace(tzinfo=dt.UTC))
+
+
 @define_rule(
     _meta(
         id="transition.admission-notice-missing",
@@ -541,11 +611,21 @@ def transition_admission_notice_missing(
         opens="A discharge from an inpatient stay.",
         due="The discharge day plus 2 days (3 days in all).",
         closes="A discharge summary about the stay (or, unlinked, sent on or after the "
-        "discharge day) is recorded.",
+        "discharge day) is recorded: a discharge-summary communication, or a document of a "
+        "discharge- or transfer-summary type (the summaries value sets) made on or after "
+        "the discharge day.",
         exclusion_details=_discharge_exclusions("HEDIS TRC", _TRC, _TRC_CHAIN),
         sources=(_TRC,),
         reads=frozenset(
-            {"transitions", "communications", "procedures", "encounters", "enrollments", "patient"}
+            {
+                "transitions",
+                "communications",
+                "documents",
+                "procedures",
+                "encounters",
+                "enrollments",
+                "patient",
+            }
         ),
         value_sets=(ValueSetName.HOSPICE,),
         discipline=Discipline.CARE_COORDINATION,
@@ -564,6 +644,10 @@ class _DischargeInfoMissing(RuleBase):
         "excludes the discharge (the last one is followed).",
         unit="days",
     )
+    summaries: str | tuple[str, ...] = value_set_param(
+        (ValueSetName.DISCHARGE_SUMMARY, ValueSetName.TRANSFER_SUMMARY),
+        "Value sets of the document types that carry the discharge information.",
+    )
 
     def evaluate(self, ctx: RuleContext) -> Iterator[Gap]:
         for fact in _stays(ctx, self.kinds):
@@ -572,7 +656,7 @@ class _DischargeInfoMissing(RuleBase):
                 continue
             day = ctx.local_date(stay.discharged_at)
             due = ctx.add_days(day, self.within_days)
-            closed_by, closed_at = _notice(ctx, fact, CommunicationKind.DISCHARGE_SUMMARY, day)
+            closed_by, closed_at = _discharge_information(ctx, fact, day, self.summaries)
             yield ctx.gap(
                 focus=fact.key,
                 due=due,
@@ -592,10 +676,17 @@ def transition_discharge_info_missing(
     within_days: int = 2,
     kinds: tuple[TransitionKind, ...] = _INPATIENT,
     readmission_days: int = 30,
+    summaries: str | tuple[str, ...] = (
+        ValueSetName.DISCHARGE_SUMMARY,
+        ValueSetName.TRANSFER_SUMMARY,
+    ),
 ) -> Rule:
     """``transition.discharge-info-missing``: no discharge information within day + 2."""
     return _DischargeInfoMissing(
-        within_days=within_days, kinds=kinds, readmission_days=readmission_days
+        within_days=within_days,
+        kinds=kinds,
+        readmission_days=readmission_days,
+        summaries=summaries,
     )
 
 

@@ -62,6 +62,10 @@ class ValueSetName:
     MEDICATION_RECONCILIATION: ClassVar[str] = "medication-reconciliation"
     HBA1C_TESTS: ClassVar[str] = "hba1c-tests"
     PHQ9_TESTS: ClassVar[str] = "phq9-tests"
+    DISCHARGE_SUMMARY: ClassVar[str] = "discharge-summary"
+    TRANSFER_SUMMARY: ClassVar[str] = "transfer-summary"
+    CONSULT_NOTE: ClassVar[str] = "consult-note"
+    REFERRAL_NOTE: ClassVar[str] = "referral-note"
     SENSITIVITY_MENTAL_HEALTH: ClassVar[str] = "sensitivity-mental-health"
     SENSITIVITY_SUBSTANCE_USE: ClassVar[str] = "sensitivity-substance-use"
     SENSITIVITY_HIV: ClassVar[str] = "sensitivity-hiv"
@@ -689,6 +693,120 @@ PHQ9_TESTS = ValueSet(
     description="The Patient Health Questionnaire 9-item total score (LOINC).",
 )
 
+# --------------------------------------------------------------------------- documents
+
+DISCHARGE_SUMMARY = ValueSet(
+    name=_N.DISCHARGE_SUMMARY,
+    title="Discharge summaries",
+    codes=(
+        *_codes(
+            System.LOINC,
+            ("18842-5", "discharge summary"),
+            ("11490-0", "discharge summary by a physician"),
+            ("28655-9", "discharge summary by the attending physician"),
+            ("34105-7", "hospital discharge summary"),
+            ("34106-5", "hospital discharge summary by a physician"),
+            ("34745-0", "discharge summary by a nurse"),
+        ),
+        *_sct(("373942005", "discharge summary")),
+    ),
+    description=(
+        "Document types of a discharge summary (LOINC document codes, as the C-CDA "
+        "discharge summary document types list them, and the SNOMED CT record artifact): "
+        "a document of one of them about a stay is the discharge information HEDIS TRC "
+        "asks for."
+    ),
+)
+
+TRANSFER_SUMMARY = ValueSet(
+    name=_N.TRANSFER_SUMMARY,
+    title="Transfer summaries",
+    codes=_codes(
+        System.LOINC,
+        ("18761-7", "transfer summary"),
+        ("28616-1", "transfer note by a physician"),
+        ("28651-8", "transfer note by a nurse"),
+        ("34755-9", "critical care transfer summary"),
+        ("34770-8", "general medicine transfer summary"),
+        ("68482-9", "hospital transfer summary by a nurse"),
+    ),
+    description=(
+        "Document types of a transfer summary (LOINC document codes from the C-CDA "
+        "transfer document types): sent with a patient moved to another facility, it "
+        "carries the discharge information too."
+    ),
+)
+
+CONSULT_NOTE = ValueSet(
+    name=_N.CONSULT_NOTE,
+    title="Consult notes (consultant reports)",
+    codes=(
+        *_codes(
+            System.LOINC,
+            ("11488-4", "consult note"),
+            ("34099-2", "cardiology consult note"),
+            ("34100-8", "intensive care consult note"),
+            ("34101-6", "general medicine outpatient consult note"),
+            ("34103-2", "pulmonology consult note"),
+            ("34104-0", "hospital consult note"),
+            ("34758-3", "dermatology consult note"),
+            ("34760-9", "diabetology consult note"),
+            ("34761-7", "gastroenterology consult note"),
+            ("34764-1", "general medicine consult note"),
+            ("34777-3", "obstetrics and gynaecology consult note"),
+            ("34779-9", "haematology and oncology consult note"),
+            ("34781-5", "infectious disease consult note"),
+            ("34785-6", "mental health consult note"),
+            ("34788-0", "psychiatry consult note"),
+            ("34791-4", "psychology consult note"),
+            ("34795-5", "nephrology consult note"),
+            ("34797-1", "neurology consult note"),
+            ("34800-3", "nutrition consult note"),
+            ("34805-2", "oncology consult note"),
+            ("34807-8", "ophthalmology consult note"),
+            ("34814-4", "orthopaedic surgery consult note"),
+            ("34816-9", "ear, nose and throat consult note"),
+            ("34824-3", "physical therapy consult note"),
+            ("34839-1", "rheumatology consult note"),
+            ("34841-7", "social work consult note"),
+            ("34847-4", "surgery consult note"),
+            ("34851-6", "urology consult note"),
+            ("34879-7", "endocrinology consult note"),
+            ("51845-6", "outpatient consult note"),
+            ("51846-4", "emergency department consult note"),
+            ("78253-2", "family medicine consult note"),
+            ("83873-0", "primary care consult note"),
+            ("85208-7", "telehealth consult note"),
+            ("85238-4", "internal medicine consult note"),
+        ),
+        *_sct(
+            ("371530004", "consultation report"),
+            ("371545006", "confirmatory consultation report"),
+            ("721916007", "initial consultation note"),
+        ),
+    ),
+    description=(
+        "Document types of a consultant's report back to the referrer: the generic LOINC "
+        "consult note (11488-4), the common specialty consult notes and the SNOMED CT "
+        "consultation reports. The published CMS50 set lists every specialty and setting "
+        "(239 codes) and also the SNOMED CT referral note and report of a clinical "
+        "encounter, which carecoord's default leaves out (a referral note is what the "
+        "referrer sends: see referral-note)."
+    ),
+    approximates=_vsac("2.16.840.1.113883.3.464.1003.121.12.1006"),
+)
+
+REFERRAL_NOTE = ValueSet(
+    name=_N.REFERRAL_NOTE,
+    title="Referral notes",
+    codes=(
+        *_codes(System.LOINC, ("57133-1", "referral note")),
+        *_sct(("721927009", "referral note")),
+    ),
+    description="Document types of a referral note: what the referrer sends with a referral "
+    "(it does not close the loop; the consultant's report does).",
+)
+
 # --------------------------------------------------------------------------- sensitivity
 
 SENSITIVITY_MENTAL_HEALTH = ValueSet(
@@ -795,6 +913,10 @@ DEFAULT_VALUE_SETS = ValueSets(
         MEDICATION_RECONCILIATION,
         HBA1C_TESTS,
         PHQ9_TESTS,
+        DISCHARGE_SUMMARY,
+        TRANSFER_SUMMARY,
+        CONSULT_NOTE,
+        REFERRAL_NOTE,
         SENSITIVITY_MENTAL_HEALTH,
         SENSITIVITY_SUBSTANCE_USE,
         SENSITIVITY_HIV,

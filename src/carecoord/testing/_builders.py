@@ -35,6 +35,7 @@ from carecoord.domain import (
     CoordinationActivity,
     Diagnosis,
     Discipline,
+    Document,
     Encounter,
     EncounterClass,
     Enrollment,
@@ -88,6 +89,7 @@ __all__ = [
     "make_communication",
     "make_condition",
     "make_consent",
+    "make_document",
     "make_encounter",
     "make_enrollment",
     "make_goal",
@@ -400,6 +402,20 @@ def make_communication(**overrides: Any) -> Communication:
         "about": (Ref("CareTransition", "stay-1"),),
     }
     return _build(Communication, defaults, overrides)
+
+
+def make_document(**overrides: Any) -> Document:
+    """A discharge summary of ``stay-1`` by the hospital (LOINC 18842-5), dated 1 day ago."""
+    defaults: dict[str, Any] = {
+        "id": "document-1",
+        "patient": PATIENT_ID,
+        "types": (Code(System.LOINC, "18842-5", "Discharge summary"),),
+        "date": days_before(1),
+        "author": HOSPITAL,
+        "custodian": HOSPITAL,
+        "context": (Ref("CareTransition", "stay-1"),),
+    }
+    return _build(Document, defaults, overrides)
 
 
 def make_consent(**overrides: Any) -> Consent:

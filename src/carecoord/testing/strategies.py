@@ -58,6 +58,7 @@ from carecoord.domain import (
     CommunicationId,
     CommunicationKind,
     Complexity,
+    CompositionStatus,
     Condition,
     ConditionCategory,
     ConditionId,
@@ -69,6 +70,9 @@ from carecoord.domain import (
     CoordinationActivity,
     Diagnosis,
     Discipline,
+    Document,
+    DocumentId,
+    DocumentStatus,
     Encounter,
     EncounterClass,
     EncounterId,
@@ -115,6 +119,7 @@ from carecoord.domain import (
     ReferralStatus,
     Result,
     ResultCategory,
+    ResultComponent,
     ResultId,
     ResultStatus,
     Sensitivity,
@@ -161,6 +166,7 @@ __all__ = [
     "contact_points",
     "coordination_activities",
     "diagnoses",
+    "documents",
     "encounters",
     "enrollments",
     "goals",
@@ -183,6 +189,7 @@ __all__ = [
     "reconciliations",
     "referrals",
     "refs",
+    "result_components",
     "results",
     "social_needs",
     "sources",
@@ -900,17 +907,31 @@ def acknowledgements(*, after: dt.datetime | None = None) -> st.SearchStrategy[A
 
 _ACK_COUNT = st.integers(0, 2)
 
+_VALUES: st.SearchStrategy[Quantity | Code | str | None] = st.one_of(
+    st.none(), quantities(), codes([System.SNOMED]), _TEXT
+)
+
+
+@cache
+def result_components() -> st.SearchStrategy[ResultComponent]:
+    """Parts of a panel result (code, value, interpretation)."""
+    return st.builds(
+        ResultComponent,
+        code=codes([System.LOINC]),
+        value=_VALUES,
+        interpretation=_members(Interpretation),
+    )
+
 
 @st.composite
 def results(draw: st.DrawFn, patient_id: str | None = None) -> Result:
-    """Results whose value is a quantity, a code, text or nothing, acknowledged after issue.
+    """Results valued by a quantity, a code, text or nothing, perhaps with components.
 
-    Some group other results (``members``: ids of other results, never their own).
+    Some group other results (``members``: ids of other results, never their own);
+    acknowledgements come after the result was issued.
     """
     issued = draw(aware_datetimes())
-    value: Quantity | Code | str | None = draw(
-        st.one_of(st.none(), quantities(), codes([System.SNOMED]), _TEXT)
-    )
+    value = draw(_VALUES)
     result_id = ResultId(draw(_ids("result")))
     members = draw(_tuples(_ids("result").map(ResultId)))
     return Result(
@@ -920,6 +941,7 @@ def results(draw: st.DrawFn, patient_id: str | None = None) -> Result:
         issued=issued,
         value=value,
         interpretation=draw(_members(Interpretation)),
+        components=draw(_tuples(result_components())),
         status=draw(_members(ResultStatus)),
         category=draw(_members(ResultCategory)),
         effective=draw(_optional(clinical_times())),
@@ -1049,6 +1071,37 @@ def communications(draw: st.DrawFn, patient_id: str | None = None) -> Communicat
     )
 
 
+_DOCUMENT_TYPES = st.sampled_from(
+    [
+        Code(System.LOINC, "18842-5", "Discharge summary"),
+        Code(System.LOINC, "11488-4", "Consult note"),
+        Code(System.LOINC, "57133-1", "Referral note"),
+        Code(System.LOINC, "18761-7", "Transfer summary"),
+    ]
+)
+
+
+@st.composite
+def documents(draw: st.DrawFn, patient_id: str | None = None) -> Document:
+    """Clinical documents (summaries, consult and referral notes) about visits and referrals."""
+    return Document(
+        id=DocumentId(draw(_ids("document"))),
+        patient=draw(_patient_ids(patient_id)),
+        types=draw(_tuples(_DOCUMENT_TYPES | codes([System.LOINC]))),
+        status=draw(_members(DocumentStatus)),
+        doc_status=draw(_optional(_members(CompositionStatus))),
+        categories=draw(_tuples(codes([System.LOINC]), max_size=1)),
+        date=draw(_optional(aware_datetimes())),
+        period=draw(periods()),
+        custodian=draw(_optional(refs("Organization"))),
+        context=draw(_tuples(refs(_FACT_TYPES))),
+        description=draw(_optional(_TEXT)),
+        sensitivity=draw(_SENSITIVITY),
+        recorded_at=draw(_optional(aware_datetimes())),
+        author=draw(_optional(refs(("Practitioner", "Organization")))),
+    )
+
+
 @cache
 def consents(patient_id: str | None = None) -> st.SearchStrategy[Consent]:
     """Consents to share (or not) sensitive classes."""
@@ -1164,6 +1217,7 @@ _FACT_STRATEGIES: KindTable[Callable[..., st.SearchStrategy[Any]]] = KindTable(
         "goals": goals,
         "social_needs": social_needs,
         "communications": communications,
+        "documents": documents,
         "consents": consents,
         "reconciliations": reconciliations,
         "procedures": procedures,
