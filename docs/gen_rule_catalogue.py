@@ -101,6 +101,11 @@ def _rule_section(rule: Rule) -> list[str]:
         f"- **Due:** {meta.due}",
         f"- **Closed by:** {meta.closes}",
     ]
+    if meta.standing:
+        lines.append(
+            "- **Standing:** reported only while the state holds, so a worklist shows it "
+            "whatever its due date"
+        )
     lines += _exclusions(meta)
     lines += [
         f"- **Default severity:** {meta.severity.value}",

@@ -15,8 +15,9 @@ from zoneinfo import ZoneInfo
 import attrs
 import pytest
 
-from carecoord.domain import Ref
+from carecoord.domain import Code, Ref, System
 from carecoord.errors import ValidationError
+from carecoord.profile import profile_from_record
 from carecoord.rules import (
     WORKLIST_MONTHS,
     Evidence,
@@ -27,11 +28,15 @@ from carecoord.rules import (
     GapStatus,
     RuleError,
     Severity,
+    default_rules,
+    detect_gaps,
     group_gaps,
     render_gap_groups,
     worklist,
     worklist_since,
 )
+from carecoord.testing import AS_OF as TK
+from carecoord.testing import days_before, make_condition, make_record
 
 NY = ZoneInfo("America/New_York")
 AS_OF = dt.datetime(2026, 7, 15, 12, 0, tzinfo=NY)
@@ -99,6 +104,37 @@ class TestTheWindow:
         odd = gap(due=dt.date(2001, 1, 1), status=GapStatus.PROSPECTIVE)
 
         assert report(odd).worklist().gaps == (odd,)
+
+    def test_standing_gaps_are_always_shown(self) -> None:
+        """A gap reported while a state holds is current, however old its due date."""
+        standing = attrs.evolve(gap("team", due=dt.date(1993, 1, 9)), standing=True)
+        archived = gap("old", due=dt.date(1993, 1, 9))
+
+        shown = report(standing, archived).worklist()
+
+        assert shown.gaps == (standing,)
+        assert shown.hidden == 1
+
+    def test_standing_comes_from_the_rules_metadata(self) -> None:
+        """The catalogue's "at once" rules mark their gaps standing; clock rules do not."""
+        rules = {r.id: r.metadata.standing for r in default_rules()}
+
+        assert rules["care-team.behavioral-health-missing"] is True
+        assert rules["medication.discrepancy"] is True
+        assert rules["care-plan.goal-without-activity"] is True
+        assert rules["result.unacknowledged"] is False
+        assert rules["transition.med-rec"] is False
+
+    def test_the_engine_marks_standing_gaps(self) -> None:
+        """A behavioural-health need without a clinician on the team: a standing gap."""
+        depression = make_condition(
+            code=Code(System.ICD10CM, "F32.9", "Major depression"), onset=days_before(4000)
+        )
+        found = detect_gaps(profile_from_record(make_record(conditions=(depression,))), as_of=TK)
+        [bh] = [g for g in found if g.rule == "care-team.behavioral-health-missing"]
+
+        assert bh.standing
+        assert report(attrs.evolve(bh, patient="clinic/p1")).worklist().gaps
 
     def test_a_due_instant_counts_by_its_date_in_as_ofs_zone(self) -> None:
         """02:00 UTC on 15 July 2025 is 14 July in New York: hidden; 04:00 UTC is shown."""

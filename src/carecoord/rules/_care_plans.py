@@ -166,6 +166,7 @@ def _died(ctx: RuleContext, day: dt.date) -> str | None:
         "care plan.",
         due="At once: the local date of the onset of the second group's condition (without "
         "an onset, of when it became known: recorded, else its record retrieved).",
+        standing=True,
         closes="Reported only while the state holds: the gap goes away when an active care "
         "plan exists.",
         exclusions=("Patient died.",),
@@ -321,6 +322,7 @@ def care_plan_review_overdue(*, within_months: int = 12) -> Rule:
         "working towards it.",
         due="At once: the local date of the goal's start, else of when it was recorded, its "
         "plan created or its record retrieved (a goal nothing dates is left alone).",
+        standing=True,
         closes="Reported only while the state holds: the gap goes away when an activity of "
         "an active plan serves the goal (not cancelled or stopped), or a task is focused on "
         "the goal. An activity serves the goals it names; when no activity of a plan names "

@@ -319,6 +319,7 @@ def _exclusion(ctx: RuleContext) -> str | None:
         opens="An active care team has no active primary-care member (the patient's teams "
         "are taken together).",
         due="At once: the local date the team was left without primary care.",
+        standing=True,
         closes="Reported only while the state holds: the gap goes away when a primary-care "
         "member joins an active team.",
         exclusions=("Patient died.", "Patients with no care team on record have no gap."),
@@ -376,6 +377,7 @@ def care_team_no_primary_care() -> Rule:
         ),
         opens="An active team has at least 2 active members and no active lead.",
         due="At once: the local date the team reached 2 members without a lead.",
+        standing=True,
         closes="Reported only while the state holds: the gap goes away when a member is named "
         "lead (counted from the start of their membership, as the lead flag carries no date) "
         "or the team shrinks.",
@@ -464,6 +466,7 @@ def _sensitivity_values(_instance: object, attribute: attrs.Attribute[Any], valu
         "member on any active care team.",
         due="At once: the local date of the condition's onset, or of the day the last such "
         "member left.",
+        standing=True,
         closes="Reported only while the state holds: the gap goes away when a "
         "behavioural-health member joins an active team or the condition resolves.",
         exclusions=("Patient died.", "Refuted or entered-in-error conditions do not count."),
@@ -574,6 +577,7 @@ def care_team_behavioral_health_missing(
         "requester (referral) is not an active care-team member.",
         due="At once: the local date the task or referral was written, or the owner left, "
         "whichever is later.",
+        standing=True,
         closes="Reported only while the state holds: the gap goes away when the owner is an "
         "active team member again, or the task is reassigned to one.",
         exclusions=("Patient died.", "Patients with no care team on record have no gap."),

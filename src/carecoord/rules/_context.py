@@ -157,8 +157,9 @@ class RuleContext:
     local calendar days. When no zone is known, ``zone_known`` is ``False`` and ``tz`` is
     ``as_of``'s own zone: an instant's local day is then its date in its own UTC offset
     (the only evidence of where it happened), and ``tz`` only builds instants (the end of
-    a day). ``rule``, ``severity`` and ``family`` are the evaluating rule's id, default
-    severity and family, which :meth:`gap` fills in.
+    a day). ``rule``, ``severity``, ``family`` and ``standing`` are the evaluating rule's
+    id, default severity, family and whether it reports a standing state, which
+    :meth:`gap` fills in.
 
     The contexts of one evaluation (:meth:`for_rule` copies) share what is worked out once
     for all rules: local dates (:meth:`local_date`), disciplines, and the indexes rules
@@ -172,13 +173,16 @@ class RuleContext:
     rule: str = "custom"
     severity: Severity = Severity.MEDIUM
     family: str = "custom"
+    standing: bool = False
     value_sets: ValueSets = DEFAULT_VALUE_SETS
     zone_known: bool = True
     _shared: _Shared = attrs.field(init=False, factory=_Shared, eq=False, repr=False)
 
-    def for_rule(self, rule: str, severity: Severity, family: str = "custom") -> RuleContext:
+    def for_rule(
+        self, rule: str, severity: Severity, family: str = "custom", standing: bool = False
+    ) -> RuleContext:
         """A copy for evaluating another rule (sharing this evaluation's caches)."""
-        copy = attrs.evolve(self, rule=rule, severity=severity, family=family)
+        copy = attrs.evolve(self, rule=rule, severity=severity, family=family, standing=standing)
         object.__setattr__(copy, "_shared", self._shared)  # frozen: set once, right here
         return copy
 
@@ -465,4 +469,5 @@ class RuleContext:
             reason=reason,
             sensitivity=sensitivity,
             family=self.family,
+            standing=self.standing,
         )

@@ -156,7 +156,8 @@ def _evaluate(
     gaps: list[Gap] = []
     errors: list[RuleError] = []
     for rule in ruleset:
-        outcome = _run(rule, base.for_rule(rule.id, rule.metadata.severity, rule.metadata.family))
+        meta = rule.metadata
+        outcome = _run(rule, base.for_rule(rule.id, meta.severity, meta.family, meta.standing))
         if isinstance(outcome, RuleError):
             errors.append(outcome)
         else:

@@ -212,6 +212,7 @@ def _disagreeing_since(
         "or status) between sources, and no medication-list reconciliation since it arose.",
         due="At once: the local date the disagreement arose (the latest version recorded, "
         "or, for an omission, the omitting source's first medication recorded).",
+        standing=True,
         closes="Reported only while it stands: the gap goes away with a medication-list "
         "reconciliation at or after that time, or when the sources agree.",
         exclusions=("Patient died.",),

@@ -153,7 +153,10 @@ class Gap:
     :class:`~carecoord.rules.Snooze` hides the gap from work lists until that date.
     ``sensitivity`` labels gaps that reveal sensitive care (a mental-health stay), so
     consent-aware views can filter them. ``family`` is the family of the rule that found
-    the gap (``"referrals"``...; ``"custom"`` when the rule names none).
+    the gap (``"referrals"``...; ``"custom"`` when the rule names none). ``standing`` marks
+    a gap its rule reports only while a state holds at ``as_of`` (a care team without a
+    behavioural-health clinician, a medication discrepancy not reconciled): it is current
+    however old its due date, so worklists always show it.
     """
 
     rule: str = attrs.field(validator=_text)
@@ -172,6 +175,7 @@ class Gap:
     snoozed_until: dt.date | None = None
     sensitivity: frozenset[Sensitivity] = frozenset()
     family: str = "custom"
+    standing: bool = False
 
     @property
     def key(self) -> str:
@@ -344,7 +348,8 @@ def _due_day(gap: Gap, zone: dt.tzinfo | None) -> dt.date:
 
 
 def _in_window(gap: Gap, since: dt.date, zone: dt.tzinfo | None) -> bool:
-    return gap.status is GapStatus.PROSPECTIVE or _due_day(gap, zone) >= since
+    """Shown: prospective, standing (the state holds now, however old), or due since."""
+    return gap.status is GapStatus.PROSPECTIVE or gap.standing or _due_day(gap, zone) >= since
 
 
 @attrs.frozen
@@ -585,7 +590,9 @@ class RuleMetadata:
     are assigned to them, else to the team lead). ``value_sets`` names the value sets the
     rule reads from the library it is given (``detect_gaps(..., value_sets=...)``);
     :func:`~carecoord.rules.define_rule` adds the defaults of the rule's value-set
-    parameters to it.
+    parameters to it. ``standing`` says the rule reports a gap only while a state holds at
+    ``as_of`` ("at once" rules), so its gaps are current whatever their due date
+    (:attr:`Gap.standing`; worklists always show them).
     """
 
     id: str = attrs.field(validator=_rule_id)
@@ -604,6 +611,7 @@ class RuleMetadata:
     version: str = "1"
     value_sets: tuple[str, ...] = attrs.field(default=(), validator=_names)
     exclusion_details: tuple[Exclusion, ...] = ()
+    standing: bool = False
 
     def __attrs_post_init__(self) -> None:
         if self.exclusion_details and not self.exclusions:
