@@ -21,6 +21,7 @@ import pytest
 from carecoord import cli
 from carecoord.cli import EXIT_FAILED_ON, EXIT_OK, EXIT_USAGE, GAP_COLUMNS, main, run_demo
 from carecoord.demo_data import DEMO_AS_OF, DEMO_FILES, demo_files
+from carecoord.rules import default_rules
 
 from .fhir._shared import shared_data_dir
 
@@ -585,64 +586,81 @@ class TestSince:
     """A worklist, not an archive: by default only the gaps due in the last 12 months.
 
     ``--since`` used to keep the gaps whose clock started on or after a date; it now moves
-    the start of the worklist's window (by due date), and ``--since all`` removes it.
+    the start of the worklist's window (by due date), and ``--since all`` removes it. The
+    examples are two unacknowledged results: one issued Saturday 2025-06-07 (due Wednesday
+    2025-06-11, three business days on), one issued 2026-07-01.
     """
 
+    @pytest.fixture
+    def folder(self, tmp_path: Path) -> Path:
+        """A folder with one patient's old and new unacknowledged results."""
+        bundle = lab_results(2)
+        bundle["entry"][1]["resource"]["issued"] = "2025-06-07T09:00:00Z"
+        (tmp_path / "labs.json").write_text(json.dumps(bundle), encoding="utf-8")
+        return tmp_path
+
     def gaps(
-        self, capsys: pytest.CaptureFixture[str], *argv: str, as_of: str = "2026-07-15"
+        self,
+        capsys: pytest.CaptureFixture[str],
+        folder: Path,
+        *argv: str,
+        as_of: str = "2026-07-15",
     ) -> tuple[dict[str, Any], str]:
-        """The parsed JSON output and stderr of ``gaps`` on the demo data."""
+        """The parsed JSON output and stderr of ``gaps`` on ``folder``."""
         status, out, err = run(
-            capsys, "gaps", str(DEMO_DIR), "--as-of", as_of, "--format", "json", *argv
+            capsys, "gaps", str(folder), "--as-of", as_of, "--format", "json", *argv
         )
         assert status == EXIT_OK
         found: dict[str, Any] = json.loads(out)
         return found, err
 
-    def test_json_says_what_it_hid(self, capsys: pytest.CaptureFixture[str]) -> None:
+    def test_json_says_what_it_hid(self, capsys: pytest.CaptureFixture[str], folder: Path) -> None:
         """The JSON output is an object: as_of, the window's start, the hidden count, gaps."""
-        data, _ = self.gaps(capsys)
+        data, _ = self.gaps(capsys, folder)
 
         assert set(data) == {"as_of", "since", "hidden", "gaps"}
         assert data["since"] == "2025-07-15"
-        assert data["hidden"] == 1  # P1's walking goal, without activity since 2025-06-10
+        assert data["hidden"] == 1  # the result due 2025-06-11
 
     def test_gaps_due_before_the_window_are_hidden(
-        self, capsys: pytest.CaptureFixture[str]
+        self, capsys: pytest.CaptureFixture[str], folder: Path
     ) -> None:
-        """Due 2025-06-10: hidden at 2026-07-15, shown when the window reaches back to it."""
-        rule = ("--rules", "care-plan.goal-without-activity")
-        hidden, _ = self.gaps(capsys, *rule)
-        edge, _ = self.gaps(capsys, *rule, "--since", "2025-06-10")
-        after, _ = self.gaps(capsys, *rule, "--since", "2025-06-11")
+        """Due 2025-06-11: hidden at 2026-07-15, shown when the window reaches back to it."""
+        rule = ("--rules", "result.unacknowledged")
+        hidden, _ = self.gaps(capsys, folder, *rule)
+        edge, _ = self.gaps(capsys, folder, *rule, "--since", "2025-06-11")
+        after, _ = self.gaps(capsys, folder, *rule, "--since", "2025-06-12")
 
-        assert (hidden["gaps"], hidden["hidden"]) == ([], 1)
-        assert [g["due"] for g in edge["gaps"]] == ["2025-06-10"]
-        assert after["gaps"] == []
+        assert hidden["hidden"] == 1
+        assert "2025-06-11" not in [g["due"] for g in hidden["gaps"]]
+        assert "2025-06-11" in [g["due"] for g in edge["gaps"]]
+        assert "2025-06-11" not in [g["due"] for g in after["gaps"]]
 
-    def test_the_window_follows_as_of(self, capsys: pytest.CaptureFixture[str]) -> None:
-        """12 months before --as-of: at 2026-06-10 the goal's gap is on the edge, shown."""
-        data, _ = self.gaps(
-            capsys, "--rules", "care-plan.goal-without-activity", as_of="2026-06-10"
-        )
+    def test_the_window_follows_as_of(
+        self, capsys: pytest.CaptureFixture[str], folder: Path
+    ) -> None:
+        """12 months before --as-of: at 2026-06-11 the old result's gap is on the edge, shown."""
+        data, _ = self.gaps(capsys, folder, "--rules", "result.unacknowledged", as_of="2026-06-11")
 
-        assert (data["since"], data["hidden"]) == ("2025-06-10", 0)
-        assert len(data["gaps"]) == 1
+        assert (data["since"], data["hidden"]) == ("2025-06-11", 0)
+        assert [g["due"] for g in data["gaps"]] == ["2025-06-11"]
 
-    def test_since_all_shows_everything(self, capsys: pytest.CaptureFixture[str]) -> None:
+    def test_since_all_shows_everything(
+        self, capsys: pytest.CaptureFixture[str], folder: Path
+    ) -> None:
         """--since all hides nothing and says nothing on stderr."""
-        data, err = self.gaps(capsys, "--since", "all")
-        default, _ = self.gaps(capsys)
+        data, err = self.gaps(capsys, folder, "--since", "all")
+        default, _ = self.gaps(capsys, folder)
 
         assert (data["since"], data["hidden"]) == (None, 0)
         assert len(data["gaps"]) == len(default["gaps"]) + default["hidden"]
         assert "not shown" not in err
 
     def test_one_line_on_stderr_says_how_many_were_hidden(
-        self, capsys: pytest.CaptureFixture[str]
+        self, capsys: pytest.CaptureFixture[str], folder: Path
     ) -> None:
         """The count, the window's start and how to widen it, on one line."""
-        status, out, err = run(capsys, "gaps", str(DEMO_DIR), "--as-of", "2026-07-15")
+        status, _, err = run(capsys, "gaps", str(folder), "--as-of", "2026-07-15")
 
         assert status == EXIT_OK
         notes = [line for line in err.splitlines() if "not shown" in line]
@@ -651,21 +669,50 @@ class TestSince:
             "(show them with --since DATE or --since all)"
         )
         assert notes == [expected]
-        assert "goal-without-activity" not in out
 
-    def test_quiet_silences_the_hidden_line(self, capsys: pytest.CaptureFixture[str]) -> None:
+    def test_quiet_silences_the_hidden_line(
+        self, capsys: pytest.CaptureFixture[str], folder: Path
+    ) -> None:
         """--quiet: nothing on stderr, the JSON still counts them."""
-        data, err = self.gaps(capsys, "--quiet")
+        data, err = self.gaps(capsys, folder, "--quiet")
 
         assert err == ""
         assert data["hidden"] == 1
 
+    def test_standing_gaps_are_shown_whatever_their_due_date(
+        self, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """The demo's goal with no activity since 2025-06-10 still holds: it is shown."""
+        status, out, _ = run(
+            capsys, "gaps", str(DEMO_DIR), "--as-of", "2026-07-15", "--format", "json"
+        )
+
+        assert status == EXIT_OK
+        data = json.loads(out)
+        goal = [g for g in data["gaps"] if g["rule"] == "care-plan.goal-without-activity"]
+        assert [g["due"] for g in goal] == ["2025-06-10"]
+        assert data["hidden"] == 0
+
     def test_prospective_gaps_are_always_shown(self, capsys: pytest.CaptureFixture[str]) -> None:
         """A window starting after every due date still shows the prospective gaps."""
-        data, _ = self.gaps(capsys, "--since", "2030-01-01")
+        status, out, _ = run(
+            capsys,
+            "gaps",
+            str(DEMO_DIR),
+            "--as-of",
+            "2026-07-15",
+            "--format",
+            "json",
+            "--since",
+            "2030-01-01",
+        )
 
+        assert status == EXIT_OK
+        data = json.loads(out)
         assert data["gaps"]
-        assert {g["status"] for g in data["gaps"]} == {"prospective"}
+        standing = {r.id for r in default_rules() if r.metadata.standing}
+        assert {g["status"] for g in data["gaps"]} <= {"prospective", "open"}
+        assert all(g["status"] == "prospective" or g["rule"] in standing for g in data["gaps"])
 
     def test_bad_since_is_a_usage_error(self, capsys: pytest.CaptureFixture[str]) -> None:
         """An unreadable --since exits 2 before anything is read."""
