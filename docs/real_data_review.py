@@ -7,9 +7,10 @@ Usage (from the project's root, with the shared data beside it)::
 
 Each patient is evaluated at its own last encounter + 10 days (as
 ``../shared/tools/real-data-check`` does), so every worklist is live. It prints the
-actionable gaps by rule (open or prospective, in the default 12-month worklist window and
-in all), then a sample of gaps, stratified by rule, each with the facts it rests on, for a
-person to judge against the source bundles. It changes nothing.
+actionable gaps by rule (open or prospective: in all, and those the default worklist
+shows, ``GapReport.worklist()``: due in the last 12 months, prospective or standing),
+then a sample of gaps, stratified by rule, each with the facts it rests on, for a person to
+judge against the source bundles. It changes nothing.
 """
 
 from __future__ import annotations
@@ -83,20 +84,18 @@ def main() -> None:
             if last is None:
                 continue
             as_of = last + dt.timedelta(days=10)
-            for gap in cc.detect_gaps(profile, as_of=as_of):
+            report = cc.detect_gaps(profile, as_of=as_of)
+            shown = {gap.key for gap in report.worklist().gaps}
+            for gap in report:
                 if not gap.status.is_actionable:
                     continue
                 by_rule[gap.rule] += 1
-                due = gap.due.date() if isinstance(gap.due, dt.datetime) else gap.due
-                recent = gap.status is cc.GapStatus.PROSPECTIVE or (
-                    due >= as_of.date() - dt.timedelta(days=365)
-                )
-                if recent:
+                if gap.key in shown:
                     in_window[gap.rule] += 1
                     found.append((profile, gap, as_of))
     print(
         f"{len(files)} patients; actionable gaps: {sum(by_rule.values())} in all, "
-        f"{sum(in_window.values())} in the 12-month worklist window"
+        f"{sum(in_window.values())} on the default worklist"
     )
     for rule, count in by_rule.most_common():
         print(f"  {count:6d} {in_window[rule]:6d}  {rule}")
