@@ -6,6 +6,8 @@ import datetime as dt
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import attrs
+
 from carecoord.domain import (
     CareTeam,
     CareTeamMember,
@@ -21,15 +23,19 @@ from carecoord.domain import (
     TaskStatus,
     VerificationStatus,
 )
-from carecoord.rules import care_team_no_lead
+from carecoord.profile import profile_from_record
+from carecoord.rules import care_team_no_lead, detect_gaps
 from carecoord.testing import (
+    AS_OF,
     BEHAVIORAL_HEALTH,
     CARDIOLOGIST,
     COORDINATOR,
     PCP,
     Scenario,
+    days_before,
     make_care_team,
     make_condition,
+    make_record,
     make_referral,
     make_task,
 )
@@ -390,3 +396,31 @@ class TestInactiveOwner:
         s = owner_scenario()
         s.update_patient(deceased=True)
         s.assert_not_applicable(OWNER)
+
+
+class TestUndatedStretches:
+    """A state nothing dates starts when its facts became known, not at ``as_of``."""
+
+    def test_undated_condition_is_dated_by_the_records_retrieval(self) -> None:
+        """A depression with no onset: the behavioural-health gap opens at the retrieval."""
+        retrieved = days_before(200)
+        depression = make_condition(
+            code=Code(System.ICD10CM, "F32.9", "Major depression"), onset=None
+        )
+        record = make_record(conditions=(depression,))
+        record = attrs.evolve(record, source=attrs.evolve(record.source, retrieved_at=retrieved))
+        found = detect_gaps(profile_from_record(record), as_of=AS_OF)
+        [gap] = [g for g in found if g.rule == "care-team.behavioral-health-missing"]
+
+        assert gap.opened == retrieved
+        assert gap.standing
+
+    def test_undated_and_unretrieved_falls_back_to_the_day(self) -> None:
+        """With nothing at all to date it, the stretch starts on the evaluation day."""
+        depression = make_condition(
+            code=Code(System.ICD10CM, "F32.9", "Major depression"), onset=None
+        )
+        found = detect_gaps(profile_from_record(make_record(conditions=(depression,))), as_of=AS_OF)
+        [gap] = [g for g in found if g.rule == "care-team.behavioral-health-missing"]
+
+        assert gap.due == AS_OF.date()

@@ -39,6 +39,7 @@ from carecoord.profile import Fact
 from carecoord.rules._base import Rule, RuleBase, define_rule, param, value_set_param
 from carecoord.rules._codes import code_matcher, refs_to
 from carecoord.rules._context import RuleContext
+from carecoord.rules._known import known_since
 from carecoord.rules._model import Citation, Gap, RuleMetadata, Severity
 from carecoord.terminology import CHRONIC_CONDITION_GROUPS
 
@@ -81,28 +82,6 @@ def add_months(day: dt.date, months: int) -> dt.date:
     year, month = divmod(index, 12)
     last = calendar.monthrange(year, month + 1)[1]
     return dt.date(year, month + 1, min(day.day, last))
-
-
-def known_since(ctx: RuleContext, fact: Fact[Any]) -> dt.datetime | None:
-    """When a fact became known, for facts without a date of their own.
-
-    The earliest ``recorded_at`` of its versions, else the earliest retrieval time
-    (``Source.retrieved_at``) of the records it came from; ``None`` when neither is known.
-    Never ``as_of``: an undated fact dated by the evaluation would start a new clock at
-    every evaluation, due the day it is looked at.
-    """
-    stamps = [
-        stamp
-        for v in fact.variants
-        if isinstance(stamp := getattr(v, "recorded_at", None), dt.datetime)
-    ]
-    if stamps:
-        return min(stamps)
-    retrieved: dict[tuple[str, str], dt.datetime | None] = {
-        (r.source.id, r.patient.id): r.source.retrieved_at for r in ctx.profile.records
-    }
-    found = [t for p in fact.provenance if (t := retrieved.get((p.source, p.record))) is not None]
-    return min(found, default=None)
 
 
 def _meta(**fields: Any) -> RuleMetadata:

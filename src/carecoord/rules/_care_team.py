@@ -38,6 +38,7 @@ from carecoord.profile import Fact
 from carecoord.rules._base import Rule, RuleBase, define_rule, param, value_set_param
 from carecoord.rules._codes import code_matcher, optional_str_tuple
 from carecoord.rules._context import RuleContext
+from carecoord.rules._known import known_since
 from carecoord.rules._model import Citation, Gap, RuleMetadata, Severity
 from carecoord.terminology import DEFAULT_VALUE_SETS, ValueSetName
 
@@ -290,14 +291,12 @@ def _team_points(teams: Iterable[Fact[CareTeam]]) -> list[dt.datetime | None]:
 def _fallback_opened(ctx: RuleContext, *facts: Fact[Any]) -> dt.datetime:
     """The start of a stretch that began before anything dated.
 
-    The earliest ``recorded_at`` of the facts, else the start of the evaluation day.
+    When the facts became known (:func:`known_since`: the earliest ``recorded_at``, else
+    the retrieval of the records they came from), else the start of the evaluation day: a
+    standing gap is shown whatever its due date, so this only dates a state nothing else
+    dates.
     """
-    stamps = [
-        v.recorded_at
-        for f in facts
-        for v in f.variants
-        if isinstance(getattr(v, "recorded_at", None), dt.datetime)
-    ]
+    stamps = [k for f in facts if (k := known_since(ctx, f)) is not None and k <= ctx.as_of]
     return min(stamps, default=ctx.start_of_day(ctx.today))
 
 

@@ -39,6 +39,7 @@ from carecoord.rules._care_team import TeamIndex
 from carecoord.rules._codes import optional_str_tuple, refs_to
 from carecoord.rules._context import RuleContext
 from carecoord.rules._index import Timeline
+from carecoord.rules._known import known_since
 from carecoord.rules._model import Citation, Evidence, Gap, RuleMetadata, Severity
 from carecoord.terminology import ATC, DEFAULT_VALUE_SETS, ValueSet, ValueSetName
 
@@ -239,7 +240,10 @@ class _Discrepancy(RuleBase):
             changed = _disagreeing_since(ctx, fact, kinds)
             if self._reconciled(ctx, changed):
                 continue
-            opened = changed or ctx.start_of_day(ctx.today)
+            known = known_since(ctx, fact)
+            opened = changed or (
+                known if known is not None and known <= ctx.as_of else ctx.start_of_day(ctx.today)
+            )
             what = ", ".join(_KIND_WORDS[k] for k in sorted(kinds, key=lambda k: k.value))
             yield ctx.gap(
                 focus=fact.key,

@@ -40,9 +40,10 @@ from carecoord.domain import (
 from carecoord.errors import Problem, ValidationError
 from carecoord.profile import Fact
 from carecoord.rules._base import Rule, RuleBase, define_rule, param
-from carecoord.rules._care_plans import add_months, known_since
+from carecoord.rules._care_plans import add_months
 from carecoord.rules._codes import matches_prefix
 from carecoord.rules._context import RuleContext
+from carecoord.rules._known import known_since
 from carecoord.rules._model import (
     Citation,
     Evidence,
