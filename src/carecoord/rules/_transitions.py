@@ -439,6 +439,13 @@ def _notices(ctx: RuleContext, kind: CommunicationKind) -> _Messages:
     return ctx.cached(("transitions.notices", kind), build)
 
 
+def _stay_refs(fact: Fact[CareTransition]) -> frozenset[Ref]:
+    """The references a message or document may name the stay by: itself, its encounter."""
+    refs = frozenset(refs_to(fact, "CareTransition"))
+    encounter = fact.value.encounter
+    return refs | {encounter} if encounter is not None else refs
+
+
 def _notice(
     ctx: RuleContext,
     fact: Fact[CareTransition],
@@ -446,9 +453,7 @@ def _notice(
     from_day: dt.date,
 ) -> tuple[tuple[Evidence, ...], dt.datetime | None]:
     """The first notice of ``kind`` about the stay (or, unlinked, sent on or after the day)."""
-    refs = refs_to(fact, "CareTransition")
-    if fact.value.encounter is not None:
-        refs = refs | {fact.value.encounter}
+    refs = _stay_refs(fact)
     about, unlinked = _notices(ctx, kind)
     found = [
         message
@@ -513,9 +518,7 @@ def _discharge_information(
     after the discharge day counts as a discharge-summary communication does.
     """
     found = [_notice(ctx, fact, CommunicationKind.DISCHARGE_SUMMARY, from_day)]
-    refs = refs_to(fact, "CareTransition")
-    if fact.value.encounter is not None:
-        refs = refs | {fact.value.encounter}
+    refs = _stay_refs(fact)
     about, unlinked = _summary_documents(ctx, names)
     documents = [
         document
