@@ -21,8 +21,8 @@ from carecoord.serialization import dumps
 
 from ._shared import shared_data_dir
 
-RECORDS_SHA256 = "535f479f7d4f71e577e3f5938c492561f8b0d7843c2b1167bd7af637384c5573"
-PROFILES_SHA256 = "d0d30a4d0e84a207547d1a7be1b8477afda0bd660a9e9853f976fc0204486c9d"
+RECORDS_SHA256 = "a923162e488464b78c2e19d959dc6504cfd042e0791cf085ce504abd690fa48f"
+PROFILES_SHA256 = "e227653e2cd8b238afed627508e9c68f8e3c60dc6bf8630c37f63f478b2e14e0"
 
 
 def digest(models: Iterable[object]) -> str:

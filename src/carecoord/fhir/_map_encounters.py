@@ -358,7 +358,7 @@ def _stay_state(
         parts.enum("fromSetting", CareSetting) or CareSetting.UNKNOWN,
         parts.enum("toSetting", CareSetting) or CareSetting.UNKNOWN,
         parts.enum("complexity", Complexity),
-        parts.coding("disposition"),
+        parts.coded("disposition"),
     )
 
 

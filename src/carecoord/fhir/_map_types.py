@@ -14,6 +14,8 @@ import math
 from collections.abc import Collection, Iterable, Iterator
 from typing import Any
 
+import attrs
+
 from carecoord.domain import (
     Address,
     Code,
@@ -138,25 +140,47 @@ class DatatypeAccess(JsonAccess):
         label: str | None,
         prefer: Collection[str],
     ) -> Code | None:
-        """The first usable coding (a ``prefer`` system first), else the text as a code."""
-        usable = [(s, c, d) for s, c, d in codings if s and c]
-        if prefer and len(usable) > 1:
-            usable.sort(key=lambda item: item[0] not in prefer)
-        if usable:
-            system, code, display = usable[0]
-            assert system is not None  # filtered above
-            assert code is not None
-            return self.make_code(system, code.strip() or code, display or label)
-        if label is not None:
-            return self.make_code(CareCodes.TEXT_ONLY, label.strip(), None)
-        return None
+        """The first usable coding (a ``prefer`` system first), else the text as a code.
 
-    def make_code(self, system: str, code: str, display: str | None) -> Code:
-        """``Code(system, code, display)``, shared with every equal one of this read."""
-        key = (system, code, display)
+        The concept's other usable codings become the code's ``also``, in their order. On a
+        carecoord-written resource the first coding is the code (the writer puts it first),
+        whatever ``prefer`` says.
+        """
+        usable: list[tuple[str, str, str | None]] = [(s, c, d) for s, c, d in codings if s and c]
+        if not usable:
+            if label is not None:
+                return self.make_code(CareCodes.TEXT_ONLY, label.strip(), None)
+            return None
+        chosen = 0
+        if prefer and len(usable) > 1 and not self.codings_in_order():
+            chosen = next((i for i, item in enumerate(usable) if item[0] in prefer), 0)
+        system, code, display = usable[chosen]
+        others = tuple((s, c.strip() or c, d) for i, (s, c, d) in enumerate(usable) if i != chosen)
+        return self.make_code(system, code.strip() or code, display or label, others)
+
+    def codings_in_order(self) -> bool:
+        """Whether the first coding of a concept is its code, whatever system is preferred.
+
+        ``False`` here; the mapping context answers for carecoord-written resources.
+        """
+        return False
+
+    def make_code(
+        self,
+        system: str,
+        code: str,
+        display: str | None,
+        others: tuple[tuple[str, str, str | None], ...] = (),
+    ) -> Code:
+        """``Code(system, code, display)``, with ``others`` as its other codings (``also``).
+
+        Shared with every equal one of this read (displays and other codings included).
+        """
+        key = (system, code, display, others)
         found = self.state.code_memo.get(key)
         if found is None:
-            found = Code(system, code, display)
+            also = tuple(Code(s, c, d) for s, c, d in others)
+            found = Code(system, code, display, also)
             remember(self.state.code_memo, key, found)
         return found
 
@@ -549,12 +573,14 @@ def _clean_codings(
 def silent_code(concept: object) -> Code | None:
     """The first coded ``Code`` of a CodeableConcept in another resource, reporting nothing.
 
-    Used to borrow a code from a resource that is mapped (and reported on) by itself.
+    Used to borrow a code from a resource that is mapped (and reported on) by itself. The
+    concept's other usable codings become the code's ``also``, in their order.
     """
     if not isinstance(concept, dict):
         return None
     codings = concept.get("coding")
     label = concept.get("text") if isinstance(concept.get("text"), str) else None
+    found: list[Code] = []
     if isinstance(codings, list):
         for coding in codings:
             if not isinstance(coding, dict):
@@ -566,7 +592,10 @@ def silent_code(concept: object) -> Code | None:
                 and isinstance(code, str)
                 and code.strip()
             ):
-                return Code(system, code, display if isinstance(display, str) else label)
+                named = display if isinstance(display, str) else (None if found else label)
+                found.append(Code(system, code, named))
+    if found:
+        return attrs.evolve(found[0], also=tuple(found[1:])) if len(found) > 1 else found[0]
     if label is not None and label.strip():
         return Code(CareCodes.TEXT_ONLY, label.strip())
     return None

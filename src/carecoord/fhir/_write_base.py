@@ -193,10 +193,14 @@ def coding(code: Code) -> Json:
 
 
 def concept(code: Code) -> Json:
-    """A ``CodeableConcept`` of one code; a text-only code becomes ``text``."""
+    """A ``CodeableConcept`` of one code, then its other codings (``Code.also``), in order.
+
+    A text-only code becomes ``text`` (with the other codings, if it has any).
+    """
+    others = [coding(other) for other in code.also]
     if code.system == CareCodes.TEXT_ONLY:
-        return {"text": code.code}
-    return {"coding": [coding(code)]}
+        return {"coding": others, "text": code.code} if others else {"text": code.code}
+    return {"coding": [coding(code), *others]}
 
 
 def quantity(value: Quantity) -> Json:

@@ -356,14 +356,27 @@ def clinical_times() -> st.SearchStrategy[dt.datetime | PartialDate]:
 
 
 def codes(systems: Sequence[str] | None = None) -> st.SearchStrategy[Code]:
-    """Codes from a few well-known systems (or ``systems``), with or without a display."""
+    """Codes from a few well-known systems (or ``systems``), with or without a display.
+
+    Some carry other codings of the same concept (``also``: up to two codes of any of the
+    well-known systems, which have no other codings themselves).
+    """
     return _codes(tuple(systems) if systems else None)
+
+
+_PLAIN_CODES = st.builds(Code, system=_CODE_SYSTEMS, code=_TOKEN, display=_optional(_TEXT))
 
 
 @cache
 def _codes(systems: tuple[str, ...] | None) -> st.SearchStrategy[Code]:
     system = st.sampled_from(systems) if systems else _CODE_SYSTEMS
-    return st.builds(Code, system=system, code=_TOKEN, display=_optional(_TEXT))
+    return st.builds(
+        Code,
+        system=system,
+        code=_TOKEN,
+        display=_optional(_TEXT),
+        also=_tuples(_PLAIN_CODES),
+    )
 
 
 @cache
