@@ -107,6 +107,7 @@ CASES: list[tuple[type[Any], st.SearchStrategy[Any]]] = [
     (domain.ReconciliationDecision, cs.reconciliation_decisions()),
     (domain.Ref, cs.refs()),
     (domain.Referral, cs.referrals()),
+    (domain.RelatedPerson, cs.related_persons()),
     (domain.Result, cs.results()),
     (domain.SocialNeed, cs.social_needs()),
     (domain.Source, cs.sources()),

@@ -21,8 +21,8 @@ from carecoord.serialization import dumps
 
 from ._shared import shared_data_dir
 
-RECORDS_SHA256 = "a923162e488464b78c2e19d959dc6504cfd042e0791cf085ce504abd690fa48f"
-PROFILES_SHA256 = "e227653e2cd8b238afed627508e9c68f8e3c60dc6bf8630c37f63f478b2e14e0"
+RECORDS_SHA256 = "c19ddef16180896ec09f1728c661e3d63406a79f776b7fdf4ab264ad9d8cac97"
+PROFILES_SHA256 = "6ec4e4e9109e9dece6e8912bbad22dc2c3c1e4b94c21c077ff4a82fd5a7b2f1d"
 
 
 def digest(models: Iterable[object]) -> str:

@@ -76,6 +76,7 @@ from carecoord.domain._parties import (
     Patient,
     PatientLink,
     Practitioner,
+    RelatedPerson,
     Sex,
 )
 from carecoord.domain._record import (
@@ -134,6 +135,7 @@ from carecoord.domain._values import (
     Quantity,
     Ref,
     ReferralId,
+    RelatedPersonId,
     ResultId,
     System,
     TaskId,
@@ -233,6 +235,8 @@ __all__ = [
     "Referral",
     "ReferralId",
     "ReferralStatus",
+    "RelatedPerson",
+    "RelatedPersonId",
     "Result",
     "ResultCategory",
     "ResultId",

@@ -38,6 +38,7 @@ __all__ = [
     "Quantity",
     "Ref",
     "ReferralId",
+    "RelatedPersonId",
     "ResultId",
     "System",
     "TaskId",
@@ -84,6 +85,8 @@ CommunicationId = NewType("CommunicationId", str)
 """Id of a communication."""
 ConsentId = NewType("ConsentId", str)
 """Id of a consent."""
+RelatedPersonId = NewType("RelatedPersonId", str)
+"""Id of a related person (a relative, a guardian, an agent under a power of attorney)."""
 FactId = NewType("FactId", str)
 """Id of any other fact (procedure, social need, reconciliation, activity, enrollment)."""
 

@@ -959,3 +959,7 @@ class ExtensionUrl:
     """On the ``meta`` of a record's Patient: ``name`` (valueString), ``kind`` (valueCode)
     and ``retrievedAt`` (valueDateTime) of the record's source (its id is
     ``meta.source``)."""
+    REPRESENTATIVE: ClassVar[str] = EXTENSION_BASE + "personal-representative"
+    """On a RelatedPerson: ``true`` (valueBoolean) when the source states the person is
+    the patient's personal representative (``RelatedPerson.representative``), whatever
+    the relationship codes say."""

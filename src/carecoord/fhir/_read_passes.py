@@ -45,6 +45,7 @@ from carecoord.fhir._map_parties import (
     map_organization,
     map_patient,
     map_practitioner,
+    map_related_person,
     practitioner_role_update,
     record_source,
 )
@@ -93,6 +94,7 @@ MAPPERS: dict[str, Mapper] = {
     "CarePlan": map_care_plan,
     "Goal": map_goal,
     "Consent": map_consent,
+    "RelatedPerson": map_related_person,
 }
 """resourceType -> its mapper, for every type all of whose resources are facts."""
 
@@ -109,6 +111,7 @@ _SUBJECT: dict[str, tuple[str, ...]] = {
     "AllergyIntolerance": ("patient",),
     "EpisodeOfCare": ("patient",),
     "Consent": ("patient", "subject"),
+    "RelatedPerson": ("patient",),
 }
 
 # --------------------------------------------------------------------------- collect

@@ -113,6 +113,8 @@ from carecoord.domain import (
     Referral,
     ReferralId,
     ReferralStatus,
+    RelatedPerson,
+    RelatedPersonId,
     Result,
     ResultCategory,
     ResultId,
@@ -183,6 +185,7 @@ __all__ = [
     "reconciliations",
     "referrals",
     "refs",
+    "related_persons",
     "results",
     "social_needs",
     "sources",
@@ -557,6 +560,30 @@ def practitioners(practitioner_id: str | None = None) -> st.SearchStrategy[Pract
         organization=_optional(_ids("organization").map(OrganizationId)),
         identifiers=_tuples(identifiers(), max_size=1),
         telecom=_tuples(contact_points(), max_size=1),
+    )
+
+
+_RELATIONSHIPS = st.builds(
+    Code,
+    system=st.just(System.V3_ROLE_CODE),
+    code=st.sampled_from(["GUARD", "HPOWATT", "DPOWATT", "MTH", "FTH", "SPS", "FRND", "NBOR"]),
+    display=_optional(_TEXT),
+)
+
+
+@cache
+def related_persons(patient_id: str | None = None) -> st.SearchStrategy[RelatedPerson]:
+    """Relatives, guardians and agents of one patient, some of them representatives."""
+    return st.builds(
+        RelatedPerson,
+        id=_ids("related").map(RelatedPersonId),
+        patient=_patient_ids(patient_id),
+        relationships=_tuples(_RELATIONSHIPS),
+        names=_tuples(human_names(), max_size=1),
+        telecom=_tuples(contact_points(), max_size=1),
+        period=periods(),
+        active=st.booleans(),
+        representative=st.booleans(),
     )
 
 
@@ -1196,7 +1223,7 @@ def patient_records(
     """Records holding ``min_facts`` to ``max_facts`` facts of every kind.
 
     Every fact names the record's patient, and ids are unique within each kind, so the
-    record is valid; practitioners and organisations travel with it.
+    record is valid; practitioners, organisations and related persons travel with it.
     """
     patient = draw(patients(patient_id))
     facts = {
@@ -1217,5 +1244,8 @@ def patient_records(
         patient=patient,
         practitioners=tuple(draw(st.lists(practitioners(), max_size=2, unique_by=lambda p: p.id))),
         organizations=tuple(draw(st.lists(organizations(), max_size=2, unique_by=lambda o: o.id))),
+        related_persons=tuple(
+            draw(st.lists(related_persons(patient.id), max_size=2, unique_by=_fact_id))
+        ),
         **facts,
     )
