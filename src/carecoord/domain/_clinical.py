@@ -86,7 +86,11 @@ __all__ = [
 
 
 class Sensitivity(Enum):
-    """Sensitive-information classes that need consent to share (HL7 v3 ActCode)."""
+    """Sensitive-information classes that need consent to share.
+
+    The values are HL7 v3 ActCode sensitivity codes, but :attr:`RESTRICTED`, which is the
+    v3 Confidentiality code ``R`` (``V``, very restricted, reads as it too).
+    """
 
     MENTAL_HEALTH = "PSY"
     SUBSTANCE_USE = "ETH"
@@ -94,6 +98,9 @@ class Sensitivity(Enum):
     SEXUAL_DOMESTIC_VIOLENCE = "SDV"
     PSYCHOTHERAPY_NOTE = "PSYTHPN"
     """Psychotherapy notes are never shared, whatever the consent says."""
+    RESTRICTED = "R"
+    """Labelled restricted (v3 Confidentiality ``R`` or ``V``): shared only with someone a
+    consent names, never by a care-team-wide permit."""
 
 
 # --------------------------------------------------------------------------- encounters

@@ -48,8 +48,8 @@ from carecoord.fhir._codes import (
     DISCIPLINE_SYSTEM,
     INTERACTIVE_MEDIA,
     LIST_CODE_SYSTEM,
-    SECURITY_LABELS,
     ExtensionUrl,
+    security_label,
 )
 from carecoord.fhir._issues import IssueCode
 from carecoord.fhir._map_base import MapContext
@@ -614,10 +614,9 @@ def _provision(  # noqa: PLR0917  (an internal helper called three times)
     classes: set[Sensitivity] = set()
     for item_path, label in ctx.items(provision, "securityLabel", path):
         for system, code, _display in ctx.codings(label, item_path):
-            if code is not None and system in (None, System.V3_ACT_CODE):
-                found = SECURITY_LABELS.get(code.upper())
-                if found is not None:
-                    classes.add(found)
+            found = security_label(system, code) if code is not None else None
+            if found is not None:
+                classes.add(found)
     period = ctx.period(provision, "period", path)
     if inherit is not None:
         period = period or inherit.period

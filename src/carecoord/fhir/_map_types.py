@@ -27,9 +27,8 @@ from carecoord.domain import (
     Period,
     Quantity,
     Sensitivity,
-    System,
 )
-from carecoord.fhir._codes import SECURITY_LABELS, CareCodes
+from carecoord.fhir._codes import CareCodes, security_label
 from carecoord.fhir._datatypes import parse_datetime, parse_instant
 from carecoord.fhir._issues import IssueCode
 from carecoord.fhir._map_json import JsonAccess
@@ -371,7 +370,10 @@ class DatatypeAccess(JsonAccess):
         return self.strict_instant(value, self.at("meta.lastUpdated"))
 
     def sensitivity(self, *labels: tuple[str, object]) -> frozenset[Sensitivity]:
-        """Sensitivity classes from ``meta.security`` and any extra ``(path, codings)``."""
+        """Sensitivity classes from ``meta.security`` and any extra ``(path, codings)``.
+
+        v3-ActCode sensitivity codes and v3-Confidentiality ``R`` and ``V`` (restricted).
+        """
         meta = self.obj(self.resource, "meta", self.path)
         pairs = (
             list(self.items(meta, "security", self.at("meta")))
@@ -386,9 +388,7 @@ class DatatypeAccess(JsonAccess):
         found: set[Sensitivity] = set()
         for path, coding in pairs:
             for system, code, _display in self.codings(coding, path):
-                if code is None or system not in (None, System.V3_ACT_CODE):
-                    continue
-                label = SECURITY_LABELS.get(code.upper())
+                label = security_label(system, code) if code is not None else None
                 if label is not None:
                     found.add(label)
         return frozenset(found)

@@ -31,7 +31,6 @@ from carecoord.fhir._codes import (
     DISCIPLINE_SYSTEM,
     LIST_CODE_SYSTEM,
     PROGRAM_SYSTEM,
-    SENSITIVITY_TO_CODE,
     CareCodes,
 )
 from carecoord.fhir._write_base import (
@@ -43,6 +42,7 @@ from carecoord.fhir._write_base import (
     extension,
     instant,
     period,
+    security,
     status_history,
     text_or_none,
 )
@@ -311,10 +311,7 @@ def write_consent(ctx: WriteContext, consent: Consent) -> Json:
             for actor in consent.actors
         ]
     if consent.classes:
-        provision["securityLabel"] = [
-            {"system": System.V3_ACT_CODE, "code": code}
-            for code in sorted(SENSITIVITY_TO_CODE[c] for c in consent.classes)
-        ]
+        provision["securityLabel"] = security(consent.classes)
     resource: Json = {
         "resourceType": "Consent",
         "id": consent.id,

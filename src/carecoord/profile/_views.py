@@ -18,8 +18,9 @@ Who sees a fact (:func:`can_see`), evaluated at an instant ``at``:
    * a **permit** applies to the viewer when it names them in ``actors``, or when its
      ``actors`` is empty ("anyone on the care team") and the viewer is an active member
      of one of the profile's care teams at ``at``;
-   * **substance-use** data (42 CFR Part 2) needs a permit that names the viewer
-     explicitly: an "anyone on the team" permit is not enough.
+   * **substance-use** data (42 CFR Part 2) and data labelled **restricted** (v3
+     Confidentiality ``R`` or ``V``) need a permit that names the viewer explicitly: an
+     "anyone on the team" permit is not enough.
 
 A fact's classes are the union, over every source's version, of its ``sensitivity``
 labels and the classes *inferred* from its codes when a source did not label it
@@ -219,6 +220,10 @@ def _on_team(profile: PatientProfile, viewer: Ref, at: dt.datetime) -> bool:
     return any(v.is_active_member(viewer, at) for team in profile.care_teams for v in team.variants)
 
 
+_NAMED_ONLY = frozenset({Sensitivity.SUBSTANCE_USE, Sensitivity.RESTRICTED})
+"""Classes a care-team-wide permit does not open: a permit must name the viewer."""
+
+
 class _Policy:
     """The consent decisions for one viewer at one instant, computed once per view."""
 
@@ -251,7 +256,7 @@ class _Policy:
             return False
         for consent in applying:
             named = ref in consent.actors
-            if sensitivity is Sensitivity.SUBSTANCE_USE and not named:
+            if sensitivity in _NAMED_ONLY and not named:
                 continue
             if named or self.on_team:
                 return True
