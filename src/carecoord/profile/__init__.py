@@ -64,6 +64,7 @@ from carecoord.profile._records import (
     profile_to_record,
     record_links,
 )
+from carecoord.profile._sensitivity import Sensitivities
 from carecoord.profile._strings import (
     NICKNAMES,
     are_nicknames,
@@ -126,6 +127,7 @@ __all__ = [
     "ReconciliationRow",
     "ReconciliationView",
     "RecordLink",
+    "Sensitivities",
     "SourceColumn",
     "TimelineEvent",
     "Viewer",
