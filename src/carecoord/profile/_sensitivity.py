@@ -25,16 +25,21 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
+from enum import Enum
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
+import carecoord.domain as _domain
 from carecoord.domain import (
     FACT_KINDS,
     CareSetting,
     Code,
     Consent,
     Medication,
+    PartialDate,
+    Period,
+    Quantity,
     Ref,
     Sensitivity,
     System,
@@ -46,7 +51,14 @@ from carecoord.terminology import DEFAULT_VALUE_SETS, SENSITIVITY_VALUE_SETS, Va
 if TYPE_CHECKING:
     from carecoord.profile._model import PatientProfile
 
-__all__ = ["REFERENCE_KINDS", "Sensitivities", "infer_sensitivity", "library", "sensitivity_of"]
+__all__ = [
+    "REFERENCE_KINDS",
+    "Sensitivities",
+    "infer_sensitivity",
+    "library",
+    "refs_in",
+    "sensitivity_of",
+]
 
 
 def library(value_sets: object) -> ValueSets:
@@ -69,8 +81,25 @@ def library(value_sets: object) -> ValueSets:
 # --------------------------------------------------------------------------- inference
 
 
+_PATTERNS: dict[int, tuple[ValueSet, re.Pattern[str] | None]] = {}
+"""id(value set) -> (the set, its name pattern): value sets are immutable, so a pattern is
+compiled once per set (the set is kept so that its id is not reused)."""
+
+
 def _name_pattern(value_set: ValueSet) -> re.Pattern[str] | None:
     """A case-blind pattern of the set's RxNorm names, as whole words (``None``: none)."""
+    known = _PATTERNS.get(id(value_set))
+    if known is not None and known[0] is value_set:
+        return known[1]
+    if len(_PATTERNS) > 256:
+        _PATTERNS.clear()
+    found = _compile_names(value_set)
+    _PATTERNS[id(value_set)] = (value_set, found)
+    return found
+
+
+def _compile_names(value_set: ValueSet) -> re.Pattern[str] | None:
+    """Compile :func:`_name_pattern` of one set."""
     names = sorted(
         {c.display.strip().lower() for c in value_set.codes_in(System.RXNORM) if c.display},
         key=lambda name: (-len(name), name),
@@ -151,26 +180,50 @@ def infer_sensitivity(code: Code, value_sets: ValueSets | None = None) -> frozen
 _CODE_FIELDS = ("code", "specialty", "service_type", "value", "discharge_disposition")
 _CODE_LISTS = ("reasons", "diagnoses", "types", "ingredients", "categories", "activities")
 _PARTY_FIELDS = ("recipient", "participants", "performers")
-_PSYCHIATRIC = frozenset({CareSetting.PSYCHIATRIC})
+_SETTING_FIELDS = ("from_setting", "to_setting")
 
 
-def _codes_of(fact: Any) -> Iterator[Code]:
+class _Shape:
+    """Which of the fields inference reads a model class has (worked out once per class)."""
+
+    __slots__ = ("code_lists", "codes", "labelled", "parties", "settings")
+
+    def __init__(self, kind: type) -> None:
+        names = {f.name for f in attrs.fields(kind)} if attrs.has(kind) else set()
+        self.labelled = "sensitivity" in names
+        self.codes = tuple(n for n in _CODE_FIELDS if n in names)
+        self.code_lists = tuple(n for n in _CODE_LISTS if n in names)
+        self.parties = tuple(n for n in _PARTY_FIELDS if n in names)
+        self.settings = tuple(n for n in _SETTING_FIELDS if n in names)
+
+
+_SHAPES: dict[type, _Shape] = {}
+
+
+def _shape(kind: type) -> _Shape:
+    found = _SHAPES.get(kind)
+    if found is None:
+        found = _SHAPES[kind] = _Shape(kind)
+    return found
+
+
+def _codes_of(fact: Any, shape: _Shape) -> Iterator[Code]:
     """Every code of a fact that may reveal a class (their other codings come with them)."""
-    for name in _CODE_FIELDS:
-        value = getattr(fact, name, None)
+    for name in shape.codes:
+        value = getattr(fact, name)
         if isinstance(value, Code):
             yield value
-    for name in _CODE_LISTS:
-        for value in getattr(fact, name, ()):
+    for name in shape.code_lists:
+        for value in getattr(fact, name):
             code = value if isinstance(value, Code) else getattr(value, "code", None)
             if isinstance(code, Code):
                 yield code
 
 
-def _parties_of(fact: Any) -> Iterator[Ref]:
+def _parties_of(fact: Any, shape: _Shape) -> Iterator[Ref]:
     """The practitioners a fact is addressed to, booked with or performed by."""
-    for name in _PARTY_FIELDS:
-        value = getattr(fact, name, None)
+    for name in shape.parties:
+        value = getattr(fact, name)
         if isinstance(value, Ref):
             yield value
         elif isinstance(value, tuple):
@@ -181,13 +234,15 @@ def _own_classes(
     fact: Any, inference: _Inference, specialties: Mapping[Ref, Code]
 ) -> frozenset[Sensitivity]:
     """What one version of a fact reveals by itself (labels and inference)."""
-    found: set[Sensitivity] = set(getattr(fact, "sensitivity", frozenset()))
-    for code in _codes_of(fact):
+    shape = _shape(type(fact))
+    found: set[Sensitivity] = set(fact.sensitivity) if shape.labelled else set()
+    for code in _codes_of(fact, shape):
         found |= inference.classes(code)
-    for party in _parties_of(fact):
-        specialty = specialties.get(party)
-        if specialty is not None:
-            found |= inference.classes(specialty)
+    if specialties:
+        for party in _parties_of(fact, shape):
+            specialty = specialties.get(party)
+            if specialty is not None:
+                found |= inference.classes(specialty)
     if isinstance(fact, Medication):
         for code in (fact.code, *fact.ingredients):
             for coding in code.codings:
@@ -195,8 +250,7 @@ def _own_classes(
                     found |= inference.named(coding.display)
     elif isinstance(fact, Consent):
         found |= fact.classes - {Sensitivity.PSYCHOTHERAPY_NOTE}
-    settings = {getattr(fact, "from_setting", None), getattr(fact, "to_setting", None)}
-    if settings & _PSYCHIATRIC:
+    if any(getattr(fact, n) is CareSetting.PSYCHIATRIC for n in shape.settings):
         found.add(Sensitivity.MENTAL_HEALTH)
     return frozenset(found)
 
@@ -232,21 +286,72 @@ _ID_FIELDS: dict[str, tuple[tuple[str, str], ...]] = {
 """Fields holding bare ids of other facts: ``(field, kind)`` per fact kind."""
 
 
-def _refs_in(value: Any) -> Iterator[Ref]:
-    """Every :class:`Ref` inside an attrs value (depth first), tuples included."""
+_LEAF_TYPES: frozenset[object] = frozenset(
+    {
+        Code,
+        Period,
+        Quantity,
+        PartialDate,
+        Sensitivity,
+        _domain.Identifier,
+        _domain.HumanName,
+        _domain.ContactPoint,
+        _domain.Address,
+        str,
+        int,
+        float,
+        bool,
+    }
+)
+"""Types that hold no :class:`Ref`: fields of these types are not walked."""
+_LEAF_WORDS = frozenset({"None", "tuple", "frozenset", "str", "int", "float", "bool", "dt"})
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _is_leaf(annotation: object) -> bool:
+    """Whether a field annotated so can hold no :class:`Ref` (unknown types: it can)."""
+    if not isinstance(annotation, str):
+        return False
+    for word in _WORD.findall(annotation):
+        if word in _LEAF_WORDS or word in {"datetime", "date"}:
+            continue
+        found = getattr(_domain, word, None)
+        if found in _LEAF_TYPES:
+            continue
+        if isinstance(found, type) and issubclass(found, Enum):
+            continue
+        if callable(found) and hasattr(found, "__supertype__"):  # a NewType id
+            continue
+        return False
+    return True
+
+
+_WALKED: dict[type, tuple[str, ...]] = {}
+
+
+def _walked(kind: type) -> tuple[str, ...]:
+    """The fields of an attrs class that may hold a :class:`Ref`, worked out once."""
+    found = _WALKED.get(kind)
+    if found is None:
+        found = _WALKED[kind] = tuple(f.name for f in attrs.fields(kind) if not _is_leaf(f.type))
+    return found
+
+
+def refs_in(value: Any) -> Iterator[Ref]:
+    """Every :class:`Ref` inside a value (attrs objects and tuples walked, depth first)."""
     if isinstance(value, Ref):
         yield value
     elif isinstance(value, tuple | frozenset):
         for item in value:
-            yield from _refs_in(item)
-    elif attrs.has(type(value)):
-        for field in attrs.fields(type(value)):
-            yield from _refs_in(getattr(value, field.name))
+            yield from refs_in(item)
+    elif value is not None and attrs.has(type(value)):
+        for name in _walked(type(value)):
+            yield from refs_in(getattr(value, name))
 
 
 def _named(kind: str, fact: Any) -> Iterator[tuple[str, str]]:
     """``(kind, fact id)`` of every fact one version of a fact names."""
-    for ref in _refs_in(fact):
+    for ref in refs_in(fact):
         for target in REFERENCE_KINDS.get(ref.type, ()):
             yield target, ref.id
     for field, target in _ID_FIELDS.get(kind, ()):
@@ -264,37 +369,46 @@ def _named(kind: str, fact: Any) -> Iterator[tuple[str, str]]:
 class Sensitivities:
     """The sensitivity classes of every fact of one profile, and which facts name which.
 
-    Built once per profile and library: :meth:`of` gives a fact's classes (labelled,
-    inferred and propagated, see the module), :meth:`references` the facts it names.
-    Facts are identified by their position in :meth:`PatientProfile.facts` order.
+    Built for one profile and library: :meth:`of` gives a fact's classes (labelled,
+    inferred and propagated, see the module), :meth:`of_ref` those of the fact a gap's
+    evidence names, :meth:`references` the facts a fact names. Facts are identified by
+    their position in :meth:`PatientProfile.facts` order (:attr:`facts`). Work is done as
+    it is asked for: a few facts' classes cost a few facts' inference, :meth:`all` works
+    out every fact's at once.
     """
 
-    __slots__ = ("classes", "edges", "facts", "position")
+    __slots__ = (
+        "_all",
+        "_edges",
+        "_inference",
+        "_known",
+        "_own",
+        "_refs",
+        "_specialties",
+        "facts",
+        "index",
+        "position",
+    )
 
     def __init__(self, profile: PatientProfile, value_sets: ValueSets | None = None) -> None:
-        inference = _Inference(library(value_sets))
-        specialties = {p.ref: p.specialty for p in profile.practitioners if p.specialty is not None}
+        self._inference = _Inference(library(value_sets))
+        self._specialties = {
+            p.ref: p.specialty for p in profile.practitioners if p.specialty is not None
+        }
         self.facts: tuple[tuple[str, Fact[Any]], ...] = tuple(profile.facts())
+        """Every fact of the profile as ``(kind, fact)``, in profile order."""
         self.position = {id(fact): i for i, (_name, fact) in enumerate(self.facts)}
-        index: dict[tuple[str, str, str], list[int]] = {}
+        self.index: dict[tuple[str, str, str], list[int]] = {}
+        """``(kind, source, source fact id)`` -> the positions of the facts folded from it."""
         for i, (name, fact) in enumerate(self.facts):
             for prov in fact.provenance:
-                index.setdefault((name, prov.source, prov.fact_id), []).append(i)
-        own: list[frozenset[Sensitivity]] = []
-        self.edges: list[frozenset[int]] = []
-        for i, (name, fact) in enumerate(self.facts):
-            own.append(
-                frozenset().union(*(_own_classes(v, inference, specialties) for v in fact.variants))
-            )
-            named = {
-                j
-                for prov, variant in zip(fact.provenance, fact.variants, strict=True)
-                for target, ident in _named(name, variant)
-                for j in index.get((target, prov.source, ident), ())
-                if j != i
-            }
-            self.edges.append(frozenset(named))
-        self.classes = _propagate(own, self.edges)
+                self.index.setdefault((name, prov.source, prov.fact_id), []).append(i)
+        count = len(self.facts)
+        self._own: list[frozenset[Sensitivity] | None] = [None] * count
+        self._edges: list[frozenset[int] | None] = [None] * count
+        self._known: dict[int, frozenset[Sensitivity]] = {}
+        self._all: tuple[frozenset[Sensitivity], ...] | None = None
+        self._refs: dict[tuple[str, str], list[int]] | None = None
 
     def index_of(self, fact: Fact[Any]) -> int | None:
         """The position of ``fact`` in the profile (``None`` when it is not one of its facts)."""
@@ -303,24 +417,88 @@ class Sensitivities:
             found = next((i for i, (_n, f) in enumerate(self.facts) if f == fact), None)
         return found
 
+    def own(self, position: int) -> frozenset[Sensitivity]:
+        """What the fact at ``position`` reveals by itself (labels and inference)."""
+        found = self._own[position]
+        if found is None:
+            fact = self.facts[position][1]
+            found = frozenset().union(
+                *(_own_classes(v, self._inference, self._specialties) for v in fact.variants)
+            )
+            self._own[position] = found
+        return found
+
+    def references(self, position: int) -> frozenset[int]:
+        """The positions of the facts the fact at ``position`` names (in its own source)."""
+        found = self._edges[position]
+        if found is None:
+            name, fact = self.facts[position]
+            found = frozenset(
+                j
+                for prov, variant in zip(fact.provenance, fact.variants, strict=True)
+                for target, ident in _named(name, variant)
+                for j in self.index.get((target, prov.source, ident), ())
+                if j != position
+            )
+            self._edges[position] = found
+        return found
+
+    def classes_of(self, position: int) -> frozenset[Sensitivity]:
+        """The classes of the fact at ``position``: its own and those of all it names."""
+        if self._all is not None:
+            return self._all[position]
+        found = self._known.get(position)
+        if found is None:
+            seen = {position}
+            pending = [position]
+            classes: set[Sensitivity] = set()
+            while pending:
+                current = pending.pop()
+                classes |= self.own(current)
+                for target in self.references(current):
+                    if target not in seen:
+                        seen.add(target)
+                        pending.append(target)
+            found = self._known[position] = frozenset(classes)
+        return found
+
+    def all(self) -> tuple[frozenset[Sensitivity], ...]:
+        """Every fact's classes, by position (worked out together, once)."""
+        if self._all is None:
+            count = len(self.facts)
+            own = [self.own(i) for i in range(count)]
+            edges = [self.references(i) for i in range(count)]
+            self._all = _propagate(own, edges)
+        return self._all
+
     def of(self, fact: Fact[Any]) -> frozenset[Sensitivity]:
-        """The classes of a fact of the profile (see the module)."""
+        """The classes of a fact of the profile (see the module).
+
+        Raises:
+            ValidationError: ``fact`` is not one of the profile's facts.
+        """
         found = self.index_of(fact)
         if found is None:
             raise ValidationError(Problem("fact", "not a fact of this profile"))
-        return self.classes[found]
+        return self.classes_of(found)
 
-    def references(self, position: int) -> frozenset[int]:
-        """The facts the fact at ``position`` names."""
-        return self.edges[position]
+    def of_ref(self, ref: Ref) -> frozenset[Sensitivity]:
+        """The classes of the fact ``Ref(<fact type>, <fact key>)`` (gap evidence) names.
 
-    def by_ref(self) -> dict[Ref, frozenset[Sensitivity]]:
-        """Every fact's classes by ``Ref(<fact type>, <fact key>)``, as gap evidence names it."""
-        found: dict[Ref, frozenset[Sensitivity]] = {}
-        for (_name, fact), classes in zip(self.facts, self.classes, strict=True):
-            ref = Ref(type(fact.value).__name__, fact.key)
-            found[ref] = found.get(ref, frozenset()) | classes
-        return found
+        ``frozenset()`` when no fact has that reference. A reference whose type is ``"*"``
+        matches a fact of any type with that key (a gap's focus is a bare key).
+        """
+        refs = self._refs
+        if refs is None:
+            refs = self._refs = {}
+            for i, (_name, fact) in enumerate(self.facts):
+                key = fact.key
+                refs.setdefault((type(fact.value).__name__, key), []).append(i)
+                refs.setdefault(("*", key), []).append(i)
+        found = refs.get((ref.type, ref.id), ())
+        if len(found) == 1:
+            return self.classes_of(found[0])
+        return frozenset().union(*(self.classes_of(i) for i in found))
 
 
 def _propagate(

@@ -81,6 +81,7 @@ from carecoord.profile._sensitivity import (
     Sensitivities,
     infer_sensitivity,
     library,
+    refs_in,
     sensitivity_of,
 )
 from carecoord.terminology import ValueSets
@@ -221,7 +222,7 @@ class _Policy:
     def _sees_itself(self, position: int) -> bool:
         """Rules 1-5: whether the viewer may see the fact, its references aside."""
         fact = self.table.facts[position][1]
-        classes = self.table.classes[position]
+        classes = self.table.classes_of(position)
         authored = _authored_by(fact, self.viewer.ref)
         if Sensitivity.PSYCHOTHERAPY_NOTE in classes:
             return authored
@@ -231,12 +232,14 @@ class _Policy:
 
     def visible(self) -> list[bool]:
         """Whether each fact of the profile (by position) is in the view: rules 1-6."""
-        shown = [self._sees_itself(i) for i in range(len(self.table.facts))]
+        self.table.all()
+        count = len(self.table.facts)
+        shown = [self._sees_itself(i) for i in range(count)]
         changed = True
         while changed:  # rule 6: hidden with what it names, to a fixed point
             changed = False
-            for i, targets in enumerate(self.table.edges):
-                if shown[i] and any(not shown[j] for j in targets):
+            for i in range(count):
+                if shown[i] and any(not shown[j] for j in self.table.references(i)):
                     shown[i] = False
                     changed = True
         return shown
@@ -328,23 +331,11 @@ def view_for(
     )
 
 
-def _refs_of(value: Any) -> Iterable[Ref]:
-    """Every :class:`Ref` inside an attrs value (tuples included)."""
-    if isinstance(value, Ref):
-        yield value
-    elif isinstance(value, tuple | frozenset):
-        for item in value:
-            yield from _refs_of(item)
-    elif attrs.has(type(value)):
-        for field in attrs.fields(type(value)):
-            yield from _refs_of(getattr(value, field.name))
-
-
 def _named_parties(profile: PatientProfile, facts: Iterable[Fact[Any]]) -> set[Ref]:
     """The parties the patient and the visible facts name, with their organisations."""
-    pending: list[Ref] = list(_refs_of(profile.patient))
+    pending: list[Ref] = list(refs_in(profile.patient))
     for fact in facts:
-        pending.extend(_refs_of(fact.variants))
+        pending.extend(refs_in(fact.variants))
         pending.extend(p.author for p in fact.provenance if p.author is not None)
     practitioners: dict[str, Practitioner] = {}
     organizations: dict[str, Organization] = {}
