@@ -21,8 +21,8 @@ from carecoord.serialization import dumps
 
 from ._shared import shared_data_dir
 
-RECORDS_SHA256 = "c19ddef16180896ec09f1728c661e3d63406a79f776b7fdf4ab264ad9d8cac97"
-PROFILES_SHA256 = "6ec4e4e9109e9dece6e8912bbad22dc2c3c1e4b94c21c077ff4a82fd5a7b2f1d"
+RECORDS_SHA256 = "cbb1521b107543706de50f9101a818088cee15d3d9ea1197762049a192f1e5b5"
+PROFILES_SHA256 = "9c2c33405c0f76dafeaf53a970963a5181e66a2948317808a4091e224b8499af"
 
 
 def digest(models: Iterable[object]) -> str:

@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
+import attrs
 import pytest
 
 from carecoord.domain import ConsentDecision, Ref, Sensitivity
 from carecoord.fhir._read import read
 from carecoord.fhir._write import write_bundle
-from carecoord.testing import make_condition, make_consent, make_record, make_result
+from carecoord.testing import (
+    make_appointment,
+    make_care_plan,
+    make_condition,
+    make_consent,
+    make_goal,
+    make_order,
+    make_procedure,
+    make_record,
+    make_referral,
+    make_result,
+    make_task,
+    make_transition,
+)
 
 from .test_read_fixtures import SUBJECT, only_record, ref
 
@@ -108,3 +122,47 @@ class TestWrittenBack:
 
         assert record.results[0].sensitivity == {Sensitivity.RESTRICTED}
         assert record.consents[0].classes == {Sensitivity.RESTRICTED}
+
+
+class TestEveryLabelledResource:
+    """Requests, tasks, appointments, procedures, plans, goals and stays keep their labels."""
+
+    @pytest.mark.parametrize(
+        ("kind", "fact"),
+        [
+            ("referrals", make_referral()),
+            ("orders", make_order()),
+            ("tasks", make_task()),
+            ("appointments", make_appointment()),
+            ("procedures", make_procedure()),
+            ("care_plans", make_care_plan()),
+            ("goals", make_goal()),
+            ("transitions", make_transition()),
+        ],
+    )
+    def test_a_restricted_fact_reads_back_restricted(self, kind: str, fact: object) -> None:
+        """Confidentiality R on the resource is the fact's ``RESTRICTED`` label (it was lost)."""
+        labelled = attrs.evolve(fact, sensitivity=frozenset({Sensitivity.RESTRICTED}))
+        written = write_bundle([make_record(**{kind: (labelled,)})])
+
+        [back] = getattr(read(written).records[0], kind)
+
+        assert back.sensitivity == {Sensitivity.RESTRICTED}
+
+    def test_a_third_party_service_request_label_is_read(self) -> None:
+        """A referral ServiceRequest from elsewhere labelled ETH is substance-use data."""
+        request = {
+            "resourceType": "ServiceRequest",
+            "id": "sr1",
+            "meta": {"security": [{"system": ACT, "code": "ETH"}]},
+            "status": "active",
+            "intent": "order",
+            "category": [{"coding": [{"system": SNOMED, "code": "3457005"}]}],
+            "subject": SUBJECT,
+            "authoredOn": "2026-02-01T10:00:00Z",
+            "requester": ref("Practitioner", "pcp-1"),
+        }
+
+        [referral] = only_record(request).referrals
+
+        assert referral.sensitivity == {Sensitivity.SUBSTANCE_USE}

@@ -27,6 +27,7 @@ from carecoord.domain import (
     Ref,
     RelatedPerson,
     Sensitivity,
+    SocialDomain,
     System,
 )
 from carecoord.errors import ConsentError
@@ -64,6 +65,7 @@ from carecoord.testing import (
     make_referral,
     make_related_person,
     make_result,
+    make_social_need,
     make_source,
     make_task,
     make_transition,
@@ -475,3 +477,32 @@ class TestFactsAboutHiddenFacts:
         view = view_for(person, DOCTOR, at=AS_OF)
 
         assert (view.orders, view.results, view.tasks) == ((), (), ())
+
+
+class TestLabelsOnEveryKind:
+    """Labels on requests, tasks, plans and stays count like those on conditions."""
+
+    def test_a_restricted_referral_and_its_task(self) -> None:
+        """A referral labelled restricted is hidden, and the task about it with it."""
+        referral = make_referral(sensitivity=RESTRICTED, requester=CARDIOLOGIST)
+        task = make_task(focus=Ref("Referral", "referral-1"))
+
+        assert hidden_from_doctor(referrals=(referral,), tasks=(task,)) == {
+            ("referrals", "referral-1"),
+            ("tasks", "task-1"),
+        }
+
+    def test_a_psychiatric_stay_label(self) -> None:
+        """A stay labelled mental health (PSY on its Encounter) is mental-health data."""
+        stay = make_transition(sensitivity=frozenset({Sensitivity.MENTAL_HEALTH}))
+
+        assert ("transitions", "stay-1") in hidden_from_doctor(transitions=(stay,))
+
+    def test_an_interpersonal_safety_need(self) -> None:
+        """A social need for interpersonal safety is sexual or domestic violence data."""
+        need = make_social_need(domain=SocialDomain.INTERPERSONAL_SAFETY, code=None)
+        person = profile(social_needs=(need,))
+
+        assert sensitivity_of(person, person.social_needs[0]) == {
+            Sensitivity.SEXUAL_DOMESTIC_VIOLENCE
+        }

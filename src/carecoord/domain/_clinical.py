@@ -31,6 +31,7 @@ from carecoord.domain._values import (
     Quantity,
     Ref,
     ResultId,
+    Sensitivity,
     aware,
     before,
     choice,
@@ -83,24 +84,6 @@ __all__ = [
     "SocialNeedStatus",
     "VerificationStatus",
 ]
-
-
-class Sensitivity(Enum):
-    """Sensitive-information classes that need consent to share.
-
-    The values are HL7 v3 ActCode sensitivity codes, but :attr:`RESTRICTED`, which is the
-    v3 Confidentiality code ``R`` (``V``, very restricted, reads as it too).
-    """
-
-    MENTAL_HEALTH = "PSY"
-    SUBSTANCE_USE = "ETH"
-    HIV = "HIV"
-    SEXUAL_DOMESTIC_VIOLENCE = "SDV"
-    PSYCHOTHERAPY_NOTE = "PSYTHPN"
-    """Psychotherapy notes are never shared, whatever the consent says."""
-    RESTRICTED = "R"
-    """Labelled restricted (v3 Confidentiality ``R`` or ``V``): shared only with someone a
-    consent names, never by a care-team-wide permit."""
 
 
 # --------------------------------------------------------------------------- encounters
@@ -370,6 +353,7 @@ class Order:
     performer: Ref | None = None
     priority: Priority = attrs.field(default=Priority.ROUTINE, validator=choice(Priority))
     justification: str | None = attrs.field(default=None, repr=masked)
+    sensitivity: frozenset[Sensitivity] = attrs.field(default=frozenset(), validator=is_frozenset)
     recorded_at: dt.datetime | None = attrs.field(default=None, validator=optional_aware)
     author: Ref | None = None
 
@@ -515,6 +499,7 @@ class Appointment:
     service_type: Code | None = None
     booked_at: dt.datetime | None = attrs.field(default=None, validator=optional_aware)
     status_changed_at: dt.datetime | None = attrs.field(default=None, validator=optional_aware)
+    sensitivity: frozenset[Sensitivity] = attrs.field(default=frozenset(), validator=is_frozenset)
     recorded_at: dt.datetime | None = attrs.field(default=None, validator=optional_aware)
     author: Ref | None = None
 
@@ -558,6 +543,7 @@ class Goal:
     target_date: PartialDate | None = None
     addresses: tuple[Ref, ...] = attrs.field(default=(), validator=is_tuple)
     start: PartialDate | None = None
+    sensitivity: frozenset[Sensitivity] = attrs.field(default=frozenset(), validator=is_frozenset)
     recorded_at: dt.datetime | None = attrs.field(default=None, validator=optional_aware)
     author: Ref | None = None
 
@@ -597,6 +583,7 @@ class CarePlan:
     goals: tuple[GoalId, ...] = attrs.field(default=(), validator=is_tuple)
     activities: tuple[CarePlanActivity, ...] = attrs.field(default=(), validator=is_tuple)
     contributors: tuple[Ref, ...] = attrs.field(default=(), validator=is_tuple)
+    sensitivity: frozenset[Sensitivity] = attrs.field(default=frozenset(), validator=is_frozenset)
     recorded_at: dt.datetime | None = attrs.field(default=None, validator=optional_aware)
     author: Ref | None = None
 
@@ -793,6 +780,7 @@ class Procedure:
     status: str = "completed"
     performer: Ref | None = None
     encounter: Ref | None = None
+    sensitivity: frozenset[Sensitivity] = attrs.field(default=frozenset(), validator=is_frozenset)
     recorded_at: dt.datetime | None = attrs.field(default=None, validator=optional_aware)
     author: Ref | None = None
 

@@ -40,6 +40,7 @@ __all__ = [
     "ReferralId",
     "RelatedPersonId",
     "ResultId",
+    "Sensitivity",
     "System",
     "TaskId",
     "TransitionId",
@@ -204,6 +205,24 @@ class Code:
 
     def __str__(self) -> str:
         return self.display or f"{self.system}|{self.code}"
+
+
+class Sensitivity(Enum):
+    """Sensitive-information classes that need consent to share.
+
+    The values are HL7 v3 ActCode sensitivity codes, but :attr:`RESTRICTED`, which is the
+    v3 Confidentiality code ``R`` (``V``, very restricted, reads as it too).
+    """
+
+    MENTAL_HEALTH = "PSY"
+    SUBSTANCE_USE = "ETH"
+    HIV = "HIV"
+    SEXUAL_DOMESTIC_VIOLENCE = "SDV"
+    PSYCHOTHERAPY_NOTE = "PSYTHPN"
+    """Psychotherapy notes are never shared, whatever the consent says."""
+    RESTRICTED = "R"
+    """Labelled restricted (v3 Confidentiality ``R`` or ``V``): shared only with someone a
+    consent names, never by a care-team-wide permit."""
 
 
 @attrs.frozen(order=True)

@@ -288,6 +288,7 @@ def map_encounter(ctx: MapContext, patient: PatientId, fact_id: str) -> Facts:
                     complexity=complexity,
                     attending=attending,
                     encounter=Ref("Encounter", fact_id),
+                    sensitivity=sensitivity,
                     recorded_at=recorded_at,
                 ),
             )

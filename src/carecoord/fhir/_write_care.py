@@ -178,7 +178,11 @@ def _activity(ctx: WriteContext, activity: CarePlanActivity) -> Json:
 
 def write_care_plan(ctx: WriteContext, plan: CarePlan) -> Json:
     """A ``CarePlan``: goals, activities, author, contributors; last review in an extension."""
-    resource: Json = {"resourceType": "CarePlan", "id": plan.id, "meta": ctx.meta(plan.recorded_at)}
+    resource: Json = {
+        "resourceType": "CarePlan",
+        "id": plan.id,
+        "meta": ctx.meta(plan.recorded_at, plan.sensitivity),
+    }
     if plan.last_reviewed is not None:
         resource["extension"] = [
             extension(ExtensionUrl.LAST_REVIEWED, valueDateTime=instant(plan.last_reviewed))
@@ -215,7 +219,7 @@ def write_goal(ctx: WriteContext, goal: Goal) -> Json:
     resource: Json = {
         "resourceType": "Goal",
         "id": goal.id,
-        "meta": ctx.meta(goal.recorded_at),
+        "meta": ctx.meta(goal.recorded_at, goal.sensitivity),
         "lifecycleStatus": goal.lifecycle_status,
         "description": (
             {"text": description}

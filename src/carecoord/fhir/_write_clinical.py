@@ -220,7 +220,7 @@ def write_transition(ctx: WriteContext, transition: CareTransition) -> Json:
     resource: Json = {
         "resourceType": "Encounter",
         "id": transition.id,
-        "meta": ctx.meta(transition.recorded_at),
+        "meta": ctx.meta(transition.recorded_at, transition.sensitivity),
     }
     if transition.diagnoses:
         resource["contained"] = [
@@ -573,7 +573,7 @@ def write_procedure(ctx: WriteContext, procedure: Procedure) -> Json:
     resource: Json = {
         "resourceType": "Procedure",
         "id": procedure.id,
-        "meta": ctx.meta(procedure.recorded_at),
+        "meta": ctx.meta(procedure.recorded_at, procedure.sensitivity),
         "status": procedure.status,
         "code": concept(procedure.code),
         "subject": ctx.patient(),

@@ -8,7 +8,8 @@ A fact's classes are the union, over every source's version, of
   types, categories, ingredients and care-plan activities; the specialty of the
   practitioner a referral goes to, an appointment is with, or a visit was performed by;
   a medication whose name (or an ingredient's) names a sensitive ingredient; a stay in
-  or to a psychiatric setting; the classes a consent speaks about (but psychotherapy
+  or to a psychiatric setting; a social need for interpersonal safety or elder abuse
+  (sexual or domestic violence); the classes a consent speaks about (but psychotherapy
   notes). Inference reads the ``sensitivity-*`` value sets of a library
   (:data:`carecoord.terminology.SENSITIVITY_VALUE_SETS`);
 * the classes of **every fact it refers to** in the profile, transitively: a task's focus,
@@ -42,6 +43,8 @@ from carecoord.domain import (
     Quantity,
     Ref,
     Sensitivity,
+    SocialDomain,
+    SocialNeed,
     System,
 )
 from carecoord.errors import Problem, ValidationError
@@ -181,6 +184,8 @@ _CODE_FIELDS = ("code", "specialty", "service_type", "value", "discharge_disposi
 _CODE_LISTS = ("reasons", "diagnoses", "types", "ingredients", "categories", "activities")
 _PARTY_FIELDS = ("recipient", "participants", "performers")
 _SETTING_FIELDS = ("from_setting", "to_setting")
+_VIOLENCE_DOMAINS = frozenset({SocialDomain.INTERPERSONAL_SAFETY, SocialDomain.ELDER_ABUSE})
+"""Social-need domains that are sexual or domestic violence information."""
 
 
 class _Shape:
@@ -250,6 +255,8 @@ def _own_classes(
                     found |= inference.named(coding.display)
     elif isinstance(fact, Consent):
         found |= fact.classes - {Sensitivity.PSYCHOTHERAPY_NOTE}
+    elif isinstance(fact, SocialNeed) and fact.domain in _VIOLENCE_DOMAINS:
+        found.add(Sensitivity.SEXUAL_DOMESTIC_VIOLENCE)
     if any(getattr(fact, n) is CareSetting.PSYCHIATRIC for n in shape.settings):
         found.add(Sensitivity.MENTAL_HEALTH)
     return frozenset(found)

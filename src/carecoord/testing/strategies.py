@@ -694,6 +694,7 @@ def tasks(
         not_before=not_before,
         due=due,
         notes=draw(_tuples(notes(), max_size=1)),
+        sensitivity=draw(_SENSITIVITY),
     )
     at = authored
     for _ in range(draw(st.integers(min_steps, max_steps))):
@@ -769,6 +770,7 @@ def referrals(
         replaces=draw(_optional(_ids("referral").map(ReferralId))),
         community=draw(st.booleans()),
         note=draw(_optional(_TEXT)),
+        sensitivity=draw(_SENSITIVITY),
     )
     at = authored
     for _ in range(draw(st.integers(min_steps, max_steps))):
@@ -819,6 +821,7 @@ def transitions(draw: st.DrawFn, patient_id: str | None = None) -> CareTransitio
         complexity=draw(_optional(_members(Complexity))),
         attending=draw(_optional(refs("Practitioner"))),
         encounter=draw(_optional(refs("Encounter"))),
+        sensitivity=draw(_SENSITIVITY),
         recorded_at=draw(_optional(aware_datetimes())),
     )
 
@@ -928,6 +931,7 @@ def orders(patient_id: str | None = None) -> st.SearchStrategy[Order]:
         performer=_optional(refs(("Practitioner", "Organization"))),
         priority=_members(Priority),
         justification=_optional(_TEXT),
+        sensitivity=_SENSITIVITY,
         recorded_at=_optional(aware_datetimes()),
         author=_optional(refs("Practitioner")),
     )
@@ -985,6 +989,7 @@ def appointments(draw: st.DrawFn, patient_id: str | None = None) -> Appointment:
         service_type=draw(_optional(codes([System.SNOMED]))),
         booked_at=draw(_optional(aware_datetimes())),
         status_changed_at=draw(_optional(aware_datetimes())),
+        sensitivity=draw(_SENSITIVITY),
         recorded_at=draw(_optional(aware_datetimes())),
         author=draw(_optional(refs("Practitioner"))),
     )
@@ -1002,6 +1007,7 @@ def goals(patient_id: str | None = None) -> st.SearchStrategy[Goal]:
         target_date=_optional(partial_dates()),
         addresses=_tuples(refs("Condition"), max_size=1),
         start=_optional(partial_dates()),
+        sensitivity=_SENSITIVITY,
         recorded_at=_optional(aware_datetimes()),
         author=_optional(refs("Practitioner")),
     )
@@ -1038,6 +1044,7 @@ def care_plans(patient_id: str | None = None) -> st.SearchStrategy[CarePlan]:
         goals=_tuples(_ids("goal").map(GoalId)),
         activities=_tuples(care_plan_activities()),
         contributors=_tuples(refs("Practitioner")),
+        sensitivity=_SENSITIVITY,
         recorded_at=_optional(aware_datetimes()),
         author=_optional(refs("Practitioner")),
     )
@@ -1139,6 +1146,7 @@ def procedures(patient_id: str | None = None) -> st.SearchStrategy[Procedure]:
         status=st.sampled_from(["completed", "in-progress", "not-done"]),
         performer=_optional(refs("Practitioner")),
         encounter=_optional(refs("Encounter")),
+        sensitivity=_SENSITIVITY,
         recorded_at=_optional(aware_datetimes()),
         author=_optional(refs("Practitioner")),
     )
