@@ -56,6 +56,8 @@ PractitionerId = NewType("PractitionerId", str)
 """Id of a practitioner."""
 OrganizationId = NewType("OrganizationId", str)
 """Id of an organisation."""
+RelatedPersonId = NewType("RelatedPersonId", str)
+"""Id of a related person (a relative, a guardian, an agent under a power of attorney)."""
 CareTeamId = NewType("CareTeamId", str)
 """Id of a care team."""
 ReferralId = NewType("ReferralId", str)
@@ -86,8 +88,6 @@ CommunicationId = NewType("CommunicationId", str)
 """Id of a communication."""
 ConsentId = NewType("ConsentId", str)
 """Id of a consent."""
-RelatedPersonId = NewType("RelatedPersonId", str)
-"""Id of a related person (a relative, a guardian, an agent under a power of attorney)."""
 FactId = NewType("FactId", str)
 """Id of any other fact (procedure, social need, reconciliation, activity, enrollment)."""
 

@@ -571,10 +571,9 @@ def _clean_codings(
 
 
 def silent_code(concept: object) -> Code | None:
-    """The first coded ``Code`` of a CodeableConcept in another resource, reporting nothing.
+    """The first coded ``Code`` of a concept in another resource (the rest its ``also``).
 
-    Used to borrow a code from a resource that is mapped (and reported on) by itself. The
-    concept's other usable codings become the code's ``also``, in their order.
+    Used to borrow a code from a resource that is mapped (and reported on) by itself.
     """
     if not isinstance(concept, dict):
         return None

@@ -78,6 +78,7 @@ PARTY_TYPES = ("Organization", "Practitioner", "PractitionerRole")
 Mapper = Callable[[MapContext, PatientId, str], Facts]
 
 MAPPERS: dict[str, Mapper] = {
+    "RelatedPerson": map_related_person,
     "Task": map_task,
     "Appointment": map_appointment,
     "Communication": map_communication,
@@ -94,7 +95,6 @@ MAPPERS: dict[str, Mapper] = {
     "CarePlan": map_care_plan,
     "Goal": map_goal,
     "Consent": map_consent,
-    "RelatedPerson": map_related_person,
 }
 """resourceType -> its mapper, for every type all of whose resources are facts."""
 

@@ -64,7 +64,7 @@ from carecoord.profile._records import (
     profile_to_record,
     record_links,
 )
-from carecoord.profile._sensitivity import Sensitivities
+from carecoord.profile._sensitivity import Sensitivities, with_sensitivity_sets
 from carecoord.profile._strings import (
     NICKNAMES,
     are_nicknames,
@@ -166,4 +166,5 @@ __all__ = [
     "timeline",
     "view_for",
     "with_reconciliation",
+    "with_sensitivity_sets",
 ]

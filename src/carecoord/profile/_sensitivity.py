@@ -61,6 +61,7 @@ __all__ = [
     "library",
     "refs_in",
     "sensitivity_of",
+    "with_sensitivity_sets",
 ]
 
 
@@ -79,6 +80,18 @@ def library(value_sets: object) -> ValueSets:
         )
     value_sets.require((name for _, name in SENSITIVITY_VALUE_SETS), reader="the consent views")
     return value_sets
+
+
+def with_sensitivity_sets(value_sets: ValueSets) -> ValueSets:
+    """``value_sets``, with the shipped ``sensitivity-*`` value sets for any it lacks.
+
+    For readers whose library need not carry them (a rule library): the sets it has are
+    used, the defaults fill the rest.
+    """
+    names = [name for _, name in SENSITIVITY_VALUE_SETS]
+    if all(name in value_sets for name in names):
+        return value_sets
+    return DEFAULT_VALUE_SETS.with_(*(value_sets[n] for n in names if n in value_sets))
 
 
 # --------------------------------------------------------------------------- inference

@@ -19,16 +19,10 @@ from carecoord.domain import (
     Sensitivity,
     to_local_date,
 )
-from carecoord.profile import Fact, PatientProfile, Sensitivities
+from carecoord.profile import Fact, PatientProfile, Sensitivities, with_sensitivity_sets
 from carecoord.rules._calendar import BusinessCalendar
 from carecoord.rules._model import Evidence, EvidenceRole, Gap, GapStatus, Severity
-from carecoord.terminology import (
-    DEFAULT_VALUE_SETS,
-    SENSITIVITY_VALUE_SETS,
-    ValueSet,
-    ValueSetName,
-    ValueSets,
-)
+from carecoord.terminology import DEFAULT_VALUE_SETS, ValueSet, ValueSetName, ValueSets
 
 __all__ = ["RuleContext", "resolve_timezone"]
 
@@ -335,11 +329,6 @@ class RuleContext:
         met), ``late`` when ``closed_at`` came after ``due``; not-applicable when
         ``not_applicable`` gives the reason; else prospective until ``due`` expires at
         ``as_of`` and open after.
-
-        The gap's ``sensitivity`` is ``sensitivity`` united with the classes of every fact
-        it rests on (its focus and its evidence, as :class:`~carecoord.profile.Sensitivities`
-        works them out: labelled, inferred, propagated), so a gap about a psychiatry
-        referral is mental-health information like the referral.
         """
         closing = tuple(
             e if e.role is EvidenceRole.CLOSING else attrs.evolve(e, role=EvidenceRole.CLOSING)
@@ -376,7 +365,13 @@ class RuleContext:
         )
 
     def _rests_on(self, focus: str, evidence: Iterable[Evidence]) -> frozenset[Sensitivity]:
-        """The classes of the facts a gap rests on: its focus (a fact key) and evidence."""
+        """The classes of the facts a gap rests on: its focus (a fact key) and evidence.
+
+        :meth:`gap` unites them with the rule's own ``sensitivity``, so a gap about a
+        psychiatry referral is mental-health information like the referral (the classes
+        as :class:`~carecoord.profile.Sensitivities` works them out: labelled, inferred,
+        propagated).
+        """
         table = self.cached("context.sensitivity", _fact_sensitivities)
         found = table.of_ref(Ref("*", focus.split("#", 1)[0]))
         for item in evidence:
@@ -390,8 +385,4 @@ def _fact_sensitivities(ctx: RuleContext) -> Sensitivities:
     Read with the evaluation's ``sensitivity-*`` value sets, the shipped defaults for any
     the library lacks (a rule library need not carry them).
     """
-    names = [name for _, name in SENSITIVITY_VALUE_SETS]
-    library = ctx.value_sets
-    if any(name not in library for name in names):
-        library = DEFAULT_VALUE_SETS.with_(*(library[n] for n in names if n in library))
-    return Sensitivities(ctx.profile, library)
+    return Sensitivities(ctx.profile, with_sensitivity_sets(ctx.value_sets))
