@@ -108,6 +108,7 @@ CASES: list[tuple[type[Any], st.SearchStrategy[Any]]] = [
     (domain.ReconciliationDecision, cs.reconciliation_decisions()),
     (domain.Ref, cs.refs()),
     (domain.Referral, cs.referrals()),
+    (domain.RelatedPerson, cs.related_persons()),
     (domain.Result, cs.results()),
     (domain.ResultComponent, cs.result_components()),
     (domain.SocialNeed, cs.social_needs()),
@@ -263,14 +264,18 @@ class TestRoundTrip:
             (Quantity(8.1, "%"), {"value": 8.1, "unit": "%"}),
             (
                 Code("urn:x", "pos", "Positive"),
-                {"system": "urn:x", "code": "pos", "display": "Positive"},
+                {"system": "urn:x", "code": "pos", "display": "Positive", "also": []},
             ),
             ("trace", "trace"),
             (None, None),
         ],
     )
     def test_result_value_is_read_by_its_shape(self, value: object, written: object) -> None:
-        """A result value is a Quantity, a Code or text, told apart by its JSON shape."""
+        """A result value is a Quantity, a Code or text, told apart by its JSON shape.
+
+        A code is written with every field, its other codings (``also``, empty here)
+        included: every field is written.
+        """
         result = make_result(value=value)
 
         data = to_dict(result)["data"]

@@ -8,6 +8,7 @@
     ├── InvalidTransition        a lifecycle change the state machine does not allow
     ├── NotFound                 (also a LookupError) no object with that id
     ├── ConflictError            a write that disagrees with what is stored
+    ├── ConsentError             a viewer who may not look in the role they ask for
     ├── MissingExtraError        (also an ImportError) an optional extra is not installed
     └── InteropError             a problem reading or writing an exchange format
         ├── FhirImportError      (carecoord.fhir) strict reading found problems
@@ -32,6 +33,7 @@ import attrs
 __all__ = [
     "CarecoordError",
     "ConflictError",
+    "ConsentError",
     "InteropError",
     "InvalidTransition",
     "IssueCode",
@@ -130,6 +132,16 @@ class NotFound(CarecoordError, LookupError):
 
 class ConflictError(CarecoordError):
     """A write that conflicts with what is already stored."""
+
+
+class ConsentError(CarecoordError):
+    """A viewer who may not look at a profile in the role they ask for.
+
+    Raised by the consent views when someone asks to see a profile as its patient who is
+    neither that patient nor a personal representative active at that time, or when a
+    patient or a related person asks in a clinician's role. The message names the
+    viewer's reference type, never an id or a name.
+    """
 
 
 class MissingExtraError(CarecoordError, ImportError):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from attrs import evolve as attrs_evolve
 
 import carecoord as cc
 from carecoord.domain import AppointmentStatus, ClinicalStatus, VerificationStatus, minutes_by_kind
@@ -24,6 +25,7 @@ from carecoord.testing import (
     make_patient,
     make_record,
     make_referral,
+    make_related_person,
     make_result,
 )
 
@@ -169,3 +171,53 @@ class TestPatientRecord:
         """Source timestamps are aware."""
         with pytest.raises(cc.ValidationError):
             cc.Source("x", retrieved_at=dt.datetime(2026, 1, 1))  # noqa: DTZ001
+
+
+class TestRelatedPerson:
+    """Related persons: who represents the patient, and when."""
+
+    def test_a_guardian_represents_the_patient_during_the_relationship(self) -> None:
+        """GUARD is a representative role; the period bounds the representation."""
+        guardian = make_related_person(period=cc.Period(days_before(30), days_before(1)))
+
+        assert guardian.is_representative
+        assert guardian.represents_at(days_before(10))
+        assert not guardian.represents_at(AS_OF)
+
+    def test_a_relative_represents_only_when_stated(self) -> None:
+        """A mother is a representative when the source says so (``representative``)."""
+        mother = make_related_person(relationships=(cc.Code(cc.System.V3_ROLE_CODE, "MTH"),))
+
+        assert not mother.represents_at(AS_OF)
+        assert attrs_evolve(mother, representative=True).represents_at(AS_OF)
+
+    def test_an_inactive_record_represents_no_one(self) -> None:
+        """``active=False`` ends the representation whatever the period."""
+        assert not make_related_person(active=False).represents_at(AS_OF)
+
+    def test_a_representative_role_among_other_codings_counts(self) -> None:
+        """The role is read from every coding of a relationship (``Code.also``)."""
+        role = cc.Code(
+            "urn:example:roles", "legal", also=(cc.Code(cc.System.V3_ROLE_CODE, "HPOWATT"),)
+        )
+
+        assert make_related_person(relationships=(role,)).is_representative
+
+    def test_names_and_telecom_are_masked(self) -> None:
+        """A related person's names and phone numbers never show in ``repr``."""
+        text = repr(make_related_person())
+
+        assert "Guardianson" not in text
+        assert "555-0199" not in text
+
+    def test_a_record_checks_its_related_persons(self) -> None:
+        """A related person of another patient, or a repeated id, is a validation problem."""
+        other = make_related_person(id="other-1", patient="someone-else")
+
+        with pytest.raises(cc.ValidationError) as info:
+            make_record(related_persons=(make_related_person(), make_related_person(), other))
+
+        assert {p.path for p in info.value.problems} == {
+            "related_persons[1].id",
+            "related_persons[2].patient",
+        }

@@ -759,12 +759,20 @@ class TestDemoData:
         assert counts["DocumentReference"].mapped == 1
 
     def test_the_psychotherapy_note_is_a_sensitive_document(self) -> None:
-        """The therapy note is a progress-note document labelled PSYTHPN and PSY."""
+        """The therapy note is a progress-note document labelled PSYTHPN, PSY and R.
+
+        Its ``meta.security`` also carries the v3 Confidentiality code R (restricted), which
+        the reader now keeps as :attr:`Sensitivity.RESTRICTED` (it was ignored before).
+        """
         [note] = [d for r in demo().records for d in r.documents]
 
         assert note.id == "session-note-6"
         assert [c.code for c in note.types] == ["11506-3"]
-        assert note.sensitivity == {Sensitivity.PSYCHOTHERAPY_NOTE, Sensitivity.MENTAL_HEALTH}
+        assert note.sensitivity == {
+            Sensitivity.PSYCHOTHERAPY_NOTE,
+            Sensitivity.MENTAL_HEALTH,
+            Sensitivity.RESTRICTED,
+        }
         assert note.author == Ref("Practitioner", "pr-counselor")
         assert "Synthetic" not in repr(note)  # no content is kept, and the title is masked
 

@@ -21,8 +21,8 @@ from carecoord.serialization import dumps
 
 from ._shared import shared_data_dir
 
-RECORDS_SHA256 = "e94eba3bed930a598e5aeee183eb2a8c111498bdca1b409bfcb69687bb518013"
-PROFILES_SHA256 = "9a9c038a9c8b7d248bccb9e23050684a02c68a20e4e8a7397c260fb7162b36b0"
+RECORDS_SHA256 = "f2334d6c5a86521142b4e9dc7dab07816eb30ccb7c8b749d888020a26b4a6e27"
+PROFILES_SHA256 = "f88210140107f4ecf70c076c79e1b7470190499705b174ce964471c872e59674"
 
 
 def digest(models: Iterable[object]) -> str:

@@ -1,4 +1,4 @@
-"""Mapping parties: Patient, Practitioner, PractitionerRole, Organization."""
+"""Mapping parties: Patient, Practitioner, PractitionerRole, Organization, RelatedPerson."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from carecoord.domain import (
 from carecoord.fhir._codes import discipline_for_taxonomy, organization_kind_from_name
 from carecoord.fhir._read import read
 
+from ._shared import shared_data_dir
 from .test_read_fixtures import (
     SUBJECT,
     bundle,
@@ -274,3 +275,99 @@ class TestOrganizations:
 
         assert organizations["dept"].part_of == "parent"
         assert "parent" in organizations
+
+
+V3_ROLE = "http://terminology.hl7.org/CodeSystem/v3-RoleCode"
+
+
+def related(ident: str = "rp1", **extra: object) -> dict[str, object]:
+    """A RelatedPerson of the fixture patient (a guardian unless ``extra`` says otherwise)."""
+    resource: dict[str, object] = {
+        "resourceType": "RelatedPerson",
+        "id": ident,
+        "patient": SUBJECT,
+        "relationship": [{"coding": [{"system": V3_ROLE, "code": "GUARD"}]}],
+        "name": [{"family": "Guardianson", "given": ["Robin"]}],
+    }
+    resource.update(extra)
+    return resource
+
+
+class TestRelatedPerson:
+    """RelatedPerson resources become the record's related persons (not facts)."""
+
+    def test_a_guardian_is_read_as_a_representative(self) -> None:
+        """A v3 RoleCode GUARD relationship makes the person a representative."""
+        record = only_record(related())
+        [person] = record.related_persons
+
+        assert (person.id, person.patient) == ("rp1", record.patient.id)
+        assert person.is_representative
+        assert person.ref == Ref("RelatedPerson", "rp1")
+        assert person.names[0].family == "Guardianson"
+
+    def test_a_spouse_is_not_a_representative(self) -> None:
+        """A relationship without a representative role does not make one."""
+        spouse = related(relationship=[{"coding": [{"system": V3_ROLE, "code": "SPS"}]}])
+
+        [person] = only_record(spouse).related_persons
+
+        assert not person.is_representative
+
+    def test_the_representative_extension_states_one(self) -> None:
+        """The personal-representative extension (carecoord's) makes a mother one."""
+        mother = related(
+            relationship=[{"coding": [{"system": V3_ROLE, "code": "MTH"}]}],
+            extension=[
+                {
+                    "url": "https://carecoord.example/fhir/StructureDefinition/"
+                    "personal-representative",
+                    "valueBoolean": True,
+                }
+            ],
+        )
+
+        [person] = only_record(mother).related_persons
+
+        assert person.representative
+        assert person.is_representative
+
+    def test_a_representative_role_in_a_second_coding_counts(self) -> None:
+        """The role code is found among every coding of a relationship."""
+        coded = related(
+            relationship=[
+                {
+                    "coding": [
+                        {"system": "http://terminology.hl7.org/CodeSystem/v2-0131", "code": "N"},
+                        {"system": V3_ROLE, "code": "HPOWATT"},
+                    ]
+                }
+            ]
+        )
+
+        [person] = only_record(coded).related_persons
+
+        assert person.is_representative
+
+    def test_active_and_period_are_read(self) -> None:
+        """``active: false`` and the period end a representation."""
+        ended = related(active=False, period={"start": "2020-01-01", "end": "2024-12-31"})
+
+        [person] = only_record(ended).related_persons
+        inside = dt.datetime(2022, 6, 1, tzinfo=dt.UTC)
+
+        assert not person.active
+        assert not person.represents_at(inside)
+        assert person.period.end is not None
+
+    def test_the_spec_examples_are_read_without_errors(self) -> None:
+        """The five FHIR R4 RelatedPerson examples each join their patient's record."""
+        folder = shared_data_dir("fhir-r4-examples")
+        files = sorted(folder.glob("RelatedPerson-*.json"))
+
+        result = read(files)
+
+        assert len(files) == 5
+        assert result.errors == ()
+        assert sum(len(r.related_persons) for r in result.records) == 5
+        assert not any(p.is_representative for r in result.records for p in r.related_persons)

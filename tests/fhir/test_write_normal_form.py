@@ -147,7 +147,7 @@ def blank_text(record: PatientRecord) -> PatientRecord:
             updates["scheduled"] = None
         elif name == "Goal" and not value.description.strip():
             updates["description"] = ""
-        elif name in ("Patient", "Practitioner"):
+        elif name in ("Patient", "Practitioner", "RelatedPerson"):
             updates["names"] = tuple(n for n in value.names if n != HumanName())
         elif name == "HumanName":
             updates.update(

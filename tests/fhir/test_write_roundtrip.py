@@ -16,7 +16,14 @@ import pytest
 from hypothesis import given, settings
 
 from carecoord import fhir
-from carecoord.domain import FACT_FIELDS, AuthorizationOutcome, PatientRecord, Ref
+from carecoord.domain import (
+    FACT_FIELDS,
+    AuthorizationOutcome,
+    Code,
+    PatientRecord,
+    Ref,
+    System,
+)
 from carecoord.fhir._write import to_resources, write_bundle, write_ndjson
 from carecoord.fhir._write_base import generated_id
 from carecoord.profile import profile_from_record
@@ -238,6 +245,68 @@ class TestExactFields:
         got = read_back(write_bundle([record])).communications[0]
 
         assert got.about == (Ref("CareTransition", "stay-1"),)
+
+
+def concepts(value: object) -> list[tuple[str, str, tuple[tuple[str, str], ...]]]:
+    """Every code reachable from ``value``, with its other codings (``also``), sorted.
+
+    ``Code`` equality ignores ``also``, so the record comparisons above do not see it:
+    this list does (the other codings in their order).
+    """
+    found: list[tuple[str, str, tuple[tuple[str, str], ...]]] = []
+
+    def walk(item: object) -> None:
+        if isinstance(item, Code):
+            found.append((item.system, item.code, tuple((o.system, o.code) for o in item.also)))
+        elif attrs.has(type(item)):
+            for field in attrs.fields(type(item)):
+                walk(getattr(item, field.name))
+        elif isinstance(item, tuple | list):
+            for element in item:
+                walk(element)
+
+    walk(value)
+    return sorted(found)
+
+
+class TestOtherCodings:
+    """A code's other codings (``Code.also``) are written as extra codings and read back."""
+
+    @settings(max_examples=examples(40))
+    @given(patient_records())
+    def test_every_code_keeps_its_other_codings(self, record: PatientRecord) -> None:
+        """Every code of a generated record comes back with the same other codings, in order."""
+        result = fhir.read(write_bundle([record]))
+
+        assert [concepts(normalise(r)) for r in result.records] == [concepts(normalise(record))]
+
+    def test_a_secondary_icd_coding_comes_back_behind_the_snomed_code(self) -> None:
+        """F32.0 sent after 36923009 is kept as the condition code's other coding."""
+        code = Code(
+            System.SNOMED,
+            "36923009",
+            "Major depression, single episode",
+            also=(Code(System.ICD10CM, "F32.0", "Major depressive disorder, single episode"),),
+        )
+        record = make_record(conditions=(make_condition(code=code),))
+
+        got = read_back(write_bundle([record])).conditions[0].code
+
+        assert (got, got.also) == (code, code.also)
+        assert got.also[0].display == "Major depressive disorder, single episode"
+
+    def test_a_preferred_system_in_second_place_stays_second(self) -> None:
+        """On a carecoord-written resource the first coding is the code, whatever is preferred.
+
+        A medication code written as a local code with an RxNorm coding after it reads back
+        as the local code (a third-party resource would be read as the RxNorm one).
+        """
+        code = Code("urn:example:formulary", "F-1", also=(Code(System.RXNORM, "4493"),))
+        record = make_record(medications=(make_medication(code=code, ingredients=()),))
+
+        got = read_back(write_bundle([record])).medications[0].code
+
+        assert (got, got.also) == (code, code.also)
 
 
 class TestSeveralRecords:

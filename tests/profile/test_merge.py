@@ -51,6 +51,7 @@ from carecoord.testing import (
     make_patient,
     make_procedure,
     make_record,
+    make_related_person,
     make_result,
     make_source,
 )
@@ -674,3 +675,26 @@ class TestOrderIndependence:
         shuffled = [*records, *rnd.sample(records, extra)]
         rnd.shuffle(shuffled)
         assert merge_records(shuffled, source_ranking=["hospital"]) == expected
+
+
+class TestRelatedPersons:
+    """The patient's related persons are parties: united by id, the survivor's first."""
+
+    def test_related_persons_of_every_record_are_united_by_id(self) -> None:
+        """Each record's related persons join the profile once per id, in id order."""
+        guardian = make_related_person()
+        clinic = attrs.evolve(record("clinic"), related_persons=(guardian,))
+        hospital = attrs.evolve(
+            record("hospital", "H-7"),
+            related_persons=(
+                make_related_person(patient="H-7"),
+                make_related_person(id="spouse-1", patient="H-7", relationships=()),
+            ),
+        )
+
+        profile = merge_records([hospital, clinic], source_ranking=["clinic"])
+
+        assert [p.id for p in profile.related_persons] == ["guardian-1", "spouse-1"]
+        assert profile.related_persons[0].patient == "patient-1"  # the survivor's version
+        assert profile.related_person(guardian.ref) == guardian
+        assert profile.representatives(AS_OF) == (guardian,)

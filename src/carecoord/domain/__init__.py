@@ -82,6 +82,7 @@ from carecoord.domain._parties import (
     Patient,
     PatientLink,
     Practitioner,
+    RelatedPerson,
     Sex,
 )
 from carecoord.domain._record import (
@@ -141,6 +142,7 @@ from carecoord.domain._values import (
     Quantity,
     Ref,
     ReferralId,
+    RelatedPersonId,
     ResultId,
     System,
     TaskId,
@@ -244,6 +246,8 @@ __all__ = [
     "Referral",
     "ReferralId",
     "ReferralStatus",
+    "RelatedPerson",
+    "RelatedPersonId",
     "Result",
     "ResultCategory",
     "ResultComponent",

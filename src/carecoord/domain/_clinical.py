@@ -31,6 +31,7 @@ from carecoord.domain._values import (
     Quantity,
     Ref,
     ResultId,
+    Sensitivity,
     aware,
     before,
     choice,
@@ -84,17 +85,6 @@ __all__ = [
     "SocialNeedStatus",
     "VerificationStatus",
 ]
-
-
-class Sensitivity(Enum):
-    """Sensitive-information classes that need consent to share (HL7 v3 ActCode)."""
-
-    MENTAL_HEALTH = "PSY"
-    SUBSTANCE_USE = "ETH"
-    HIV = "HIV"
-    SEXUAL_DOMESTIC_VIOLENCE = "SDV"
-    PSYCHOTHERAPY_NOTE = "PSYTHPN"
-    """Psychotherapy notes are never shared, whatever the consent says."""
 
 
 # --------------------------------------------------------------------------- encounters
@@ -364,6 +354,7 @@ class Order:
     performer: Ref | None = None
     priority: Priority = attrs.field(default=Priority.ROUTINE, validator=choice(Priority))
     justification: str | None = attrs.field(default=None, repr=masked)
+    sensitivity: frozenset[Sensitivity] = attrs.field(default=frozenset(), validator=is_frozenset)
     recorded_at: dt.datetime | None = attrs.field(default=None, validator=optional_aware)
     author: Ref | None = None
 
@@ -540,6 +531,7 @@ class Appointment:
     service_type: Code | None = None
     booked_at: dt.datetime | None = attrs.field(default=None, validator=optional_aware)
     status_changed_at: dt.datetime | None = attrs.field(default=None, validator=optional_aware)
+    sensitivity: frozenset[Sensitivity] = attrs.field(default=frozenset(), validator=is_frozenset)
     recorded_at: dt.datetime | None = attrs.field(default=None, validator=optional_aware)
     author: Ref | None = None
 
@@ -583,6 +575,7 @@ class Goal:
     target_date: PartialDate | None = None
     addresses: tuple[Ref, ...] = attrs.field(default=(), validator=is_tuple)
     start: PartialDate | None = None
+    sensitivity: frozenset[Sensitivity] = attrs.field(default=frozenset(), validator=is_frozenset)
     recorded_at: dt.datetime | None = attrs.field(default=None, validator=optional_aware)
     author: Ref | None = None
 
@@ -622,6 +615,7 @@ class CarePlan:
     goals: tuple[GoalId, ...] = attrs.field(default=(), validator=is_tuple)
     activities: tuple[CarePlanActivity, ...] = attrs.field(default=(), validator=is_tuple)
     contributors: tuple[Ref, ...] = attrs.field(default=(), validator=is_tuple)
+    sensitivity: frozenset[Sensitivity] = attrs.field(default=frozenset(), validator=is_frozenset)
     recorded_at: dt.datetime | None = attrs.field(default=None, validator=optional_aware)
     author: Ref | None = None
 
@@ -818,6 +812,7 @@ class Procedure:
     status: str = "completed"
     performer: Ref | None = None
     encounter: Ref | None = None
+    sensitivity: frozenset[Sensitivity] = attrs.field(default=frozenset(), validator=is_frozenset)
     recorded_at: dt.datetime | None = attrs.field(default=None, validator=optional_aware)
     author: Ref | None = None
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import Enum
+from typing import ClassVar
 
 import attrs
 
@@ -13,8 +14,11 @@ from carecoord.domain._values import (
     OrganizationId,
     PartialDate,
     PatientId,
+    Period,
     PractitionerId,
     Ref,
+    RelatedPersonId,
+    System,
     choice,
     clinical_time,
     is_tuple,
@@ -34,6 +38,7 @@ __all__ = [
     "Patient",
     "PatientLink",
     "Practitioner",
+    "RelatedPerson",
     "Sex",
 ]
 
@@ -217,3 +222,54 @@ class Organization:
     def ref(self) -> Ref:
         """A reference to this organisation."""
         return Ref("Organization", self.id)
+
+
+@attrs.frozen
+class RelatedPerson:
+    """Someone related to the patient: a parent, a partner, a guardian, an agent.
+
+    ``relationships`` are the coded relationships (HL7 v3 RoleCode: ``MTH``, ``SPS``,
+    ``GUARD``, ``HPOWATT``...); ``period`` is when the relationship holds and ``active``
+    whether the record is in use. A **personal representative** (45 CFR 164.502(g)) may
+    act for the patient and sees what the patient sees: a guardian or an agent under a
+    power of attorney (the codes of :attr:`REPRESENTATIVE_ROLES`), or anyone the source
+    states to be one (``representative``, for a parent of a minor, say). Names and
+    telecom are masked in ``repr``.
+    """
+
+    REPRESENTATIVE_ROLES: ClassVar[frozenset[str]] = frozenset(
+        {"GUARD", "POWATT", "DPOWATT", "HPOWATT", "SPOWATT"}
+    )
+    """v3 RoleCode codes that make a related person a personal representative: guardian,
+    power of attorney, durable, healthcare and special power of attorney."""
+
+    id: RelatedPersonId = attrs.field(validator=non_empty)
+    patient: PatientId = attrs.field(validator=non_empty)
+    relationships: tuple[Code, ...] = attrs.field(default=(), validator=is_tuple)
+    names: tuple[HumanName, ...] = attrs.field(default=(), validator=is_tuple, repr=masked)
+    telecom: tuple[ContactPoint, ...] = attrs.field(default=(), validator=is_tuple, repr=masked)
+    period: Period = attrs.Factory(Period)
+    active: bool = True
+    representative: bool = False
+
+    @property
+    def ref(self) -> Ref:
+        """A reference to this related person (how they appear as a viewer or actor)."""
+        return Ref("RelatedPerson", self.id)
+
+    @property
+    def is_representative(self) -> bool:
+        """Stated a representative, or related by a representative role (any coding)."""
+        return self.representative or any(
+            coding.is_in(System.V3_ROLE_CODE, *self.REPRESENTATIVE_ROLES)
+            for code in self.relationships
+            for coding in code.codings
+        )
+
+    def represents_at(self, at: dt.datetime) -> bool:
+        """Whether this person is the patient's representative at ``at``.
+
+        A representative (:attr:`is_representative`) whose record is active and whose
+        relationship period covers ``at``.
+        """
+        return self.active and self.is_representative and self.period.contains(at)

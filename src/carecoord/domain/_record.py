@@ -29,7 +29,7 @@ from carecoord.domain._clinical import (
 )
 from carecoord.domain._document import Document
 from carecoord.domain._kinds import FACT_FIELDS, check_fact_fields
-from carecoord.domain._parties import Organization, Patient, Practitioner
+from carecoord.domain._parties import Organization, Patient, Practitioner, RelatedPerson
 from carecoord.domain._referral import Referral
 from carecoord.domain._task import Task
 from carecoord.domain._team import CareTeam
@@ -77,13 +77,16 @@ class PatientRecord:
     """One source's facts about one patient: the unit importers produce and stores keep.
 
     Every fact must name this record's patient; ids must be unique within each kind.
-    Practitioners and organisations the facts refer to travel with the record.
+    Practitioners and organisations the facts refer to travel with the record, and so do
+    the patient's related persons (``related_persons``: relatives, guardians, agents;
+    each names this record's patient, ids unique).
     """
 
     source: Source
     patient: Patient
     practitioners: tuple[Practitioner, ...] = attrs.field(default=(), validator=is_tuple)
     organizations: tuple[Organization, ...] = attrs.field(default=(), validator=is_tuple)
+    related_persons: tuple[RelatedPerson, ...] = attrs.field(default=(), validator=is_tuple)
     care_teams: tuple[CareTeam, ...] = attrs.field(default=(), validator=is_tuple)
     referrals: tuple[Referral, ...] = attrs.field(default=(), validator=is_tuple)
     transitions: tuple[CareTransition, ...] = attrs.field(default=(), validator=is_tuple)
@@ -108,7 +111,7 @@ class PatientRecord:
 
     def __attrs_post_init__(self) -> None:
         problems: list[Problem] = []
-        for name in FACT_FIELDS:
+        for name in ("related_persons", *FACT_FIELDS):
             seen: set[str] = set()
             for index, fact in enumerate(getattr(self, name)):
                 if fact.patient != self.patient.id:

@@ -15,9 +15,11 @@ from carecoord.domain._values import (
     PatientId,
     Ref,
     ReferralId,
+    Sensitivity,
     aware,
     before,
     choice,
+    is_frozenset,
     is_tuple,
     masked,
     non_empty,
@@ -146,6 +148,7 @@ class Referral:
     community: bool = False
     note: str | None = attrs.field(default=None, repr=masked)
     history: tuple[StatusChange, ...] = attrs.field(default=(), validator=is_tuple)
+    sensitivity: frozenset[Sensitivity] = attrs.field(default=frozenset(), validator=is_frozenset)
     last_modified: dt.datetime | None = attrs.field(default=None, validator=optional_aware)
 
     def __attrs_post_init__(self) -> None:

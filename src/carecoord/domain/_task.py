@@ -12,10 +12,12 @@ from carecoord.domain._values import (
     Code,
     PatientId,
     Ref,
+    Sensitivity,
     TaskId,
     aware,
     before,
     choice,
+    is_frozenset,
     is_tuple,
     masked,
     non_empty,
@@ -149,6 +151,7 @@ class Task:
     due: dt.datetime | None = attrs.field(default=None, validator=optional_aware)
     notes: tuple[Note, ...] = attrs.field(default=(), validator=is_tuple)
     history: tuple[StatusChange, ...] = attrs.field(default=(), validator=is_tuple)
+    sensitivity: frozenset[Sensitivity] = attrs.field(default=frozenset(), validator=is_frozenset)
     last_modified: dt.datetime | None = attrs.field(default=None, validator=optional_aware)
     held_from: TaskStatus | None = None
 

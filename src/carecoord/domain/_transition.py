@@ -11,10 +11,12 @@ from carecoord.domain._values import (
     Code,
     PatientId,
     Ref,
+    Sensitivity,
     TransitionId,
     aware,
     before,
     choice,
+    is_frozenset,
     is_tuple,
     non_empty,
     optional_aware,
@@ -114,6 +116,7 @@ class CareTransition:
     complexity: Complexity | None = None
     attending: Ref | None = None
     encounter: Ref | None = None
+    sensitivity: frozenset[Sensitivity] = attrs.field(default=frozenset(), validator=is_frozenset)
     recorded_at: dt.datetime | None = attrs.field(default=None, validator=optional_aware)
 
     def __attrs_post_init__(self) -> None:

@@ -39,7 +39,9 @@ __all__ = [
     "Quantity",
     "Ref",
     "ReferralId",
+    "RelatedPersonId",
     "ResultId",
+    "Sensitivity",
     "System",
     "TaskId",
     "TransitionId",
@@ -55,6 +57,8 @@ PractitionerId = NewType("PractitionerId", str)
 """Id of a practitioner."""
 OrganizationId = NewType("OrganizationId", str)
 """Id of an organisation."""
+RelatedPersonId = NewType("RelatedPersonId", str)
+"""Id of a related person (a relative, a guardian, an agent under a power of attorney)."""
 CareTeamId = NewType("CareTeamId", str)
 """Id of a care team."""
 ReferralId = NewType("ReferralId", str)
@@ -165,23 +169,63 @@ class System:
     UNITS: ClassVar[str] = "http://unitsofmeasure.org"
 
 
+def _other_codings(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    """Attrs validator: a tuple of :class:`Code` (the other codings of one concept)."""
+    if not isinstance(value, tuple):
+        raise _problem(attribute.name, f"expected a tuple, got {type(value).__name__}")
+    for index, item in enumerate(value):
+        if not isinstance(item, Code):
+            raise _problem(f"{attribute.name}[{index}]", "expected a Code")
+
+
 @attrs.frozen(order=True)
 class Code:
     """A coded concept: ``system`` URI, ``code`` and an optional human ``display``.
 
-    Equality and hashing use system and code only; the display is a label.
+    ``also`` holds the concept's other codings, in their order (the ICD-10-CM code a
+    source sent beside the SNOMED CT one it was read as, say): they say the same thing in
+    other code systems, so membership tests that should see every coding read them
+    (``ValueSet.contains_concept``, the consent views).
+
+    Equality and hashing use system and code only; the display and ``also`` are labels.
     """
 
     system: str = attrs.field(validator=non_empty)
     code: str = attrs.field(validator=non_empty)
     display: str | None = attrs.field(default=None, eq=False, order=False)
+    also: tuple[Code, ...] = attrs.field(
+        default=(), eq=False, order=False, validator=_other_codings
+    )
 
     def is_in(self, system: str, *codes: str) -> bool:
         """Whether this code belongs to ``system`` and, when given, is one of ``codes``."""
         return self.system == system and (not codes or self.code in codes)
 
+    @property
+    def codings(self) -> tuple[Code, ...]:
+        """This code and its other codings (``also``), in order."""
+        return (self, *self.also) if self.also else (self,)
+
     def __str__(self) -> str:
         return self.display or f"{self.system}|{self.code}"
+
+
+class Sensitivity(Enum):
+    """Sensitive-information classes that need consent to share.
+
+    The values are HL7 v3 ActCode sensitivity codes, but :attr:`RESTRICTED`, which is the
+    v3 Confidentiality code ``R`` (``V``, very restricted, reads as it too).
+    """
+
+    MENTAL_HEALTH = "PSY"
+    SUBSTANCE_USE = "ETH"
+    HIV = "HIV"
+    SEXUAL_DOMESTIC_VIOLENCE = "SDV"
+    PSYCHOTHERAPY_NOTE = "PSYTHPN"
+    """Psychotherapy notes are never shared, whatever the consent says."""
+    RESTRICTED = "R"
+    """Labelled restricted (v3 Confidentiality ``R`` or ``V``): shared only with someone a
+    consent names, never by a care-team-wide permit."""
 
 
 @attrs.frozen(order=True)

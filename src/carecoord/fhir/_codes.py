@@ -54,6 +54,7 @@ __all__ = [
     "COMMUNICATION_LOINC",
     "CONDITION_CATEGORY",
     "CONDITION_CATEGORY_TO_CODE",
+    "CONFIDENTIALITY_LABELS",
     "DATA_ABSENT_REASON",
     "DISCHARGE_HL7",
     "DISCHARGE_NUBC",
@@ -100,6 +101,8 @@ __all__ = [
     "discipline_for_taxonomy",
     "frequency_text",
     "organization_kind_from_name",
+    "security_coding",
+    "security_label",
     "social_domain_for_icd10",
 ]
 
@@ -553,8 +556,36 @@ SECURITY_LABELS: dict[str, Sensitivity] = {
 }
 """``meta.security`` / ``securityLabel`` codes (v3-ActCode) -> :class:`Sensitivity`."""
 
+CONFIDENTIALITY_LABELS: dict[str, Sensitivity] = {
+    "R": Sensitivity.RESTRICTED,
+    "V": Sensitivity.RESTRICTED,
+}
+"""v3-Confidentiality codes (``meta.security``, ``securityLabel``) -> :class:`Sensitivity`:
+restricted and very restricted. Normal, low, moderate and unrestricted say nothing."""
+
 SENSITIVITY_TO_CODE: dict[Sensitivity, str] = {s: s.value for s in Sensitivity}
-""":class:`Sensitivity` -> v3-ActCode code (the enum values are the codes)."""
+""":class:`Sensitivity` -> its code (the enum values are the codes: v3-ActCode, but
+``R``, v3-Confidentiality; :func:`security_coding` gives the system too)."""
+
+
+def security_label(system: str | None, code: str) -> Sensitivity | None:
+    """The sensitivity class a security label names, or ``None``.
+
+    v3-ActCode codes (:data:`SECURITY_LABELS`; a code without a system is read as one)
+    and v3-Confidentiality ``R`` and ``V`` (:data:`CONFIDENTIALITY_LABELS`).
+    """
+    if system in (None, System.V3_ACT_CODE):
+        return SECURITY_LABELS.get(code.strip().upper())
+    if system == System.V3_CONFIDENTIALITY:
+        return CONFIDENTIALITY_LABELS.get(code.strip().upper())
+    return None
+
+
+def security_coding(label: Sensitivity) -> dict[str, str]:
+    """The ``Coding`` that labels a resource (or a consent) with ``label``."""
+    system = System.V3_CONFIDENTIALITY if label is Sensitivity.RESTRICTED else System.V3_ACT_CODE
+    return {"system": system, "code": SENSITIVITY_TO_CODE[label]}
+
 
 SDOH_CATEGORY_DOMAINS: dict[str, SocialDomain] = {
     **{d.value: d for d in SocialDomain if d is not SocialDomain.OTHER},
@@ -959,3 +990,7 @@ class ExtensionUrl:
     """On the ``meta`` of a record's Patient: ``name`` (valueString), ``kind`` (valueCode)
     and ``retrievedAt`` (valueDateTime) of the record's source (its id is
     ``meta.source``)."""
+    REPRESENTATIVE: ClassVar[str] = EXTENSION_BASE + "personal-representative"
+    """On a RelatedPerson: ``true`` (valueBoolean) when the source states the person is
+    the patient's personal representative (``RelatedPerson.representative``), whatever
+    the relationship codes say."""

@@ -79,6 +79,14 @@ class MapContext(DatatypeAccess, ReferenceAccess):
             found = self._origin = Origin.of(self.resource)
         return found
 
+    def codings_in_order(self) -> bool:
+        """Whether a concept's first coding is its code: on a carecoord-written resource.
+
+        The writer puts a code first and its other codings (``Code.also``) after it, so
+        the reader takes the first, whatever system a mapper prefers.
+        """
+        return self.origin.literal
+
     def reason_codes(self, obj: dict[str, Any], path: str) -> tuple[Code, ...]:
         """Codes of the reasons for a request or a visit.
 

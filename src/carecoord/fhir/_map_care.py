@@ -48,8 +48,8 @@ from carecoord.fhir._codes import (
     DISCIPLINE_SYSTEM,
     INTERACTIVE_MEDIA,
     LIST_CODE_SYSTEM,
-    SECURITY_LABELS,
     ExtensionUrl,
+    security_label,
 )
 from carecoord.fhir._issues import IssueCode
 from carecoord.fhir._map_base import MapContext
@@ -277,6 +277,7 @@ def map_care_plan(ctx: MapContext, patient: PatientId, fact_id: str) -> Facts:
                 goals=tuple(GoalId(r.id) for r in ctx.refs(res, "goal", path, expected="Goal")),
                 activities=tuple(activities),
                 contributors=ctx.refs(res, "contributor", path),
+                sensitivity=ctx.sensitivity(),
                 recorded_at=recorded_at,
                 author=author,
             ),
@@ -405,6 +406,7 @@ def map_goal(ctx: MapContext, patient: PatientId, fact_id: str) -> Facts:
                 target_date=target_date,
                 addresses=_addresses(ctx, res, path),
                 start=_partial(ctx, res.get("startDate"), ctx.at("startDate")),
+                sensitivity=ctx.sensitivity(),
                 recorded_at=ctx.recorded_at(),
                 author=ctx.ref(res.get("expressedBy"), ctx.at("expressedBy"))
                 or ctx.ref(res.get("source"), ctx.at("source")),  # R5
@@ -653,10 +655,9 @@ def _provision(  # noqa: PLR0917  (an internal helper called three times)
     classes: set[Sensitivity] = set()
     for item_path, label in ctx.items(provision, "securityLabel", path):
         for system, code, _display in ctx.codings(label, item_path):
-            if code is not None and system in (None, System.V3_ACT_CODE):
-                found = SECURITY_LABELS.get(code.upper())
-                if found is not None:
-                    classes.add(found)
+            found = security_label(system, code) if code is not None else None
+            if found is not None:
+                classes.add(found)
     period = ctx.period(provision, "period", path)
     if inherit is not None:
         period = period or inherit.period

@@ -186,6 +186,13 @@ class Parts:
         found: Code | None = self.value(name, "CodeableConcept")
         return found
 
+    def coded(self, name: str) -> Code | None:
+        """A ``valueCoding``, or a ``valueCodeableConcept`` (a code with other codings)."""
+        items = self.found.get(name, ())
+        if items and "valueCodeableConcept" in items[0][1]:
+            return self.concept(name)
+        return self.coding(name)
+
     def enum(self, name: str, enum: type[E]) -> E | None:
         """A ``valueCode`` that is a value of ``enum`` (unknown codes: warning, ``None``)."""
         value = self.code(name)

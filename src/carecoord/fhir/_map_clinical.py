@@ -821,6 +821,7 @@ def map_procedure(ctx: MapContext, patient: PatientId, fact_id: str) -> Facts:
                 status=ctx.text(res, "status", path) or "completed",
                 performer=performer,
                 encounter=ctx.ref(res.get("encounter"), ctx.at("encounter")),
+                sensitivity=ctx.sensitivity(),
                 recorded_at=ctx.recorded_at(),
                 author=_author(ctx, "recorder", "asserter") or (ctx.origin.inferred(performer)),
             ),

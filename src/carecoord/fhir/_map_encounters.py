@@ -288,6 +288,7 @@ def map_encounter(ctx: MapContext, patient: PatientId, fact_id: str) -> Facts:
                     complexity=complexity,
                     attending=attending,
                     encounter=Ref("Encounter", fact_id),
+                    sensitivity=sensitivity,
                     recorded_at=recorded_at,
                 ),
             )
@@ -358,7 +359,7 @@ def _stay_state(
         parts.enum("fromSetting", CareSetting) or CareSetting.UNKNOWN,
         parts.enum("toSetting", CareSetting) or CareSetting.UNKNOWN,
         parts.enum("complexity", Complexity),
-        parts.coding("disposition"),
+        parts.coded("disposition"),
     )
 
 

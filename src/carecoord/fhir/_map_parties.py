@@ -1,4 +1,4 @@
-"""Mapping parties: Patient, Practitioner, PractitionerRole, Organization."""
+"""Mapping parties: Patient, Practitioner, PractitionerRole, Organization, RelatedPerson."""
 
 from __future__ import annotations
 
@@ -17,8 +17,11 @@ from carecoord.domain import (
     Patient,
     PatientId,
     PatientLink,
+    Period,
     Practitioner,
     PractitionerId,
+    RelatedPerson,
+    RelatedPersonId,
     Sex,
     Source,
     SourceKind,
@@ -38,7 +41,7 @@ from carecoord.fhir._codes import (
 from carecoord.fhir._issues import IssueCode
 from carecoord.fhir._map_base import MapContext
 from carecoord.fhir._map_carecoord import Parts, first_extension
-from carecoord.fhir._map_state import Key
+from carecoord.fhir._map_state import Facts, Key
 
 __all__ = [
     "LINK_TYPES",
@@ -46,6 +49,7 @@ __all__ = [
     "map_organization",
     "map_patient",
     "map_practitioner",
+    "map_related_person",
     "practitioner_role_update",
     "record_source",
 ]
@@ -327,3 +331,37 @@ def map_organization(ctx: MapContext, key: Key) -> Organization:
         timezone=timezone,
         part_of=part_of,
     )
+
+
+def map_related_person(ctx: MapContext, patient: PatientId, fact_id: str) -> Facts:
+    """A ``RelatedPerson`` as the :class:`RelatedPerson` of its patient's record.
+
+    ``relationship`` concepts are the relationships (every coding kept), ``active``
+    (absent: ``true``), ``period``, names and telecom; carecoord's
+    ``personal-representative`` extension states a representative (whatever the codes).
+    """
+    res, path = ctx.resource, ctx.path
+    relationships = [
+        code
+        for item_path, concept in ctx.items(res, "relationship", path)
+        if (code := ctx.code(concept, item_path)) is not None
+    ]
+    stated = ctx.extension_value(res, path, ExtensionUrl.REPRESENTATIVE, "Boolean")
+    representative = False
+    if stated is not None:
+        if isinstance(stated[1], bool):
+            representative = stated[1]
+        else:
+            ctx.issue(stated[0], IssueCode.WRONG_TYPE, "expected a boolean")
+    active = ctx.flag(res, "active", path)
+    person = RelatedPerson(
+        id=RelatedPersonId(fact_id),
+        patient=patient,
+        relationships=tuple(relationships),
+        names=ctx.names(res, path),
+        telecom=ctx.telecom(res, path),
+        period=ctx.period(res, "period", path) or Period(),
+        active=active is not False,
+        representative=representative,
+    )
+    return [("related_persons", person)]

@@ -370,6 +370,7 @@ def _order(
         performer=performer,
         priority=priority,
         justification=_justification(ctx) if literal else None,
+        sensitivity=ctx.sensitivity(),
         recorded_at=recorded_at,
         author=None if literal else requester,
     )
@@ -404,6 +405,7 @@ def _referral_common(ctx: MapContext, requester: Ref, performer: Ref | None) -> 
         "reasons": ctx.reason_codes(res, path),
         "replaces": ReferralId(replaces[0].id) if replaces else None,
         "note": notes[0] if notes else None,
+        "sensitivity": ctx.sensitivity(),
     }
 
 
@@ -675,6 +677,7 @@ def map_task(ctx: MapContext, patient: PatientId, fact_id: str) -> Facts:
                 due=due if due is None or not_before is None or due >= not_before else None,
                 notes=notes,
                 history=history,
+                sensitivity=ctx.sensitivity(),
                 last_modified=last_modified,
                 held_from=held_from,
             ),
@@ -963,6 +966,7 @@ def map_appointment(ctx: MapContext, patient: PatientId, fact_id: str) -> Facts:
         service_type=service_type,
         booked_at=booked,
         status_changed_at=changed,
+        sensitivity=ctx.sensitivity(),
         recorded_at=recorded_at,
     )
     for _item_path, item in ctx.items(res, "basedOn", path):

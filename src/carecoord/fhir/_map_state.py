@@ -214,8 +214,10 @@ class ReadState:
         """``dateTime`` text -> :meth:`MapContext.instant` of it."""
         self.strict_memo: dict[str, dt.datetime] = {}
         """``instant`` text -> :meth:`MapContext.strict_instant` of it."""
-        self.code_memo: dict[tuple[str, str, str | None], Code] = {}
-        """``(system, code, display)`` -> the :class:`Code` made of them."""
+        self.code_memo: dict[
+            tuple[str, str, str | None, tuple[tuple[str, str, str | None], ...]], Code
+        ] = {}
+        """``(system, code, display, other codings)`` -> the :class:`Code` made of them."""
         self.ref_memo: dict[tuple[str, str], Ref] = {}
         """``(carecoord type, id)`` -> the :class:`Ref` made of them."""
 

@@ -14,6 +14,8 @@ import math
 from collections.abc import Collection, Iterable, Iterator
 from typing import Any
 
+import attrs
+
 from carecoord.domain import (
     Address,
     Code,
@@ -25,9 +27,8 @@ from carecoord.domain import (
     Period,
     Quantity,
     Sensitivity,
-    System,
 )
-from carecoord.fhir._codes import SECURITY_LABELS, CareCodes
+from carecoord.fhir._codes import CareCodes, security_label
 from carecoord.fhir._datatypes import parse_datetime, parse_instant
 from carecoord.fhir._issues import IssueCode
 from carecoord.fhir._map_json import JsonAccess
@@ -138,25 +139,47 @@ class DatatypeAccess(JsonAccess):
         label: str | None,
         prefer: Collection[str],
     ) -> Code | None:
-        """The first usable coding (a ``prefer`` system first), else the text as a code."""
-        usable = [(s, c, d) for s, c, d in codings if s and c]
-        if prefer and len(usable) > 1:
-            usable.sort(key=lambda item: item[0] not in prefer)
-        if usable:
-            system, code, display = usable[0]
-            assert system is not None  # filtered above
-            assert code is not None
-            return self.make_code(system, code.strip() or code, display or label)
-        if label is not None:
-            return self.make_code(CareCodes.TEXT_ONLY, label.strip(), None)
-        return None
+        """The first usable coding (a ``prefer`` system first), else the text as a code.
 
-    def make_code(self, system: str, code: str, display: str | None) -> Code:
-        """``Code(system, code, display)``, shared with every equal one of this read."""
-        key = (system, code, display)
+        The concept's other usable codings become the code's ``also``, in their order. On a
+        carecoord-written resource the first coding is the code (the writer puts it first),
+        whatever ``prefer`` says.
+        """
+        usable: list[tuple[str, str, str | None]] = [(s, c, d) for s, c, d in codings if s and c]
+        if not usable:
+            if label is not None:
+                return self.make_code(CareCodes.TEXT_ONLY, label.strip(), None)
+            return None
+        chosen = 0
+        if prefer and len(usable) > 1 and not self.codings_in_order():
+            chosen = next((i for i, item in enumerate(usable) if item[0] in prefer), 0)
+        system, code, display = usable[chosen]
+        others = tuple((s, c.strip() or c, d) for i, (s, c, d) in enumerate(usable) if i != chosen)
+        return self.make_code(system, code.strip() or code, display or label, others)
+
+    def codings_in_order(self) -> bool:
+        """Whether the first coding of a concept is its code, whatever system is preferred.
+
+        ``False`` here; the mapping context answers for carecoord-written resources.
+        """
+        return False
+
+    def make_code(
+        self,
+        system: str,
+        code: str,
+        display: str | None,
+        others: tuple[tuple[str, str, str | None], ...] = (),
+    ) -> Code:
+        """``Code(system, code, display)``, with ``others`` as its other codings (``also``).
+
+        Shared with every equal one of this read (displays and other codings included).
+        """
+        key = (system, code, display, others)
         found = self.state.code_memo.get(key)
         if found is None:
-            found = Code(system, code, display)
+            also = tuple(Code(s, c, d) for s, c, d in others)
+            found = Code(system, code, display, also)
             remember(self.state.code_memo, key, found)
         return found
 
@@ -361,7 +384,10 @@ class DatatypeAccess(JsonAccess):
         return self.strict_instant(value, self.at("meta.lastUpdated"))
 
     def sensitivity(self, *labels: tuple[str, object]) -> frozenset[Sensitivity]:
-        """Sensitivity classes from ``meta.security`` and any extra ``(path, codings)``."""
+        """Sensitivity classes from ``meta.security`` and any extra ``(path, codings)``.
+
+        v3-ActCode sensitivity codes and v3-Confidentiality ``R`` and ``V`` (restricted).
+        """
         meta = self.obj(self.resource, "meta", self.path)
         pairs = (
             list(self.items(meta, "security", self.at("meta")))
@@ -376,9 +402,7 @@ class DatatypeAccess(JsonAccess):
         found: set[Sensitivity] = set()
         for path, coding in pairs:
             for system, code, _display in self.codings(coding, path):
-                if code is None or system not in (None, System.V3_ACT_CODE):
-                    continue
-                label = SECURITY_LABELS.get(code.upper())
+                label = security_label(system, code) if code is not None else None
                 if label is not None:
                     found.add(label)
         return frozenset(found)
@@ -561,7 +585,7 @@ def _clean_codings(
 
 
 def silent_code(concept: object) -> Code | None:
-    """The first coded ``Code`` of a CodeableConcept in another resource, reporting nothing.
+    """The first coded ``Code`` of a concept in another resource (the rest its ``also``).
 
     Used to borrow a code from a resource that is mapped (and reported on) by itself. An
     R5 CodeableReference gives its ``concept``'s code.
@@ -572,6 +596,7 @@ def silent_code(concept: object) -> Code | None:
         return silent_code(concept["concept"])  # an R5 CodeableReference
     codings = concept.get("coding")
     label = concept.get("text") if isinstance(concept.get("text"), str) else None
+    found: list[Code] = []
     if isinstance(codings, list):
         for coding in codings:
             if not isinstance(coding, dict):
@@ -583,7 +608,10 @@ def silent_code(concept: object) -> Code | None:
                 and isinstance(code, str)
                 and code.strip()
             ):
-                return Code(system, code, display if isinstance(display, str) else label)
+                named = display if isinstance(display, str) else (None if found else label)
+                found.append(Code(system, code, named))
+    if found:
+        return attrs.evolve(found[0], also=tuple(found[1:])) if len(found) > 1 else found[0]
     if label is not None and label.strip():
         return Code(CareCodes.TEXT_ONLY, label.strip())
     return None

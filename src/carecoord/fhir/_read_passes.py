@@ -47,6 +47,7 @@ from carecoord.fhir._map_parties import (
     map_organization,
     map_patient,
     map_practitioner,
+    map_related_person,
     practitioner_role_update,
     record_source,
 )
@@ -79,6 +80,7 @@ PARTY_TYPES = ("Organization", "Practitioner", "PractitionerRole")
 Mapper = Callable[[MapContext, PatientId, str], Facts]
 
 MAPPERS: dict[str, Mapper] = {
+    "RelatedPerson": map_related_person,
     "Task": map_task,
     "Appointment": map_appointment,
     "Communication": map_communication,
@@ -113,6 +115,7 @@ _SUBJECT: dict[str, tuple[str, ...]] = {
     "AllergyIntolerance": ("patient",),
     "EpisodeOfCare": ("patient",),
     "Consent": ("patient", "subject"),
+    "RelatedPerson": ("patient",),
 }
 
 # --------------------------------------------------------------------------- collect

@@ -35,7 +35,12 @@ from carecoord.fhir._write_base import (
     safe_id,
 )
 from carecoord.fhir._write_gaps import gap_to_detected_issue
-from carecoord.fhir._write_parties import write_organization, write_patient, write_practitioner
+from carecoord.fhir._write_parties import (
+    write_organization,
+    write_patient,
+    write_practitioner,
+    write_related_person,
+)
 
 if TYPE_CHECKING:
     from carecoord.profile import PatientProfile
@@ -72,6 +77,7 @@ def _record_resources(record: PatientRecord, parties: set[tuple[str, str]]) -> l
         if ("Practitioner", practitioner.id) not in parties:
             parties.add(("Practitioner", practitioner.id))
             found.extend(write_practitioner(ctx, practitioner))
+    found.extend(write_related_person(ctx, person) for person in record.related_persons)
     found.extend(kind_resources(ctx, record))
     found.extend(kind_provenances(ctx, record))
     for resource in found:
@@ -102,7 +108,8 @@ def to_resources(record: PatientRecord) -> list[dict[str, Any]]:
     """Every FHIR R4 resource for one record, references written ``Type/id``.
 
     The Patient first, then the organisations and practitioners (with a
-    PractitionerRole for discipline, specialty and employer), then the facts in
+    PractitionerRole for discipline, specialty and employer), the patient's related
+    persons, then the facts in
     :data:`~carecoord.domain.FACT_KINDS` order (a referral adds its fulfilment Task, a
     social need sharing its id with a condition is the same Condition), then a
     Provenance for each author that has no element of its own. Every resource has

@@ -45,6 +45,7 @@ from carecoord.fhir._codes import (
     SENSITIVITY_TO_CODE,
     CareCodes,
     ExtensionUrl,
+    security_coding,
 )
 
 __all__ = [
@@ -68,6 +69,7 @@ __all__ = [
     "period",
     "quantity",
     "safe_id",
+    "security",
     "status_history",
     "text_or_none",
 ]
@@ -194,10 +196,14 @@ def coding(code: Code) -> Json:
 
 
 def concept(code: Code) -> Json:
-    """A ``CodeableConcept`` of one code; a text-only code becomes ``text``."""
+    """A ``CodeableConcept`` of one code, then its other codings (``Code.also``), in order.
+
+    A text-only code becomes ``text`` (with the other codings, if it has any).
+    """
+    others = [coding(other) for other in code.also]
     if code.system == CareCodes.TEXT_ONLY:
-        return {"text": code.code}
-    return {"coding": [coding(code)]}
+        return {"coding": others, "text": code.code} if others else {"text": code.code}
+    return {"coding": [coding(code), *others]}
 
 
 def quantity(value: Quantity) -> Json:
@@ -232,9 +238,12 @@ def complex_extension(url: str, parts: Iterable[tuple[str, str, Any]]) -> Json |
 
 
 def security(labels: Iterable[Sensitivity]) -> list[Json]:
-    """``meta.security`` codings (v3 ActCode) for sensitivity classes, in code order."""
-    codes = sorted(SENSITIVITY_TO_CODE[label] for label in labels)
-    return [{"system": System.V3_ACT_CODE, "code": code} for code in codes]
+    """``meta.security`` codings for sensitivity classes, in code order.
+
+    v3-ActCode codes, and v3-Confidentiality ``R`` for :attr:`Sensitivity.RESTRICTED`.
+    """
+    ordered = sorted(labels, key=lambda label: SENSITIVITY_TO_CODE[label])
+    return [security_coding(label) for label in ordered]
 
 
 # --------------------------------------------------------------------------- the context

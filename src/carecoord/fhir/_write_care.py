@@ -31,7 +31,6 @@ from carecoord.fhir._codes import (
     DISCIPLINE_SYSTEM,
     LIST_CODE_SYSTEM,
     PROGRAM_SYSTEM,
-    SENSITIVITY_TO_CODE,
     CareCodes,
 )
 from carecoord.fhir._write_base import (
@@ -43,6 +42,7 @@ from carecoord.fhir._write_base import (
     extension,
     instant,
     period,
+    security,
     status_history,
     text_or_none,
 )
@@ -178,7 +178,11 @@ def _activity(ctx: WriteContext, activity: CarePlanActivity) -> Json:
 
 def write_care_plan(ctx: WriteContext, plan: CarePlan) -> Json:
     """A ``CarePlan``: goals, activities, author, contributors; last review in an extension."""
-    resource: Json = {"resourceType": "CarePlan", "id": plan.id, "meta": ctx.meta(plan.recorded_at)}
+    resource: Json = {
+        "resourceType": "CarePlan",
+        "id": plan.id,
+        "meta": ctx.meta(plan.recorded_at, plan.sensitivity),
+    }
     if plan.last_reviewed is not None:
         resource["extension"] = [
             extension(ExtensionUrl.LAST_REVIEWED, valueDateTime=instant(plan.last_reviewed))
@@ -215,7 +219,7 @@ def write_goal(ctx: WriteContext, goal: Goal) -> Json:
     resource: Json = {
         "resourceType": "Goal",
         "id": goal.id,
-        "meta": ctx.meta(goal.recorded_at),
+        "meta": ctx.meta(goal.recorded_at, goal.sensitivity),
         "lifecycleStatus": goal.lifecycle_status,
         "description": (
             {"text": description}
@@ -311,10 +315,7 @@ def write_consent(ctx: WriteContext, consent: Consent) -> Json:
             for actor in consent.actors
         ]
     if consent.classes:
-        provision["securityLabel"] = [
-            {"system": System.V3_ACT_CODE, "code": code}
-            for code in sorted(SENSITIVITY_TO_CODE[c] for c in consent.classes)
-        ]
+        provision["securityLabel"] = security(consent.classes)
     resource: Json = {
         "resourceType": "Consent",
         "id": consent.id,

@@ -199,6 +199,18 @@ def _disposition(transition: CareTransition) -> Json | None:
     return None
 
 
+def _disposition_part(code: Code | None) -> tuple[str, str, Any]:
+    """The ``disposition`` part of the transition extension.
+
+    A Coding, or a CodeableConcept when the code has other codings (``Code.also``).
+    """
+    if code is None:
+        return ("disposition", "Coding", None)
+    if code.also:
+        return ("disposition", "CodeableConcept", concept(code))
+    return ("disposition", "Coding", coding(code))
+
+
 def write_transition(ctx: WriteContext, transition: CareTransition) -> Json:
     """A care transition as a stay ``Encounter`` (inpatient, observation or emergency).
 
@@ -209,7 +221,7 @@ def write_transition(ctx: WriteContext, transition: CareTransition) -> Json:
     resource: Json = {
         "resourceType": "Encounter",
         "id": transition.id,
-        "meta": ctx.meta(transition.recorded_at),
+        "meta": ctx.meta(transition.recorded_at, transition.sensitivity),
     }
     if transition.diagnoses:
         resource["contained"] = [
@@ -227,7 +239,7 @@ def write_transition(ctx: WriteContext, transition: CareTransition) -> Json:
                 "Code",
                 transition.complexity.value if transition.complexity is not None else None,
             ),
-            ("disposition", "Coding", coding(disposition) if disposition is not None else None),
+            _disposition_part(disposition),
         ],
     )
     resource["extension"] = [state]
@@ -579,7 +591,7 @@ def write_procedure(ctx: WriteContext, procedure: Procedure) -> Json:
     resource: Json = {
         "resourceType": "Procedure",
         "id": procedure.id,
-        "meta": ctx.meta(procedure.recorded_at),
+        "meta": ctx.meta(procedure.recorded_at, procedure.sensitivity),
         "status": procedure.status,
         "code": concept(procedure.code),
         "subject": ctx.patient(),

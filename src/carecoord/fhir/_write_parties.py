@@ -13,6 +13,7 @@ from carecoord.domain import (
     Patient,
     Practitioner,
     Ref,
+    RelatedPerson,
 )
 from carecoord.fhir._codes import DISCIPLINE_SYSTEM, ORGANIZATION_KIND_SYSTEM, CareCodes
 from carecoord.fhir._write_base import (
@@ -26,10 +27,17 @@ from carecoord.fhir._write_base import (
     generated_id,
     identifier,
     instant,
+    period,
     text_or_none,
 )
 
-__all__ = ["ORGANIZATION_KIND_TO_TYPE", "write_organization", "write_patient", "write_practitioner"]
+__all__ = [
+    "ORGANIZATION_KIND_TO_TYPE",
+    "write_organization",
+    "write_patient",
+    "write_practitioner",
+    "write_related_person",
+]
 
 ORGANIZATION_KIND_TO_TYPE: dict[OrganizationKind, str] = {
     OrganizationKind.HOSPITAL: "prov",
@@ -230,4 +238,28 @@ def write_organization(ctx: WriteContext, organization: Organization) -> Json:
         resource["name"] = name
     if organization.part_of is not None:
         resource["partOf"] = ctx.reference(Ref("Organization", organization.part_of))
+    return resource
+
+
+def write_related_person(ctx: WriteContext, person: RelatedPerson) -> Json:
+    """A ``RelatedPerson`` of the record's patient.
+
+    ``active``, ``patient``, ``relationship`` (each code with its other codings), names,
+    telecom and ``period``; a stated representative has carecoord's
+    ``personal-representative`` extension.
+    """
+    resource: Json = {"resourceType": "RelatedPerson", "id": person.id, "meta": ctx.meta()}
+    if person.representative:
+        resource["extension"] = [extension(ExtensionUrl.REPRESENTATIVE, valueBoolean=True)]
+    resource["active"] = person.active
+    resource["patient"] = ctx.patient()
+    if person.relationships:
+        resource["relationship"] = [concept(c) for c in person.relationships]
+    if person.names:
+        resource["name"] = [_name(n) for n in person.names]
+    if person.telecom:
+        resource["telecom"] = [_telecom(t) for t in person.telecom]
+    span = period(person.period)
+    if span is not None:
+        resource["period"] = span
     return resource

@@ -167,7 +167,7 @@ def write_referral(ctx: WriteContext, referral: Referral) -> list[Json]:
     request: Json = {
         "resourceType": "ServiceRequest",
         "id": referral.id,
-        "meta": ctx.meta(referral.last_modified),
+        "meta": ctx.meta(referral.last_modified, referral.sensitivity),
         "extension": [e for e in extensions if e is not None],
     }
     if referral.replaces is not None:
@@ -209,7 +209,7 @@ def _fulfilment_task(ctx: WriteContext, referral: Referral, ref: Ref) -> Json:
     task: Json = {
         "resourceType": "Task",
         "id": fulfilment_task_id(referral),
-        "meta": ctx.meta(referral.last_modified),
+        "meta": ctx.meta(referral.last_modified, referral.sensitivity),
         "basedOn": [ctx.reference(ref)],
         "status": REFERRAL_TO_TASK_STATUS[referral.status],
     }
@@ -344,7 +344,7 @@ def write_order(ctx: WriteContext, order: Order) -> Json:
     request: Json = {
         "resourceType": "ServiceRequest",
         "id": order.id,
-        "meta": ctx.meta(order.recorded_at),
+        "meta": ctx.meta(order.recorded_at, order.sensitivity),
         "status": order.status.value,
         "intent": "order",
         "category": [{"coding": [{"system": System.SNOMED, "code": code, "display": display}]}],
@@ -371,7 +371,11 @@ def write_task(ctx: WriteContext, task: Task) -> Json:
     extensions = status_history(ctx, task.history)
     if task.held_from is not None:
         extensions.append(extension(ExtensionUrl.HELD_FROM, valueCode=task.held_from.value))
-    resource: Json = {"resourceType": "Task", "id": task.id, "meta": ctx.meta()}
+    resource: Json = {
+        "resourceType": "Task",
+        "id": task.id,
+        "meta": ctx.meta(sensitivity=task.sensitivity),
+    }
     if extensions:
         resource["extension"] = extensions
     if task.part_of:
@@ -421,7 +425,7 @@ def write_appointment(ctx: WriteContext, appointment: Appointment) -> Json:
     resource: Json = {
         "resourceType": "Appointment",
         "id": appointment.id,
-        "meta": ctx.meta(appointment.recorded_at),
+        "meta": ctx.meta(appointment.recorded_at, appointment.sensitivity),
     }
     if appointment.status_changed_at is not None:
         resource["extension"] = [

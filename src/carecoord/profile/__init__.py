@@ -64,6 +64,7 @@ from carecoord.profile._records import (
     profile_to_record,
     record_links,
 )
+from carecoord.profile._sensitivity import Sensitivities, with_sensitivity_sets
 from carecoord.profile._strings import (
     NICKNAMES,
     are_nicknames,
@@ -126,6 +127,7 @@ __all__ = [
     "ReconciliationRow",
     "ReconciliationView",
     "RecordLink",
+    "Sensitivities",
     "SourceColumn",
     "TimelineEvent",
     "Viewer",
@@ -164,4 +166,5 @@ __all__ = [
     "timeline",
     "view_for",
     "with_reconciliation",
+    "with_sensitivity_sets",
 ]

@@ -68,6 +68,7 @@ from carecoord.domain import (
     PatientId,
     PatientRecord,
     Practitioner,
+    RelatedPerson,
     Sex,
     VerificationStatus,
 )
@@ -92,7 +93,7 @@ from carecoord.profile._strings import (
 __all__ = ["dedupe_records", "fact_author", "merge_records", "profile_id_for"]
 
 _NEVER = dt.datetime.min.replace(tzinfo=dt.UTC)
-_P = TypeVar("_P", Practitioner, Organization)
+_P = TypeVar("_P", Practitioner, Organization, RelatedPerson)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -474,6 +475,7 @@ def merge_records(
         records=tuple(unique),
         practitioners=_union_by_id(survivors, lambda r: r.practitioners),
         organizations=_union_by_id(survivors, lambda r: r.organizations),
+        related_persons=_union_by_id(survivors, lambda r: r.related_persons),
         conflicts=tuple(conflicts),
         **fields,
     )

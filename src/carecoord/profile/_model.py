@@ -33,6 +33,7 @@ from carecoord.domain import (
     Reconciliation,
     Ref,
     Referral,
+    RelatedPerson,
     Result,
     SocialNeed,
     Task,
@@ -61,6 +62,8 @@ class PatientProfile:
     Each fact list holds :class:`Fact` objects with full provenance; ``patient`` is the
     merged demographic view (survivorship by source ranking, disagreements kept in
     ``conflicts``). The records themselves are kept, unchanged, in ``records``.
+    Practitioners, organisations and the patient's related persons are united by id
+    from every record (the survivor's version first).
     """
 
     id: str
@@ -68,6 +71,7 @@ class PatientProfile:
     records: tuple[PatientRecord, ...]
     practitioners: tuple[Practitioner, ...] = ()
     organizations: tuple[Organization, ...] = ()
+    related_persons: tuple[RelatedPerson, ...] = ()
     care_teams: tuple[Fact[CareTeam], ...] = ()
     referrals: tuple[Fact[Referral], ...] = ()
     transitions: tuple[Fact[CareTransition], ...] = ()
@@ -113,6 +117,16 @@ class PatientProfile:
     def organization(self, ref: Ref) -> Organization | None:
         """The organisation ``ref`` points to, if the profile knows it."""
         return next((o for o in self.organizations if o.id == ref.id), None)
+
+    def related_person(self, ref: Ref) -> RelatedPerson | None:
+        """The related person ``ref`` points to, if the profile knows them."""
+        if ref.type != "RelatedPerson":
+            return None
+        return next((p for p in self.related_persons if p.id == ref.id), None)
+
+    def representatives(self, at: dt.datetime) -> tuple[RelatedPerson, ...]:
+        """The patient's personal representatives at ``at`` (see ``RelatedPerson``)."""
+        return tuple(p for p in self.related_persons if p.represents_at(at))
 
     def view_for(self, viewer: Viewer, *, at: dt.datetime) -> PatientProfile:
         """The profile as ``viewer`` may see it at ``at`` (see :func:`carecoord.view_for`)."""
@@ -160,6 +174,7 @@ def profile_from_record(record: PatientRecord, *, profile_id: str | None = None)
         records=(record,),
         practitioners=record.practitioners,
         organizations=record.organizations,
+        related_persons=record.related_persons,
         **fields,
     )
 

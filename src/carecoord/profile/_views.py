@@ -1,11 +1,19 @@
 """Consent- and role-filtered views of a profile, and the patient's plain-words summary.
 
+Who looks (checked first): a :class:`Viewer` with :attr:`ViewerRole.PATIENT` must be the
+profile's own patient (``Ref("Patient", <profile id, or a record's patient id>)``) or one
+of the patient's personal representatives (``Ref("RelatedPerson", <id>)`` of a related
+person who :meth:`~carecoord.domain.RelatedPerson.represents_at` ``at``); a patient or a
+related person may look only as the patient. Anyone else raises
+:class:`~carecoord.errors.ConsentError`.
+
 Who sees a fact (:func:`can_see`), evaluated at an instant ``at``:
 
 1. **Psychotherapy notes** (:attr:`Sensitivity.PSYCHOTHERAPY_NOTE`) are seen by their
    author only: no consent opens them, and the patient's own view leaves them out
    (45 CFR 164.501, 164.508(a)(2)).
-2. **The patient** (:attr:`ViewerRole.PATIENT`) sees everything else about themselves.
+2. **The patient**, and a **personal representative** while the relationship is active,
+   see everything else about the patient.
 3. **The author** of a fact (its ``author``, or the performer, requester, prescriber or
    sender when it has no author) always sees it.
 4. A fact with **no sensitivity class** is seen by every clinician and coordinator.
@@ -18,14 +26,18 @@ Who sees a fact (:func:`can_see`), evaluated at an instant ``at``:
    * a **permit** applies to the viewer when it names them in ``actors``, or when its
      ``actors`` is empty ("anyone on the care team") and the viewer is an active member
      of one of the profile's care teams at ``at``;
-   * **substance-use** data (42 CFR Part 2) needs a permit that names the viewer
-     explicitly: an "anyone on the team" permit is not enough.
+   * **substance-use** data (42 CFR Part 2) and data labelled **restricted** (v3
+     Confidentiality ``R`` or ``V``) need a permit that names the viewer explicitly: an
+     "anyone on the team" permit is not enough.
+6. **A fact that names a fact the viewer may not see is hidden with it**, whoever wrote
+   it (a task whose focus is a hidden referral, a message about a hidden result): its
+   reference would reveal the hidden fact.
 
-A fact's classes are the union, over every source's version, of its ``sensitivity``
-labels and the classes *inferred* from its codes when a source did not label it
-(:func:`infer_sensitivity`, which reads the ``sensitivity-*`` value sets of the library
-passed as ``value_sets``, the shipped defaults otherwise). Goals and care plans that
-address a sensitive condition of the profile inherit that condition's classes.
+A fact's classes are labelled, inferred from every coding of its codes and from what it
+implies, and propagated from every fact it names (:mod:`._sensitivity`): see
+:func:`sensitivity_of`. A view keeps no trace of a hidden fact: not in any list, in the
+conflicts, in the source records, nor among the parties (only the practitioners and
+organisations something visible names are kept).
 """
 
 from __future__ import annotations
@@ -50,6 +62,9 @@ from carecoord.domain import (
     Discipline,
     Interpretation,
     OrderStatus,
+    Organization,
+    PatientRecord,
+    Practitioner,
     Quantity,
     Ref,
     ReferralStatus,
@@ -60,9 +75,16 @@ from carecoord.domain import (
     VerificationStatus,
     masked,
 )
-from carecoord.errors import Problem, ValidationError
+from carecoord.errors import ConsentError, Problem, ValidationError
 from carecoord.profile._facts import ConflictKind, Fact, fact_author
-from carecoord.terminology import DEFAULT_VALUE_SETS, SENSITIVITY_VALUE_SETS, ValueSets
+from carecoord.profile._sensitivity import (
+    Sensitivities,
+    infer_sensitivity,
+    library,
+    refs_in,
+    sensitivity_of,
+)
+from carecoord.terminology import ValueSets
 
 if TYPE_CHECKING:
     from carecoord.profile._model import PatientProfile
@@ -81,7 +103,10 @@ __all__ = [
 
 
 class ViewerRole(Enum):
-    """Who is looking: a clinician, a care coordinator, or the patient."""
+    """Who is looking: a clinician, a care coordinator, or the patient.
+
+    A personal representative looks as the patient (:attr:`PATIENT`).
+    """
 
     CLINICIAN = "clinician"
     CARE_COORDINATOR = "care-coordinator"
@@ -90,120 +115,51 @@ class ViewerRole(Enum):
 
 @attrs.frozen
 class Viewer:
-    """A person looking at a profile: their reference, role and discipline."""
+    """A person looking at a profile: their reference, role and discipline.
+
+    A patient looks as ``Viewer(Ref("Patient", <id>), ViewerRole.PATIENT)``; a personal
+    representative as ``Viewer(Ref("RelatedPerson", <id>), ViewerRole.PATIENT)``.
+    """
 
     ref: Ref
     role: ViewerRole = ViewerRole.CLINICIAN
     discipline: Discipline | None = None
 
 
-# --------------------------------------------------------------------------- inference
+# --------------------------------------------------------------------------- who is looking
+
+_PATIENT_SIDE = frozenset({"Patient", "RelatedPerson"})
 
 
-def _library(value_sets: object) -> ValueSets:
-    """The library the views read: ``value_sets``, else the shipped defaults."""
-    if value_sets is None:
-        return DEFAULT_VALUE_SETS
-    if not isinstance(value_sets, ValueSets):
-        raise ValidationError(
-            Problem("value_sets", f"expected a ValueSets library, got {type(value_sets).__name__}")
-        )
-    value_sets.require((name for _, name in SENSITIVITY_VALUE_SETS), reader="the consent views")
-    return value_sets
+def _patient_ids(profile: PatientProfile) -> set[str]:
+    """Every id the profile's patient goes by: the profile's and each record's."""
+    return {profile.id, profile.patient.id, *(r.patient.id for r in profile.records)}
 
 
-class _Inference:
-    """The sensitivity classes each code reveals, with one library, remembered per code."""
+def _as_patient(profile: PatientProfile, viewer: Viewer, at: dt.datetime) -> bool:
+    """Whether ``viewer`` sees as the patient; raises when they may not look as they ask.
 
-    __slots__ = ("known", "sets")
-
-    def __init__(self, library: ValueSets) -> None:
-        self.sets = tuple((s, library[name]) for s, name in SENSITIVITY_VALUE_SETS)
-        self.known: dict[Code, frozenset[Sensitivity]] = {}
-
-    def classes(self, code: Code) -> frozenset[Sensitivity]:
-        found = self.known.get(code)
-        if found is None:
-            found = self.known[code] = frozenset(s for s, vs in self.sets if vs.contains(code))
-        return found
-
-
-def infer_sensitivity(code: Code, value_sets: ValueSets | None = None) -> frozenset[Sensitivity]:
-    """The sensitivity classes a code reveals when a source did not label the fact.
-
-    A code reveals a class when it is in that class's value set
-    (``carecoord.terminology.SENSITIVITY_VALUE_SETS``) of ``value_sets``, the shipped
-    defaults when ``None``:
-
-    * ``sensitivity-mental-health``: ICD-10-CM ``F01``-``F09`` and ``F20``-``F99``,
-      intentional self-harm (``X71``-``X83``, ``T14.91``, poisoning with intent 2), SNOMED
-      CT mental disorders, dementia and suicide attempt, and the psychiatry specialty;
-    * ``sensitivity-substance-use`` (42 CFR Part 2): ICD-10-CM ``F10``-``F19``, alcohol and
-      drug counselling (``Z71.41``, ``Z71.51``), SNOMED CT substance-use disorders and the
-      medications for opioid use disorder (RxNorm ingredients);
-    * ``sensitivity-hiv``: ``B20``, ``B97.35``, ``Z21``, ``O98.7``, ``Z71.7``, SNOMED CT HIV
-      infection, HIV tests (LOINC) and antiretrovirals (RxNorm ingredients);
-    * ``sensitivity-sexual-domestic-violence``: ``T74`` and ``T76`` (abuse, neglect).
-
-    ICD-10 (WHO) codes count as ICD-10-CM. The defaults are a safety net, not a
-    terminology service: label facts at the source (``sensitivity``) whenever you can, or
-    pass fuller value sets.
+    Raises:
+        ConsentError: a viewer asking as the patient is neither the patient nor a
+            representative active at ``at``; or a patient or related person asks in
+            another role.
     """
-    return _Inference(_library(value_sets)).classes(code)
-
-
-def _codes_of(fact: Any) -> Iterable[Code]:
-    """Every code of a fact that may reveal a sensitive class."""
-    for name in ("code", "specialty", "service_type"):
-        value = getattr(fact, name, None)
-        if isinstance(value, Code):
-            yield value
-    for name in ("reasons", "diagnoses", "types", "ingredients"):
-        for value in getattr(fact, name, ()):
-            yield value.code if hasattr(value, "principal") else value
-
-
-def _own_classes(fact: Any, inference: _Inference) -> frozenset[Sensitivity]:
-    labels: frozenset[Sensitivity] = getattr(fact, "sensitivity", frozenset())
-    inferred = [inference.classes(code) for code in _codes_of(fact)]
-    return labels.union(*inferred)
-
-
-def _condition_classes(
-    profile: PatientProfile, inference: _Inference
-) -> dict[tuple[str, str], frozenset[Sensitivity]]:
-    table: dict[tuple[str, str], frozenset[Sensitivity]] = {}
-    for fact in profile.conditions:
-        classes = frozenset().union(*(_own_classes(v, inference) for v in fact.variants))
-        for prov in fact.provenance:
-            table[(prov.source, prov.fact_id)] = classes
-    return table
-
-
-def _classes(
-    fact: Fact[Any],
-    conditions: dict[tuple[str, str], frozenset[Sensitivity]],
-    inference: _Inference,
-) -> frozenset[Sensitivity]:
-    classes: set[Sensitivity] = set()
-    for prov, variant in zip(fact.provenance, fact.variants, strict=True):
-        classes |= _own_classes(variant, inference)
-        for ref in getattr(variant, "addresses", ()):
-            if ref.type == "Condition":
-                classes |= conditions.get((prov.source, ref.id), frozenset())
-    return frozenset(classes)
-
-
-def sensitivity_of(
-    profile: PatientProfile, fact: Fact[Any], *, value_sets: ValueSets | None = None
-) -> frozenset[Sensitivity]:
-    """The sensitivity classes of a fact: labelled, inferred, or inherited (see module).
-
-    Classes are inferred with the value sets of ``value_sets`` (the shipped defaults
-    when ``None``).
-    """
-    inference = _Inference(_library(value_sets))
-    return _classes(fact, _condition_classes(profile, inference), inference)
+    ref = viewer.ref
+    if viewer.role is not ViewerRole.PATIENT:
+        if ref.type in _PATIENT_SIDE:
+            msg = f"a {ref.type} looks at a profile as the patient (ViewerRole.PATIENT) only"
+            raise ConsentError(msg)
+        return False
+    if ref.type == "Patient" and ref.id in _patient_ids(profile):
+        return True
+    person = profile.related_person(ref)
+    if person is not None and person.represents_at(at):
+        return True
+    msg = (
+        "only the profile's own patient, or a personal representative active at that "
+        f"time, may look as the patient (the viewer is a {ref.type})"
+    )
+    raise ConsentError(msg)
 
 
 # --------------------------------------------------------------------------- permission
@@ -219,22 +175,28 @@ def _on_team(profile: PatientProfile, viewer: Ref, at: dt.datetime) -> bool:
     return any(v.is_active_member(viewer, at) for team in profile.care_teams for v in team.variants)
 
 
+_NAMED_ONLY = frozenset({Sensitivity.SUBSTANCE_USE, Sensitivity.RESTRICTED})
+"""Classes a care-team-wide permit does not open: a permit must name the viewer."""
+
+
 class _Policy:
     """The consent decisions for one viewer at one instant, computed once per view."""
 
     def __init__(
-        self, profile: PatientProfile, viewer: Viewer, at: dt.datetime, library: ValueSets
+        self, profile: PatientProfile, viewer: Viewer, at: dt.datetime, value_sets: ValueSets
     ) -> None:
+        if at.tzinfo is None or at.utcoffset() is None:
+            raise ValidationError(Problem("at", "naive datetime (a time zone is required)"))
         self.viewer = viewer
         self.at = at
+        self.as_patient = _as_patient(profile, viewer, at)
         self.consents = [
             c.value
             for c in profile.consents
             if c.value.recorded_at is None or c.value.recorded_at <= at
         ]
         self.on_team = _on_team(profile, viewer.ref, at)
-        self.inference = _Inference(library)
-        self.conditions = _condition_classes(profile, self.inference)
+        self.table = Sensitivities(profile, value_sets)
         self._cache: dict[Sensitivity, bool] = {}
 
     def permits(self, sensitivity: Sensitivity) -> bool:
@@ -251,20 +213,36 @@ class _Policy:
             return False
         for consent in applying:
             named = ref in consent.actors
-            if sensitivity is Sensitivity.SUBSTANCE_USE and not named:
+            if sensitivity in _NAMED_ONLY and not named:
                 continue
             if named or self.on_team:
                 return True
         return False
 
-    def sees(self, fact: Fact[Any]) -> bool:
-        classes = _classes(fact, self.conditions, self.inference)
+    def _sees_itself(self, position: int) -> bool:
+        """Rules 1-5: whether the viewer may see the fact, its references aside."""
+        fact = self.table.facts[position][1]
+        classes = self.table.classes_of(position)
         authored = _authored_by(fact, self.viewer.ref)
         if Sensitivity.PSYCHOTHERAPY_NOTE in classes:
             return authored
-        if self.viewer.role is ViewerRole.PATIENT or authored:
+        if self.as_patient or authored:
             return True
         return all(self.permits(s) for s in classes)
+
+    def visible(self) -> list[bool]:
+        """Whether each fact of the profile (by position) is in the view: rules 1-6."""
+        self.table.all()
+        count = len(self.table.facts)
+        shown = [self._sees_itself(i) for i in range(count)]
+        changed = True
+        while changed:  # rule 6: hidden with what it names, to a fixed point
+            changed = False
+            for i in range(count):
+                if shown[i] and any(not shown[j] for j in self.table.references(i)):
+                    shown[i] = False
+                    changed = True
+        return shown
 
 
 def can_see(
@@ -279,8 +257,15 @@ def can_see(
 
     Sensitivity is inferred with the value sets of ``value_sets`` (the shipped defaults
     when ``None``).
+
+    Raises:
+        ConsentError: the viewer may not look in the role they ask for (see the module).
     """
-    return _Policy(profile, viewer, at, _library(value_sets)).sees(fact)
+    policy = _Policy(profile, viewer, at, library(value_sets))
+    position = policy.table.index_of(fact)
+    if position is None:
+        raise ValidationError(Problem("fact", "not a fact of this profile"))
+    return policy.visible()[position]
 
 
 _CONFLICT_FIELDS = {
@@ -304,42 +289,97 @@ def view_for(
     """The profile as ``viewer`` may see it at ``at``.
 
     Facts the viewer may not see are left out of every list, of the conflicts about them
-    and of the source records kept in ``records``; everything else is the same object.
+    and of the source records kept in ``records``; so are the practitioners and
+    organisations only hidden facts name. Everything else is the same object.
     Sensitivity is inferred with the value sets of ``value_sets`` (the shipped defaults
-    when ``None``; see :func:`infer_sensitivity`).
+    when ``None``; see :func:`sensitivity_of`).
+
+    Raises:
+        ConsentError: the viewer may not look in the role they ask for (see the module).
     """
-    if at.tzinfo is None or at.utcoffset() is None:
-        raise ValidationError(Problem("at", "naive datetime (a time zone is required)"))
-    policy = _Policy(profile, viewer, at, _library(value_sets))
+    policy = _Policy(profile, viewer, at, library(value_sets))
+    shown = policy.visible()
+    if all(shown):
+        return profile
     changes: dict[str, Any] = {}
     hidden: set[tuple[str, str]] = set()
-    visible_ids: dict[str, set[tuple[str, str, str]]] = {}
+    visible_ids: dict[str, set[tuple[str, str, str]]] = {name: set() for name in FACT_FIELDS}
+    kept: dict[str, list[Fact[Any]]] = {name: [] for name in FACT_FIELDS}
+    for (name, fact), show in zip(policy.table.facts, shown, strict=True):
+        if show:
+            kept[name].append(fact)
+            visible_ids[name].update((p.source, p.record, p.fact_id) for p in fact.provenance)
+        else:
+            hidden.add((name, fact.key))
     for name in FACT_FIELDS:
-        facts: tuple[Fact[Any], ...] = getattr(profile, name)
-        kept = tuple(f for f in facts if policy.sees(f))
-        if len(kept) != len(facts):
-            changes[name] = kept
-            hidden.update((name, f.key) for f in facts if f not in kept)
-        visible_ids[name] = {(p.source, p.record, p.fact_id) for f in kept for p in f.provenance}
-    if not changes:
-        return profile
+        if len(kept[name]) != len(getattr(profile, name)):
+            changes[name] = tuple(kept[name])
     conflicts = tuple(
         c
         for c in profile.conflicts
         if c.kind not in _CONFLICT_FIELDS or (_CONFLICT_FIELDS[c.kind], c.subject) not in hidden
     )
-    records = []
+    named = _named_parties(profile, (f for name in FACT_FIELDS for f in kept[name]))
+    records = [_record_view(record, changes, visible_ids, named) for record in profile.records]
+    return attrs.evolve(
+        profile,
+        records=tuple(records),
+        conflicts=conflicts,
+        practitioners=tuple(p for p in profile.practitioners if p.ref in named),
+        organizations=tuple(o for o in profile.organizations if o.ref in named),
+        **changes,
+    )
+
+
+def _named_parties(profile: PatientProfile, facts: Iterable[Fact[Any]]) -> set[Ref]:
+    """The parties the patient and the visible facts name, with their organisations."""
+    pending: list[Ref] = list(refs_in(profile.patient))
+    for fact in facts:
+        pending.extend(refs_in(fact.variants))
+        pending.extend(p.author for p in fact.provenance if p.author is not None)
+    practitioners: dict[str, Practitioner] = {}
+    organizations: dict[str, Organization] = {}
     for record in profile.records:
-        kept_facts: dict[str, Any] = {
-            name: tuple(
-                f
-                for f in getattr(record, name)
-                if (record.source.id, record.patient.id, f.id) in visible_ids[name]
-            )
-            for name in changes
-        }
-        records.append(attrs.evolve(record, **kept_facts))
-    return attrs.evolve(profile, records=tuple(records), conflicts=conflicts, **changes)
+        for practitioner in record.practitioners:
+            practitioners.setdefault(practitioner.id, practitioner)
+        for organization in record.organizations:
+            organizations.setdefault(organization.id, organization)
+    found: set[Ref] = set()
+    while pending:
+        ref = pending.pop()
+        if ref in found:
+            continue
+        found.add(ref)
+        employer = practitioners.get(ref.id) if ref.type == "Practitioner" else None
+        if employer is not None and employer.organization is not None:
+            pending.append(Ref("Organization", employer.organization))
+        parent = organizations.get(ref.id) if ref.type == "Organization" else None
+        if parent is not None and parent.part_of is not None:
+            pending.append(Ref("Organization", parent.part_of))
+    return found
+
+
+def _record_view(
+    record: PatientRecord,
+    changes: dict[str, Any],
+    visible_ids: dict[str, set[tuple[str, str, str]]],
+    named: set[Ref],
+) -> PatientRecord:
+    """One source record with only the visible facts and the parties they name."""
+    kept: dict[str, Any] = {
+        name: tuple(
+            f
+            for f in getattr(record, name)
+            if (record.source.id, record.patient.id, f.id) in visible_ids[name]
+        )
+        for name in changes
+    }
+    return attrs.evolve(
+        record,
+        practitioners=tuple(p for p in record.practitioners if p.ref in named),
+        organizations=tuple(o for o in record.organizations if o.ref in named),
+        **kept,
+    )
 
 
 # --------------------------------------------------------------------------- patient summary

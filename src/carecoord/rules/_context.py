@@ -19,7 +19,7 @@ from carecoord.domain import (
     Sensitivity,
     to_local_date,
 )
-from carecoord.profile import Fact, PatientProfile
+from carecoord.profile import Fact, PatientProfile, Sensitivities, with_sensitivity_sets
 from carecoord.rules._calendar import BusinessCalendar
 from carecoord.rules._model import Evidence, EvidenceRole, Gap, GapStatus, Severity
 from carecoord.terminology import DEFAULT_VALUE_SETS, ValueSet, ValueSetName, ValueSets
@@ -467,7 +467,30 @@ class RuleContext:
             closed_at=closed_at if closing else None,
             late=late,
             reason=reason,
-            sensitivity=sensitivity,
+            sensitivity=sensitivity | self._rests_on(focus, (*evidence, *closing)),
             family=self.family,
             standing=self.standing,
         )
+
+    def _rests_on(self, focus: str, evidence: Iterable[Evidence]) -> frozenset[Sensitivity]:
+        """The classes of the facts a gap rests on: its focus (a fact key) and evidence.
+
+        :meth:`gap` unites them with the rule's own ``sensitivity``, so a gap about a
+        psychiatry referral is mental-health information like the referral (the classes
+        as :class:`~carecoord.profile.Sensitivities` works them out: labelled, inferred,
+        propagated).
+        """
+        table = self.cached("context.sensitivity", _fact_sensitivities)
+        found = table.of_ref(Ref("*", focus.split("#", 1)[0]))
+        for item in evidence:
+            found = found | table.of_ref(item.ref)
+        return found
+
+
+def _fact_sensitivities(ctx: RuleContext) -> Sensitivities:
+    """What each fact of the evaluated profile reveals, worked out as gaps ask.
+
+    Read with the evaluation's ``sensitivity-*`` value sets, the shipped defaults for any
+    the library lacks (a rule library need not carry them).
+    """
+    return Sensitivities(ctx.profile, with_sensitivity_sets(ctx.value_sets))

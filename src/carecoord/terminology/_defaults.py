@@ -252,58 +252,73 @@ DRUG_OVERDOSE = ValueSet(
     ),
 )
 
+_ANTIDEPRESSANTS = _codes(
+    System.RXNORM,
+    ("704", "amitriptyline"),
+    ("42347", "bupropion"),
+    ("2556", "citalopram"),
+    ("2597", "clomipramine"),
+    ("3247", "desipramine"),
+    ("3638", "doxepin"),
+    ("72625", "duloxetine"),
+    ("321988", "escitalopram"),
+    ("4493", "fluoxetine"),
+    ("42355", "fluvoxamine"),
+    ("5691", "imipramine"),
+    ("15996", "mirtazapine"),
+    ("7531", "nortriptyline"),
+    ("32937", "paroxetine"),
+    ("36437", "sertraline"),
+    ("10737", "trazodone"),
+    ("39786", "venlafaxine"),
+    ("1455099", "vortioxetine"),
+)
+
+_ANTIPSYCHOTICS = _codes(
+    System.RXNORM,
+    ("89013", "aripiprazole"),
+    ("1658314", "brexpiprazole"),
+    ("2626", "clozapine"),
+    ("5093", "haloperidol"),
+    ("73178", "iloperidone"),
+    ("61381", "olanzapine"),
+    ("8076", "perphenazine"),
+    ("51272", "quetiapine"),
+    ("35636", "risperidone"),
+    ("115698", "ziprasidone"),
+)
+
+_ANXIOLYTICS = _codes(
+    System.RXNORM,
+    ("596", "alprazolam"),
+    ("1827", "buspirone"),
+    ("2598", "clonazepam"),
+    ("3322", "diazepam"),
+    ("6470", "lorazepam"),
+    ("7781", "oxazepam"),
+)
+
+_ADHD_MEDICINES = _codes(
+    System.RXNORM,
+    ("725", "amphetamine"),
+    ("38400", "atomoxetine"),
+    ("3288", "dextroamphetamine"),
+    ("700810", "lisdexamfetamine"),
+    ("6901", "methylphenidate"),
+)
+
+_LITHIUM = _codes(System.RXNORM, ("6448", "lithium"), ("42351", "lithium carbonate"))
+
 PSYCHOTROPIC_MEDICATIONS = ValueSet(
     name=_N.PSYCHOTROPIC_MEDICATIONS,
     title="Psychotropic medications",
-    codes=_codes(
-        System.RXNORM,
-        # antidepressants
-        ("704", "amitriptyline"),
-        ("42347", "bupropion"),
-        ("2556", "citalopram"),
-        ("2597", "clomipramine"),
-        ("3247", "desipramine"),
-        ("3638", "doxepin"),
-        ("72625", "duloxetine"),
-        ("321988", "escitalopram"),
-        ("4493", "fluoxetine"),
-        ("42355", "fluvoxamine"),
-        ("5691", "imipramine"),
-        ("15996", "mirtazapine"),
-        ("7531", "nortriptyline"),
-        ("32937", "paroxetine"),
-        ("36437", "sertraline"),
-        ("10737", "trazodone"),
-        ("39786", "venlafaxine"),
-        ("1455099", "vortioxetine"),
-        # antipsychotics
-        ("89013", "aripiprazole"),
-        ("1658314", "brexpiprazole"),
-        ("2626", "clozapine"),
-        ("5093", "haloperidol"),
-        ("73178", "iloperidone"),
-        ("61381", "olanzapine"),
-        ("8076", "perphenazine"),
-        ("51272", "quetiapine"),
-        ("35636", "risperidone"),
-        ("115698", "ziprasidone"),
-        # anxiolytics
-        ("596", "alprazolam"),
-        ("1827", "buspirone"),
-        ("2598", "clonazepam"),
-        ("3322", "diazepam"),
-        ("6470", "lorazepam"),
-        ("7781", "oxazepam"),
-        # stimulants and other ADHD medicines
-        ("725", "amphetamine"),
-        ("38400", "atomoxetine"),
-        ("3288", "dextroamphetamine"),
-        ("700810", "lisdexamfetamine"),
-        ("6901", "methylphenidate"),
-        ("30125", "modafinil"),
-        # lithium
-        ("6448", "lithium"),
-        ("42351", "lithium carbonate"),
+    codes=(
+        *_ANTIDEPRESSANTS,
+        *_ANTIPSYCHOTICS,
+        *_ANXIOLYTICS,
+        *_ADHD_MEDICINES,
+        *_codes(System.RXNORM, ("30125", "modafinil")),
+        *_LITHIUM,
     ),
     patterns=(
         CodePattern(ATC, "N05", "psycholeptics: antipsychotics, anxiolytics, hypnotics"),
@@ -809,6 +824,11 @@ REFERRAL_NOTE = ValueSet(
 
 # --------------------------------------------------------------------------- sensitivity
 
+
+def _nucc(*pairs: tuple[str, str]) -> tuple[Code, ...]:
+    return _codes(System.NUCC, *pairs)
+
+
 SENSITIVITY_MENTAL_HEALTH = ValueSet(
     name=_N.SENSITIVITY_MENTAL_HEALTH,
     title="Codes that reveal mental-health information",
@@ -816,49 +836,182 @@ SENSITIVITY_MENTAL_HEALTH = ValueSet(
         *_MENTAL_ILLNESS_SCT,
         *_DEMENTIA_SCT[:2],
         *_SELF_HARM_SCT,
-        *_sct(("394587001", "psychiatry (specialty)")),
+        # specialties (a referral, an appointment's service, a practitioner's specialty)
+        *_sct(
+            ("394587001", "psychiatry (specialty)"),
+            ("394913002", "psychotherapy (specialty)"),
+            ("722165004", "clinical psychology (specialty)"),
+            ("408459003", "paediatric psychiatry (specialty)"),
+            ("408467006", "adult mental illness (specialty)"),
+            ("408468001", "learning disability psychiatry (specialty)"),
+        ),
+        *_nucc(
+            ("2084P0800X", "psychiatry"),
+            ("2084P0804X", "child and adolescent psychiatry"),
+            ("2084P0805X", "geriatric psychiatry"),
+            ("2084F0202X", "forensic psychiatry"),
+            ("103T00000X", "psychologist"),
+            ("103TC0700X", "clinical psychologist"),
+            ("101YM0800X", "mental health counselor"),
+            ("106H00000X", "marriage and family therapist"),
+            ("261QM0801X", "mental health clinic"),
+            ("283Q00000X", "psychiatric hospital"),
+            ("273R00000X", "psychiatric unit"),
+            ("323P00000X", "psychiatric residential treatment facility"),
+        ),
+        # psychiatric visits, screenings and plans
+        *_sct(
+            ("79094001", "initial psychiatric interview with mental status evaluation"),
+            ("88848003", "psychiatric follow-up"),
+            ("171207006", "depression screening"),
+            ("718347000", "mental health care plan"),
+            ("736254008", "psychiatry care plan"),
+            ("737434004", "major depressive disorder clinical management plan"),
+            ("386522008", "overactivity/inattention behaviour management"),
+        ),
+        *_codes(
+            System.LOINC,
+            ("44249-1", "PHQ-9 panel"),
+            ("44261-6", "PHQ-9 total score"),
+            ("55757-9", "PHQ-2 panel"),
+            ("55758-7", "PHQ-2 total score"),
+            ("73831-0", "adolescent depression screening assessment"),
+            ("73832-8", "adult depression screening assessment"),
+            ("69737-5", "GAD-7 panel"),
+            ("70274-6", "GAD-7 total score"),
+        ),
+        # medicines that imply a mental illness
+        *_ANTIDEPRESSANTS,
+        *_ANTIPSYCHOTICS,
+        *_ADHD_MEDICINES,
+        *_LITHIUM,
+        *_codes(System.RXNORM, ("1827", "buspirone")),
     ),
     patterns=(
         *_icd("F01-F09", "F20-F99"),
         *SELF_HARM.patterns,
+        CodePattern(ATC, "N06A", "antidepressants"),
+        CodePattern(ATC, "N05A", "antipsychotics (lithium included)"),
+        CodePattern(ATC, "N06BA", "centrally acting sympathomimetics (ADHD medicines)"),
     ),
     description=(
         "Mental-health information for consent (HL7 PSY): ICD-10-CM F01-F09 and F20-F99 "
         "(chapter F but substance use), intentional self-harm, SNOMED CT mental disorders "
-        "and dementia, and the psychiatry specialty."
+        "and dementia; psychiatry, psychotherapy and psychology as specialties (SNOMED CT, "
+        "NUCC) and settings; psychiatric interviews, depression screening and mental-health "
+        "care plans (SNOMED CT); PHQ-9, PHQ-2, depression-screening and GAD-7 results "
+        "(LOINC); antidepressants, antipsychotics, lithium, buspirone and ADHD medicines "
+        "(RxNorm ingredients, ATC N06A, N05A, N06BA). Benzodiazepines are not listed: "
+        "they are as often for seizures, procedures and alcohol withdrawal."
     ),
 )
 
 SENSITIVITY_SUBSTANCE_USE = ValueSet(
     name=_N.SENSITIVITY_SUBSTANCE_USE,
     title="Codes that reveal substance-use information (42 CFR Part 2)",
-    codes=(*_SUBSTANCE_USE_SCT, *OPIOID_USE_DISORDER_MEDICATIONS.codes),
-    patterns=_icd("F10-F19", "Z71.41", "Z71.51"),
+    codes=(
+        *_SUBSTANCE_USE_SCT,
+        *OPIOID_USE_DISORDER_MEDICATIONS.codes,
+        *_sct(
+            ("55680006", "drug overdose"),
+            ("56876005", "drug rehabilitation and detoxification"),
+        ),
+        *_nucc(
+            ("2084A0401X", "addiction medicine (psychiatry and neurology)"),
+            ("2084P0802X", "addiction psychiatry"),
+            ("207LA0401X", "addiction medicine (anesthesiology)"),
+            ("207QA0401X", "addiction medicine (family medicine)"),
+            ("207RA0401X", "addiction medicine (internal medicine)"),
+            ("2083A0300X", "addiction medicine (preventive medicine)"),
+            ("101YA0400X", "addiction (substance use disorder) counselor"),
+            ("261QR0405X", "substance use disorder rehabilitation clinic"),
+            ("276400000X", "substance use disorder rehabilitation unit"),
+            ("324500000X", "substance abuse rehabilitation facility"),
+            ("3245S0500X", "substance abuse treatment facility, children"),
+        ),
+        *_codes(System.LOINC, ("82667-7", "DAST-10 total score")),
+    ),
+    patterns=(
+        *_icd("F10-F19", "Z71.41", "Z71.51"),
+        CodePattern(
+            System.ICD10CM,
+            "T40:6=1234",
+            "poisoning by narcotics and psychodysleptics (opioids, cocaine, cannabis, "
+            "hallucinogens): accidental, intentional, assault or undetermined",
+        ),
+    ),
     description=(
         "Substance-use information for consent (HL7 ETH, 42 CFR Part 2): ICD-10-CM F10-F19, "
-        "alcohol and drug counselling (Z71.41, Z71.51), SNOMED CT substance-use disorders "
-        "and the medications for opioid use disorder."
+        "alcohol and drug counselling (Z71.41, Z71.51), poisoning by narcotics and "
+        "psychodysleptics (T40 with intent 1-4), SNOMED CT substance-use disorders, drug "
+        "overdose and drug rehabilitation; addiction medicine, addiction counsellors and "
+        "rehabilitation settings (NUCC); the DAST-10 score (LOINC); the medications for "
+        "opioid use disorder (RxNorm ingredients)."
     ),
 )
 
 SENSITIVITY_HIV = ValueSet(
     name=_N.SENSITIVITY_HIV,
     title="Codes that reveal HIV information",
-    codes=(*_HIV_SCT, *HIV_LAB_TESTS.codes, *HIV_MEDICATIONS.codes),
+    codes=(
+        *_HIV_SCT,
+        *HIV_LAB_TESTS.codes,
+        *HIV_MEDICATIONS.codes,
+        *_codes(System.LOINC, ("55277-8", "HIV status")),
+        *_sct(
+            ("31676001", "human immunodeficiency virus antigen test"),
+            ("394807007", "infectious diseases (specialty)"),
+        ),
+        *_nucc(("207RI0200X", "infectious disease (internal medicine)")),
+    ),
     patterns=(*HIV.patterns, *_icd("Z71.7")),
     description=(
         "HIV information for consent (HL7 HIV): the HIV diagnoses, HIV counselling "
-        "(ICD-10-CM Z71.7), HIV tests (LOINC) and antiretrovirals (RxNorm)."
+        "(ICD-10-CM Z71.7), HIV tests and HIV status (LOINC; the SNOMED CT antigen test), "
+        "antiretrovirals (RxNorm) and the infectious-disease specialty (SNOMED CT, NUCC), "
+        "where HIV care is given. A referral to infectious disease for something else is "
+        "hidden too: the set errs on the side of hiding."
     ),
 )
 
 SENSITIVITY_SEXUAL_DOMESTIC_VIOLENCE = ValueSet(
     name=_N.SENSITIVITY_SEXUAL_DOMESTIC_VIOLENCE,
     title="Codes that reveal abuse or neglect",
-    patterns=_icd("T74", "T76"),
-    description="Sexual and domestic violence information for consent (HL7 SDV): "
-    "confirmed and suspected abuse and neglect (ICD-10-CM T74, T76). No SNOMED CT codes "
-    "are shipped: label such facts at the source, or pass a value set.",
+    codes=(
+        *_sct(
+            ("706893006", "victim of intimate partner abuse"),
+            ("397940009", "victim of child abuse"),
+            ("412732008", "history of domestic violence"),
+        ),
+        *_codes(
+            System.LOINC,
+            ("28245-9", "abuse status (Omaha)"),
+            ("76501-6", "afraid of partner or ex-partner in the last year"),
+            ("76504-0", "HARK total score"),
+        ),
+    ),
+    patterns=_icd(
+        "T74",
+        "T76",
+        "Y07",
+        "Z69",
+        "Z04.4",
+        "Z04.7",
+        "Z62.81",
+        "Z91.41",
+        "O9A.3",
+        "O9A.4",
+        "O9A.5",
+    ),
+    description=(
+        "Sexual and domestic violence information for consent (HL7 SDV): confirmed and "
+        "suspected abuse and neglect (ICD-10-CM T74, T76), the perpetrator of maltreatment "
+        "(Y07), mental-health services for a victim or perpetrator of abuse (Z69), "
+        "examinations after alleged rape or abuse (Z04.4, Z04.7), histories of abuse "
+        "(Z62.81, Z91.41), abuse complicating pregnancy (O9A.3-O9A.5); SNOMED CT victim of "
+        "intimate partner or child abuse and history of domestic violence; abuse and "
+        "partner-violence screening results (LOINC)."
+    ),
 )
 
 CHRONIC_CONDITION_GROUPS: tuple[str, ...] = (

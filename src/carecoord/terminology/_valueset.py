@@ -220,7 +220,9 @@ class ValueSet:
     ``description`` says what the set is for and where it comes from; ``approximates``
     lists the canonical URLs of published value sets a carecoord default stands in for.
 
-    Membership (``code in value_set``, :meth:`contains`) compares code systems by their
+    Membership (``code in value_set``, :meth:`contains`) looks at the code itself;
+    :meth:`contains_concept` also at the concept's other codings (``Code.also``). Both
+    compare code systems by their
     canonical URI (OIDs and other known names of a system are the same system; ICD-10
     counts as ICD-10-CM) and ICD-10-CM codes without their dot. Load a published set with
     :meth:`from_fhir` (the FHIR adapter reads files: ``carecoord.fhir.read_value_sets``).
@@ -253,6 +255,15 @@ class ValueSet:
     def contains(self, code: Code) -> bool:
         """Whether ``code`` is in the set (an exact code, or matched by a pattern)."""
         return self._index.contains(code)
+
+    def contains_concept(self, code: Code) -> bool:
+        """Whether any coding of the concept ``code`` is in the set.
+
+        ``code`` itself or one of its other codings (``code.also``): a concept read as a
+        SNOMED CT code with an ICD-10-CM coding beside it is in an ICD-10-CM set.
+        """
+        index = self._index
+        return index.contains(code) or any(index.contains(other) for other in code.also)
 
     def contains_any(self, codes: Iterable[Code]) -> bool:
         """Whether any of ``codes`` (the codings of one concept, say) is in the set."""

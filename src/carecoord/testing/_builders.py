@@ -61,6 +61,7 @@ from carecoord.domain import (
     Ref,
     Referral,
     ReferralStatus,
+    RelatedPerson,
     Result,
     Sex,
     SocialDomain,
@@ -77,6 +78,7 @@ __all__ = [
     "BEHAVIORAL_HEALTH",
     "CARDIOLOGIST",
     "COORDINATOR",
+    "GUARDIAN",
     "HOSPITAL",
     "PATIENT_ID",
     "PCP",
@@ -102,6 +104,7 @@ __all__ = [
     "make_reconciliation",
     "make_record",
     "make_referral",
+    "make_related_person",
     "make_result",
     "make_social_need",
     "make_source",
@@ -127,6 +130,8 @@ COORDINATOR = Ref("Practitioner", "coordinator-1")
 """The default care coordinator (team lead)."""
 HOSPITAL = Ref("Organization", "hospital-1")
 """The default hospital."""
+GUARDIAN = Ref("RelatedPerson", "guardian-1")
+"""The default related person: the patient's court-appointed guardian."""
 
 
 def days_before(days: float, *, at: dt.datetime = AS_OF) -> dt.datetime:
@@ -185,6 +190,19 @@ def make_organization(**overrides: Any) -> Organization:
         "timezone": "America/New_York",
     }
     return _build(Organization, defaults, overrides)
+
+
+def make_related_person(**overrides: Any) -> RelatedPerson:
+    """The patient's guardian (``guardian-1``, v3 RoleCode ``GUARD``) since two years ago."""
+    defaults: dict[str, Any] = {
+        "id": GUARDIAN.id,
+        "patient": PATIENT_ID,
+        "relationships": (Code(System.V3_ROLE_CODE, "GUARD", "guardian"),),
+        "names": (HumanName(family="Guardianson", given=("Robin",)),),
+        "telecom": (ContactPoint(ContactSystem.PHONE, "555-0199"),),
+        "period": Period(days_before(730)),
+    }
+    return _build(RelatedPerson, defaults, overrides)
 
 
 def make_care_team(**overrides: Any) -> CareTeam:

@@ -117,6 +117,8 @@ from carecoord.domain import (
     Referral,
     ReferralId,
     ReferralStatus,
+    RelatedPerson,
+    RelatedPersonId,
     Result,
     ResultCategory,
     ResultComponent,
@@ -189,6 +191,7 @@ __all__ = [
     "reconciliations",
     "referrals",
     "refs",
+    "related_persons",
     "result_components",
     "results",
     "social_needs",
@@ -363,14 +366,27 @@ def clinical_times() -> st.SearchStrategy[dt.datetime | PartialDate]:
 
 
 def codes(systems: Sequence[str] | None = None) -> st.SearchStrategy[Code]:
-    """Codes from a few well-known systems (or ``systems``), with or without a display."""
+    """Codes from a few well-known systems (or ``systems``), with or without a display.
+
+    Some carry other codings of the same concept (``also``: up to two codes of any of the
+    well-known systems, which have no other codings themselves).
+    """
     return _codes(tuple(systems) if systems else None)
+
+
+_PLAIN_CODES = st.builds(Code, system=_CODE_SYSTEMS, code=_TOKEN, display=_optional(_TEXT))
 
 
 @cache
 def _codes(systems: tuple[str, ...] | None) -> st.SearchStrategy[Code]:
     system = st.sampled_from(systems) if systems else _CODE_SYSTEMS
-    return st.builds(Code, system=system, code=_TOKEN, display=_optional(_TEXT))
+    return st.builds(
+        Code,
+        system=system,
+        code=_TOKEN,
+        display=_optional(_TEXT),
+        also=_tuples(_PLAIN_CODES),
+    )
 
 
 @cache
@@ -554,6 +570,30 @@ def practitioners(practitioner_id: str | None = None) -> st.SearchStrategy[Pract
     )
 
 
+_RELATIONSHIPS = st.builds(
+    Code,
+    system=st.just(System.V3_ROLE_CODE),
+    code=st.sampled_from(["GUARD", "HPOWATT", "DPOWATT", "MTH", "FTH", "SPS", "FRND", "NBOR"]),
+    display=_optional(_TEXT),
+)
+
+
+@cache
+def related_persons(patient_id: str | None = None) -> st.SearchStrategy[RelatedPerson]:
+    """Relatives, guardians and agents of one patient, some of them representatives."""
+    return st.builds(
+        RelatedPerson,
+        id=_ids("related").map(RelatedPersonId),
+        patient=_patient_ids(patient_id),
+        relationships=_tuples(_RELATIONSHIPS),
+        names=_tuples(human_names(), max_size=1),
+        telecom=_tuples(contact_points(), max_size=1),
+        period=periods(),
+        active=st.booleans(),
+        representative=st.booleans(),
+    )
+
+
 @cache
 def organizations(organization_id: str | None = None) -> st.SearchStrategy[Organization]:
     """Synthetic organisations."""
@@ -661,6 +701,7 @@ def tasks(
         not_before=not_before,
         due=due,
         notes=draw(_tuples(notes(), max_size=1)),
+        sensitivity=draw(_SENSITIVITY),
     )
     at = authored
     for _ in range(draw(st.integers(min_steps, max_steps))):
@@ -736,6 +777,7 @@ def referrals(
         replaces=draw(_optional(_ids("referral").map(ReferralId))),
         community=draw(st.booleans()),
         note=draw(_optional(_TEXT)),
+        sensitivity=draw(_SENSITIVITY),
     )
     at = authored
     for _ in range(draw(st.integers(min_steps, max_steps))):
@@ -786,6 +828,7 @@ def transitions(draw: st.DrawFn, patient_id: str | None = None) -> CareTransitio
         complexity=draw(_optional(_members(Complexity))),
         attending=draw(_optional(refs("Practitioner"))),
         encounter=draw(_optional(refs("Encounter"))),
+        sensitivity=draw(_SENSITIVITY),
         recorded_at=draw(_optional(aware_datetimes())),
     )
 
@@ -895,6 +938,7 @@ def orders(patient_id: str | None = None) -> st.SearchStrategy[Order]:
         performer=_optional(refs(("Practitioner", "Organization"))),
         priority=_members(Priority),
         justification=_optional(_TEXT),
+        sensitivity=_SENSITIVITY,
         recorded_at=_optional(aware_datetimes()),
         author=_optional(refs("Practitioner")),
     )
@@ -973,6 +1017,7 @@ def appointments(draw: st.DrawFn, patient_id: str | None = None) -> Appointment:
         service_type=draw(_optional(codes([System.SNOMED]))),
         booked_at=draw(_optional(aware_datetimes())),
         status_changed_at=draw(_optional(aware_datetimes())),
+        sensitivity=draw(_SENSITIVITY),
         recorded_at=draw(_optional(aware_datetimes())),
         author=draw(_optional(refs("Practitioner"))),
     )
@@ -990,6 +1035,7 @@ def goals(patient_id: str | None = None) -> st.SearchStrategy[Goal]:
         target_date=_optional(partial_dates()),
         addresses=_tuples(refs("Condition"), max_size=1),
         start=_optional(partial_dates()),
+        sensitivity=_SENSITIVITY,
         recorded_at=_optional(aware_datetimes()),
         author=_optional(refs("Practitioner")),
     )
@@ -1026,6 +1072,7 @@ def care_plans(patient_id: str | None = None) -> st.SearchStrategy[CarePlan]:
         goals=_tuples(_ids("goal").map(GoalId)),
         activities=_tuples(care_plan_activities()),
         contributors=_tuples(refs("Practitioner")),
+        sensitivity=_SENSITIVITY,
         recorded_at=_optional(aware_datetimes()),
         author=_optional(refs("Practitioner")),
     )
@@ -1071,6 +1118,8 @@ def communications(draw: st.DrawFn, patient_id: str | None = None) -> Communicat
     )
 
 
+_LOINC_PLAIN = st.builds(Code, system=st.just(System.LOINC), code=_TOKEN, display=_optional(_TEXT))
+
 _DOCUMENT_TYPES = st.sampled_from(
     [
         Code(System.LOINC, "18842-5", "Discharge summary"),
@@ -1087,7 +1136,9 @@ def documents(draw: st.DrawFn, patient_id: str | None = None) -> Document:
     return Document(
         id=DocumentId(draw(_ids("document"))),
         patient=draw(_patient_ids(patient_id)),
-        types=draw(_tuples(_DOCUMENT_TYPES | codes([System.LOINC]))),
+        # A document's types are the codings of its one type concept, each its own Code:
+        # no ``also`` (the reader reads every coding as a type).
+        types=draw(_tuples(_DOCUMENT_TYPES | _LOINC_PLAIN)),
         status=draw(_members(DocumentStatus)),
         doc_status=draw(_optional(_members(CompositionStatus))),
         categories=draw(_tuples(codes([System.LOINC]), max_size=1)),
@@ -1158,6 +1209,7 @@ def procedures(patient_id: str | None = None) -> st.SearchStrategy[Procedure]:
         status=st.sampled_from(["completed", "in-progress", "not-done"]),
         performer=_optional(refs("Practitioner")),
         encounter=_optional(refs("Encounter")),
+        sensitivity=_SENSITIVITY,
         recorded_at=_optional(aware_datetimes()),
         author=_optional(refs("Practitioner")),
     )
@@ -1243,7 +1295,7 @@ def patient_records(
     """Records holding ``min_facts`` to ``max_facts`` facts of every kind.
 
     Every fact names the record's patient, and ids are unique within each kind, so the
-    record is valid; practitioners and organisations travel with it.
+    record is valid; practitioners, organisations and related persons travel with it.
     """
     patient = draw(patients(patient_id))
     facts = {
@@ -1264,5 +1316,8 @@ def patient_records(
         patient=patient,
         practitioners=tuple(draw(st.lists(practitioners(), max_size=2, unique_by=lambda p: p.id))),
         organizations=tuple(draw(st.lists(organizations(), max_size=2, unique_by=lambda o: o.id))),
+        related_persons=tuple(
+            draw(st.lists(related_persons(patient.id), max_size=2, unique_by=_fact_id))
+        ),
         **facts,
     )
