@@ -361,11 +361,27 @@ def write_ndjson(
 
     References are ``Type/id`` (NDJSON has no fullUrl), so an id repeated across sources
     is ambiguous: use :func:`write_bundle` for records of several sources that share ids.
-    Ends with a newline; empty input gives ``""``.
+    Ends with a newline; empty input gives ``""``. The text always encodes as UTF-8: a
+    line holding a lone surrogate (which UTF-8 cannot) is written with ASCII escapes.
     """
     inputs = list(records_or_profiles)
     written = _Written(_records(inputs))
     resources = [*written.resources, *_detected_issues(inputs, gaps, written, relative=True)]
-    return "".join(
-        json.dumps(r, ensure_ascii=False, separators=(",", ":")) + "\n" for r in resources
-    )
+    text = "".join(_json_line(r, ascii_only=False) for r in resources)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: escaped (\ud800) in the lines holding one
+        text = "".join(_json_line(r, ascii_only=not _encodable(r)) for r in resources)
+    return text
+
+
+def _json_line(resource: Json, *, ascii_only: bool) -> str:
+    return json.dumps(resource, ensure_ascii=ascii_only, separators=(",", ":")) + "\n"
+
+
+def _encodable(resource: Json) -> bool:
+    try:
+        _json_line(resource, ascii_only=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

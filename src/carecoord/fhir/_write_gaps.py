@@ -74,7 +74,7 @@ def detected_issue_id(key: str) -> str:
     The same id as the task suggested for the gap
     (:func:`carecoord.rules.task_id_for`): the two resources are about one gap.
     """
-    return "gap-" + hashlib.sha256(key.encode("utf-8")).hexdigest()[:24]
+    return "gap-" + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:24]
 
 
 def _when(value: dt.date | dt.datetime) -> tuple[str, str]:
