@@ -22,6 +22,7 @@ from carecoord.profile._matching import (
     BLOCKING_KEYS,
     DEFAULT_PROBABILITIES,
     DEFAULT_VETOES,
+    MAX_COMPARED_VALUES,
     FieldEvidence,
     IncrementalLinker,
     Linkage,
@@ -65,6 +66,7 @@ from carecoord.profile._records import (
     record_links,
 )
 from carecoord.profile._strings import (
+    COMPARED_LENGTH,
     NICKNAMES,
     are_nicknames,
     damerau_levenshtein,
@@ -101,8 +103,10 @@ from carecoord.profile._views import (
 
 __all__ = [
     "BLOCKING_KEYS",
+    "COMPARED_LENGTH",
     "DEFAULT_PROBABILITIES",
     "DEFAULT_VETOES",
+    "MAX_COMPARED_VALUES",
     "NICKNAMES",
     "RECONCILIATION_ACTIONS",
     "ActivitySummary",
