@@ -12,7 +12,13 @@ from pathlib import Path
 from typing import TextIO
 
 from carecoord.errors import CarecoordError
-from carecoord.profile import PatientProfile, ProfileSet, build_profiles, find_profiles
+from carecoord.profile import (
+    PatientProfile,
+    ProfileSet,
+    build_profiles,
+    find_profiles,
+    table_lines,
+)
 
 EXIT_OK = 0
 """Exit status: the command did what was asked."""
@@ -84,12 +90,8 @@ def plural(count: int, word: str) -> str:
 
 
 def table(rows: Sequence[Sequence[str]], indent: str = "") -> list[str]:
-    """Rows as left-aligned columns (the last column is not padded)."""
-    count = max((len(r) for r in rows), default=0)
-    widths = [max((len(r[i]) for r in rows if i < len(r)), default=0) for i in range(count)]
-    return [
-        indent + "  ".join(c.ljust(widths[i]) for i, c in enumerate(row)).rstrip() for row in rows
-    ]
+    """Rows as columns, control characters escaped (``carecoord.profile.table_lines``)."""
+    return table_lines(rows, indent)
 
 
 def add_input_arguments(parser: argparse.ArgumentParser) -> None:

@@ -9,6 +9,7 @@ from typing import TextIO
 from carecoord.cli import common
 from carecoord.profile import (
     possible_match_to_record,
+    printable,
     profile_to_record,
     render_profile,
     source_labels,
@@ -57,5 +58,5 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     for m in review:
         left = f"{labels.get(m.left[0], m.left[0])}/{m.left[1]}"
         right = f"{labels.get(m.right[0], m.right[0])}/{m.right[1]}"
-        out.write(f"  {left} ~ {right}: {m.grade.value} (score {m.score:.1f})\n")
+        out.write(printable(f"  {left} ~ {right}: {m.grade.value} (score {m.score:.1f})") + "\n")
     return common.EXIT_OK
