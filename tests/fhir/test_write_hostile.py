@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import json
 import uuid
+from typing import Any
 
 import pytest
 
 from carecoord import fhir
 from carecoord.domain import HumanName, LinkKind, PatientId, PatientLink
+from carecoord.errors import UsageError
 from carecoord.fhir import FhirExportError
 from carecoord.fhir._write_base import full_url
 from carecoord.fhir._write_gaps import detected_issue_id
 from carecoord.rules import task_id_for
-from carecoord.testing import make_condition, make_patient, make_record
+from carecoord.testing import AS_OF, make_condition, make_patient, make_record
 
 LONE = "\ud800"
 
@@ -91,3 +93,29 @@ class TestLinks:
         assert record.patient.links == ()
         assert "invalid-value" in result.issue_codes()
         assert fhir.write_bundle(result.records)["entry"]
+
+
+class TestMisuse:
+    """Writer arguments of the wrong type are a UsageError, never an AttributeError."""
+
+    @pytest.mark.parametrize(
+        "call",
+        [
+            lambda: fhir.write_bundle(None),  # type: ignore[arg-type]
+            lambda: fhir.write_bundle([42]),  # type: ignore[list-item]
+            lambda: fhir.write_bundle("records"),  # type: ignore[arg-type]
+            lambda: fhir.write_bundle([make_record()], gaps=[42]),  # type: ignore[list-item]
+            lambda: fhir.write_ndjson([{"resourceType": "Patient"}]),  # type: ignore[list-item]
+            lambda: fhir.to_resources(None),  # type: ignore[arg-type]
+            lambda: fhir.gap_to_detected_issue(None, patient_ref="Patient/p1"),  # type: ignore[arg-type]
+            lambda: fhir.write_gaps_bundle([42], [], timestamp=AS_OF),  # type: ignore[list-item]
+            lambda: fhir.write_gaps_bundle([], [42], timestamp=AS_OF),  # type: ignore[list-item]
+            lambda: fhir.write_gaps_bundle([], [], timestamp="2026-01-01"),  # type: ignore[arg-type]
+            lambda: fhir.summarize_issues([42]),  # type: ignore[list-item]
+        ],
+    )
+    def test_wrong_types(self, call: Any) -> None:
+        """Each raises UsageError (a TypeError), naming the argument and the type given."""
+        with pytest.raises(UsageError, match=r"^\w+(\[\d+\])? (must be|is) an? ") as raised:
+            call()
+        assert isinstance(raised.value, TypeError)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from carecoord.domain import System
 from carecoord.fhir._codes import CARECOORD_CODE_SYSTEM_BASE
+from carecoord.fhir._usage import checked_one
 from carecoord.fhir._write_base import (
     EXTENSION_BASE,
     FHIR_TYPES,
@@ -130,7 +131,13 @@ def gap_to_detected_issue(
     the suggested action a ``mitigation`` (dated ``closed_at`` for a closed gap);
     sensitivity labels ``meta.security``. Nothing else in the gap reaches the output,
     whose text comes from the rule (never from patient data).
+
+    Raises:
+        UsageError: ``gap`` is not a :class:`~carecoord.rules.Gap`.
     """
+    from carecoord.rules import Gap as GapType  # noqa: PLC0415 - the class, at run time
+
+    gap = checked_one(gap, GapType, "gap")
     status_code = gap.status.deqm_code
     resource: Json = {
         "resourceType": "DetectedIssue",
