@@ -425,7 +425,8 @@ def make_input(rng: random.Random, folder: Path) -> tuple[str, object]:
         lead = rng.choice(["", " ", "\ufeff", "\u200b", "\u00a0", "x"])
         return kind, lead + rng.choice([hostile_string(rng), hand_made(rng).decode("latin-1")])
     if kind == "hand-made" or not documents:
-        return "hand-made", hand_made(rng)
+        text = hand_made(rng)
+        return "hand-made", mutate_bytes(rng, text) if rng.random() < 0.4 else text
     if kind == "several":
         return kind, [_serialised(rng, _document(rng)) for _ in range(rng.randint(2, 4))]
     if kind == "files":
