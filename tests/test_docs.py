@@ -34,3 +34,20 @@ class TestDocs:
         for index, block in enumerate(_blocks(page)):
             code = compile(block, f"{page.name}[block {index}]", "exec")
             exec(code, namespace)
+
+    def test_error_tree_matches_the_errors_module(self) -> None:
+        """docs/model.md draws the same exception tree as carecoord/errors.py's docstring."""
+        import carecoord.errors
+
+        def tree(text: str) -> list[str]:
+            start = text.index("CarecoordError\n")
+            lines = []
+            for line in text[start:].splitlines():
+                if not line.strip() or line.strip().startswith("```"):
+                    break
+                lines.append(line.strip())
+            return lines
+
+        documented = tree((ROOT / "docs" / "model.md").read_text(encoding="utf-8"))
+        assert documented == tree(carecoord.errors.__doc__ or "")
+        assert any("UsageError" in line for line in documented)

@@ -29,7 +29,7 @@ from carecoord.domain import (
     Sensitivity,
     Task,
 )
-from carecoord.errors import Problem, UnsupportedSchemaVersion, ValidationError
+from carecoord.errors import Problem, UnsupportedSchemaVersion, UsageError, ValidationError
 from carecoord.serialization import (
     SCHEMA_VERSION,
     configure_converter,
@@ -622,9 +622,34 @@ class TestBadInput:
         assert info.value.problems[0].message.startswith("malformed JSON")
 
     def test_non_text_input(self) -> None:
-        """Passing something that is not text is a ValidationError too."""
-        with pytest.raises(ValidationError):
+        """Passing something that is not text is misuse: a UsageError (also a TypeError)."""
+        with pytest.raises(UsageError, match="NoneType"):
             loads(None, PatientRecord)  # type: ignore[arg-type]
+
+    @pytest.mark.parametrize("cls", [int, "PatientRecord", None])
+    def test_a_class_that_is_not_a_model_is_misuse(self, cls: object) -> None:
+        """loads, from_dict and to_dict refuse a non-model class with a UsageError."""
+        with pytest.raises(UsageError) as info:
+            from_dict({}, cls)  # type: ignore[arg-type]
+        assert isinstance(info.value, TypeError)
+        with pytest.raises(UsageError):
+            loads("{}", cls)  # type: ignore[arg-type]
+
+    @pytest.mark.parametrize(
+        "text",
+        [
+            "[" * 100_000 + "]" * 100_000,
+            '{"schema": "carecoord/1", "type": "PatientRecord", "data": "\ud800"}',
+            '{"schema": "carecoord/1", "type": "PatientRecord", "data": 1e999}',
+            '{"schema": "carecoord/1", "type": "PatientRecord", "data": ' + "9" * 5000 + "}",
+            "\ufeff{}",
+            "\x00",
+        ],
+    )
+    def test_hostile_text_is_a_validation_error(self, text: str) -> None:
+        """Deep nesting, surrogates, huge numbers, a BOM, a NUL: one carecoord error."""
+        with pytest.raises(ValidationError):
+            loads(text, PatientRecord)
 
     def test_non_finite_numbers_are_refused(self) -> None:
         """NaN and infinity are neither read nor written."""

@@ -59,6 +59,7 @@ from carecoord.errors import (
     MissingExtraError,
     NotFound,
     Problem,
+    UsageError,
     ValidationError,
 )
 from carecoord.profile import (
@@ -147,6 +148,7 @@ __all__ = [
     "System",
     "Task",
     "TaskStatus",
+    "UsageError",
     "ValidationError",
     "Viewer",
     "ViewerRole",

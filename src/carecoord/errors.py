@@ -10,6 +10,7 @@
     ├── ConflictError            a write that disagrees with what is stored
     ├── ConsentError             a viewer who may not look in the role they ask for
     ├── MissingExtraError        (also an ImportError) an optional extra is not installed
+    ├── UsageError               (also a TypeError) an argument of the wrong type
     └── InteropError             a problem reading or writing an exchange format
         ├── FhirImportError      (carecoord.fhir) strict reading found problems
         └── FhirExportError      (carecoord.fhir) records that cannot be written as FHIR
@@ -42,6 +43,7 @@ __all__ = [
     "NotFound",
     "Problem",
     "UnsupportedSchemaVersion",
+    "UsageError",
     "ValidationError",
     "json_kind",
 ]
@@ -153,6 +155,16 @@ class MissingExtraError(CarecoordError, ImportError):
         )
 
 
+class UsageError(CarecoordError, TypeError):
+    """A carecoord function was called with an argument of the wrong type.
+
+    A programming error rather than bad data: ``fhir.read(42)``, ``loads(text, cls=int)``,
+    ``build_profiles([object()])``. It is a :class:`TypeError` too, so code that catches
+    ``TypeError`` for misuse keeps working; the message names the argument and the type
+    given, never its value.
+    """
+
+
 class InteropError(CarecoordError):
     """A problem reading or writing an exchange format (FHIR, HL7 v2, ...)."""
 
@@ -182,6 +194,14 @@ class IssueCode(StrEnum):
     """The text is not JSON (the message gives line and column)."""
     INVALID_GZIP = "invalid-gzip"
     """A ``.gz`` file that cannot be decompressed."""
+    LIMIT_EXCEEDED = "limit-exceeded"
+    """Input over one of the read's limits (size, decompressed size, depth, string length,
+    files): that document, or the rest of the input, is not read."""
+    UNREADABLE_FILE = "unreadable-file"
+    """A file or folder found inside a folder that cannot be read (permission denied, a
+    broken or looping link, an I/O error); it is skipped."""
+    NOT_A_FILE = "not-a-file"
+    """A FIFO, socket or device where a file was expected; skipped without being opened."""
     NOT_AN_OBJECT = "not-an-object"
     """A document (or NDJSON line) whose top level is not a JSON object."""
     MISSING_RESOURCE_TYPE = "missing-resource-type"

@@ -72,7 +72,13 @@ from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn
 
 import carecoord.domain as _domain
 from carecoord.domain import Code, PartialDate, Quantity
-from carecoord.errors import Problem, UnsupportedSchemaVersion, ValidationError, json_kind
+from carecoord.errors import (
+    Problem,
+    UnsupportedSchemaVersion,
+    UsageError,
+    ValidationError,
+    json_kind,
+)
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -611,8 +617,9 @@ def _converter() -> cattrs.Converter:
 
 def _check_model(cls: object) -> None:
     if not (isinstance(cls, type) and attrs.has(cls)):
-        msg = f"not a carecoord model class: {cls!r}"
-        raise TypeError(msg)
+        kind = cls.__name__ if isinstance(cls, type) else type(cls).__name__
+        msg = f"not a carecoord model class: {kind}"
+        raise UsageError(msg)
 
 
 def to_dict(obj: Any) -> dict[str, Any]:
@@ -620,7 +627,8 @@ def to_dict(obj: Any) -> dict[str, Any]:
 
     Raises :class:`carecoord.ValidationError` when ``obj`` holds something the format
     cannot write (a naive datetime, a non-finite number, a value of the wrong type), and
-    :class:`TypeError` when ``obj`` is not an attrs model at all.
+    :class:`carecoord.UsageError` (a ``TypeError``) when ``obj`` is not an attrs model at
+    all.
     """
     cls = type(obj)
     _check_model(cls)
@@ -654,7 +662,8 @@ def from_dict(data: object, cls: type[T]) -> T:
     """Read a document (as produced by :func:`to_dict`) holding a ``cls``.
 
     Raises :class:`carecoord.ValidationError` listing every problem, or
-    :class:`carecoord.UnsupportedSchemaVersion` for a document from a newer carecoord.
+    :class:`carecoord.UnsupportedSchemaVersion` for a document from a newer carecoord;
+    :class:`carecoord.UsageError` (a ``TypeError``) when ``cls`` is not a model class.
     """
     _check_model(cls)
     what = f"{cls.__name__} document"
@@ -727,16 +736,17 @@ def _reject_constant(_: str) -> NoReturn:
 def loads(text: str | bytes, cls: type[T]) -> T:
     """Read a ``cls`` from JSON text written by :func:`dumps` (``bytes`` must be UTF-8/16/32).
 
-    Malformed JSON, and every problem :func:`from_dict` finds, raise
-    :class:`carecoord.ValidationError`.
+    Malformed JSON (nested too deeply too), and every problem :func:`from_dict` finds,
+    raise :class:`carecoord.ValidationError`; ``text`` that is not ``str`` or ``bytes``, or
+    a ``cls`` that is not a model class, raise :class:`carecoord.UsageError` (a
+    ``TypeError``).
     """
     _check_model(cls)
     what = f"{cls.__name__} document"
-    if not isinstance(text, str | bytes | bytearray):
-        raise ValidationError(
-            Problem("", f"expected JSON text (str or bytes), got {type(text).__name__}"),
-            what=what,
-        )
+    given: object = text  # checked at run time: callers are not always typed
+    if not isinstance(given, str | bytes | bytearray):
+        msg = f"loads takes JSON text (str or bytes), not {type(given).__name__}"
+        raise UsageError(msg)
     try:
         data = json.loads(
             text,

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from carecoord.errors import InteropError, Problem
+from carecoord.errors import InteropError, Problem, UsageError
 from carecoord.errors import IssueSeverity as Severity
 from carecoord.fhir import _input
 from carecoord.fhir._input import FlatResource, iter_documents, iter_resources
@@ -25,7 +25,7 @@ from ._shared import shared_data_dir
 
 def _backends() -> list[Any]:
     """The stdlib json parser, plus orjson when it is installed (it is optional)."""
-    params: list[Any] = [pytest.param(json.loads, id="json")]
+    params: list[Any] = [pytest.param(_input._json_loads, id="json")]
     if importlib.util.find_spec("orjson") is not None:
         params.append(pytest.param(importlib.import_module("orjson").loads, id="orjson"))
     return params
@@ -39,8 +39,9 @@ def backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> 
 
 
 def docs(source: Any, issues: IssueLog | None = None) -> list[tuple[str, dict[str, Any]]]:
-    """All documents of ``source`` as a list."""
-    return list(iter_documents(source, issues=issues if issues is not None else IssueLog()))
+    """All documents of ``source`` as a list, files labelled by their names."""
+    log = issues if issues is not None else IssueLog()
+    return list(iter_documents(source, issues=log, name_files=True))
 
 
 def flat(*documents: dict[str, Any], issues: IssueLog | None = None) -> list[FlatResource]:
@@ -208,8 +209,8 @@ class TestInMemoryInput:
 
     @pytest.mark.parametrize("source", [42, 1.5, None, object()])
     def test_unsupported_type_raises(self, source: object) -> None:
-        """An input of an unsupported type raises InteropError."""
-        with pytest.raises(InteropError, match="cannot read FHIR input"):
+        """An input of an unsupported type is misuse: UsageError, also a TypeError."""
+        with pytest.raises(UsageError, match="cannot read FHIR input"):
             docs(source)
 
     @pytest.mark.parametrize("source", ["", "   "])
@@ -348,8 +349,8 @@ class TestFileInput:
         assert docs(tmp_path, issues) == []
         assert len(issues) == 0
 
-    def test_json_text_wins_only_when_no_such_path(self, tmp_path: Path) -> None:
-        """A str that starts with { but names an existing file is read as that file."""
+    def test_a_path_holding_braces_is_a_path(self, tmp_path: Path) -> None:
+        """A str path with braces in it (not at its start) is read as that file."""
         file = tmp_path / "{odd}.json"
         file.write_text(json.dumps(PATIENT))
         assert docs(str(file)) == [(str(file), PATIENT)]
@@ -574,7 +575,7 @@ class TestBackend:
             raise ImportError(name)
 
         monkeypatch.setattr(importlib, "import_module", no_orjson)
-        assert _input._pick_loads() == ("json", json.loads)
+        assert _input._pick_loads() == ("json", _input._json_loads)
 
     def test_backend_name(self) -> None:
         """JSON_BACKEND names the parser picked at import time."""
@@ -673,6 +674,7 @@ class TestSeveralSources:
             iter_documents(
                 [first, b'{"resourceType": "Patient", "id": "p2"}'],
                 issues=issues,
+                name_files=True,
             )
         )
 

@@ -11,7 +11,7 @@ import pytest
 
 from carecoord import fhir
 from carecoord.demo_data import DEMO_AS_OF, demo_files
-from carecoord.errors import InteropError
+from carecoord.errors import InteropError, UsageError
 from carecoord.fhir import FhirExportError, FhirImportError, ImportIssue
 from carecoord.profile import build_profiles
 from carecoord.rules import detect_gaps_population
@@ -96,10 +96,24 @@ class TestReadPaths:
         write(tmp_path / "bad.json", bad)
         (tmp_path / "broken.json").write_text("{ not json", encoding="utf-8")
         paths = [tmp_path / "good.json", tmp_path / "bad.json", tmp_path / "broken.json"]
-        result = fhir.read_paths(paths)
+        result = fhir.read_paths(paths, name_files=True)
 
         labels = {issue.source for issue in result.issues}
         assert labels == {str(tmp_path / "bad.json"), str(tmp_path / "broken.json")}
+
+    def test_issues_number_the_files_by_default(self, tmp_path: Path) -> None:
+        """Without ``name_files`` issues give each file's position across all the paths."""
+        write(tmp_path / "a" / "Jane_Doe_1.json", patient("p1"))
+        (tmp_path / "a" / "Jane_Doe_2.json").write_text("{ not json", encoding="utf-8")
+        (tmp_path / "b" / "John_Roe.json").parent.mkdir()
+        (tmp_path / "b" / "John_Roe.json").write_text("[]", encoding="utf-8")
+        result = fhir.read_paths([tmp_path / "a", tmp_path / "b"])
+
+        assert [(i.source, i.code) for i in result.issues] == [
+            ("<file 2>", "invalid-json"),
+            ("<file 3>", "not-an-object"),
+        ]
+        assert sources(result) == [("a", "p1")]
 
     def test_strict_mode_lists_the_issues_of_every_path(self, tmp_path: Path) -> None:
         """Strict mode raises once, with the errors of all paths."""
@@ -125,8 +139,8 @@ class TestReadPaths:
             fhir.read_paths([DEMO_PATHS[0], tmp_path / "nowhere.json"])
 
     def test_an_object_is_not_a_path(self) -> None:
-        """A dict among the paths raises ``InteropError`` pointing at ``read``."""
-        with pytest.raises(InteropError, match=r"paths\[1\]"):
+        """A dict among the paths is misuse: ``UsageError`` pointing at ``read``."""
+        with pytest.raises(UsageError, match=r"paths\[1\].*use fhir.read"):
             fhir.read_paths([DEMO_PATHS[0], patient("p1")])  # type: ignore[list-item]
 
 

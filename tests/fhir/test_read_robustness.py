@@ -283,3 +283,15 @@ class TestMutatedRealData:
         read(data)
         with contextlib.suppress(CarecoordError):
             read(data, strict=True)
+
+
+class TestHugeTimings:
+    """A dosage timing with an absurd frequency or period is no frequency, never a crash."""
+
+    def test_a_huge_frequency_reads_as_none(self) -> None:
+        """10**400 doses every 4 hours overflows float arithmetic: it is not a frequency."""
+        from carecoord.fhir._codes import frequency_text
+
+        assert frequency_text(10**400, 4.0, "h") is None
+        assert frequency_text(1, 1e300, "h", as_needed=True) == "PRN"
+        assert frequency_text(2, 1.0, "d") == "BID"  # the other side: a real frequency

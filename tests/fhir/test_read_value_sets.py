@@ -266,13 +266,22 @@ class TestBadInput:
         (tmp_path / "b.json").write_text(json.dumps({"resourceType": "Patient"}), encoding="utf-8")
         (tmp_path / "c.json").write_text("{not json", encoding="utf-8")
         with pytest.raises(FhirImportError) as caught:
-            read_value_sets(tmp_path)
+            read_value_sets(tmp_path, name_files=True)
         found = [(i.source, i.path, i.code) for i in caught.value.issues]
         assert found == [
             ("a.json", "ValueSet.expansion.contains[0].system", "invalid-value-set"),
             ("b.json", "resourceType", "not-a-value-set"),
             ("c.json", "", "invalid-json"),
         ]
+
+    def test_files_are_named_by_position_unless_asked(self, tmp_path: Path) -> None:
+        """By default the problems name files by position, never by their names."""
+        (tmp_path / "Jane_Doe_123.json").write_text("{not json", encoding="utf-8")
+        (tmp_path / "John_Roe_456.json").write_text("[]", encoding="utf-8")
+        with pytest.raises(FhirImportError) as caught:
+            read_value_sets(tmp_path)
+        assert [i.source for i in caught.value.issues] == ["<file 1>", "<file 2>"]
+        assert "Jane" not in str(caught.value)
 
     def test_bundle_entry_paths(self) -> None:
         """Inside a Bundle, the path starts at the entry."""

@@ -518,7 +518,9 @@ class _Folder:
     def __init__(self, folder: Path) -> None:
         self.issues = IssueLog()
         self.items = list(
-            iter_resources(iter_documents(folder, issues=self.issues), issues=self.issues),
+            iter_resources(
+                iter_documents(folder, issues=self.issues, name_files=True), issues=self.issues
+            ),
         )
         index = ReferenceIndex(self.items)
         self.urls = {item.full_url for item in self.items if item.full_url}
@@ -593,7 +595,9 @@ class TestSharedDataConformance:
         """The spec's Bundle-bundle-references example resolves as its narrative explains."""
         file = shared_data_dir("fhir-r4-examples") / "Bundle-bundle-references.json"
         issues = IssueLog()
-        items = list(iter_resources(iter_documents(file, issues=issues), issues=issues))
+        items = list(
+            iter_resources(iter_documents(file, issues=issues, name_files=True), issues=issues)
+        )
         index = ReferenceIndex(items)
         by_url: dict[str, list[dict[str, Any]]] = {}
         for item in items:
@@ -630,7 +634,9 @@ class TestSharedDataConformance:
         }
         issues = IssueLog()
         counts: dict[str, int] = {}
-        for item in iter_resources(iter_documents(folder, issues=issues), issues=issues):
+        for item in iter_resources(
+            iter_documents(folder, issues=issues, name_files=True), issues=issues
+        ):
             counts[item.source] = counts.get(item.source, 0) + 1
         assert {name: counts.get(name, 0) for name in expected} == expected
         patients = sum(n for name, n in expected.items() if "Information" not in name)

@@ -21,7 +21,7 @@ from carecoord.domain import (
     Quantity,
     System,
 )
-from carecoord.errors import NotFound
+from carecoord.errors import NotFound, UsageError
 from carecoord.profile._build import ProfileSet, build_profiles
 from carecoord.profile._matching import link_records
 from carecoord.testing import (
@@ -306,3 +306,27 @@ class TestIncrementalEqualsBatch:
         ]
         assert incremental.review == batch.review
         assert list(incremental) == list(batch)
+
+
+class TestMisuse:
+    """Arguments of the wrong type are a UsageError (a carecoord error and a TypeError)."""
+
+    @pytest.mark.parametrize(
+        ("records", "options"),
+        [
+            (42, {}),
+            (None, {}),
+            ("records", {}),
+            ([object()], {}),
+            ([make_record(), "x"], {}),
+            ([make_record()], {"match": 5}),
+            ([make_record()], {"source_ranking": 5}),
+            ([make_record()], {"source_ranking": "clinic-ehr"}),
+            ([make_record()], {"source_ranking": [1]}),
+        ],
+    )
+    def test_wrong_types(self, records: object, options: dict[str, object]) -> None:
+        """Each wrong argument raises UsageError naming it, never AttributeError."""
+        with pytest.raises(UsageError) as raised:
+            build_profiles(records, **options)  # type: ignore[arg-type]
+        assert isinstance(raised.value, TypeError)

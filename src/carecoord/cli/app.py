@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from collections.abc import Callable, Sequence
 
 from carecoord.cli import common, demo, gaps, profile, rules
 from carecoord.errors import CarecoordError
+from carecoord.profile import printable
 
 COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable[..., int]]] = {
     "gaps": ("find gaps in care in FHIR data", gaps.configure, gaps.run),
@@ -24,7 +26,10 @@ def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(
         prog=common.PROG,
         description="Care coordination: referrals, transitions, tasks and gaps in care.",
-        epilog="Exit status: 0 ok, 1 gaps found with --fail-on, 2 usage error or bad input.",
+        epilog=(
+            "Exit status: 0 ok, 1 gaps found with --fail-on, 2 usage error or bad input,"
+            " 130 interrupted."
+        ),
     )
     commands = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, (help_text, configure, _run) in COMMANDS.items():
@@ -33,18 +38,35 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line with ``argv`` (default: ``sys.argv[1:]``); returns the exit status."""
+    """Run the command line with ``argv`` (default: ``sys.argv[1:]``); returns the exit status.
+
+    Whatever happens, standard error gets at most one line and no traceback: a carecoord
+    error (bad arguments, unusable input, input over a limit) and running out of memory
+    exit 2, Ctrl-C (``KeyboardInterrupt``) exits 130.
+    """
     try:
-        args = parser().parse_args(argv)
-    except SystemExit as stop:  # argparse: --help (0) or a usage error (2)
-        return stop.code if isinstance(stop.code, int) else common.EXIT_USAGE
-    try:
+        try:
+            args = parser().parse_args(argv)
+        except SystemExit as stop:  # argparse: --help (0) or a usage error (2)
+            return stop.code if isinstance(stop.code, int) else common.EXIT_USAGE
         return COMMANDS[args.command][2](args, sys.stdout, sys.stderr)
     except CarecoordError as error:
         message = str(error).splitlines()[0] if str(error) else type(error).__name__
-        sys.stderr.write(f"{common.PROG}: error: {message}\n")
-        return common.EXIT_USAGE
+        return _fail(f"error: {printable(message)}", common.EXIT_USAGE)
+    except MemoryError:
+        return _fail("error: out of memory (see --limit to read less at once)", common.EXIT_USAGE)
+    except KeyboardInterrupt:
+        return _fail("interrupted", common.EXIT_INTERRUPTED)
     except BrokenPipeError:  # pragma: no cover - the reader of stdout went away
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return common.EXIT_OK
+
+
+def _fail(message: str, status: int) -> int:
+    """Write one line on standard error (the command's name first); return ``status``."""
+    with contextlib.suppress(OSError, ValueError):  # stdout may be closed or gone
+        sys.stdout.flush()
+    sys.stderr.write(f"{common.PROG}: {message}\n")
+    sys.stderr.flush()
+    return status

@@ -5,21 +5,31 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
+import re
 import time
 import zoneinfo
-from collections.abc import Sequence
-from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from carecoord.errors import CarecoordError
-from carecoord.profile import PatientProfile, ProfileSet, build_profiles, find_profiles
+import attrs
+
+from carecoord.errors import CarecoordError, ValidationError
+from carecoord.profile import (
+    ProfileSet,
+    build_profiles,
+    printable,
+)
+
+if TYPE_CHECKING:
+    from carecoord.fhir import Limits
 
 EXIT_OK = 0
 """Exit status: the command did what was asked."""
 EXIT_FAILED_ON = 1
 """Exit status: ``gaps --fail-on`` found a gap at or above the threshold."""
 EXIT_USAGE = 2
-"""Exit status: a usage error, or input that cannot be used (path, date, rule id...)."""
+"""Exit status: a usage error, or input that cannot be used (path, date, rule id, a limit)."""
+EXIT_INTERRUPTED = 130
+"""Exit status: interrupted (Ctrl-C), as shells report a SIGINT (128 + 2)."""
 PROG = "carecoord"
 """The command's name, at the start of every line on standard error."""
 
@@ -88,19 +98,41 @@ def plural(count: int, word: str) -> str:
     return f"{count:,} {word}" + ("" if count == 1 else "s")
 
 
-def table(rows: Sequence[Sequence[str]], indent: str = "") -> list[str]:
-    """Rows as left-aligned columns (the last column is not padded)."""
-    count = max((len(r) for r in rows), default=0)
-    widths = [max((len(r[i]) for r in rows if i < len(r)), default=0) for i in range(count)]
-    return [
-        indent + "  ".join(c.ljust(widths[i]) for i, c in enumerate(row)).rstrip() for row in rows
-    ]
+_UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30}
+_LIMIT = re.compile(r"(?P<name>[a-z_]+)=(?P<number>[0-9][0-9_]*)(?P<unit>[kmg]?)(?:i?b)?")
+
+
+def limits(args: argparse.Namespace) -> Limits:
+    """The ``carecoord.fhir.Limits`` of the ``--limit NAME=N`` options (defaults for none).
+
+    ``N`` is a whole number, optionally followed by ``K``, ``M`` or ``G`` (binary: ``2G``
+    is ``2 * 2**30``): ``--limit max_file_bytes=2G --limit max_depth=100``.
+    """
+    from carecoord.fhir import Limits  # noqa: PLC0415 - the adapter is loaded only when used
+
+    names = [field.name for field in attrs.fields(Limits)]
+    chosen: dict[str, int] = {}
+    for text in args.limit or ():
+        found = _LIMIT.fullmatch(text.strip().lower())
+        if found is None or found["name"] not in names:
+            raise UsageError(f"--limit: expected NAME=N with NAME one of {', '.join(names)}")
+        chosen[found["name"]] = int(found["number"]) * _UNITS[found["unit"]]
+    try:
+        return Limits(**chosen)
+    except ValidationError as error:
+        problem = error.problems[0]
+        raise UsageError(f"--limit: {problem.path} {problem.message}") from None
 
 
 def add_input_arguments(parser: argparse.ArgumentParser) -> None:
     """The arguments of the commands that read FHIR input: paths, patients, zone, progress."""
     paths = "FHIR JSON/NDJSON files or folders (gzip too)"
     parser.add_argument("paths", nargs="+", metavar="PATH", help=paths)
+    limit = (
+        "raise or lower a bound of the read, such as max_file_bytes=2G or max_depth=100"
+        " (repeatable; see docs/fhir.md, Limits)"
+    )
+    parser.add_argument("--limit", action="append", metavar="NAME=N", help=limit)
     patient = "only this patient: a profile id, SOURCE/ID or a record's patient id (repeatable)"
     parser.add_argument("--patient", action="append", metavar="ID", help=patient)
     tz = "time zone for --as-of dates and date-times without offset (default: UTC)"
@@ -118,12 +150,16 @@ def load(args: argparse.Namespace, err: TextIO) -> tuple[ProfileSet, Progress]:
     from carecoord import fhir  # noqa: PLC0415 - the adapter is loaded only when used
 
     for text in args.paths:
-        if not Path(text).exists():
-            raise UsageError(f"cannot read {text}: no such file or directory")
-        if not os.access(text, os.R_OK):
-            raise UsageError(f"cannot read {text}: permission denied")
+        _check_path(text)
+    bounds = limits(args)
     progress = Progress(err, enabled=not args.quiet and (args.progress or err.isatty()))
-    result = fhir.read_paths(args.paths)
+    result = fhir.read_paths(args.paths, limits=bounds)
+    over = [i for i in result.issues if i.code == fhir.IssueCode.LIMIT_EXCEEDED]
+    if over:
+        first = over[0]
+        more = f" (and {len(over) - 1:,} more)" if len(over) > 1 else ""
+        msg = f"input over a limit: {first.source}: {first.message}{more}; see --limit"
+        raise UsageError(msg)
     resources = sum(c.read for c in result.counts.values())
     noun, records = "path" if len(args.paths) == 1 else "paths", len(result.records)
     progress.note(f"read {len(args.paths)} {noun}, {resources:,} resources, {records:,} records")
@@ -136,12 +172,17 @@ def load(args: argparse.Namespace, err: TextIO) -> tuple[ProfileSet, Progress]:
     return profiles, progress
 
 
-def select_profiles(profiles: ProfileSet, wanted: Sequence[str] | None) -> list[PatientProfile]:
-    """The profiles ``--patient`` names (``profile.find_profiles``); all when not given."""
-    chosen: set[str] = set()
-    for index, value in enumerate(wanted or (), start=1):
-        found = find_profiles(profiles, value)
-        if not found:
-            raise UsageError(f"--patient: value {index} matches no patient in the input")
-        chosen.update(p.id for p in found)
-    return [p for p in profiles if p.id in chosen] if wanted else list(profiles)
+def _check_path(text: str) -> None:
+    """A PATH argument must name something readable; the message names it as typed."""
+    shown = printable(text)
+    if not text.strip():
+        raise UsageError("PATH: an empty path names no file (use . for the current folder)")
+    try:
+        os.stat(text)
+    except FileNotFoundError:
+        raise UsageError(f"cannot read {shown}: no such file or directory") from None
+    except (OSError, ValueError) as error:
+        reason = error.strerror if isinstance(error, OSError) else None
+        raise UsageError(f"cannot read {shown}: {(reason or 'not a valid path').lower()}") from None
+    if not os.access(text, os.R_OK):
+        raise UsageError(f"cannot read {shown}: permission denied")

@@ -22,6 +22,7 @@ from carecoord.profile import (
     render_reconciliation,
     render_timeline,
     source_labels,
+    table_lines,
     timeline,
 )
 from carecoord.rules import (
@@ -102,7 +103,7 @@ def _identity(profiles: ProfileSet, names: dict[str, str], labels: dict[str, str
         for link in record_links(profile, profiles.match):
             how = "" if link.result is None else describe_match(link.result)
             rows.append([labels[link.record.source.id], link.record.patient.id, how])
-        yield from (line + "\n" for line in common.table(rows, "      "))
+        yield from (line + "\n" for line in table_lines(rows, "      "))
         kinds = Counter(f"{c.kind.value} ({c.field})" for c in profile.conflicts)
         if kinds:
             listed = ", ".join(f"{k} x{n}" if n > 1 else k for k, n in kinds.items())
@@ -152,7 +153,7 @@ def _gaps(
     rows = [["family", *(s.value for s in GAP_STATUS_ORDER)]]
     for family, counts in [*summary.by_family().items(), ("total", summary.by_status)]:
         rows.append([family, *(str(counts.get(s, 0)) for s in GAP_STATUS_ORDER)])
-    yield from (line + "\n" for line in common.table(rows, "  "))
+    yield from (line + "\n" for line in table_lines(rows, "  "))
     rate, median = summary.referral_loop_closure_rate, summary.median_days_to_follow_up
     closure = "no referral to measure" if rate is None else f"{rate:.0%}"
     follow_up = "no follow-up visit yet" if median is None else f"{median:.1f} days"

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import Any, TextIO
 
 from carecoord.cli import common
+from carecoord.cli.patients import select_profiles
 from carecoord.errors import NotFound
 from carecoord.profile import profile_label, source_labels
 from carecoord.rules import (
@@ -90,7 +91,7 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     rules = _rules(args)
     calendar = BusinessCalendar.named(args.holidays) if args.holidays else BusinessCalendar()
     profiles, progress = common.load(args, err)
-    chosen = common.select_profiles(profiles, args.patient)
+    chosen = select_profiles(profiles, args.patient)
     found = detect_gaps_population(
         chosen, as_of=as_of, rules=rules, calendar=calendar, include_closed=args.include_closed
     )

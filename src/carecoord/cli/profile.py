@@ -7,8 +7,10 @@ import json
 from typing import TextIO
 
 from carecoord.cli import common
+from carecoord.cli.patients import select_profiles
 from carecoord.profile import (
     possible_match_to_record,
+    printable,
     profile_to_record,
     render_profile,
     source_labels,
@@ -30,7 +32,7 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     tz = common.zone(args.tz)
     as_of = common.parse_as_of(args.as_of, tz) if args.as_of else None
     profiles, _progress = common.load(args, err)
-    chosen = common.select_profiles(profiles, args.patient)
+    chosen = select_profiles(profiles, args.patient)
     if as_of is not None:
         chosen = [profile_as_of(p, as_of, tz=resolve_timezone(p)) for p in chosen]
     keys = {r.key for p in chosen for r in p.records}
@@ -57,5 +59,5 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     for m in review:
         left = f"{labels.get(m.left[0], m.left[0])}/{m.left[1]}"
         right = f"{labels.get(m.right[0], m.right[0])}/{m.right[1]}"
-        out.write(f"  {left} ~ {right}: {m.grade.value} (score {m.score:.1f})\n")
+        out.write(printable(f"  {left} ~ {right}: {m.grade.value} (score {m.score:.1f})") + "\n")
     return common.EXIT_OK

@@ -6,6 +6,7 @@ import argparse
 from typing import TextIO
 
 from carecoord.cli import common
+from carecoord.profile import table_lines
 from carecoord.rules import default_rules
 
 
@@ -20,5 +21,5 @@ def run(_args: argparse.Namespace, out: TextIO, _err: TextIO) -> int:
         [r.id, r.metadata.family, r.metadata.severity.value, r.metadata.title]
         for r in default_rules()
     )
-    out.writelines(line + "\n" for line in common.table(rows))
+    out.writelines(line + "\n" for line in table_lines(rows))
     return common.EXIT_OK

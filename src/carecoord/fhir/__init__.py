@@ -1,11 +1,11 @@
 """FHIR R4 adapter: read FHIR into carecoord records, and write records and gaps back.
 
 :func:`read` takes Bundles, single resources and bulk NDJSON, and :func:`read_paths`
-several files and folders, each keeping its own source ids; :func:`summarize_issues` puts
-the issues found in one line for logs. :func:`write_bundle`, :func:`write_ndjson` and
-:func:`to_resources` write records and profiles, :func:`gap_to_detected_issue` writes a gap
-as a Da Vinci DEQM ``DetectedIssue`` and :func:`write_gaps_bundle` the gaps of many
-patients as one Bundle.
+several files and folders, each keeping its own source ids, both within :class:`Limits`;
+:func:`summarize_issues` puts the issues found in one line for logs. :func:`write_bundle`,
+:func:`write_ndjson` and :func:`to_resources` write records and profiles,
+:func:`gap_to_detected_issue` writes a gap as a Da Vinci DEQM ``DetectedIssue`` and
+:func:`write_gaps_bundle` the gaps of many patients as one Bundle.
 :func:`read_value_sets` reads FHIR ``ValueSet`` resources (VSAC exports) into
 :class:`~carecoord.terminology.ValueSet` objects for the rules and consent views.
 
@@ -23,6 +23,7 @@ from carecoord.errors import IssueCode, IssueSeverity
 from carecoord.fhir._gap_bundle import write_gaps_bundle
 from carecoord.fhir._gc import gc_paused
 from carecoord.fhir._issues import ImportIssue
+from carecoord.fhir._limits import DEFAULT_LIMITS, Limits
 from carecoord.fhir._paths import read_paths
 from carecoord.fhir._read import FhirImportError, ImportResult, ResourceCounts, read
 from carecoord.fhir._summary import summarize_issues
@@ -36,12 +37,14 @@ from carecoord.fhir._write import (
 )
 
 __all__ = [
+    "DEFAULT_LIMITS",
     "FhirExportError",
     "FhirImportError",
     "ImportIssue",
     "ImportResult",
     "IssueCode",
     "IssueSeverity",
+    "Limits",
     "ResourceCounts",
     "gap_to_detected_issue",
     "gc_paused",

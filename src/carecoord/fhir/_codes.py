@@ -770,6 +770,10 @@ _PER_DAY = {1: "QD", 2: "BID", 3: "TID", 4: "QID"}
 _UNIT_HOURS = {"h": 1.0, "min": 1 / 60, "d": 24.0, "wk": 168.0, "mo": 720.0, "a": 8760.0}
 
 
+_MAX_REPEAT = 10_000
+"""The largest frequency or period :func:`frequency_text` reads as one."""
+
+
 def frequency_text(
     frequency: int | None,
     period: float | None,
@@ -786,6 +790,10 @@ def frequency_text(
     """
     text: str | None = None
     count = frequency if frequency is not None and frequency > 0 else 1
+    if count > _MAX_REPEAT or (period is not None and not 0 <= period <= _MAX_REPEAT):
+        # No dose is taken more than 10,000 times per period, nor every 10,000 units:
+        # such a value is not a frequency (and would overflow the arithmetic below).
+        return "PRN" if as_needed else None
     if period is not None and period > 0 and unit in _UNIT_HOURS:
         hours = period * _UNIT_HOURS[unit] / count
         per_day = 24 / hours if hours else 0

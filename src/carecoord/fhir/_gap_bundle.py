@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from carecoord.domain import PatientRecord
+from carecoord.fhir._usage import checked_items, checked_one
 from carecoord.fhir._write import FhirExportError, write_bundle
 
 if TYPE_CHECKING:
@@ -32,13 +33,17 @@ def write_gaps_bundle(
     Raises:
         FhirExportError: a naive ``timestamp``, or a report with gaps whose profile is not
             in ``profiles``.
+        UsageError: a profile, report or ``timestamp`` of the wrong type.
     """
-    if timestamp.utcoffset() is None:
+    from carecoord.profile import PatientProfile  # noqa: PLC0415 - the classes, at run time
+    from carecoord.rules import GapReport  # noqa: PLC0415
+
+    if checked_one(timestamp, dt.datetime, "timestamp").utcoffset() is None:
         msg = "timestamp must be an aware datetime"
         raise FhirExportError(msg)
-    by_id = {profile.id: profile for profile in profiles}
+    by_id = {profile.id: profile for profile in checked_items(profiles, PatientProfile, "profiles")}
     entries: list[Any] = []
-    for report in reports:
+    for report in checked_items(reports, GapReport, "reports"):
         if not report.gaps:
             continue
         profile = by_id.get(report.patient)

@@ -1,45 +1,118 @@
 """Reading FHIR JSON: files, folders, NDJSON, gzip, text and objects; flattening Bundles.
 
-:func:`iter_documents` turns any supported input into ``(source label, JSON object)``
-pairs and :func:`iter_resources` flattens Bundles (and resource-valued ``Parameters``,
-such as ``$care-gaps`` output) into :class:`FlatResource` items. Neither maps anything:
-problems become :class:`~carecoord.fhir._issues.ImportIssue` entries and reading goes
-on. Only a path that cannot be read at all raises :class:`~carecoord.errors.InteropError`.
+:class:`InputReader` (and :func:`iter_documents`, its one-call form) turns any supported
+input into ``(source label, JSON object)`` pairs, and :func:`iter_resources` flattens
+Bundles (and resource-valued ``Parameters``, such as ``$care-gaps`` output) into
+:class:`FlatResource` items. Neither maps anything: problems become
+:class:`~carecoord.fhir._issues.ImportIssue` entries and reading goes on. Only a path the
+caller gave that cannot be read at all raises :class:`~carecoord.errors.InteropError`.
+
+Reading keeps to a :class:`~carecoord.fhir._limits.Limits`: a file is checked with
+``stat`` before it is opened (a FIFO, socket or device is skipped, never opened), read no
+further than its bound, gzip is decompressed as a stream stopped at the bound, and every
+text's nesting is measured before it is parsed. Files are named in issues by their
+position (``<file 3>``) unless the caller asks for their names (``name_files``): real
+exports name files after their patients.
 
 JSON is parsed with ``orjson`` when it is installed (``pip install 'carecoord[speed]'``)
-and with the standard ``json`` module otherwise; each file is read as bytes and parsed in
-one call.
+and with the standard ``json`` module otherwise, made as strict as orjson: UTF-8 only, no
+``NaN``, no number too large for a float, no lone surrogate.
 """
 
 from __future__ import annotations
 
 import gzip
 import importlib
+import io
 import json
 import os
+import re
+import stat
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, NamedTuple, TypeAlias
 
-from carecoord.errors import InteropError, json_kind
+from carecoord.errors import InteropError, UsageError, json_kind
 from carecoord.fhir._issues import IssueCode, IssueLog, IssueSeverity
+from carecoord.fhir._limits import DEFAULT_LIMITS, Limits
+from carecoord.fhir._resource_types import type_label
 
 __all__ = [
     "JSON_BACKEND",
     "Document",
     "FlatResource",
+    "InputReader",
     "InputSource",
+    "is_json_text",
     "iter_documents",
     "iter_resources",
 ]
+
+
+class _OverLimit(Exception):
+    """A text over one of the limits: ``args`` are what it does and the bound's name."""
+
+
+class _JsonTextError(ValueError):
+    """JSON text the standard parser accepts but carecoord does not (as orjson does not)."""
+
+
+def _reject_constant(_name: str) -> float:
+    msg = "NaN and Infinity are not JSON numbers"
+    raise _JsonTextError(msg)
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        msg = "a number is too large for a float"
+        raise _JsonTextError(msg)
+    return value
+
+
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
+def _json_loads(data: bytes) -> Any:
+    r"""Parse with the standard ``json`` module as strictly as orjson parses.
+
+    The text must be UTF-8 (a ``UnicodeDecodeError`` otherwise, encoded surrogates too);
+    ``NaN``, ``Infinity`` and numbers beyond a float's range are refused, and so is a
+    ``\\ud800``-style escape that leaves a lone surrogate in a string.
+    """
+    value = json.loads(
+        data.decode("utf-8"), parse_constant=_reject_constant, parse_float=_finite_float
+    )
+    if _SURROGATE_ESCAPE.search(data) and not _encodable(value):
+        msg = "a string holds a lone surrogate escape"
+        raise _JsonTextError(msg)
+    return value
+
+
+def _encodable(value: Any) -> bool:
+    """Whether every string in ``value`` (keys too) can be written as UTF-8."""
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        items = node.items() if type(node) is dict else enumerate(node)
+        for key, item in items:
+            for text in (key, item):
+                if type(text) is str and not text.isascii():
+                    try:
+                        text.encode("utf-8")
+                    except UnicodeEncodeError:
+                        return False
+            if type(item) is dict or type(item) is list:
+                stack.append(item)
+    return True
 
 
 def _pick_loads() -> tuple[str, Callable[[bytes], Any]]:
     try:
         orjson = importlib.import_module("orjson")
     except ImportError:
-        return "json", json.loads
+        return "json", _json_loads
     loads: Callable[[bytes], Any] = orjson.loads
     return "orjson", loads
 
@@ -48,7 +121,8 @@ JSON_BACKEND, _loads = _pick_loads()
 """Name of the JSON parser in use: ``"orjson"`` when importable, else ``"json"``."""
 
 Document: TypeAlias = tuple[str, dict[str, Any]]
-"""A source label (file name, ``name:line`` for NDJSON, or ``<input>``) and a JSON object."""
+"""A source label (``<file 3>``, ``<file 3>:12`` for an NDJSON line, ``<input>``,
+``<input>[2]``; file names instead with ``name_files``) and a JSON object."""
 
 InputSource: TypeAlias = (
     "str | bytes | bytearray | os.PathLike[str] | Mapping[str, Any]"
@@ -63,6 +137,10 @@ _INPUT = "<input>"
 _BOM = b"\xef\xbb\xbf"
 _GZIP_MAGIC = b"\x1f\x8b"
 _SUFFIXES = (".json", ".ndjson", ".json.gz", ".ndjson.gz")
+_LEAD = re.compile("[\\s\ufeff\u200b\u200c\u200d\u2060]*")
+# What may come before JSON text and says nothing: whitespace, byte-order marks and
+# zero-width characters.
+_NDJSON_LINE = re.compile(r":\d+$")
 
 # Bundle types whose entries may legitimately carry no resource (a DELETE or GET in a
 # transaction or batch, a deleted version in a history, a bare response, an id-only
@@ -94,192 +172,479 @@ class FlatResource(NamedTuple):
     source: str
 
 
+def is_json_text(text: str) -> bool:
+    """Whether a ``str`` input is JSON text rather than a path.
+
+    It is when, after whitespace, byte-order marks and zero-width characters, it starts
+    with ``{`` or ``[``. Whether a file of that name exists does not matter.
+    """
+    return text[_lead(text) : _lead(text) + 1] in ("{", "[")
+
+
+def _lead(text: str) -> int:
+    """Where a text starts after whitespace, byte-order marks and zero-width characters."""
+    found = _LEAD.match(text)
+    return found.end() if found is not None else 0
+
+
+# --------------------------------------------------------------------------- nesting
+
+_ESCAPES = re.compile(rb"\\.", re.DOTALL)
+_NOT_MARKS = bytes(b for b in range(256) if b not in b'[]{}"')
+_STRINGS = re.compile(rb'"[^"]*"')
+_BRACES = bytes.maketrans(b"{}", b"[]")
+
+
+def too_deep(data: bytes, max_depth: int) -> bool:
+    """Whether JSON text nests arrays and objects deeper than ``max_depth``.
+
+    Measured on the text, before parsing (the standard parser recurses once per level),
+    in linear passes: escapes and strings are dropped, braces become brackets, and
+    innermost ``[]`` pairs are removed once per level. Text that is not JSON may be
+    judged deeper than it is, never shallower than a parser would go.
+    """
+    if data.count(b"[") + data.count(b"{") <= max_depth:
+        return False
+    if b"\\" in data:
+        data = _ESCAPES.sub(b"", data)
+    marks = data.translate(None, _NOT_MARKS).replace(b'""', b"")
+    if b'"' in marks:
+        marks = _STRINGS.sub(b"", marks)
+    marks = marks.translate(_BRACES)
+    for depth in range(max_depth + 1):
+        if not marks:
+            return False
+        fewer = marks.replace(b"[]", b"")
+        if len(fewer) == len(marks):  # unbalanced: what is left is "]]...[[..."
+            return depth + marks.count(b"[") > max_depth
+        marks = fewer
+    return True
+
+
+def _long_string(value: Any, limit: int) -> bool:
+    """Whether a parsed JSON value holds a string (or key) longer than ``limit``."""
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        items = node.items() if type(node) is dict else enumerate(node)
+        for key, item in items:
+            if (type(key) is str and len(key) > limit) or (type(item) is str and len(item) > limit):
+                return True
+            if type(item) is dict or type(item) is list:
+                stack.append(item)
+    return False
+
+
 # --------------------------------------------------------------------------- documents
 
 
-def iter_documents(source: InputSource, *, issues: IssueLog) -> Iterator[Document]:
+class InputReader:
+    """Reads the documents of one input, within its limits, naming files privately.
+
+    One reader serves one read (``read_paths`` passes all its paths through one, so
+    files are numbered and bytes counted across them). ``name_files`` makes issue sources
+    the files' paths (relative to the folder read) instead of their positions;
+    :meth:`place` gives the path-like label either way, for the source-id rules that use
+    folder names.
+    """
+
+    def __init__(
+        self, issues: IssueLog, limits: Limits = DEFAULT_LIMITS, *, name_files: bool = False
+    ) -> None:
+        self.issues = issues
+        self.limits = limits
+        self.name_files = name_files
+        self.files = 0
+        self.total = 0
+        self.stopped = False
+        self._places: dict[str, str] = {}
+
+    def place(self, label: str) -> str:
+        """The label ``label`` would have with ``name_files`` (paths relative to a folder)."""
+        found = self._places.get(label)
+        if found is not None:
+            return found
+        line = _NDJSON_LINE.search(label)
+        if line is not None:
+            found = self._places.get(label[: line.start()])
+            if found is not None:
+                return found + line[0]
+        return label
+
+    def documents(self, source: InputSource, *, name: str = _INPUT) -> Iterator[Document]:
+        """Yield ``(source label, JSON object)`` for every document in ``source``.
+
+        ``source`` is what :func:`iter_documents` takes; ``name`` is how a path given
+        here is named in errors when files are not named (``<input>``, ``<input>[2]``).
+
+        Raises:
+            InteropError: a path given that does not exist or cannot be read.
+            UsageError: an input of an unsupported type.
+        """
+        value: object = source  # checked at run time: callers are not always typed
+        if isinstance(value, bytes | bytearray):
+            yield from self._text(bytes(value), name)
+        elif isinstance(value, str):
+            if not value.strip():
+                msg = "an empty string is neither a path nor JSON text"
+                raise InteropError(msg)
+            if is_json_text(value):
+                yield from self._text(value, name)
+            else:
+                yield from self._path(value, name)
+        elif isinstance(value, os.PathLike):
+            yield from self._path(value, name)
+        elif isinstance(value, Mapping):
+            yield name, value if isinstance(value, dict) else dict(value)
+        elif isinstance(value, Iterable):
+            yield from self._items(value)
+        else:
+            msg = f"cannot read FHIR input from a {type(value).__name__}"
+            raise UsageError(msg)
+
+    def _items(self, items: Iterable[object]) -> Iterator[Document]:
+        for index, item in enumerate(items):
+            label = f"{_INPUT}[{index}]"
+            if self.stopped:
+                return
+            if isinstance(item, Mapping):
+                yield label, item if isinstance(item, dict) else dict(item)
+            elif isinstance(item, bytes | bytearray | str | os.PathLike):
+                yield from self.documents(item, name=label)
+            else:
+                self.issues.add(
+                    "",
+                    IssueCode.NOT_AN_OBJECT,
+                    f"item is {json_kind(item)}, expected a JSON object (dict)",
+                    source=label,
+                )
+
+    # ----------------------------------------------------------------------- paths
+
+    def _path(self, value: str | os.PathLike[str], name: str) -> Iterator[Document]:
+        try:
+            path = Path(value)
+            text = os.fspath(path)
+        except TypeError:
+            msg = "a path must be a str or os.PathLike of str"
+            raise UsageError(msg) from None
+        shown = text if self.name_files else name
+        if "\x00" in text:
+            msg = "a path cannot contain a NUL character"
+            raise InteropError(msg)
+        try:
+            mode = os.stat(path).st_mode
+        except FileNotFoundError:
+            msg = f"no such file or directory: {shown}"
+            raise InteropError(msg) from None
+        except OSError as err:
+            msg = f"cannot read {shown}: {err.strerror or type(err).__name__}"
+            raise InteropError(msg) from None
+        except ValueError:  # a path the file system cannot encode (a lone surrogate)
+            msg = f"cannot read {shown}: not a valid path"
+            raise InteropError(msg) from None
+        if stat.S_ISDIR(mode):
+            yield from self._folder(path, shown)
+        else:
+            yield from self._file(path, text, top=shown)
+
+    def _folder(self, folder: Path, shown: str) -> Iterator[Document]:
+        found = self._walk(folder, shown)
+        for relative, file in found:
+            if self.stopped:
+                return
+            yield from self._file(file, relative, top=None)
+
+    def _walk(self, folder: Path, shown: str) -> list[tuple[str, Path]]:
+        """The files to read in ``folder``, recursively, sorted by their relative paths.
+
+        Linked folders are not followed. A subfolder that cannot be listed is an issue;
+        the folder itself raises. More files than the limit allows reads none of them.
+        """
+        room = self.limits.max_files - self.files
+        found: list[tuple[str, Path]] = []
+        pending: list[tuple[Path, str]] = [(folder, "")]
+        while pending:
+            here, prefix = pending.pop()
+            try:
+                with os.scandir(here) as entries:
+                    for entry in entries:
+                        relative = prefix + entry.name
+                        if _is_folder(entry):
+                            pending.append((Path(entry.path), relative + "/"))
+                        elif entry.name.lower().endswith(_SUFFIXES) and not _linked_folder(entry):
+                            found.append((relative, Path(entry.path)))
+                            if len(found) > room:
+                                what = f"folder holds more than {self.limits.max_files:,} files"
+                                self._limit(shown, what, "max_files")
+                                return []
+            except OSError as err:
+                if not prefix:
+                    msg = f"cannot read folder {shown}: {err.strerror or type(err).__name__}"
+                    raise InteropError(msg) from None
+                where = prefix.rstrip("/") if self.name_files else shown
+                self._unreadable(where, "a folder inside it", err)
+        found.sort()
+        return found
+
+    def _file(self, path: Path, relative: str, *, top: str | None) -> Iterator[Document]:
+        """The documents of one file; ``top`` is how a path the caller gave is named."""
+        self.files += 1
+        label = relative if self.name_files else f"<file {self.files}>"
+        self._places[label] = relative
+        if self.files > self.limits.max_files:
+            self._limit(label, f"more than {self.limits.max_files:,} files", "max_files", rest=True)
+            return
+        data = self._file_bytes(path, label, top)
+        if data is None:
+            return
+        name = path.name.lower()
+        if name.endswith(".gz") or data.startswith(_GZIP_MAGIC):
+            data = self._gunzip(data, label)
+            if data is None:
+                return
+            name = name.removesuffix(".gz")
+        self.total += len(data)
+        yield from self._parse(data, label, ndjson=name.endswith(".ndjson"))
+
+    def _file_bytes(self, path: Path, label: str, top: str | None) -> bytes | None:
+        """The bytes of a regular file, within the limits; ``None`` (an issue) otherwise."""
+        try:
+            info = os.stat(path)
+            if not stat.S_ISREG(info.st_mode):
+                self._not_a_file(label)
+                return None
+            room = self._room()
+            if info.st_size > room:
+                self._too_big(label)
+                return None
+            fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+            with open(fd, "rb") as handle:
+                if not stat.S_ISREG(os.fstat(fd).st_mode):  # replaced since the stat
+                    self._not_a_file(label)
+                    return None
+                data = handle.read(info.st_size + 1)
+                if len(data) > info.st_size:  # grew since the stat
+                    data += handle.read(room + 1 - len(data))
+        except (OSError, ValueError) as err:
+            if top is not None:
+                reason = err.strerror if isinstance(err, OSError) else None
+                msg = f"cannot read {top}: {reason or 'not a readable file'}"
+                raise InteropError(msg) from None
+            self._unreadable(label, "a file", err)
+            return None
+        if len(data) > room:
+            self._too_big(label)
+            return None
+        return data
+
+    def _gunzip(self, data: bytes, label: str) -> bytes | None:
+        """Decompressed gzip data, streamed and stopped at the limits; ``None`` on an issue."""
+        room = self._room()
+        try:
+            with gzip.GzipFile(fileobj=io.BytesIO(data)) as stream:
+                out = stream.read(room + 1)
+        except (OSError, EOFError, zlib.error):
+            self.issues.add(
+                "",
+                IssueCode.INVALID_GZIP,
+                "file is not valid gzip data (corrupt or truncated)",
+                source=label,
+            )
+            return None
+        if len(out) > room:
+            self._too_big(label, "decompresses to more than")
+            return None
+        return out
+
+    # ----------------------------------------------------------------------- text
+
+    def _text(self, value: bytes | str, label: str) -> Iterator[Document]:
+        room = self._room()
+        data = value
+        if isinstance(data, str):
+            if len(data) > room:
+                self._too_big(label)
+                return
+            data = data[_lead(data) :].encode("utf-8", "surrogatepass")
+        if len(data) > room:
+            self._too_big(label)
+            return
+        self.total += len(data)
+        yield from self._parse(data, label, ndjson=False)
+
+    def _parse(self, data: bytes, label: str, *, ndjson: bool) -> Iterator[Document]:
+        data = data.removeprefix(_BOM)
+        if ndjson:
+            yield from self._lines(data, label)
+            return
+        if not data.strip():
+            self.issues.add(
+                "", IssueCode.INVALID_JSON, "empty document (no JSON text)", source=label
+            )
+            return
+        try:
+            value = self._json(data)
+        except (ValueError, _OverLimit) as err:
+            if _looks_like_ndjson(data, self.limits.max_depth):
+                yield from self._lines(data, label)
+            else:
+                self._problem(err, label)
+            return
+        document = _as_object(value, "", label, self.issues)
+        if document is not None:
+            yield label, document
+
+    def _lines(self, data: bytes, label: str) -> Iterator[Document]:
+        for number, line in enumerate(data.split(b"\n"), start=1):
+            if not line.strip():
+                continue
+            line_label = f"{label}:{number}"
+            try:
+                value = self._json(line)
+            except (ValueError, _OverLimit) as err:
+                self._problem(err, line_label, line_offset=number - 1)
+                continue
+            document = _as_object(value, f"NDJSON line {number}: ", line_label, self.issues)
+            if document is not None:
+                yield line_label, document
+
+    def _json(self, data: bytes) -> Any:
+        """The parsed text; ``ValueError`` when it is not JSON, ``_OverLimit`` over a limit."""
+        limits = self.limits
+        if too_deep(data, limits.max_depth):
+            raise _OverLimit(f"nested deeper than {limits.max_depth:,} levels", "max_depth")
+        try:
+            value = _loads(data)
+        except RecursionError:  # a caller already deep in its stack: still not a crash
+            raise _OverLimit("nested too deeply for the parser", "max_depth") from None
+        limit = limits.max_string_length
+        if len(data) > limit and _long_string(value, limit):
+            raise _OverLimit(
+                f"holds a string longer than {limit:,} characters", "max_string_length"
+            )
+        return value
+
+    def _problem(self, err: Exception, label: str, *, line_offset: int = 0) -> None:
+        if isinstance(err, _OverLimit):
+            self._limit(label, *err.args)
+        else:
+            assert isinstance(err, ValueError)
+            message = _json_error(err, line_offset=line_offset)
+            self.issues.add("", IssueCode.INVALID_JSON, message, source=label)
+
+    # ----------------------------------------------------------------------- issues
+
+    def _room(self) -> int:
+        """How many more bytes the next file or text may have."""
+        return max(0, min(self.limits.max_file_bytes, self.limits.max_total_bytes - self.total))
+
+    def _too_big(self, label: str, verb: str = "is larger than") -> None:
+        limits = self.limits
+        if limits.max_total_bytes - self.total < limits.max_file_bytes:
+            what = f"{verb} what is left of {limits.max_total_bytes:,} bytes for the input"
+            self._limit(label, what, "max_total_bytes", rest=True)
+        else:
+            self._limit(label, f"{verb} {limits.max_file_bytes:,} bytes", "max_file_bytes")
+
+    def _limit(self, label: str, what: str, bound: str, *, rest: bool = False) -> None:
+        """Report a breach; with ``rest`` the input after this is not read either."""
+        after = ", nor anything after it" if rest else ""
+        message = f"{what} (Limits.{bound}); not read{after}"
+        self.issues.add("", IssueCode.LIMIT_EXCEEDED, message, source=label)
+        self.stopped = self.stopped or rest
+
+    def _not_a_file(self, label: str) -> None:
+        self.issues.add(
+            "",
+            IssueCode.NOT_A_FILE,
+            "not a regular file (a FIFO, socket or device); skipped without opening it",
+            source=label,
+        )
+
+    def _unreadable(self, label: str, what: str, err: Exception) -> None:
+        reason = err.strerror if isinstance(err, OSError) else None
+        self.issues.add(
+            "",
+            IssueCode.UNREADABLE_FILE,
+            f"{what} cannot be read ({reason or 'not a valid path'}); skipped",
+            source=label,
+        )
+
+
+def _is_folder(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_dir(follow_symlinks=False)
+    except OSError:
+        return False
+
+
+def _linked_folder(entry: os.DirEntry[str]) -> bool:
+    """A link to a folder, which is not followed (as ``os.walk`` does not)."""
+    try:
+        return entry.is_symlink() and entry.is_dir()
+    except OSError:
+        return False
+
+
+def iter_documents(
+    source: InputSource,
+    *,
+    issues: IssueLog,
+    limits: Limits = DEFAULT_LIMITS,
+    name_files: bool = False,
+) -> Iterator[Document]:
     """Yield ``(source label, JSON object)`` for every document in ``source``.
 
     ``source`` may be:
 
     * a path (``pathlib.Path``, any ``os.PathLike`` or ``str``) to a file, or to a folder
       read recursively in sorted order, taking ``.json``, ``.ndjson``, ``.json.gz`` and
-      ``.ndjson.gz`` files (labels are paths relative to the folder);
-    * JSON text as ``bytes``, or as a ``str`` that is not an existing path and starts
-      with ``{`` or ``[`` (NDJSON, one object per line, is recognised too);
+      ``.ndjson.gz`` files (linked folders are not followed);
+    * JSON text as ``bytes``, or as a ``str`` that starts with ``{`` or ``[`` after
+      whitespace, byte-order marks and zero-width characters (:func:`is_json_text`; any
+      other ``str`` is a path); NDJSON, one object per line, is recognised too;
     * one resource as a ``dict`` (any mapping);
     * an iterable of any of these (dicts, JSON ``bytes``, paths or JSON text), read in
       order as one input, so references resolve across all of them.
 
-    Malformed JSON, a top level that is not an object and a corrupt gzip file are
-    recorded in ``issues`` and skipped. NDJSON lines are labelled ``name:line``.
+    Files are labelled ``<file N>`` (numbered from 1 in reading order), or by their path
+    (relative to the folder read) with ``name_files``; NDJSON lines ``<label>:<line>``.
+    Malformed JSON, a top level that is not an object, a corrupt gzip file, a file that
+    is not a regular file or cannot be read inside a folder, and anything over
+    ``limits`` are recorded in ``issues`` and skipped.
 
     Raises:
-        InteropError: a path that does not exist or cannot be read, or an input of an
-            unsupported type.
+        InteropError: a path given that does not exist or cannot be read.
+        UsageError: an input of an unsupported type.
     """
-    value: object = source  # checked at run time: callers are not always typed
-    if isinstance(value, bytes | bytearray):
-        yield from _parse(bytes(value), _INPUT, issues, ndjson=False)
-    elif isinstance(value, str):
-        if not value.strip():
-            msg = "an empty string is neither a path nor JSON text"
-            raise InteropError(msg)
-        if value.lstrip()[:1] in ("{", "[") and not os.path.exists(value):
-            yield from _parse(value.encode("utf-8", "surrogatepass"), _INPUT, issues, ndjson=False)
-        else:
-            yield from _iter_path(Path(value), issues)
-    elif isinstance(value, os.PathLike):
-        yield from _iter_path(Path(value), issues)
-    elif isinstance(value, Mapping):
-        yield _INPUT, value if isinstance(value, dict) else dict(value)
-    elif isinstance(value, Iterable):
-        for index, item in enumerate(value):
-            label = f"{_INPUT}[{index}]"
-            if isinstance(item, Mapping):
-                yield label, item if isinstance(item, dict) else dict(item)
-            elif isinstance(item, bytes | bytearray):
-                yield from _parse(bytes(item), label, issues, ndjson=False)
-            elif isinstance(item, str | os.PathLike):
-                yield from iter_documents(item, issues=issues)
-            else:
-                issues.add(
-                    "",
-                    IssueCode.NOT_AN_OBJECT,
-                    f"item is {json_kind(item)}, expected a JSON object (dict)",
-                    source=label,
-                )
-    else:
-        msg = f"cannot read FHIR input from a {type(value).__name__}"
-        raise InteropError(msg)
+    yield from InputReader(issues, limits, name_files=name_files).documents(source)
 
 
-def _iter_path(path: Path, issues: IssueLog) -> Iterator[Document]:
-    try:
-        is_dir = path.is_dir()
-        if not is_dir:
-            path.stat()
-    except FileNotFoundError:
-        msg = f"no such file or directory: {path}"
-        raise InteropError(msg) from None
-    except OSError as err:
-        msg = f"cannot read {path}: {err.strerror or err}"
-        raise InteropError(msg) from None
-    if not is_dir:
-        yield from _read_file(path, str(path), issues)
-        return
-    for label, file in _walk(path):
-        yield from _read_file(file, label, issues)
-
-
-def _walk(folder: Path) -> list[tuple[str, Path]]:
-    def fail(err: OSError) -> None:
-        msg = f"cannot read folder {err.filename}: {err.strerror or err}"
-        raise InteropError(msg)
-
-    found: list[tuple[str, Path]] = []
-    for dirpath, _dirnames, filenames in os.walk(folder, onerror=fail):
-        here = Path(dirpath)
-        for name in filenames:
-            if name.lower().endswith(_SUFFIXES):
-                file = here / name
-                found.append((file.relative_to(folder).as_posix(), file))
-    found.sort()
-    return found
-
-
-def _read_file(path: Path, label: str, issues: IssueLog) -> Iterator[Document]:
-    try:
-        data = path.read_bytes()
-    except OSError as err:
-        msg = f"cannot read {path}: {err.strerror or err}"
-        raise InteropError(msg) from None
-    name = path.name.lower()
-    if name.endswith(".gz") or data.startswith(_GZIP_MAGIC):
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError, zlib.error):
-            issues.add(
-                "",
-                IssueCode.INVALID_GZIP,
-                "file is not valid gzip data (corrupt or truncated)",
-                source=label,
-            )
-            return
-        name = name.removesuffix(".gz")
-    yield from _parse(data, label, issues, ndjson=name.endswith(".ndjson"))
-
-
-def _parse(data: bytes, label: str, issues: IssueLog, *, ndjson: bool) -> Iterator[Document]:
-    data = data.removeprefix(_BOM)
-    if ndjson:
-        yield from _parse_lines(data, label, issues)
-        return
-    if not data.strip():
-        issues.add("", IssueCode.INVALID_JSON, "empty document (no JSON text)", source=label)
-        return
-    try:
-        value = _parse_json(data)
-    except ValueError as err:
-        if _looks_like_ndjson(data):
-            yield from _parse_lines(data, label, issues)
-        else:
-            issues.add("", IssueCode.INVALID_JSON, _json_error(err), source=label)
-        return
-    document = _as_object(value, "", label, issues)
-    if document is not None:
-        yield label, document
-
-
-def _parse_json(data: bytes) -> Any:
-    """Parse with the JSON backend.
-
-    The garbage collector is left alone here: :func:`carecoord.fhir.read` pauses it
-    around the whole read when asked (see :func:`~carecoord.fhir.gc_paused`).
-    """
-    return _loads(data)
-
-
-def _looks_like_ndjson(data: bytes) -> bool:
+def _looks_like_ndjson(data: bytes, max_depth: int) -> bool:
     """Whether text that failed to parse as one document is NDJSON.
 
     It is when it has two or more non-blank lines and the first is a JSON object.
     """
-    lines = [line for line in data.split(b"\n") if line.strip()]
-    if len(lines) < 2:
+    lines = (line for line in data.split(b"\n") if line.strip())
+    first = next(lines, None)
+    if first is None or next(lines, None) is None or too_deep(first, max_depth):
         return False
     try:
-        return isinstance(_parse_json(lines[0]), dict)
-    except ValueError:
+        return isinstance(_loads(first), dict)
+    except (ValueError, RecursionError):
         return False
-
-
-def _parse_lines(data: bytes, label: str, issues: IssueLog) -> Iterator[Document]:
-    for number, line in enumerate(data.split(b"\n"), start=1):
-        if not line.strip():
-            continue
-        line_label = f"{label}:{number}"
-        try:
-            value = _parse_json(line)
-        except ValueError as err:
-            issues.add(
-                "",
-                IssueCode.INVALID_JSON,
-                _json_error(err, line_offset=number - 1),
-                source=line_label,
-            )
-            continue
-        document = _as_object(value, f"NDJSON line {number}: ", line_label, issues)
-        if document is not None:
-            yield line_label, document
 
 
 def _json_error(err: ValueError, *, line_offset: int = 0) -> str:
     if isinstance(err, json.JSONDecodeError):
-        # JSONDecodeError messages are fixed templates that never quote the input.
+        # JSONDecodeError messages (orjson's too) are fixed templates that never quote
+        # the input.
         return f"not valid JSON at line {err.lineno + line_offset}, column {err.colno}: {err.msg}"
     if isinstance(err, UnicodeDecodeError):
         return f"not valid UTF-8 text (at byte {err.start})"
+    if isinstance(err, _JsonTextError):
+        return f"not valid JSON: {err}"
     return "not valid JSON"
 
 
@@ -341,9 +706,12 @@ def _flatten(
         )
         return
     # Depth-first with an explicit stack, so deeply nested Bundles cannot exhaust the
-    # interpreter's recursion limit.
-    root: _Entries = [(resource_type, document, None)]
+    # interpreter's recursion limit. The root is named by its type only when it is a FHIR
+    # type name: the text could be anything. A container object met twice (objects given
+    # directly can hold themselves) is opened once.
+    root: _Entries = [(type_label(resource_type), document, None)]
     stack: list[Iterator[tuple[str, dict[str, Any], str | None]]] = [iter(root)]
+    opened: set[int] = set()
     while stack:
         item = next(stack[-1], None)
         if item is None:
@@ -352,6 +720,14 @@ def _flatten(
         path, resource, full_url = item
         kind = resource.get("resourceType")
         children: _Entries | None = None
+        if kind in ("Bundle", "Parameters") and id(resource) in opened:
+            issues.add(
+                path,
+                IssueCode.DUPLICATE_RESOURCE,
+                f"this {kind} object is already being read (it contains itself); skipped",
+                source=label,
+            )
+            continue
         if kind == "Bundle":
             children = _bundle_entries(resource, path, label, issues)
         elif kind == "Parameters" and unwrap_parameters:
@@ -359,6 +735,7 @@ def _flatten(
         if children is None:
             yield FlatResource(path, resource, full_url, label)
         else:
+            opened.add(id(resource))
             stack.append(iter(children))
 
 
@@ -489,10 +866,11 @@ def _parameter_resources(
     found: _Entries = []
     holds_resources = False
     pending: list[tuple[str, object]] = [(f"{path}.parameter", parameters.get("parameter"))]
-    while pending:
-        list_path, values = pending.pop(0)
-        if not isinstance(values, list):
+    seen: set[int] = set()
+    for list_path, values in pending:  # grows while read: breadth first
+        if not isinstance(values, list) or id(values) in seen:
             continue
+        seen.add(id(values))
         for index, parameter in enumerate(values):
             if not isinstance(parameter, dict):
                 continue

@@ -202,6 +202,14 @@ def _links(ctx: MapContext, patient_id: str, source_id: str) -> tuple[PatientLin
         other_id = PatientId(ctx.model_id(key))
         if other_id == patient_id:
             continue  # a link to the record itself asserts nothing
+        if not other_id.strip():  # the Patient linked to has no usable id: it was rejected
+            ctx.issue(
+                f"{item_path}.other",
+                IssueCode.INVALID_VALUE,
+                "link to a Patient without a usable id; link dropped",
+                warning=True,
+            )
+            continue
         if stated is not None or literal:
             other_source = stated.text("source") if stated is not None else None
             found.append(PatientLink(kind, other_id, other_source))

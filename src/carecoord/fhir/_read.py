@@ -19,17 +19,17 @@ Lenient mode (the default) keeps everything that maps and reports the rest as
 from __future__ import annotations
 
 import datetime as dt
-import os
 import types
 from collections.abc import Iterable, Mapping
 
 import attrs
 
 from carecoord.domain import PatientRecord
-from carecoord.errors import InteropError
+from carecoord.errors import InteropError, UsageError
 from carecoord.fhir._gc import gc_paused
-from carecoord.fhir._input import InputSource
+from carecoord.fhir._input import InputReader, InputSource
 from carecoord.fhir._issues import ImportIssue, IssueLog
+from carecoord.fhir._limits import DEFAULT_LIMITS, Limits
 from carecoord.fhir._map_state import ReadState
 from carecoord.fhir._read_cross import (
     apply_acknowledgements,
@@ -60,6 +60,7 @@ __all__ = [
     "FhirImportError",
     "ImportResult",
     "ResourceCounts",
+    "check_options",
     "derive_source_id",
     "read",
 ]
@@ -148,17 +149,26 @@ def read(
     source_id: str | None = None,
     default_tz: dt.tzinfo | None = None,
     pause_gc: bool = True,
+    limits: Limits | None = None,
+    name_files: bool = False,
 ) -> ImportResult:
     """Read FHIR R4 JSON into patient records.
 
     ``source`` is a path (a file or a folder; ``.json``, ``.ndjson`` and their gzip), JSON
-    text (``bytes`` or ``str``), one resource as a ``dict``, or an iterable of them;
-    Bundles of every type, single resources and bulk NDJSON are accepted.
+    text (``bytes``, or a ``str`` starting with ``{`` or ``[``: any other ``str`` is a
+    path), one resource as a ``dict``, or an iterable of them; Bundles of every type,
+    single resources and bulk NDJSON are accepted.
 
     ``source_id`` names the :class:`~carecoord.domain.Source` of every record; without it
-    the id is derived per document (see ``docs/fhir.md``). ``default_tz`` is the time zone
-    for date-times written without an offset (otherwise an error) and for dates read as
-    instants (otherwise UTC).
+    the id is derived per document (see ``docs/fhir.md``; one rule takes the name of the
+    folder a file is in). ``default_tz`` is the time zone for date-times written without
+    an offset (otherwise an error) and for dates read as instants (otherwise UTC).
+
+    ``limits`` bounds what is read (:class:`~carecoord.fhir.Limits`: file and total bytes,
+    decompressed gzip, files, nesting, string length; the defaults when ``None``); input
+    over a bound is a ``limit-exceeded`` issue. Issues name files by position
+    (``<file 3>``), since exports often name files after patients; ``name_files=True``
+    names them by path instead, in issues and errors.
 
     ``pause_gc`` (the default) pauses the cyclic garbage collector, which is
     process-wide, for the read (:func:`~carecoord.fhir.gc_paused`: the parsed JSON holds
@@ -169,35 +179,60 @@ def read(
 
     Raises:
         FhirImportError: in ``strict`` mode, when any issue is an error.
-        InteropError: a path that cannot be read, or input of an unsupported kind.
+        InteropError: a path given that does not exist or cannot be read, or a blank
+            ``source_id``.
+        UsageError: an input or an argument of the wrong type.
     """
+    checked_limits = check_options(limits, name_files)
     checked_id: object = source_id
-    if checked_id is not None and (not isinstance(checked_id, str) or not checked_id.strip()):
+    if checked_id is not None and not isinstance(checked_id, str):
+        msg = f"source_id must be a str, not {type(checked_id).__name__}"
+        raise UsageError(msg)
+    if checked_id is not None and not checked_id.strip():
         msg = "source_id must be a non-empty string"
-        raise InteropError(msg)
-    raw: object = source
-    if isinstance(raw, str | os.PathLike) and "\x00" in os.fspath(raw):
-        # Checked here because the input layer lets the OS raise ValueError for it.
-        msg = "a path or JSON text cannot contain a NUL character"
         raise InteropError(msg)
     tz: object = default_tz
     if tz is not None and not isinstance(tz, dt.tzinfo):
-        msg = "default_tz must be a datetime.tzinfo"
-        raise InteropError(msg)
+        msg = f"default_tz must be a datetime.tzinfo, not {type(tz).__name__}"
+        raise UsageError(msg)
+    reader = InputReader(IssueLog(), checked_limits, name_files=name_files)
     if pause_gc:
         with gc_paused():
-            result = _run(source, source_id, default_tz)
+            result = _run(source, source_id, default_tz, reader)
     else:
-        result = _run(source, source_id, default_tz)
+        result = _run(source, source_id, default_tz, reader)
     if strict and any(i.is_error for i in result.issues):
         raise FhirImportError(result.issues)
     return result
 
 
-def _run(source: InputSource, source_id: str | None, default_tz: dt.tzinfo | None) -> ImportResult:
+def check_options(limits: object, name_files: object) -> Limits:
+    """The limits to read with (the defaults for ``None``), after checking both options.
+
+    Raises:
+        UsageError: ``limits`` is not a :class:`~carecoord.fhir.Limits` or ``name_files``
+            not a ``bool``.
+    """
+    if limits is None:
+        limits = DEFAULT_LIMITS
+    if not isinstance(limits, Limits):
+        msg = f"limits must be a carecoord.fhir.Limits, not {type(limits).__name__}"
+        raise UsageError(msg)
+    if not isinstance(name_files, bool):
+        msg = f"name_files must be a bool, not {type(name_files).__name__}"
+        raise UsageError(msg)
+    return limits
+
+
+def _run(
+    source: InputSource,
+    source_id: str | None,
+    default_tz: dt.tzinfo | None,
+    reader: InputReader,
+) -> ImportResult:
     """The reader's passes, in order."""
-    issues = IssueLog()
-    table, counts = collect(source, source_id, issues)
+    issues = reader.issues
+    table, counts = collect(source, source_id, reader)
     shared = ReadState(issues, ReferenceIndex([e.item for e in table.entries]), default_tz)
     shared.resources = table
     state = ReaderState(issues, shared, counts)

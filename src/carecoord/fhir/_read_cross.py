@@ -30,6 +30,7 @@ from carecoord.fhir._map_requests import (
 from carecoord.fhir._map_state import Key
 from carecoord.fhir._read_passes import FACT_TYPES, PARTY_TYPES
 from carecoord.fhir._read_state import Place, ReaderState, RecordBuilder, of_source
+from carecoord.fhir._resource_types import type_label
 
 __all__ = [
     "apply_acknowledgements",
@@ -264,7 +265,8 @@ def count_rest(state: ReaderState) -> None:
         state.warn(
             first.path,
             IssueCode.UNSUPPORTED_RESOURCE,
-            f"{len(items)} {kind} resource(s) not mapped (carecoord does not read this type)",
+            f"{len(items)} {type_label(kind)} resource(s) not mapped"
+            " (carecoord does not read this type)",
             first.source,
         )
 

@@ -19,7 +19,7 @@ import attrs
 from carecoord.domain import OrganizationKind, Patient, PatientId, Source
 from carecoord.errors import ValidationError
 from carecoord.fhir._datatypes import parse_instant
-from carecoord.fhir._input import FlatResource, InputSource, iter_documents, iter_resources
+from carecoord.fhir._input import FlatResource, InputReader, InputSource, iter_resources
 from carecoord.fhir._issues import IssueCode, IssueLog
 from carecoord.fhir._map_base import MapContext
 from carecoord.fhir._map_care import (
@@ -61,6 +61,7 @@ from carecoord.fhir._map_state import Facts, Key, ResourceTable
 from carecoord.fhir._read_sources import derive_source_id, original_id, own_source, root_name
 from carecoord.fhir._read_sources import version as resource_version
 from carecoord.fhir._read_state import ReaderState, RecordBuilder
+from carecoord.fhir._resource_types import type_label
 
 __all__ = [
     "FACT_TYPES",
@@ -122,20 +123,24 @@ _SUBJECT: dict[str, tuple[str, ...]] = {
 
 
 def collect(
-    source: InputSource, source_id: str | None, issues: IssueLog
+    source: InputSource, source_id: str | None, reader: InputReader
 ) -> tuple[ResourceTable, dict[str, list[int]]]:
     """Read every document; note each resource with its source and retrieval time.
 
-    Returns the table of every resource read, in input order, and the read count of
-    each type (``[read, mapped, skipped]``).
+    ``reader`` reads the input (its issue log, limits and file naming). Returns the table
+    of every resource read, in input order, and the read count of each type
+    (``[read, mapped, skipped]``).
     """
     table = ResourceTable()
     counts: dict[str, list[int]] = {}
     root = root_name(source)
     derived = source_id is None
-    for label, document in iter_documents(source, issues=issues):
+    issues = reader.issues
+    for label, document in reader.documents(source):
         items = list(iter_resources([(label, document)], issues=issues))
-        sid = source_id or derive_source_id(document, [i.resource for i in items], label, root)
+        sid = source_id or derive_source_id(
+            document, [i.resource for i in items], reader.place(label), root
+        )
         retrieved = _retrieved(document)
         for item in items:
             resource = item.resource
@@ -457,7 +462,7 @@ def _builder_for(state: ReaderState, ctx: MapContext, item: FlatResource) -> Rec
             ctx.skip(
                 path,
                 IssueCode.MISSING_SUBJECT,
-                f"the subject is a {target.get('resourceType')}, not a Patient",
+                f"the subject is a {type_label(target.get('resourceType'))}, not a Patient",
             )
         return _known_patient(state, ctx, target, path)
     key = ctx.key_of_ref(ref_obj)

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from carecoord.fhir._codes import CareCodes, ExtensionUrl
+from carecoord.fhir._input import is_json_text
 from carecoord.fhir._origin import Origin
 
 __all__ = ["derive_source_id", "original_id", "own_source", "root_name", "version"]
@@ -23,16 +24,21 @@ _NDJSON_LINE = re.compile(r":\d+$")
 
 
 def root_name(source: object) -> str | None:
-    """The name of the folder a path input is in (or is), for :func:`derive_source_id`."""
-    if isinstance(source, os.PathLike) or (
-        isinstance(source, str) and source.lstrip()[:1] not in ("{", "[")
+    """The name of the folder a path input is in (or is), for :func:`derive_source_id`.
+
+    Links are resolved (a link loop, an unreadable or invalid path give ``None``, never an
+    exception); JSON text (:func:`~carecoord.fhir._input.is_json_text`) has no folder.
+    """
+    if not isinstance(source, os.PathLike | str) or (
+        isinstance(source, str) and is_json_text(source)
     ):
-        path = Path(os.fspath(source))
-        try:
-            return (path.resolve().name if path.is_dir() else path.resolve().parent.name) or None
-        except (OSError, ValueError):
-            return None
-    return None
+        return None
+    try:
+        real = os.path.realpath(source)
+        folder = real if os.path.isdir(real) else os.path.dirname(real)
+    except (OSError, ValueError, TypeError):
+        return None
+    return os.path.basename(folder) or None
 
 
 def _tag_source(resource: dict[str, Any]) -> tuple[str | None, str | None]:

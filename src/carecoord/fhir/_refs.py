@@ -27,6 +27,7 @@ from urllib.parse import parse_qsl
 from carecoord.errors import json_kind
 from carecoord.fhir._input import FlatResource
 from carecoord.fhir._issues import IssueCode, IssueLog, IssueSeverity
+from carecoord.fhir._resource_types import type_label
 
 __all__ = ["ReferenceIndex", "reference_kind"]
 
@@ -471,7 +472,7 @@ def _describe(reference: str) -> str:
         target = conditional["type"] if conditional is not None else None
     else:
         target = match["type"]
-    return f"{kind} reference to {target}" if target else f"{kind} reference"
+    return f"{kind} reference to {type_label(target)}" if target else f"{kind} reference"
 
 
 def _report_unresolvable(ref_obj: dict[str, Any], path: str, source: str, issues: IssueLog) -> None:
@@ -500,9 +501,13 @@ def _type_problem(
     """Why a resolved target's type does not fit the reference (``None`` when it does)."""
     declared = ref_obj.get("type")
     if isinstance(declared, str) and declared and declared != target_type:
-        return f"reference declares type {declared} but resolves to a {target_type}"
+        return (
+            f"reference declares type {type_label(declared)}"
+            f" but resolves to a {type_label(target_type)}"
+        )
     if expected is not None:
         allowed = (expected,) if isinstance(expected, str) else tuple(expected)
         if target_type not in allowed:
-            return f"expected a reference to {' or '.join(allowed)}, got a {target_type}"
+            wanted = " or ".join(allowed)
+            return f"expected a reference to {wanted}, got a {type_label(target_type)}"
     return None

@@ -6,6 +6,7 @@ from collections import Counter
 from collections.abc import Iterable
 
 from carecoord.fhir._issues import ImportIssue
+from carecoord.fhir._usage import checked_items
 
 __all__ = ["summarize_issues"]
 
@@ -21,7 +22,7 @@ def summarize_issues(issues: Iterable[ImportIssue]) -> str:
     >>> fhir.summarize_issues(fhir.read("{ not json").issues)
     '1 error (invalid-json 1)'
     """
-    found = list(issues)
+    found = checked_items(issues, ImportIssue, "issues")
     if not found:
         return ""
     errors = sum(issue.is_error for issue in found)

@@ -10,9 +10,11 @@ from __future__ import annotations
 from typing import Any
 
 from carecoord.errors import ValidationError
-from carecoord.fhir._input import InputSource, iter_documents
+from carecoord.fhir._input import InputReader, InputSource
 from carecoord.fhir._issues import IssueCode, IssueLog
-from carecoord.fhir._read import FhirImportError
+from carecoord.fhir._limits import Limits
+from carecoord.fhir._read import FhirImportError, check_options
+from carecoord.fhir._resource_types import type_label
 from carecoord.terminology import ValueSet
 
 __all__ = ["INVALID_VALUE_SET", "NOT_A_VALUE_SET", "read_value_sets"]
@@ -32,7 +34,7 @@ def _resources(document: dict[str, Any], issues: IssueLog, label: str) -> list[t
         issues.add(
             "resourceType" if kind is not None else "",
             NOT_A_VALUE_SET if kind is not None else IssueCode.MISSING_RESOURCE_TYPE,
-            f"expected a ValueSet or a Bundle of them, got {kind!s}"
+            f"expected a ValueSet or a Bundle of them, got a {type_label(kind)}"
             if isinstance(kind, str)
             else "no resourceType",
             source=label,
@@ -60,29 +62,34 @@ def _resources(document: dict[str, Any], issues: IssueLog, label: str) -> list[t
     return found
 
 
-def read_value_sets(source: InputSource) -> tuple[ValueSet, ...]:
+def read_value_sets(
+    source: InputSource, *, limits: Limits | None = None, name_files: bool = False
+) -> tuple[ValueSet, ...]:
     """Read FHIR ``ValueSet`` resources, as VSAC exports them, into value sets.
 
     ``source`` is what :func:`carecoord.fhir.read` takes: a path to a JSON file or a folder
     (read recursively in sorted order, ``.json`` and ``.ndjson`` files, gzip too), JSON
     text (``bytes``, or a ``str`` starting with ``{``), a parsed resource, or an iterable
-    of these. A Bundle contributes each of its ValueSet entries. Value sets come back in
-    input order; put them in a library with
-    ``DEFAULT_VALUE_SETS.replace(name, value_set)``.
+    of these; ``limits`` and ``name_files`` are as in :func:`~carecoord.fhir.read`. A
+    Bundle contributes each of its ValueSet entries. Value sets come back in input order;
+    put them in a library with ``DEFAULT_VALUE_SETS.replace(name, value_set)``.
 
     Reading is strict: value sets are reference data, and a half-read one would silently
     miss codes.
 
     Raises:
-        FhirImportError: every problem found, each with its source (the file) and FHIR
-            path: invalid JSON, a resource that is not a ValueSet, a ValueSet carecoord
-            cannot use (codes without a system, a paged expansion, a ``compose`` that
-            needs a terminology server).
+        FhirImportError: every problem found, each with its source (the file, by position
+            unless ``name_files``) and FHIR path: invalid JSON, input over the limits, a
+            resource that is not a ValueSet, a ValueSet carecoord cannot use (codes
+            without a system, a paged expansion, a ``compose`` that needs a terminology
+            server).
         InteropError: a path that does not exist or cannot be read.
+        UsageError: an input or an argument of the wrong type.
     """
     issues = IssueLog()
+    reader = InputReader(issues, check_options(limits, name_files), name_files=name_files)
     found: list[ValueSet] = []
-    for label, document in iter_documents(source, issues=issues):
+    for label, document in reader.documents(source):
         for path, resource in _resources(document, issues, label):
             try:
                 found.append(ValueSet.from_fhir(resource))

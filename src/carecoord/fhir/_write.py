@@ -24,6 +24,7 @@ from carecoord.domain import (
     Ref,
 )
 from carecoord.fhir._kinds import fact_reference_type, kind_provenances, kind_resources
+from carecoord.fhir._usage import checked_items, checked_one
 from carecoord.fhir._write_base import (
     ExtensionUrl,
     FhirExportError,
@@ -118,11 +119,20 @@ def to_resources(record: PatientRecord) -> list[dict[str, Any]]:
     Raises:
         FhirExportError: two facts would be the same resource (an encounter and a care
             transition, an order and a referral, a task and an activity with one id).
+        UsageError: ``record`` is not a :class:`~carecoord.domain.PatientRecord`.
     """
-    return _record_resources(record, set())
+    return _record_resources(checked_one(record, PatientRecord, "record"), set())
 
 
 # --------------------------------------------------------------------------- many records
+
+
+def _inputs(value: object) -> list[PatientRecord | PatientProfile]:
+    """The records and profiles to write, checked (a wrong type is a ``UsageError``)."""
+    from carecoord.profile import PatientProfile  # noqa: PLC0415 - only when writing
+
+    kinds = (PatientRecord, PatientProfile)
+    return checked_items(value, kinds, "records_or_profiles")
 
 
 def _records(inputs: Iterable[PatientRecord | PatientProfile]) -> list[PatientRecord]:
@@ -280,11 +290,13 @@ def _detected_issues(
     *,
     relative: bool,
 ) -> list[Json]:
+    from carecoord.rules import Gap  # noqa: PLC0415 - only when writing gaps
+
     identified = getattr(gaps, "as_of", None)
     names = _profile_ids(inputs)
     references = written.fact_references(relative)
     found: list[Json] = []
-    for gap in gaps:
+    for gap in checked_items(gaps, Gap, "gaps"):
         record = names.get(gap.patient)
         if record is None:
             msg = "a gap names a patient that is not among the records written"
@@ -322,11 +334,13 @@ def write_bundle(
     Raises:
         FhirExportError: an unknown ``bundle_type``, two facts that would be the same
             resource, or a gap about a patient not written.
+        UsageError: an input that is not a record or profile, or a gap that is not a
+            :class:`~carecoord.rules.Gap`.
     """
     if bundle_type not in BUNDLE_TYPES:
         msg = f"bundle_type must be one of {', '.join(BUNDLE_TYPES)}"
         raise FhirExportError(msg)
-    inputs = list(records_or_profiles)
+    inputs = _inputs(records_or_profiles)
     records = _records(inputs)
     written = _Written(records)
     entries: list[Json] = []
@@ -368,11 +382,27 @@ def write_ndjson(
 
     References are ``Type/id`` (NDJSON has no fullUrl), so an id repeated across sources
     is ambiguous: use :func:`write_bundle` for records of several sources that share ids.
-    Ends with a newline; empty input gives ``""``.
+    Ends with a newline; empty input gives ``""``. The text always encodes as UTF-8: a
+    line holding a lone surrogate (which UTF-8 cannot) is written with ASCII escapes.
     """
-    inputs = list(records_or_profiles)
+    inputs = _inputs(records_or_profiles)
     written = _Written(_records(inputs))
     resources = [*written.resources, *_detected_issues(inputs, gaps, written, relative=True)]
-    return "".join(
-        json.dumps(r, ensure_ascii=False, separators=(",", ":")) + "\n" for r in resources
-    )
+    text = "".join(_json_line(r, ascii_only=False) for r in resources)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: escaped (\ud800) in the lines holding one
+        text = "".join(_json_line(r, ascii_only=not _encodable(r)) for r in resources)
+    return text
+
+
+def _json_line(resource: Json, *, ascii_only: bool) -> str:
+    return json.dumps(resource, ensure_ascii=ascii_only, separators=(",", ":")) + "\n"
+
+
+def _encodable(resource: Json) -> bool:
+    try:
+        _json_line(resource, ascii_only=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

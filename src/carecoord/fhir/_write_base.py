@@ -72,6 +72,7 @@ __all__ = [
     "security",
     "status_history",
     "text_or_none",
+    "utf8",
 ]
 
 Json = dict[str, Any]
@@ -123,15 +124,30 @@ def safe_id(value: str) -> str:
     return value if is_fhir_id(value) else generated_id("id", value)
 
 
+def utf8(text: str) -> bytes:
+    """``text`` as UTF-8 for hashing; a lone surrogate (which UTF-8 cannot hold) is kept.
+
+    Model strings may hold lone surrogates (from parsed objects given to the reader, or
+    built by hand); hashing them must give a stable id, not a ``UnicodeEncodeError``.
+    """
+    return text.encode("utf-8", "surrogatepass")
+
+
 def generated_id(prefix: str, *parts: str) -> str:
     """A stable, valid id for a resource the writer adds (``prefix-<16 hex digits>``)."""
-    digest = hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:16]
+    digest = hashlib.sha256(utf8("\x1f".join(parts))).hexdigest()[:16]
     return f"{prefix}-{digest}"
 
 
 def full_url(source: str, fhir_type: str, ident: str) -> str:
-    """The deterministic ``urn:uuid`` fullUrl of a resource of one source."""
-    return f"urn:uuid:{uuid.uuid5(_NAMESPACE, f'{source}|{fhir_type}|{ident}')}"
+    """The deterministic ``urn:uuid`` fullUrl of a resource of one source.
+
+    ``uuid.uuid5`` of carecoord's namespace and ``source|type|id``, computed on
+    :func:`utf8` bytes so that any string has one.
+    """
+    name = utf8(f"{source}|{fhir_type}|{ident}")
+    digest = hashlib.sha1(_NAMESPACE.bytes + name, usedforsecurity=False).digest()
+    return f"urn:uuid:{uuid.UUID(bytes=digest[:16], version=5)}"
 
 
 # --------------------------------------------------------------------------- primitives

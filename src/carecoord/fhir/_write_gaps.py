@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from carecoord.domain import System
 from carecoord.fhir._codes import CARECOORD_CODE_SYSTEM_BASE
+from carecoord.fhir._usage import checked_one
 from carecoord.fhir._write_base import (
     EXTENSION_BASE,
     FHIR_TYPES,
@@ -76,7 +77,7 @@ def detected_issue_id(key: str) -> str:
     The same id as the task suggested for the gap
     (:func:`carecoord.rules.task_id_for`): the two resources are about one gap.
     """
-    return "gap-" + hashlib.sha256(key.encode("utf-8")).hexdigest()[:24]
+    return "gap-" + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:24]
 
 
 def _when(value: dt.date | dt.datetime) -> tuple[str, str]:
@@ -136,7 +137,13 @@ def gap_to_detected_issue(
     the suggested action a ``mitigation`` (dated ``closed_at`` for a closed gap);
     sensitivity labels ``meta.security``. Nothing else in the gap reaches the output,
     whose text comes from the rule (never from patient data).
+
+    Raises:
+        UsageError: ``gap`` is not a :class:`~carecoord.rules.Gap`.
     """
+    from carecoord.rules import Gap as GapType  # noqa: PLC0415 - the class, at run time
+
+    gap = checked_one(gap, GapType, "gap")
     status_code = gap.deqm_code
     resource: Json = {
         "resourceType": "DetectedIssue",

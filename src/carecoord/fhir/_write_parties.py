@@ -18,6 +18,7 @@ from carecoord.domain import (
 from carecoord.fhir._codes import DISCIPLINE_SYSTEM, ORGANIZATION_KIND_SYSTEM, CareCodes
 from carecoord.fhir._write_base import (
     ExtensionUrl,
+    FhirExportError,
     Json,
     WriteContext,
     clinical_time,
@@ -144,6 +145,10 @@ def write_patient(ctx: WriteContext, patient: Patient) -> Json:
         resource["generalPractitioner"] = [ctx.reference(r) for r in patient.general_practitioner]
     links: list[Json] = []
     for link in patient.links:
+        other: object = link.other_id  # not validated by PatientLink
+        if not isinstance(other, str) or not other.strip():
+            msg = "a patient link names no patient (its other_id is blank)"
+            raise FhirExportError(msg)
         item: Json = {
             "other": ctx.reference(Ref("Patient", link.other_id)),
             "type": "seealso",

@@ -22,6 +22,7 @@ from carecoord.profile._matching import (
     BLOCKING_KEYS,
     DEFAULT_PROBABILITIES,
     DEFAULT_VETOES,
+    MAX_COMPARED_VALUES,
     FieldEvidence,
     IncrementalLinker,
     Linkage,
@@ -66,6 +67,7 @@ from carecoord.profile._records import (
 )
 from carecoord.profile._sensitivity import Sensitivities, with_sensitivity_sets
 from carecoord.profile._strings import (
+    COMPARED_LENGTH,
     NICKNAMES,
     are_nicknames,
     damerau_levenshtein,
@@ -76,6 +78,7 @@ from carecoord.profile._text import (
     describe_match,
     describe_patient,
     find_profiles,
+    printable,
     profile_label,
     render_profile,
     render_reconciliation,
@@ -102,8 +105,10 @@ from carecoord.profile._views import (
 
 __all__ = [
     "BLOCKING_KEYS",
+    "COMPARED_LENGTH",
     "DEFAULT_PROBABILITIES",
     "DEFAULT_VETOES",
+    "MAX_COMPARED_VALUES",
     "NICKNAMES",
     "RECONCILIATION_ACTIONS",
     "ActivitySummary",
@@ -149,6 +154,7 @@ __all__ = [
     "merge_records",
     "patient_summary",
     "possible_match_to_record",
+    "printable",
     "profile_from_record",
     "profile_id_for",
     "profile_label",

@@ -22,7 +22,7 @@ from typing import overload
 import attrs
 
 from carecoord.domain import PatientRecord
-from carecoord.errors import NotFound
+from carecoord.errors import NotFound, UsageError
 from carecoord.profile._matching import IncrementalLinker, Linkage, MatchConfig, PossibleMatch
 from carecoord.profile._merge import dedupe_records, merge_records, profile_id_for
 from carecoord.profile._model import PatientProfile
@@ -248,6 +248,19 @@ def _assemble(
     )
 
 
+def _checked_records(records: object) -> list[PatientRecord]:
+    """``records`` as a list, after checking that each is a :class:`PatientRecord`."""
+    if isinstance(records, str | bytes) or not isinstance(records, Iterable):
+        msg = f"records must be an iterable of PatientRecord, not {type(records).__name__}"
+        raise UsageError(msg)
+    found = list(records)
+    for index, record in enumerate(found):
+        if not isinstance(record, PatientRecord):
+            msg = f"records[{index}] is a {type(record).__name__}, not a PatientRecord"
+            raise UsageError(msg)
+    return found
+
+
 def build_profiles(
     records: Iterable[PatientRecord],
     *,
@@ -259,7 +272,25 @@ def build_profiles(
     ``match`` configures identity matching (defaults: ``MatchConfig()``);
     ``source_ranking`` lists source ids from most to least trusted, for survivorship
     (unlisted sources come after, by most recent change then source id).
+
+    Raises:
+        UsageError: ``records`` is not an iterable of
+            :class:`~carecoord.domain.PatientRecord`, ``match`` not a
+            :class:`MatchConfig`, or ``source_ranking`` not a sequence of strings.
     """
+    records = _checked_records(records)
+    ranking: object = source_ranking
+    if isinstance(ranking, str) or not isinstance(ranking, Iterable):
+        msg = f"source_ranking must be a sequence of source ids, not {type(ranking).__name__}"
+        raise UsageError(msg)
+    source_ranking = tuple(ranking)
+    if not all(isinstance(source, str) for source in source_ranking):
+        msg = "source_ranking must hold source ids (str) only"
+        raise UsageError(msg)
+    config: object = match
+    if config is not None and not isinstance(config, MatchConfig):
+        msg = f"match must be a MatchConfig, not {type(config).__name__}"
+        raise UsageError(msg)
     unique = {r.key: r for r in dedupe_records(records)}
     linker = IncrementalLinker(match, unique.values())
     return _assemble(linker, unique, None, tuple(source_ranking), match)

@@ -40,19 +40,21 @@ any result, repr or error message.
 
 from __future__ import annotations
 
+import itertools
 import math
 from bisect import bisect_left
 from collections.abc import Iterable, Mapping, Sequence
 from enum import Enum
 from functools import lru_cache
 from types import MappingProxyType
-from typing import Final
+from typing import Final, TypeVar
 
 import attrs
 
 from carecoord.domain import ContactSystem, LinkKind, Patient, PatientRecord, Sex
 from carecoord.errors import Problem, ValidationError
 from carecoord.profile._strings import (
+    COMPARED_LENGTH,
     NICKNAMES,
     are_nicknames,
     canonical_given_names,
@@ -71,6 +73,7 @@ __all__ = [
     "BLOCKING_KEYS",
     "DEFAULT_PROBABILITIES",
     "DEFAULT_VETOES",
+    "MAX_COMPARED_VALUES",
     "FieldEvidence",
     "IncrementalLinker",
     "Linkage",
@@ -413,8 +416,28 @@ class _Weights:
 # --------------------------------------------------------------------------- features
 
 
+_T = TypeVar("_T")
+
+MAX_COMPARED_VALUES: Final = 16
+"""The most values of one field (names, given names, phones, e-mails, addresses) that
+matching reads from one record; it compares them pairwise, so their number is bounded too."""
+_NAME_TEXT: Final = 4 * COMPARED_LENGTH
+"""Characters of one name part, phone, e-mail or address line normalised (before tokens
+and names are cut to :data:`~carecoord.profile._strings.COMPARED_LENGTH`)."""
+
+
+def _first(values: dict[_T, None]) -> tuple[_T, ...]:
+    """The first :data:`MAX_COMPARED_VALUES` distinct values, in order."""
+    return tuple(itertools.islice(values, MAX_COMPARED_VALUES))
+
+
 class _Features:
-    """What the matcher needs of one patient, normalised once."""
+    """What the matcher needs of one patient, normalised once.
+
+    Bounded whatever the record holds: at most :data:`MAX_COMPARED_VALUES` values of a
+    field, each name token or family name cut to ``COMPARED_LENGTH`` characters, so
+    comparing two records costs no more than comparing two ordinary ones.
+    """
 
     __slots__ = (
         "addresses",
@@ -430,51 +453,58 @@ class _Features:
     )
 
     def __init__(self, patient: Patient) -> None:
-        firsts: list[str] = []
-        middles: list[str] = []
-        families: list[str] = []
-        for name in patient.names:
-            tokens = [token for part in name.given for token in name_tokens(part)]
+        firsts: dict[str, None] = {}
+        middles: dict[str, None] = {}
+        families: dict[str, None] = {}
+        for name in patient.names[:MAX_COMPARED_VALUES]:
+            tokens = [
+                token[:COMPARED_LENGTH]
+                for part in name.given[:MAX_COMPARED_VALUES]
+                for token in name_tokens(part[:_NAME_TEXT])
+            ]
             if tokens:
-                if tokens[0] not in firsts:
-                    firsts.append(tokens[0])
-                middles.extend(t for t in tokens[1:] if t not in middles)
-            family = normalize_name(name.family) if name.family else ""
-            if family and family not in families:
-                families.append(family)
-        self.firsts: tuple[str, ...] = tuple(firsts)
-        self.middles: tuple[str, ...] = tuple(middles)
-        self.families: tuple[str, ...] = tuple(families)
+                firsts.setdefault(tokens[0])
+                middles.update(dict.fromkeys(tokens[1:]))
+            family = normalize_name(name.family[:_NAME_TEXT]) if name.family else ""
+            if family:
+                families.setdefault(family[:COMPARED_LENGTH])
+        self.firsts: tuple[str, ...] = _first(firsts)
+        self.middles: tuple[str, ...] = _first(middles)
+        self.families: tuple[str, ...] = _first(families)
         birth = patient.birth_date
         self.birth: tuple[int, int | None, int | None] | None = (
             None if birth is None else (birth.year, birth.month, birth.day)
         )
         self.sex: Sex | None = None if patient.sex is Sex.UNKNOWN else patient.sex
-        phones: list[str] = []
-        emails: list[str] = []
-        for point in patient.telecom:
+        phones: dict[str, None] = {}
+        emails: dict[str, None] = {}
+        for point in patient.telecom[: 4 * MAX_COMPARED_VALUES]:
             if point.system in (ContactSystem.PHONE, ContactSystem.SMS):
-                phone = normalize_phone(point.value)
-                if phone is not None and phone not in phones:
-                    phones.append(phone)
+                phone = normalize_phone(point.value[:_NAME_TEXT])
+                if phone is not None:
+                    phones.setdefault(phone)
             elif point.system is ContactSystem.EMAIL:
-                email = normalize_email(point.value)
-                if email is not None and email not in emails:
-                    emails.append(email)
-        self.phones: tuple[str, ...] = tuple(phones)
-        self.emails: tuple[str, ...] = tuple(emails)
-        addresses: list[tuple[str, str | None, str | None]] = []
-        postals: list[str] = []
-        for address in patient.addresses:
-            street = normalize_address_line(address.lines[0]) if address.lines else ""
-            postal = normalize_postal_code(address.postal_code) if address.postal_code else None
-            city = normalize_name(address.city) if address.city else None
+                email = normalize_email(point.value[:_NAME_TEXT])
+                if email is not None:
+                    emails.setdefault(email)
+        self.phones: tuple[str, ...] = _first(phones)
+        self.emails: tuple[str, ...] = _first(emails)
+        addresses: dict[tuple[str, str | None, str | None], None] = {}
+        postals: dict[str, None] = {}
+        for address in patient.addresses[:MAX_COMPARED_VALUES]:
+            street = normalize_address_line(address.lines[0][:_NAME_TEXT]) if address.lines else ""
+            postal = (
+                normalize_postal_code(address.postal_code[:_NAME_TEXT])
+                if address.postal_code
+                else None
+            )
+            city = normalize_name(address.city[:_NAME_TEXT]) if address.city else None
             if street or postal:
-                addresses.append((street, postal, city or None))
-            if postal and postal not in postals:
-                postals.append(postal)
-        self.addresses: tuple[tuple[str, str | None, str | None], ...] = tuple(addresses)
-        self.postals: tuple[str, ...] = tuple(postals)
+                addresses.setdefault((street, postal, city or None))
+            if postal:
+                postals.setdefault(postal)
+        self.addresses: tuple[tuple[str, str | None, str | None], ...] = _first(addresses)
+        self.postals: tuple[str, ...] = _first(postals)
         ids: dict[str, set[str]] = {}
         for identifier in patient.identifiers:
             value = identifier.value.strip()

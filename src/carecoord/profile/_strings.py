@@ -36,6 +36,7 @@ from types import MappingProxyType
 from carecoord.errors import Problem, ValidationError
 
 __all__ = [
+    "COMPARED_LENGTH",
     "NICKNAMES",
     "are_nicknames",
     "canonical_given_names",
@@ -78,6 +79,14 @@ _SUFFIXES = frozenset(
 )
 
 _CACHE_SIZE = 1 << 17
+
+COMPARED_LENGTH = 64
+"""The most characters of each string the similarity measures compare.
+
+:func:`jaro`, :func:`jaro_winkler` and :func:`damerau_levenshtein` look at the first
+``COMPARED_LENGTH`` characters of their arguments only: their cost grows with the product
+of the lengths, and a name longer than this is not a name (a 64,000-character one would
+take seconds). ``jaro(a, b) == jaro(a[:64], b[:64])``."""
 
 
 def _fold(text: str) -> str:
@@ -166,8 +175,10 @@ def jaro(a: str, b: str) -> float:
     ``t`` is half the number of matched characters that are out of order, rounded down (as
     in most implementations). The comparison is case-sensitive: normalise first. Two empty
     strings are identical (``1.0``); an empty and a non-empty string score ``0.0``. The
-    result is exactly symmetric.
+    result is exactly symmetric. Only the first :data:`COMPARED_LENGTH` characters of each
+    string are compared.
     """
+    a, b = a[:COMPARED_LENGTH], b[:COMPARED_LENGTH]
     if a == b:
         return 1.0
     if not a or not b:
@@ -184,7 +195,8 @@ def jaro_winkler(a: str, b: str, prefix_scale: float = 0.1) -> float:
     :func:`jaro`, ``l`` the length of the common prefix (at most 4) and ``p`` the
     ``prefix_scale`` (at most 0.25, so the result stays within ``[0, 1]``). The prefix
     bonus is applied whatever the Jaro score (no boost threshold). The comparison is
-    case-sensitive and exactly symmetric; identical strings score ``1.0``.
+    case-sensitive and exactly symmetric; identical strings score ``1.0``. Only the first
+    :data:`COMPARED_LENGTH` characters of each string are compared.
 
     Raises:
         ValidationError: if ``prefix_scale`` is outside ``[0, 0.25]``.
@@ -192,6 +204,7 @@ def jaro_winkler(a: str, b: str, prefix_scale: float = 0.1) -> float:
     """
     if not 0.0 <= prefix_scale <= 0.25:
         raise ValidationError(Problem("prefix_scale", "must be between 0 and 0.25"))
+    a, b = a[:COMPARED_LENGTH], b[:COMPARED_LENGTH]
     if a == b:
         return 1.0
     if not a or not b:
@@ -215,8 +228,11 @@ def damerau_levenshtein(a: str, b: str) -> int:
     more than once. It therefore differs from the unrestricted Damerau-Levenshtein
     distance on some inputs (``"ca"`` -> ``"abc"`` is 3 here, 2 unrestricted) and does not
     always satisfy the triangle inequality; it is symmetric, zero exactly for equal strings
-    and never more than the longer length. The comparison is case-sensitive.
+    and never more than the longer length. The comparison is case-sensitive. Only the first
+    :data:`COMPARED_LENGTH` characters of each string are compared, so the distance is at
+    most ``COMPARED_LENGTH``.
     """
+    a, b = a[:COMPARED_LENGTH], b[:COMPARED_LENGTH]
     if a == b:
         return 0
     # Common prefixes and suffixes never change the distance; trimming them shrinks the table.

@@ -3,12 +3,16 @@
 What ``carecoord profile`` prints. Sources are shown by a short label
 (:func:`source_labels`: a URL's host, a tag's code); tables are left-aligned columns
 separated by two spaces. The text holds the profile's personal data (names, birth dates,
-clinical facts): it is for the profile's own users, never for logs.
+clinical facts): it is for the profile's own users, never for logs. Text from the input is
+shown through :func:`printable`: control characters (escape sequences, carriage returns,
+line breaks) and bidirectional overrides are escaped, so input cannot move the cursor,
+recolour a terminal or forge a line.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 import urllib.parse
 from collections.abc import Iterable, Mapping, Sequence
 
@@ -23,12 +27,43 @@ __all__ = [
     "describe_match",
     "describe_patient",
     "find_profiles",
+    "printable",
     "profile_label",
     "render_profile",
     "render_reconciliation",
     "render_timeline",
     "source_labels",
 ]
+
+
+_UNPRINTABLE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]"
+)
+# C0 and C1 controls (escape, carriage return, line feed, tab...), DEL, the line and
+# paragraph separators, and the bidirectional marks and overrides.
+
+
+def _escape(found: re.Match[str]) -> str:
+    code = ord(found[0])
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+
+
+def printable(text: str) -> str:
+    r"""``text`` with its control and bidirectional-override characters escaped.
+
+    What a terminal would act on instead of showing (``\x1b`` starting an escape
+    sequence, ``\r`` returning to the start of the line, ``\n`` starting a new one, a
+    right-to-left override) is written as a visible escape: ``\x1b``, ``\x0d``,
+    ``\u202e``. Everything else, accents and other scripts included, is kept. The text
+    renderers of :mod:`carecoord.profile` and :mod:`carecoord.rules` show input text
+    through it; applying it twice changes nothing.
+
+    >>> printable("Smith\x1b[2J\r\nroot")
+    'Smith\\x1b[2J\\x0d\\x0aroot'
+    """
+    if text.isprintable():
+        return text
+    return _UNPRINTABLE.sub(_escape, text)
 
 
 def source_labels(source_ids: Iterable[str]) -> dict[str, str]:
@@ -67,8 +102,8 @@ def profile_label(profile: PatientProfile, labels: Mapping[str, str] | None = No
     for record in profile.records:
         source, patient = record.key
         if profile.id == f"{source}/{patient}":
-            return f"{names.get(source, source)}/{patient}"
-    return profile.id
+            return printable(f"{names.get(source, source)}/{patient}")
+    return printable(profile.id)
 
 
 def find_profiles(profiles: Iterable[PatientProfile], name: str) -> tuple[PatientProfile, ...]:
@@ -102,7 +137,7 @@ def describe_match(result: MatchResult) -> str:
     reasons = sorted((e for e in result.evidence if e.weight > 0), key=lambda e: -e.weight)
     why = ", ".join(f"{e.field.replace('_', ' ')} {e.outcome}" for e in reasons[:3])
     text = f"{result.grade.value} match (score {result.score:.1f})"
-    return f"{text}: {why}" if why else text
+    return printable(f"{text}: {why}" if why else text)
 
 
 def describe_patient(profile: PatientProfile) -> str:
@@ -115,7 +150,7 @@ def describe_patient(profile: PatientProfile) -> str:
     if patient.deceased:
         when = f" {day_text(patient.deceased_at)}" if patient.deceased_at is not None else ""
         parts.append(f"deceased{when}")
-    return ", ".join(parts)
+    return printable(", ".join(parts))
 
 
 def render_reconciliation(
@@ -188,7 +223,7 @@ def render_profile(
 
 
 def _text(lines: Iterable[str]) -> str:
-    return "".join(f"{line}\n" for line in lines)
+    return "".join(f"{printable(line)}\n" for line in lines)
 
 
 def day_text(value: dt.date | dt.datetime | PartialDate | None) -> str:
@@ -201,9 +236,10 @@ def day_text(value: dt.date | dt.datetime | PartialDate | None) -> str:
 
 
 def table_lines(rows: Sequence[Sequence[str]], indent: str = "") -> list[str]:
-    """Rows as left-aligned columns (the last column is not padded)."""
+    """Rows as left-aligned columns (the last column is not padded); cells :func:`printable`."""
     if not rows:
         return []
+    rows = [[printable(cell) for cell in row] for row in rows]
     count = max(len(r) for r in rows)
     widths = [max((len(r[i]) for r in rows if i < len(r)), default=0) for i in range(count)]
     return [

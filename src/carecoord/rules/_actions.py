@@ -45,7 +45,7 @@ def task_id_for(gap: Gap | str) -> TaskId:
     FHIR id.
     """
     key = gap if isinstance(gap, str) else gap.key
-    return TaskId("gap-" + hashlib.sha256(key.encode("utf-8")).hexdigest()[:24])
+    return TaskId("gap-" + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:24])
 
 
 def _owner(ctx: RuleContext, discipline: Discipline | None) -> Ref | None:

@@ -2,14 +2,16 @@
 
 What ``carecoord gaps`` and ``carecoord demo`` print. Tables are left-aligned columns
 separated by two spaces; due dates are local dates, or date-times to the minute. Gap
-texts hold no personal data (see :class:`~carecoord.rules.Gap`).
+texts hold no personal data (see :class:`~carecoord.rules.Gap`); every line is shown
+through :func:`carecoord.profile.printable` all the same (rule ids and texts may come from
+rules written elsewhere), so no control character reaches a terminal.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from carecoord.profile import day_text, table_lines
+from carecoord.profile import day_text, printable, table_lines
 from carecoord.rules._model import Gap, GapGroup, GapStatus
 
 __all__ = [
@@ -41,6 +43,7 @@ def render_gaps(gaps: Iterable[Gap], *, indent: str = "  ") -> str:
     """A table of ``gaps`` in their order: due, status, severity, rule and summary.
 
     A header line comes first; every line starts with ``indent`` and ends with a newline.
+    Control characters in the cells are escaped (:func:`~carecoord.profile.printable`).
     """
     rows = [["due", "status", "severity", "rule", "summary"]]
     rows.extend(
@@ -98,4 +101,4 @@ def render_work_list(gaps: Iterable[Gap], *, indent: str = "    ") -> str:
         for line, members in zip(table_lines(rows), groups.values(), strict=True):
             lines.append(f"{indent}  {line}")
             lines.append(f"{indent}  {' ' * width}-> {members[0].action}")
-    return "".join(f"{line}\n" for line in lines)
+    return "".join(f"{printable(line)}\n" for line in lines)
