@@ -43,7 +43,11 @@ def main(argv: list[str]) -> int:
     started = time.perf_counter()
     for index in range(args.examples):
         seed = args.seed + index
-        kind, found = _fuzz.run_one(seed)
+        try:
+            kind, found = _fuzz.run_one(seed)
+        except Exception as error:  # the generator itself failed: report it, go on
+            kind = "generator-failed"
+            found = [_fuzz.Escape("make-input", "-", kind, type(error).__name__, str(error))]
         kinds[kind] += 1
         for escape in found:
             key = (escape.step, escape.what, escape.detail[:80])
