@@ -9,7 +9,9 @@ test suite runs the same check for a bounded number of examples; this script run
 more and, instead of stopping at the first, counts every escape (an exception that is
 not a carecoord error, a planted secret in a message, a control character in rendered
 text), with the seed that reproduces it: ``python benchmarks/fuzz_input.py --seed SEED
---examples 1``. It exits 1 when anything escaped. Not part of ``make bench``.
+--examples 1``. It exits 1 when anything escaped. Not part of ``make bench``; it needs
+the test dependencies (``pip install -e . --group test``), and reads the shared data when
+it is there. Results: ``docs/benchmarks.md``.
 """
 
 from __future__ import annotations
@@ -43,7 +45,11 @@ def main(argv: list[str]) -> int:
     started = time.perf_counter()
     for index in range(args.examples):
         seed = args.seed + index
-        kind, found = _fuzz.run_one(seed)
+        try:
+            kind, found = _fuzz.run_one(seed)
+        except Exception as error:  # the generator itself failed: report it, go on
+            kind = "generator-failed"
+            found = [_fuzz.Escape("make-input", "-", kind, type(error).__name__, str(error))]
         kinds[kind] += 1
         for escape in found:
             key = (escape.step, escape.what, escape.detail[:80])

@@ -377,7 +377,8 @@ def _serialised(rng: random.Random, document: Any) -> object:
     if form == 2:
         return rng.choice(["", " \n", "\ufeff", "\u200b\ufeff "]) + text
     entries = document.get("entry") if isinstance(document, dict) else None
-    lines = [_line(e.get("resource") if isinstance(e, dict) else e) for e in entries or []]
+    entries = entries if isinstance(entries, list) else []
+    lines = [_line(e.get("resource") if isinstance(e, dict) else e) for e in entries]
     ndjson = "\n".join(lines or [text]).encode("utf-8", "surrogatepass")
     return mutate_bytes(rng, ndjson) if form == 4 else ndjson
 
