@@ -84,15 +84,18 @@ print(events, calls)
 CORE = {
     "carecoord",
     "carecoord.errors",
+    "carecoord.display",
     "carecoord.domain",
     "carecoord.terminology",
     "carecoord.profile",
     "carecoord.rules",
 }
-TERMINOLOGY = {"carecoord.errors", "carecoord.domain", "carecoord.terminology"}
+LEAVES = {"carecoord.errors", "carecoord.display"}
+TERMINOLOGY = LEAVES | {"carecoord.domain", "carecoord.terminology"}
 LAYERS: dict[str, set[str]] = {
     "errors.py": set(),
-    "domain": {"carecoord.errors", "carecoord.domain"},
+    "display.py": {"carecoord.errors"},
+    "domain": LEAVES | {"carecoord.domain"},
     "terminology": TERMINOLOGY,
     "profile": TERMINOLOGY | {"carecoord.profile"},
     "rules": TERMINOLOGY | {"carecoord.profile", "carecoord.rules"},
@@ -106,9 +109,9 @@ LAYERS: dict[str, set[str]] = {
 }
 """What each part of the package may import: dependencies point inward; adapters never
 import each other; the command line and the test kit sit on top."""
-CORE_LAYERS = ("errors.py", "domain", "terminology", "profile", "rules")
+CORE_LAYERS = ("errors.py", "display.py", "domain", "terminology", "profile", "rules")
 THIRD_PARTY_CORE = {"attrs", "dateutil", "typing_extensions"}
-OPTIONAL_EXTRAS = {"holidays", "hypothesis", "orjson"}
+OPTIONAL_EXTRAS = {"holidays", "hypothesis", "orjson", "pandas", "polars", "matplotlib"}
 """Packages of the optional extras: imported lazily, where a feature needs them."""
 SRC = Path(__file__).resolve().parents[1] / "src" / "carecoord"
 

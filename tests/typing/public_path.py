@@ -15,7 +15,7 @@ import carecoord as cc
 from carecoord import fhir, serialization
 from carecoord.demo_data import DEMO_AS_OF, demo_files
 from carecoord.domain import FACT_KINDS, FactKind, PatientRecord
-from carecoord.profile import PossibleMatch, TimelineEvent
+from carecoord.profile import PossibleMatch, Timeline, TimelineEvent
 from carecoord.rules import PopulationSummary, RuleError, us_federal_holidays
 
 
@@ -45,7 +45,8 @@ def profile_path(records: tuple[PatientRecord, ...]) -> None:
     assert_type(profile.conflicts, tuple[cc.FactConflict, ...])
     viewer = cc.Viewer(cc.Ref("Practitioner", "p1"), cc.ViewerRole.CLINICIAN)
     assert_type(cc.view_for(profile, viewer, at=DEMO_AS_OF), cc.PatientProfile)
-    assert_type(profile.timeline(), tuple[TimelineEvent, ...])
+    assert_type(profile.timeline(), Timeline)
+    assert_type(profile.timeline()[0], TimelineEvent)
     kind = FACT_KINDS[0]
     assert_type(kind, FactKind[Any])
     assert_type(kind.date_of(profile.care_teams[0].value), dt.datetime | cc.PartialDate | None)

@@ -6,6 +6,7 @@ Imports only attrs, python-dateutil, typing-extensions, the standard library and
 
 from __future__ import annotations
 
+from carecoord.display import bound_reprs
 from carecoord.domain._activity import (
     ActivityKind,
     CoordinationActivity,
@@ -279,3 +280,5 @@ __all__ = [
     "replay_status",
     "to_local_date",
 ]
+
+bound_reprs(globals()[name] for name in __all__)

@@ -19,13 +19,14 @@ Importing this module loads no other adapter. See ``docs/fhir.md`` for the mappi
 
 from __future__ import annotations
 
+from carecoord.display import bound_reprs
 from carecoord.errors import IssueCode, IssueSeverity
 from carecoord.fhir._gap_bundle import write_gaps_bundle
 from carecoord.fhir._gc import gc_paused
 from carecoord.fhir._issues import ImportIssue
 from carecoord.fhir._limits import DEFAULT_LIMITS, Limits
 from carecoord.fhir._paths import read_paths
-from carecoord.fhir._read import FhirImportError, ImportResult, ResourceCounts, read
+from carecoord.fhir._read import ISSUE_COLUMNS, FhirImportError, ImportResult, ResourceCounts, read
 from carecoord.fhir._summary import summarize_issues
 from carecoord.fhir._valuesets import read_value_sets
 from carecoord.fhir._write import (
@@ -38,6 +39,7 @@ from carecoord.fhir._write import (
 
 __all__ = [
     "DEFAULT_LIMITS",
+    "ISSUE_COLUMNS",
     "FhirExportError",
     "FhirImportError",
     "ImportIssue",
@@ -57,3 +59,5 @@ __all__ = [
     "write_gaps_bundle",
     "write_ndjson",
 ]
+
+bound_reprs(globals()[name] for name in __all__)

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator
 
 import attrs
 
+from carecoord.domain import masked
 from carecoord.errors import IssueCode, IssueSeverity, Problem
 
 __all__ = ["ImportIssue", "IssueCode", "IssueLog", "IssueSeverity"]
@@ -43,14 +44,15 @@ class ImportIssue:
     when it is one); ``severity`` an :class:`~carecoord.errors.IssueSeverity` (a plain
     ``"error"`` or ``"warning"`` is converted, anything else is a ``ValueError``);
     ``source`` the file the document came from, or ``"<input>"`` for in-memory input.
-    ``message`` never holds values from the input.
+    ``message`` never holds values from the input. ``source`` is masked in ``repr``
+    (file names often hold the patient's name).
     """
 
     path: str
     code: str = attrs.field(converter=_code, validator=attrs.validators.min_len(1))
     message: str
     severity: IssueSeverity = attrs.field(default=IssueSeverity.ERROR, converter=_severity)
-    source: str = "<input>"
+    source: str = attrs.field(default="<input>", repr=masked)
 
     @property
     def is_error(self) -> bool:

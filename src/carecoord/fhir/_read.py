@@ -21,12 +21,15 @@ from __future__ import annotations
 import datetime as dt
 import types
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 import attrs
 
+from carecoord.display import HtmlDisplay, JsonValue, to_pandas, to_polars
 from carecoord.domain import PatientRecord
 from carecoord.errors import InteropError, UsageError
 from carecoord.fhir._gc import gc_paused
+from carecoord.fhir._html import import_html
 from carecoord.fhir._input import InputReader, InputSource
 from carecoord.fhir._issues import ImportIssue, IssueLog
 from carecoord.fhir._limits import DEFAULT_LIMITS, Limits
@@ -56,6 +59,7 @@ from carecoord.fhir._refs import ReferenceIndex
 
 __all__ = [
     "FACT_TYPES",
+    "ISSUE_COLUMNS",
     "PARTY_TYPES",
     "FhirImportError",
     "ImportResult",
@@ -83,11 +87,21 @@ class ResourceCounts:
     skipped: int = 0
 
 
+ISSUE_COLUMNS: tuple[str, ...] = ("severity", "code", "path", "message", "source")
+"""The keys of an issue row (:meth:`ImportResult.to_records`), in order.
+
+``severity``: ``"error"`` or ``"warning"``; ``code``: the issue code
+(:class:`~carecoord.errors.IssueCode` value); ``path``: the FHIR path;
+``message``: what is wrong (never values from the input); ``source``: the file, or
+``None`` unless asked with ``show_personal_data=True``.
+"""
+
+
 def _read_only(value: Mapping[str, ResourceCounts]) -> Mapping[str, ResourceCounts]:
     return types.MappingProxyType(dict(value))
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class ImportResult:
     """What :func:`read` produced: records, issues, and counts by resource type.
 
@@ -99,6 +113,60 @@ class ImportResult:
     records: tuple[PatientRecord, ...]
     issues: tuple[ImportIssue, ...]
     counts: Mapping[str, ResourceCounts] = attrs.field(converter=_read_only, eq=False)
+
+    def __repr__(self) -> str:
+        read = sum(c.read for c in self.counts.values())
+        mapped = sum(c.mapped for c in self.counts.values())
+        errors = sum(i.is_error for i in self.issues)
+        return (
+            f"ImportResult({len(self.records)} records, {read} resources read, {mapped} mapped, "
+            f"{len(self.issues)} issues: {errors} errors, {len(self.issues) - errors} warnings)"
+        )
+
+    def display(self, *, show_personal_data: bool = False, limit: int = 20) -> HtmlDisplay:
+        """The result as HTML for notebooks: records, resources by type, issues by code.
+
+        The first ``limit`` issues are listed; their file names are masked unless
+        ``show_personal_data`` is true (file names often hold the patient's name).
+        """
+        return import_html(self, show_personal_data=show_personal_data, limit=limit)
+
+    def _repr_html_(self) -> str:
+        return import_html(self).html
+
+    def to_records(self, *, show_personal_data: bool = False) -> list[dict[str, JsonValue]]:
+        """One JSON-safe row per issue, with the :data:`ISSUE_COLUMNS` keys, in order.
+
+        ``source`` (the file) is ``None`` unless ``show_personal_data`` is true.
+        """
+        return [
+            {
+                "severity": i.severity.value,
+                "code": str(i.code),
+                "path": i.path,
+                "message": i.message,
+                "source": i.source if show_personal_data else None,
+            }
+            for i in self.issues
+        ]
+
+    def count_records(self) -> list[dict[str, JsonValue]]:
+        """One JSON-safe row per resource type (sorted): type, read, mapped, skipped.
+
+        Keys: ``resource_type``, ``read``, ``mapped``, ``skipped``.
+        """
+        return [
+            {"resource_type": kind, "read": c.read, "mapped": c.mapped, "skipped": c.skipped}
+            for kind, c in sorted(self.counts.items())
+        ]
+
+    def to_pandas(self, *, show_personal_data: bool = False) -> Any:
+        """The issues (:meth:`to_records`) as a pandas ``DataFrame`` (``carecoord[pandas]``)."""
+        return to_pandas(self.to_records(show_personal_data=show_personal_data), ISSUE_COLUMNS)
+
+    def to_polars(self, *, show_personal_data: bool = False) -> Any:
+        """The issues (:meth:`to_records`) as a polars ``DataFrame`` (``carecoord[polars]``)."""
+        return to_polars(self.to_records(show_personal_data=show_personal_data), ISSUE_COLUMNS)
 
     @property
     def errors(self) -> tuple[ImportIssue, ...]:

@@ -14,9 +14,13 @@ Imports only the domain layer.
 
 from __future__ import annotations
 
+from carecoord.display import bound_reprs
 from carecoord.profile._build import (
+    PERSONAL_COLUMNS,
+    PROFILE_COLUMNS,
     ProfileSet,
     build_profiles,
+    profile_row,
 )
 from carecoord.profile._matching import (
     BLOCKING_KEYS,
@@ -87,7 +91,9 @@ from carecoord.profile._text import (
     table_lines,
 )
 from carecoord.profile._timeline import (
+    TIMELINE_COLUMNS,
     EventKind,
+    Timeline,
     TimelineEvent,
     timeline,
 )
@@ -110,7 +116,10 @@ __all__ = [
     "DEFAULT_VETOES",
     "MAX_COMPARED_VALUES",
     "NICKNAMES",
+    "PERSONAL_COLUMNS",
+    "PROFILE_COLUMNS",
     "RECONCILIATION_ACTIONS",
+    "TIMELINE_COLUMNS",
     "ActivitySummary",
     "ConflictKind",
     "EventKind",
@@ -134,6 +143,7 @@ __all__ = [
     "RecordLink",
     "Sensitivities",
     "SourceColumn",
+    "Timeline",
     "TimelineEvent",
     "Viewer",
     "ViewerRole",
@@ -158,6 +168,7 @@ __all__ = [
     "profile_from_record",
     "profile_id_for",
     "profile_label",
+    "profile_row",
     "profile_to_record",
     "reconciliation_item",
     "reconciliation_view",
@@ -174,3 +185,5 @@ __all__ = [
     "with_reconciliation",
     "with_sensitivity_sets",
 ]
+
+bound_reprs(globals()[name] for name in __all__)

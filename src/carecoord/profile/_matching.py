@@ -51,6 +51,7 @@ from typing import Final, TypeVar
 
 import attrs
 
+from carecoord.display import HtmlDisplay, JsonValue
 from carecoord.domain import ContactSystem, LinkKind, Patient, PatientRecord, Sex
 from carecoord.errors import Problem, ValidationError
 from carecoord.profile._strings import (
@@ -155,6 +156,25 @@ class PossibleMatch:
     grade: MatchGrade
     score: float
     evidence: tuple[FieldEvidence, ...]
+
+    def display(self) -> HtmlDisplay:
+        """The pair as HTML for notebooks: records, grade, score, each field's weight.
+
+        A match carries outcomes and weights only (never the values compared).
+        """
+        from carecoord.profile._html import match_html  # noqa: PLC0415 - _html reads this
+
+        return match_html(self)
+
+    def _repr_html_(self) -> str:
+        return self.display().html
+
+    def to_records(self) -> list[dict[str, JsonValue]]:
+        """Each field's evidence as a row: ``field``, ``outcome``, ``weight`` (a float).
+
+        The rows of a match-weight (waterfall) chart, in the order the fields were compared.
+        """
+        return [{"field": e.field, "outcome": e.outcome, "weight": e.weight} for e in self.evidence]
 
 
 @attrs.frozen

@@ -17,6 +17,7 @@ cattrs, no json).
 
 from __future__ import annotations
 
+from carecoord.display import bound_reprs
 from carecoord.rules._actions import suggest_tasks, task_id_for
 from carecoord.rules._activity import activity_ccm_time
 from carecoord.rules._asof import (
@@ -72,6 +73,7 @@ from carecoord.rules._medications import (
     medication_discrepancy,
 )
 from carecoord.rules._model import (
+    WORKLIST_COLUMNS,
     WORKLIST_MONTHS,
     Citation,
     Evidence,
@@ -116,7 +118,7 @@ from carecoord.rules._results import (
 )
 from carecoord.rules._ruleset import Overrides, RuleSet, Snooze
 from carecoord.rules._social import social_need_unaddressed, social_referral_outcome_missing
-from carecoord.rules._summary import PopulationSummary, summarize
+from carecoord.rules._summary import SUMMARY_COLUMNS, PopulationSummary, summarize
 from carecoord.rules._tasks import task_overdue, task_stalled, task_unassigned
 from carecoord.rules._text import (
     GAP_STATUS_ORDER,
@@ -153,6 +155,8 @@ __all__ = [
     "PSYCHOTROPIC_RXNORM",
     "RULE_CODE_SYSTEM",
     "SELF_HARM_PREFIXES",
+    "SUMMARY_COLUMNS",
+    "WORKLIST_COLUMNS",
     "WORKLIST_MONTHS",
     "BusinessCalendar",
     "Citation",
@@ -242,3 +246,5 @@ __all__ = [
     "worklist",
     "worklist_since",
 ]
+
+bound_reprs(globals()[name] for name in __all__)

@@ -23,6 +23,7 @@ the domain layer and the errors; no I/O, no ``json``.
 
 from __future__ import annotations
 
+from carecoord.display import bound_reprs
 from carecoord.terminology._defaults import (
     CHRONIC_CONDITION_GROUPS,
     DEFAULT_VALUE_SETS,
@@ -55,3 +56,5 @@ __all__ = [
     "canonical_system",
     "normal_code",
 ]
+
+bound_reprs(globals()[name] for name in __all__)
