@@ -85,6 +85,15 @@ class _Repr(reprlib.Repr):
             return self.repr_dict(dict(x), level)
         return super().repr1(x, level)
 
+    def _repr_iterable(
+        self, x: Any, level: int, left: str, right: str, maxiter: int, trail: str = ""
+    ) -> str:
+        text: str = super()._repr_iterable(x, level, left, right, maxiter, trail)  # type: ignore[misc]
+        hidden = len(x) - maxiter
+        if level > 0 and hidden > 0 and text.endswith(f"...{right}"):
+            text = f"{text[: -len(right)]} +{hidden} more{right}"
+        return text
+
     def _attrs(self, x: Any, level: int) -> str:
         name = type(x).__name__
         if level <= 0:
