@@ -17,6 +17,7 @@ PUBLIC_MODULES = [
     "carecoord",
     "carecoord.domain",
     "carecoord.errors",
+    "carecoord.display",
     "carecoord.terminology",
     "carecoord.profile",
     "carecoord.rules",

@@ -6,7 +6,7 @@ Imports only attrs, python-dateutil, typing-extensions, the standard library and
 
 from __future__ import annotations
 
-from carecoord.display import bound_reprs
+from carecoord.display import bound_reprs as _bound_reprs
 from carecoord.domain._activity import (
     ActivityKind,
     CoordinationActivity,
@@ -281,4 +281,4 @@ __all__ = [
     "to_local_date",
 ]
 
-bound_reprs(globals()[name] for name in __all__)
+_bound_reprs(globals()[name] for name in __all__)

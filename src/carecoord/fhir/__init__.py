@@ -19,7 +19,7 @@ Importing this module loads no other adapter. See ``docs/fhir.md`` for the mappi
 
 from __future__ import annotations
 
-from carecoord.display import bound_reprs
+from carecoord.display import bound_reprs as _bound_reprs
 from carecoord.errors import IssueCode, IssueSeverity
 from carecoord.fhir._gap_bundle import write_gaps_bundle
 from carecoord.fhir._gc import gc_paused
@@ -60,4 +60,4 @@ __all__ = [
     "write_ndjson",
 ]
 
-bound_reprs(globals()[name] for name in __all__)
+_bound_reprs(globals()[name] for name in __all__)

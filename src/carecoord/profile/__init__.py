@@ -14,7 +14,7 @@ Imports only the domain layer.
 
 from __future__ import annotations
 
-from carecoord.display import bound_reprs
+from carecoord.display import bound_reprs as _bound_reprs
 from carecoord.profile._build import (
     PERSONAL_COLUMNS,
     PROFILE_COLUMNS,
@@ -186,4 +186,4 @@ __all__ = [
     "with_sensitivity_sets",
 ]
 
-bound_reprs(globals()[name] for name in __all__)
+_bound_reprs(globals()[name] for name in __all__)

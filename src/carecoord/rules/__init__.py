@@ -17,7 +17,7 @@ cattrs, no json).
 
 from __future__ import annotations
 
-from carecoord.display import bound_reprs
+from carecoord.display import bound_reprs as _bound_reprs
 from carecoord.rules._actions import suggest_tasks, task_id_for
 from carecoord.rules._activity import activity_ccm_time
 from carecoord.rules._asof import (
@@ -247,4 +247,4 @@ __all__ = [
     "worklist_since",
 ]
 
-bound_reprs(globals()[name] for name in __all__)
+_bound_reprs(globals()[name] for name in __all__)

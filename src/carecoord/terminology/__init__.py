@@ -23,7 +23,7 @@ the domain layer and the errors; no I/O, no ``json``.
 
 from __future__ import annotations
 
-from carecoord.display import bound_reprs
+from carecoord.display import bound_reprs as _bound_reprs
 from carecoord.terminology._defaults import (
     CHRONIC_CONDITION_GROUPS,
     DEFAULT_VALUE_SETS,
@@ -57,4 +57,4 @@ __all__ = [
     "normal_code",
 ]
 
-bound_reprs(globals()[name] for name in __all__)
+_bound_reprs(globals()[name] for name in __all__)
