@@ -85,7 +85,7 @@ class _Repr(reprlib.Repr):
             return self.repr_dict(dict(x), level)
         return super().repr1(x, level)
 
-    def _repr_iterable(
+    def _repr_iterable(  # noqa: PLR0917 - the signature of reprlib.Repr._repr_iterable
         self, x: Any, level: int, left: str, right: str, maxiter: int, trail: str = ""
     ) -> str:
         text: str = super()._repr_iterable(x, level, left, right, maxiter, trail)  # type: ignore[misc]
@@ -166,8 +166,10 @@ overflow-wrap:anywhere}
 .cc-d table{border-collapse:collapse;width:100%;table-layout:auto;margin:2px 0 6px 0}
 .cc-d th,.cc-d td{text-align:left;vertical-align:top;padding:2px 8px 2px 0;
 border-bottom:1px solid rgba(127,127,127,.3);overflow-wrap:anywhere;word-break:break-word}
-.cc-d th{font-weight:600;border-bottom:1px solid rgba(127,127,127,.6)}
+.cc-d th{font-weight:600;border-bottom:1px solid rgba(127,127,127,.6);word-break:normal;
+overflow-wrap:normal;white-space:nowrap}
 .cc-d td.n,.cc-d th.n{text-align:right;white-space:nowrap}
+.cc-d td.w{white-space:nowrap}
 .cc-d .cc-b{display:inline-block;padding:0 6px;border-radius:8px;font-size:11px;
 white-space:nowrap;border:1px solid rgba(127,127,127,.5)}
 .cc-d .cc-open,.cc-d .cc-error,.cc-d .cc-high,.cc-d .cc-critical{
@@ -211,16 +213,19 @@ def table(
     *,
     numeric: Iterable[int] = (),
     raw: Iterable[int] = (),
+    nowrap: Iterable[int] = (),
     limit: int | None = None,
     total: int | None = None,
 ) -> str:
     """An HTML table; cells are escaped except the columns in ``raw`` (already HTML).
 
-    Columns in ``numeric`` are right-aligned. With ``limit``, only that many rows are
+    Columns in ``numeric`` are right-aligned, those in ``nowrap`` (dates, badges) kept on
+    one line. With ``limit``, only that many rows are
     shown and a note says how many of ``total`` (default: the rows given) were left out.
     """
     right = set(numeric)
     html_cells = set(raw)
+    whole = set(nowrap)
     head = "".join(
         f'<th class="n">{esc(h)}</th>' if i in right else f"<th>{esc(h)}</th>"
         for i, h in enumerate(headers)
@@ -234,7 +239,8 @@ def table(
         cells = []
         for i, cell in enumerate(row):
             text = str(cell) if i in html_cells else esc(cell)
-            cells.append(f'<td class="n">{text}</td>' if i in right else f"<td>{text}</td>")
+            css = ' class="n"' if i in right else (' class="w"' if i in whole else "")
+            cells.append(f"<td{css}>{text}</td>")
         shown.append(f"<tr>{''.join(cells)}</tr>")
     out = f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(shown)}</tbody></table>"
     all_rows = count if total is None else total

@@ -128,7 +128,13 @@ def profile_html(
         parts.append(
             section(
                 f"Open gaps ({len(shown)})",
-                table(("rule", "status", "severity", "due", "summary"), rows, raw=(1, 2), limit=50),
+                table(
+                    ("rule", "status", "severity", "due", "summary"),
+                    rows,
+                    raw=(1, 2),
+                    nowrap=(1, 2, 3),
+                    limit=50,
+                ),
                 key="gaps",
             )
         )

@@ -55,6 +55,7 @@ def report_html(report: GapReport, *, limit: int = 100) -> HtmlDisplay:
         ("rule", "status", "severity", "due", "summary"),
         (_gap_row(g) for g in ordered),
         raw=(1, 2),
+        nowrap=(2, 3),
         limit=limit,
     )
     parts = [section("Summary", head, key="summary"), section("Gaps", gaps, key="gaps")]
