@@ -104,6 +104,7 @@ LAYERS: dict[str, set[str]] = {
     "demo_data": {"carecoord.demo_data"},
     "testing": CORE | {"carecoord.testing", "carecoord.fhir", "carecoord.serialization"},
     "cli": CORE | {"carecoord.cli", "carecoord.fhir", "carecoord.demo_data"},
+    "plot.py": CORE | {"carecoord.plot"},
     "__main__.py": {"carecoord.cli"},
     "__init__.py": CORE,
 }

@@ -18,6 +18,7 @@ PUBLIC_MODULES = [
     "carecoord.domain",
     "carecoord.errors",
     "carecoord.display",
+    "carecoord.plot",
     "carecoord.terminology",
     "carecoord.profile",
     "carecoord.rules",

@@ -22,6 +22,7 @@ from carecoord.profile._build import (
     build_profiles,
     profile_row,
 )
+from carecoord.profile._html import GapLike
 from carecoord.profile._matching import (
     BLOCKING_KEYS,
     DEFAULT_PROBABILITIES,
@@ -126,6 +127,7 @@ __all__ = [
     "Fact",
     "FactConflict",
     "FieldEvidence",
+    "GapLike",
     "IncrementalLinker",
     "JsonValue",
     "Linkage",
