@@ -22,7 +22,14 @@ from typing import Any
 
 from carecoord.domain import PartialDate
 from carecoord.errors import MissingExtraError
-from carecoord.profile import GapLike, MatchConfig, PatientProfile, PossibleMatch, source_labels
+from carecoord.profile import (
+    GapLike,
+    MatchConfig,
+    MatchResult,
+    PatientProfile,
+    PossibleMatch,
+    source_labels,
+)
 from carecoord.rules import GapReport, GapStatus, PopulationSummary, summarize
 
 __all__ = ["STATUS_COLOURS", "gaps_by_rule", "match_weights", "timeline"]
@@ -149,9 +156,13 @@ def gaps_by_rule(
 
 
 def match_weights(
-    match: PossibleMatch, *, config: MatchConfig | None = None, ax: Any = None
+    match: PossibleMatch | MatchResult, *, config: MatchConfig | None = None, ax: Any = None
 ) -> Any:
-    """A waterfall of a possible match: each field's weight, added up to the score.
+    """A waterfall of a match: each field's weight, added up to the score.
+
+    ``match`` is a pair to review (:class:`~carecoord.profile.PossibleMatch`) or any
+    comparison (:class:`~carecoord.profile.MatchResult`, from ``compare`` or
+    ``record_links``).
 
     One bar per field compared (green when evidence for the same person, red against,
     from the running total), then the total; dashed lines mark the ``possible``,
