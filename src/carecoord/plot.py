@@ -32,7 +32,7 @@ from carecoord.profile import (
 )
 from carecoord.rules import GapReport, GapStatus, PopulationSummary, summarize
 
-__all__ = ["STATUS_COLOURS", "gaps_by_rule", "match_weights", "timeline"]
+__all__ = ["EVENT_GROUPS", "STATUS_COLOURS", "gaps_by_rule", "match_weights", "timeline"]
 
 STATUS_COLOURS: dict[str, str] = {
     "open": "#d62728",
@@ -43,6 +43,19 @@ STATUS_COLOURS: dict[str, str] = {
 """The colour of each gap status in every chart (matplotlib's tab10 red, orange, green, grey)."""
 
 _STATUS_ORDER = ("open", "prospective", "closed", "not-applicable")
+
+EVENT_GROUPS: dict[str, tuple[str, ...]] = {
+    "stays and visits": ("admission", "discharge", "visit", "appointment"),
+    "diagnoses and procedures": ("diagnosis", "condition-resolved", "allergy", "procedure"),
+    "medications": ("medication-start", "medication-stop", "reconciliation"),
+    "orders and results": ("order", "result", "document"),
+    "referrals and tasks": ("referral", "referral-status", "task", "task-status"),
+    "care plans and goals": ("care-plan-created", "care-plan-reviewed", "goal", "care-team"),
+    "other coordination": ("communication", "social-need", "consent", "enrollment", "activity"),
+}
+"""How :func:`timeline` groups event kinds (one colour and legend entry per group)."""
+
+_GROUP_OF = {kind: group for group, kinds in EVENT_GROUPS.items() for kind in kinds}
 
 
 def _pyplot() -> Any:
@@ -78,7 +91,8 @@ def timeline(
 ) -> Any:
     """A patient's timeline: one row of events per source, and a row of gaps by due date.
 
-    Events are dots coloured by kind (a legend names the kinds); an event held by several
+    Events are dots coloured by group of kinds (:data:`EVENT_GROUPS`, named in the
+    legend); an event held by several
     sources appears on each of their rows. ``gaps`` (a gap report, say) are marked on a
     last row, coloured by status (:data:`STATUS_COLOURS`). ``since`` leaves out what
     happened before that day. Returns the axes.
@@ -93,12 +107,15 @@ def timeline(
         when = _instant(event.when)
         if start is not None and when < start:
             continue
-        xs, ys = by_kind.setdefault(event.kind.value, ([], []))
+        group = _GROUP_OF.get(event.kind.value, "other coordination")
+        xs, ys = by_kind.setdefault(group, ([], []))
         for source in event.sources:
             xs.append(when)
             ys.append(rows[source])
-    for kind, (xs, ys) in sorted(by_kind.items()):
-        ax.scatter(xs, ys, s=14, alpha=0.7, label=kind)
+    for group in EVENT_GROUPS:
+        if group in by_kind:
+            xs, ys = by_kind[group]
+            ax.scatter(xs, ys, s=14, alpha=0.7, label=group)
     gap_row = len(rows)
     by_status: dict[str, list[dt.datetime]] = {}
     for gap in gaps:

@@ -9,7 +9,7 @@ import pytest
 
 import carecoord as cc
 from carecoord import plot
-from carecoord.profile import MatchConfig, ProfileSet, source_labels
+from carecoord.profile import EventKind, MatchConfig, ProfileSet, source_labels
 
 from .conftest import Synthea
 
@@ -108,3 +108,10 @@ def test_without_matplotlib_the_extra_is_named(
 
     with pytest.raises(cc.MissingExtraError, match=r"carecoord\[plot\]"):
         plot.gaps_by_rule(synthea.summary)
+
+
+def test_every_event_kind_has_a_group() -> None:
+    """Each timeline event kind belongs to exactly one colour group of the timeline chart."""
+    grouped = [kind for kinds in plot.EVENT_GROUPS.values() for kind in kinds]
+
+    assert sorted(grouped) == sorted(kind.value for kind in EventKind)

@@ -101,11 +101,8 @@ def profile_html(
             for r in profile.records
         ],
     )
-    facts = table(
-        ("kind", "facts"),
-        [(name.replace("_", " "), n) for name in FACT_FIELDS if (n := len(getattr(profile, name)))],
-        numeric=(1,),
-    )
+    counts = [(name.replace("_", " "), len(getattr(profile, name))) for name in FACT_FIELDS]
+    facts = "<p>" + ", ".join(f"{esc(name)} <b>{n}</b>" for name, n in counts if n) + "</p>"
     parts = [
         section("Person", person, key="person"),
         section("Sources", sources, key="sources"),
