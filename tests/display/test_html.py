@@ -165,3 +165,31 @@ def test_html_display_is_small_and_safe_to_repr() -> None:
 
     assert repr(shown) == "HtmlDisplay(profile, 8 characters of HTML, masked)"
     assert attrs.asdict(shown)["html"] == "<b>x</b>"
+
+
+def test_gaps_of_the_whole_profile_shown_on_a_view_leave_out_hidden_ones(
+    synthea: Synthea,
+) -> None:
+    """A gap resting on a fact the view hides is not listed on the view's display."""
+    at = dt.datetime(2026, 7, 15, 12, tzinfo=dt.UTC)
+    profile = next(p for p in synthea.demo if any("counseling" in s for s in p.sources))
+    report = next(r for r in synthea.demo_reports if r.patient == profile.id)
+    view = view_for(profile, Viewer(Ref("Practitioner", "outsider-1")), at=at)
+    kept = {fact.key for _, fact in view.facts()}
+    hidden = [g for g in report.actionable() if any(e.ref.id not in kept for e in g.evidence)]
+    page = view.display(gaps=report).html
+    visible = {g.summary for g in report.actionable() if g not in hidden}
+
+    unique = [g.summary for g in hidden if g.summary not in visible]
+
+    assert unique
+    assert [summary for summary in unique if esc(summary) in page] == []
+    assert f"Open gaps ({len(report.actionable()) - len(hidden)})" in page
+
+
+def test_another_patients_gaps_are_not_listed(synthea: Synthea) -> None:
+    """Gaps of another profile passed by mistake are not shown on this one."""
+    first, second = synthea.demo[0], synthea.demo[1]
+    other = next(r for r in synthea.demo_reports if r.patient == second.id)
+
+    assert "Open gaps" not in first.display(gaps=other).html

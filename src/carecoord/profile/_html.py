@@ -10,12 +10,12 @@ and profile ids, codes and dates of care are not personal data here. Of a consen
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from enum import Enum
 from typing import TYPE_CHECKING, Protocol
 
 from carecoord.display import MASK, HtmlDisplay, badge, esc, frame, section, table
-from carecoord.domain import FACT_FIELDS
+from carecoord.domain import FACT_FIELDS, Ref
 from carecoord.profile._labels import profile_label, source_labels
 from carecoord.profile._timeline import timeline_events_html
 
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "TIMELINE_ROWS",
+    "EvidenceLike",
     "GapLike",
     "match_html",
     "profile_html",
@@ -36,8 +37,24 @@ TIMELINE_ROWS = 40
 """How many events a profile's display shows (the latest); the timeline's own shows more."""
 
 
+class EvidenceLike(Protocol):
+    """What a profile display reads of a gap's evidence: the fact it points to."""
+
+    @property
+    def ref(self) -> Ref:
+        """``Ref(<fact type>, <fact key>)``."""
+
+
 class GapLike(Protocol):
     """What a profile display reads of a gap (a :class:`carecoord.rules.Gap` has it all)."""
+
+    @property
+    def patient(self) -> str:
+        """The profile id."""
+
+    @property
+    def evidence(self) -> Sequence[EvidenceLike]:
+        """The facts the gap rests on."""
 
     @property
     def rule(self) -> str:
@@ -110,7 +127,15 @@ def profile_html(
             "Facts", facts, key="facts", note=f"{len(profile.conflicts)} conflicts between sources"
         ),
     ]
-    shown = [g for g in gaps if g.is_actionable]
+    keys = {fact.key for _, fact in profile.facts()}
+    # Only this profile's gaps, and of those only the ones resting on facts it holds:
+    # shown on a consent view, a gap found on the whole profile must not reveal (even by
+    # a count) a fact the view hides.
+    shown = [
+        g
+        for g in gaps
+        if g.patient == profile.id and g.is_actionable and all(e.ref.id in keys for e in g.evidence)
+    ]
     if shown:
         rows = [
             (

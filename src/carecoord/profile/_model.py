@@ -115,9 +115,11 @@ class PatientProfile:
     ) -> HtmlDisplay:
         """The profile as HTML for notebooks: person, sources, facts, open gaps, timeline.
 
-        ``gaps`` are the gaps to list (``detect_gaps(profile, as_of=...)``; only the
-        actionable ones are shown). The name and birth date are masked unless
-        ``show_personal_data`` is true. Of a consent view it shows only what the view holds.
+        ``gaps`` are the gaps to list (``detect_gaps(profile, as_of=...)``): the actionable
+        ones of this profile whose evidence it holds, so gaps found on the whole profile
+        and shown on a consent view leave out those resting on facts the view hides. The
+        name and birth date are masked unless ``show_personal_data`` is true. Of a consent
+        view it shows only what the view holds.
         """
         return profile_html(
             self, gaps=gaps, show_personal_data=show_personal_data, timeline_rows=timeline_rows
