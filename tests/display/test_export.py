@@ -152,3 +152,11 @@ def test_a_non_model_is_a_usage_error() -> None:
     """Something that is not a carecoord class is a UsageError, not a raw TypeError."""
     with pytest.raises(cc.UsageError, match="not a carecoord model class: dict"):
         serialization.dumps({"a": 1})
+
+
+def test_issue_rows_keep_the_readers_file_labels(synthea: Synthea) -> None:
+    """The reader's own labels (``<file 3>``) are not personal and stay in the rows."""
+    sources = {r["source"] for r in synthea.result.to_records()}
+
+    assert sources
+    assert all(str(s).startswith("<file ") for s in sources)

@@ -2,8 +2,9 @@
 
 :func:`import_html` shows an :class:`~carecoord.fhir.ImportResult`: records, resources read,
 mapped and skipped by type, and issues counted by severity and code, with the first ones
-listed. File names often hold a patient's name, so an issue's ``source`` is shown as
-:data:`~carecoord.display.MASK` unless ``show_personal_data`` is true.
+listed. File names often hold a patient's name, so an issue's ``source`` that is a file's
+name (read with ``name_files=True``) is shown as :data:`~carecoord.display.MASK` unless
+``show_personal_data`` is true; the reader's labels (``<file 3>``) are shown as they are.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from carecoord.display import MASK, HtmlDisplay, badge, frame, section, table
+from carecoord.fhir._issues import shown_source
 
 if TYPE_CHECKING:
     from carecoord.fhir._read import ImportResult
@@ -46,7 +48,7 @@ def import_html(
         ("source", "path", "severity", "code", "message"),
         (
             (
-                i.source if show_personal_data else MASK,
+                shown_source(i.source, show_personal_data) or MASK,
                 i.path,
                 badge(i.severity.value),
                 i.code,

@@ -8,6 +8,7 @@ never values from the input (no names, identifiers, dates or free text).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 
 import attrs
@@ -15,7 +16,18 @@ import attrs
 from carecoord.domain import masked
 from carecoord.errors import IssueCode, IssueSeverity, Problem
 
-__all__ = ["ImportIssue", "IssueCode", "IssueLog", "IssueSeverity"]
+__all__ = ["ImportIssue", "IssueCode", "IssueLog", "IssueSeverity", "shown_source"]
+
+_LABEL = re.compile(r"<(?:file [0-9]+|input)>(?::[0-9]+)?")
+
+
+def shown_source(source: str, show_personal_data: bool) -> str | None:
+    """An issue's source as exports show it: a reader's label (``<file 3>``) as it is.
+
+    A file's own name (read with ``name_files=True``; exports often name files after
+    patients) is ``None`` unless ``show_personal_data``.
+    """
+    return source if show_personal_data or _LABEL.fullmatch(source) else None
 
 
 _CODES: dict[str, IssueCode] = {code.value: code for code in IssueCode}

@@ -31,7 +31,7 @@ from carecoord.errors import InteropError, UsageError
 from carecoord.fhir._gc import gc_paused
 from carecoord.fhir._html import import_html
 from carecoord.fhir._input import InputReader, InputSource
-from carecoord.fhir._issues import ImportIssue, IssueLog
+from carecoord.fhir._issues import ImportIssue, IssueLog, shown_source
 from carecoord.fhir._limits import DEFAULT_LIMITS, Limits
 from carecoord.fhir._map_state import ReadState
 from carecoord.fhir._read_cross import (
@@ -92,8 +92,9 @@ ISSUE_COLUMNS: tuple[str, ...] = ("severity", "code", "path", "message", "source
 
 ``severity``: ``"error"`` or ``"warning"``; ``code``: the issue code
 (:class:`~carecoord.errors.IssueCode` value); ``path``: the FHIR path;
-``message``: what is wrong (never values from the input); ``source``: the file, or
-``None`` unless asked with ``show_personal_data=True``.
+``message``: what is wrong (never values from the input); ``source``: the reader's label
+(``<file 3>``, ``<input>``), or a file's name (read with ``name_files=True``) only when
+asked with ``show_personal_data=True`` (``None`` otherwise).
 """
 
 
@@ -137,7 +138,8 @@ class ImportResult:
     def to_records(self, *, show_personal_data: bool = False) -> list[dict[str, JsonValue]]:
         """One JSON-safe row per issue, with the :data:`ISSUE_COLUMNS` keys, in order.
 
-        ``source`` (the file) is ``None`` unless ``show_personal_data`` is true.
+        ``source`` is the reader's label (``<file 3>``); a file's own name (read with
+        ``name_files=True``) is ``None`` unless ``show_personal_data`` is true.
         """
         return [
             {
@@ -145,7 +147,7 @@ class ImportResult:
                 "code": str(i.code),
                 "path": i.path,
                 "message": i.message,
-                "source": i.source if show_personal_data else None,
+                "source": shown_source(i.source, show_personal_data),
             }
             for i in self.issues
         ]

@@ -22,7 +22,7 @@ from carecoord.profile._build import (
     build_profiles,
     profile_row,
 )
-from carecoord.profile._html import GapLike
+from carecoord.profile._html import EvidenceLike, GapLike
 from carecoord.profile._matching import (
     BLOCKING_KEYS,
     DEFAULT_PROBABILITIES,
@@ -124,6 +124,7 @@ __all__ = [
     "ActivitySummary",
     "ConflictKind",
     "EventKind",
+    "EvidenceLike",
     "Fact",
     "FactConflict",
     "FieldEvidence",

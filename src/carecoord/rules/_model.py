@@ -544,6 +544,10 @@ class Worklist(Sequence[GapGroup]):
         """:meth:`to_records` as a pandas ``DataFrame`` (needs ``carecoord[pandas]``)."""
         return to_pandas(self.to_records(), WORKLIST_COLUMNS)
 
+    def to_polars(self) -> Any:
+        """:meth:`to_records` as a polars ``DataFrame`` (needs ``carecoord[polars]``)."""
+        return to_polars(self.to_records(), WORKLIST_COLUMNS)
+
     def to_record(self, rules: Iterable[Rule] | None = None) -> dict[str, JsonValue]:
         """The worklist as JSON-safe data: what ``carecoord gaps --format json`` prints.
 
