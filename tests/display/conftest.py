@@ -10,6 +10,8 @@ review). Tests that need the shared data skip without it, or fail under
 from __future__ import annotations
 
 import datetime as dt
+import importlib
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +27,7 @@ from carecoord.profile import PatientProfile, ProfileSet
 from carecoord.rules import GapReport, PopulationSummary
 from carecoord.testing import generate_population
 
-from ..fhir._shared import shared_data_dir
+from ..fhir._shared import REQUIRE_ENV, shared_data_dir
 
 AS_OF = dt.datetime(2021, 6, 1, 12, tzinfo=dt.UTC)
 """Just after the Synthea snapshot was made (2021-06-01)."""
@@ -75,6 +77,21 @@ def linked() -> ProfileSet:
     profiles = cc.build_profiles(population.records)
     assert profiles.review, "the generated population should leave pairs to review"
     return profiles
+
+
+def required() -> bool:
+    """Whether a missing optional tool must fail the tests (CI) rather than skip them."""
+    return os.environ.get("CI") == "true" or os.environ.get(REQUIRE_ENV) == "1"
+
+
+def need(module: str) -> Any:
+    """Import ``module`` (an optional extra the tests use); skip without it, fail in CI."""
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        if required():
+            pytest.fail(f"{module} is required in CI (the test dependency group)", pytrace=False)
+        pytest.skip(f"{module} is not installed (pip install --group test)")
 
 
 def walk(*roots: object) -> Iterator[Any]:

@@ -14,7 +14,6 @@ installs it.
 
 from __future__ import annotations
 
-import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,7 +24,7 @@ import pytest
 from carecoord.display import HtmlDisplay
 from carecoord.profile import ProfileSet
 
-from .conftest import Synthea
+from .conftest import Synthea, required
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"
 """Where the pages and their screenshots are written (gitignored)."""
@@ -72,12 +71,8 @@ KEYS = {
 }
 
 
-def _required() -> bool:
-    return os.environ.get("CI") == "true" or os.environ.get("CARECOORD_REQUIRE_SHARED_DATA") == "1"
-
-
 def _unavailable(reason: str) -> None:
-    if _required():
+    if required():
         pytest.fail(f"{reason} (required in CI: .ci/run installs it)", pytrace=False)
     pytest.skip(f"{reason}; install Debian's chromium and chromium-driver to run")
 

@@ -9,6 +9,7 @@ facts, timeline events, import results and issues, possible matches).
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sys
 from typing import Any
@@ -18,12 +19,20 @@ import pytest
 import carecoord as cc
 from carecoord import fhir, serialization
 from carecoord.demo_data import demo_files
-from carecoord.domain import Encounter
-from carecoord.profile import PERSONAL_COLUMNS, PROFILE_COLUMNS, TIMELINE_COLUMNS, Fact, ProfileSet
+from carecoord.domain import Encounter, Ref
+from carecoord.profile import (
+    PERSONAL_COLUMNS,
+    PROFILE_COLUMNS,
+    TIMELINE_COLUMNS,
+    Fact,
+    ProfileSet,
+    Viewer,
+    view_for,
+)
 from carecoord.rules import GAP_COLUMNS, SUMMARY_COLUMNS, WORKLIST_COLUMNS
 
 from .._helpers import plain
-from .conftest import Synthea
+from .conftest import Synthea, need
 
 
 def exports(
@@ -89,8 +98,8 @@ def test_issue_rows_hide_file_names_unless_asked() -> None:
 
 def test_data_frames_have_the_rows_and_columns(synthea: Synthea) -> None:
     """``to_pandas`` and ``to_polars`` hold the records, the columns in order."""
-    pytest.importorskip("pandas")
-    pytest.importorskip("polars")
+    need("pandas")
+    need("polars")
     report = synthea.report_of(synthea.largest())
     frame = report.to_pandas()
     pivot = synthea.summary.to_pandas().pivot_table(
@@ -160,3 +169,18 @@ def test_issue_rows_keep_the_readers_file_labels(synthea: Synthea) -> None:
 
     assert sources
     assert all(str(s).startswith("<file ") for s in sources)
+
+
+def test_a_consent_views_exports_hold_nothing_it_hides(synthea: Synthea) -> None:
+    """The timeline rows and profile rows of a view carry no event or count it hides."""
+    at = dt.datetime(2026, 7, 15, 12, tzinfo=dt.UTC)
+    profile = next(p for p in synthea.demo if any("counseling" in s for s in p.sources))
+    view = view_for(profile, Viewer(Ref("Practitioner", "outsider-1")), at=at)
+    kept = {fact.key for _, fact in view.facts()}
+    hidden = {e.fact for e in profile.timeline() if e.fact not in kept}
+    rows = view.timeline().to_records()
+    counts = ProfileSet((view,)).to_records()[0]
+
+    assert hidden
+    assert {r["fact"] for r in rows} & hidden == set()
+    assert counts["facts"] == view.fact_count() < profile.fact_count()

@@ -10,7 +10,6 @@ anywhere (displays mask them by default).
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -20,11 +19,9 @@ import carecoord as cc
 from carecoord import fhir
 from carecoord.demo_data import DEMO_AS_OF, demo_files
 
+from .conftest import required
+
 NOTEBOOK = Path(__file__).resolve().parents[2] / "examples" / "analyst.ipynb"
-
-
-def _required() -> bool:
-    return os.environ.get("CI") == "true" or os.environ.get("CARECOORD_REQUIRE_SHARED_DATA") == "1"
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +31,7 @@ def executed() -> Any:
         import nbformat
         from nbclient import NotebookClient
     except ImportError:
-        if _required():
+        if required():
             pytest.fail("nbclient and nbformat are required in CI (test dependency group)")
         pytest.skip("nbclient and nbformat are not installed")
     notebook = nbformat.read(NOTEBOOK, as_version=4)

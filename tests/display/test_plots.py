@@ -11,11 +11,11 @@ import carecoord as cc
 from carecoord import plot
 from carecoord.profile import EventKind, MatchConfig, ProfileSet, source_labels
 
-from .conftest import Synthea
+from .conftest import Synthea, need
 
-matplotlib = pytest.importorskip("matplotlib")
+matplotlib = need("matplotlib")
 matplotlib.use("Agg")
-plt = pytest.importorskip("matplotlib.pyplot")
+plt = need("matplotlib.pyplot")
 
 
 @pytest.fixture(autouse=True)
