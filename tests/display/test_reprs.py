@@ -24,7 +24,12 @@ from carecoord import display
 from carecoord.profile import ProfileSet, compare, link_records
 from carecoord.rules import default_rules
 from carecoord.terminology import DEFAULT_VALUE_SETS
-from carecoord.testing import make_reconciliation, make_related_person
+from carecoord.testing import (
+    ErrorMix,
+    generate_population,
+    make_reconciliation,
+    make_related_person,
+)
 
 from .conftest import Synthea, walk
 
@@ -37,6 +42,7 @@ PUBLIC_MODULES = (
     "carecoord.profile",
     "carecoord.rules",
     "carecoord.fhir",
+    "carecoord.testing",
 )
 LIMIT = display.MAX_REPR
 UNREACHED = {
@@ -93,7 +99,12 @@ def leaks(text: str, secrets: set[str]) -> list[str]:
 def instances(synthea: Synthea, linked: ProfileSet) -> Iterator[Any]:
     """Everything reachable from the real objects, and the objects themselves."""
     worklist = cc.rules.worklist(synthea.reports, as_of=synthea.reports[0].as_of)
+    population = generate_population(300, seed=3, error_mix=ErrorMix())
+    score = population.score([r.key for r in p.records] for p in linked)
     yield from walk(
+        population,
+        ErrorMix(),
+        score,
         synthea.result,
         synthea.profiles,
         synthea.reports,

@@ -10,6 +10,7 @@ Hypothesis (``pip install 'carecoord[testing]'``).
 
 from __future__ import annotations
 
+from carecoord.display import bound_reprs as _bound_reprs
 from carecoord.testing._builders import (
     AS_OF,
     BEHAVIORAL_HEALTH,
@@ -105,3 +106,5 @@ __all__ = [
     "make_transition",
     "mrn_system",
 ]
+
+_bound_reprs(globals()[name] for name in __all__)
