@@ -163,7 +163,9 @@ def test_each_display_fits_a_notebook_cell(
 
 def test_dark_theme_text_takes_the_notebook_colour(browser: Any, synthea: Synthea) -> None:
     """In a dark notebook the tables' text is the notebook's light text colour."""
-    result = render(browser, "profile-dark", synthea.largest().display(), theme="dark")
+    profile = synthea.largest()
+    shown = profile.display(gaps=synthea.report_of(profile))
+    result = render(browser, "profile-dark", shown, theme="dark")
 
     assert result["text"] == result["body"] == "rgb(221, 221, 221)"
     assert result["cell"][0] <= result["cell"][1]

@@ -168,7 +168,7 @@ def timeline_events_html(events: Sequence[TimelineEvent], limit: int) -> str:
         (e.when.isoformat()[:16].replace("T", " "), e.kind.value, e.description, e.field)
         for e in latest
     ]
-    return table(("when", "kind", "what", "list"), rows, total=len(events), nowrap=(0,))
+    return table(("when", "kind", "what", "list"), rows, total=len(events), nowrap=(0, 1))
 
 
 def timeline_html(events: Sequence[TimelineEvent], *, limit: int = 200) -> HtmlDisplay:
