@@ -103,11 +103,13 @@ from carecoord.profile._views import (
     PatientSummary,
     Viewer,
     ViewerRole,
+    Visibility,
     can_see,
     infer_sensitivity,
     patient_summary,
     sensitivity_of,
     view_for,
+    visibility,
 )
 
 __all__ = [
@@ -150,6 +152,7 @@ __all__ = [
     "TimelineEvent",
     "Viewer",
     "ViewerRole",
+    "Visibility",
     "are_nicknames",
     "build_profiles",
     "can_see",
@@ -185,6 +188,7 @@ __all__ = [
     "table_lines",
     "timeline",
     "view_for",
+    "visibility",
     "with_reconciliation",
     "with_sensitivity_sets",
 ]

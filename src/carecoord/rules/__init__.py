@@ -89,6 +89,7 @@ from carecoord.rules._model import (
     Severity,
     Worklist,
     group_gaps,
+    visible_gaps,
     worklist,
     worklist_since,
 )
@@ -243,6 +244,7 @@ __all__ = [
     "transition_tcm_contact",
     "us_federal_holidays",
     "value_set_param",
+    "visible_gaps",
     "worklist",
     "worklist_since",
 ]

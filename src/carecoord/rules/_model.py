@@ -6,16 +6,17 @@ import calendar
 import datetime as dt
 from collections.abc import Iterable, Iterator, Sequence
 from enum import Enum
-from typing import TYPE_CHECKING, Any, overload
+from typing import TYPE_CHECKING, Any, cast, overload
 
 import attrs
 
 from carecoord.display import HtmlDisplay, clip, to_pandas, to_polars
 from carecoord.domain import FACT_FIELDS, Discipline, Ref, Sensitivity, masked
-from carecoord.errors import Problem, ValidationError
-from carecoord.profile import JsonValue
+from carecoord.errors import Problem, UsageError, ValidationError
+from carecoord.profile import JsonValue, PatientProfile, Viewer, Visibility, visibility
 from carecoord.rules._html import gap_html, report_html
 from carecoord.rules._records import GAP_COLUMNS, gap_record, rule_families
+from carecoord.terminology import ValueSets
 
 if TYPE_CHECKING:
     from carecoord.rules._base import Rule
@@ -37,6 +38,7 @@ __all__ = [
     "Severity",
     "Worklist",
     "group_gaps",
+    "visible_gaps",
     "worklist",
     "worklist_since",
 ]
@@ -353,6 +355,40 @@ class GapReport(Sequence[Gap]):
             return self
         zone = self.as_of.tzinfo
         kept = tuple(g for g in self.gaps if _in_window(g, since, zone))
+        return self if len(kept) == len(self.gaps) else attrs.evolve(self, gaps=kept)
+
+    def for_viewer(
+        self,
+        profile: PatientProfile,
+        viewer: Viewer,
+        *,
+        at: dt.datetime | None = None,
+        value_sets: ValueSets | None = None,
+    ) -> GapReport:
+        """This report as ``viewer`` may see it: the gaps that reveal nothing hidden.
+
+        ``profile`` is the profile the report was computed on (its id must be
+        :attr:`patient`); ``at`` defaults to :attr:`as_of`. A gap is kept when its focus
+        and every piece of its evidence name facts the viewer sees and each class of its
+        :attr:`Gap.sensitivity` is one the viewer may see (see :func:`visible_gaps`).
+        Nothing marks what was left out: no count, no id. The rule errors are kept (they
+        name rules, not facts).
+
+        Raises:
+            UsageError: ``profile`` is not a profile.
+            ValidationError: ``profile`` is not the report's patient.
+            ConsentError: the viewer may not look in the role they ask for.
+        """
+        if not isinstance(cast("object", profile), PatientProfile):
+            kind = type(profile).__name__
+            msg = f"for_viewer() expects the PatientProfile the report is about, not {kind}"
+            raise UsageError(msg)
+        if profile.id != self.patient:
+            raise ValidationError(Problem("profile", "not the profile this report is about"))
+        seen = visibility(
+            profile, viewer, at=self.as_of if at is None else at, value_sets=value_sets
+        )
+        kept = visible_gaps(self.gaps, seen)
         return self if len(kept) == len(self.gaps) else attrs.evolve(self, gaps=kept)
 
     def worklist(
@@ -721,3 +757,21 @@ class RuleMetadata:
     def parameter(self, name: str) -> Parameter | None:
         """The parameter called ``name``, if the rule has one."""
         return next((p for p in self.parameters if p.name == name), None)
+
+
+def visible_gaps(gaps: Iterable[Gap], seen: Visibility) -> tuple[Gap, ...]:
+    """The gaps of ``gaps`` safe to show the viewer ``seen`` describes, in their order.
+
+    A gap is left out when its focus or any evidence names a fact hidden from the viewer,
+    or when its :attr:`Gap.sensitivity` holds a class the viewer may not see (a gap a
+    custom rule labels by hand, a behavioural-health gap resting on hidden diagnoses).
+    Build ``seen`` with :func:`carecoord.profile.visibility` for the profile the gaps were
+    computed on.
+    """
+    return tuple(
+        gap
+        for gap in gaps
+        if not seen.hides(gap.focus)
+        and not any(seen.hides(item.ref) for item in gap.evidence)
+        and all(seen.permits(s) for s in gap.sensitivity)
+    )
