@@ -31,10 +31,21 @@ def parser() -> argparse.ArgumentParser:
             " 130 interrupted."
         ),
     )
+    top.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     commands = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, (help_text, configure, _run) in COMMANDS.items():
         configure(commands.add_parser(name, help=help_text))
     return top
+
+
+def _version() -> str:
+    """The installed distribution's version (``carecoord.__version__``)."""
+    from importlib.metadata import PackageNotFoundError, version  # noqa: PLC0415 - only here
+
+    try:
+        return version("carecoord")
+    except PackageNotFoundError:  # pragma: no cover - run from a source tree, not installed
+        return "unknown"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
