@@ -336,10 +336,11 @@ class TestBadInput:
 
         assert status == EXIT_USAGE
         assert out == ""
-        assert err.splitlines() == [
+        expected = (
             "carecoord: error: no patient records found in the input"
             " (import: 1 error (invalid-json 1))"
-        ]
+        )
+        assert err.splitlines() == [expected]
 
     def test_a_folder_without_fhir_is_an_error(
         self, capsys: pytest.CaptureFixture[str], tmp_path: Path

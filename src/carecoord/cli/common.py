@@ -145,8 +145,8 @@ def load(args: argparse.Namespace, err: TextIO) -> tuple[ProfileSet, Progress]:
     """Read ``args.paths`` with ``fhir.read_paths`` and build the profiles, reporting on ``err``.
 
     Import issues are counted by code, never with paths or values. Input with no patient
-    record in it (no FHIR, or none that can be read) is a :class:`UsageError` (exit 2). The progress reporter
-    is returned for the command's next steps.
+    record in it (no FHIR, or none that can be read) is a :class:`UsageError` (exit 2).
+    The progress reporter is returned for the command's next steps.
     """
     from carecoord import fhir  # noqa: PLC0415 - the adapter is loaded only when used
 

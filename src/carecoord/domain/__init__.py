@@ -153,6 +153,7 @@ from carecoord.domain._values import (
     optional_aware,
     to_local_date,
 )
+from carecoord.errors import checked_exports
 
 __all__ = [
     "FACT_FIELDS",
@@ -279,3 +280,6 @@ __all__ = [
     "replay_status",
     "to_local_date",
 ]
+
+checked_exports(globals(), skip=("aware", "clinical_time", "masked", "optional_aware"))
+del checked_exports

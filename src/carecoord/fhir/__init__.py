@@ -19,7 +19,7 @@ Importing this module loads no other adapter. See ``docs/fhir.md`` for the mappi
 
 from __future__ import annotations
 
-from carecoord.errors import IssueCode, IssueSeverity
+from carecoord.errors import IssueCode, IssueSeverity, checked_exports
 from carecoord.fhir._gap_bundle import write_gaps_bundle
 from carecoord.fhir._gc import gc_paused
 from carecoord.fhir._issues import ImportIssue
@@ -57,3 +57,6 @@ __all__ = [
     "write_gaps_bundle",
     "write_ndjson",
 ]
+
+checked_exports(globals())
+del checked_exports

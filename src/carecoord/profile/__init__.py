@@ -14,6 +14,7 @@ Imports only the domain layer.
 
 from __future__ import annotations
 
+from carecoord.errors import checked_exports
 from carecoord.profile._build import (
     ProfileSet,
     build_profiles,
@@ -174,3 +175,6 @@ __all__ = [
     "with_reconciliation",
     "with_sensitivity_sets",
 ]
+
+checked_exports(globals(), skip=("fact_author",))
+del checked_exports

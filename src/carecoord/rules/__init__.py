@@ -17,6 +17,7 @@ cattrs, no json).
 
 from __future__ import annotations
 
+from carecoord.errors import checked_exports
 from carecoord.rules._actions import suggest_tasks, task_id_for
 from carecoord.rules._activity import activity_ccm_time
 from carecoord.rules._asof import (
@@ -242,3 +243,13 @@ __all__ = [
     "worklist",
     "worklist_since",
 ]
+
+checked_exports(
+    globals(),
+    skip=("param", "value_set_param"),
+    instead={
+        name: {"profile": {"ProfileSet": f"for a ProfileSet use {name}_population(profiles, ...)"}}
+        for name in ("detect_gaps",)
+    },
+)
+del checked_exports

@@ -23,6 +23,7 @@ the domain layer and the errors; no I/O, no ``json``.
 
 from __future__ import annotations
 
+from carecoord.errors import checked_exports
 from carecoord.terminology._defaults import (
     CHRONIC_CONDITION_GROUPS,
     DEFAULT_VALUE_SETS,
@@ -55,3 +56,6 @@ __all__ = [
     "canonical_system",
     "normal_code",
 ]
+
+checked_exports(globals())
+del checked_exports

@@ -10,6 +10,7 @@ Hypothesis (``pip install 'carecoord[testing]'``).
 
 from __future__ import annotations
 
+from carecoord.errors import checked_exports
 from carecoord.testing._builders import (
     AS_OF,
     BEHAVIORAL_HEALTH,
@@ -105,3 +106,6 @@ __all__ = [
     "make_transition",
     "mrn_system",
 ]
+
+checked_exports(globals())
+del checked_exports
