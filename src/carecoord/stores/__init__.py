@@ -1,0 +1,1 @@
+"""Storage adapters: an in-memory store and a SQLite store, behind the ports."""
