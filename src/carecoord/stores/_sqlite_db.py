@@ -60,18 +60,31 @@ class Migration:
     statements: tuple[str, ...]
 
 
-def translate_error(exc: sqlite3.Error, *, doing: str) -> Exception:
+_BUSY_CODES: Final = frozenset({5, 6, 517})
+"""SQLITE_BUSY, SQLITE_LOCKED and SQLITE_BUSY_SNAPSHOT."""
+
+
+def translate_error(exc: sqlite3.Error, *, doing: str, in_unit: bool = False) -> Exception:
     """The carecoord error for an ``sqlite3`` error met while ``doing`` something.
 
-    A constraint broken by a concurrent write is a :class:`ConflictError`; a lock held
-    for longer than the busy timeout, a read-only or full disk, a damaged file or one
-    that is not a database are :class:`StoreError`. The message names the SQLite error
-    class and what was being done, never a path or stored data.
+    A constraint broken by a concurrent write is a :class:`ConflictError`, and so is a
+    busy store met inside a unit of work that has already read (``in_unit``): another
+    process committed since the unit's snapshot, or held the write lock for longer than
+    the busy timeout, and redoing the unit is the cure. A busy store elsewhere, a
+    read-only or full disk, a damaged file or one that is not a database are
+    :class:`StoreError`. The message names the SQLite error class and what was being
+    done, never a path or stored data.
     """
     if isinstance(exc, sqlite3.IntegrityError):
         return ConflictError(f"{doing}: the store changed underneath (a constraint failed)")
     reason = str(exc).split(":", 1)[0].strip() or type(exc).__name__
-    if "locked" in reason or "busy" in reason:
+    code = getattr(exc, "sqlite_errorcode", None)
+    busy = code in _BUSY_CODES or "locked" in reason or "busy" in reason
+    if busy and in_unit:
+        return ConflictError(
+            f"{doing}: another process wrote to the store during this unit of work; redo the unit"
+        )
+    if busy:
         return StoreError(f"{doing}: the store is busy (another process holds the write lock)")
     if isinstance(exc, sqlite3.DatabaseError) and (
         "not a database" in reason or "malformed" in reason or "encrypted" in reason
