@@ -99,7 +99,8 @@ LAYERS: dict[str, set[str]] = {
     "serialization.py": {"carecoord.errors", "carecoord.domain", "carecoord.serialization"},
     "fhir": CORE | {"carecoord.serialization", "carecoord.fhir"},
     "demo_data": {"carecoord.demo_data"},
-    "testing": CORE | {"carecoord.testing", "carecoord.fhir", "carecoord.serialization"},
+    "testing": CORE
+    | {"carecoord.testing", "carecoord.fhir", "carecoord.serialization", "carecoord.ports"},
     "ports.py": CORE | {"carecoord.ports"},
     "stores": CORE | {"carecoord.serialization", "carecoord.ports", "carecoord.stores"},
     "services": CORE | {"carecoord.ports", "carecoord.serialization", "carecoord.services"},
