@@ -31,6 +31,7 @@ from carecoord.profile._matching import (
     MatchGrade,
     MatchResult,
     PossibleMatch,
+    blocking_keys,
     compare,
     link_records,
 )
@@ -139,6 +140,7 @@ __all__ = [
     "Viewer",
     "ViewerRole",
     "are_nicknames",
+    "blocking_keys",
     "build_profiles",
     "can_see",
     "compare",
