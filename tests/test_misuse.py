@@ -30,6 +30,8 @@ PUBLIC_MODULES = (
     "carecoord.fhir",
     "carecoord.serialization",
     "carecoord.testing",
+    "carecoord.ports",
+    "carecoord.services",
 )
 
 TAKE_ANY_OBJECT = {
@@ -94,6 +96,41 @@ def test_a_wrong_argument_is_a_usage_error(name: str, fn: Callable[..., Any]) ->
     assert isinstance(raised.value, TypeError)
     assert "_Wrong" in message
     assert "expected" in message or "must be" in message
+
+
+def _coordinator_methods() -> list[str]:
+    from carecoord.services import Coordinator
+
+    return sorted(
+        name
+        for name, value in vars(Coordinator).items()
+        if not name.startswith("_") and inspect.isfunction(value)
+    )
+
+
+@pytest.mark.parametrize("method", _coordinator_methods())
+def test_a_wrong_argument_to_a_coordinator_method_is_a_usage_error(method: str) -> None:
+    """Each public method of the Coordinator refuses a wrong kind of object too."""
+    from carecoord.services import Coordinator
+    from carecoord.stores import MemoryStore
+
+    bound = getattr(Coordinator(MemoryStore()), method)
+    args, kwargs = _wrong_call(bound)
+    if not args and not kwargs:
+        pytest.skip(f"Coordinator.{method} takes no argument")
+
+    with pytest.raises(UsageError) as raised:
+        bound(*args, **kwargs)
+
+    assert isinstance(raised.value, TypeError)
+
+
+def test_a_wrong_store_is_a_usage_error() -> None:
+    """``Coordinator(42)`` says what a store must provide."""
+    from carecoord.services import Coordinator
+
+    with pytest.raises(UsageError, match="store"):
+        Coordinator(42)  # type: ignore[arg-type]
 
 
 def test_every_skipped_function_is_public() -> None:

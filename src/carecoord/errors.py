@@ -57,6 +57,7 @@ __all__ = [
     "ValidationError",
     "checked",
     "checked_exports",
+    "checked_methods",
     "json_kind",
 ]
 
@@ -394,6 +395,8 @@ def _check_for(kind: Any) -> _Check | None:
         return lambda value: any(check(value) for check in checks)
     if origin is type:
         return lambda value: isinstance(value, type)
+    if origin is abc.Callable or kind is abc.Callable:
+        return callable
     if origin is not None:
         container = _CONTAINERS.get(origin)
         if container is None:
@@ -475,9 +478,9 @@ def checked(
     ``carecoord.fhir.read``). Annotations checked: classes, ``X | None`` unions, and
     containers (``Iterable[X]``, ``Sequence[X]``, ``Mapping``...: never a string, and the
     items of a list or tuple against ``X``; an iterator is not consumed). Anything else
-    (``Any``, callables, type variables) is not checked. The annotations are read on the
-    first call, so importing stays cheap; names the function's module imports only for
-    type checking are looked up in ``namespace``.
+    (``Any``, literals, type variables) is not checked; a callable is checked to be one.
+    The annotations are read on the first call, so importing stays cheap; names the
+    function's module imports only for type checking are looked up in ``namespace``.
     """
     if not callable(fn):
         raise UsageError(f"checked() fn: expected a function, got {_a(type(fn).__name__)}")
@@ -545,3 +548,23 @@ def checked_exports(
         wrapped = checked(fn, instead=(instead or {}).get(name), namespace=namespace)
         wrapped.__carecoord_checked__ = True  # type: ignore[attr-defined]
         namespace[name] = wrapped
+
+
+def checked_methods(cls: type, namespace: Mapping[str, Any] | None = None) -> None:
+    """Replace each public method of ``cls`` (its own, not inherited) by its checked version.
+
+    For the service classes whose methods are entry points (``Coordinator.ingest``...);
+    ``namespace`` resolves names their module imports only for type checking.
+    """
+    given_class: object = cls
+    if not isinstance(given_class, type):
+        given = _a(type(given_class).__name__)
+        raise UsageError(f"checked_methods() cls: expected a class, got {given}")
+    for name, method in list(vars(cls).items()):
+        if name.startswith("_") or not inspect.isfunction(method):
+            continue
+        if getattr(method, "__carecoord_checked__", False):
+            continue
+        wrapped = checked(method, namespace=namespace)
+        wrapped.__carecoord_checked__ = True  # type: ignore[attr-defined]
+        setattr(cls, name, wrapped)

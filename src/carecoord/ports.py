@@ -53,7 +53,7 @@ from typing import Protocol, Self, runtime_checkable
 import attrs
 
 from carecoord.domain import ActivityKind, PatientRecord, Task
-from carecoord.errors import ConflictError
+from carecoord.errors import ConflictError, checked_exports
 from carecoord.rules import Gap
 
 __all__ = [
@@ -681,3 +681,7 @@ def redacted_event(event: Event) -> Event:
 def sorted_pair(left: RecordKey, right: RecordKey) -> tuple[RecordKey, RecordKey]:
     """``(left, right)`` in order (the key of a link decision)."""
     return (left, right) if left <= right else (right, left)
+
+
+checked_exports(globals())
+del checked_exports

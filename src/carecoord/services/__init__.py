@@ -10,7 +10,12 @@ See ``docs/embedding.md``.
 
 from __future__ import annotations
 
+from carecoord.errors import checked_exports, checked_methods
 from carecoord.services._coordinator import Coordinator
 from carecoord.services._model import IngestChanges, OnInvalid, Skipped, retry_on_conflict
 
 __all__ = ["Coordinator", "IngestChanges", "OnInvalid", "Skipped", "retry_on_conflict"]
+
+checked_exports(globals())
+checked_methods(Coordinator, globals())
+del checked_exports, checked_methods
