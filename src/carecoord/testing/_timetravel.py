@@ -21,7 +21,6 @@ scenario's ``now`` so the fact is known from that moment on.
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import importlib
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
@@ -29,7 +28,7 @@ from typing import Any, TypeVar
 import attrs
 
 from carecoord.domain import FACT_FIELDS, Patient, PatientRecord, Task
-from carecoord.errors import NotFound, Problem, ValidationError
+from carecoord.errors import Problem, ValidationError
 from carecoord.profile import Fact, PatientProfile, Provenance, profile_from_record
 from carecoord.rules import (
     BusinessCalendar,
@@ -45,6 +44,7 @@ from carecoord.rules import (
     suggest_tasks,
 )
 from carecoord.terminology import ValueSets
+from carecoord.testing._assertions import known_rule
 from carecoord.testing._builders import AS_OF, make_record
 
 __all__ = ["Scenario"]
@@ -295,12 +295,7 @@ class Scenario:
     def _known(self, rule_id: str) -> str:
         """``rule_id`` when the scenario's rules have it; else NotFound with suggestions."""
         __tracebackhide__ = True
-        if rule_id in self.rules.ids:
-            return rule_id
-        close = difflib.get_close_matches(str(rule_id), self.rules.ids, n=3, cutoff=0.6)
-        hint = f"; did you mean {' or '.join(close)}?" if close else ""
-        msg = f"unknown rule {rule_id!r}{hint} (the scenario's rules: {len(self.rules.ids)})"
-        raise NotFound(msg)
+        return known_rule(rule_id, self.rules)
 
     def gap(self, rule_id: str, focus: str | None = None) -> Gap:
         """The one gap of ``rule_id`` (and ``focus``) at :attr:`now`, in any status.
