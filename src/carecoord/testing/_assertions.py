@@ -50,8 +50,9 @@ def assert_gap(
     """Assert ``gaps`` hold one gap of ``rule_id`` (in ``status`` when given); return it.
 
     ``gaps`` is a :class:`~carecoord.rules.GapReport` or any gaps; ``focus`` narrows to
-    one focus (a fact key, with or without its ``#`` suffix). ``rule_id`` must be a rule of ``rules`` (default: the catalogue; pass your rule set
-    for custom rules). The failure message lists the rule's gaps found, by focus and status.
+    one focus (a fact key, with or without its ``#`` suffix). ``rule_id`` must be a rule
+    of ``rules`` (default: the catalogue; pass your rule set for custom rules). The
+    failure message lists the rule's gaps found, by focus and status.
     """
     __tracebackhide__ = True
     known_rule(rule_id, rules)
