@@ -123,6 +123,8 @@ def test_a_wrong_argument_to_a_coordinator_method_is_a_usage_error(method: str) 
         bound(*args, **kwargs)
 
     assert isinstance(raised.value, TypeError)
+    assert "_Wrong" in str(raised.value)
+    assert "self" not in str(raised.value).split(":")[0]
 
 
 def test_a_wrong_store_is_a_usage_error() -> None:

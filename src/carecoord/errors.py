@@ -449,6 +449,8 @@ def _plan(
         if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
             continue
         annotation = parameter.annotation
+        if annotation is parameter.empty:
+            continue
         if isinstance(annotation, str):
             try:
                 annotation = eval(annotation, namespace)  # noqa: S307 - the function's own annotation
