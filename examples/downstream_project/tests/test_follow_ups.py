@@ -17,10 +17,11 @@ from carecoord.testing import (
 )
 
 
+@pytest.mark.carecoord_as_of("2026-03-06T12:00:00+00:00")
 def test_a_referral_nobody_acknowledged_is_on_the_list(
     carecoord_fhir_bundle: FhirBundles, carecoord_as_of: dt.datetime
 ) -> None:
-    """A referral sent 5 days before as_of and never acknowledged is listed."""
+    """A referral sent on 25 February and never acknowledged is listed on 6 March."""
     record = make_record(referrals=(make_referral(),))
 
     rows = referral_follow_ups([carecoord_fhir_bundle(record)], as_of=carecoord_as_of)
@@ -62,6 +63,7 @@ def test_a_marker_moves_the_clock(carecoord_as_of: dt.datetime) -> None:
     assert carecoord_as_of == dt.datetime(2026, 7, 15, 16, tzinfo=dt.UTC)
 
 
+@pytest.mark.carecoord_as_of("2026-03-06T12:00:00+00:00")
 def test_the_coordinator_keeps_a_worklist(
     carecoord_coordinator: object, carecoord_fhir_bundle: FhirBundles, carecoord_as_of: dt.datetime
 ) -> None:
