@@ -64,7 +64,7 @@ def test_results_cite_their_order(bundle: dict[str, object]) -> None:
     assert all(set(r.based_on) <= orders for r in record.results)
 
 
-@settings(max_examples=30)
+@settings(max_examples=10)
 @given(profiles())
 def test_profiles_hold_their_records_facts(profile: object) -> None:
     """A drawn profile merges one person's records from distinct sources."""
@@ -92,7 +92,7 @@ def test_gaps_have_fields_that_agree(gap: object) -> None:
     assert gap.triggers[0].role is EvidenceRole.TRIGGER
 
 
-@settings(max_examples=15)
+@settings(max_examples=8)
 @given(gap_reports())
 def test_gap_reports_are_real_reports(report: GapReport) -> None:
     """A drawn report comes from the rules: every rule ran, every gap is the patient's."""
