@@ -7,9 +7,12 @@ import datetime as dt
 import pytest
 from clinic_app import referral_follow_ups
 
-from carecoord import fhir
+from carecoord import detect_gaps, fhir
+from carecoord.profile import profile_from_record
+from carecoord.services import Coordinator
 from carecoord.testing import (
     FhirBundles,
+    Population,
     Scenario,
     assert_gap,
     make_record,
@@ -65,12 +68,11 @@ def test_a_marker_moves_the_clock(carecoord_as_of: dt.datetime) -> None:
 
 @pytest.mark.carecoord_as_of("2026-03-06T12:00:00+00:00")
 def test_the_coordinator_keeps_a_worklist(
-    carecoord_coordinator: object, carecoord_fhir_bundle: FhirBundles, carecoord_as_of: dt.datetime
+    carecoord_coordinator: Coordinator,
+    carecoord_fhir_bundle: FhirBundles,
+    carecoord_as_of: dt.datetime,
 ) -> None:
     """The in-memory coordinator ingests a bundle and lists the referral's gap."""
-    from carecoord.services import Coordinator
-
-    assert isinstance(carecoord_coordinator, Coordinator)
     bundle = carecoord_fhir_bundle(make_record(referrals=(make_referral(),)))
 
     carecoord_coordinator.ingest(fhir.read(bundle), as_of=carecoord_as_of)
@@ -81,9 +83,6 @@ def test_the_coordinator_keeps_a_worklist(
 
 def test_report_assertions_name_the_rule(carecoord_as_of: dt.datetime) -> None:
     """``assert_gap`` finds the one gap of a rule in a report."""
-    from carecoord import detect_gaps
-    from carecoord.profile import profile_from_record
-
     profile = profile_from_record(make_record(referrals=(make_referral(),)))
     report = detect_gaps(profile, as_of=carecoord_as_of)
 
@@ -92,10 +91,7 @@ def test_report_assertions_name_the_rule(carecoord_as_of: dt.datetime) -> None:
     assert gap.focus.endswith("referral-1")
 
 
-def test_a_population_has_people_in_several_sources(carecoord_population: object) -> None:
+def test_a_population_has_people_in_several_sources(carecoord_population: Population) -> None:
     """The session's synthetic population holds records of 20 people."""
-    from carecoord.testing import Population
-
-    assert isinstance(carecoord_population, Population)
     assert carecoord_population.people == 20
     assert len({r.source.id for r in carecoord_population.records}) > 1
