@@ -491,6 +491,7 @@ def checked(
 
     @functools.wraps(fn)
     def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        __tracebackhide__ = True  # pytest shows the caller's line, not this check
         nonlocal plan
         if plan is None:
             plan = _plan(fn, namespace or {})

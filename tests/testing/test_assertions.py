@@ -91,3 +91,11 @@ def test_a_scenario_written_at_now_follows_the_clock() -> None:
     s.advance(business_days=4)
 
     s.assert_open(ACK)
+
+
+def test_a_scenario_of_the_wrong_kind_of_subject_is_a_usage_error() -> None:
+    """``Scenario(42)`` says what a scenario's subject may be."""
+    from carecoord.errors import UsageError
+
+    with pytest.raises(UsageError, match="expected a PatientProfile, a PatientRecord"):
+        Scenario(42)  # type: ignore[arg-type]

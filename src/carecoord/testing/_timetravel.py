@@ -28,7 +28,7 @@ from typing import Any, TypeVar
 import attrs
 
 from carecoord.domain import FACT_FIELDS, Patient, PatientRecord, Task
-from carecoord.errors import Problem, ValidationError
+from carecoord.errors import Problem, UsageError, ValidationError
 from carecoord.profile import Fact, PatientProfile, Provenance, profile_from_record
 from carecoord.rules import (
     BusinessCalendar,
@@ -101,6 +101,15 @@ class Scenario:
     ) -> None:
         if subject is None:
             subject = make_record()
+        given: object = subject
+        if isinstance(given, str | bytes) or not isinstance(
+            given, PatientProfile | PatientRecord | Iterable
+        ):
+            msg = (
+                "Scenario() subject: expected a PatientProfile, a PatientRecord or records of "
+                f"one person, got {type(given).__name__}"
+            )
+            raise UsageError(msg)
         if isinstance(subject, PatientProfile):
             profile = subject
         elif isinstance(subject, PatientRecord):
