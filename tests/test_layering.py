@@ -102,9 +102,21 @@ LAYERS: dict[str, set[str]] = {
     "serialization.py": {"carecoord.errors", "carecoord.domain", "carecoord.serialization"},
     "fhir": CORE | {"carecoord.serialization", "carecoord.fhir"},
     "demo_data": {"carecoord.demo_data"},
-    "testing": CORE | {"carecoord.testing", "carecoord.fhir", "carecoord.serialization"},
-    "cli": CORE | {"carecoord.cli", "carecoord.fhir", "carecoord.demo_data"},
     "plot.py": CORE | {"carecoord.plot"},
+    "testing": CORE
+    | {"carecoord.testing", "carecoord.fhir", "carecoord.serialization", "carecoord.ports"},
+    "ports.py": CORE | {"carecoord.ports"},
+    "stores": CORE | {"carecoord.serialization", "carecoord.ports", "carecoord.stores"},
+    "services": CORE | {"carecoord.ports", "carecoord.services"},
+    "cli": CORE
+    | {
+        "carecoord.cli",
+        "carecoord.fhir",
+        "carecoord.demo_data",
+        "carecoord.ports",
+        "carecoord.services",
+        "carecoord.stores",
+    },
     "__main__.py": {"carecoord.cli"},
     "__init__.py": CORE,
 }

@@ -77,6 +77,7 @@ from carecoord.errors import (
     UnsupportedSchemaVersion,
     UsageError,
     ValidationError,
+    checked_exports,
     json_kind,
 )
 
@@ -845,3 +846,7 @@ def loads(text: str | bytes, cls: type[T]) -> T:
         message = "malformed JSON: a non-finite or over-long number"
         raise ValidationError(Problem("", message), what=what) from None
     return from_dict(data, cls)
+
+
+checked_exports(globals())
+del checked_exports

@@ -154,6 +154,7 @@ from carecoord.domain._values import (
     optional_aware,
     to_local_date,
 )
+from carecoord.errors import checked_exports
 
 __all__ = [
     "FACT_FIELDS",
@@ -282,3 +283,5 @@ __all__ = [
 ]
 
 _bound_reprs(globals()[name] for name in __all__)
+checked_exports(globals(), skip=("aware", "clinical_time", "masked", "optional_aware"))
+del checked_exports

@@ -20,7 +20,7 @@ Importing this module loads no other adapter. See ``docs/fhir.md`` for the mappi
 from __future__ import annotations
 
 from carecoord.display import bound_reprs as _bound_reprs
-from carecoord.errors import IssueCode, IssueSeverity
+from carecoord.errors import IssueCode, IssueSeverity, checked_exports
 from carecoord.fhir._gap_bundle import write_gaps_bundle
 from carecoord.fhir._gc import gc_paused
 from carecoord.fhir._issues import ImportIssue
@@ -61,3 +61,5 @@ __all__ = [
 ]
 
 _bound_reprs(globals()[name] for name in __all__)
+checked_exports(globals())
+del checked_exports

@@ -15,6 +15,7 @@ Imports only the domain layer.
 from __future__ import annotations
 
 from carecoord.display import bound_reprs as _bound_reprs
+from carecoord.errors import checked_exports
 from carecoord.profile._build import (
     PERSONAL_COLUMNS,
     PROFILE_COLUMNS,
@@ -35,6 +36,7 @@ from carecoord.profile._matching import (
     MatchGrade,
     MatchResult,
     PossibleMatch,
+    blocking_keys,
     compare,
     link_records,
 )
@@ -154,6 +156,7 @@ __all__ = [
     "ViewerRole",
     "Visibility",
     "are_nicknames",
+    "blocking_keys",
     "build_profiles",
     "can_see",
     "compare",
@@ -194,3 +197,5 @@ __all__ = [
 ]
 
 _bound_reprs(globals()[name] for name in __all__)
+checked_exports(globals(), skip=("fact_author",))
+del checked_exports

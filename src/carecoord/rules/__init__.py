@@ -18,6 +18,7 @@ cattrs, no json).
 from __future__ import annotations
 
 from carecoord.display import bound_reprs as _bound_reprs
+from carecoord.errors import checked_exports
 from carecoord.rules._actions import suggest_tasks, task_id_for
 from carecoord.rules._activity import activity_ccm_time
 from carecoord.rules._asof import (
@@ -250,3 +251,12 @@ __all__ = [
 ]
 
 _bound_reprs(globals()[name] for name in __all__)
+checked_exports(
+    globals(),
+    skip=("param", "value_set_param"),
+    instead={
+        name: {"profile": {"ProfileSet": f"for a ProfileSet use {name}_population(profiles, ...)"}}
+        for name in ("detect_gaps",)
+    },
+)
+del checked_exports

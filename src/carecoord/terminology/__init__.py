@@ -24,6 +24,7 @@ the domain layer and the errors; no I/O, no ``json``.
 from __future__ import annotations
 
 from carecoord.display import bound_reprs as _bound_reprs
+from carecoord.errors import checked_exports
 from carecoord.terminology._defaults import (
     CHRONIC_CONDITION_GROUPS,
     DEFAULT_VALUE_SETS,
@@ -58,3 +59,5 @@ __all__ = [
 ]
 
 _bound_reprs(globals()[name] for name in __all__)
+checked_exports(globals())
+del checked_exports
