@@ -7,9 +7,11 @@ its first read starts a transaction (a snapshot of the committed state) and its 
 write takes the file's write lock. Versions are checked inside that transaction, and a
 unit whose snapshot another process has overtaken cannot write: SQLite refuses, and the
 store raises :class:`carecoord.errors.ConflictError`, so the caller redoes the unit
-(nothing of it was committed). With ``begin="immediate"`` a unit takes the write lock at
-its first read instead: units of several processes then run one after the other and do
-not conflict, at the price of readers waiting for writers.
+(nothing of it was committed). After such a conflict, the store's next unit takes the write
+lock at its start (waiting for the other process), so the redone work cannot lose again;
+once it commits, units go back to optimistic. With ``begin="immediate"`` every unit takes
+the write lock at its first read: units of several processes then run one after the
+other and do not conflict, at the price of readers waiting for writers.
 
 Commits are durable when they return (``synchronous="FULL"``, the default), and a
 process killed at any moment leaves the file as it was before or after each unit (WAL
@@ -93,6 +95,7 @@ class SQLiteStore:
             "busy_timeout": busy_timeout,
         }
         self._begin = "BEGIN IMMEDIATE" if begin == "immediate" else "BEGIN"
+        self._contended = False
         self._lock = threading.Lock()
         self._idle: list[Database] = [Database(path, MIGRATIONS, **self._options)]
         self._closed = False
@@ -143,6 +146,7 @@ class SQLiteUnitOfWork:
         self._db: Database | None = None
         self._first: dict[str, int] = {}
         self._conflict: ConflictError | None = None
+        self._escalated = False
         self.records = _Records(self)
         self.persons = _Persons(self)
         self.decisions = _Decisions(self)
@@ -179,8 +183,13 @@ class SQLiteUnitOfWork:
             self._db = self._store._acquire()
         conn = self._db.connection
         if not conn.in_transaction:
+            store = self._store
+            # After a unit lost to another process, the next one waits for the write lock
+            # at its start: the redone work then cannot lose again (no livelock).
+            self._escalated = store._contended
+            begin = "BEGIN IMMEDIATE" if self._escalated else store._begin
             try:
-                conn.execute(self._store._begin)
+                conn.execute(begin)
             except sqlite3.Error as exc:
                 raise translate_error(exc, doing="starting a unit of work") from None
         return conn
@@ -194,6 +203,7 @@ class SQLiteUnitOfWork:
             error = translate_error(exc, doing="using the store", in_unit=True)
             if isinstance(error, ConflictError):
                 self._conflict = error
+                self._store._contended = True
             raise error from None
 
     def conflicted(self, error: ConflictError) -> ConflictError:
@@ -226,6 +236,9 @@ class SQLiteUnitOfWork:
             error = translate_error(exc, doing="committing a unit of work", in_unit=True)
             self.rollback()
             raise error from None
+        if self._escalated:
+            self._store._contended = False
+            self._escalated = False
 
     def rollback(self) -> None:
         """Discard every write since the unit began or last committed."""
