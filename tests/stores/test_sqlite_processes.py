@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import random
+import sqlite3
 import time
 from pathlib import Path
 
@@ -179,7 +180,7 @@ print(json.dumps({{"done": done}}))
 def _prepare(path: Path, numbers: list[int]) -> None:
     """Ingest the first persons in this process (the worklist the worker will work)."""
     namespace: dict[str, object] = {}
-    exec(_COORDINATOR_CHILD.replace("__PATH__", repr(str(path))), namespace)  # noqa: S102 - our own code
+    exec(_COORDINATOR_CHILD.replace("__PATH__", repr(str(path))), namespace)
     coordinator: Coordinator = namespace["coordinator"]  # type: ignore[assignment]
     record = namespace["record"]
     coordinator.ingest([record(n) for n in numbers], as_of=AS_OF)  # type: ignore[operator]
@@ -327,6 +328,7 @@ def test_killed_at_a_random_moment_every_unit_is_whole(tmp_path: Path, seed: int
     assert records % 5 == 0
     assert len(events) == entries == records
     assert {e.subject for e in events} == {f"p-{n}" for n in range(records)}
-    db = store._idle[0].connection  # noqa: SLF001 - the file's own integrity check
+    store.close()
+    db = sqlite3.connect(path)
     assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     assert db.execute("PRAGMA foreign_key_check").fetchall() == []
