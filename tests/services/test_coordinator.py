@@ -20,10 +20,9 @@ from carecoord.domain import (
     minutes_by_kind,
 )
 from carecoord.errors import ConflictError, InvalidTransition, NotFound, ValidationError
-from carecoord.ports import TaskState
+from carecoord.ports import Store, TaskState
 from carecoord.profile import Viewer
 from carecoord.services import Coordinator, retry_on_conflict
-from carecoord.stores import MemoryStore
 from carecoord.testing import (
     AS_OF,
     PCP,
@@ -65,9 +64,11 @@ def _other_person(source: str = "hospital-ehr", patient: str = "h-9") -> Patient
 class TestIngest:
     """What ingest stores and reports."""
 
-    def test_demo_gaps_match_batch_detection(self, demo_records: tuple[PatientRecord, ...]) -> None:
+    def test_demo_gaps_match_batch_detection(
+        self, store: Store, demo_records: tuple[PatientRecord, ...]
+    ) -> None:
         """The stored active gaps are the ones detect_gaps finds over build_profiles."""
-        coordinator = Coordinator(MemoryStore())
+        coordinator = Coordinator(store)
         coordinator.ingest(demo_records, as_of=DEMO_AS_OF)
         stored = Counter(
             (s.gap.rule, "self" if s.gap.focus == s.person else s.gap.focus, s.gap.status)
@@ -82,10 +83,10 @@ class TestIngest:
         assert len(coordinator.persons()) == len(build_profiles(demo_records))
 
     def test_same_input_twice_changes_nothing(
-        self, demo_records: tuple[PatientRecord, ...]
+        self, store: Store, demo_records: tuple[PatientRecord, ...]
     ) -> None:
         """A second ingest of the same records stores nothing and emits no event."""
-        coordinator = Coordinator(MemoryStore())
+        coordinator = Coordinator(store)
         coordinator.ingest(demo_records, as_of=DEMO_AS_OF)
         before = len(coordinator.events())
         again = coordinator.ingest(demo_records, as_of=DEMO_AS_OF)
@@ -93,9 +94,9 @@ class TestIngest:
         assert len(again.records_unchanged) == len(demo_records)
         assert len(coordinator.events()) == before
 
-    def test_newer_version_replaces_and_closes_its_gaps(self) -> None:
+    def test_newer_version_replaces_and_closes_its_gaps(self, store: Store) -> None:
         """A newer copy with the referral cancelled replaces the record; its gaps close."""
-        coordinator = Coordinator(MemoryStore())
+        coordinator = Coordinator(store)
         first = coordinator.ingest([_record()], as_of=AS_OF)
         referral = make_referral().cancel(at=AS_OF - DAY / 2, by=PCP, reason="not needed")
         newer = attrs.evolve(_record(at=AS_OF - DAY / 4), referrals=(referral,))
@@ -104,9 +105,9 @@ class TestIngest:
         assert set(changes.gaps_closed) == set(first.gaps_opened)
         assert coordinator.worklist(AS_OF) == ()
 
-    def test_older_version_arriving_late_does_not_win(self) -> None:
+    def test_older_version_arriving_late_does_not_win(self, store: Store) -> None:
         """An older copy is skipped with a reason and changes nothing."""
-        coordinator = Coordinator(MemoryStore())
+        coordinator = Coordinator(store)
         coordinator.ingest([_record(at=AS_OF - DAY)], as_of=AS_OF)
         older = attrs.evolve(_record(at=AS_OF - 3 * DAY), referrals=())
         changes = coordinator.ingest([older], as_of=AS_OF)
@@ -114,44 +115,42 @@ class TestIngest:
         assert [s.reason for s in changes.skipped] == ["older than the stored version"]
         assert len(coordinator.worklist(AS_OF)) == 3
 
-    def test_record_joining_keeps_the_person_id(self) -> None:
+    def test_record_joining_keeps_the_person_id(self, store: Store) -> None:
         """A second source's record of the same patient joins the existing person."""
-        coordinator = Coordinator(MemoryStore())
+        coordinator = Coordinator(store)
         (person,) = coordinator.ingest([_record()], as_of=AS_OF).persons_created
         joined = coordinator.ingest([_record(source="hospital-ehr", patient="h-1")], as_of=AS_OF)
         assert joined.persons_created == ()
         assert coordinator.persons() == (person,)
         assert len(coordinator.records_of(person)) == 2
 
-    def test_only_touched_persons_are_reevaluated(self) -> None:
+    def test_only_touched_persons_are_reevaluated(self, store: Store) -> None:
         """Ingesting one person's record re-evaluates that person only."""
-        coordinator = Coordinator(MemoryStore())
+        coordinator = Coordinator(store)
         coordinator.ingest([_record(), _other_person()], as_of=AS_OF)
         changes = coordinator.ingest([_record(at=AS_OF - DAY / 2)], as_of=AS_OF)
         assert len(changes.persons_changed) == 1
         assert changes.persons_changed == (coordinator.resolve(changes.persons_changed[0]),)
 
-    def test_invalid_input_is_skipped_and_the_rest_proceeds(self) -> None:
+    def test_invalid_input_is_skipped_and_the_rest_proceeds(self, store: Store) -> None:
         """A non-record is reported with its position; the valid record is stored."""
-        coordinator = Coordinator(MemoryStore())
+        coordinator = Coordinator(store)
         changes = coordinator.ingest([object(), _record()], as_of=AS_OF)
         assert [(s.index, s.reason) for s in changes.skipped] == [
             (0, "invalid: not a PatientRecord")
         ]
         assert len(changes.records_added) == 1
 
-    def test_refuse_stores_nothing(self) -> None:
+    def test_refuse_stores_nothing(self, store: Store) -> None:
         """With on_invalid='refuse' one bad input refuses the whole batch."""
-        store = MemoryStore()
         coordinator = Coordinator(store)
         with pytest.raises(ValidationError):
             coordinator.ingest([_record(), "junk"], as_of=AS_OF, on_invalid="refuse")
         assert coordinator.persons() == ()
         assert coordinator.events() == ()
 
-    def test_batch_in_one_unit_of_work_rolls_back_together(self) -> None:
+    def test_batch_in_one_unit_of_work_rolls_back_together(self, store: Store) -> None:
         """Two ingests sharing a unit of work that is never committed leave nothing."""
-        store = MemoryStore()
         coordinator = Coordinator(store)
         with store.unit_of_work() as uow:
             coordinator.ingest([_record()], as_of=AS_OF, unit_of_work=uow)
@@ -159,9 +158,8 @@ class TestIngest:
             assert len(uow.persons.ids()) == 2
         assert coordinator.persons() == ()
 
-    def test_batch_in_one_unit_of_work_commits_together(self) -> None:
+    def test_batch_in_one_unit_of_work_commits_together(self, store: Store) -> None:
         """Two ingests sharing a unit of work become visible at its commit, in order."""
-        store = MemoryStore()
         coordinator = Coordinator(store)
         with store.unit_of_work() as uow:
             coordinator.ingest([_record()], as_of=AS_OF, unit_of_work=uow)
@@ -175,9 +173,9 @@ class TestIngest:
 class TestIdentity:
     """Stable ids, merges and human link decisions."""
 
-    def test_same_person_decision_merges_keeping_the_older_id(self) -> None:
+    def test_same_person_decision_merges_keeping_the_older_id(self, store: Store) -> None:
         """A same-person decision merges: the first-created id survives, the other is an alias."""
-        coordinator = Coordinator(MemoryStore())
+        coordinator = Coordinator(store)
         (first,) = coordinator.ingest([_record()], as_of=AS_OF).persons_created
         later = AS_OF + DAY
         (second,) = coordinator.ingest([_other_person()], as_of=later).persons_created
@@ -191,9 +189,9 @@ class TestIdentity:
             "person.merged"
         )
 
-    def test_not_same_person_decision_splits_and_persists(self) -> None:
+    def test_not_same_person_decision_splits_and_persists(self, store: Store) -> None:
         """A "not the same person" decision splits a person and survives later ingests."""
-        coordinator = Coordinator(MemoryStore())
+        coordinator = Coordinator(store)
         clinic, hospital = _record(), _record(source="hospital-ehr", patient="h-1")
         (person,) = coordinator.ingest([clinic, hospital], as_of=AS_OF).persons_created
         split = coordinator.decide_link(
@@ -207,9 +205,9 @@ class TestIdentity:
         assert again.persons_merged == ()
         assert len(coordinator.persons()) == 2
 
-    def test_unknown_record_in_a_decision_is_not_found(self) -> None:
+    def test_unknown_record_in_a_decision_is_not_found(self, store: Store) -> None:
         """Deciding about a record never stored raises NotFound."""
-        coordinator = Coordinator(MemoryStore())
+        coordinator = Coordinator(store)
         coordinator.ingest([_record()], as_of=AS_OF)
         with pytest.raises(NotFound):
             coordinator.decide_link(
@@ -220,15 +218,15 @@ class TestIdentity:
 class TestWorklist:
     """Human state on gaps, across runs, in the ledger."""
 
-    def _setup(self) -> tuple[Coordinator, str]:
-        coordinator = Coordinator(MemoryStore())
+    def _setup(self, store: Store) -> tuple[Coordinator, str]:
+        coordinator = Coordinator(store)
         coordinator.ingest([_record()], as_of=AS_OF)
         key = coordinator.worklist(AS_OF)[0].key
         return coordinator, key
 
-    def test_human_state_survives_reingest(self) -> None:
+    def test_human_state_survives_reingest(self, store: Store) -> None:
         """Assignment, notes and dismissals stay on the gap when newer data arrives."""
-        coordinator, key = self._setup()
+        coordinator, key = self._setup(store)
         coordinator.assign(key, "nurse-1", actor="lead", at=AS_OF, team="north")
         coordinator.add_note(key, "called, no answer", actor="nurse-1", at=AS_OF)
         coordinator.ingest([_record(at=AS_OF - DAY / 2)], as_of=AS_OF + DAY)
@@ -236,34 +234,34 @@ class TestWorklist:
         assert (state.assigned_to, state.team) == ("nurse-1", "north")
         assert [n.text for n in state.notes] == ["called, no answer"]
 
-    def test_filters_by_owner_and_team(self) -> None:
+    def test_filters_by_owner_and_team(self, store: Store) -> None:
         """owner= and team= keep only the gaps assigned so."""
-        coordinator, key = self._setup()
+        coordinator, key = self._setup(store)
         coordinator.assign(key, "nurse-1", actor="lead", at=AS_OF, team="north")
         assert [s.key for s in coordinator.worklist(AS_OF, owner="nurse-1")] == [key]
         assert [s.key for s in coordinator.worklist(AS_OF, team="north")] == [key]
         assert coordinator.worklist(AS_OF, owner="someone-else") == ()
 
-    def test_snoozed_gap_hidden_until_its_date(self) -> None:
+    def test_snoozed_gap_hidden_until_its_date(self, store: Store) -> None:
         """A snoozed gap leaves the worklist until the snooze ends."""
-        coordinator, key = self._setup()
+        coordinator, key = self._setup(store)
         until = (AS_OF + 3 * DAY).date()
         coordinator.snooze(key, until, actor="nurse-1", at=AS_OF, reason="patient travelling")
         assert key not in {s.key for s in coordinator.worklist(AS_OF)}
         assert key in {s.key for s in coordinator.worklist(AS_OF, include_snoozed=True)}
         assert key in {s.key for s in coordinator.worklist(AS_OF + 3 * DAY)}
 
-    def test_dismiss_and_reopen(self) -> None:
+    def test_dismiss_and_reopen(self, store: Store) -> None:
         """A dismissed gap leaves the worklist; reopening brings it back."""
-        coordinator, key = self._setup()
+        coordinator, key = self._setup(store)
         coordinator.dismiss(key, actor="nurse-1", at=AS_OF, reason="handled by phone")
         assert key not in {s.key for s in coordinator.worklist(AS_OF)}
         coordinator.reopen(key, actor="nurse-1", at=AS_OF)
         assert key in {s.key for s in coordinator.worklist(AS_OF)}
 
-    def test_every_change_is_in_the_ledger_and_countable(self) -> None:
+    def test_every_change_is_in_the_ledger_and_countable(self, store: Store) -> None:
         """Ledger entries say who, when, why; their minutes count by kind."""
-        coordinator, key = self._setup()
+        coordinator, key = self._setup(store)
         person = coordinator.gap(key).person
         coordinator.assign(
             key,
@@ -291,9 +289,9 @@ class TestWorklist:
         assert minutes[ActivityKind.CHART_REVIEW] == 5
         assert minutes[ActivityKind.PATIENT_OUTREACH] == 10
 
-    def test_stale_expected_version_conflicts_and_retry_succeeds(self) -> None:
+    def test_stale_expected_version_conflicts_and_retry_succeeds(self, store: Store) -> None:
         """A write naming a stale version raises ConflictError; retry_on_conflict rereads."""
-        coordinator, key = self._setup()
+        coordinator, key = self._setup(store)
         seen = coordinator.gap(key).version
         coordinator.assign(key, "nurse-1", actor="lead", at=AS_OF)
         with pytest.raises(ConflictError):
@@ -311,9 +309,9 @@ class TestWorklist:
 class TestTasks:
     """Proposals become tasks with the real lifecycle."""
 
-    def test_accept_then_work_the_task(self) -> None:
+    def test_accept_then_work_the_task(self, store: Store) -> None:
         """An accepted proposal is a task; start and complete move its status."""
-        coordinator = Coordinator(MemoryStore())
+        coordinator = Coordinator(store)
         changes = coordinator.ingest([_record()], as_of=AS_OF)
         task_id = changes.tasks_suggested[0]
         entry = coordinator.accept_task(task_id, actor="nurse-1", at=AS_OF, owner=PCP)
@@ -325,18 +323,18 @@ class TestTasks:
         with pytest.raises(InvalidTransition):
             coordinator.update_task(task_id, "start", actor="nurse-1", at=AS_OF + DAY)
 
-    def test_rejected_proposal_is_not_suggested_again(self) -> None:
+    def test_rejected_proposal_is_not_suggested_again(self, store: Store) -> None:
         """A rejected proposal stays rejected on a later ingest."""
-        coordinator = Coordinator(MemoryStore())
+        coordinator = Coordinator(store)
         task_id = coordinator.ingest([_record()], as_of=AS_OF).tasks_suggested[0]
         coordinator.reject_task(task_id, actor="nurse-1", at=AS_OF, reason="duplicate")
         again = coordinator.ingest([_record(at=AS_OF - DAY / 2)], as_of=AS_OF)
         assert task_id not in again.tasks_suggested
         assert coordinator.tasks(state=TaskState.REJECTED)[0].id == task_id
 
-    def test_auto_accept_creates_tasks_at_once(self) -> None:
+    def test_auto_accept_creates_tasks_at_once(self, store: Store) -> None:
         """With auto_accept_tasks suggested tasks are created as tasks."""
-        coordinator = Coordinator(MemoryStore(), auto_accept_tasks=True)
+        coordinator = Coordinator(store, auto_accept_tasks=True)
         changes = coordinator.ingest([_record()], as_of=AS_OF)
         assert changes.tasks_suggested == ()
         assert changes.tasks_created
@@ -346,17 +344,17 @@ class TestTasks:
 class TestOutboxAndPrivacy:
     """Events carry no personal data; erasure leaves tombstones."""
 
-    def test_events_carry_no_personal_data(self) -> None:
+    def test_events_carry_no_personal_data(self, store: Store) -> None:
         """No name, MRN or phone of the patient appears in any event."""
-        coordinator = Coordinator(MemoryStore())
+        coordinator = Coordinator(store)
         coordinator.ingest([_record()], as_of=AS_OF)
         text = repr(coordinator.events())
         for secret in ("Testperson", "MRN-0001", "555-0100", "1961"):
             assert secret not in text
 
-    def test_events_after_a_cursor(self) -> None:
+    def test_events_after_a_cursor(self, store: Store) -> None:
         """events(after=n) returns the events with larger positions only."""
-        coordinator = Coordinator(MemoryStore())
+        coordinator = Coordinator(store)
         coordinator.ingest([_record()], as_of=AS_OF)
         cursor = coordinator.events()[-1].position
         coordinator.ingest([_other_person()], as_of=AS_OF)
@@ -365,9 +363,9 @@ class TestOutboxAndPrivacy:
         assert all(e.position > cursor for e in later)
         assert later[0].kind == "person.created"
 
-    def test_erase_leaves_tombstones_and_refuses_reingest(self) -> None:
+    def test_erase_leaves_tombstones_and_refuses_reingest(self, store: Store) -> None:
         """Erasure removes data, keeps positions and counts, and blocks a re-ingest until lifted."""
-        coordinator = Coordinator(MemoryStore())
+        coordinator = Coordinator(store)
         (person,) = coordinator.ingest([_record()], as_of=AS_OF).persons_created
         key = coordinator.worklist(AS_OF)[0].key
         coordinator.assign(key, "nurse-1", actor="lead", at=AS_OF, reason="x")
@@ -386,10 +384,10 @@ class TestOutboxAndPrivacy:
         assert coordinator.ingest([_record()], as_of=AS_OF).records_added == (_record().key,)
 
     def test_viewer_reads_are_filtered_and_logged(
-        self, demo_records: tuple[PatientRecord, ...]
+        self, store: Store, demo_records: tuple[PatientRecord, ...]
     ) -> None:
         """A clinician outside the consents sees fewer gaps; each person read is logged."""
-        coordinator = Coordinator(MemoryStore())
+        coordinator = Coordinator(store)
         coordinator.ingest(demo_records, as_of=DEMO_AS_OF)
         viewer = Viewer(Ref("Practitioner", "someone-outside"))
         everything = coordinator.worklist(DEMO_AS_OF)
