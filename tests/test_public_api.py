@@ -23,6 +23,9 @@ PUBLIC_MODULES = [
     "carecoord.fhir",
     "carecoord.serialization",
     "carecoord.testing",
+    "carecoord.testing.contracts",
+    "carecoord.stores",
+    "carecoord.stores.sqlite",
     "carecoord.demo_data",
 ]
 """Every public module with an ``__all__`` (the test kit's strategies need Hypothesis)."""

@@ -51,8 +51,8 @@ from carecoord.ports import (
     redacted_event,
 )
 from carecoord.serialization import dumps, loads
+from carecoord.stores import _schema
 from carecoord.stores._codec import decode, encode
-from carecoord.stores._schema import MIGRATIONS, SCHEMA_VERSION
 from carecoord.stores._sqlite_db import Database, Synchronous, translate_error
 
 __all__ = ["SQLiteStore", "SQLiteUnitOfWork"]
@@ -74,7 +74,7 @@ class SQLiteStore:
     store. See :mod:`carecoord.ports` for the contract every store keeps.
     """
 
-    schema_version = SCHEMA_VERSION
+    schema_version = _schema.SCHEMA_VERSION
     """The schema version this carecoord writes."""
 
     def __init__(
@@ -97,7 +97,7 @@ class SQLiteStore:
         self._begin = "BEGIN IMMEDIATE" if begin == "immediate" else "BEGIN"
         self._contended = False
         self._lock = threading.Lock()
-        self._idle: list[Database] = [Database(path, MIGRATIONS, **self._options)]
+        self._idle: list[Database] = [Database(path, _schema.MIGRATIONS, **self._options)]
         self._closed = False
 
     def __repr__(self) -> str:
@@ -128,7 +128,7 @@ class SQLiteStore:
         if self._memory:
             msg = "a ':memory:' SQLite store runs one unit of work at a time"
             raise UsageError(msg)
-        return Database(self._path, MIGRATIONS, **self._options)
+        return Database(self._path, _schema.MIGRATIONS, **self._options)
 
     def _release(self, db: Database) -> None:
         with self._lock:
