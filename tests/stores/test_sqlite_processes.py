@@ -332,3 +332,26 @@ def test_killed_at_a_random_moment_every_unit_is_whole(tmp_path: Path, seed: int
     db = sqlite3.connect(path)
     assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     assert db.execute("PRAGMA foreign_key_check").fetchall() == []
+
+
+def test_processes_opening_a_new_file_at_once_create_one_schema(tmp_path: Path) -> None:
+    """Three processes opening a missing file together all succeed; it is migrated once."""
+    path, go = tmp_path / "new.db", tmp_path / "go"
+    script = (
+        _WAIT_FOR_GO.format(go=str(go))
+        + f"""
+from carecoord.stores import SQLiteStore
+store = SQLiteStore({str(path)!r})
+with store.unit_of_work() as uow:
+    count = uow.records.count()
+print(json.dumps({{"version": store.schema_version, "records": count}}))
+"""
+    )
+
+    reports = _run_together([script, script, script], go)
+
+    assert {r["version"] for r in reports} == {SQLiteStore.schema_version}
+    conn = sqlite3.connect(path)
+    tables = conn.execute("SELECT count(*) FROM sqlite_master WHERE name = 'records'")
+    assert tables.fetchone()[0] == 1
+    assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
