@@ -60,16 +60,19 @@ def synthea(data: Path, runs: int, profile: bool) -> None:
     """(a) fhir.read alone against read + ingest into an empty SQLite store."""
     paths = sorted(str(p) for p in data.glob("*.json"))
     read_times: list[float] = []
-    total_times: list[float] = []
+    ingest_times: list[float] = []
+    ratios: list[float] = []
     with tempfile.TemporaryDirectory() as tmp:
         for run in range(runs):
             start = time.perf_counter()
             fhir.read(paths)
-            read_times.append(time.perf_counter() - start)
+            alone = time.perf_counter() - start
+            read_times.append(alone)
 
             db = Path(tmp) / f"synthea-{run}.db"
             start = time.perf_counter()
             result = fhir.read(paths)
+            middle = time.perf_counter()
             store = SQLiteStore(db)
             profiler = cProfile.Profile() if profile and run == 0 else None
             if profiler:
@@ -78,15 +81,20 @@ def synthea(data: Path, runs: int, profile: bool) -> None:
             if profiler:
                 profiler.disable()
             store.close()
-            total_times.append(time.perf_counter() - start)
+            end = time.perf_counter()
+            ingest_times.append(end - middle)
+            ratios.append((end - start) / alone)
             if profiler:
                 pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
         size = sum(f.stat().st_size for f in Path(tmp).glob("synthea-0.db*"))
-    read, total = min(read_times), min(total_times)
+    read, ingest = min(read_times), min(ingest_times)
     print(f"(a) {len(paths)} files, {len(result.records)} records: {changes.summary()}")
     print(f"    fhir.read alone      best {read:.2f} s  (runs: {_fmt(read_times)})")
-    print(f"    read + ingest        best {total:.2f} s  (runs: {_fmt(total_times)})")
-    print(f"    ratio                {total / read:.2f}x  (target <= 2.5x)")
+    print(f"    ingest (SQLite)      best {ingest:.2f} s  (runs: {_fmt(ingest_times)})")
+    print(
+        f"    ratio (read + ingest) / read: {(read + ingest) / read:.2f}x of the bests, "
+        f"median per run {statistics.median(ratios):.2f}x (target <= 2.5x)"
+    )
     print(
         f"    store size           {size / 1e6:.1f} MB for {len(changes.persons_created)} persons"
     )

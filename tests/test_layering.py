@@ -103,7 +103,7 @@ LAYERS: dict[str, set[str]] = {
     | {"carecoord.testing", "carecoord.fhir", "carecoord.serialization", "carecoord.ports"},
     "ports.py": CORE | {"carecoord.ports"},
     "stores": CORE | {"carecoord.serialization", "carecoord.ports", "carecoord.stores"},
-    "services": CORE | {"carecoord.ports", "carecoord.serialization", "carecoord.services"},
+    "services": CORE | {"carecoord.ports", "carecoord.services"},
     "cli": CORE
     | {
         "carecoord.cli",

@@ -10,7 +10,7 @@ from typing import Any
 
 import attrs
 
-from carecoord.domain import LinkKind, PatientId, PatientLink, PatientRecord, Sensitivity
+from carecoord.domain import LinkKind, PatientId, PatientLink, PatientRecord
 from carecoord.errors import CarecoordError
 from carecoord.ports import (
     Event,
@@ -502,8 +502,3 @@ class Relinker:
 def _older(new: dt.datetime | None, old: dt.datetime | None) -> bool:
     """Whether a copy last updated at ``new`` is older than one updated at ``old``."""
     return new is not None and old is not None and new < old
-
-
-def sensitivity_set(codes: Iterable[str]) -> frozenset[Sensitivity]:
-    """Sensitivity labels from their codes."""
-    return frozenset(Sensitivity(code) for code in codes)
