@@ -19,7 +19,7 @@ from carecoord.errors import (
     UsageError,
     ValidationError,
 )
-from carecoord.ports import Event, LedgerEntry, Person
+from carecoord.ports import AccessEntry, Event, LedgerEntry, Person
 from carecoord.stores import SQLiteStore
 from carecoord.stores._schema import MIGRATIONS, SCHEMA_VERSION
 from carecoord.testing.contracts import gap_state, stored_record
@@ -169,6 +169,23 @@ class TestBadInput:
             uow.gaps.get(gap_state().key)
 
         assert "Testperson" not in str(caught.value)
+
+    def test_a_failed_statement_poisons_the_unit(self, tmp_path: Path) -> None:
+        """After a SQLite failure inside a unit, commit raises and nothing of it is kept."""
+        store = SQLiteStore(tmp_path / "s.db")
+        conn = sqlite3.connect(tmp_path / "s.db")
+        conn.execute("DROP TABLE access_log")  # damage behind the store's back
+        conn.commit()
+        conn.close()
+        with store.unit_of_work() as uow:
+            uow.persons.put(Person("p-1", AT))
+            with pytest.raises(StoreError):
+                uow.access.append(AccessEntry("dr-1", "p-1", "profile", AT))
+            with pytest.raises(StoreError, match="nothing of it was committed"):
+                uow.commit()
+
+        with store.unit_of_work() as uow:
+            assert uow.persons.ids() == ()
 
 
 class TestConcurrencyInOneProcess:

@@ -34,7 +34,13 @@ from typing import Final, Literal
 
 import attrs
 
-from carecoord.errors import ConflictError, StoreError, StoreVersionError, UsageError
+from carecoord.errors import (
+    CarecoordError,
+    ConflictError,
+    StoreError,
+    StoreVersionError,
+    UsageError,
+)
 
 __all__ = ["APPLICATION_ID", "Database", "Migration", "Synchronous", "translate_error"]
 
@@ -64,7 +70,7 @@ _BUSY_CODES: Final = frozenset({5, 6, 517})
 """SQLITE_BUSY, SQLITE_LOCKED and SQLITE_BUSY_SNAPSHOT."""
 
 
-def translate_error(exc: sqlite3.Error, *, doing: str, in_unit: bool = False) -> Exception:
+def translate_error(exc: sqlite3.Error, *, doing: str, in_unit: bool = False) -> CarecoordError:
     """The carecoord error for an ``sqlite3`` error met while ``doing`` something.
 
     A constraint broken by a concurrent write is a :class:`ConflictError`, and so is a
@@ -264,24 +270,6 @@ class Database:
             if depth == 0 and conn.in_transaction:
                 raise
 
-    @contextmanager
-    def reading(self) -> Iterator[sqlite3.Connection]:
-        """A consistent snapshot for several reads (inside a unit: the unit itself)."""
-        self._check_open()
-        with self._lock:
-            conn = self.connection
-            if self._depth or conn.in_transaction:
-                yield conn
-                return
-            try:
-                conn.execute("BEGIN")
-            except sqlite3.Error as exc:
-                raise translate_error(exc, doing="reading the store") from None
-            try:
-                yield conn
-            finally:
-                _end_read(conn)
-
     def _check_open(self) -> None:
         if self._closed:
             msg = "the store is closed"
@@ -296,12 +284,6 @@ class Database:
             if self.connection.in_transaction:
                 self.connection.execute("ROLLBACK")
             self.connection.close()
-
-
-def _end_read(conn: sqlite3.Connection) -> None:
-    """End a read-only transaction (nothing to keep)."""
-    if conn.in_transaction:
-        conn.execute("ROLLBACK")
 
 
 def _check_migrations(migrations: Sequence[Migration]) -> None:

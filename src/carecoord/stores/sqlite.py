@@ -32,7 +32,7 @@ from typing import Any, Literal, Self
 import attrs
 
 from carecoord.domain import PatientRecord
-from carecoord.errors import ConflictError, StoreError, UsageError
+from carecoord.errors import CarecoordError, ConflictError, StoreError, UsageError
 from carecoord.ports import (
     AccessEntry,
     Event,
@@ -145,7 +145,7 @@ class SQLiteUnitOfWork:
         self._store = store
         self._db: Database | None = None
         self._first: dict[str, int] = {}
-        self._conflict: ConflictError | None = None
+        self._failed: CarecoordError | None = None
         self._escalated = False
         self.records = _Records(self)
         self.persons = _Persons(self)
@@ -201,14 +201,14 @@ class SQLiteUnitOfWork:
             return conn.execute(sql, params)
         except sqlite3.Error as exc:
             error = translate_error(exc, doing="using the store", in_unit=True)
+            self._failed = error  # a write may be half done: the unit cannot commit
             if isinstance(error, ConflictError):
-                self._conflict = error
                 self._store._contended = True
             raise error from None
 
     def conflicted(self, error: ConflictError) -> ConflictError:
         """Note that the unit met ``error``: it can no longer commit (nothing of it will)."""
-        self._conflict = error
+        self._failed = error
         return error
 
     def first_pending(self, log: str) -> int | None:
@@ -224,10 +224,14 @@ class SQLiteUnitOfWork:
         """Make every write of the unit durable and visible, all or nothing."""
         db = self._db
         self._first.clear()
-        if self._conflict is not None:
+        failed = self._failed
+        if failed is not None:
             self.rollback()
-            msg = "a write in this unit of work met a conflict; roll back and redo the unit"
-            raise ConflictError(msg)
+            if isinstance(failed, ConflictError):
+                msg = "a write in this unit of work met a conflict; roll back and redo the unit"
+                raise ConflictError(msg)
+            msg = "a statement of this unit of work failed; nothing of it was committed"
+            raise StoreError(msg)
         if db is None or not db.connection.in_transaction:
             return
         try:
@@ -243,7 +247,7 @@ class SQLiteUnitOfWork:
     def rollback(self) -> None:
         """Discard every write since the unit began or last committed."""
         self._first.clear()
-        self._conflict = None
+        self._failed = None
         db = self._db
         if db is not None and db.connection.in_transaction:
             try:
