@@ -22,13 +22,14 @@ def _count(db: Database) -> int:
 class TestOpening:
     """A store file is set up for sharing and carries its schema version."""
 
-    def test_wal_foreign_keys_and_synchronous(self, tmp_path: Path) -> None:
-        """A file store runs in WAL mode with foreign keys on and FULL sync by default."""
+    def test_wal_foreign_keys_secure_delete_and_synchronous(self, tmp_path: Path) -> None:
+        """WAL mode, foreign keys and secure delete on, FULL sync by default."""
         db = Database(tmp_path / "s.db", [V1])
         conn = db.connection
 
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+        assert conn.execute("PRAGMA secure_delete").fetchone()[0] == 1
         assert conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
         assert conn.execute("PRAGMA busy_timeout").fetchone()[0] == 10_000
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import attrs
 import pytest
 
+from carecoord.domain import HumanName
 from carecoord.errors import (
     CarecoordError,
     ConflictError,
@@ -186,6 +187,43 @@ class TestBadInput:
 
         with store.unit_of_work() as uow:
             assert uow.persons.ids() == ()
+
+
+class TestErasureOnDisk:
+    """What an erasure removes is gone from the file and its write-ahead log."""
+
+    MARK = "Qzyxerasedfamily"
+
+    def _files(self, folder: Path) -> bytes:
+        return b"".join(p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file())
+
+    def test_erased_record_and_ledger_text_leave_no_bytes_behind(self, tmp_path: Path) -> None:
+        """A record and a ledger reason with a marker: present before, absent after erasure."""
+        folder = tmp_path / "store"
+        folder.mkdir()
+        store = SQLiteStore(folder / "s.db")
+        item = stored_record("erased-1", person="person-9")
+        patient = attrs.evolve(
+            item.record.patient, names=(HumanName(family=self.MARK, given=("Pat",)),)
+        )
+        item = attrs.evolve(item, record=attrs.evolve(item.record, patient=patient))
+        with store.unit_of_work() as uow:
+            uow.records.put(item)
+            uow.records.put(stored_record("kept-1"))
+            uow.ledger.append(
+                LedgerEntry("person-9", "gap.note", "gap-1", "c", AT, reason=f"{self.MARK} rang")
+            )
+            uow.commit()
+        assert self.MARK.encode() in self._files(folder)
+
+        with store.unit_of_work() as uow:
+            uow.records.delete(item.key)
+            uow.ledger.redact_person("person-9")
+            uow.commit()
+
+        assert self.MARK.encode() not in self._files(folder)
+        with store.unit_of_work() as uow:
+            assert uow.records.count() == 1
 
 
 class TestConcurrencyInOneProcess:

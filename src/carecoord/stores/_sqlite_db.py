@@ -5,6 +5,7 @@ store that several processes share:
 
 * ``journal_mode=WAL``: readers never block the one writer, and a crash mid-write leaves
   the last committed state (the write-ahead log is rolled back on the next open);
+* ``secure_delete=ON``: deleted content is overwritten with zeros;
 * ``foreign_keys=ON``, and a ``busy_timeout`` so that a second process waits for the
   writer instead of failing at once;
 * ``synchronous`` configurable: ``FULL`` (the default: a commit survives a power cut,
@@ -164,6 +165,9 @@ class Database:
             conn.execute(f"PRAGMA busy_timeout = {int(max(0.0, busy_timeout) * 1000)}")
             mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
             conn.execute("PRAGMA foreign_keys = ON")
+            # Deleted and overwritten content is zeroed, not left in free pages: what an
+            # erasure removes is gone from the file (see SQLiteUnitOfWork.commit for the WAL).
+            conn.execute("PRAGMA secure_delete = ON")
             conn.execute(f"PRAGMA synchronous = {synchronous}")
         except sqlite3.Error as exc:
             raise translate_error(exc, doing="opening the store") from None

@@ -147,6 +147,7 @@ class SQLiteUnitOfWork:
         self._first: dict[str, int] = {}
         self._failed: CarecoordError | None = None
         self._escalated = False
+        self._erasing = False
         self.records = _Records(self)
         self.persons = _Persons(self)
         self.decisions = _Decisions(self)
@@ -206,6 +207,10 @@ class SQLiteUnitOfWork:
                 self._store._contended = True
             raise error from None
 
+    def erasing(self) -> None:
+        """Note that the unit deletes or redacts personal data (see :meth:`commit`)."""
+        self._erasing = True
+
     def conflicted(self, error: ConflictError) -> ConflictError:
         """Note that the unit met ``error``: it can no longer commit (nothing of it will)."""
         self._failed = error
@@ -221,7 +226,12 @@ class SQLiteUnitOfWork:
             self._first[log] = rowid
 
     def commit(self) -> None:
-        """Make every write of the unit durable and visible, all or nothing."""
+        """Make every write of the unit durable and visible, all or nothing.
+
+        After a unit that deleted or redacted something (an erasure), the write-ahead log
+        is checkpointed and truncated, so the erased content no longer lingers in it
+        (deleted content in the database file itself is zeroed: ``secure_delete``).
+        """
         db = self._db
         self._first.clear()
         failed = self._failed
@@ -243,11 +253,15 @@ class SQLiteUnitOfWork:
         if self._escalated:
             self._store._contended = False
             self._escalated = False
+        if self._erasing:
+            self._erasing = False
+            _checkpoint(db.connection)
 
     def rollback(self) -> None:
         """Discard every write since the unit began or last committed."""
         self._first.clear()
         self._failed = None
+        self._erasing = False
         db = self._db
         if db is not None and db.connection.in_transaction:
             try:
@@ -257,6 +271,14 @@ class SQLiteUnitOfWork:
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+def _checkpoint(conn: sqlite3.Connection) -> None:
+    """Copy the WAL into the file and truncate it (best effort: a reader may hold it)."""
+    try:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+    except sqlite3.Error:  # the commit stands; the next checkpoint will get the rest
+        return
 
 
 def _at(text: str | None) -> dt.datetime | None:
@@ -365,6 +387,7 @@ class _Records:
         return attrs.evolve(item, version=version)
 
     def delete(self, key: RecordKey) -> None:
+        self._u.erasing()
         self._u.run("DELETE FROM records WHERE source = ? AND patient = ?", key)
 
     def of_person(self, person: str) -> tuple[StoredRecord, ...]:
@@ -413,6 +436,7 @@ class _Persons:
         return attrs.evolve(item, version=version)
 
     def delete(self, person: str) -> None:
+        self._u.erasing()
         self._u.run("DELETE FROM persons WHERE id = ?", (person,))
 
     def resolve(self, person: str) -> str | None:
@@ -484,6 +508,7 @@ class _Decisions:
         return tuple(decode(row[4], LinkDecision) for row in self._pairs(keys))
 
     def delete_involving(self, keys: Iterable[RecordKey]) -> int:
+        self._u.erasing()
         rows = self._pairs(keys)
         for row in rows:
             self._u.run(
@@ -572,6 +597,7 @@ class _Gaps:
         return tuple(sorted((s for s in states if query.matches(s)), key=lambda s: s.key))
 
     def delete_person(self, person: str) -> int:
+        self._u.erasing()
         return self._u.run("DELETE FROM gaps WHERE person = ?", (person,)).rowcount
 
 
@@ -616,6 +642,7 @@ class _Tasks:
         return tuple(sorted((self._read(r) for r in rows), key=lambda t: t.id))
 
     def delete_person(self, person: str) -> int:
+        self._u.erasing()
         return self._u.run("DELETE FROM tasks WHERE person = ?", (person,)).rowcount
 
 
@@ -654,6 +681,7 @@ class _Ledger:
         return int(self._u.run("SELECT count(*) FROM ledger").fetchone()[0])
 
     def redact_person(self, person: str) -> int:
+        self._u.erasing()
         extra, params = _committed(self._u, "ledger", "id")
         rows = self._u.run(
             f"SELECT id, body FROM ledger WHERE person = ?{extra}", [person, *params]
@@ -696,6 +724,7 @@ class _Outbox:
         return 0 if row[0] is None else int(row[0])
 
     def redact_person(self, person: str) -> tuple[int, ...]:
+        self._u.erasing()
         extra, params = _committed(self._u, "outbox", "position")
         rows = self._u.run(
             f"SELECT position, body FROM outbox WHERE person = ?{extra} ORDER BY position",
