@@ -31,7 +31,7 @@ from typing import Any, Literal, Self
 
 import attrs
 
-from carecoord.domain import PatientRecord
+from carecoord.domain import Patient, PatientRecord
 from carecoord.errors import CarecoordError, ConflictError, StoreError, UsageError
 from carecoord.ports import (
     AccessEntry,
@@ -41,6 +41,7 @@ from carecoord.ports import (
     LedgerEntry,
     LinkDecision,
     Person,
+    RecordHead,
     RecordKey,
     StoredRecord,
     TaskEntry,
@@ -355,6 +356,22 @@ class _Records:
             item = self.get(key)
             if item is not None:
                 found[key] = item
+        return found
+
+    def heads(self, keys: Iterable[RecordKey]) -> dict[RecordKey, RecordHead]:
+        """Only the patient part of each body is parsed (``json_extract`` in SQLite)."""
+        found: dict[RecordKey, RecordHead] = {}
+        for key in _keys(keys):
+            row = self._u.run(
+                "SELECT person, digest, updated, version, json_extract(body, '$.data.patient') "
+                "FROM records WHERE source = ? AND patient = ?",
+                key,
+            ).fetchone()
+            if row is not None:
+                person, digest, updated, version, patient = row
+                found[key] = RecordHead(
+                    key, decode(patient, Patient), person, digest, _at(updated), version
+                )
         return found
 
     def put(self, item: StoredRecord) -> StoredRecord:

@@ -54,6 +54,7 @@ from carecoord.ports import (
     LedgerEntry,
     LinkDecision,
     Person,
+    RecordHead,
     RecordKey,
     Store,
     StoredRecord,
@@ -535,6 +536,20 @@ class StoreContract:
             assert sorted(found) == [_key("patient-1"), _key("patient-2")]
             assert all(found[k].key == k for k in found)
             assert uow.records.get(_key("nobody")) is None
+
+    def test_records_heads_match_the_stored_records(self) -> None:
+        """Heads gives key, patient, person, digest, updated and version; absent keys left out."""
+        store = self._filled(stored_record("patient-1"), stored_record("patient-2"))
+        with store.unit_of_work() as uow:
+            full = uow.records.get_many([_key("patient-1"), _key("patient-2")])
+            heads = uow.records.heads([_key("patient-2"), _key("nobody"), _key("patient-1")])
+
+            assert sorted(heads) == [_key("patient-1"), _key("patient-2")]
+            for key, head in heads.items():
+                item = full[key]
+                assert head == RecordHead(
+                    key, item.record.patient, item.person, item.digest, item.updated, item.version
+                )
 
     def test_records_put_replaces(self) -> None:
         """A newer write of a record replaces it, its person and its blocks."""
