@@ -245,6 +245,15 @@ class TestConcurrencyInOneProcess:
         with store.unit_of_work() as uow:
             assert uow.persons.ids() == ("p-1",)
 
+    def test_immediate_units_take_the_write_lock_at_their_first_read(self, tmp_path: Path) -> None:
+        """With begin="immediate", a second store's unit waits, then reports a busy store."""
+        first = SQLiteStore(tmp_path / "s.db", begin="immediate")
+        second = SQLiteStore(tmp_path / "s.db", begin="immediate", busy_timeout=0.05)
+        with first.unit_of_work() as holder:
+            holder.persons.ids()
+            with second.unit_of_work() as waiter, pytest.raises(StoreError, match="busy"):
+                waiter.persons.ids()
+
     def test_threads_appending_events_lose_none(self, tmp_path: Path) -> None:
         """Four threads commit 20 events each through one store: 80 events, whole."""
         store = SQLiteStore(tmp_path / "s.db", begin="immediate")

@@ -12,10 +12,9 @@ store that several processes share:
   what an HL7 v2 listener needs before it acknowledges a message) or ``NORMAL`` (faster;
   a power cut may lose the last commits, never corrupt the file).
 
-Every write happens inside :meth:`Database.unit`: the outermost unit starts with
-``BEGIN IMMEDIATE`` (the write lock is taken at once, so two processes never both read
-then both write), nested units are savepoints (an exception inside one undoes that unit
-only), and the outermost unit commits on success and rolls back on any exception.
+The connection runs in autocommit mode (``isolation_level=None``): the store's units of
+work issue ``BEGIN`` / ``BEGIN IMMEDIATE``, ``COMMIT`` and ``ROLLBACK`` themselves (see
+:class:`carecoord.stores.SQLiteUnitOfWork`).
 
 The schema is versioned: ``PRAGMA user_version`` holds the number of migrations applied
 and ``PRAGMA application_id`` marks the file as a carecoord store. Opening runs the
@@ -27,9 +26,7 @@ is some other application's database raises :class:`carecoord.errors.StoreError`
 from __future__ import annotations
 
 import sqlite3
-import threading
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Final, Literal
 
@@ -140,8 +137,6 @@ class Database:
             msg = f"busy_timeout is a number of seconds, not {type(busy_timeout).__name__}"
             raise UsageError(msg)
         _check_migrations(migrations)
-        self._lock = threading.RLock()
-        self._depth = 0
         self._closed = False
         try:
             self.connection = sqlite3.connect(
@@ -216,78 +211,14 @@ class Database:
             raise StoreError(msg)
         return 0
 
-    # ------------------------------------------------------------------ units of work
-
-    @property
-    def in_unit(self) -> bool:
-        """Whether a unit of work is open on this connection."""
-        return self._depth > 0
-
-    @contextmanager
-    def unit(self) -> Iterator[sqlite3.Connection]:
-        """A unit of work: all or nothing, nested units as savepoints.
-
-        The outermost unit begins with ``BEGIN IMMEDIATE`` and commits when the block
-        ends normally; any exception rolls back what the block did and propagates. A
-        nested unit is a savepoint: an exception inside it undoes that unit only. One
-        thread at a time holds a store's units (others wait).
-        """
-        self._check_open()
-        with self._lock:
-            depth = self._depth
-            conn = self.connection
-            try:
-                if depth == 0:
-                    conn.execute("BEGIN IMMEDIATE")
-                else:
-                    conn.execute(f"SAVEPOINT unit_{depth}")
-            except sqlite3.Error as exc:
-                raise translate_error(exc, doing="starting a unit of work") from None
-            self._depth = depth + 1
-            try:
-                yield conn
-            except BaseException:
-                self._depth = depth
-                self._undo(depth)
-                raise
-            self._depth = depth
-            try:
-                if depth == 0:
-                    conn.execute("COMMIT")
-                else:
-                    conn.execute(f"RELEASE unit_{depth}")
-            except sqlite3.Error as exc:
-                self._undo(depth)
-                raise translate_error(exc, doing="committing a unit of work") from None
-
-    def _undo(self, depth: int) -> None:
-        conn = self.connection
-        if not conn.in_transaction:
-            return
-        try:
-            if depth == 0:
-                conn.execute("ROLLBACK")
-            else:
-                conn.execute(f"ROLLBACK TO unit_{depth}")
-                conn.execute(f"RELEASE unit_{depth}")
-        except sqlite3.Error:  # the connection is unusable; nothing was committed
-            if depth == 0 and conn.in_transaction:
-                raise
-
-    def _check_open(self) -> None:
-        if self._closed:
-            msg = "the store is closed"
-            raise StoreError(msg)
-
     def close(self) -> None:
-        """Close the connection (idempotent); a unit still open is rolled back."""
-        with self._lock:
-            if self._closed:
-                return
-            self._closed = True
-            if self.connection.in_transaction:
-                self.connection.execute("ROLLBACK")
-            self.connection.close()
+        """Close the connection (idempotent); a transaction still open is rolled back."""
+        if self._closed:
+            return
+        self._closed = True
+        if self.connection.in_transaction:
+            self.connection.execute("ROLLBACK")
+        self.connection.close()
 
 
 def _check_migrations(migrations: Sequence[Migration]) -> None:
