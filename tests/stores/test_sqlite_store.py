@@ -125,6 +125,26 @@ class TestOptions:
         assert "smith" not in repr(store.unit_of_work())
 
 
+class TestWithoutJsonFunctions:
+    """An SQLite built without JSON functions gives the same record heads."""
+
+    def test_heads_without_json1_equal_heads_with_it(self, tmp_path: Path) -> None:
+        """The fallback picks the patient out of the body in Python: equal heads."""
+        store = SQLiteStore(tmp_path / "s.db")
+        with store.unit_of_work() as uow:
+            uow.records.put(stored_record("p-1"))
+            uow.records.put(stored_record("p-2", source="lab"))
+            uow.commit()
+        keys = [stored_record("p-1").key, stored_record("p-2", source="lab").key]
+        with store.unit_of_work() as uow:
+            with_json1 = uow.records.heads(keys)
+        store._json1 = False  # as on an SQLite without JSON functions
+
+        with store.unit_of_work() as uow:
+            assert uow.records.heads(keys) == with_json1
+        assert len(with_json1) == 2
+
+
 class TestBadInput:
     """Bad input is refused before it reaches the file; the store stays usable."""
 

@@ -97,6 +97,7 @@ class SQLiteStore:
         }
         self._begin = "BEGIN IMMEDIATE" if begin == "immediate" else "BEGIN"
         self._contended = False
+        self._json1: bool | None = None
         self._lock = threading.Lock()
         self._idle: list[Database] = [Database(path, _schema.MIGRATIONS, **self._options)]
         self._closed = False
@@ -208,6 +209,18 @@ class SQLiteUnitOfWork:
                 self._store._contended = True
             raise error from None
 
+    def json1(self) -> bool:
+        """Whether this SQLite has its JSON functions (asked once per store)."""
+        store = self._store
+        if store._json1 is None:
+            try:
+                self._conn().execute("SELECT json_extract('{\"a\": 1}', '$.a')").fetchone()
+            except sqlite3.OperationalError:
+                store._json1 = False
+            else:
+                store._json1 = True
+        return store._json1
+
     def erasing(self) -> None:
         """Note that the unit deletes or redacts personal data (see :meth:`commit`)."""
         self._erasing = True
@@ -272,6 +285,15 @@ class SQLiteUnitOfWork:
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+def _patient_part(body: str) -> str:
+    """The ``patient`` of a stored record document, as JSON text."""
+    try:
+        return json.dumps(json.loads(body)["data"]["patient"])
+    except (ValueError, KeyError, TypeError):
+        msg = "a stored PatientRecord cannot be read back (the store is damaged)"
+        raise StoreError(msg) from None
 
 
 def _checkpoint(conn: sqlite3.Connection) -> None:
@@ -359,16 +381,24 @@ class _Records:
         return found
 
     def heads(self, keys: Iterable[RecordKey]) -> dict[RecordKey, RecordHead]:
-        """Only the patient part of each body is parsed (``json_extract`` in SQLite)."""
+        """Only the patient part of each body is parsed (``json_extract`` in SQLite).
+
+        An SQLite built without its JSON functions (before 3.38 they were optional) gets
+        the whole body and the patient is picked out here: the same heads, more slowly.
+        """
+        json1 = self._u.json1()
+        patient_sql = "json_extract(body, '$.data.patient')" if json1 else "body"
         found: dict[RecordKey, RecordHead] = {}
         for key in _keys(keys):
             row = self._u.run(
-                "SELECT person, digest, updated, version, json_extract(body, '$.data.patient') "
+                f"SELECT person, digest, updated, version, {patient_sql} "
                 "FROM records WHERE source = ? AND patient = ?",
                 key,
             ).fetchone()
             if row is not None:
                 person, digest, updated, version, patient = row
+                if not json1:
+                    patient = _patient_part(patient)
                 found[key] = RecordHead(
                     key, decode(patient, Patient), person, digest, _at(updated), version
                 )
