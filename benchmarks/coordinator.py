@@ -22,7 +22,9 @@ Three measurements, in one run:
 (c) **Bytes on disk per person**: the SQLite file (and its WAL) after (b), divided by the
     persons stored.
 
-The load average is printed before and after: the machine is shared.
+The load average is printed before and after: the machine is shared. Each latency is
+given as wall-clock time and as the CPU time of this process (``time.process_time``),
+which waiting for a busy machine's cores does not inflate.
 """
 
 from __future__ import annotations
@@ -136,27 +138,30 @@ def population(people: int, samples: int, profile: bool, with_facts: bool) -> No
         rng = random.Random(5)
         picks = rng.sample(list(pop.records), samples)
         latencies = []
+        cpu_times = []
         profiler = cProfile.Profile() if profile else None
         for n, record in enumerate(picks):
             new = _new_copy(record, n)
             if profiler:
                 profiler.enable()
-            begin = time.perf_counter()
+            begin, cpu = time.perf_counter(), time.process_time()
             changes = coordinator.ingest([new], as_of=AS_OF)
             latencies.append((time.perf_counter() - begin) * 1000)
+            cpu_times.append((time.process_time() - cpu) * 1000)
             if profiler:
                 profiler.disable()
             assert changes.records_added == (new.key,)
         store.close()
         if profiler:
             pstats.Stats(profiler).sort_stats("cumulative").print_stats(30)
-        latencies.sort()
-        p95 = latencies[min(len(latencies) - 1, round(0.95 * (len(latencies) - 1)))]
-        print(
-            f"    one new record: median {statistics.median(latencies):.1f} ms, "
-            f"p95 {p95:.1f} ms, max {latencies[-1]:.1f} ms over {samples} ingests "
-            "(target p95 < 50 ms)"
-        )
+        for label, values in (("wall-clock", latencies), ("CPU time", cpu_times)):
+            values.sort()
+            p95 = values[min(len(values) - 1, round(0.95 * (len(values) - 1)))]
+            print(
+                f"    one new record, {label}: median {statistics.median(values):.1f} ms, "
+                f"p95 {p95:.1f} ms, max {values[-1]:.1f} ms over {samples} ingests "
+                "(target p95 < 50 ms)"
+            )
         size = sum(f.stat().st_size for f in Path(tmp).glob("population.db*"))
         print(
             f"(c) {size / 1e6:.1f} MB on disk: {size / persons:,.0f} bytes per person "

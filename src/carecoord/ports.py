@@ -38,8 +38,8 @@ the records themselves, the gap and task objects, notes and reasons; outbox even
 carry any.
 
 This module is part of the core: it imports the domain, the profile and rules layers and
-the errors, never an adapter. ``carecoord.testing.store_contract`` (shipped with
-``carecoord.stores``) tests an implementation against the sentences written here.
+the errors, never an adapter. :class:`carecoord.testing.contracts.StoreContract` tests an
+implementation against the sentences written here (see ``docs/embedding-stores.md``).
 """
 
 from __future__ import annotations

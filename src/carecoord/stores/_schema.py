@@ -7,8 +7,10 @@ is refused with :class:`carecoord.errors.StoreVersionError`, untouched.
 
 Tables (``body`` columns hold canonical JSON; the other columns are what queries need):
 
-* ``records`` (``source``, ``patient``): a patient record, its person, digest,
-  last-updated time and version; ``record_blocks`` its blocking keys.
+* ``records`` (``source``, ``patient``): a patient record (``body``: its canonical JSON
+  document, zlib-compressed as a BLOB or plain TEXT), its patient alone (``head``, what
+  linking reads), person, digest, last-updated time, blocking keys and version;
+  ``record_blocks`` indexes the blocking keys.
 * ``persons``: persons and aliases (``merged_into``).
 * ``decisions``: human link decisions by record pair.
 * ``gaps``: worklist state by gap key, with the filter columns of a ``GapQuery``.
@@ -38,7 +40,8 @@ _V1 = Migration(
             updated TEXT,
             blocks TEXT NOT NULL,
             version INTEGER NOT NULL CHECK (version > 0),
-            body TEXT NOT NULL,
+            body NOT NULL,
+            head TEXT NOT NULL,
             PRIMARY KEY (source, patient)
         )""",
         "CREATE INDEX records_by_person ON records (person)",
