@@ -98,6 +98,7 @@ LAYERS: dict[str, set[str]] = {
     "rules": TERMINOLOGY | {"carecoord.profile", "carecoord.rules"},
     "serialization.py": {"carecoord.errors", "carecoord.domain", "carecoord.serialization"},
     "fhir": CORE | {"carecoord.serialization", "carecoord.fhir"},
+    "hl7v2": CORE | {"carecoord.serialization", "carecoord.hl7v2"},
     "demo_data": {"carecoord.demo_data"},
     "testing": CORE | {"carecoord.testing", "carecoord.fhir", "carecoord.serialization"},
     "cli": CORE | {"carecoord.cli", "carecoord.fhir", "carecoord.demo_data"},

@@ -13,7 +13,9 @@
     ├── UsageError               (also a TypeError) an argument of the wrong type
     └── InteropError             a problem reading or writing an exchange format
         ├── FhirImportError      (carecoord.fhir) strict reading found problems
-        └── FhirExportError      (carecoord.fhir) records that cannot be written as FHIR
+        ├── FhirExportError      (carecoord.fhir) records that cannot be written as FHIR
+        ├── MalformedMessage     (carecoord.hl7v2) text that is not an HL7 v2 message
+        └── Hl7ImportError       (carecoord.hl7v2) strict reading found problems
 
 No message in this module interpolates patient data: problems name paths, field names,
 types and codes, never names, dates of birth, identifiers or note text.
@@ -39,6 +41,7 @@ __all__ = [
     "InvalidTransition",
     "IssueCode",
     "IssueSeverity",
+    "MalformedMessage",
     "MissingExtraError",
     "NotFound",
     "Problem",
@@ -167,6 +170,24 @@ class UsageError(CarecoordError, TypeError):
 
 class InteropError(CarecoordError):
     """A problem reading or writing an exchange format (FHIR, HL7 v2, ...)."""
+
+
+class MalformedMessage(InteropError):
+    """Text or bytes that cannot be parsed as an HL7 v2 message.
+
+    ``location`` says where parsing stopped (``"MSH-2"``, ``"segment 4"``); the message
+    names what was expected there and never quotes the input, which may hold PHI.
+    """
+
+    location: str
+
+    def __init__(self, location: str, reason: str) -> None:
+        self.location = location
+        self.reason = reason
+        super().__init__(f"{location}: {reason}" if location else reason)
+
+    def __reduce__(self) -> tuple[type[MalformedMessage], tuple[str, str]]:
+        return (type(self), (self.location, self.reason))
 
 
 class IssueSeverity(StrEnum):

@@ -1,0 +1,41 @@
+r"""HL7 v2 adapter: parse ER7 messages, and read ADT, REF, SIU, ORU and MDM into records.
+
+:func:`parse_message` parses one message (text or bytes) into a :class:`Message` whose
+values are read by location (``message.get("PV1-45[1].1")``) or segment by segment;
+:func:`split_messages` splits a file or batch holding several messages. Text that is not a
+message raises :class:`~carecoord.errors.MalformedMessage`, which says where, never what.
+
+>>> from carecoord import hl7v2
+>>> msg = hl7v2.parse_message("MSH|^~\\\\&|ADT1|GOOD HEALTH|||202601020304||ADT^A01|MSG1|P|2.5\\r"
+...                           "PID|1||P123^^^GHH^MR~S456^^^SSA^SS")
+>>> msg.message_type, msg.trigger_event, msg.control_id, msg.get("PID-3[2].4")
+('ADT', 'A01', 'MSG1', 'SSA')
+
+Importing this module loads no other adapter. See ``docs/hl7v2.md``.
+"""
+
+from __future__ import annotations
+
+from carecoord.errors import MalformedMessage
+from carecoord.hl7v2._er7 import (
+    DEFAULT_ENCODING,
+    Encoding,
+    Field,
+    Message,
+    Segment,
+    parse_location,
+    parse_message,
+    split_messages,
+)
+
+__all__ = [
+    "DEFAULT_ENCODING",
+    "Encoding",
+    "Field",
+    "MalformedMessage",
+    "Message",
+    "Segment",
+    "parse_location",
+    "parse_message",
+    "split_messages",
+]
