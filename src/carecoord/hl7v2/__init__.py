@@ -28,6 +28,39 @@ from carecoord.hl7v2._er7 import (
     split_messages,
 )
 
+# --- MLLP transport (framing, ACKs, listener, client) --------------------------------
+from carecoord.hl7v2._mllp_ack import (
+    Ack,
+    AckCode,
+    ErrorCondition,
+    Header,
+    MLLPError,
+    Outcome,
+    build_ack,
+    parse_ack,
+    peek_header,
+)
+from carecoord.hl7v2._mllp_client import MLLPClient, send_mllp
+from carecoord.hl7v2._mllp_frame import (
+    END_BLOCK,
+    START_BLOCK,
+    FrameDecoder,
+    FrameEvent,
+    FrameFault,
+    frame,
+)
+from carecoord.hl7v2._mllp_server import (
+    BatchHandler,
+    DedupeKey,
+    DedupeStore,
+    Handler,
+    Inbound,
+    MemoryDedupe,
+    MLLPServer,
+    ServerStats,
+    serve_mllp,
+)
+
 __all__ = [
     "DEFAULT_ENCODING",
     "Encoding",
@@ -39,3 +72,34 @@ __all__ = [
     "parse_message",
     "split_messages",
 ]
+
+# --- MLLP transport ----------------------------------------------------------------------
+__all__ += [
+    "END_BLOCK",
+    "START_BLOCK",
+    "Ack",
+    "AckCode",
+    "BatchHandler",
+    "DedupeKey",
+    "DedupeStore",
+    "ErrorCondition",
+    "FrameDecoder",
+    "FrameEvent",
+    "FrameFault",
+    "Handler",
+    "Header",
+    "Inbound",
+    "MLLPClient",
+    "MLLPError",
+    "MLLPServer",
+    "MemoryDedupe",
+    "Outcome",
+    "ServerStats",
+    "build_ack",
+    "frame",
+    "parse_ack",
+    "peek_header",
+    "send_mllp",
+    "serve_mllp",
+]
+# --- end of MLLP transport ---------------------------------------------------------------

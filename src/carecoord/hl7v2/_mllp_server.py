@@ -1,0 +1,559 @@
+"""An asyncio MLLP listener: frames, parses, hands messages to a handler, acknowledges.
+
+One task per connection reads frames and answers each with an ACK, in the order the
+messages came; one dispatcher task hands the messages waiting (from every connection) to
+the handler together, so that a handler that commits to a database can commit them in
+one transaction, and an ACK is written only once the handler has returned for its
+message. See ``docs/hl7v2.md`` (MLLP) for the acknowledgement codes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import inspect
+import itertools
+import logging
+import ssl as ssl_module
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Protocol, TypeAlias, runtime_checkable
+
+import attrs
+
+from carecoord.errors import MalformedMessage, UsageError
+from carecoord.hl7v2._er7 import Message, parse_message
+from carecoord.hl7v2._mllp_ack import (
+    AckCode,
+    ErrorCondition,
+    Header,
+    Outcome,
+    build_ack,
+    peek_header,
+)
+from carecoord.hl7v2._mllp_frame import FrameDecoder, FrameEvent, FrameFault, frame
+
+__all__ = [
+    "BatchHandler",
+    "DedupeKey",
+    "DedupeStore",
+    "Handler",
+    "Inbound",
+    "MLLPServer",
+    "MemoryDedupe",
+    "ServerStats",
+    "serve_mllp",
+]
+
+_log = logging.getLogger("carecoord.hl7v2.mllp")
+
+DedupeKey: TypeAlias = tuple[bytes, bytes]
+"""What identifies one delivery: the sending facility (MSH-4) and MSH-10, as received."""
+
+
+@attrs.frozen(repr=False)
+class Inbound:
+    """One message received, parsed, for the handler.
+
+    ``raw`` is the message as received between the MLLP blocks (give it to
+    :func:`carecoord.hl7v2.read`); ``message`` its parse; ``connection`` numbers the
+    connection it came on (from 1, per server), ``sequence`` the message on the server
+    (from 1).
+    """
+
+    message: Message
+    raw: bytes
+    header: Header
+    connection: int
+    sequence: int
+
+    def __repr__(self) -> str:  # never the content
+        return f"Inbound(#{self.sequence}, connection {self.connection}, {len(self.raw)} bytes)"
+
+    @property
+    def key(self) -> DedupeKey:
+        """The delivery's dedupe key: sending facility (MSH-4) and control id (MSH-10)."""
+        return self.header.dedupe_key
+
+
+Handler: TypeAlias = Callable[[Inbound], Outcome | Awaitable[Outcome | None] | None]
+"""Takes one message; returns its :class:`Outcome` (``None`` means accepted)."""
+BatchHandler: TypeAlias = Callable[
+    [Sequence[Inbound]],
+    Sequence[Outcome | None] | Awaitable[Sequence[Outcome | None] | None] | None,
+]
+"""Takes the messages waiting, together; returns one outcome per message, or ``None``
+when all were accepted."""
+
+
+@runtime_checkable
+class DedupeStore(Protocol):
+    """Remembers the deliveries already handled, so that a resent one is not handled twice.
+
+    :meth:`seen` is asked on the event loop for each message before it is handled;
+    :meth:`remember` is called with the keys of the messages a handler call accepted,
+    right after it returns and before their ACKs are written (in the worker thread when
+    the handler is a plain function). A store backed by a database should keep the keys
+    in the same transaction as the messages (or make ``remember`` durable itself).
+    """
+
+    def seen(self, key: DedupeKey) -> bool:
+        """Whether the delivery ``key`` was handled already."""
+        ...
+
+    def remember(self, keys: Sequence[DedupeKey]) -> None:
+        """Record that the deliveries ``keys`` were handled."""
+        ...
+
+
+class MemoryDedupe:
+    """A bounded in-memory dedupe window: the last ``capacity`` deliveries handled.
+
+    Forgets the oldest keys beyond ``capacity`` and everything on restart; use a
+    :class:`DedupeStore` backed by your database to keep them.
+    """
+
+    def __init__(self, capacity: int = 100_000) -> None:
+        if capacity < 1:
+            raise ValueError("capacity must be positive")
+        self.capacity = capacity
+        self._keys: OrderedDict[DedupeKey, None] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def seen(self, key: DedupeKey) -> bool:
+        """Whether ``key`` is in the window."""
+        return key in self._keys
+
+    def remember(self, keys: Sequence[DedupeKey]) -> None:
+        """Add ``keys``, dropping the oldest beyond the capacity."""
+        for key in keys:
+            self._keys[key] = None
+            self._keys.move_to_end(key)
+        while len(self._keys) > self.capacity:
+            self._keys.popitem(last=False)
+
+
+@attrs.define
+class ServerStats:
+    """Counters of what a server did, for logs and monitoring (no message content)."""
+
+    connections: int = 0
+    """Connections accepted and served."""
+    refused: int = 0
+    """Connections closed at once because ``max_connections`` were open."""
+    idle_closed: int = 0
+    """Connections closed after ``idle_timeout`` without data."""
+    received: int = 0
+    """Frames received (whole or faulty)."""
+    handled: int = 0
+    """Messages given to the handler."""
+    accepted: int = 0
+    """AA sent (duplicates included)."""
+    errors: int = 0
+    """AE sent."""
+    rejected: int = 0
+    """AR sent."""
+    duplicates: int = 0
+    """Messages acknowledged without being handled, as already handled."""
+    faults: int = 0
+    """Frames that were oversize, truncated or unterminated."""
+    skipped_bytes: int = 0
+    """Bytes outside frames, skipped."""
+    batches: int = 0
+    """Handler calls."""
+
+
+@attrs.define
+class _Job:
+    inbound: Inbound
+    future: asyncio.Future[Outcome]
+
+
+_DUPLICATE = Outcome(AckCode.AA, "duplicate of a message already handled")
+
+
+class MLLPServer:
+    """An MLLP listener handing each message to ``handler`` and acknowledging it.
+
+    ``handler`` takes one :class:`Inbound` (or, with ``batch=True``, a sequence of them:
+    the messages that arrived while the previous call ran, at most ``max_batch``) and
+    returns an :class:`Outcome` (or one per message; ``None`` means accepted). It may be
+    a plain function, run in a worker thread so that the event loop keeps reading (set
+    ``threaded=False`` to call it on the loop), or a coroutine function. Handler calls
+    never overlap. An exception from the handler answers its messages with AR
+    (application internal error; the sender may retry); the exception is logged by type.
+
+    Each frame gets one ACK, in order: AA once its handler call returned; AE or AR with
+    the reason (MSA-3, ERR) for a frame that is not a usable message (no MSH or no MSH-10:
+    AR; a message that does not parse or is larger than ``max_message_bytes``: AE; a
+    frame cut off by a new start block or by the end of the stream: AR) or that the
+    handler refused. A delivery already handled (same sending facility, MSH-4, and
+    control id, MSH-10, in ``dedupe``) or being handled is acknowledged with the first
+    delivery's outcome and not handled again.
+
+    ``clock`` gives MSH-7 of the ACKs (the library never reads the clock itself).
+    Connections beyond ``max_connections`` are closed at once; a connection that sends
+    nothing (and reads no ACK) for ``idle_timeout`` seconds is closed. ``ssl`` (an
+    :class:`ssl.SSLContext` with a certificate loaded) makes it listen with TLS.
+
+    Use it as an async context manager (``async with MLLPServer(...) as server:``), or
+    call :meth:`start` and :meth:`close`; :attr:`port` is the port bound (pass ``port=0``
+    for any free one).
+    """
+
+    def __init__(
+        self,
+        handler: Handler | BatchHandler,
+        *,
+        clock: Callable[[], dt.datetime],
+        host: str | None = "127.0.0.1",
+        port: int = 2575,
+        ssl: ssl_module.SSLContext | None = None,
+        batch: bool = False,
+        max_batch: int = 500,
+        threaded: bool = True,
+        max_message_bytes: int = 1 << 20,
+        idle_timeout: float = 300.0,
+        max_connections: int = 100,
+        dedupe: DedupeStore | None = None,
+        shutdown_grace: float = 10.0,
+    ) -> None:
+        if not callable(handler):
+            raise UsageError(f"handler must be callable, not {type(handler).__name__}")
+        if ssl is not None and not isinstance(ssl, ssl_module.SSLContext):
+            raise UsageError(f"ssl must be an ssl.SSLContext, not {type(ssl).__name__}")
+        if max_batch < 1 or max_message_bytes < 1 or max_connections < 1:
+            raise ValueError("max_batch, max_message_bytes and max_connections must be positive")
+        if idle_timeout <= 0:
+            raise ValueError("idle_timeout must be positive")
+        self.handler = handler
+        self.clock = clock
+        self.host, self.requested_port, self.ssl = host, port, ssl
+        self.batch, self.max_batch, self.threaded = batch, max_batch, threaded
+        self.max_message_bytes = max_message_bytes
+        self.idle_timeout, self.max_connections = idle_timeout, max_connections
+        self.dedupe: DedupeStore = MemoryDedupe() if dedupe is None else dedupe
+        self.shutdown_grace = shutdown_grace
+        self.stats = ServerStats()
+        self._is_async = _is_coroutine_function(handler)
+        self._server: asyncio.Server | None = None
+        self._worker: asyncio.Task[None] | None = None
+        self._queue: asyncio.Queue[_Job] | None = None
+        self._inflight: dict[DedupeKey, asyncio.Future[Outcome]] = {}
+        self._connections: dict[asyncio.Task[object], bool] = {}
+        self._conn_ids = itertools.count(1)
+        self._seq = itertools.count(1)
+        self._ack_ids = itertools.count(1)
+        self._closing = False
+
+    def __repr__(self) -> str:
+        state = "listening" if self._server is not None else "stopped"
+        return f"MLLPServer({state}, port={self.port}, tls={self.ssl is not None})"
+
+    @property
+    def port(self) -> int:
+        """The port listened on (the one bound when started with port 0)."""
+        if self._server is not None and self._server.sockets:
+            return int(self._server.sockets[0].getsockname()[1])
+        return self.requested_port
+
+    @property
+    def active_connections(self) -> int:
+        """Connections open now."""
+        return len(self._connections)
+
+    async def start(self) -> MLLPServer:
+        """Start listening; returns the server."""
+        if self._server is not None:
+            raise UsageError("the server is already started")
+        self._closing = False
+        self._queue = asyncio.Queue()
+        self._worker = asyncio.create_task(self._dispatch(), name="mllp-dispatch")
+        self._server = await asyncio.start_server(
+            self._connection,
+            self.host,
+            self.requested_port,
+            ssl=self.ssl,
+            ssl_handshake_timeout=self.idle_timeout if self.ssl else None,
+            limit=1 << 16,
+        )
+        return self
+
+    async def serve_forever(self) -> None:
+        """Serve until cancelled (then close cleanly), starting first if needed."""
+        if self._server is None:
+            await self.start()
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await asyncio.shield(self.close())
+
+    async def close(self) -> None:
+        """Stop listening, finish the messages being handled and their ACKs, close all.
+
+        Connections waiting for data are closed at once; those whose messages are being
+        handled get ``shutdown_grace`` seconds to write their ACKs.
+        """
+        self._closing = True
+        server, self._server = self._server, None
+        if server is not None:
+            server.close()
+        for task, busy in list(self._connections.items()):
+            if not busy:
+                task.cancel()
+        busy_tasks = list(self._connections)
+        if busy_tasks:
+            _done, pending = await asyncio.wait(busy_tasks, timeout=self.shutdown_grace)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+        if self._worker is not None:
+            self._worker.cancel()
+            await asyncio.gather(self._worker, return_exceptions=True)
+            self._worker = None
+        if server is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(server.wait_closed(), 1.0)
+
+    async def __aenter__(self) -> MLLPServer:
+        return await self.start()
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    # -- connections ------------------------------------------------------------------
+
+    async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        if self._closing or task is None or len(self._connections) >= self.max_connections:
+            self.stats.refused += 1
+            _log.info("MLLP connection refused: %d connections open", len(self._connections))
+            writer.close()
+            with contextlib.suppress(Exception):
+                await writer.wait_closed()
+            return
+        self._connections[task] = False
+        conn = next(self._conn_ids)
+        self.stats.connections += 1
+        decoder = FrameDecoder(self.max_message_bytes)
+        try:
+            while not self._closing:
+                try:
+                    async with asyncio.timeout(self.idle_timeout):
+                        data = await reader.read(1 << 16)
+                except TimeoutError:
+                    self.stats.idle_closed += 1
+                    break
+                skipped = decoder.skipped
+                events = decoder.feed(data) if data else decoder.close()
+                self.stats.skipped_bytes += decoder.skipped - skipped
+                if events:
+                    self._connections[task] = True
+                    acks = await self._answer(events, conn)
+                    writer.write(b"".join(frame(ack) for ack in acks))
+                    async with asyncio.timeout(self.idle_timeout):
+                        await writer.drain()
+                    self._connections[task] = False
+                if not data:
+                    break
+        except (OSError, TimeoutError, ssl_module.SSLError, asyncio.IncompleteReadError):
+            pass  # the peer went away or stopped reading: its messages stay handled
+        except asyncio.CancelledError:
+            # close() gave up waiting for this connection: end it quietly (a connection
+            # task that ends cancelled is reported as an error by asyncio's streams).
+            pass
+        finally:
+            self._connections.pop(task, None)
+            writer.close()
+            with contextlib.suppress(Exception):
+                async with asyncio.timeout(1.0):
+                    await writer.wait_closed()
+
+    async def _answer(self, events: list[FrameEvent], conn: int) -> list[bytes]:
+        """The ACK of each frame, in order, once every message among them is handled."""
+        loop = asyncio.get_running_loop()
+        pending: list[tuple[Header | None, Outcome | asyncio.Future[Outcome]]] = []
+        for event in events:
+            self.stats.received += 1
+            header, result = self._triage(event, conn)
+            if isinstance(result, Inbound):
+                key = result.key
+                if self.dedupe.seen(key):
+                    self.stats.duplicates += 1
+                    pending.append((header, _DUPLICATE))
+                elif key in self._inflight:
+                    self.stats.duplicates += 1
+                    pending.append((header, self._inflight[key]))
+                else:
+                    future: asyncio.Future[Outcome] = loop.create_future()
+                    self._inflight[key] = future
+                    assert self._queue is not None
+                    self._queue.put_nowait(_Job(result, future))
+                    pending.append((header, future))
+            else:
+                pending.append((header, result))
+        acks = []
+        for header, answer in pending:
+            outcome = await asyncio.shield(answer) if isinstance(answer, asyncio.Future) else answer
+            acks.append(self._ack(header, outcome))
+        return acks
+
+    def _triage(self, event: FrameEvent, conn: int) -> tuple[Header | None, Outcome | Inbound]:
+        """Check one frame: an outcome for a faulty one, else the parsed message."""
+        header = peek_header(event.payload)
+        if event.fault is not None:
+            self.stats.faults += 1
+            if event.fault is FrameFault.OVERSIZE:
+                limit = (
+                    "the message is larger than this receiver's limit"
+                    f" of {self.max_message_bytes} bytes"
+                )
+                return header, Outcome.error(limit, ErrorCondition.VALUE_TOO_LONG)
+            how = "a new start block" if event.fault is FrameFault.TRUNCATED else "end of stream"
+            reason = f"the frame was cut off by {how} before its end block; resend the message"
+            return header, Outcome.reject(reason, ErrorCondition.SEGMENT_SEQUENCE)
+        if header is None:
+            return None, Outcome.reject(
+                "the message does not start with an MSH segment",
+                ErrorCondition.SEGMENT_SEQUENCE,
+                "MSH-1",
+            )
+        if not header.control_id.strip():
+            return header, Outcome.reject(
+                "MSH-10 (message control id) is empty",
+                ErrorCondition.REQUIRED_FIELD_MISSING,
+                "MSH-10",
+            )
+        try:
+            message = parse_message(event.payload)
+        except MalformedMessage as error:
+            # The error names a place and what was expected there, never the input.
+            return header, Outcome.error(f"not a valid HL7 v2 message: {error}")
+        return header, Inbound(message, event.payload, header, conn, next(self._seq))
+
+    def _ack(self, header: Header | None, outcome: Outcome) -> bytes:
+        code = outcome.code
+        if code is AckCode.AA:
+            self.stats.accepted += 1
+        elif code is AckCode.AE:
+            self.stats.errors += 1
+        else:
+            self.stats.rejected += 1
+        at = self.clock()
+        control_id = f"{at:%Y%m%d%H%M%S}{next(self._ack_ids) % 1_000_000:06d}"
+        return build_ack(header, outcome, at=at, control_id=control_id)
+
+    # -- the handler ------------------------------------------------------------------
+
+    async def _dispatch(self) -> None:
+        assert self._queue is not None
+        queue = self._queue
+        while True:
+            jobs = [await queue.get()]
+            while len(jobs) < self.max_batch and not queue.empty():
+                jobs.append(queue.get_nowait())
+            outcomes = await self._handle([job.inbound for job in jobs])
+            for job, outcome in zip(jobs, outcomes, strict=True):
+                self._inflight.pop(job.inbound.key, None)
+                if not job.future.done():
+                    job.future.set_result(outcome)
+
+    async def _handle(self, batch: list[Inbound]) -> list[Outcome]:
+        """Call the handler for ``batch``; one outcome per message, dedupe keys recorded."""
+        self.stats.batches += 1
+        self.stats.handled += len(batch)
+        try:
+            if self._is_async:
+                outcomes = self._normalise(await self._call(batch), len(batch))
+                self._remember(batch, outcomes)
+            elif self.threaded:
+                outcomes = await asyncio.to_thread(self._call_sync, batch)
+            else:
+                outcomes = self._call_sync(batch)
+            if any(inspect.isawaitable(o) for o in outcomes):
+                raise UsageError("a plain-function handler returned an awaitable")
+        except Exception as error:
+            _log.warning("MLLP handler failed: %s", type(error).__name__)
+            reason = "the receiver failed to process the message; it may be resent"
+            return [Outcome.reject(reason)] * len(batch)
+        return outcomes
+
+    def _call_sync(self, batch: list[Inbound]) -> list[Outcome]:
+        result: object = (
+            self.handler(batch)  # type: ignore[arg-type]
+            if self.batch
+            else [self.handler(inbound) for inbound in batch]  # type: ignore[arg-type]
+        )
+        outcomes = self._normalise(result, len(batch))
+        self._remember(batch, outcomes)
+        return outcomes
+
+    async def _call(self, batch: list[Inbound]) -> object:
+        if self.batch:
+            return await self.handler(batch)  # type: ignore[arg-type, misc]
+        return [await self.handler(inbound) for inbound in batch]  # type: ignore[arg-type, misc]
+
+    def _normalise(self, result: object, size: int) -> list[Outcome]:
+        if result is None:
+            return [Outcome.accept()] * size
+        if not isinstance(result, Sequence) or isinstance(result, str | bytes):
+            raise UsageError("a batch handler returns a sequence of outcomes or None")
+        if len(result) != size:
+            raise UsageError("a batch handler returns one outcome per message")
+        outcomes = []
+        for item in result:
+            if item is None:
+                outcomes.append(Outcome.accept())
+            elif isinstance(item, Outcome):
+                outcomes.append(item)
+            else:
+                raise UsageError(f"a handler returns an Outcome or None, not {type(item).__name__}")
+        return outcomes
+
+    def _remember(self, batch: list[Inbound], outcomes: list[Outcome]) -> None:
+        keys = [i.key for i, o in zip(batch, outcomes, strict=True) if o.code is AckCode.AA]
+        if keys:
+            self.dedupe.remember(keys)
+
+
+def _is_coroutine_function(handler: object) -> bool:
+    if inspect.iscoroutinefunction(handler):
+        return True
+    call = getattr(handler, "__call__", None)  # noqa: B004 - instances with async __call__
+    return inspect.iscoroutinefunction(call)
+
+
+async def serve_mllp(
+    handler: Handler | BatchHandler,
+    *,
+    clock: Callable[[], dt.datetime],
+    host: str | None = "127.0.0.1",
+    port: int = 2575,
+    ssl: ssl_module.SSLContext | None = None,
+    batch: bool = False,
+    max_message_bytes: int = 1 << 20,
+    idle_timeout: float = 300.0,
+    max_connections: int = 100,
+    dedupe: DedupeStore | None = None,
+) -> None:
+    """Listen on ``host``:``port`` and serve until cancelled, then close cleanly.
+
+    A shortcut for ``await MLLPServer(handler, ...).serve_forever()``; see
+    :class:`MLLPServer` for the arguments and the acknowledgement rules.
+    """
+    server = MLLPServer(
+        handler,
+        clock=clock,
+        host=host,
+        port=port,
+        ssl=ssl,
+        batch=batch,
+        max_message_bytes=max_message_bytes,
+        idle_timeout=idle_timeout,
+        max_connections=max_connections,
+        dedupe=dedupe,
+    )
+    await server.serve_forever()
