@@ -168,14 +168,13 @@ class FrameDecoder:
 
     def _take(self, chunk: memoryview) -> None:
         self._size += len(chunk)
-        if self._oversize:
-            return
-        if self._size > self.max_frame_bytes:
+        if self._oversize or self._size > self.max_frame_bytes:
             self._oversize = True
             room = _HEAD_BYTES - len(self._buffer)
             if room > 0:
                 self._buffer += chunk[:room]
-            del self._buffer[_HEAD_BYTES:]
+            elif room < 0:
+                del self._buffer[_HEAD_BYTES:]
             return
         self._buffer += chunk
 
