@@ -101,7 +101,18 @@ LAYERS: dict[str, set[str]] = {
     "hl7v2": CORE | {"carecoord.serialization", "carecoord.hl7v2"},
     "demo_data": {"carecoord.demo_data"},
     "testing": CORE | {"carecoord.testing", "carecoord.fhir", "carecoord.serialization"},
-    "cli": CORE | {"carecoord.cli", "carecoord.fhir", "carecoord.demo_data"},
+    "ports.py": CORE | {"carecoord.ports"},
+    "stores": CORE | {"carecoord.serialization", "carecoord.ports", "carecoord.stores"},
+    "services": CORE | {"carecoord.ports", "carecoord.serialization", "carecoord.services"},
+    "cli": CORE
+    | {
+        "carecoord.cli",
+        "carecoord.fhir",
+        "carecoord.demo_data",
+        "carecoord.ports",
+        "carecoord.services",
+        "carecoord.stores",
+    },
     "__main__.py": {"carecoord.cli"},
     "__init__.py": CORE,
 }

@@ -11,6 +11,8 @@
     ├── ConsentError             a viewer who may not look in the role they ask for
     ├── MissingExtraError        (also an ImportError) an optional extra is not installed
     ├── UsageError               (also a TypeError) an argument of the wrong type
+    ├── StoreError               a store that cannot be opened or used as it is
+    │   └── StoreVersionError    a store file written by a newer carecoord
     └── InteropError             a problem reading or writing an exchange format
         ├── FhirImportError      (carecoord.fhir) strict reading found problems
         ├── FhirExportError      (carecoord.fhir) records that cannot be written as FHIR
@@ -45,6 +47,8 @@ __all__ = [
     "MissingExtraError",
     "NotFound",
     "Problem",
+    "StoreError",
+    "StoreVersionError",
     "UnsupportedSchemaVersion",
     "UsageError",
     "ValidationError",
@@ -166,6 +170,32 @@ class UsageError(CarecoordError, TypeError):
     ``TypeError`` for misuse keeps working; the message names the argument and the type
     given, never its value.
     """
+
+
+class StoreError(CarecoordError):
+    """A store that cannot be opened or used as it is.
+
+    Raised when a file is not a carecoord store (another application's database, or
+    not a database at all), when it cannot be read or written (a read-only file, a full
+    disk, a lock held for longer than the busy timeout), or when it is damaged. The
+    message names the store's kind and what went wrong, never a path or stored data.
+    """
+
+
+class StoreVersionError(StoreError):
+    """A store written by a newer carecoord, whose schema this version does not know.
+
+    Carries ``found`` (the store's schema version) and ``supported`` (the newest this
+    carecoord reads). Nothing in the store is changed: upgrade carecoord to open it.
+    """
+
+    def __init__(self, found: int, supported: int) -> None:
+        self.found = found
+        self.supported = supported
+        super().__init__(
+            f"the store was written by a newer carecoord (schema version {found}); "
+            f"this version reads up to schema version {supported}: upgrade carecoord",
+        )
 
 
 class InteropError(CarecoordError):

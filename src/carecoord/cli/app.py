@@ -8,7 +8,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 
-from carecoord.cli import common, demo, gaps, profile, rules
+from carecoord.cli import common, demo, gaps, ingest, profile, rules, worklist
 from carecoord.errors import CarecoordError
 from carecoord.profile import printable
 
@@ -17,6 +17,13 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callab
     "profile": ("show the unified patient profiles", profile.configure, profile.run),
     "rules": ("list the gap rules and their families", rules.configure, rules.run),
     "demo": ("run the built-in synthetic multi-provider demo", demo.configure, demo.run),
+    "ingest": ("read FHIR input into a coordinator store", ingest.configure, ingest.run),
+    "worklist": ("the worklist kept in a coordinator store", worklist.configure, worklist.run),
+    "events": (
+        "the store's outbox events after a cursor, as JSON lines",
+        worklist.configure_events,
+        worklist.run_events,
+    ),
 }
 """Each command: its help line, the function adding its arguments, and the one running it."""
 

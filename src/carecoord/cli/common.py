@@ -150,7 +150,7 @@ def load(args: argparse.Namespace, err: TextIO) -> tuple[ProfileSet, Progress]:
     from carecoord import fhir  # noqa: PLC0415 - the adapter is loaded only when used
 
     for text in args.paths:
-        _check_path(text)
+        check_path(text)
     bounds = limits(args)
     progress = Progress(err, enabled=not args.quiet and (args.progress or err.isatty()))
     result = fhir.read_paths(args.paths, limits=bounds)
@@ -172,7 +172,7 @@ def load(args: argparse.Namespace, err: TextIO) -> tuple[ProfileSet, Progress]:
     return profiles, progress
 
 
-def _check_path(text: str) -> None:
+def check_path(text: str) -> None:
     """A PATH argument must name something readable; the message names it as typed."""
     shown = printable(text)
     if not text.strip():

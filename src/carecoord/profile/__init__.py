@@ -30,6 +30,7 @@ from carecoord.profile._matching import (
     MatchGrade,
     MatchResult,
     PossibleMatch,
+    blocking_keys,
     compare,
     link_records,
 )
@@ -138,6 +139,7 @@ __all__ = [
     "Viewer",
     "ViewerRole",
     "are_nicknames",
+    "blocking_keys",
     "build_profiles",
     "can_see",
     "compare",

@@ -40,6 +40,7 @@ any result, repr or error message.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import math
 from bisect import bisect_left
@@ -1277,6 +1278,23 @@ class IncrementalLinker:
         keys = self._keys
         left, right = (keys[i], keys[j]) if keys[i] < keys[j] else (keys[j], keys[i])
         return PossibleMatch(left, right, edge.grade, edge.score, _evidence(outcomes, self._w))
+
+
+def blocking_keys(patient: Patient, config: MatchConfig | None = None) -> tuple[str, ...]:
+    """The opaque blocking keys of ``patient`` under ``config`` (the default when ``None``).
+
+    Two records are compared by :func:`link_records` only when they share a blocking key
+    (in a block of at most ``config.max_block_size`` records) or an explicit link, so a
+    store that indexes records by these keys finds every record a new one could match
+    without scanning the population. Each key is a short hash (no personal data in clear),
+    distinct keys stay distinct, and the same patient always gives the same keys.
+    """
+    config = config if config is not None else MatchConfig()
+    raw = _Features(patient).block_keys(_compiled(config).blocking)
+    return tuple(
+        hashlib.blake2b(key.encode("utf-8", "surrogatepass"), digest_size=12).hexdigest()
+        for key in raw
+    )
 
 
 def link_records(records: Sequence[PatientRecord], config: MatchConfig | None = None) -> Linkage:
