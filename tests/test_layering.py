@@ -108,6 +108,7 @@ LAYERS: dict[str, set[str]] = {
     | {
         "carecoord.cli",
         "carecoord.fhir",
+        "carecoord.hl7v2",
         "carecoord.demo_data",
         "carecoord.ports",
         "carecoord.services",

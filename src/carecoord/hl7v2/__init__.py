@@ -49,6 +49,7 @@ from carecoord.hl7v2._mllp_frame import (
     FrameFault,
     frame,
 )
+from carecoord.hl7v2._mllp_outcome import read_outcome
 from carecoord.hl7v2._mllp_server import (
     BatchHandler,
     DedupeKey,
@@ -99,6 +100,7 @@ __all__ += [
     "frame",
     "parse_ack",
     "peek_header",
+    "read_outcome",
     "send_mllp",
     "serve_mllp",
 ]
