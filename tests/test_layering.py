@@ -88,6 +88,7 @@ CORE = {
     "carecoord.terminology",
     "carecoord.profile",
     "carecoord.rules",
+    "carecoord.interop",
 }
 TERMINOLOGY = {"carecoord.errors", "carecoord.domain", "carecoord.terminology"}
 LAYERS: dict[str, set[str]] = {
@@ -96,6 +97,7 @@ LAYERS: dict[str, set[str]] = {
     "terminology": TERMINOLOGY,
     "profile": TERMINOLOGY | {"carecoord.profile"},
     "rules": TERMINOLOGY | {"carecoord.profile", "carecoord.rules"},
+    "interop.py": {"carecoord.errors", "carecoord.domain", "carecoord.interop"},
     "serialization.py": {"carecoord.errors", "carecoord.domain", "carecoord.serialization"},
     "fhir": CORE | {"carecoord.serialization", "carecoord.fhir"},
     "hl7v2": CORE | {"carecoord.serialization", "carecoord.hl7v2"},
@@ -119,7 +121,7 @@ LAYERS: dict[str, set[str]] = {
 }
 """What each part of the package may import: dependencies point inward; adapters never
 import each other; the command line and the test kit sit on top."""
-CORE_LAYERS = ("errors.py", "domain", "terminology", "profile", "rules")
+CORE_LAYERS = ("errors.py", "domain", "terminology", "profile", "rules", "interop.py")
 THIRD_PARTY_CORE = {"attrs", "dateutil", "typing_extensions"}
 OPTIONAL_EXTRAS = {"holidays", "hypothesis", "orjson"}
 """Packages of the optional extras: imported lazily, where a feature needs them."""

@@ -289,6 +289,13 @@ class IssueCode(StrEnum):
     """A supported resource that does not describe anything carecoord keeps."""
     R5_CONTENT = "r5-content"
     """FHIR R5 content the R4 reader cannot read as R5 means it: read with a stated default."""
+    MALFORMED_MESSAGE = "malformed-message"
+    """Text that is not an HL7 v2 message (no MSH, bad encoding characters, a bad segment):
+    that message is skipped, the message says where parsing stopped."""
+    UNSUPPORTED_MESSAGE = "unsupported-message"
+    """An HL7 v2 message type or trigger event the reader does not map; counted, skipped."""
+    CHARACTER_SET = "character-set"
+    """Bytes not valid in the message's declared character set (MSH-18): replaced by U+FFFD."""
 
 
 _JSON_NAMES: dict[type, str] = {

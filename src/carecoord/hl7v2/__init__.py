@@ -1,5 +1,10 @@
 r"""HL7 v2 adapter: parse ER7 messages, and read ADT, REF, SIU, ORU and MDM into records.
 
+:func:`read` reads messages (files, folders, text, bytes, MLLP frames, streams) into the
+same :class:`ImportResult` of patient records that ``carecoord.fhir.read`` returns:
+admissions and discharges become care transitions, referrals, appointments, results and
+documents the same facts the FHIR reader makes, so every gap rule works on them.
+
 :func:`parse_message` parses one message (text or bytes) into a :class:`Message` whose
 values are read by location (``message.get("PV1-45[1].1")``) or segment by segment;
 :func:`split_messages` splits a file or batch holding several messages. Text that is not a
@@ -16,7 +21,7 @@ Importing this module loads no other adapter. See ``docs/hl7v2.md``.
 
 from __future__ import annotations
 
-from carecoord.errors import MalformedMessage
+from carecoord.errors import IssueCode, IssueSeverity, MalformedMessage
 from carecoord.hl7v2._er7 import (
     DEFAULT_ENCODING,
     Encoding,
@@ -26,6 +31,15 @@ from carecoord.hl7v2._er7 import (
     parse_location,
     parse_message,
     split_messages,
+)
+from carecoord.hl7v2._read import SUPPORTED, Hl7ImportError, read
+from carecoord.hl7v2._sources import deframe
+from carecoord.interop import (
+    DEFAULT_LIMITS,
+    ImportIssue,
+    ImportResult,
+    Limits,
+    ResourceCounts,
 )
 
 # --- MLLP transport (framing, ACKs, listener, client) --------------------------------
@@ -64,13 +78,24 @@ from carecoord.hl7v2._mllp_server import (
 
 __all__ = [
     "DEFAULT_ENCODING",
+    "DEFAULT_LIMITS",
+    "SUPPORTED",
     "Encoding",
     "Field",
+    "Hl7ImportError",
+    "ImportIssue",
+    "ImportResult",
+    "IssueCode",
+    "IssueSeverity",
+    "Limits",
     "MalformedMessage",
     "Message",
+    "ResourceCounts",
     "Segment",
+    "deframe",
     "parse_location",
     "parse_message",
+    "read",
     "split_messages",
 ]
 

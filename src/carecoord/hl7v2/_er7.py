@@ -175,13 +175,17 @@ class Segment:
     the encoding characters, so ``msh.field(9)`` is the message type as in the standard.
     """
 
-    __slots__ = ("_cache", "_raw", "encoding", "index", "name")
+    __slots__ = ("_cache", "_raw", "encoding", "index", "name", "occurrence")
 
-    def __init__(self, name: str, raw: Sequence[str], encoding: Encoding, index: int) -> None:
+    def __init__(
+        self, name: str, raw: Sequence[str], encoding: Encoding, index: int, occurrence: int = 1
+    ) -> None:
         self.name = name
         """The three-character segment id (``PID``, ``OBX``, ``ZPI``...)."""
         self.index = index
         """The segment's position in its message, from 1."""
+        self.occurrence = occurrence
+        """Which segment of that name this is in its message, from 1 (``OBX[3]``)."""
         self.encoding = encoding
         """The message's encoding characters."""
         self._raw = tuple(raw)
@@ -566,6 +570,7 @@ def parse_message(data: bytes | str) -> Message:
     encoding = _encoding_from_msh(first)
     sep = encoding.field
     segments: list[Segment] = []
+    seen: dict[str, int] = {}
     for number, line in enumerate(lines, start=1):
         name = line[:3]
         if not _SEGMENT_NAME.match(name) or (len(line) > 3 and line[3] != sep):
@@ -581,7 +586,8 @@ def parse_message(data: bytes | str) -> Message:
         raw = [sep, *parts[1:]] if name in ("MSH", "FHS", "BHS") else parts[1:]
         while raw and raw[-1] == "":
             raw.pop()
-        segments.append(Segment(name, raw, encoding, number))
+        seen[name] = seen.get(name, 0) + 1
+        segments.append(Segment(name, raw, encoding, number, seen[name]))
     return Message(segments, encoding, problems)
 
 
