@@ -32,15 +32,6 @@ from carecoord.hl7v2._er7 import (
     parse_message,
     split_messages,
 )
-from carecoord.hl7v2._read import SUPPORTED, Hl7ImportError, read
-from carecoord.hl7v2._sources import deframe
-from carecoord.interop import (
-    DEFAULT_LIMITS,
-    ImportIssue,
-    ImportResult,
-    Limits,
-    ResourceCounts,
-)
 
 # --- MLLP transport (framing, ACKs, listener, client) --------------------------------
 from carecoord.hl7v2._mllp_ack import (
@@ -74,6 +65,17 @@ from carecoord.hl7v2._mllp_server import (
     MLLPServer,
     ServerStats,
     serve_mllp,
+)
+
+# --- end of MLLP transport imports -----------------------------------------------------
+from carecoord.hl7v2._read import SUPPORTED, Hl7ImportError, read
+from carecoord.hl7v2._sources import deframe
+from carecoord.interop import (
+    DEFAULT_LIMITS,
+    ImportIssue,
+    ImportResult,
+    Limits,
+    ResourceCounts,
 )
 
 __all__ = [

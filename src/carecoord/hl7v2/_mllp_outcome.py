@@ -38,22 +38,25 @@ _CONDITIONS: dict[str, ErrorCondition] = {
     IssueCode.UNKNOWN_CODE: ErrorCondition.TABLE_VALUE_NOT_FOUND,
     IssueCode.LIMIT_EXCEEDED: ErrorCondition.VALUE_TOO_LONG,
 }
-_NOT_KEPT = frozenset({IssueCode.UNSUPPORTED_RESOURCE.value, IssueCode.NOT_MAPPED.value})
-_LOCATION = re.compile(r"\b([A-Z][A-Z0-9]{2})-(\d{1,3})")
+_NOT_KEPT = frozenset(
+    {IssueCode.UNSUPPORTED_RESOURCE.value, IssueCode.NOT_MAPPED.value, "unsupported-message"}
+)
+_LOCATION = re.compile(r"(?<![A-Za-z0-9])([A-Z][A-Z0-9]{2})(?:-(\d{1,3}))?(?![A-Za-z0-9])")
 _NOTHING_KEPT = Outcome(AckCode.AA, "accepted; the message holds nothing this receiver keeps")
 
 
 def read_outcome(result: _Result) -> Outcome:
     """The acknowledgement for one message, from what ``hl7v2.read`` made of it.
 
-    AA when the message gave records (warnings and errors on some fields do not refuse a
-    message whose patient was read), and AA too for a message type carecoord does not
-    keep (``unsupported-resource`` or ``not-mapped`` issues only: an interface engine
-    should not queue it for resending). AE when the message gave no records because of
-    errors: the first error's code (as an HL7 table 0357 condition: a missing field 101,
-    a bad value or date 102, an unknown code 103, over a limit 104) and its segment and
-    field (``PID-3``) go into the ACK, with the reason ``"<issue code> at <location>"``;
-    the issue's message is not copied (it is written for logs, not for the sender).
+    AA when the message gave records (errors on some fields do not refuse a message whose
+    patient was read), and AA too for a message type carecoord does not keep
+    (``unsupported-message``, ``unsupported-resource`` or ``not-mapped`` issues only: an
+    interface engine should not queue it for resending). AE when the message gave no
+    records because of errors: the first error's code as an HL7 table 0357 condition (a
+    missing field 101, a bad value or date 102, an unknown code 103, over a limit 104),
+    its segment and field (``PID-3``) in ERR-2, and the reason ``"not read: <issue code>
+    at <location>"``. The issue's message is not copied: it is written for logs, not for
+    the sender.
     """
     if result.records:
         return Outcome.accept()
@@ -66,7 +69,11 @@ def read_outcome(result: _Result) -> Outcome:
     first = usable[0]
     code = str(first.code)
     found = _LOCATION.search(first.path)
-    location = f"{found.group(1)}-{int(found.group(2))}" if found else ""
-    reason = f"{code} at {location}" if location else code
+    location = where = ""
+    if found:
+        where = found.group(1)
+        if found.group(2):
+            location = where = f"{where}-{int(found.group(2))}"
+    reason = f"{code} at {where}" if where else code
     condition = _CONDITIONS.get(code, ErrorCondition.DATA_TYPE)
     return Outcome.error(f"not read: {reason}", condition, location)
