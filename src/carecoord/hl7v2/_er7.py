@@ -230,19 +230,18 @@ class Segment:
 
 
 def _split_field(raw: str, enc: Encoding) -> Field:
-    reps = raw.split(enc.repetition) if enc.repetition else [raw]
+    # Fast paths (the listener's throughput depends on them): most fields hold no
+    # repetition, subcomponent or escape character, and many no component separator.
+    rep, comp, sub, esc = enc.repetition, enc.component, enc.subcomponent, enc.escape
+    has_sub = bool(sub) and sub in raw
+    has_esc = bool(esc) and esc in raw
     out = []
-    for rep in reps:
-        comps = rep.split(enc.component) if enc.component else [rep]
-        out.append(
-            tuple(
-                tuple(
-                    _unescape(s, enc)
-                    for s in (c.split(enc.subcomponent) if enc.subcomponent else [c])
-                )
-                for c in comps
-            )
-        )
+    for one in raw.split(rep) if rep and rep in raw else (raw,):
+        comps = one.split(comp) if comp and comp in one else (one,)
+        parts = tuple(tuple(c.split(sub)) for c in comps) if has_sub else tuple((c,) for c in comps)
+        if has_esc:
+            parts = tuple(tuple(_unescape(s, enc) for s in c) for c in parts)
+        out.append(parts)
     return Field(tuple(out))
 
 
