@@ -112,10 +112,8 @@ def _noop(inbound: hl7v2.Inbound) -> None:
 
 
 def _read_handler() -> tuple[Callable[..., Any], bool, Callable[[], None]]:
-    def handle(inbound: hl7v2.Inbound) -> None:
-        result = hl7v2.read(inbound.raw)
-        if not result.records:
-            raise RuntimeError("a sample read into no records")
+    def handle(inbound: hl7v2.Inbound) -> hl7v2.Outcome:
+        return hl7v2.read_outcome(hl7v2.read(inbound.message))
 
     return handle, False, lambda: None
 
@@ -127,11 +125,14 @@ def _coordinator_handler(folder: Path) -> tuple[Callable[..., Any], bool, Callab
     store = SQLiteStore(folder / "bench.sqlite", synchronous="FULL")
     coordinator = Coordinator(store)
 
-    def handle(batch: Sequence[hl7v2.Inbound]) -> None:
-        records = [r for inbound in batch for r in hl7v2.read(inbound.raw).records]
-        with store.unit_of_work() as uow:
-            coordinator.ingest(records, as_of=clock(), unit_of_work=uow)
+    def handle(batch: Sequence[hl7v2.Inbound]) -> list[hl7v2.Outcome]:
+        results = [hl7v2.read(inbound.message) for inbound in batch]
+        with store.unit_of_work() as uow:  # one commit per batch, before any of its ACKs
+            coordinator.ingest(
+                [r for result in results for r in result.records], as_of=clock(), unit_of_work=uow
+            )
             uow.commit()
+        return [hl7v2.read_outcome(result) for result in results]
 
     return handle, True, store.close
 

@@ -50,12 +50,13 @@ class Recorder:
 class TestAcknowledge:
     """Each message gets one ACK: AA when handled, AE/AR with a reason otherwise."""
 
-    def test_handled_message_gets_aa(self) -> None:
+    @pytest.mark.parametrize("threaded", [True, False], ids=["thread", "loop"])
+    def test_handled_message_gets_aa(self, threaded: bool) -> None:
         """The handler gets the parsed message; the ACK is AA with MSA-2 = MSH-10."""
         handler = Recorder()
 
         async def go() -> list[object]:
-            async with MLLPServer(handler, clock=clock, port=0) as server:
+            async with MLLPServer(handler, clock=clock, port=0, threaded=threaded) as server:
                 return list(await send_mllp([adt(1), adt(2)], host="127.0.0.1", port=server.port))
 
         acks = run(go())
@@ -92,7 +93,10 @@ class TestAcknowledge:
 
         assert (ack.code, ack.text, ack.condition) == (AckCode.AE, "no such ward", "103")
 
-    def test_handler_exception_gives_ar_and_the_listener_keeps_serving(self) -> None:
+    @pytest.mark.parametrize("threaded", [True, False], ids=["thread", "loop"])
+    def test_handler_exception_gives_ar_and_the_listener_keeps_serving(
+        self, threaded: bool
+    ) -> None:
         """A handler that raises: AR (internal error, resend later); the next message is AA."""
         calls: list[str] = []
 
@@ -102,7 +106,7 @@ class TestAcknowledge:
                 raise RuntimeError("Testperson")  # its text must not reach the ACK
 
         async def go() -> Any:
-            async with MLLPServer(handler, clock=clock, port=0) as server:
+            async with MLLPServer(handler, clock=clock, port=0, threaded=threaded) as server:
                 return await send_mllp([adt("boom"), adt(2)], host="127.0.0.1", port=server.port)
 
         acks = run(go())

@@ -137,6 +137,7 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             port=args.port,
             ssl=context,
             batch=bool(args.db),
+            threaded=bool(args.db),  # reading is CPU work: on the loop; a commit waits on disk
             max_message_bytes=args.max_message_bytes,
             idle_timeout=args.idle_timeout,
             max_connections=args.max_connections,

@@ -463,23 +463,27 @@ class MLLPServer:
 
     async def _handle(self, batch: list[Inbound]) -> list[Outcome]:
         """Call the handler for ``batch``; one outcome per message, dedupe keys recorded."""
+        if not self._is_async:
+            if self.threaded:
+                return await asyncio.to_thread(self._handle_now, batch)
+            return self._handle_now(batch)
         self.stats.batches += 1
         self.stats.handled += len(batch)
         try:
-            if self._is_async:
-                outcomes = self._normalise(await self._call(batch), len(batch))
-                self._remember(batch, outcomes)
-            elif self.threaded:
-                outcomes = await asyncio.to_thread(self._call_sync, batch)
-            else:
-                outcomes = self._call_sync(batch)
-            if any(inspect.isawaitable(o) for o in outcomes):
-                raise UsageError("a plain-function handler returned an awaitable")
-        except Exception as error:
-            _log.warning("MLLP handler failed: %s", type(error).__name__)
-            reason = "the receiver failed to process the message; it may be resent"
-            return [Outcome.reject(reason)] * len(batch)
+            outcomes = self._normalise(await self._call(batch), len(batch))
+            self._remember(batch, outcomes)
+        except Exception as error:  # any handler failure is answered, not fatal
+            return _failed(error, len(batch))
         return outcomes
+
+    def _handle_now(self, batch: list[Inbound]) -> list[Outcome]:
+        """Call a plain-function handler for ``batch`` (on the loop or in a worker thread)."""
+        self.stats.batches += 1
+        self.stats.handled += len(batch)
+        try:
+            return self._call_sync(batch)
+        except Exception as error:  # any handler failure is answered, not fatal
+            return _failed(error, len(batch))
 
     def _call_sync(self, batch: list[Inbound]) -> list[Outcome]:
         result: object = (
@@ -517,6 +521,13 @@ class MLLPServer:
         keys = [i.key for i, o in zip(batch, outcomes, strict=True) if o.code is AckCode.AA]
         if keys:
             self.dedupe.remember(keys)
+
+
+def _failed(error: Exception, count: int) -> list[Outcome]:
+    """AR for each message of a handler call that raised (logged by exception type only)."""
+    _log.warning("MLLP handler failed: %s", type(error).__name__)
+    reason = "the receiver failed to process the message; it may be resent"
+    return [Outcome.reject(reason)] * count
 
 
 def _is_coroutine_function(handler: object) -> bool:
