@@ -21,6 +21,8 @@ PUBLIC_MODULES = [
     "carecoord.profile",
     "carecoord.rules",
     "carecoord.fhir",
+    "carecoord.hl7v2",
+    "carecoord.interop",
     "carecoord.serialization",
     "carecoord.testing",
     "carecoord.demo_data",

@@ -286,10 +286,13 @@ def map_appointment(ctx: MessageContext, rec: RecordState) -> bool:
         place = ail.get(3, 1, 1).strip() or ail.get(3, 1, 4).strip()
         if place:
             participants.append(Ref("Location", place))
+    participants = _resource_changes(ctx.message.trigger_event, previous, participants)
     service = None
     ais = ctx.message.segment("AIS")
     if ais is not None:
         service = _quiet_code(ais.field(3))
+    if service is None and previous is not None:
+        service = previous.service_type
     try:
         appointment = Appointment(
             id=appointment_id,
@@ -315,25 +318,57 @@ def map_appointment(ctx: MessageContext, rec: RecordState) -> bool:
     return True
 
 
-def tie_appointments(rec: RecordState) -> None:
-    """Tie each appointment to the referral its order numbers name, both ways."""
-    for appointment_id, orders in rec.appointment_orders.items():
-        appointment = rec.get("appointments", appointment_id)
-        if appointment is None:
-            continue
-        for order in orders:
-            referral = rec.get("referrals", order)
-            if referral is None:
-                continue
-            ref = Ref("ServiceRequest", referral.id)
-            if ref not in appointment.based_on:
-                appointment = attrs.evolve(appointment, based_on=(*appointment.based_on, ref))
-                rec.put("appointments", appointment)
-            if appointment_id not in referral.appointments:
-                rec.put(
-                    "referrals",
-                    attrs.evolve(referral, appointments=(*referral.appointments, appointment_id)),
-                )
+_REMOVING = frozenset({"S20", "S21", "S22"})
+
+
+def _resource_changes(event: str, previous: Appointment | None, listed: list[Ref]) -> list[Ref]:
+    """The appointment's participants after a message listing ``listed`` resources.
+
+    S18 adds them, S20-S22 (cancel, discontinue, delete a service or resource) remove
+    them; other events state the resources, or keep the earlier ones when they list none.
+    """
+    before = list(previous.participants) if previous is not None else []
+    if event == "S18":
+        return before + [r for r in listed if r not in before]
+    if event in _REMOVING:
+        return [r for r in before if r not in listed]
+    return listed or before
+
+
+def tie_appointments(states: list[RecordState]) -> None:
+    """Tie each appointment to the referral its SCH-26/SCH-27 names, both ways.
+
+    The referral may come from another source (the referring clinic's REF, the
+    specialist's SIU) but must be about a patient with the same id. The appointment is
+    ``based_on`` ``Ref("Referral", id)``; a referral in the appointment's own record also
+    lists the appointment.
+    """
+    referrals: dict[tuple[str, str], list[RecordState]] = {}
+    for state in states:
+        for referral_id in state.facts.get("referrals", {}):
+            referrals.setdefault((state.patient.id, referral_id), []).append(state)
+    for rec in states:
+        for appointment_id, orders in rec.appointment_orders.items():
+            for order in orders:
+                for owner in referrals.get((rec.patient.id, order), []):
+                    _tie(rec, appointment_id, owner, order)
+
+
+def _tie(rec: RecordState, appointment_id: str, owner: RecordState, referral_id: str) -> None:
+    appointment = rec.get("appointments", appointment_id)
+    if appointment is None:
+        return
+    ref = Ref("Referral", referral_id)
+    if ref not in appointment.based_on:
+        rec.put("appointments", attrs.evolve(appointment, based_on=(*appointment.based_on, ref)))
+    referral = owner.get("referrals", referral_id)
+    if owner is rec and appointment_id not in referral.appointments:
+        owner.put(
+            "referrals",
+            attrs.evolve(
+                referral, appointments=(*referral.appointments, AppointmentId(appointment_id))
+            ),
+        )
 
 
 _COMPLETION: dict[str, CompositionStatus] = {

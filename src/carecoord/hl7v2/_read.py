@@ -180,8 +180,8 @@ class _Reader:
 
     def records(self) -> list[PatientRecord]:
         found = []
+        tie_appointments(list(self.states.values()))
         for state in self.states.values():
-            tie_appointments(state)
             try:
                 found.append(state.build(self.log))
             except CarecoordError as err:
@@ -215,6 +215,14 @@ class _Reader:
         if kind == "ORU":
             return self._results(ctx)
         pid = msg.segment("PID")
+        if pid is None and kind == "SIU" and event in ("S23", "S24"):
+            ctx.issue(
+                "PID",
+                IssueCode.NOT_MAPPED,
+                "a schedule slot blocked or opened, about no patient; skipped",
+                warning=True,
+            )
+            return False
         if pid is None:
             ctx.issue("PID", IssueCode.MISSING_ELEMENT, "no PID segment; message skipped")
             return False
@@ -235,7 +243,7 @@ class _Reader:
                 map_observations(ctx, rec, list(msg.segments("OBX")))
             return True
         if pv1 is not None and _names_visit(pv1):
-            apply_visit(ctx, rec, pv1, "update")
+            apply_visit(ctx, rec, pv1, "update" if kind in ("REF", "SIU") else "existing")
         if kind == "REF":
             mapped = map_referral(ctx, rec)
             map_observations(ctx, rec, [s for s in msg.segments() if s.name in ("OBR", "OBX")])
@@ -302,12 +310,8 @@ class _Reader:
                 following = segments[index + 1] if index + 1 < len(segments) else None
                 pd1 = following if following is not None and following.name == "PD1" else None
                 rec, group, seen_patient = self._record(ctx, seg, pd1), [], True
-            elif (
-                seg.name == "PV1"
-                and rec is not None
-                and (seg.get(19).strip() or seg.get(44).strip())
-            ):
-                apply_visit(ctx, rec, seg, "update")
+            elif seg.name == "PV1" and rec is not None:
+                apply_visit(ctx, rec, seg, "existing")
             elif seg.name in ("OBR", "OBX"):
                 group.append(seg)
         if rec is not None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import IO
 
@@ -102,6 +102,8 @@ class MessageSource:
                 yield from self._path(source, label)
         elif isinstance(source, os.PathLike):
             yield from self._path(source, label)
+        elif isinstance(source, Mapping):
+            raise UsageError("cannot read HL7 v2 input from a mapping (FHIR JSON is fhir.read's)")
         elif hasattr(source, "read") and callable(source.read):
             yield from self._stream(source, label)
         elif isinstance(source, Iterable):

@@ -180,8 +180,17 @@ def _diagnoses(ctx: MessageContext) -> list[Diagnosis]:
 
 
 def apply_visit(ctx: MessageContext, rec: RecordState, pv1: Segment, mode: str) -> None:
-    """Apply one message's PV1 (with its PV2, DG1 and EVN) to the patient's visit."""
+    """Apply one message's PV1 (with its PV2, DG1 and EVN) to the patient's visit.
+
+    ``mode`` is what the event does (:data:`ADT_EVENTS`); ``"existing"`` updates a visit
+    already read and never starts one (a result or a document names its visit, it does
+    not report on it).
+    """
     key = visit_id(ctx, pv1, rec.patient.id)
+    if mode == "existing":
+        if key is None or key not in rec.visits:
+            return
+        mode = "update"
     if key is None:
         if mode == "update":
             return
