@@ -220,6 +220,22 @@ class TestBatching:
         assert sum(batches) == 10
         assert len(batches) < 10
 
+    def test_a_long_pipeline_is_answered_in_order(self) -> None:
+        """600 messages sent at once (beyond the read pause) get 600 ACKs, in order."""
+        handler = Recorder()
+
+        async def go() -> Any:
+            async with (
+                MLLPServer(handler, clock=clock, port=0) as server,
+                MLLPClient("127.0.0.1", server.port) as client,
+            ):
+                return await client.send_many([adt(n) for n in range(600)])
+
+        acks = run(go())
+
+        assert [a.control_id for a in acks] == [str(n) for n in range(600)]
+        assert handler.ids == [str(n) for n in range(600)]
+
     def test_batch_handler_returning_the_wrong_count_is_answered_ar(self) -> None:
         """A batch handler must return one outcome per message; else each gets AR."""
 
@@ -441,22 +457,24 @@ class TestTLS:
         handler = Recorder()
 
         async def go() -> Any:
-            async with MLLPServer(handler, clock=clock, port=0, ssl=server_ctx) as server:
-                acks = await send_mllp(
+            async with MLLPServer(
+                handler, clock=clock, port=0, ssl=server_ctx, max_connections=1
+            ) as server:
+                with pytest.raises(MLLPError):  # plain TCP: the handshake fails
+                    await send_mllp([adt(2)], host="127.0.0.1", port=server.port, timeout=2)
+                acks = await send_mllp(  # the failed handshake did not take the one slot
                     [adt(1)],
                     host="127.0.0.1",
                     port=server.port,
                     ssl=client_ctx,
                     server_hostname="localhost",
                 )
-                with pytest.raises(MLLPError):
-                    await send_mllp([adt(2)], host="127.0.0.1", port=server.port, timeout=2)
-                return acks
+                return acks, server.stats.refused
 
-        acks = run(go())
+        acks, refused = run(go())
 
         assert [a.code for a in acks] == [AckCode.AA]
-        assert handler.ids == ["1"]
+        assert (handler.ids, refused) == (["1"], 0)
 
 
 class TestShutdown:

@@ -1,15 +1,16 @@
 """An asyncio MLLP listener: frames, parses, hands messages to a handler, acknowledges.
 
-One task per connection reads frames and answers each with an ACK, in the order the
-messages came; one dispatcher task hands the messages waiting (from every connection) to
-the handler together, so that a handler that commits to a database can commit them in
-one transaction, and an ACK is written only once the handler has returned for its
-message. See ``docs/hl7v2.md`` (MLLP) for the acknowledgement codes.
+Each connection (an :class:`asyncio.Protocol`) decodes frames as bytes arrive and answers
+each with an ACK, in the order the messages came; one dispatcher task hands the messages
+waiting (from every connection) to the handler together, so that a handler that commits
+to a database can commit them in one transaction, and an ACK is written only once the
+handler has returned for its message. See ``docs/mllp.md`` for the acknowledgement codes.
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import datetime as dt
 import inspect
@@ -174,6 +175,161 @@ class _Job:
 
 _DUPLICATE = Outcome(AckCode.AA, "duplicate of a message already handled")
 
+_Answer: TypeAlias = tuple[Header | None, "Outcome | asyncio.Future[Outcome]"]
+"""A frame's header and its outcome, or the future of the outcome while it is handled."""
+_PAUSE_AT = 256
+"""Frames waiting for their ACK on one connection before it stops reading more."""
+
+
+class _Connection(asyncio.Protocol):
+    """One MLLP connection: frames in, one ACK per frame out, in order, each once ready.
+
+    Frames go to the server as they arrive; their answers wait in :attr:`_pending`, and
+    :meth:`_flush` writes the ACKs at the head of the line whose outcome is known. The
+    connection stops reading while too many answers wait or while the peer does not read
+    its ACKs, and is closed after ``idle_timeout`` seconds with nothing received and
+    nothing being handled (or with ACKs it does not read).
+    """
+
+    def __init__(self, server: MLLPServer) -> None:
+        self.server = server
+        self.number = 0
+        self.decoder = FrameDecoder(server.max_message_bytes)
+        self.transport: asyncio.Transport | None = None
+        self._pending: collections.deque[_Answer] = collections.deque()
+        self._loop = asyncio.get_running_loop()
+        self._last = self._loop.time()
+        self._timer: asyncio.TimerHandle | None = None
+        self._reading_paused = False
+        self._writing_paused = False
+        self._eof = False
+        self._closing = False
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        if not self.server._register(self):  # at the limit, or closing: refused
+            transport.close()
+            return
+        self.transport = transport
+        self._arm(self.server.idle_timeout)
+
+    def data_received(self, data: bytes) -> None:
+        if self.transport is None:  # refused
+            return
+        self._last = self._loop.time()
+        skipped = self.decoder.skipped
+        events = self.decoder.feed(data)
+        self.server.stats.skipped_bytes += self.decoder.skipped - skipped
+        self._take(events)
+
+    def eof_received(self) -> bool:
+        if self.transport is None:  # refused
+            return False
+        self._eof = True
+        self._take(self.decoder.close())
+        self._flush()
+        # Keep a plain TCP transport open to write the ACKs still owed (TLS cannot
+        # half-close: there the transport closes itself).
+        return self.server.ssl is None
+
+    def connection_lost(self, exc: Exception | None) -> None:  # noqa: ARG002 - always closed
+        if self._timer is not None:
+            self._timer.cancel()
+        if self.transport is None:  # refused
+            return
+        self.transport = None
+        self._pending.clear()  # the messages stay handled; their ACKs have nowhere to go
+        self.server._closed(self)
+
+    def pause_writing(self) -> None:
+        self._writing_paused = True
+        self._pause_reading()
+
+    def resume_writing(self) -> None:
+        self._writing_paused = False
+        self._last = self._loop.time()
+        if len(self._pending) < _PAUSE_AT:
+            self._resume_reading()
+
+    def close_when_done(self) -> None:
+        """Close once every ACK owed is written (at once when none is)."""
+        self._closing = True
+        self._pause_reading()
+        if not self._pending and self.transport is not None:
+            self.transport.close()
+
+    def abort(self) -> None:
+        """Close now, dropping any ACK still owed."""
+        if self.transport is not None:
+            self.transport.abort()
+
+    def _take(self, events: list[FrameEvent]) -> None:
+        for event in events:
+            answer = self.server._submit(event, self.number)
+            self._pending.append(answer)
+            if isinstance(answer[1], asyncio.Future) and not answer[1].done():
+                answer[1].add_done_callback(self._ready)
+        if len(self._pending) >= _PAUSE_AT:
+            self._pause_reading()
+        self._flush()
+
+    def _ready(self, _future: asyncio.Future[Outcome]) -> None:
+        self._flush()
+
+    def _flush(self) -> None:
+        """Write the ACKs at the head of the line whose outcomes are known."""
+        acks = []
+        pending = self._pending
+        while pending:
+            header, answer = pending[0]
+            if isinstance(answer, asyncio.Future):
+                if not answer.done():
+                    break
+                outcome = answer.result()
+            else:
+                outcome = answer
+            pending.popleft()
+            acks.append(frame(self.server._ack(header, outcome)))
+        transport = self.transport
+        if transport is None:
+            return
+        if acks:
+            transport.write(b"".join(acks))
+        if pending:
+            return
+        if self._closing or self._eof:
+            transport.close()
+        elif not self._writing_paused:
+            self._resume_reading()
+
+    def _pause_reading(self) -> None:
+        if not self._reading_paused and self.transport is not None:
+            self._reading_paused = True
+            self.transport.pause_reading()
+
+    def _resume_reading(self) -> None:
+        if self._reading_paused and self.transport is not None and not self._closing:
+            self._reading_paused = False
+            self.transport.resume_reading()
+
+    def _arm(self, delay: float) -> None:
+        self._timer = self._loop.call_later(delay, self._check_idle)
+
+    def _check_idle(self) -> None:
+        """Close a connection idle for ``idle_timeout`` (re-arm the timer otherwise)."""
+        if self.transport is None:
+            return
+        idle = self._loop.time() - self._last
+        busy = any(isinstance(a, asyncio.Future) and not a.done() for _h, a in self._pending)
+        if idle >= self.server.idle_timeout and (not busy or self._writing_paused):
+            self.server.stats.idle_closed += 1
+            if self._writing_paused:
+                self.transport.abort()  # its peer reads nothing: the buffer will not drain
+            else:
+                self.transport.close()
+            return
+        self._arm(max(self.server.idle_timeout - idle, 0.01))
+
 
 class MLLPServer:
     """An MLLP listener handing each message to ``handler`` and acknowledging it.
@@ -243,7 +399,8 @@ class MLLPServer:
         self._worker: asyncio.Task[None] | None = None
         self._queue: asyncio.Queue[_Job] | None = None
         self._inflight: dict[DedupeKey, asyncio.Future[Outcome]] = {}
-        self._connections: dict[asyncio.Task[object], bool] = {}
+        self._connections: set[_Connection] = set()
+        self._all_closed = asyncio.Event()
         self._conn_ids = itertools.count(1)
         self._seq = itertools.count(1)
         self._ack_ids = itertools.count(1)
@@ -272,13 +429,13 @@ class MLLPServer:
         self._closing = False
         self._queue = asyncio.Queue()
         self._worker = asyncio.create_task(self._dispatch(), name="mllp-dispatch")
-        self._server = await asyncio.start_server(
-            self._connection,
+        loop = asyncio.get_running_loop()
+        self._server = await loop.create_server(
+            lambda: _Connection(self),
             self.host,
             self.requested_port,
             ssl=self.ssl,
             ssl_handshake_timeout=self.idle_timeout if self.ssl else None,
-            limit=1 << 16,
         )
         return self
 
@@ -294,22 +451,21 @@ class MLLPServer:
     async def close(self) -> None:
         """Stop listening, finish the messages being handled and their ACKs, close all.
 
-        Connections waiting for data are closed at once; those whose messages are being
-        handled get ``shutdown_grace`` seconds to write their ACKs.
+        Connections with nothing pending are closed at once; those whose messages are
+        being handled get ``shutdown_grace`` seconds to write their ACKs.
         """
         self._closing = True
         server, self._server = self._server, None
         if server is not None:
             server.close()
-        for task, busy in list(self._connections.items()):
-            if not busy:
-                task.cancel()
-        busy_tasks = list(self._connections)
-        if busy_tasks:
-            _done, pending = await asyncio.wait(busy_tasks, timeout=self.shutdown_grace)
-            for task in pending:
-                task.cancel()
-            await asyncio.gather(*pending, return_exceptions=True)
+        for connection in list(self._connections):
+            connection.close_when_done()
+        if self._connections:
+            self._all_closed.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._all_closed.wait(), self.shutdown_grace)
+        for connection in list(self._connections):
+            connection.abort()
         if self._worker is not None:
             self._worker.cancel()
             await asyncio.gather(self._worker, return_exceptions=True)
@@ -326,80 +482,45 @@ class MLLPServer:
 
     # -- connections ------------------------------------------------------------------
 
-    async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        if self._closing or task is None or len(self._connections) >= self.max_connections:
+    def _register(self, connection: _Connection) -> bool:
+        """Count a new connection in; ``False`` (refused) at the limit or when closing.
+
+        Called when the connection is made (after the TLS handshake, if any), so that a
+        connection whose handshake fails never counts.
+        """
+        if self._closing or len(self._connections) >= self.max_connections:
             self.stats.refused += 1
             _log.info("MLLP connection refused: %d connections open", len(self._connections))
-            writer.close()
-            with contextlib.suppress(Exception):
-                await writer.wait_closed()
-            return
-        self._connections[task] = False
-        conn = next(self._conn_ids)
+            return False
+        connection.number = next(self._conn_ids)
+        self._connections.add(connection)
         self.stats.connections += 1
-        decoder = FrameDecoder(self.max_message_bytes)
-        try:
-            while not self._closing:
-                try:
-                    async with asyncio.timeout(self.idle_timeout):
-                        data = await reader.read(1 << 16)
-                except TimeoutError:
-                    self.stats.idle_closed += 1
-                    break
-                skipped = decoder.skipped
-                events = decoder.feed(data) if data else decoder.close()
-                self.stats.skipped_bytes += decoder.skipped - skipped
-                if events:
-                    self._connections[task] = True
-                    acks = await self._answer(events, conn)
-                    writer.write(b"".join(frame(ack) for ack in acks))
-                    async with asyncio.timeout(self.idle_timeout):
-                        await writer.drain()
-                    self._connections[task] = False
-                if not data:
-                    break
-        except (OSError, TimeoutError, ssl_module.SSLError, asyncio.IncompleteReadError):
-            pass  # the peer went away or stopped reading: its messages stay handled
-        except asyncio.CancelledError:
-            # close() gave up waiting for this connection: end it quietly (a connection
-            # task that ends cancelled is reported as an error by asyncio's streams).
-            pass
-        finally:
-            self._connections.pop(task, None)
-            writer.close()
-            with contextlib.suppress(Exception):
-                async with asyncio.timeout(1.0):
-                    await writer.wait_closed()
+        return True
 
-    async def _answer(self, events: list[FrameEvent], conn: int) -> list[bytes]:
-        """The ACK of each frame, in order, once every message among them is handled."""
-        loop = asyncio.get_running_loop()
-        pending: list[tuple[Header | None, Outcome | asyncio.Future[Outcome]]] = []
-        for event in events:
-            self.stats.received += 1
-            header, result = self._triage(event, conn)
-            if isinstance(result, Inbound):
-                key = result.key
-                if self.dedupe.seen(key):
-                    self.stats.duplicates += 1
-                    pending.append((header, _DUPLICATE))
-                elif key in self._inflight:
-                    self.stats.duplicates += 1
-                    pending.append((header, self._inflight[key]))
-                else:
-                    future: asyncio.Future[Outcome] = loop.create_future()
-                    self._inflight[key] = future
-                    assert self._queue is not None
-                    self._queue.put_nowait(_Job(result, future))
-                    pending.append((header, future))
-            else:
-                pending.append((header, result))
-        acks = []
-        for header, answer in pending:
-            outcome = await asyncio.shield(answer) if isinstance(answer, asyncio.Future) else answer
-            acks.append(self._ack(header, outcome))
-        return acks
+    def _closed(self, connection: _Connection) -> None:
+        self._connections.discard(connection)
+        if not self._connections:
+            self._all_closed.set()
+
+    def _submit(self, event: FrameEvent, conn: int) -> _Answer:
+        """Check one frame; its header and outcome, or the future of its outcome."""
+        self.stats.received += 1
+        header, result = self._triage(event, conn)
+        if not isinstance(result, Inbound):
+            return header, result
+        key = result.key
+        if self.dedupe.seen(key):
+            self.stats.duplicates += 1
+            return header, _DUPLICATE
+        inflight = self._inflight.get(key)
+        if inflight is not None:
+            self.stats.duplicates += 1
+            return header, inflight
+        future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
+        self._inflight[key] = future
+        assert self._queue is not None
+        self._queue.put_nowait(_Job(result, future))
+        return header, future
 
     def _triage(self, event: FrameEvent, conn: int) -> tuple[Header | None, Outcome | Inbound]:
         """Check one frame: an outcome for a faulty one, else the parsed message."""
