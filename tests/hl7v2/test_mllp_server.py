@@ -365,6 +365,29 @@ class TestDedupe:
         assert handler.ids == ["new"]
         assert store.remembered == [(b"FAC", b"new")]
 
+    def test_failing_dedupe_store_gives_ar(self) -> None:
+        """A DedupeStore whose lookup raises: AR for that message, the next one is served."""
+
+        class Broken:
+            def seen(self, key: tuple[bytes, bytes]) -> bool:
+                if key[1] == b"1":
+                    raise OSError("database is locked")
+                return False
+
+            def remember(self, keys: Sequence[tuple[bytes, bytes]]) -> None:
+                return None
+
+        handler = Recorder()
+
+        async def go() -> Any:
+            async with MLLPServer(handler, clock=clock, port=0, dedupe=Broken()) as server:
+                return await send_mllp([adt(1), adt(2)], host="127.0.0.1", port=server.port)
+
+        acks = run(go())
+
+        assert [a.code for a in acks] == [AckCode.AR, AckCode.AA]
+        assert handler.ids == ["2"]
+
 
 class TestLimits:
     """Message size, idle connections and concurrent connections are bounded."""

@@ -509,7 +509,11 @@ class MLLPServer:
         if not isinstance(result, Inbound):
             return header, result
         key = result.key
-        if self.dedupe.seen(key):
+        try:
+            seen = self.dedupe.seen(key)
+        except Exception as error:  # a store that fails: answered, the listener goes on
+            return header, _failed(error, 1)[0]
+        if seen:
             self.stats.duplicates += 1
             return header, _DUPLICATE
         inflight = self._inflight.get(key)
