@@ -102,10 +102,11 @@ LAYERS: dict[str, set[str]] = {
     "fhir": CORE | {"carecoord.serialization", "carecoord.fhir"},
     "hl7v2": CORE | {"carecoord.serialization", "carecoord.hl7v2"},
     "demo_data": {"carecoord.demo_data"},
-    "testing": CORE | {"carecoord.testing", "carecoord.fhir", "carecoord.serialization"},
+    "testing": CORE
+    | {"carecoord.testing", "carecoord.fhir", "carecoord.serialization", "carecoord.ports"},
     "ports.py": CORE | {"carecoord.ports"},
     "stores": CORE | {"carecoord.serialization", "carecoord.ports", "carecoord.stores"},
-    "services": CORE | {"carecoord.ports", "carecoord.serialization", "carecoord.services"},
+    "services": CORE | {"carecoord.ports", "carecoord.services"},
     "cli": CORE
     | {
         "carecoord.cli",

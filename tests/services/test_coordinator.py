@@ -398,3 +398,23 @@ class TestOutboxAndPrivacy:
         log = coordinator.access_log()
         assert {e.person for e in log} == {s.person for s in seen}
         assert {e.viewer for e in log} == {"Practitioner/someone-outside"}
+
+
+class TestConsentOnEveryRead:
+    """Single gaps and tasks are filtered for a viewer too."""
+
+    def test_hidden_gap_is_not_found_for_the_viewer(
+        self, store: Store, demo_records: tuple[PatientRecord, ...]
+    ) -> None:
+        """A gap the viewer may not see reads as not found; its tasks are left out."""
+        coordinator = Coordinator(store)
+        coordinator.ingest(demo_records, as_of=DEMO_AS_OF)
+        viewer = Viewer(Ref("Practitioner", "someone-outside"))
+        seen = set(coordinator.worklist(DEMO_AS_OF, viewer=viewer))
+        hidden = next(s for s in coordinator.worklist(DEMO_AS_OF) if s not in seen)
+        assert coordinator.gap(hidden.key) == hidden
+        with pytest.raises(NotFound):
+            coordinator.gap(hidden.key, viewer=viewer, as_of=DEMO_AS_OF)
+        tasks = coordinator.tasks(person=hidden.person, viewer=viewer, as_of=DEMO_AS_OF)
+        assert hidden.key not in {t.gap for t in tasks}
+        assert hidden.key in {t.gap for t in coordinator.tasks(person=hidden.person)}

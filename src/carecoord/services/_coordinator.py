@@ -360,17 +360,33 @@ class Coordinator:
             hidden[pid] = {fact.key for _, fact in full.facts()} - shown
         return [s for s in states if not any(e.ref.id in hidden[s.person] for e in s.gap.evidence)]
 
-    def gap(self, key: str) -> GapState:
+    def gap(
+        self,
+        key: str,
+        *,
+        viewer: Viewer | None = None,
+        as_of: dt.datetime | None = None,
+        actor: str = "",
+    ) -> GapState:
         """The state of the gap with ``key``.
 
+        Given a ``viewer`` (and ``as_of``), a gap resting on a fact the viewer may not see
+        is reported as not found, and the read is written to the access log (``"gap"``).
+
         Raises:
-            NotFound: if there is none.
+            NotFound: if there is none (or the viewer may not see it).
 
         """
         with self._store.unit_of_work() as uow:
             state = uow.gaps.get(key)
-        if state is None:
-            raise NotFound("no gap with that key")
+            if state is None:
+                raise NotFound("no gap with that key")
+            if viewer is not None:
+                when = _aware("as_of", as_of)
+                if not self._visible(uow, [state], viewer, when):
+                    raise NotFound("no gap with that key")
+                uow.access.append(AccessEntry(_who(viewer, actor), state.person, "gap", when))
+                uow.commit()
         return state
 
     def events(self, *, after: int = 0, limit: int | None = None) -> tuple[Event, ...]:
@@ -610,16 +626,33 @@ class Coordinator:
     # ------------------------------------------------------------------ tasks
 
     def tasks(
-        self, *, person: str | None = None, state: TaskState | None = None
+        self,
+        *,
+        person: str | None = None,
+        state: TaskState | None = None,
+        viewer: Viewer | None = None,
+        as_of: dt.datetime | None = None,
     ) -> tuple[TaskEntry, ...]:
-        """Task proposals and tasks, of ``person`` and/or in ``state``, sorted by id."""
+        """Task proposals and tasks, of ``person`` and/or in ``state``, sorted by id.
+
+        Given a ``viewer`` (and ``as_of``), the tasks of gaps the viewer may not see are
+        left out (see :meth:`worklist`).
+        """
         with self._store.unit_of_work() as uow:
             if person is not None:
                 entries = uow.tasks.of_person(self._resolve(uow, person))
-                return tuple(e for e in entries if state is None or e.state is state)
-            if state is not None:
-                return uow.tasks.with_state(state)
-            return tuple(e for s in TaskState for e in uow.tasks.with_state(s) if e.state is s)
+                found = tuple(e for e in entries if state is None or e.state is state)
+            elif state is not None:
+                found = uow.tasks.with_state(state)
+            else:
+                found = tuple(e for s in TaskState for e in uow.tasks.with_state(s))
+                found = tuple(sorted(found, key=lambda e: e.id))
+            if viewer is None:
+                return found
+            when = _aware("as_of", as_of)
+            states = [g for e in found if e.gap and (g := uow.gaps.get(e.gap)) is not None]
+            shown = {g.key for g in self._visible(uow, states, viewer, when)}
+            return tuple(e for e in found if e.gap is None or e.gap in shown)
 
     def _change_task(
         self,
@@ -853,6 +886,12 @@ def _who(viewer: Viewer | None, actor: str) -> str:
     if viewer is not None:
         return str(viewer.ref)
     return actor or "unspecified"
+
+
+def _shown(state: GapState, hidden: set[str] | None) -> bool:
+    if hidden is None:
+        return False
+    return not any(e.ref.id in hidden for e in state.gap.evidence)
 
 
 def _names(value: str | Iterable[str] | None) -> frozenset[str] | None:

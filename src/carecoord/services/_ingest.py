@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import pickle
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import attrs
 
-from carecoord.domain import LinkKind, PatientId, PatientLink, PatientRecord, Sensitivity
-from carecoord.errors import CarecoordError, ValidationError
+from carecoord.domain import LinkKind, PatientId, PatientLink, PatientRecord
+from carecoord.errors import CarecoordError
 from carecoord.ports import (
     Event,
     GapState,
@@ -24,7 +25,6 @@ from carecoord.ports import (
 )
 from carecoord.profile import MatchConfig, blocking_keys, link_records, merge_records
 from carecoord.rules import Gap, GapStatus, detect_gaps, suggest_tasks
-from carecoord.serialization import dumps
 from carecoord.services._model import IngestChanges, Skipped
 
 __all__ = ["ACTIVE", "Evaluation", "Prepared", "Relinker", "gap_event", "prepare", "sensitivity"]
@@ -69,6 +69,17 @@ def record_blocks(record: PatientRecord, config: MatchConfig) -> tuple[str, ...]
     return tuple(dict.fromkeys((*blocking_keys(record.patient, config), own, *targets)))
 
 
+def digest_of(record: PatientRecord) -> str:
+    """A fingerprint of ``record``'s content (equal records almost always share it).
+
+    It only speeds up the "same record again" check, which falls back to comparing the
+    records themselves, so a differing fingerprint never makes an unchanged record look
+    new.
+    """
+    data = pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL)
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
 def prepare(items: Sequence[object], config: MatchConfig) -> tuple[list[Prepared], list[Skipped]]:
     """Check each input; return the records ready to ingest and the inputs skipped."""
     ready: list[Prepared] = []
@@ -78,22 +89,14 @@ def prepare(items: Sequence[object], config: MatchConfig) -> tuple[list[Prepared
             skipped.append(Skipped(index, None, "invalid: not a PatientRecord"))
             continue
         try:
-            text = dumps(item)
-        except (ValidationError, CarecoordError) as exc:
+            blocks = record_blocks(item, config)
+            digest = digest_of(item)
+        except (CarecoordError, TypeError, ValueError, AttributeError) as exc:
             problems = getattr(exc, "problems", ())
             detail = "; ".join(str(p) for p in problems) or type(exc).__name__
             skipped.append(Skipped(index, item.key, f"invalid: {detail}"))
             continue
-        digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16)
-        ready.append(
-            Prepared(
-                index,
-                item,
-                digest.hexdigest(),
-                item.source.retrieved_at,
-                record_blocks(item, config),
-            )
-        )
+        ready.append(Prepared(index, item, digest, item.source.retrieved_at, blocks))
     return ready, skipped
 
 
@@ -239,7 +242,9 @@ class Relinker:
             stored = existing.get(key)
             if key in blocked:
                 self.out.skipped.append(Skipped(item.index, key, "erased on request"))
-            elif stored is not None and stored.digest == item.digest:
+            elif stored is not None and (
+                stored.digest == item.digest or stored.record == item.record
+            ):
                 self.out.unchanged.append(key)
             elif stored is not None and _older(item.updated, stored.updated):
                 self.out.skipped.append(Skipped(item.index, key, "older than the stored version"))
@@ -497,8 +502,3 @@ class Relinker:
 def _older(new: dt.datetime | None, old: dt.datetime | None) -> bool:
     """Whether a copy last updated at ``new`` is older than one updated at ``old``."""
     return new is not None and old is not None and new < old
-
-
-def sensitivity_set(codes: Iterable[str]) -> frozenset[Sensitivity]:
-    """Sensitivity labels from their codes."""
-    return frozenset(Sensitivity(code) for code in codes)

@@ -20,7 +20,7 @@ from typing import Any, Generic, Self, TypeVar
 
 import attrs
 
-from carecoord.errors import UsageError
+from carecoord.errors import ConflictError, UsageError
 from carecoord.ports import (
     AccessEntry,
     Event,
@@ -85,6 +85,7 @@ class _Overlay(Generic[_K, _V]):
         self.what = what
         self.pending: dict[_K, object] = {}
         self.base: dict[_K, int] = {}
+        self.conflicted = False
 
     def get(self, key: _K) -> _V | None:
         if key in self.pending:
@@ -119,7 +120,11 @@ class _Overlay(Generic[_K, _V]):
     def put_versioned(self, key: _K, item: _V) -> _V:
         current = self.get(key)
         stored = 0 if current is None else _version(current)
-        check_version(self.what, stored, _version(item))
+        try:
+            check_version(self.what, stored, _version(item))
+        except ConflictError:
+            self.conflicted = True  # the unit can no longer commit (ports: nothing of it)
+            raise
         if key not in self.base:
             with self.lock:
                 committed = self.table.rows.get(key)
@@ -140,6 +145,11 @@ class _Overlay(Generic[_K, _V]):
         self.pending[key] = _DELETED
 
     def check(self) -> None:
+        if self.conflicted:
+            raise ConflictError(
+                f"a write to a {self.what} in this unit of work met a conflict; "
+                "roll back and redo the unit"
+            )
         for key, base in self.base.items():
             committed = self.table.rows.get(key)
             check_version(self.what, 0 if committed is None else _version(committed), base)
@@ -151,6 +161,7 @@ class _Overlay(Generic[_K, _V]):
     def reset(self) -> None:
         self.pending.clear()
         self.base.clear()
+        self.conflicted = False
 
 
 def _version(item: object) -> int:

@@ -30,7 +30,7 @@ from typing import Any, Literal, Self
 import attrs
 
 from carecoord.domain import PatientRecord
-from carecoord.errors import StoreError, UsageError
+from carecoord.errors import ConflictError, StoreError, UsageError
 from carecoord.ports import (
     AccessEntry,
     Event,
@@ -142,6 +142,7 @@ class SQLiteUnitOfWork:
         self._store = store
         self._db: Database | None = None
         self._first: dict[str, int] = {}
+        self._conflict: ConflictError | None = None
         self.records = _Records(self)
         self.persons = _Persons(self)
         self.decisions = _Decisions(self)
@@ -190,7 +191,15 @@ class SQLiteUnitOfWork:
         try:
             return conn.execute(sql, params)
         except sqlite3.Error as exc:
-            raise translate_error(exc, doing="using the store", in_unit=True) from None
+            error = translate_error(exc, doing="using the store", in_unit=True)
+            if isinstance(error, ConflictError):
+                self._conflict = error
+            raise error from None
+
+    def conflicted(self, error: ConflictError) -> ConflictError:
+        """Note that the unit met ``error``: it can no longer commit (nothing of it will)."""
+        self._conflict = error
+        return error
 
     def first_pending(self, log: str) -> int | None:
         """The first id this unit appended to ``log`` (uncommitted), if any."""
@@ -205,6 +214,10 @@ class SQLiteUnitOfWork:
         """Make every write of the unit durable and visible, all or nothing."""
         db = self._db
         self._first.clear()
+        if self._conflict is not None:
+            self.rollback()
+            msg = "a write in this unit of work met a conflict; roll back and redo the unit"
+            raise ConflictError(msg)
         if db is None or not db.connection.in_transaction:
             return
         try:
@@ -217,6 +230,7 @@ class SQLiteUnitOfWork:
     def rollback(self) -> None:
         """Discard every write since the unit began or last committed."""
         self._first.clear()
+        self._conflict = None
         db = self._db
         if db is not None and db.connection.in_transaction:
             try:
@@ -247,7 +261,10 @@ def _versioned(
     """Check ``item.version`` against the stored row; return the new version."""
     row = uow.run(f"SELECT version FROM {table} WHERE {key_sql}", key).fetchone()
     stored = 0 if row is None else int(row[0])
-    check_version(what, stored, int(item.version))
+    try:
+        check_version(what, stored, int(item.version))
+    except ConflictError as error:
+        raise uow.conflicted(error) from None
     return stored + 1
 
 
