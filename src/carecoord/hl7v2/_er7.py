@@ -230,19 +230,20 @@ class Segment:
 
 
 def _split_field(raw: str, enc: Encoding) -> Field:
-    reps = raw.split(enc.repetition) if enc.repetition else [raw]
+    rep_sep, comp_sep, sub_sep = enc.repetition, enc.component, enc.subcomponent
+    unescape = bool(enc.escape) and enc.escape in raw
+    reps = raw.split(rep_sep) if rep_sep and rep_sep in raw else (raw,)
     out = []
     for rep in reps:
-        comps = rep.split(enc.component) if enc.component else [rep]
-        out.append(
-            tuple(
-                tuple(
-                    _unescape(s, enc)
-                    for s in (c.split(enc.subcomponent) if enc.subcomponent else [c])
-                )
-                for c in comps
-            )
-        )
+        comps = rep.split(comp_sep) if comp_sep and comp_sep in rep else (rep,)
+        row = []
+        for comp in comps:
+            subs = comp.split(sub_sep) if sub_sep and sub_sep in comp else (comp,)
+            if unescape:
+                row.append(tuple([_unescape(sub, enc) for sub in subs]))
+            else:
+                row.append(tuple(subs))
+        out.append(tuple(row))
     return Field(tuple(out))
 
 
