@@ -99,9 +99,7 @@ def _hl7apy(messages: list[str]) -> int:
     done = 0
     for text in messages:
         try:
-            msg = parse_message(
-                text, find_groups=False, validation_level=VALIDATION_LEVEL.TOLERANT
-            )
+            msg = parse_message(text, find_groups=False, validation_level=VALIDATION_LEVEL.TOLERANT)
             msg.msh.msh_9.value  # noqa: B018
             for seg in msg.children:
                 if seg.name == "PID":
@@ -139,7 +137,9 @@ def main(argv: list[str]) -> int:
     adt = [m for m in messages if "|ADT^" in m.split("\r", 1)[0] or "|ADT^" in m[:300]]
     load_before = os.getloadavg()
     report: dict[str, Any] = {
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        "machine": (
+            f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+        ),
         "date": time.strftime("%Y-%m-%d"),
         "messages": len(messages),
     }

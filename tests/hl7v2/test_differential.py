@@ -74,7 +74,9 @@ KNOWN: dict[str, dict[str, str]] = {
     },
     "ADT01-28": {
         "transitions": "transitions: no PV1-44, so the event time (EVN-2) is the admission here",
-        "facility": "facility: FHIR-Converter's Encounter has no period, so the FHIR reader skips the stay",
+        "facility": (
+            "facility: FHIR-Converter's Encounter has no period, so the FHIR reader skips the stay"
+        ),
     },
     "REF-I12-01": {"facility": _FACILITY, "results": _ACC},
     "REF-I12-02": {"facility": _FACILITY, "results": _ACC + "; " + _OBR_TIME},
