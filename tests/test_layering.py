@@ -103,7 +103,7 @@ LAYERS: dict[str, set[str]] = {
     "hl7v2": CORE | {"carecoord.serialization", "carecoord.hl7v2"},
     "demo_data": {"carecoord.demo_data"},
     "testing": CORE | {"carecoord.testing", "carecoord.fhir", "carecoord.serialization"},
-    "cli": CORE | {"carecoord.cli", "carecoord.fhir", "carecoord.demo_data"},
+    "cli": CORE | {"carecoord.cli", "carecoord.fhir", "carecoord.hl7v2", "carecoord.demo_data"},
     "__main__.py": {"carecoord.cli"},
     "__init__.py": CORE,
 }
