@@ -21,9 +21,11 @@ ROOT = Path(__file__).resolve().parents[2]
 _ACC = "results: FHIR-Converter makes an injury Observation from the ACC segment"
 _FACILITY = "facility: FHIR-Converter leaves Encounter.serviceProvider empty"
 _LINKAGE = "patients: FHIR-Converter writes the merge as a Linkage, with no Patient"
-_OBR_TIME = "results: an OBR without any time is dated by MSH-7 here; skipped by FHIR"
+_OBR_TIME = (
+    "results: an OBR without any time is dated by MSH-7 here, and skipped by the FHIR reader"
+)
 _A29 = "patients: A29 (delete person) is not applied here"
-_I14 = "referrals: I14 cancels the referral here; FHIR-Converter writes entered-in-error"
+_I14 = "referrals: I14 cancels the referral here, where FHIR-Converter writes entered-in-error"
 
 KNOWN: dict[str, dict[str, str]] = {
     **{
@@ -71,8 +73,10 @@ KNOWN: dict[str, dict[str, str]] = {
         )
     },
     "ADT01-28": {
-        "transitions": "transitions: no PV1-44; the event time (EVN-2) is the admission here",
-        "facility": "facility: the stay itself is not made by FHIR-Converter (no period)",
+        "transitions": "transitions: no PV1-44, so the event time (EVN-2) is the admission here",
+        "facility": (
+            "facility: FHIR-Converter's Encounter has no period, so the FHIR reader skips the stay"
+        ),
     },
     "REF-I12-01": {"facility": _FACILITY, "results": _ACC},
     "REF-I12-02": {"facility": _FACILITY, "results": _ACC + "; " + _OBR_TIME},

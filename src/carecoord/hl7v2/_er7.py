@@ -230,18 +230,20 @@ class Segment:
 
 
 def _split_field(raw: str, enc: Encoding) -> Field:
-    # Fast paths (the listener's throughput depends on them): most fields hold no
-    # repetition, subcomponent or escape character, and many no component separator.
-    rep, comp, sub, esc = enc.repetition, enc.component, enc.subcomponent, enc.escape
-    has_sub = bool(sub) and sub in raw
-    has_esc = bool(esc) and esc in raw
+    rep_sep, comp_sep, sub_sep = enc.repetition, enc.component, enc.subcomponent
+    unescape = bool(enc.escape) and enc.escape in raw
+    reps = raw.split(rep_sep) if rep_sep and rep_sep in raw else (raw,)
     out = []
-    for one in raw.split(rep) if rep and rep in raw else (raw,):
-        comps = one.split(comp) if comp and comp in one else (one,)
-        parts = tuple(tuple(c.split(sub)) for c in comps) if has_sub else tuple((c,) for c in comps)
-        if has_esc:
-            parts = tuple(tuple(_unescape(s, enc) for s in c) for c in parts)
-        out.append(parts)
+    for rep in reps:
+        comps = rep.split(comp_sep) if comp_sep and comp_sep in rep else (rep,)
+        row = []
+        for comp in comps:
+            subs = comp.split(sub_sep) if sub_sep and sub_sep in comp else (comp,)
+            if unescape:
+                row.append(tuple([_unescape(sub, enc) for sub in subs]))
+            else:
+                row.append(tuple(subs))
+        out.append(tuple(row))
     return Field(tuple(out))
 
 
