@@ -521,6 +521,19 @@ class TestShutdown:
 
         assert run(go()) == (AckCode.AA, 0)
 
+    def test_port_in_use_raises_and_the_server_can_start_later(self) -> None:
+        """Starting on a taken port raises OSError; nothing is left running."""
+
+        async def go() -> Any:
+            async with MLLPServer(Recorder(), clock=clock, port=0) as first:
+                second = MLLPServer(Recorder(), clock=clock, port=first.port)
+                with pytest.raises(OSError, match="in use"):
+                    await second.start()
+                names = [t.get_name() for t in asyncio.all_tasks()]
+            return names.count("mllp-dispatch"), first.active_connections
+
+        assert run(go()) == (1, 0)  # only the first server's dispatcher runs
+
     def test_inbound_repr_has_no_content(self) -> None:
         """An Inbound's repr counts bytes and names no field."""
         seen: list[str] = []

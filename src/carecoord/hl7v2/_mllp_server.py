@@ -430,13 +430,17 @@ class MLLPServer:
         self._queue = asyncio.Queue()
         self._worker = asyncio.create_task(self._dispatch(), name="mllp-dispatch")
         loop = asyncio.get_running_loop()
-        self._server = await loop.create_server(
-            lambda: _Connection(self),
-            self.host,
-            self.requested_port,
-            ssl=self.ssl,
-            ssl_handshake_timeout=self.idle_timeout if self.ssl else None,
-        )
+        try:
+            self._server = await loop.create_server(
+                lambda: _Connection(self),
+                self.host,
+                self.requested_port,
+                ssl=self.ssl,
+                ssl_handshake_timeout=self.idle_timeout if self.ssl else None,
+            )
+        except BaseException:  # the port is taken, the host unknown...: stop the dispatcher
+            await self._stop_worker()
+            raise
         return self
 
     async def serve_forever(self) -> None:
@@ -466,13 +470,19 @@ class MLLPServer:
                 await asyncio.wait_for(self._all_closed.wait(), self.shutdown_grace)
         for connection in list(self._connections):
             connection.abort()
+        await self._stop_worker()
+        if server is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(server.wait_closed(), 1.0)
+
+    async def _stop_worker(self) -> None:
         if self._worker is not None:
             self._worker.cancel()
             await asyncio.gather(self._worker, return_exceptions=True)
             self._worker = None
-        if server is not None:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(server.wait_closed(), 1.0)
+        for future in self._inflight.values():  # left unhandled by a shutdown past its grace
+            future.cancel()
+        self._inflight.clear()
 
     async def __aenter__(self) -> MLLPServer:
         return await self.start()
