@@ -24,9 +24,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--port", type=int, required=True, help="TCP port (0: any free port)")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
     parser.add_argument("--db", metavar="FILE", help="ingest into this SQLite coordinator store")
-    parser.add_argument("--max-connections", type=int, default=100, metavar="N")
-    parser.add_argument("--idle-timeout", type=float, default=300.0, metavar="SECONDS")
-    parser.add_argument("--max-message-bytes", type=int, default=1 << 20, metavar="BYTES")
+    limit = "connections open at once (default 100)"
+    parser.add_argument("--max-connections", type=int, default=100, metavar="N", help=limit)
+    idle = "close a connection silent this long (default 300)"
+    parser.add_argument("--idle-timeout", type=float, default=300.0, metavar="SECONDS", help=idle)
+    size = "answer larger messages AE (default 1 MiB)"
+    parser.add_argument("--max-message-bytes", type=int, default=1 << 20, metavar="N", help=size)
     parser.add_argument("--tls-cert", metavar="PEM", help="certificate chain: listen with TLS")
     parser.add_argument("--tls-key", metavar="PEM", help="private key of --tls-cert")
 
