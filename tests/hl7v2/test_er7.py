@@ -242,6 +242,13 @@ class TestSplit:
 
         assert [parse_message(p).control_id for p in parts] == ["MSG00001", "MSG2"]
 
+    def test_utf16_batch_declaring_utf16(self) -> None:
+        """A UTF-16 batch whose MSH-18 says UTF-16 splits into messages that parse right."""
+        text = "MSH|^~\\&|A|B|C|D|2026||ADT^A01|1|P|2.5||||||UNICODE UTF-16\rPID|||1||Mu\xf1oz\r"
+        parts = split_messages((text + text).encode("utf-16"))
+
+        assert [parse_message(p).get("PID-5") for p in parts] == ["Mu\xf1oz", "Mu\xf1oz"]
+
     def test_bytes_in_bytes_out(self) -> None:
         """Bytes give bytes; LF-ended files split too."""
         data = (ADT + ADT).replace("\r", "\n").encode()

@@ -608,7 +608,8 @@ def split_messages(data: bytes | str) -> list[str] | list[bytes]:
         raw = bytes(data)
         if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF32_LE)):
             text, _ = decode_text(raw)
-            return [p.encode("utf-8") for p in _split_text(text)]
+            # Re-encoded as UTF-8 with its mark, which decoding trusts over MSH-18.
+            return [codecs.BOM_UTF8 + p.encode("utf-8") for p in _split_text(text)]
         if raw.startswith(codecs.BOM_UTF8):
             raw = raw[3:]
         pieces_b = _MESSAGE_START_BYTES.split(raw.replace(b"\x0b", b"").replace(b"\x1c", b""))
