@@ -28,6 +28,9 @@ PUBLIC_MODULES = [
     "carecoord.stores",
     "carecoord.serialization",
     "carecoord.testing",
+    "carecoord.testing.contracts",
+    "carecoord.stores",
+    "carecoord.stores.sqlite",
     "carecoord.demo_data",
 ]
 """Every public module with an ``__all__`` (the test kit's strategies need Hypothesis)."""

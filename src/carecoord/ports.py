@@ -38,8 +38,8 @@ the records themselves, the gap and task objects, notes and reasons; outbox even
 carry any.
 
 This module is part of the core: it imports the domain, the profile and rules layers and
-the errors, never an adapter. ``carecoord.testing.store_contract`` (shipped with
-``carecoord.stores``) tests an implementation against the sentences written here.
+the errors, never an adapter. :class:`carecoord.testing.contracts.StoreContract` tests an
+implementation against the sentences written here (see ``docs/embedding-stores.md``).
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ from typing import Protocol, Self, runtime_checkable
 
 import attrs
 
-from carecoord.domain import ActivityKind, PatientRecord, Task
+from carecoord.domain import ActivityKind, Patient, PatientRecord, Task
 from carecoord.errors import ConflictError
 from carecoord.rules import Gap
 
@@ -71,6 +71,7 @@ __all__ = [
     "Outbox",
     "Person",
     "PersonRepository",
+    "RecordHead",
     "RecordKey",
     "RecordRepository",
     "Store",
@@ -122,6 +123,24 @@ class StoredRecord:
     person: str
     updated: dt.datetime | None = None
     blocks: tuple[str, ...] = ()
+    version: int = 0
+
+
+@attrs.frozen
+class RecordHead:
+    """What linking needs of a stored record, without its facts.
+
+    ``patient`` is the record's patient (demographics, identifiers, explicit links);
+    ``person``, ``digest``, ``updated`` and ``version`` are the stored record's. A store
+    can give heads without reading the facts, which is what keeps an ingest's cost to the
+    size of its neighbourhood.
+    """
+
+    key: RecordKey
+    patient: Patient
+    person: str
+    digest: str
+    updated: dt.datetime | None = None
     version: int = 0
 
 
@@ -346,6 +365,14 @@ class RecordRepository(Protocol):
 
     def get_many(self, keys: Iterable[RecordKey]) -> dict[RecordKey, StoredRecord]:
         """The stored records among ``keys`` (absent keys are left out)."""
+        ...
+
+    def heads(self, keys: Iterable[RecordKey]) -> dict[RecordKey, RecordHead]:
+        """The heads of the stored records among ``keys`` (absent keys are left out).
+
+        Each head equals the stored record's key, ``record.patient``, person, digest,
+        updated and version.
+        """
         ...
 
     def put(self, item: StoredRecord) -> StoredRecord:

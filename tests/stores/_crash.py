@@ -32,8 +32,11 @@ def _env() -> dict[str, str]:
     return env
 
 
-def kill_at_marker(script: str, *, timeout: float = 30.0) -> list[str]:
+def kill_at_marker(script: str, *, after: float = 0.0, timeout: float = 60.0) -> list[str]:
     """Run ``script``, SIGKILL it once it prints :data:`MARKER`; return its earlier lines.
+
+    With ``after``, the child runs on for that many seconds past the marker first (a
+    moment that falls anywhere in its work).
 
     Fails (``AssertionError``) if the child exits, or is silent for ``timeout`` seconds,
     before printing the marker; its stderr is shown then.
@@ -62,6 +65,8 @@ def kill_at_marker(script: str, *, timeout: float = 30.0) -> list[str]:
             if line.strip() == MARKER:
                 break
             lines.append(line.rstrip("\n"))
+        if after:
+            time.sleep(after)
         os.kill(child.pid, signal.SIGKILL)
         child.wait(timeout=timeout)
         assert child.returncode == -signal.SIGKILL

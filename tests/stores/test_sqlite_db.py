@@ -1,4 +1,4 @@
-"""The SQLite foundation: connection settings, versioned schema, units of work, crashes."""
+"""The SQLite foundation: connection settings, the versioned schema, crashes."""
 
 from __future__ import annotations
 
@@ -22,13 +22,14 @@ def _count(db: Database) -> int:
 class TestOpening:
     """A store file is set up for sharing and carries its schema version."""
 
-    def test_wal_foreign_keys_and_synchronous(self, tmp_path: Path) -> None:
-        """A file store runs in WAL mode with foreign keys on and FULL sync by default."""
+    def test_wal_foreign_keys_secure_delete_and_synchronous(self, tmp_path: Path) -> None:
+        """WAL mode, foreign keys and secure delete on, FULL sync by default."""
         db = Database(tmp_path / "s.db", [V1])
         conn = db.connection
 
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+        assert conn.execute("PRAGMA secure_delete").fetchone()[0] == 1
         assert conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
         assert conn.execute("PRAGMA busy_timeout").fetchone()[0] == 10_000
 
@@ -51,8 +52,7 @@ class TestOpening:
     def test_migrations_run_in_order_on_an_older_file(self, tmp_path: Path) -> None:
         """A file at version 1 is brought to version 2, its rows kept."""
         old = Database(tmp_path / "s.db", [V1])
-        with old.unit() as conn:
-            conn.execute("INSERT INTO t VALUES ('a', 1)")
+        old.connection.execute("INSERT INTO t VALUES ('a', 1)")  # autocommit
         old.close()
 
         new = Database(tmp_path / "s.db", [V1, V2])
@@ -103,82 +103,18 @@ class TestOpening:
             Database(42, [V1])  # type: ignore[arg-type]
 
 
-class TestUnits:
-    """All or nothing; nested units are savepoints."""
+class TestClosing:
+    """Closing a database."""
 
-    def test_commit_on_success(self, tmp_path: Path) -> None:
-        """Rows written in a unit are visible to another connection after it ends."""
+    def test_close_rolls_back_and_is_idempotent(self, tmp_path: Path) -> None:
+        """Closing with a transaction open rolls it back; closing twice is harmless."""
         db = Database(tmp_path / "s.db", [V1])
-        with db.unit() as conn:
-            conn.execute("INSERT INTO t VALUES ('a', 1)")
-
-        other = Database(tmp_path / "s.db", [V1])
-        assert _count(other) == 1
-
-    def test_rollback_on_exception(self, tmp_path: Path) -> None:
-        """An exception inside a unit undoes all of it and propagates."""
-        db = Database(tmp_path / "s.db", [V1])
-
-        def work() -> None:
-            with db.unit() as conn:
-                conn.execute("INSERT INTO t VALUES ('a', 1)")
-                raise RuntimeError
-
-        with pytest.raises(RuntimeError):
-            work()
-
-        assert _count(db) == 0
-        assert not db.in_unit
-
-    def test_nested_failure_undoes_only_the_inner_unit(self, tmp_path: Path) -> None:
-        """A caught exception in a nested unit keeps the outer unit's other writes."""
-        db = Database(tmp_path / "s.db", [V1])
-
-        def inner_work() -> None:
-            with db.unit() as inner:
-                inner.execute("INSERT INTO t VALUES ('b', 2)")
-                raise RuntimeError
-
-        with db.unit() as conn:
-            conn.execute("INSERT INTO t VALUES ('a', 1)")
-            with pytest.raises(RuntimeError):
-                inner_work()
-            conn.execute("INSERT INTO t VALUES ('c', 3)")
-
-        rows = db.connection.execute("SELECT k FROM t ORDER BY k").fetchall()
-        assert rows == [("a",), ("c",)]
-
-    def test_outer_failure_undoes_committed_inner_units(self, tmp_path: Path) -> None:
-        """A nested unit that ended well is still undone when the outer unit fails."""
-        db = Database(tmp_path / "s.db", [V1])
-
-        def work() -> None:
-            with db.unit() as conn:
-                with db.unit() as inner:
-                    inner.execute("INSERT INTO t VALUES ('b', 2)")
-                conn.execute("INSERT INTO t VALUES ('a', 1)")
-                raise RuntimeError
-
-        with pytest.raises(RuntimeError):
-            work()
-
-        assert _count(db) == 0
-
-    def test_write_lock_taken_at_begin(self, tmp_path: Path) -> None:
-        """A second connection cannot start a unit while one is open (BEGIN IMMEDIATE)."""
-        first = Database(tmp_path / "s.db", [V1])
-        second = Database(tmp_path / "s.db", [V1], busy_timeout=0.05)
-        with first.unit(), pytest.raises(StoreError, match="busy"), second.unit():
-            pass
-
-    def test_closed_store_refuses_work(self, tmp_path: Path) -> None:
-        """A closed database raises StoreError; closing twice is harmless."""
-        db = Database(tmp_path / "s.db", [V1])
+        db.connection.execute("BEGIN IMMEDIATE")
+        db.connection.execute("INSERT INTO t VALUES ('a', 1)")
         db.close()
         db.close()
 
-        with pytest.raises(StoreError, match="closed"), db.unit():
-            pass
+        assert _count(Database(tmp_path / "s.db", [V1])) == 0
 
 
 class TestCrash:
@@ -192,12 +128,12 @@ class TestCrash:
             import sys, time
             from carecoord.stores._sqlite_db import Database, Migration
             V1 = Migration(1, "a table", {V1.statements!r})
-            db = Database({str(path)!r}, [V1])
-            with db.unit() as conn:
-                for i in range(500):
-                    conn.execute("INSERT INTO t VALUES (?, ?)", (str(i), i))
-                print({MARKER!r}, flush=True)
-                time.sleep(60)
+            conn = Database({str(path)!r}, [V1]).connection
+            conn.execute("BEGIN IMMEDIATE")
+            for i in range(500):
+                conn.execute("INSERT INTO t VALUES (?, ?)", (str(i), i))
+            print({MARKER!r}, flush=True)
+            time.sleep(60)
         """
         kill_at_marker(script)
 
@@ -212,14 +148,15 @@ class TestCrash:
             import time
             from carecoord.stores._sqlite_db import Database, Migration
             V1 = Migration(1, "a table", {V1.statements!r})
-            db = Database({str(path)!r}, [V1])
-            with db.unit() as conn:
-                for i in range(500):
-                    conn.execute("INSERT INTO t VALUES (?, ?)", (str(i), i))
-            with db.unit() as conn:
-                conn.execute("INSERT INTO t VALUES ('late', 0)")
-                print({MARKER!r}, flush=True)
-                time.sleep(60)
+            conn = Database({str(path)!r}, [V1]).connection
+            conn.execute("BEGIN IMMEDIATE")
+            for i in range(500):
+                conn.execute("INSERT INTO t VALUES (?, ?)", (str(i), i))
+            conn.execute("COMMIT")
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute("INSERT INTO t VALUES ('late', 0)")
+            print({MARKER!r}, flush=True)
+            time.sleep(60)
         """
         kill_at_marker(script)
 

@@ -7,7 +7,7 @@ from typing import TextIO
 
 from carecoord.cli import common
 from carecoord.errors import UsageError
-from carecoord.services import Coordinator
+from carecoord.services import Coordinator, OnInvalid, retry_on_conflict
 from carecoord.stores import SQLiteStore
 
 
@@ -48,9 +48,11 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             raise UsageError(msg)
         as_of = max(stamps)
     store = SQLiteStore(args.db)
-    try:
-        changes = Coordinator(store).ingest(
-            result, as_of=as_of, on_invalid="refuse" if args.refuse_invalid else "skip"
+    coordinator = Coordinator(store)
+    on_invalid: OnInvalid = "refuse" if args.refuse_invalid else "skip"
+    try:  # another process writing the same file at once: redo the ingest on a conflict
+        changes = retry_on_conflict(
+            lambda: coordinator.ingest(result, as_of=as_of, on_invalid=on_invalid)
         )
     finally:
         store.close()

@@ -17,13 +17,20 @@ from carecoord.ports import (
     GapState,
     LinkDecision,
     Person,
+    RecordHead,
     RecordKey,
     StoredRecord,
     TaskEntry,
     TaskState,
     UnitOfWork,
 )
-from carecoord.profile import MatchConfig, blocking_keys, link_records, merge_records
+from carecoord.profile import (
+    MatchConfig,
+    blocking_keys,
+    compare,
+    link_records,
+    merge_records,
+)
 from carecoord.rules import Gap, GapStatus, detect_gaps, suggest_tasks
 from carecoord.services._model import IngestChanges, Skipped
 
@@ -236,47 +243,82 @@ class Relinker:
                 )
             latest[item.key] = item
         blocked = self.uow.tombstones.blocking(latest)
-        existing = self.uow.records.get_many(latest)
+        heads = self.uow.records.heads(latest)
         changed: dict[RecordKey, Prepared] = {}
         for key, item in latest.items():
-            stored = existing.get(key)
+            head = heads.get(key)
             if key in blocked:
                 self.out.skipped.append(Skipped(item.index, key, "erased on request"))
-            elif stored is not None and (
-                stored.digest == item.digest or stored.record == item.record
-            ):
+            elif head is not None and (head.digest == item.digest or self._same(item)):
                 self.out.unchanged.append(key)
-            elif stored is not None and _older(item.updated, stored.updated):
+            elif head is not None and _older(item.updated, head.updated):
                 self.out.skipped.append(Skipped(item.index, key, "older than the stored version"))
             else:
                 changed[key] = item
-                (self.out.replaced if stored is not None else self.out.added).append(key)
+                (self.out.replaced if head is not None else self.out.added).append(key)
         if changed:
             self.relink(changed, ())
         return self.out.result()
 
+    def _same(self, item: Prepared) -> bool:
+        """Whether the stored record equals ``item``'s (their fingerprints differ)."""
+        stored = self.uow.records.get(item.key)
+        return stored is not None and stored.record == item.record
+
     # ------------------------------------------------------------------ linking
 
     def relink(self, changed: Mapping[RecordKey, Prepared], seeds: Iterable[RecordKey]) -> None:
-        """Re-link the records near ``changed`` and ``seeds``; store and re-evaluate."""
+        """Re-link the records near ``changed`` and ``seeds``; store and re-evaluate.
+
+        The neighbourhood is every record of the persons that hold a changed record or a
+        seed, or a record that a changed record could merge with (sharing a blocking key
+        and graded at least probable, or explicitly linked), or a record a human decision
+        ties to one of them. Only the heads (patients) of the candidates are read; full
+        records only for the persons in the neighbourhood.
+        """
         uow = self.uow
-        keys: set[RecordKey] = set(changed) | set(seeds)
-        blocks = {b for item in changed.values() for b in item.blocks}
-        keys.update(uow.records.with_blocks(blocks, limit=self.match.max_block_size))
-        for decision in uow.decisions.involving(keys):
-            keys.update((decision.left, decision.right))
-        stored = uow.records.get_many(keys)
-        persons = sorted({s.person for s in stored.values()})
+        focus = set(changed) | set(seeds)
+        limit = self.match.max_block_size
+        near = {
+            key: uow.records.with_blocks(item.blocks, limit=limit) for key, item in changed.items()
+        }
+        candidates = {k for keys in near.values() for k in keys} - set(changed)
+        decided: set[RecordKey] = set()
+        for decision in uow.decisions.involving(focus):
+            decided.update((decision.left, decision.right))
+        heads = uow.records.heads(candidates | decided | focus)
+        persons = {heads[k].person for k in focus | decided if k in heads}
+        for key, item in changed.items():
+            for other in near[key]:
+                head = heads.get(other)
+                if (
+                    head is not None
+                    and other not in changed
+                    and head.person not in persons
+                    and self._related(item, head)
+                ):
+                    persons.add(head.person)
         every: dict[RecordKey, StoredRecord] = {}
-        for person in persons:
-            for item in uow.records.of_person(person):
-                every[item.key] = item
+        for person in sorted(persons):
+            for stored in uow.records.of_person(person):
+                every[stored.key] = stored
         records = {key: s.record for key, s in every.items()}
-        records.update({key: item.record for key, item in changed.items()})
+        records.update({key: fresh.record for key, fresh in changed.items()})
         decisions = uow.decisions.involving(records)
         linkage = link_records(_with_decisions(records, decisions), self.match)
         owners = self._owners(linkage.clusters, every)
         self._apply(linkage.clusters, owners, every, changed)
+
+    def _related(self, item: Prepared, head: RecordHead) -> bool:
+        """Whether ``item`` could merge with the stored record ``head``."""
+        record = item.record
+        for link in record.patient.links:
+            if (link.other_source or record.source.id, link.other_id) == head.key:
+                return True
+        for link in head.patient.links:
+            if (link.other_source or head.key[0], link.other_id) == record.key:
+                return True
+        return compare(record.patient, head.patient, self.match).grade.merges
 
     def _owners(
         self, clusters: Sequence[tuple[RecordKey, ...]], every: Mapping[RecordKey, StoredRecord]

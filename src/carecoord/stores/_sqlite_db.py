@@ -5,16 +5,16 @@ store that several processes share:
 
 * ``journal_mode=WAL``: readers never block the one writer, and a crash mid-write leaves
   the last committed state (the write-ahead log is rolled back on the next open);
+* ``secure_delete=ON``: deleted content is overwritten with zeros;
 * ``foreign_keys=ON``, and a ``busy_timeout`` so that a second process waits for the
   writer instead of failing at once;
 * ``synchronous`` configurable: ``FULL`` (the default: a commit survives a power cut,
   what an HL7 v2 listener needs before it acknowledges a message) or ``NORMAL`` (faster;
   a power cut may lose the last commits, never corrupt the file).
 
-Every write happens inside :meth:`Database.unit`: the outermost unit starts with
-``BEGIN IMMEDIATE`` (the write lock is taken at once, so two processes never both read
-then both write), nested units are savepoints (an exception inside one undoes that unit
-only), and the outermost unit commits on success and rolls back on any exception.
+The connection runs in autocommit mode (``isolation_level=None``): the store's units of
+work issue ``BEGIN`` / ``BEGIN IMMEDIATE``, ``COMMIT`` and ``ROLLBACK`` themselves (see
+:class:`carecoord.stores.SQLiteUnitOfWork`).
 
 The schema is versioned: ``PRAGMA user_version`` holds the number of migrations applied
 and ``PRAGMA application_id`` marks the file as a carecoord store. Opening runs the
@@ -26,15 +26,19 @@ is some other application's database raises :class:`carecoord.errors.StoreError`
 from __future__ import annotations
 
 import sqlite3
-import threading
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Final, Literal
 
 import attrs
 
-from carecoord.errors import ConflictError, StoreError, StoreVersionError, UsageError
+from carecoord.errors import (
+    CarecoordError,
+    ConflictError,
+    StoreError,
+    StoreVersionError,
+    UsageError,
+)
 
 __all__ = ["APPLICATION_ID", "Database", "Migration", "Synchronous", "translate_error"]
 
@@ -64,7 +68,7 @@ _BUSY_CODES: Final = frozenset({5, 6, 517})
 """SQLITE_BUSY, SQLITE_LOCKED and SQLITE_BUSY_SNAPSHOT."""
 
 
-def translate_error(exc: sqlite3.Error, *, doing: str, in_unit: bool = False) -> Exception:
+def translate_error(exc: sqlite3.Error, *, doing: str, in_unit: bool = False) -> CarecoordError:
     """The carecoord error for an ``sqlite3`` error met while ``doing`` something.
 
     A constraint broken by a concurrent write is a :class:`ConflictError`, and so is a
@@ -133,8 +137,6 @@ class Database:
             msg = f"busy_timeout is a number of seconds, not {type(busy_timeout).__name__}"
             raise UsageError(msg)
         _check_migrations(migrations)
-        self._lock = threading.RLock()
-        self._depth = 0
         self._closed = False
         try:
             self.connection = sqlite3.connect(
@@ -158,6 +160,9 @@ class Database:
             conn.execute(f"PRAGMA busy_timeout = {int(max(0.0, busy_timeout) * 1000)}")
             mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
             conn.execute("PRAGMA foreign_keys = ON")
+            # Deleted and overwritten content is zeroed, not left in free pages: what an
+            # erasure removes is gone from the file (see SQLiteUnitOfWork.commit for the WAL).
+            conn.execute("PRAGMA secure_delete = ON")
             conn.execute(f"PRAGMA synchronous = {synchronous}")
         except sqlite3.Error as exc:
             raise translate_error(exc, doing="opening the store") from None
@@ -206,102 +211,14 @@ class Database:
             raise StoreError(msg)
         return 0
 
-    # ------------------------------------------------------------------ units of work
-
-    @property
-    def in_unit(self) -> bool:
-        """Whether a unit of work is open on this connection."""
-        return self._depth > 0
-
-    @contextmanager
-    def unit(self) -> Iterator[sqlite3.Connection]:
-        """A unit of work: all or nothing, nested units as savepoints.
-
-        The outermost unit begins with ``BEGIN IMMEDIATE`` and commits when the block
-        ends normally; any exception rolls back what the block did and propagates. A
-        nested unit is a savepoint: an exception inside it undoes that unit only. One
-        thread at a time holds a store's units (others wait).
-        """
-        self._check_open()
-        with self._lock:
-            depth = self._depth
-            conn = self.connection
-            try:
-                if depth == 0:
-                    conn.execute("BEGIN IMMEDIATE")
-                else:
-                    conn.execute(f"SAVEPOINT unit_{depth}")
-            except sqlite3.Error as exc:
-                raise translate_error(exc, doing="starting a unit of work") from None
-            self._depth = depth + 1
-            try:
-                yield conn
-            except BaseException:
-                self._depth = depth
-                self._undo(depth)
-                raise
-            self._depth = depth
-            try:
-                if depth == 0:
-                    conn.execute("COMMIT")
-                else:
-                    conn.execute(f"RELEASE unit_{depth}")
-            except sqlite3.Error as exc:
-                self._undo(depth)
-                raise translate_error(exc, doing="committing a unit of work") from None
-
-    def _undo(self, depth: int) -> None:
-        conn = self.connection
-        if not conn.in_transaction:
-            return
-        try:
-            if depth == 0:
-                conn.execute("ROLLBACK")
-            else:
-                conn.execute(f"ROLLBACK TO unit_{depth}")
-                conn.execute(f"RELEASE unit_{depth}")
-        except sqlite3.Error:  # the connection is unusable; nothing was committed
-            if depth == 0 and conn.in_transaction:
-                raise
-
-    @contextmanager
-    def reading(self) -> Iterator[sqlite3.Connection]:
-        """A consistent snapshot for several reads (inside a unit: the unit itself)."""
-        self._check_open()
-        with self._lock:
-            conn = self.connection
-            if self._depth or conn.in_transaction:
-                yield conn
-                return
-            try:
-                conn.execute("BEGIN")
-            except sqlite3.Error as exc:
-                raise translate_error(exc, doing="reading the store") from None
-            try:
-                yield conn
-            finally:
-                _end_read(conn)
-
-    def _check_open(self) -> None:
-        if self._closed:
-            msg = "the store is closed"
-            raise StoreError(msg)
-
     def close(self) -> None:
-        """Close the connection (idempotent); a unit still open is rolled back."""
-        with self._lock:
-            if self._closed:
-                return
-            self._closed = True
-            if self.connection.in_transaction:
-                self.connection.execute("ROLLBACK")
-            self.connection.close()
-
-
-def _end_read(conn: sqlite3.Connection) -> None:
-    """End a read-only transaction (nothing to keep)."""
-    if conn.in_transaction:
-        conn.execute("ROLLBACK")
+        """Close the connection (idempotent); a transaction still open is rolled back."""
+        if self._closed:
+            return
+        self._closed = True
+        if self.connection.in_transaction:
+            self.connection.execute("ROLLBACK")
+        self.connection.close()
 
 
 def _check_migrations(migrations: Sequence[Migration]) -> None:

@@ -29,6 +29,7 @@ from carecoord.ports import (
     LedgerEntry,
     LinkDecision,
     Person,
+    RecordHead,
     RecordKey,
     StoredRecord,
     TaskEntry,
@@ -341,6 +342,12 @@ class _Records:
             if item is not None:
                 found[key] = item
         return found
+
+    def heads(self, keys: Iterable[RecordKey]) -> dict[RecordKey, RecordHead]:
+        return {
+            key: RecordHead(key, s.record.patient, s.person, s.digest, s.updated, s.version)
+            for key, s in self.get_many(keys).items()
+        }
 
     def put(self, item: StoredRecord) -> StoredRecord:
         return self._o.put_versioned(item.key, item)

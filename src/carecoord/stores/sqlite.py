@@ -7,9 +7,11 @@ its first read starts a transaction (a snapshot of the committed state) and its 
 write takes the file's write lock. Versions are checked inside that transaction, and a
 unit whose snapshot another process has overtaken cannot write: SQLite refuses, and the
 store raises :class:`carecoord.errors.ConflictError`, so the caller redoes the unit
-(nothing of it was committed). With ``begin="immediate"`` a unit takes the write lock at
-its first read instead: units of several processes then run one after the other and do
-not conflict, at the price of readers waiting for writers.
+(nothing of it was committed). After such a conflict, the store's next unit takes the write
+lock at its start (waiting for the other process), so the redone work cannot lose again;
+once it commits, units go back to optimistic. With ``begin="immediate"`` every unit takes
+the write lock at its first read: units of several processes then run one after the
+other and do not conflict, at the price of readers waiting for writers.
 
 Commits are durable when they return (``synchronous="FULL"``, the default), and a
 process killed at any moment leaves the file as it was before or after each unit (WAL
@@ -29,8 +31,8 @@ from typing import Any, Literal, Self
 
 import attrs
 
-from carecoord.domain import PatientRecord
-from carecoord.errors import ConflictError, StoreError, UsageError
+from carecoord.domain import Patient, PatientRecord
+from carecoord.errors import CarecoordError, ConflictError, StoreError, UsageError
 from carecoord.ports import (
     AccessEntry,
     Event,
@@ -39,6 +41,7 @@ from carecoord.ports import (
     LedgerEntry,
     LinkDecision,
     Person,
+    RecordHead,
     RecordKey,
     StoredRecord,
     TaskEntry,
@@ -49,8 +52,8 @@ from carecoord.ports import (
     redacted_event,
 )
 from carecoord.serialization import dumps, loads
+from carecoord.stores import _schema
 from carecoord.stores._codec import decode, encode
-from carecoord.stores._schema import MIGRATIONS, SCHEMA_VERSION
 from carecoord.stores._sqlite_db import Database, Synchronous, translate_error
 
 __all__ = ["SQLiteStore", "SQLiteUnitOfWork"]
@@ -72,7 +75,7 @@ class SQLiteStore:
     store. See :mod:`carecoord.ports` for the contract every store keeps.
     """
 
-    schema_version = SCHEMA_VERSION
+    schema_version = _schema.SCHEMA_VERSION
     """The schema version this carecoord writes."""
 
     def __init__(
@@ -93,8 +96,10 @@ class SQLiteStore:
             "busy_timeout": busy_timeout,
         }
         self._begin = "BEGIN IMMEDIATE" if begin == "immediate" else "BEGIN"
+        self._contended = False
+        self._json1: bool | None = None
         self._lock = threading.Lock()
-        self._idle: list[Database] = [Database(path, MIGRATIONS, **self._options)]
+        self._idle: list[Database] = [Database(path, _schema.MIGRATIONS, **self._options)]
         self._closed = False
 
     def __repr__(self) -> str:
@@ -125,7 +130,7 @@ class SQLiteStore:
         if self._memory:
             msg = "a ':memory:' SQLite store runs one unit of work at a time"
             raise UsageError(msg)
-        return Database(self._path, MIGRATIONS, **self._options)
+        return Database(self._path, _schema.MIGRATIONS, **self._options)
 
     def _release(self, db: Database) -> None:
         with self._lock:
@@ -142,7 +147,9 @@ class SQLiteUnitOfWork:
         self._store = store
         self._db: Database | None = None
         self._first: dict[str, int] = {}
-        self._conflict: ConflictError | None = None
+        self._failed: CarecoordError | None = None
+        self._escalated = False
+        self._erasing = False
         self.records = _Records(self)
         self.persons = _Persons(self)
         self.decisions = _Decisions(self)
@@ -179,8 +186,13 @@ class SQLiteUnitOfWork:
             self._db = self._store._acquire()
         conn = self._db.connection
         if not conn.in_transaction:
+            store = self._store
+            # After a unit lost to another process, the next one waits for the write lock
+            # at its start: the redone work then cannot lose again (no livelock).
+            self._escalated = store._contended
+            begin = "BEGIN IMMEDIATE" if self._escalated else store._begin
             try:
-                conn.execute(self._store._begin)
+                conn.execute(begin)
             except sqlite3.Error as exc:
                 raise translate_error(exc, doing="starting a unit of work") from None
         return conn
@@ -192,13 +204,30 @@ class SQLiteUnitOfWork:
             return conn.execute(sql, params)
         except sqlite3.Error as exc:
             error = translate_error(exc, doing="using the store", in_unit=True)
+            self._failed = error  # a write may be half done: the unit cannot commit
             if isinstance(error, ConflictError):
-                self._conflict = error
+                self._store._contended = True
             raise error from None
+
+    def json1(self) -> bool:
+        """Whether this SQLite has its JSON functions (asked once per store)."""
+        store = self._store
+        if store._json1 is None:
+            try:
+                self._conn().execute("SELECT json_extract('{\"a\": 1}', '$.a')").fetchone()
+            except sqlite3.OperationalError:
+                store._json1 = False
+            else:
+                store._json1 = True
+        return store._json1
+
+    def erasing(self) -> None:
+        """Note that the unit deletes or redacts personal data (see :meth:`commit`)."""
+        self._erasing = True
 
     def conflicted(self, error: ConflictError) -> ConflictError:
         """Note that the unit met ``error``: it can no longer commit (nothing of it will)."""
-        self._conflict = error
+        self._failed = error
         return error
 
     def first_pending(self, log: str) -> int | None:
@@ -211,13 +240,22 @@ class SQLiteUnitOfWork:
             self._first[log] = rowid
 
     def commit(self) -> None:
-        """Make every write of the unit durable and visible, all or nothing."""
+        """Make every write of the unit durable and visible, all or nothing.
+
+        After a unit that deleted or redacted something (an erasure), the write-ahead log
+        is checkpointed and truncated, so the erased content no longer lingers in it
+        (deleted content in the database file itself is zeroed: ``secure_delete``).
+        """
         db = self._db
         self._first.clear()
-        if self._conflict is not None:
+        failed = self._failed
+        if failed is not None:
             self.rollback()
-            msg = "a write in this unit of work met a conflict; roll back and redo the unit"
-            raise ConflictError(msg)
+            if isinstance(failed, ConflictError):
+                msg = "a write in this unit of work met a conflict; roll back and redo the unit"
+                raise ConflictError(msg)
+            msg = "a statement of this unit of work failed; nothing of it was committed"
+            raise StoreError(msg)
         if db is None or not db.connection.in_transaction:
             return
         try:
@@ -226,11 +264,18 @@ class SQLiteUnitOfWork:
             error = translate_error(exc, doing="committing a unit of work", in_unit=True)
             self.rollback()
             raise error from None
+        if self._escalated:
+            self._store._contended = False
+            self._escalated = False
+        if self._erasing:
+            self._erasing = False
+            _checkpoint(db.connection)
 
     def rollback(self) -> None:
         """Discard every write since the unit began or last committed."""
         self._first.clear()
-        self._conflict = None
+        self._failed = None
+        self._erasing = False
         db = self._db
         if db is not None and db.connection.in_transaction:
             try:
@@ -240,6 +285,23 @@ class SQLiteUnitOfWork:
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+def _patient_part(body: str) -> str:
+    """The ``patient`` of a stored record document, as JSON text."""
+    try:
+        return json.dumps(json.loads(body)["data"]["patient"])
+    except (ValueError, KeyError, TypeError):
+        msg = "a stored PatientRecord cannot be read back (the store is damaged)"
+        raise StoreError(msg) from None
+
+
+def _checkpoint(conn: sqlite3.Connection) -> None:
+    """Copy the WAL into the file and truncate it (best effort: a reader may hold it)."""
+    try:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+    except sqlite3.Error:  # the commit stands; the next checkpoint will get the rest
+        return
 
 
 def _at(text: str | None) -> dt.datetime | None:
@@ -318,6 +380,30 @@ class _Records:
                 found[key] = item
         return found
 
+    def heads(self, keys: Iterable[RecordKey]) -> dict[RecordKey, RecordHead]:
+        """Only the patient part of each body is parsed (``json_extract`` in SQLite).
+
+        An SQLite built without its JSON functions (before 3.38 they were optional) gets
+        the whole body and the patient is picked out here: the same heads, more slowly.
+        """
+        json1 = self._u.json1()
+        patient_sql = "json_extract(body, '$.data.patient')" if json1 else "body"
+        found: dict[RecordKey, RecordHead] = {}
+        for key in _keys(keys):
+            row = self._u.run(
+                f"SELECT person, digest, updated, version, {patient_sql} "
+                "FROM records WHERE source = ? AND patient = ?",
+                key,
+            ).fetchone()
+            if row is not None:
+                person, digest, updated, version, patient = row
+                if not json1:
+                    patient = _patient_part(patient)
+                found[key] = RecordHead(
+                    key, decode(patient, Patient), person, digest, _at(updated), version
+                )
+        return found
+
     def put(self, item: StoredRecord) -> StoredRecord:
         _check_type(item, StoredRecord, "records.put")
         body = dumps(item.record)  # validates before anything is written
@@ -348,6 +434,7 @@ class _Records:
         return attrs.evolve(item, version=version)
 
     def delete(self, key: RecordKey) -> None:
+        self._u.erasing()
         self._u.run("DELETE FROM records WHERE source = ? AND patient = ?", key)
 
     def of_person(self, person: str) -> tuple[StoredRecord, ...]:
@@ -396,6 +483,7 @@ class _Persons:
         return attrs.evolve(item, version=version)
 
     def delete(self, person: str) -> None:
+        self._u.erasing()
         self._u.run("DELETE FROM persons WHERE id = ?", (person,))
 
     def resolve(self, person: str) -> str | None:
@@ -467,6 +555,7 @@ class _Decisions:
         return tuple(decode(row[4], LinkDecision) for row in self._pairs(keys))
 
     def delete_involving(self, keys: Iterable[RecordKey]) -> int:
+        self._u.erasing()
         rows = self._pairs(keys)
         for row in rows:
             self._u.run(
@@ -555,6 +644,7 @@ class _Gaps:
         return tuple(sorted((s for s in states if query.matches(s)), key=lambda s: s.key))
 
     def delete_person(self, person: str) -> int:
+        self._u.erasing()
         return self._u.run("DELETE FROM gaps WHERE person = ?", (person,)).rowcount
 
 
@@ -599,6 +689,7 @@ class _Tasks:
         return tuple(sorted((self._read(r) for r in rows), key=lambda t: t.id))
 
     def delete_person(self, person: str) -> int:
+        self._u.erasing()
         return self._u.run("DELETE FROM tasks WHERE person = ?", (person,)).rowcount
 
 
@@ -637,6 +728,7 @@ class _Ledger:
         return int(self._u.run("SELECT count(*) FROM ledger").fetchone()[0])
 
     def redact_person(self, person: str) -> int:
+        self._u.erasing()
         extra, params = _committed(self._u, "ledger", "id")
         rows = self._u.run(
             f"SELECT id, body FROM ledger WHERE person = ?{extra}", [person, *params]
@@ -679,6 +771,7 @@ class _Outbox:
         return 0 if row[0] is None else int(row[0])
 
     def redact_person(self, person: str) -> tuple[int, ...]:
+        self._u.erasing()
         extra, params = _committed(self._u, "outbox", "position")
         rows = self._u.run(
             f"SELECT position, body FROM outbox WHERE person = ?{extra} ORDER BY position",

@@ -54,6 +54,7 @@ from carecoord.ports import (
     LedgerEntry,
     LinkDecision,
     Person,
+    RecordHead,
     RecordKey,
     Store,
     StoredRecord,
@@ -63,8 +64,8 @@ from carecoord.ports import (
     UnitOfWork,
 )
 from carecoord.rules import Evidence, EvidenceRole, Gap, GapStatus, Severity
+from carecoord.testing._builders import AS_OF as _AS_OF
 from carecoord.testing._builders import (
-    AS_OF,
     make_condition,
     make_patient,
     make_record,
@@ -75,7 +76,7 @@ from carecoord.testing._builders import (
 
 __all__ = ["StoreContract", "gap_state", "stored_record", "task_entry"]
 
-AT = AS_OF
+_AT = _AS_OF
 """The time every fixture of the suite happens at (the test kit's ``AS_OF``)."""
 
 
@@ -99,7 +100,7 @@ def stored_record(
         record,
         f"digest-{source}-{patient}",
         person,
-        updated=AT - dt.timedelta(hours=3),
+        updated=_AT - dt.timedelta(hours=3),
         blocks=blocks,
         version=version,
     )
@@ -125,7 +126,7 @@ def gap_state(
         status,
         severity,
         due,
-        AT - dt.timedelta(days=20),
+        _AT - dt.timedelta(days=20),
         focus.rpartition("|")[2] or "focus",
         "A referral with no visit booked",
         "Call the specialist's office",
@@ -143,7 +144,7 @@ def gap_state(
         snooze_reason="waiting for the patient to call back",
         dismissed=dismissed,
         dismiss_reason="duplicate" if dismissed else None,
-        notes=(GapNote("coordinator-1", AT, "left a voicemail"),),
+        notes=(GapNote("coordinator-1", _AT, "left a voicemail"),),
     )
 
 
@@ -159,7 +160,7 @@ def task_entry(
         id=task_id,
         patient=person,
         code=Code("http://example.org/task-codes", "book-visit"),
-        notes=(Note(text="patient prefers mornings", at=AT),),
+        notes=(Note(text="patient prefers mornings", at=_AT),),
         sensitivity=frozenset({Sensitivity.RESTRICTED}),
     )
     return TaskEntry(task_id, person, task, state, gap=gap)
@@ -170,7 +171,7 @@ def _event(person: str = "person-1", kind: str = "gap.opened", subject: str = "g
         kind,
         person,
         subject,
-        AT,
+        _AT,
         rule="rule-a",
         status="open",
         sensitivity=("PSY",),
@@ -184,7 +185,7 @@ def _entry(person: str = "person-1", action: str = "gap.assign") -> LedgerEntry:
         action,
         "gap-1",
         "coordinator-1",
-        AT,
+        _AT,
         kind=ActivityKind.CHART_REVIEW,
         minutes=5,
         reason="covering for a colleague",
@@ -277,7 +278,7 @@ class StoreContract:
             assert reader.records.get(stored_record().key) is None
             with store.unit_of_work() as writer:
                 writer.records.put(stored_record())
-                writer.persons.put(Person("person-1", AT))
+                writer.persons.put(Person("person-1", _AT))
 
                 assert reader.records.get(stored_record().key) is None
                 assert reader.persons.get("person-1") is None
@@ -287,7 +288,7 @@ class StoreContract:
         store = self.store()
         with store.unit_of_work() as uow:
             record = uow.records.put(stored_record())
-            person = uow.persons.put(Person("person-1", AT))
+            person = uow.persons.put(Person("person-1", _AT))
             uow.commit()
 
         with store.unit_of_work() as uow:
@@ -371,7 +372,7 @@ class StoreContract:
         with store.unit_of_work() as uow:
             for n in range(25):
                 uow.records.put(stored_record(f"patient-{n}", person=f"person-{n}"))
-                uow.persons.put(Person(f"person-{n}", AT))
+                uow.persons.put(Person(f"person-{n}", _AT))
                 uow.outbox.append(_event(f"person-{n}", "person.created", f"person-{n}"))
             uow.commit()
 
@@ -403,7 +404,7 @@ class StoreContract:
     def test_first_write_stores_version_one_and_each_later_one_more(self) -> None:
         """``put`` returns version 1 for a new item, then 2, 3...: records, persons, gaps, tasks."""
         store = self.store()
-        for item in (stored_record(), Person("person-1", AT), gap_state(), task_entry()):
+        for item in (stored_record(), Person("person-1", _AT), gap_state(), task_entry()):
             with store.unit_of_work() as uow:
                 first = _put(uow, item)
                 uow.commit()
@@ -418,14 +419,14 @@ class StoreContract:
 
     def test_version_zero_for_an_existing_item_is_a_conflict(self) -> None:
         """Writing version 0 (never stored) over a stored item raises ConflictError."""
-        for item in (stored_record(), Person("person-1", AT), gap_state(), task_entry()):
+        for item in (stored_record(), Person("person-1", _AT), gap_state(), task_entry()):
             store = self._filled(item)
             with store.unit_of_work() as uow, _raises(ConflictError):
                 _put(uow, item)
 
     def test_a_stale_version_is_a_conflict(self) -> None:
         """A write naming a version another unit has since replaced raises ConflictError."""
-        for item in (stored_record(), Person("person-1", AT), gap_state(), task_entry()):
+        for item in (stored_record(), Person("person-1", _AT), gap_state(), task_entry()):
             store = self.store()
             with store.unit_of_work() as uow:
                 old = _put(uow, item)
@@ -511,8 +512,8 @@ class StoreContract:
         """Records, persons, gap states and task entries round-trip to equal objects."""
         items = (
             stored_record(),
-            Person("person-1", AT, merged_into=None),
-            gap_state(due=AT + dt.timedelta(days=2)),
+            Person("person-1", _AT, merged_into=None),
+            gap_state(due=_AT + dt.timedelta(days=2)),
             task_entry(state=TaskState.ACCEPTED),
         )
         store = self.store()
@@ -535,6 +536,20 @@ class StoreContract:
             assert sorted(found) == [_key("patient-1"), _key("patient-2")]
             assert all(found[k].key == k for k in found)
             assert uow.records.get(_key("nobody")) is None
+
+    def test_records_heads_match_the_stored_records(self) -> None:
+        """Heads gives key, patient, person, digest, updated and version; absent keys left out."""
+        store = self._filled(stored_record("patient-1"), stored_record("patient-2"))
+        with store.unit_of_work() as uow:
+            full = uow.records.get_many([_key("patient-1"), _key("patient-2")])
+            heads = uow.records.heads([_key("patient-2"), _key("nobody"), _key("patient-1")])
+
+            assert sorted(heads) == [_key("patient-1"), _key("patient-2")]
+            for key, head in heads.items():
+                item = full[key]
+                assert head == RecordHead(
+                    key, item.record.patient, item.person, item.digest, item.updated, item.version
+                )
 
     def test_records_put_replaces(self) -> None:
         """A newer write of a record replaces it, its person and its blocks."""
@@ -621,9 +636,9 @@ class StoreContract:
     def test_persons_resolve_follows_merges_to_the_survivor(self) -> None:
         """``resolve`` follows merged_into through several merges; an unknown id is None."""
         store = self._filled(
-            Person("p-c", AT),
-            Person("p-b", AT, merged_into="p-c"),
-            Person("p-a", AT, merged_into="p-b"),
+            Person("p-c", _AT),
+            Person("p-b", _AT, merged_into="p-c"),
+            Person("p-a", _AT, merged_into="p-b"),
         )
         with store.unit_of_work() as uow:
             assert uow.persons.resolve("p-a") == "p-c"
@@ -636,11 +651,11 @@ class StoreContract:
     def test_persons_aliases_are_transitive_and_sorted(self) -> None:
         """``aliases`` lists every id merged into a person, directly or not, sorted."""
         store = self._filled(
-            Person("p-z", AT),
-            Person("p-y", AT, merged_into="p-z"),
-            Person("p-a", AT, merged_into="p-y"),
-            Person("p-m", AT, merged_into="p-z"),
-            Person("p-other", AT),
+            Person("p-z", _AT),
+            Person("p-y", _AT, merged_into="p-z"),
+            Person("p-a", _AT, merged_into="p-y"),
+            Person("p-m", _AT, merged_into="p-z"),
+            Person("p-other", _AT),
         )
         with store.unit_of_work() as uow:
             assert uow.persons.aliases("p-z") == ("p-a", "p-m", "p-y")
@@ -650,14 +665,14 @@ class StoreContract:
     def test_persons_ids_leave_out_aliases(self) -> None:
         """``ids`` lists the persons that are not aliases, sorted."""
         store = self._filled(
-            Person("p-2", AT), Person("p-1", AT), Person("p-0", AT, merged_into="p-1")
+            Person("p-2", _AT), Person("p-1", _AT), Person("p-0", _AT, merged_into="p-1")
         )
         with store.unit_of_work() as uow:
             assert uow.persons.ids() == ("p-1", "p-2")
 
     def test_persons_delete(self) -> None:
         """``delete`` removes a person; deleting an unknown id does nothing."""
-        store = self._filled(Person("p-1", AT))
+        store = self._filled(Person("p-1", _AT))
         with store.unit_of_work() as uow:
             uow.persons.delete("p-1")
             uow.persons.delete("nobody")
@@ -674,10 +689,10 @@ class StoreContract:
         store = self.store()
         left, right = _key("p-1"), _key("p-2")
         with store.unit_of_work() as uow:
-            uow.decisions.put(LinkDecision(left, right, True, "reviewer-1", AT))
+            uow.decisions.put(LinkDecision(left, right, True, "reviewer-1", _AT))
             uow.commit()
         with store.unit_of_work() as uow:
-            later = LinkDecision(left, right, False, "reviewer-2", AT, reason="twins")
+            later = LinkDecision(left, right, False, "reviewer-2", _AT, reason="twins")
             uow.decisions.put(later)
             uow.commit()
 
@@ -688,9 +703,9 @@ class StoreContract:
     def test_decisions_involving_either_side_sorted_by_pair(self) -> None:
         """``involving`` finds decisions by left or right key, sorted by pair, each once."""
         store = self.store()
-        first = LinkDecision(_key("p-1"), _key("p-2"), False, "r", AT)
-        second = LinkDecision(_key("p-0"), _key("p-1"), True, "r", AT)
-        third = LinkDecision(_key("p-3"), _key("p-4"), True, "r", AT)
+        first = LinkDecision(_key("p-1"), _key("p-2"), False, "r", _AT)
+        second = LinkDecision(_key("p-0"), _key("p-1"), True, "r", _AT)
+        third = LinkDecision(_key("p-3"), _key("p-4"), True, "r", _AT)
         with store.unit_of_work() as uow:
             for decision in (first, second, third):
                 uow.decisions.put(decision)
@@ -705,9 +720,9 @@ class StoreContract:
         """delete_involving removes the decisions touching the keys and says how many."""
         store = self.store()
         with store.unit_of_work() as uow:
-            uow.decisions.put(LinkDecision(_key("p-1"), _key("p-2"), False, "r", AT))
-            uow.decisions.put(LinkDecision(_key("p-0"), _key("p-1"), True, "r", AT))
-            uow.decisions.put(LinkDecision(_key("p-3"), _key("p-4"), True, "r", AT))
+            uow.decisions.put(LinkDecision(_key("p-1"), _key("p-2"), False, "r", _AT))
+            uow.decisions.put(LinkDecision(_key("p-0"), _key("p-1"), True, "r", _AT))
+            uow.decisions.put(LinkDecision(_key("p-3"), _key("p-4"), True, "r", _AT))
             uow.commit()
         with store.unit_of_work() as uow:
             removed = uow.decisions.delete_involving([_key("p-1")])
@@ -722,7 +737,7 @@ class StoreContract:
         """A decision whose left key sorts after its right key is refused."""
         store = self.store()
         with store.unit_of_work() as uow, _raises(CarecoordError):
-            uow.decisions.put(LinkDecision(_key("p-2"), _key("p-1"), True, "r", AT))
+            uow.decisions.put(LinkDecision(_key("p-2"), _key("p-1"), True, "r", _AT))
 
     # ------------------------------------------------------------------ gaps
 
@@ -821,7 +836,7 @@ class StoreContract:
         with store.unit_of_work() as uow:
             entry = uow.tasks.get("task-1")
             assert entry is not None
-            task = entry.task.accept(at=AT)
+            task = entry.task.accept(at=_AT)
             uow.tasks.put(attrs.evolve(entry, state=TaskState.ACCEPTED, task=task))
             uow.commit()
 
@@ -1022,8 +1037,8 @@ class StoreContract:
         assert [e.position for e in after] == [e.position for e in before]
         redacted = [e for e in after if e.person == "person-1"]
         assert [(e.kind, e.at, e.redacted) for e in redacted] == [
-            ("gap.opened", AT, True),
-            ("gap.closed", AT, True),
+            ("gap.opened", _AT, True),
+            ("gap.closed", _AT, True),
         ]
         assert all(
             (e.subject, e.rule, e.status, e.sensitivity, dict(e.data)) == ("", None, None, (), {})
@@ -1040,7 +1055,7 @@ class StoreContract:
         stone = Tombstone(
             "person-9",
             (_key("p-1"), _key("p-2", "lab")),
-            AT,
+            _AT,
             "privacy-officer",
             reason="erasure request",
             positions=(3, 4),
@@ -1063,8 +1078,8 @@ class StoreContract:
         """A second tombstone for a person replaces the first, and what it blocks."""
         store = self.store()
         with store.unit_of_work() as uow:
-            uow.tombstones.put(Tombstone("person-9", (_key("p-1"),), AT, "a"))
-            uow.tombstones.put(Tombstone("person-9", (_key("p-2"),), AT, "b"))
+            uow.tombstones.put(Tombstone("person-9", (_key("p-1"),), _AT, "a"))
+            uow.tombstones.put(Tombstone("person-9", (_key("p-2"),), _AT, "b"))
             uow.commit()
 
         with store.unit_of_work() as uow:
@@ -1079,11 +1094,11 @@ class StoreContract:
         """Committed entries get increasing ids; read(person=...) keeps that person's."""
         store = self.store()
         with store.unit_of_work() as uow:
-            uow.access.append(AccessEntry("dr-1", "person-1", "profile", AT))
-            uow.access.append(AccessEntry("dr-2", "person-2", "summary", AT))
+            uow.access.append(AccessEntry("dr-1", "person-1", "profile", _AT))
+            uow.access.append(AccessEntry("dr-2", "person-2", "summary", _AT))
             uow.commit()
         with store.unit_of_work() as uow:
-            uow.access.append(AccessEntry("dr-1", "person-1", "worklist", AT))
+            uow.access.append(AccessEntry("dr-1", "person-1", "worklist", _AT))
             uow.commit()
 
         with store.unit_of_work() as uow:
@@ -1093,13 +1108,13 @@ class StoreContract:
         assert ids[0] > 0
         assert ids == sorted(set(ids))
         assert [(e.viewer, e.view) for e in mine] == [("dr-1", "profile"), ("dr-1", "worklist")]
-        assert attrs.evolve(mine[0], id=0) == AccessEntry("dr-1", "person-1", "profile", AT)
+        assert attrs.evolve(mine[0], id=0) == AccessEntry("dr-1", "person-1", "profile", _AT)
 
     def test_access_log_reads_committed_entries_only(self) -> None:
         """An entry appended in a unit is read only after the unit commits."""
         store = self.store()
         with store.unit_of_work() as uow:
-            uow.access.append(AccessEntry("dr-1", "person-1", "profile", AT))
+            uow.access.append(AccessEntry("dr-1", "person-1", "profile", _AT))
 
             assert uow.access.read() == ()
             uow.commit()
@@ -1163,14 +1178,14 @@ def _get(uow: UnitOfWork, item: Any) -> Any:
 
 def _write_one_of_each(uow: UnitOfWork) -> None:
     uow.records.put(stored_record())
-    uow.persons.put(Person("person-1", AT))
-    uow.decisions.put(LinkDecision(_key("patient-1"), _key("patient-2"), False, "r", AT))
+    uow.persons.put(Person("person-1", _AT))
+    uow.decisions.put(LinkDecision(_key("patient-1"), _key("patient-2"), False, "r", _AT))
     uow.gaps.put(gap_state())
     uow.tasks.put(task_entry())
     uow.ledger.append(_entry())
     uow.outbox.append(_event())
-    uow.tombstones.put(Tombstone("person-9", (_key("p-8"),), AT, "privacy-officer"))
-    uow.access.append(AccessEntry("dr-1", "person-1", "profile", AT))
+    uow.tombstones.put(Tombstone("person-9", (_key("p-8"),), _AT, "privacy-officer"))
+    uow.access.append(AccessEntry("dr-1", "person-1", "profile", _AT))
 
 
 def _assert_empty(uow: UnitOfWork) -> None:
