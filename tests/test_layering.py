@@ -89,6 +89,7 @@ CORE = {
     "carecoord.terminology",
     "carecoord.profile",
     "carecoord.rules",
+    "carecoord.interop",
 }
 LEAVES = {"carecoord.errors", "carecoord.display"}
 TERMINOLOGY = LEAVES | {"carecoord.domain", "carecoord.terminology"}
@@ -99,8 +100,10 @@ LAYERS: dict[str, set[str]] = {
     "terminology": TERMINOLOGY,
     "profile": TERMINOLOGY | {"carecoord.profile"},
     "rules": TERMINOLOGY | {"carecoord.profile", "carecoord.rules"},
+    "interop.py": LEAVES | {"carecoord.domain", "carecoord.interop"},
     "serialization.py": {"carecoord.errors", "carecoord.domain", "carecoord.serialization"},
     "fhir": CORE | {"carecoord.serialization", "carecoord.fhir"},
+    "hl7v2": CORE | {"carecoord.serialization", "carecoord.hl7v2"},
     "demo_data": {"carecoord.demo_data"},
     "plot.py": CORE | {"carecoord.plot"},
     "testing": CORE
@@ -112,6 +115,7 @@ LAYERS: dict[str, set[str]] = {
     | {
         "carecoord.cli",
         "carecoord.fhir",
+        "carecoord.hl7v2",
         "carecoord.demo_data",
         "carecoord.ports",
         "carecoord.services",
@@ -122,7 +126,7 @@ LAYERS: dict[str, set[str]] = {
 }
 """What each part of the package may import: dependencies point inward; adapters never
 import each other; the command line and the test kit sit on top."""
-CORE_LAYERS = ("errors.py", "display.py", "domain", "terminology", "profile", "rules")
+CORE_LAYERS = ("errors.py", "display.py", "domain", "terminology", "profile", "rules", "interop.py")
 THIRD_PARTY_CORE = {"attrs", "dateutil", "typing_extensions"}
 OPTIONAL_EXTRAS = {"holidays", "hypothesis", "orjson", "pandas", "polars", "matplotlib"}
 """Packages of the optional extras: imported lazily, where a feature needs them."""

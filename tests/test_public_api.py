@@ -23,6 +23,8 @@ PUBLIC_MODULES = [
     "carecoord.profile",
     "carecoord.rules",
     "carecoord.fhir",
+    "carecoord.hl7v2",
+    "carecoord.interop",
     "carecoord.ports",
     "carecoord.services",
     "carecoord.stores",

@@ -15,7 +15,9 @@
     │   └── StoreVersionError    a store file written by a newer carecoord
     └── InteropError             a problem reading or writing an exchange format
         ├── FhirImportError      (carecoord.fhir) strict reading found problems
-        └── FhirExportError      (carecoord.fhir) records that cannot be written as FHIR
+        ├── FhirExportError      (carecoord.fhir) records that cannot be written as FHIR
+        ├── MalformedMessage     (carecoord.hl7v2) text that is not an HL7 v2 message
+        └── Hl7ImportError       (carecoord.hl7v2) strict reading found problems
 
 No message in this module interpolates patient data: problems name paths, field names,
 types and codes, never names, dates of birth, identifiers or note text.
@@ -47,6 +49,7 @@ __all__ = [
     "InvalidTransition",
     "IssueCode",
     "IssueSeverity",
+    "MalformedMessage",
     "MissingExtraError",
     "NotFound",
     "Problem",
@@ -211,6 +214,24 @@ class InteropError(CarecoordError):
     """A problem reading or writing an exchange format (FHIR, HL7 v2, ...)."""
 
 
+class MalformedMessage(InteropError):
+    """Text or bytes that cannot be parsed as an HL7 v2 message.
+
+    ``location`` says where parsing stopped (``"MSH-2"``, ``"segment 4"``); the message
+    names what was expected there and never quotes the input, which may hold PHI.
+    """
+
+    location: str
+
+    def __init__(self, location: str, reason: str) -> None:
+        self.location = location
+        self.reason = reason
+        super().__init__(f"{location}: {reason}" if location else reason)
+
+    def __reduce__(self) -> tuple[type[MalformedMessage], tuple[str, str]]:
+        return (type(self), (self.location, self.reason))
+
+
 class IssueSeverity(StrEnum):
     """How bad an issue found while reading an exchange format is.
 
@@ -280,6 +301,13 @@ class IssueCode(StrEnum):
     """A supported resource that does not describe anything carecoord keeps."""
     R5_CONTENT = "r5-content"
     """FHIR R5 content the R4 reader cannot read as R5 means it: read with a stated default."""
+    MALFORMED_MESSAGE = "malformed-message"
+    """Text that is not an HL7 v2 message (no MSH, bad encoding characters, a bad segment):
+    that message is skipped, the message says where parsing stopped."""
+    UNSUPPORTED_MESSAGE = "unsupported-message"
+    """An HL7 v2 message type or trigger event the reader does not map; counted, skipped."""
+    CHARACTER_SET = "character-set"
+    """Bytes not valid in the message's declared character set (MSH-18): replaced by U+FFFD."""
 
 
 _JSON_NAMES: dict[type, str] = {

@@ -8,7 +8,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 
-from carecoord.cli import common, demo, gaps, ingest, profile, rules, worklist
+from carecoord.cli import common, demo, gaps, ingest, listen, profile, rules, worklist
 from carecoord.errors import CarecoordError
 from carecoord.profile import printable
 
@@ -24,6 +24,7 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callab
         worklist.configure_events,
         worklist.run_events,
     ),
+    "listen": ("receive HL7 v2 messages over MLLP", listen.configure, listen.run),
 }
 """Each command: its help line, the function adding its arguments, and the one running it."""
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, TextIO
 
 import attrs
 
+from carecoord.cli.inputs import read_inputs
 from carecoord.errors import CarecoordError, ValidationError
 from carecoord.profile import (
     ProfileSet,
@@ -126,7 +127,7 @@ def limits(args: argparse.Namespace) -> Limits:
 
 def add_input_arguments(parser: argparse.ArgumentParser) -> None:
     """The arguments of the commands that read FHIR input: paths, patients, zone, progress."""
-    paths = "FHIR JSON/NDJSON files or folders (gzip too)"
+    paths = "FHIR JSON/NDJSON (gzip too) or HL7 v2 (.hl7) files or folders"
     parser.add_argument("paths", nargs="+", metavar="PATH", help=paths)
     limit = (
         "raise or lower a bound of the read, such as max_file_bytes=2G or max_depth=100"
@@ -142,7 +143,7 @@ def add_input_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def load(args: argparse.Namespace, err: TextIO) -> tuple[ProfileSet, Progress]:
-    """Read ``args.paths`` with ``fhir.read_paths`` and build the profiles, reporting on ``err``.
+    """Read ``args.paths`` (FHIR and HL7 v2) and build the profiles, reporting on ``err``.
 
     Import issues are counted by code, never with paths or values. Input with no patient
     record in it (no FHIR, or none that can be read) is a :class:`UsageError` (exit 2).
@@ -154,7 +155,7 @@ def load(args: argparse.Namespace, err: TextIO) -> tuple[ProfileSet, Progress]:
         check_path(text)
     bounds = limits(args)
     progress = Progress(err, enabled=not args.quiet and (args.progress or err.isatty()))
-    result = fhir.read_paths(args.paths, limits=bounds)
+    result = read_inputs(args.paths, bounds)
     over = [i for i in result.issues if i.code == fhir.IssueCode.LIMIT_EXCEEDED]
     if over:
         first = over[0]

@@ -26,7 +26,7 @@ from carecoord.fhir._gc import gc_paused
 from carecoord.fhir._issues import ImportIssue
 from carecoord.fhir._limits import DEFAULT_LIMITS, Limits
 from carecoord.fhir._paths import read_paths
-from carecoord.fhir._read import ISSUE_COLUMNS, FhirImportError, ImportResult, ResourceCounts, read
+from carecoord.fhir._read import FhirImportError, ImportResult, ResourceCounts, read
 from carecoord.fhir._summary import summarize_issues
 from carecoord.fhir._valuesets import read_value_sets
 from carecoord.fhir._write import (
@@ -36,6 +36,7 @@ from carecoord.fhir._write import (
     write_bundle,
     write_ndjson,
 )
+from carecoord.interop import ISSUE_COLUMNS
 
 __all__ = [
     "DEFAULT_LIMITS",

@@ -19,19 +19,12 @@ Lenient mode (the default) keeps everything that maps and reports the rest as
 from __future__ import annotations
 
 import datetime as dt
-import types
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Iterable
 
-import attrs
-
-from carecoord.display import HtmlDisplay, JsonValue, to_pandas, to_polars
-from carecoord.domain import PatientRecord
 from carecoord.errors import InteropError, UsageError
 from carecoord.fhir._gc import gc_paused
-from carecoord.fhir._html import import_html
 from carecoord.fhir._input import InputReader, InputSource
-from carecoord.fhir._issues import ImportIssue, IssueLog, shown_source
+from carecoord.fhir._issues import ImportIssue, IssueLog
 from carecoord.fhir._limits import DEFAULT_LIMITS, Limits
 from carecoord.fhir._map_state import ReadState
 from carecoord.fhir._read_cross import (
@@ -56,10 +49,10 @@ from carecoord.fhir._read_passes import (
 from carecoord.fhir._read_sources import derive_source_id
 from carecoord.fhir._read_state import ReaderState
 from carecoord.fhir._refs import ReferenceIndex
+from carecoord.interop import ImportResult, ResourceCounts
 
 __all__ = [
     "FACT_TYPES",
-    "ISSUE_COLUMNS",
     "PARTY_TYPES",
     "FhirImportError",
     "ImportResult",
@@ -71,132 +64,6 @@ __all__ = [
 
 _MAPPERS = MAPPERS
 """The mappers by resource type (the table the facts pass uses, under its former name)."""
-
-
-@attrs.frozen
-class ResourceCounts:
-    """How many resources of one type were read, mapped to the model, and skipped.
-
-    ``read == mapped + skipped``. A skipped resource is either of a type carecoord does
-    not map (one ``unsupported-resource`` warning per type) or one whose mapping failed
-    (an issue each).
-    """
-
-    read: int = 0
-    mapped: int = 0
-    skipped: int = 0
-
-
-ISSUE_COLUMNS: tuple[str, ...] = ("severity", "code", "path", "message", "source")
-"""The keys of an issue row (:meth:`ImportResult.to_records`), in order.
-
-``severity``: ``"error"`` or ``"warning"``; ``code``: the issue code
-(:class:`~carecoord.errors.IssueCode` value); ``path``: the FHIR path;
-``message``: what is wrong (never values from the input); ``source``: the reader's label
-(``<file 3>``, ``<input>``), or a file's name (read with ``name_files=True``) only when
-asked with ``show_personal_data=True`` (``None`` otherwise).
-"""
-
-
-def _read_only(value: Mapping[str, ResourceCounts]) -> Mapping[str, ResourceCounts]:
-    return types.MappingProxyType(dict(value))
-
-
-@attrs.frozen(repr=False)
-class ImportResult:
-    """What :func:`read` produced: records, issues, and counts by resource type.
-
-    ``records`` holds one :class:`~carecoord.domain.PatientRecord` per (source,
-    patient), in input order; ``issues`` every problem found, in order; ``counts`` a
-    read-only mapping ``resourceType -> ResourceCounts``.
-    """
-
-    records: tuple[PatientRecord, ...]
-    issues: tuple[ImportIssue, ...]
-    counts: Mapping[str, ResourceCounts] = attrs.field(converter=_read_only, eq=False)
-
-    def __repr__(self) -> str:
-        read = sum(c.read for c in self.counts.values())
-        mapped = sum(c.mapped for c in self.counts.values())
-        errors = sum(i.is_error for i in self.issues)
-        return (
-            f"ImportResult({len(self.records)} records, {read} resources read, {mapped} mapped, "
-            f"{len(self.issues)} issues: {errors} errors, {len(self.issues) - errors} warnings)"
-        )
-
-    def display(self, *, show_personal_data: bool = False, limit: int = 20) -> HtmlDisplay:
-        """The result as HTML for notebooks: records, resources by type, issues by code.
-
-        The first ``limit`` issues are listed; their file names are masked unless
-        ``show_personal_data`` is true (file names often hold the patient's name).
-        """
-        return import_html(self, show_personal_data=show_personal_data, limit=limit)
-
-    def _repr_html_(self) -> str:
-        return import_html(self).html
-
-    def to_records(self, *, show_personal_data: bool = False) -> list[dict[str, JsonValue]]:
-        """One JSON-safe row per issue, with the :data:`ISSUE_COLUMNS` keys, in order.
-
-        ``source`` is the reader's label (``<file 3>``); a file's own name (read with
-        ``name_files=True``) is ``None`` unless ``show_personal_data`` is true.
-        """
-        return [
-            {
-                "severity": i.severity.value,
-                "code": str(i.code),
-                "path": i.path,
-                "message": i.message,
-                "source": shown_source(i.source, show_personal_data),
-            }
-            for i in self.issues
-        ]
-
-    def count_records(self) -> list[dict[str, JsonValue]]:
-        """One JSON-safe row per resource type (sorted): type, read, mapped, skipped.
-
-        Keys: ``resource_type``, ``read``, ``mapped``, ``skipped``.
-        """
-        return [
-            {"resource_type": kind, "read": c.read, "mapped": c.mapped, "skipped": c.skipped}
-            for kind, c in sorted(self.counts.items())
-        ]
-
-    def to_pandas(self, *, show_personal_data: bool = False) -> Any:
-        """The issues (:meth:`to_records`) as a pandas ``DataFrame`` (``carecoord[pandas]``)."""
-        return to_pandas(self.to_records(show_personal_data=show_personal_data), ISSUE_COLUMNS)
-
-    def to_polars(self, *, show_personal_data: bool = False) -> Any:
-        """The issues (:meth:`to_records`) as a polars ``DataFrame`` (``carecoord[polars]``)."""
-        return to_polars(self.to_records(show_personal_data=show_personal_data), ISSUE_COLUMNS)
-
-    @property
-    def errors(self) -> tuple[ImportIssue, ...]:
-        """The issues of severity ``error``."""
-        return tuple(i for i in self.issues if i.is_error)
-
-    @property
-    def warnings(self) -> tuple[ImportIssue, ...]:
-        """The issues of severity ``warning``."""
-        return tuple(i for i in self.issues if not i.is_error)
-
-    def issue_codes(self) -> dict[str, int]:
-        """How many issues carry each code, most frequent first."""
-        found: dict[str, int] = {}
-        for issue in self.issues:
-            found[issue.code] = found.get(issue.code, 0) + 1
-        return dict(sorted(found.items(), key=lambda kv: (-kv[1], kv[0])))
-
-    def record(self, patient_id: str, source_id: str | None = None) -> PatientRecord | None:
-        """The record of ``patient_id`` (in ``source_id`` when given), or ``None``."""
-        return next(
-            (
-                r
-                for r in self.records
-                if r.patient.id == patient_id and (source_id is None or r.source.id == source_id)
-            ),
-            None,
-        )
 
 
 class FhirImportError(InteropError):
