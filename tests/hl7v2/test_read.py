@@ -253,6 +253,17 @@ class TestAdt:
             (LinkKind.SAME_PERSON, "MRN-0999")
         ]
 
+    def test_merged_records_make_one_profile(self) -> None:
+        """A stay under the prior id and an A40 into a survivor: one profile, the stay in it."""
+        prior = "PID|1||MRN-0999^^^RIVERSIDE^MR||Otherperson^Bea||19600101|F"
+        stay = message("ADT^A01^ADT_A01", "C1", "EVN|A01|20260301", prior, pv1())
+        merge = adt("A40", "C2", "MRG|MRN-0999^^^RIVERSIDE^MR")
+
+        profiles = cc.build_profiles(hl7v2.read(stay + merge).records)
+
+        assert len(profiles) == 1
+        assert len(profiles[0].transitions) == 1
+
     def test_a31_updates_demographics_and_keeps_partial_birth_date(self) -> None:
         """A28 then A31: the newer demographics win; a YYYYMM birth date stays month-precise."""
         first = adt("A28", "C1")

@@ -11,7 +11,7 @@ values are read by location (``message.get("PV1-45[1].1")``) or segment by segme
 message raises :class:`~carecoord.errors.MalformedMessage`, which says where, never what.
 
 >>> from carecoord import hl7v2
->>> msg = hl7v2.parse_message("MSH|^~\\\\&|ADT1|GOOD HEALTH|||202601020304||ADT^A01|MSG1|P|2.5\\r"
+>>> msg = hl7v2.parse_message("MSH|^~\\&|ADT1|GOOD HEALTH|||202601020304||ADT^A01|MSG1|P|2.5\r"
 ...                           "PID|1||P123^^^GHH^MR~S456^^^SSA^SS")
 >>> msg.message_type, msg.trigger_event, msg.control_id, msg.get("PID-3[2].4")
 ('ADT', 'A01', 'MSG1', 'SSA')
