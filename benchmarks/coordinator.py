@@ -59,7 +59,7 @@ def _load() -> str:
     return f"{one:.2f} {five:.2f} {fifteen:.2f}"
 
 
-def synthea(data: Path, runs: int, profile: bool) -> None:
+def synthea(data: Path, runs: int, profile: bool, compress: bool = True) -> None:
     """(a) fhir.read alone against read + ingest into an empty SQLite store."""
     paths = sorted(str(p) for p in data.glob("*.json"))
     read_times: list[float] = []
@@ -76,7 +76,7 @@ def synthea(data: Path, runs: int, profile: bool) -> None:
             start = time.perf_counter()
             result = fhir.read(paths)
             middle = time.perf_counter()
-            store = SQLiteStore(db)
+            store = SQLiteStore(db, compress=compress)
             profiler = cProfile.Profile() if profile and run == 0 else None
             if profiler:
                 profiler.enable()
@@ -180,11 +180,12 @@ def main() -> None:
     parser.add_argument("--skip-synthea", action="store_true")
     parser.add_argument("--skip-population", action="store_true")
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--no-compress", action="store_true", help="(a) with plain bodies")
     parser.add_argument("--with-facts", action="store_true", help="population records with facts")
     args = parser.parse_args()
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores; load before: {_load()}")
     if not args.skip_synthea:
-        synthea(args.data, args.runs, args.profile)
+        synthea(args.data, args.runs, args.profile, compress=not args.no_compress)
     if not args.skip_population:
         population(args.people, args.samples, args.profile, args.with_facts)
     print(f"load after: {_load()}")
