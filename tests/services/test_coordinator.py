@@ -395,6 +395,7 @@ class TestOutboxAndPrivacy:
         assert set(seen) < set(everything)
         hidden = set(everything) - set(seen)
         assert all(s.gap.sensitivity or s.gap.evidence for s in hidden)
+        assert not any(s.gap.sensitivity for s in seen)  # no consent: no sensitive gap
         log = coordinator.access_log()
         assert {e.person for e in log} == {s.person for s in seen}
         assert {e.viewer for e in log} == {"Practitioner/someone-outside"}

@@ -41,8 +41,15 @@ from carecoord.ports import (
     UnitOfWork,
     sorted_pair,
 )
-from carecoord.profile import MatchConfig, PatientProfile, Viewer, merge_records, view_for
-from carecoord.rules import BusinessCalendar, RuleSet, worklist_since
+from carecoord.profile import (
+    MatchConfig,
+    PatientProfile,
+    Viewer,
+    merge_records,
+    view_for,
+    visibility,
+)
+from carecoord.rules import BusinessCalendar, RuleSet, visible_gaps, worklist_since
 from carecoord.services._ingest import (
     ACTIVE,
     Evaluation,
@@ -352,13 +359,21 @@ class Coordinator:
     def _visible(
         self, uow: UnitOfWork, states: list[GapState], viewer: Viewer, as_of: dt.datetime
     ) -> list[GapState]:
-        hidden: dict[str, set[str]] = {}
+        """The states whose gaps ``viewer`` may see (see ``rules.visible_gaps``).
+
+        A gap is left out when its focus or evidence names a fact hidden from the viewer
+        or its sensitivity holds a class the viewer may not see.
+        """
+        kept: list[GapState] = []
         for pid in sorted({s.person for s in states}):
-            full = self._profile(uow, pid)
-            view = view_for(full, viewer, at=as_of, value_sets=self._settings.value_sets)
-            shown = {fact.key for _, fact in view.facts()}
-            hidden[pid] = {fact.key for _, fact in full.facts()} - shown
-        return [s for s in states if not any(e.ref.id in hidden[s.person] for e in s.gap.evidence)]
+            seen = visibility(
+                self._profile(uow, pid), viewer, at=as_of, value_sets=self._settings.value_sets
+            )
+            mine = [s for s in states if s.person == pid]
+            shown = {id(g) for g in visible_gaps([s.gap for s in mine], seen)}
+            kept.extend(s for s in mine if id(s.gap) in shown)
+        order = {id(s): i for i, s in enumerate(states)}
+        return sorted(kept, key=lambda s: order[id(s)])
 
     def gap(
         self,
