@@ -297,6 +297,19 @@ def _to_names(value: Iterable[str]) -> tuple[str, ...]:
     return (value,) if isinstance(value, str) else tuple(value)
 
 
+def _to_bounds(value: Iterable[float]) -> tuple[float, float]:
+    bounds = tuple(value)
+    if (
+        len(bounds) != 2
+        or not all(isinstance(bound, int | float) for bound in bounds)
+        or not bounds[0] <= 0.0 <= bounds[1]
+    ):
+        raise ValidationError(
+            Problem("term_frequency_bounds", "expected (low <= 0, high >= 0)"), what="MatchConfig"
+        )
+    return (float(bounds[0]), float(bounds[1]))
+
+
 def _to_systems(value: Iterable[str]) -> frozenset[str]:
     return frozenset((value,) if isinstance(value, str) else value)
 
@@ -324,10 +337,18 @@ class MatchConfig:
     is ``certainly-not``. ``vetoes`` lists ``(field, outcome)`` pairs that cap a pair at
     ``possible``; a pair with two of them, or with one and a score below ``possible``
     without the contact fields (address, phone, e-mail), is ``certainly-not``.
-    ``blocking`` names the blocking keys used (see :data:`BLOCKING_KEYS`); blocks holding
-    more than ``max_block_size`` records are skipped.
+    ``blocking`` names the blocking keys used (see :data:`BLOCKING_KEYS`); a block holding
+    more than ``max_block_size`` records is split into sub-blocks on attributes its key
+    does not hold (family name, given name, birth year, postal code), and sub-blocks still
+    larger are skipped, so the pairs compared per record stay bounded at any size.
     ``ignore_identifier_conflicts`` lists identifier systems whose differing values do not
     prove that two records are different people (a system whose ids change over time).
+    With ``term_frequencies`` (on by default), once at least
+    ``term_frequency_min_records`` records are linked together, an exact agreement on a
+    given name, family name, birth date, address, phone or e-mail weighs by how common
+    the agreeing value is in those records (see :data:`TERM_FREQUENCY_FIELDS`), the
+    adjustment clamped to ``term_frequency_bounds``. :func:`compare` (two records, no
+    table) never adjusts.
     """
 
     probabilities: Mapping[str, Mapping[str, _P]] = attrs.field(
@@ -342,10 +363,13 @@ class MatchConfig:
     blocking: tuple[str, ...] = attrs.field(
         default=BLOCKING_KEYS, converter=_to_names, validator=_check_blocking
     )
-    max_block_size: int = 400
+    max_block_size: int = 50
     ignore_identifier_conflicts: frozenset[str] = attrs.field(
         default=frozenset(), converter=_to_systems
     )
+    term_frequencies: bool = True
+    term_frequency_min_records: int = 1000
+    term_frequency_bounds: tuple[float, float] = attrs.field(default=(-6.0, 2.0), converter=tuple)
 
     def __attrs_post_init__(self) -> None:
         if not self.certain >= self.probable >= self.possible:
@@ -355,6 +379,10 @@ class MatchConfig:
             )
         if self.max_block_size < 2:
             raise ValidationError(Problem("max_block_size", "must be at least 2"))
+        if self.term_frequency_min_records < 0:
+            raise ValidationError(
+                Problem("term_frequency_min_records", "must not be negative"), what="MatchConfig"
+            )
 
     def weight(self, field: str, outcome: str) -> float:
         """The weight ``log2(m / u)`` of one outcome of one field (``0`` for ``missing``)."""
@@ -385,6 +413,9 @@ class _Weights:
         "max_block_size",
         "possible",
         "probable",
+        "term_frequencies",
+        "tf_bounds",
+        "tf_min_records",
         "vetoes",
         "weights",
     )
@@ -401,6 +432,7 @@ class _Weights:
             ("link", "same-person"),
             ("link", "not-same-person"),
             ("clustering", "refused"),
+            ("twins", "suspected"),
         ):
             self.weights[name, outcome] = 0.0
             self.evidence[name, outcome] = FieldEvidence(name, outcome, 0.0)
@@ -411,6 +443,12 @@ class _Weights:
         self.blocking = config.blocking
         self.max_block_size = config.max_block_size
         self.ignored_systems = config.ignore_identifier_conflicts
+        self.term_frequencies = config.term_frequencies
+        self.tf_min_records = config.term_frequency_min_records
+        self.tf_bounds = (
+            float(config.term_frequency_bounds[0]),
+            float(config.term_frequency_bounds[1]),
+        )
 
 
 # --------------------------------------------------------------------------- features
@@ -514,6 +552,28 @@ class _Features:
             system: frozenset(values) for system, values in ids.items()
         }
 
+    def refinements(self, kind: str) -> tuple[str, ...]:
+        """The sub-block tokens of this record for a blocking key of ``kind``.
+
+        A block larger than :attr:`MatchConfig.max_block_size` is split into sub-blocks on
+        attributes its key does not already hold (see ``_REFINEMENTS``): family name code
+        (``f``), canonical given name code (``g``), birth year (``y``) and postal code
+        (``z``). Records of one person share most of them, so the split keeps recall.
+        """
+        tokens: list[str] = []
+        for attribute in _REFINEMENTS.get(kind, ("y",)):
+            if attribute == "f":
+                tokens.extend(f"f:{code}" for code in {nysiis(f) for f in self.families} if code)
+            elif attribute == "g":
+                codes = {nysiis(c) for first in self.firsts for c in _canonicals(first)}
+                tokens.extend(f"g:{code}" for code in codes if code)
+            elif attribute == "y":
+                if self.birth is not None:
+                    tokens.append(f"y:{self.birth[0]}")
+            else:
+                tokens.extend(f"z:{postal}" for postal in self.postals)
+        return tuple(sorted(set(tokens)))
+
     def block_keys(self, blocking: Iterable[str]) -> tuple[str, ...]:
         """The blocking keys of this record, without repeats, in a fixed order."""
         keys: list[str] = []
@@ -559,10 +619,139 @@ class _Features:
         return tuple(dict.fromkeys(keys))
 
 
+_REFINEMENTS: Final[Mapping[str, tuple[str, ...]]] = MappingProxyType(
+    {
+        "b": ("f", "g", "z"),
+        "e": ("g", "y"),
+        "fy": ("g", "z"),
+        "fz": ("g", "y"),
+        "gf": ("y", "z"),
+        "gz": ("f", "y"),
+        "i": ("g", "y"),
+        "p": ("g", "y"),
+    }
+)
+"""For each blocking key kind (its prefix), the attributes an oversized block splits on."""
+
+
 def _canonicals(name: str) -> frozenset[str]:
     if len(name) < 2:
         return frozenset()
     return canonical_given_names(name)
+
+
+# --------------------------------------------------------------------------- term frequencies
+
+TERM_FREQUENCY_FIELDS: Final[tuple[str, ...]] = (
+    "given_name",
+    "family_name",
+    "birth_date",
+    "address",
+    "phone",
+    "email",
+)
+"""Fields whose ``exact`` weight is adjusted by the frequency of the agreeing value."""
+
+
+def _address_values(features: _Features) -> list[object]:
+    """Hashable forms of each address: street with postal code, and street with city."""
+    values: list[object] = []
+    for street, postal, city in features.addresses:
+        if street:
+            if postal:
+                values.append(("z", street, postal))
+            if city:
+                values.append(("c", street, city))
+    return values
+
+
+def _field_values(features: _Features) -> tuple[Iterable[object], ...]:
+    """The values of ``features`` counted for each of :data:`TERM_FREQUENCY_FIELDS`."""
+    birth = features.birth
+    full_birth = () if birth is None or birth[2] is None else (birth,)
+    return (
+        features.firsts,
+        features.families,
+        full_birth,
+        _address_values(features),
+        features.phones,
+        features.emails,
+    )
+
+
+class _Frequencies:
+    """How often each value of each frequency-adjusted field occurs in the linked records.
+
+    Splink-style term-frequency adjustment, relative to the data's own average: for a
+    field whose values occur with proportions ``p_v``, two random records agree with
+    probability ``sum(p_v ** 2)``; agreeing on ``v`` in particular has probability
+    ``p_v``. An exact agreement on ``v`` therefore gains
+    ``log2(sum(p_w ** 2) / p_v)`` on top of its configured weight: negative for a common
+    value (Smith, a household's shared address or landline), positive for a rare one, and
+    zero on average, so the configured thresholds keep their meaning at every size.
+    Each record counts each distinct value once. Values are hashed (``hash``) to keep
+    memory small; a 64-bit collision merely shares a count.
+    """
+
+    __slots__ = ("counts", "high", "low", "records", "squares", "totals")
+
+    def __init__(self, low: float, high: float) -> None:
+        self.counts: tuple[dict[int, int], ...] = tuple({} for _ in TERM_FREQUENCY_FIELDS)
+        self.squares = [0] * len(TERM_FREQUENCY_FIELDS)
+        self.totals = [0] * len(TERM_FREQUENCY_FIELDS)
+        self.records = 0
+        self.low = low
+        self.high = high
+
+    def add(self, features: _Features) -> None:
+        """Count the values of one more record."""
+        self.records += 1
+        squares, totals = self.squares, self.totals
+        for n, values in enumerate(_field_values(features)):
+            counts = self.counts[n]
+            for value in values:
+                key = hash(value)
+                count = counts.get(key, 0)
+                counts[key] = count + 1
+                squares[n] += 2 * count + 1
+                totals[n] += 1
+
+    def adjustment(self, field: int, values: Iterable[object]) -> float:
+        """The adjustment of an exact agreement on the rarest of ``values`` (bounded)."""
+        counts = self.counts[field]
+        rarest = min((counts.get(hash(value), 0) or 1 for value in values), default=0)
+        if not rarest:
+            return 0.0
+        total = self.totals[field]
+        adjust = math.log2(self.squares[field] / (total * rarest)) if total else 0.0
+        return min(self.high, max(self.low, adjust))
+
+
+def _agreeing(a: Iterable[object], b: Iterable[object]) -> list[object]:
+    other = set(b)
+    return [value for value in a if value in other]
+
+
+def _adjustments(
+    a: _Features, b: _Features, outcomes: list[tuple[str, str]], freq: _Frequencies
+) -> list[float]:
+    """Term-frequency adjustments of each outcome (``0`` where none applies)."""
+    adjust = [0.0] * len(outcomes)
+    a_values = b_values = None
+    for n, (name, outcome) in enumerate(outcomes):
+        if outcome != "exact" or name not in _TF_INDEX:
+            continue
+        if a_values is None:
+            a_values, b_values = _field_values(a), _field_values(b)
+        assert b_values is not None
+        field = _TF_INDEX[name]
+        agreeing = _agreeing(a_values[field], b_values[field])
+        if agreeing:
+            adjust[n] = freq.adjustment(field, agreeing)
+    return adjust
+
+
+_TF_INDEX: Final = {name: n for n, name in enumerate(TERM_FREQUENCY_FIELDS)}
 
 
 # --------------------------------------------------------------------------- field comparisons
@@ -797,15 +986,23 @@ _BY_SCORE: Final = 2
 
 
 def _evaluate(
-    a: _Features, b: _Features, link: LinkKind | None, w: _Weights, *, full: bool
-) -> tuple[MatchGrade, float, _Outcomes, int]:
-    """Grade, score, outcomes and merge priority of a pair (``a`` has the smaller key).
+    a: _Features,
+    b: _Features,
+    link: LinkKind | None,
+    w: _Weights,
+    *,
+    full: bool,
+    freq: _Frequencies | None = None,
+) -> tuple[MatchGrade, float, _Outcomes, int, tuple[float, ...] | None]:
+    """Grade, score, outcomes, merge priority and weights of a pair (``a``: smaller key).
 
     With ``full`` false, a pair already decided against by identifiers skips the fields.
+    With ``freq``, exact agreements on frequency-adjusted fields weigh by the value's
+    frequency; the weights are then returned (``None`` when they are the configured ones).
     """
     identifier = _identifier_outcome(a, b, w.ignored_systems)
     if not full and link is None and identifier == "conflict":
-        return MatchGrade.CERTAINLY_NOT, 0.0, (), _BY_SCORE
+        return MatchGrade.CERTAINLY_NOT, 0.0, (), _BY_SCORE, None
     given = _given_outcome(a, b)
     family = _family_outcome(a, b)
     if (
@@ -833,12 +1030,21 @@ def _evaluate(
     if identifier is not None:
         outcomes.append(("identifier", identifier))
     weights = w.weights
-    identity = 0.0
-    for outcome in outcomes[:4]:
-        identity += weights[outcome]
-    score = identity
-    for outcome in outcomes[4:]:
-        score += weights[outcome]
+    adjusted: tuple[float, ...] | None = None
+    if freq is None:
+        identity = 0.0
+        for outcome in outcomes[:4]:
+            identity += weights[outcome]
+        score = identity
+        for outcome in outcomes[4:]:
+            score += weights[outcome]
+    else:
+        extra = _adjustments(a, b, outcomes, freq)
+        values = [weights[outcome] + more for outcome, more in zip(outcomes, extra, strict=True)]
+        identity = sum(values[:4])
+        score = identity + sum(values[4:])
+        if any(extra):
+            adjusted = tuple(values)
     priority = _BY_SCORE
     if link is LinkKind.NOT_SAME_PERSON:
         grade = MatchGrade.CERTAINLY_NOT
@@ -871,11 +1077,41 @@ def _evaluate(
             grade = MatchGrade.CERTAINLY_NOT
         elif vetoed and grade.merges:
             grade = MatchGrade.POSSIBLE
-    return grade, score, tuple(outcomes), priority
+        elif grade.merges and _twin_risk(outcomes):
+            grade = MatchGrade.POSSIBLE
+            outcomes.append(("twins", "suspected"))
+            if adjusted is not None:
+                adjusted = (*adjusted, 0.0)
+    return grade, score, tuple(outcomes), priority, adjusted
 
 
-def _evidence(outcomes: _Outcomes, w: _Weights) -> tuple[FieldEvidence, ...]:
-    return tuple(w.evidence[outcome] for outcome in outcomes)
+def _twin_risk(outcomes: list[tuple[str, str]]) -> bool:
+    """Twins with nickname-related names: a nickname, the same birth date, personal conflict.
+
+    Two records whose given names are only nicknames of each other (Elizabeth, Lisa) and
+    whose birth dates agree may be twins: household fields (family name, address,
+    landline) are shared by both. What tells twins apart is what each keeps for themself:
+    an e-mail address or a phone the other record does not have.
+    """
+    found = dict(outcomes)
+    return (
+        found.get("given_name") == "nickname"
+        and found.get("birth_date") == "exact"
+        and (found.get("email") == "disagree" or found.get("phone") == "disagree")
+    )
+
+
+def _evidence(
+    outcomes: _Outcomes, w: _Weights, weights: tuple[float, ...] | None = None
+) -> tuple[FieldEvidence, ...]:
+    if weights is None:
+        return tuple(w.evidence[outcome] for outcome in outcomes)
+    return tuple(
+        w.evidence[outcome]
+        if n >= len(weights) or weights[n] == w.weights[outcome]
+        else FieldEvidence(outcome[0], outcome[1], weights[n])
+        for n, outcome in enumerate(outcomes)
+    )
 
 
 _WEIGHTS_CACHE: dict[MatchConfig, _Weights] = {}
@@ -931,7 +1167,7 @@ def compare(
     fa, fb = _Features(pa), _Features(pb)
     if (sb or "", pb.id) < (sa or "", pa.id):
         fa, fb = fb, fa
-    grade, score, outcomes, _priority = _evaluate(fa, fb, link, w, full=True)
+    grade, score, outcomes, _priority, _weights = _evaluate(fa, fb, link, w, full=True)
     return MatchResult(grade, score, _evidence(outcomes, w))
 
 
@@ -941,7 +1177,7 @@ def compare(
 class _Edge:
     """A stored pair: grade, score, outcomes, merge priority, and the explicit link."""
 
-    __slots__ = ("grade", "link", "outcomes", "priority", "score")
+    __slots__ = ("grade", "link", "outcomes", "priority", "score", "weights")
 
     def __init__(
         self,
@@ -950,12 +1186,15 @@ class _Edge:
         outcomes: _Outcomes,
         priority: int,
         link: LinkKind | None,
+        *,
+        weights: tuple[float, ...] | None,
     ) -> None:
         self.grade = grade
         self.score = score
         self.outcomes = outcomes
         self.priority = priority
         self.link = link
+        self.weights = weights
 
 
 def _pair(i: int, j: int) -> tuple[int, int]:
@@ -983,6 +1222,9 @@ class IncrementalLinker:
         self._features: list[_Features] = []
         self._block_keys: list[tuple[str, ...]] = []
         self._blocks: dict[str, list[int]] = {}
+        self._sub_blocks: dict[str, dict[str, list[int]]] = {}
+        self._tokens: dict[tuple[int, str], tuple[str, ...]] = {}
+        self._frequencies = _Frequencies(*self._w.tf_bounds)
         self._edges: dict[tuple[int, int], _Edge] = {}
         self._adjacent: list[set[int]] = []
         self._incident: dict[int, set[int]] = {}
@@ -1022,6 +1264,8 @@ class IncrementalLinker:
         self._index[key] = index
         features = _Features(record.patient)
         self._features.append(features)
+        if self._w.term_frequencies:
+            self._frequencies.add(features)
         self._block_keys.append(features.block_keys(self._w.blocking))
         self._adjacent.append(set())
         self._cluster.append(index)
@@ -1057,12 +1301,12 @@ class IncrementalLinker:
         link = self._links.get(pair)
         if self._keys[i] > self._keys[j]:
             i, j = j, i
-        grade, score, outcomes, priority = _evaluate(
-            self._features[i], self._features[j], link, self._w, full=False
+        grade, score, outcomes, priority, weights = _evaluate(
+            self._features[i], self._features[j], link, self._w, full=False, freq=self._freq()
         )
         if grade is MatchGrade.CERTAINLY_NOT and link is None:
             return
-        self._edges[pair] = _Edge(grade, score, outcomes, priority, link)
+        self._edges[pair] = _Edge(grade, score, outcomes, priority, link, weights=weights)
         self._incident.setdefault(i, set()).add(j)
         self._incident.setdefault(j, set()).add(i)
         if grade.merges:
@@ -1090,18 +1334,72 @@ class IncrementalLinker:
             self._collect_links(index)
         limit = self._w.max_block_size
         blocks = self._blocks
+        for key, members in blocks.items():
+            if len(members) > limit:
+                self._sub_blocks[key] = self._split(key, members)
         for index in range(count):
-            candidates: set[int] = set()
-            for key in self._block_keys[index]:
-                members = blocks[key]
-                if 1 < len(members) <= limit:
-                    candidates.update(members[: bisect_left(members, index)])
-            for other in sorted(candidates):
+            for other in sorted(self._candidates_before(index)):
                 self._score(other, index)
         for i, j in sorted(self._links):
             if (i, j) not in self._edges:
                 self._score(i, j)
         self._recluster(range(count))
+
+    def _freq(self) -> _Frequencies | None:
+        """The frequencies to weigh pairs by, or ``None`` while too few records are linked."""
+        w = self._w
+        if w.term_frequencies and len(self._records) >= max(1, w.tf_min_records):
+            return self._frequencies
+        return None
+
+    def _refinements(self, index: int, key: str) -> tuple[str, ...]:
+        """Sub-block tokens of record ``index`` in the block ``key`` (cached)."""
+        kind = key.split("|", 1)[0]
+        cached = self._tokens.get((index, kind))
+        if cached is None:
+            cached = self._features[index].refinements(kind)
+            self._tokens[index, kind] = cached
+        return cached
+
+    def _split(self, key: str, members: list[int]) -> dict[str, list[int]]:
+        """Split an oversized block into sub-blocks (members kept in index order)."""
+        sub: dict[str, list[int]] = {}
+        for member in members:
+            for token in self._refinements(member, key):
+                sub.setdefault(token, []).append(member)
+        return sub
+
+    def _candidates_before(self, index: int) -> set[int]:
+        """Records with a smaller index that share a usable block or sub-block with ``index``."""
+        limit = self._w.max_block_size
+        blocks = self._blocks
+        candidates: set[int] = set()
+        for key in self._block_keys[index]:
+            members = blocks[key]
+            size = len(members)
+            if size < 2:
+                continue
+            if size <= limit:
+                candidates.update(members[: bisect_left(members, index)])
+                continue
+            sub = self._sub_blocks[key]
+            for token in self._refinements(index, key):
+                group = sub[token]
+                if 1 < len(group) <= limit:
+                    candidates.update(group[: bisect_left(group, index)])
+        return candidates
+
+    def _is_candidate(self, i: int, j: int) -> bool:
+        """Whether two records share a block, or a sub-block, small enough to compare."""
+        limit = self._w.max_block_size
+        for key in set(self._block_keys[i]).intersection(self._block_keys[j]):
+            if len(self._blocks[key]) <= limit:
+                return True
+            sub = self._sub_blocks[key]
+            tokens = set(self._refinements(i, key)).intersection(self._refinements(j, key))
+            if any(len(sub[token]) <= limit for token in tokens):
+                return True
+        return False
 
     def add(self, record: PatientRecord) -> tuple[tuple[RecordKey, ...], ...]:
         """Link one more record and return the clusters it changed (sorted).
@@ -1120,37 +1418,42 @@ class IncrementalLinker:
 
     def _after_add(self, index: int) -> tuple[tuple[RecordKey, ...], ...]:
         limit = self._w.max_block_size
-        candidates: set[int] = set()
-        overflowing: list[str] = []
+        grown: list[list[int]] = []
         for key in self._block_keys[index]:
             members = self._blocks.setdefault(key, [])
             members.append(index)
             if len(members) == limit + 1:
-                overflowing.append(key)
-            elif len(members) <= limit:
-                candidates.update(members[:-1])
+                self._sub_blocks[key] = self._split(key, members)
+                grown.append(members[:-1])
+            elif len(members) > limit:
+                sub = self._sub_blocks[key]
+                for token in self._refinements(index, key):
+                    group = sub.setdefault(token, [])
+                    group.append(index)
+                    if len(group) == limit + 1:
+                        grown.append(group[:-1])
+        candidates = self._candidates_before(index)
         candidates.update(self._collect_links(index))
         candidates.discard(index)
         for other in sorted(candidates):
             self._score(other, index)
         touched = {index}
-        for key in overflowing:
-            touched.update(self._unblock(key))
+        for members in grown:
+            touched.update(self._unblock(members))
         return self._recluster(touched)
 
-    def _unblock(self, key: str) -> set[int]:
-        """A block just grew too large: forget the pairs only it produced."""
-        members = self._blocks[key]
-        limit = self._w.max_block_size
+    def _unblock(self, members: list[int]) -> set[int]:
+        """A block or sub-block just grew too large: forget the pairs only it produced."""
+        inside = set(members)
         touched: set[int] = set()
         for i in members:
-            for j in members:
-                if j <= i or (i, j) not in self._edges or (i, j) in self._links:
+            for j in sorted(self._incident.get(i, ())):
+                pair = (i, j)
+                if j <= i or j not in inside or pair not in self._edges or pair in self._links:
                     continue
-                shared = set(self._block_keys[i]).intersection(self._block_keys[j])
-                if not any(len(self._blocks[other]) <= limit for other in shared if other != key):
-                    self._drop_edge((i, j))
-                    touched.update((i, j))
+                if not self._is_candidate(i, j):
+                    self._drop_edge(pair)
+                    touched.update(pair)
         return touched
 
     # ---------------------------------------------------------------- clustering
@@ -1276,7 +1579,9 @@ class IncrementalLinker:
             outcomes = (*outcomes, ("clustering", "refused"))
         keys = self._keys
         left, right = (keys[i], keys[j]) if keys[i] < keys[j] else (keys[j], keys[i])
-        return PossibleMatch(left, right, edge.grade, edge.score, _evidence(outcomes, self._w))
+        return PossibleMatch(
+            left, right, edge.grade, edge.score, _evidence(outcomes, self._w, edge.weights)
+        )
 
 
 def link_records(records: Sequence[PatientRecord], config: MatchConfig | None = None) -> Linkage:
