@@ -369,7 +369,9 @@ class MatchConfig:
     )
     term_frequencies: bool = True
     term_frequency_min_records: int = 1000
-    term_frequency_bounds: tuple[float, float] = attrs.field(default=(-6.0, 2.0), converter=tuple)
+    term_frequency_bounds: tuple[float, float] = attrs.field(
+        default=(-6.0, 2.0), converter=_to_bounds
+    )
 
     def __attrs_post_init__(self) -> None:
         if not self.certain >= self.probable >= self.possible:
@@ -433,6 +435,7 @@ class _Weights:
             ("link", "not-same-person"),
             ("clustering", "refused"),
             ("twins", "suspected"),
+            ("namesakes", "suspected"),
         ):
             self.weights[name, outcome] = 0.0
             self.evidence[name, outcome] = FieldEvidence(name, outcome, 0.0)
@@ -715,6 +718,24 @@ class _Frequencies:
                 counts[key] = count + 1
                 squares[n] += 2 * count + 1
                 totals[n] += 1
+
+    def common(self, field: int, values: Iterable[object]) -> bool:
+        """Whether each of ``values`` is at least :data:`_OWN_NAME_SHARE` times the average."""
+        counts = self.counts[field]
+        total = self.totals[field]
+        if not total:
+            return False
+        floor = _OWN_NAME_SHARE * self.squares[field] / total
+        return all(counts.get(hash(value), 0) >= floor for value in values)
+
+    def personal(self, field: int, values: Iterable[object]) -> bool:
+        """Whether each of ``values`` is no more common than the average value of ``field``."""
+        counts = self.counts[field]
+        total = self.totals[field]
+        if not total:
+            return False
+        ceiling = self.squares[field] / total
+        return all(counts.get(hash(value), 0) <= ceiling for value in values)
 
     def adjustment(self, field: int, values: Iterable[object]) -> float:
         """The adjustment of an exact agreement on the rarest of ``values`` (bounded)."""
@@ -1031,6 +1052,7 @@ def _evaluate(
         outcomes.append(("identifier", identifier))
     weights = w.weights
     adjusted: tuple[float, ...] | None = None
+    extra: list[float] = []
     if freq is None:
         identity = 0.0
         for outcome in outcomes[:4]:
@@ -1077,28 +1099,76 @@ def _evaluate(
             grade = MatchGrade.CERTAINLY_NOT
         elif vetoed and grade.merges:
             grade = MatchGrade.POSSIBLE
-        elif grade.merges and _twin_risk(outcomes):
-            grade = MatchGrade.POSSIBLE
-            outcomes.append(("twins", "suspected"))
-            if adjusted is not None:
-                adjusted = (*adjusted, 0.0)
+        elif grade.merges and freq is not None:
+            if _twin_risk(a, b, outcomes, freq):
+                guard = ("twins", "suspected")
+            elif _namesake_risk(outcomes, identity, w):
+                guard = ("namesakes", "suspected")
+            else:
+                guard = None
+            if guard is not None:
+                grade = MatchGrade.POSSIBLE
+                outcomes.append(guard)
+                if adjusted is not None:
+                    adjusted = (*adjusted, 0.0)
     return grade, score, tuple(outcomes), priority, adjusted
 
 
-def _twin_risk(outcomes: list[tuple[str, str]]) -> bool:
-    """Twins with nickname-related names: a nickname, the same birth date, personal conflict.
+_CONTACT_FIELDS: Final = ("address", "phone", "email")
+_CONTACT_AGREES: Final = frozenset({"exact", "same-street"})
+NAMESAKE_MARGIN: Final = 4.0
 
-    Two records whose given names are only nicknames of each other (Elizabeth, Lisa) and
-    whose birth dates agree may be twins: household fields (family name, address,
-    landline) are shared by both. What tells twins apart is what each keeps for themself:
-    an e-mail address or a phone the other record does not have.
+
+def _namesake_risk(outcomes: list[tuple[str, str]], identity: float, w: _Weights) -> bool:
+    """Whether a pair may be two strangers who share a name and a birth date.
+
+    When nothing but the person's own attributes (names, birth date, sex) agrees and the
+    contact details the two records both hold disagree (a different address, a different
+    phone), the pair rests on identity alone, which strangers with a common name and a
+    shared birthday also have. It then needs ``NAMESAKE_MARGIN`` more than ``probable``
+    from identity alone to merge.
     """
     found = dict(outcomes)
-    return (
-        found.get("given_name") == "nickname"
-        and found.get("birth_date") == "exact"
-        and (found.get("email") == "disagree" or found.get("phone") == "disagree")
+    if any(found.get(name) in _CONTACT_AGREES for name in _CONTACT_FIELDS):
+        return False
+    if found.get("address") != "disagree" or found.get("phone") != "disagree":
+        return False
+    return identity < w.probable + NAMESAKE_MARGIN
+
+
+_OWN_NAME_SHARE: Final = 0.1
+"""A given name is a name in its own right when its share of first given names is at least
+this fraction of the average share (``sum(p ** 2)``): Lisa is, Liz (mostly a nickname
+written for Elizabeth) is not."""
+
+
+def _twin_risk(
+    a: _Features,
+    b: _Features,
+    outcomes: list[tuple[str, str]],
+    freq: _Frequencies,
+) -> bool:
+    """Whether a pair may be twins with nickname-related names rather than one person.
+
+    Twins share the birth date and everything a household shares (family name, address,
+    landline). When the given names are nicknames of each other (Elizabeth, Lisa), both
+    are common as names in their own right in the linked records (Liz is not), and the
+    records disagree on what each person keeps for themself (an e-mail address, or
+    phones that are each no more common than an average number, unlike a shared
+    landline), the pair is for review rather than merged.
+    """
+    found = dict(outcomes)
+    if found.get("given_name") != "nickname" or found.get("birth_date") != "exact":
+        return False
+    personal_conflict = found.get("email") == "disagree" or (
+        found.get("phone") == "disagree"
+        and freq.personal(_TF_INDEX["phone"], a.phones)
+        and freq.personal(_TF_INDEX["phone"], b.phones)
     )
+    if not personal_conflict:
+        return False
+    given = _TF_INDEX["given_name"]
+    return freq.common(given, a.firsts[:1]) and freq.common(given, b.firsts[:1])
 
 
 def _evidence(

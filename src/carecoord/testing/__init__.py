@@ -49,6 +49,7 @@ from carecoord.testing._builders import (
     make_transition,
 )
 from carecoord.testing._population import (
+    HARD_CASES,
     NATIONAL_ID_SYSTEM,
     PAYER_MEMBER_SYSTEM,
     ErrorMix,
@@ -65,6 +66,7 @@ __all__ = [
     "CARDIOLOGIST",
     "COORDINATOR",
     "GUARDIAN",
+    "HARD_CASES",
     "HOSPITAL",
     "NATIONAL_ID_SYSTEM",
     "PATIENT_ID",
