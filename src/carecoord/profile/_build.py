@@ -16,7 +16,9 @@ It changes only when a record with a smaller key joins the person.
 from __future__ import annotations
 
 import bisect
+import gc
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import overload
 
 import attrs
@@ -291,6 +293,27 @@ def build_profiles(
     if config is not None and not isinstance(config, MatchConfig):
         msg = f"match must be a MatchConfig, not {type(config).__name__}"
         raise UsageError(msg)
-    unique = {r.key: r for r in dedupe_records(records)}
-    linker = IncrementalLinker(match, unique.values())
-    return _assemble(linker, unique, None, tuple(source_ranking), match)
+    with _gc_paused():
+        unique = {r.key: r for r in dedupe_records(records)}
+        linker = IncrementalLinker(match, unique.values())
+        return _assemble(linker, unique, None, tuple(source_ranking), match)
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a population is linked and merged.
+
+    Linking and merging allocate millions of acyclic objects (features, pairs, frozen
+    profiles); every collection they trigger walks the whole heap and finds nothing, which
+    made building profiles superlinear (see ``docs/benchmarks.md``). Reference counting
+    still frees garbage. The collector is re-enabled afterwards only if it was enabled
+    before, so a caller that paused it (or the FHIR reader's pause) keeps its state.
+    """
+    enabled = gc.isenabled()
+    if enabled:
+        gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()

@@ -748,9 +748,20 @@ class _Frequencies:
         return min(self.high, max(self.low, adjust))
 
 
-def _agreeing(a: Iterable[object], b: Iterable[object]) -> list[object]:
-    other = set(b)
-    return [value for value in a if value in other]
+def _agreeing(a: _Features, b: _Features, name: str) -> list[object]:
+    """The values of field ``name`` that both records hold (see :func:`_field_values`)."""
+    if name == "given_name":
+        return [value for value in a.firsts if value in b.firsts]
+    if name == "family_name":
+        return [value for value in a.families if value in b.families]
+    if name == "birth_date":
+        return [a.birth] if a.birth is not None and a.birth == b.birth else []
+    if name == "phone":
+        return [value for value in a.phones if value in b.phones]
+    if name == "email":
+        return [value for value in a.emails if value in b.emails]
+    other = _address_values(b)
+    return [value for value in _address_values(a) if value in other]
 
 
 def _adjustments(
@@ -758,17 +769,11 @@ def _adjustments(
 ) -> list[float]:
     """Term-frequency adjustments of each outcome (``0`` where none applies)."""
     adjust = [0.0] * len(outcomes)
-    a_values = b_values = None
     for n, (name, outcome) in enumerate(outcomes):
-        if outcome != "exact" or name not in _TF_INDEX:
-            continue
-        if a_values is None:
-            a_values, b_values = _field_values(a), _field_values(b)
-        assert b_values is not None
-        field = _TF_INDEX[name]
-        agreeing = _agreeing(a_values[field], b_values[field])
-        if agreeing:
-            adjust[n] = freq.adjustment(field, agreeing)
+        if outcome == "exact" and name in _TF_INDEX:
+            agreeing = _agreeing(a, b, name)
+            if agreeing:
+                adjust[n] = freq.adjustment(_TF_INDEX[name], agreeing)
     return adjust
 
 
