@@ -81,7 +81,7 @@ def main() -> None:
     for records in args.records:
         command = [sys.executable, __file__, "--child", "--records", str(records)]
         command += ["--seed", str(args.seed), "--profile", str(args.profile)]
-        done = subprocess.run(command, capture_output=True, text=True, check=True)  # noqa: S603
+        done = subprocess.run(command, capture_output=True, text=True, check=True)
         if args.profile:
             print(done.stderr, flush=True)
         result = json.loads(done.stdout.strip().splitlines()[-1])

@@ -200,7 +200,7 @@ def main() -> None:
         for tool in ("carecoord", "splink"):
             command = [sys.executable, __file__, "--child", tool, "--people", str(people)]
             command += ["--seed", str(args.seed)]
-            done = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
+            done = subprocess.run(command, capture_output=True, text=True, check=False)
             if done.returncode != 0:
                 print(f"| {people:,} | {tool} | failed: {done.stderr.strip()[-300:]} |")
                 continue

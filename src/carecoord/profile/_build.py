@@ -154,6 +154,21 @@ class ProfileSet:
             return _assemble(linker, records, self, self.source_ranking, self.match)
         return self._add_incrementally(linker, record)
 
+    def relink(self) -> ProfileSet:
+        """A new set linked from scratch: what :func:`build_profiles` gives on its records.
+
+        :meth:`add` scores the new record's pairs with the term frequencies of the records
+        present at that moment (see :class:`MatchConfig`) and leaves older pairs as they
+        were scored, so after many additions the set can differ from a batch build on the
+        same records. ``relink`` reconciles: it recomputes the frequencies, re-scores every
+        pair and re-clusters. Profiles whose records did not change are reused (the same
+        objects). Its cost is that of a batch build.
+        """
+        records = {r.key: r for p in self.profiles for r in p.records}
+        with _gc_paused():
+            linker = IncrementalLinker(self.match, records.values())
+            return _assemble(linker, records, self, self.source_ranking, self.match)
+
     def _add_incrementally(self, linker: IncrementalLinker, record: PatientRecord) -> ProfileSet:
         """Re-link and re-merge only the people ``record`` touches (cost ~ their size)."""
         changed = linker.add(record)

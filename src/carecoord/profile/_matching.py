@@ -125,7 +125,7 @@ class FieldEvidence:
     """The outcome of comparing one field of two records, and the weight it carries.
 
     ``field`` is one of ``given_name``, ``family_name``, ``birth_date``, ``sex``,
-    ``address``, ``phone``, ``email``, ``identifier``, ``link`` or ``clustering``;
+    ``address``, ``phone``, ``email``, ``identifier``, ``link``, ``clustering`` or ``twins``;
     ``outcome`` says how the two values relate (``exact``, ``nickname``, ``close``,
     ``swapped-day-month``, ``disagree``, ``missing``...; see :data:`DEFAULT_PROBABILITIES`).
     ``weight`` is ``log2(m / u)``: positive when the outcome is evidence for the same
@@ -435,7 +435,6 @@ class _Weights:
             ("link", "not-same-person"),
             ("clustering", "refused"),
             ("twins", "suspected"),
-            ("namesakes", "suspected"),
         ):
             self.weights[name, outcome] = 0.0
             self.evidence[name, outcome] = FieldEvidence(name, outcome, 0.0)
@@ -1104,41 +1103,12 @@ def _evaluate(
             grade = MatchGrade.CERTAINLY_NOT
         elif vetoed and grade.merges:
             grade = MatchGrade.POSSIBLE
-        elif grade.merges and freq is not None:
-            if _twin_risk(a, b, outcomes, freq):
-                guard = ("twins", "suspected")
-            elif _namesake_risk(outcomes, identity, w):
-                guard = ("namesakes", "suspected")
-            else:
-                guard = None
-            if guard is not None:
-                grade = MatchGrade.POSSIBLE
-                outcomes.append(guard)
-                if adjusted is not None:
-                    adjusted = (*adjusted, 0.0)
+        elif grade.merges and freq is not None and _twin_risk(a, b, outcomes, freq):
+            grade = MatchGrade.POSSIBLE
+            outcomes.append(("twins", "suspected"))
+            if adjusted is not None:
+                adjusted = (*adjusted, 0.0)
     return grade, score, tuple(outcomes), priority, adjusted
-
-
-_CONTACT_FIELDS: Final = ("address", "phone", "email")
-_CONTACT_AGREES: Final = frozenset({"exact", "same-street"})
-NAMESAKE_MARGIN: Final = 4.0
-
-
-def _namesake_risk(outcomes: list[tuple[str, str]], identity: float, w: _Weights) -> bool:
-    """Whether a pair may be two strangers who share a name and a birth date.
-
-    When nothing but the person's own attributes (names, birth date, sex) agrees and the
-    contact details the two records both hold disagree (a different address, a different
-    phone), the pair rests on identity alone, which strangers with a common name and a
-    shared birthday also have. It then needs ``NAMESAKE_MARGIN`` more than ``probable``
-    from identity alone to merge.
-    """
-    found = dict(outcomes)
-    if any(found.get(name) in _CONTACT_AGREES for name in _CONTACT_FIELDS):
-        return False
-    if found.get("address") != "disagree" or found.get("phone") != "disagree":
-        return False
-    return identity < w.probable + NAMESAKE_MARGIN
 
 
 _OWN_NAME_SHARE: Final = 0.1
