@@ -21,9 +21,10 @@ that tool's own:
   clusters.
 
 Both are scored with :meth:`Population.score` (pairwise precision, recall, F1) on the
-generated truth. Times are wall clock; the load average is printed before and after, as
-other sessions share the machine. Peak memory is the subprocess's peak resident set,
-which includes the input.
+generated truth. Times are wall clock for the timed part; "process CPU s" is the whole
+subprocess's CPU time over all its threads (generation included), the fairer figure when
+other sessions load the machine. The load average is printed before and after. Peak
+memory is the subprocess's peak resident set, which includes the input.
 """
 
 from __future__ import annotations
@@ -189,13 +190,15 @@ def main() -> None:
     if args.child:
         runner = run_carecoord if args.child == "carecoord" else run_splink
         result = runner(args.people[0], args.seed)
-        result["rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        result["rss_mib"] = usage.ru_maxrss / 1024
+        result["cpu_seconds"] = usage.ru_utime + usage.ru_stime
         print(json.dumps(result), flush=True)
         return
     print(f"{platform.machine()} Python {platform.python_version()} cpus={os.cpu_count()}")
     print(f"load average before: {os.getloadavg()}", flush=True)
-    print("| people (records) | tool | P | R | F1 | seconds | peak RSS MiB |")
-    print("|---|---|---|---|---|---|---|")
+    print("| people (records) | tool | P | R | F1 | seconds | process CPU s | peak RSS MiB |")
+    print("|---|---|---|---|---|---|---|---|")
     for people in args.people:
         for tool in ("carecoord", "splink"):
             command = [sys.executable, __file__, "--child", tool, "--people", str(people)]
@@ -207,7 +210,8 @@ def main() -> None:
             r = json.loads(done.stdout.strip().splitlines()[-1])
             print(
                 f"| {people:,} ({r['records']:,}) | {tool} | {r['precision']:.4f} | "
-                f"{r['recall']:.4f} | {r['f1']:.4f} | {r['seconds']:.1f} | {r['rss_mib']:,.0f} |",
+                f"{r['recall']:.4f} | {r['f1']:.4f} | {r['seconds']:.1f} | "
+                f"{r.get('cpu_seconds', 0.0):.1f} | {r['rss_mib']:,.0f} |",
                 flush=True,
             )
     print(f"load average after: {os.getloadavg()}")
