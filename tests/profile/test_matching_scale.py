@@ -17,7 +17,7 @@ from carecoord.domain import (
     PatientRecord,
     Sex,
 )
-from carecoord.errors import NotFound, ValidationError
+from carecoord.errors import NotFound, UsageError, ValidationError
 from carecoord.profile._matching import IncrementalLinker, Linkage, MatchConfig, link_records
 from carecoord.testing import HARD_CASES, make_patient, make_record, make_source
 from carecoord.testing._population import generate_population
@@ -300,3 +300,24 @@ class TestHardCases:
         """Hard-case rates must be between 0 and 1."""
         with pytest.raises(ValidationError):
             generate_population(10, namesakes=rate)
+
+
+class TestWorkers:
+    """Scoring in worker processes gives the same answer as one process."""
+
+    def test_parallel_equals_serial(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """Two forked workers link a population exactly as one process does."""
+        import carecoord.profile._matching as matching
+
+        monkeypatch.setattr(matching, "PARALLEL_MIN_RECORDS", 10)
+        records = generate_population(150, seed=4).records
+        serial = IncrementalLinker(None, records, workers=1).linkage()
+        assert IncrementalLinker(None, records, workers=2).linkage() == serial
+
+    @pytest.mark.parametrize("workers", [0, -1, True, 1.5])
+    def test_bad_workers_raise(self, workers: Any) -> None:
+        """The worker count must be a positive integer."""
+        with pytest.raises(UsageError):
+            IncrementalLinker(None, (), workers=workers)
+        with pytest.raises(UsageError):
+            build_profiles((), workers=workers)

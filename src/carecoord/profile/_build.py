@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import bisect
 import gc
+import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import overload
@@ -283,12 +284,17 @@ def build_profiles(
     *,
     match: MatchConfig | None = None,
     source_ranking: Sequence[str] = (),
+    workers: int | None = None,
 ) -> ProfileSet:
     """One profile per person found in ``records``, and the record pairs to review.
 
     ``match`` configures identity matching (defaults: ``MatchConfig()``);
     ``source_ranking`` lists source ids from most to least trusted, for survivorship
     (unlisted sources come after, by most recent change then source id).
+    ``workers`` is the number of processes that score candidate pairs; the default
+    (``None``) uses every CPU this process may run on for populations of at least
+    :data:`~carecoord.profile.PARALLEL_MIN_RECORDS` records (and one process below, or
+    where processes cannot be forked). The result does not depend on it.
 
     Raises:
         UsageError: ``records`` is not an iterable of
@@ -308,10 +314,24 @@ def build_profiles(
     if config is not None and not isinstance(config, MatchConfig):
         msg = f"match must be a MatchConfig, not {type(config).__name__}"
         raise UsageError(msg)
+    if workers is None:
+        workers = _available_cpus()
+    count: object = workers
+    if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+        msg = "workers must be a positive integer or None"
+        raise UsageError(msg)
     with _gc_paused():
         unique = {r.key: r for r in dedupe_records(records)}
-        linker = IncrementalLinker(match, unique.values())
+        linker = IncrementalLinker(match, unique.values(), workers=workers)
         return _assemble(linker, unique, None, tuple(source_ranking), match)
+
+
+def _available_cpus() -> int:
+    """The CPUs this process may run on (at least 1)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - platforms without affinity
+        return max(1, os.cpu_count() or 1)
 
 
 @contextmanager

@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import multiprocessing
 from bisect import bisect_left
 from collections.abc import Iterable, Mapping, Sequence
 from enum import Enum
@@ -52,7 +53,7 @@ from typing import Final, TypeVar
 import attrs
 
 from carecoord.domain import ContactSystem, LinkKind, Patient, PatientRecord, Sex
-from carecoord.errors import Problem, ValidationError
+from carecoord.errors import Problem, UsageError, ValidationError
 from carecoord.profile._strings import (
     COMPARED_LENGTH,
     NICKNAMES,
@@ -74,6 +75,8 @@ __all__ = [
     "DEFAULT_PROBABILITIES",
     "DEFAULT_VETOES",
     "MAX_COMPARED_VALUES",
+    "PARALLEL_MIN_RECORDS",
+    "TERM_FREQUENCY_FIELDS",
     "FieldEvidence",
     "IncrementalLinker",
     "Linkage",
@@ -1246,10 +1249,32 @@ def _pair(i: int, j: int) -> tuple[int, int]:
     return (i, j) if i < j else (j, i)
 
 
+_Scored = tuple[int, int, MatchGrade, float, _Outcomes, int, tuple[float, ...] | None]
+
+PARALLEL_MIN_RECORDS: Final = 50_000
+"""Below this many records a batch is scored in one process (forking costs more)."""
+
+_FORKED: IncrementalLinker | None = None
+
+
+def _can_fork() -> bool:
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
+def _score_forked(bounds: tuple[int, int]) -> list[_Scored]:
+    """Worker side of :meth:`IncrementalLinker._score_all` (the linker is inherited)."""
+    linker = _FORKED
+    if linker is None:  # pragma: no cover - only reached in a forked worker
+        return []
+    return linker._score_range(bounds)
+
+
 class IncrementalLinker:
     """Links patient records as they arrive, keeping blocking indexes and clusters.
 
-    ``IncrementalLinker(config, records)`` loads ``records`` in one batch;
+    ``IncrementalLinker(config, records)`` loads ``records`` in one batch (scoring its
+    pairs in ``workers`` forked processes when there are at least
+    :data:`PARALLEL_MIN_RECORDS` records and ``workers`` is above 1);
     :meth:`add` then links one more record at a cost that grows with the size of that
     record's blocks and of the clusters it touches, not with the population.
     :meth:`linkage` gives the same result as :func:`link_records` over every record added,
@@ -1257,8 +1282,16 @@ class IncrementalLinker:
     """
 
     def __init__(
-        self, config: MatchConfig | None = None, records: Iterable[PatientRecord] = ()
+        self,
+        config: MatchConfig | None = None,
+        records: Iterable[PatientRecord] = (),
+        *,
+        workers: int = 1,
     ) -> None:
+        count: object = workers
+        if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+            raise UsageError("workers must be a positive integer")
+        self._workers = workers
         self._config = config if config is not None else MatchConfig()
         self._w = _compiled(self._config)
         self._records: list[PatientRecord] = []
@@ -1342,21 +1375,77 @@ class IncrementalLinker:
 
     def _score(self, i: int, j: int) -> None:
         """Compare two records and store the pair when it is at least possible or linked."""
-        pair = _pair(i, j)
-        link = self._links.get(pair)
+        found = self._evaluate_pair(i, j)
+        if found is not None:
+            self._store(*found)
+
+    def _evaluate_pair(self, i: int, j: int) -> _Scored | None:
+        """The verdict on a pair, or ``None`` when it is not worth keeping."""
+        link = self._links.get(_pair(i, j))
         if self._keys[i] > self._keys[j]:
             i, j = j, i
         grade, score, outcomes, priority, weights = _evaluate(
             self._features[i], self._features[j], link, self._w, full=False, freq=self._freq()
         )
         if grade is MatchGrade.CERTAINLY_NOT and link is None:
-            return
+            return None
+        return (i, j, grade, score, outcomes, priority, weights)
+
+    def _store(  # noqa: PLR0917 - one scored pair, as _evaluate_pair returns it
+        self,
+        i: int,
+        j: int,
+        grade: MatchGrade,
+        score: float,
+        outcomes: _Outcomes,
+        priority: int,
+        weights: tuple[float, ...] | None,
+    ) -> None:
+        pair = _pair(i, j)
+        link = self._links.get(pair)
         self._edges[pair] = _Edge(grade, score, outcomes, priority, link, weights=weights)
         self._incident.setdefault(i, set()).add(j)
         self._incident.setdefault(j, set()).add(i)
         if grade.merges:
             self._adjacent[i].add(j)
             self._adjacent[j].add(i)
+
+    def _score_range(self, bounds: tuple[int, int]) -> list[_Scored]:
+        """Score every candidate pair whose later record falls in ``range(*bounds)``."""
+        found: list[_Scored] = []
+        for index in range(*bounds):
+            for other in sorted(self._candidates_before(index)):
+                scored = self._evaluate_pair(other, index)
+                if scored is not None:
+                    found.append(scored)
+        return found
+
+    def _score_all(self, count: int) -> None:
+        """Score the candidate pairs of a batch, in worker processes when it pays.
+
+        With ``workers`` above 1, at least :data:`PARALLEL_MIN_RECORDS` records and the
+        ``fork`` start method available, forked workers score ranges of records (they
+        inherit the blocking index and the frequencies) and send back only the pairs worth
+        keeping; the parent stores them in the same order as a serial run, so the result is
+        identical.
+        """
+        workers = self._workers
+        if workers > 1 and count >= PARALLEL_MIN_RECORDS and _can_fork():
+            step = max(1, count // (workers * 16))
+            ranges = [(low, min(low + step, count)) for low in range(0, count, step)]
+            global _FORKED  # noqa: PLW0603 - handed to forked workers, then cleared
+            _FORKED = self
+            try:
+                context = multiprocessing.get_context("fork")
+                with context.Pool(workers) as pool:
+                    for found in pool.imap(_score_forked, ranges):
+                        for scored in found:
+                            self._store(*scored)
+            finally:
+                _FORKED = None
+            return
+        for scored in self._score_range((0, count)):
+            self._store(*scored)
 
     def _drop_edge(self, pair: tuple[int, int]) -> None:
         edge = self._edges.pop(pair)
@@ -1382,9 +1471,7 @@ class IncrementalLinker:
         for key, members in blocks.items():
             if len(members) > limit:
                 self._sub_blocks[key] = self._split(key, members)
-        for index in range(count):
-            for other in sorted(self._candidates_before(index)):
-                self._score(other, index)
+        self._score_all(count)
         for i, j in sorted(self._links):
             if (i, j) not in self._edges:
                 self._score(i, j)
