@@ -366,7 +366,7 @@ class MatchConfig:
     blocking: tuple[str, ...] = attrs.field(
         default=BLOCKING_KEYS, converter=_to_names, validator=_check_blocking
     )
-    max_block_size: int = 50
+    max_block_size: int = 12
     ignore_identifier_conflicts: frozenset[str] = attrs.field(
         default=frozenset(), converter=_to_systems
     )
@@ -1472,6 +1472,7 @@ class IncrementalLinker:
             if len(members) > limit:
                 self._sub_blocks[key] = self._split(key, members)
         self._score_all(count)
+        self._tokens.clear()  # recomputed on demand by later additions: memory stays lean
         for i, j in sorted(self._links):
             if (i, j) not in self._edges:
                 self._score(i, j)
