@@ -16,7 +16,10 @@ It changes only when a record with a smaller key joins the person.
 from __future__ import annotations
 
 import bisect
+import gc
+import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any, overload
 
 import attrs
@@ -248,6 +251,21 @@ class ProfileSet:
             return _assemble(linker, records, self, self.source_ranking, self.match)
         return self._add_incrementally(linker, record)
 
+    def relink(self) -> ProfileSet:
+        """A new set linked from scratch: what :func:`build_profiles` gives on its records.
+
+        :meth:`add` scores the new record's pairs with the term frequencies of the records
+        present at that moment (see :class:`MatchConfig`) and leaves older pairs as they
+        were scored, so after many additions the set can differ from a batch build on the
+        same records. ``relink`` reconciles: it recomputes the frequencies, re-scores every
+        pair and re-clusters. Profiles whose records did not change are reused (the same
+        objects). Its cost is that of a batch build.
+        """
+        records = {r.key: r for p in self.profiles for r in p.records}
+        with _gc_paused():
+            linker = IncrementalLinker(self.match, records.values())
+            return _assemble(linker, records, self, self.source_ranking, self.match)
+
     def _add_incrementally(self, linker: IncrementalLinker, record: PatientRecord) -> ProfileSet:
         """Re-link and re-merge only the people ``record`` touches (cost ~ their size)."""
         changed = linker.add(record)
@@ -362,12 +380,17 @@ def build_profiles(
     *,
     match: MatchConfig | None = None,
     source_ranking: Sequence[str] = (),
+    workers: int | None = None,
 ) -> ProfileSet:
     """One profile per person found in ``records``, and the record pairs to review.
 
     ``match`` configures identity matching (defaults: ``MatchConfig()``);
     ``source_ranking`` lists source ids from most to least trusted, for survivorship
     (unlisted sources come after, by most recent change then source id).
+    ``workers`` is the number of processes that score candidate pairs; the default
+    (``None``) uses every CPU this process may run on for populations of at least
+    :data:`~carecoord.profile.PARALLEL_MIN_RECORDS` records (and one process below, or
+    where processes cannot be forked). The result does not depend on it.
 
     Raises:
         UsageError: ``records`` is not an iterable of
@@ -387,6 +410,41 @@ def build_profiles(
     if config is not None and not isinstance(config, MatchConfig):
         msg = f"match must be a MatchConfig, not {type(config).__name__}"
         raise UsageError(msg)
-    unique = {r.key: r for r in dedupe_records(records)}
-    linker = IncrementalLinker(match, unique.values())
-    return _assemble(linker, unique, None, tuple(source_ranking), match)
+    if workers is None:
+        workers = _available_cpus()
+    count: object = workers
+    if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+        msg = "workers must be a positive integer or None"
+        raise UsageError(msg)
+    with _gc_paused():
+        unique = {r.key: r for r in dedupe_records(records)}
+        linker = IncrementalLinker(match, unique.values(), workers=workers)
+        return _assemble(linker, unique, None, tuple(source_ranking), match)
+
+
+def _available_cpus() -> int:
+    """The CPUs this process may run on (at least 1)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - platforms without affinity
+        return max(1, os.cpu_count() or 1)
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a population is linked and merged.
+
+    Linking and merging allocate millions of acyclic objects (features, pairs, frozen
+    profiles); every collection they trigger walks the whole heap and finds nothing, which
+    made building profiles superlinear (see ``docs/benchmarks.md``). Reference counting
+    still frees garbage. The collector is re-enabled afterwards only if it was enabled
+    before, so a caller that paused it (or the FHIR reader's pause) keeps its state.
+    """
+    enabled = gc.isenabled()
+    if enabled:
+        gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()

@@ -43,6 +43,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import math
+import multiprocessing
 from bisect import bisect_left
 from collections.abc import Iterable, Mapping, Sequence
 from enum import Enum
@@ -54,7 +55,7 @@ import attrs
 
 from carecoord.display import HtmlDisplay, JsonValue
 from carecoord.domain import ContactSystem, LinkKind, Patient, PatientRecord, Sex
-from carecoord.errors import Problem, ValidationError
+from carecoord.errors import Problem, UsageError, ValidationError
 from carecoord.profile._strings import (
     COMPARED_LENGTH,
     NICKNAMES,
@@ -76,6 +77,8 @@ __all__ = [
     "DEFAULT_PROBABILITIES",
     "DEFAULT_VETOES",
     "MAX_COMPARED_VALUES",
+    "PARALLEL_MIN_RECORDS",
+    "TERM_FREQUENCY_FIELDS",
     "FieldEvidence",
     "IncrementalLinker",
     "Linkage",
@@ -127,7 +130,7 @@ class FieldEvidence:
     """The outcome of comparing one field of two records, and the weight it carries.
 
     ``field`` is one of ``given_name``, ``family_name``, ``birth_date``, ``sex``,
-    ``address``, ``phone``, ``email``, ``identifier``, ``link`` or ``clustering``;
+    ``address``, ``phone``, ``email``, ``identifier``, ``link``, ``clustering`` or ``twins``;
     ``outcome`` says how the two values relate (``exact``, ``nickname``, ``close``,
     ``swapped-day-month``, ``disagree``, ``missing``...; see :data:`DEFAULT_PROBABILITIES`).
     ``weight`` is ``log2(m / u)``: positive when the outcome is evidence for the same
@@ -318,6 +321,19 @@ def _to_names(value: Iterable[str]) -> tuple[str, ...]:
     return (value,) if isinstance(value, str) else tuple(value)
 
 
+def _to_bounds(value: Iterable[float]) -> tuple[float, float]:
+    bounds = tuple(value)
+    if (
+        len(bounds) != 2
+        or not all(isinstance(bound, int | float) for bound in bounds)
+        or not bounds[0] <= 0.0 <= bounds[1]
+    ):
+        raise ValidationError(
+            Problem("term_frequency_bounds", "expected (low <= 0, high >= 0)"), what="MatchConfig"
+        )
+    return (float(bounds[0]), float(bounds[1]))
+
+
 def _to_systems(value: Iterable[str]) -> frozenset[str]:
     return frozenset((value,) if isinstance(value, str) else value)
 
@@ -345,10 +361,18 @@ class MatchConfig:
     is ``certainly-not``. ``vetoes`` lists ``(field, outcome)`` pairs that cap a pair at
     ``possible``; a pair with two of them, or with one and a score below ``possible``
     without the contact fields (address, phone, e-mail), is ``certainly-not``.
-    ``blocking`` names the blocking keys used (see :data:`BLOCKING_KEYS`); blocks holding
-    more than ``max_block_size`` records are skipped.
+    ``blocking`` names the blocking keys used (see :data:`BLOCKING_KEYS`); a block holding
+    more than ``max_block_size`` records is split into sub-blocks on attributes its key
+    does not hold (family name, given name, birth year, postal code), and sub-blocks still
+    larger are skipped, so the pairs compared per record stay bounded at any size.
     ``ignore_identifier_conflicts`` lists identifier systems whose differing values do not
     prove that two records are different people (a system whose ids change over time).
+    With ``term_frequencies`` (on by default), once at least
+    ``term_frequency_min_records`` records are linked together, an exact agreement on a
+    given name, family name, birth date, address, phone or e-mail weighs by how common
+    the agreeing value is in those records (see :data:`TERM_FREQUENCY_FIELDS`), the
+    adjustment clamped to ``term_frequency_bounds``. :func:`compare` (two records, no
+    table) never adjusts.
     """
 
     probabilities: Mapping[str, Mapping[str, _P]] = attrs.field(
@@ -363,9 +387,14 @@ class MatchConfig:
     blocking: tuple[str, ...] = attrs.field(
         default=BLOCKING_KEYS, converter=_to_names, validator=_check_blocking
     )
-    max_block_size: int = 400
+    max_block_size: int = 12
     ignore_identifier_conflicts: frozenset[str] = attrs.field(
         default=frozenset(), converter=_to_systems
+    )
+    term_frequencies: bool = True
+    term_frequency_min_records: int = 1000
+    term_frequency_bounds: tuple[float, float] = attrs.field(
+        default=(-6.0, 2.0), converter=_to_bounds
     )
 
     def __attrs_post_init__(self) -> None:
@@ -376,6 +405,10 @@ class MatchConfig:
             )
         if self.max_block_size < 2:
             raise ValidationError(Problem("max_block_size", "must be at least 2"))
+        if self.term_frequency_min_records < 0:
+            raise ValidationError(
+                Problem("term_frequency_min_records", "must not be negative"), what="MatchConfig"
+            )
 
     def weight(self, field: str, outcome: str) -> float:
         """The weight ``log2(m / u)`` of one outcome of one field (``0`` for ``missing``)."""
@@ -406,6 +439,9 @@ class _Weights:
         "max_block_size",
         "possible",
         "probable",
+        "term_frequencies",
+        "tf_bounds",
+        "tf_min_records",
         "vetoes",
         "weights",
     )
@@ -422,6 +458,7 @@ class _Weights:
             ("link", "same-person"),
             ("link", "not-same-person"),
             ("clustering", "refused"),
+            ("twins", "suspected"),
         ):
             self.weights[name, outcome] = 0.0
             self.evidence[name, outcome] = FieldEvidence(name, outcome, 0.0)
@@ -432,6 +469,12 @@ class _Weights:
         self.blocking = config.blocking
         self.max_block_size = config.max_block_size
         self.ignored_systems = config.ignore_identifier_conflicts
+        self.term_frequencies = config.term_frequencies
+        self.tf_min_records = config.term_frequency_min_records
+        self.tf_bounds = (
+            float(config.term_frequency_bounds[0]),
+            float(config.term_frequency_bounds[1]),
+        )
 
 
 # --------------------------------------------------------------------------- features
@@ -535,6 +578,28 @@ class _Features:
             system: frozenset(values) for system, values in ids.items()
         }
 
+    def refinements(self, kind: str) -> tuple[str, ...]:
+        """The sub-block tokens of this record for a blocking key of ``kind``.
+
+        A block larger than :attr:`MatchConfig.max_block_size` is split into sub-blocks on
+        attributes its key does not already hold (see ``_REFINEMENTS``): family name code
+        (``f``), canonical given name code (``g``), birth year (``y``) and postal code
+        (``z``). Records of one person share most of them, so the split keeps recall.
+        """
+        tokens: list[str] = []
+        for attribute in _REFINEMENTS.get(kind, ("y",)):
+            if attribute == "f":
+                tokens.extend(f"f:{code}" for code in {nysiis(f) for f in self.families} if code)
+            elif attribute == "g":
+                codes = {nysiis(c) for first in self.firsts for c in _canonicals(first)}
+                tokens.extend(f"g:{code}" for code in codes if code)
+            elif attribute == "y":
+                if self.birth is not None:
+                    tokens.append(f"y:{self.birth[0]}")
+            else:
+                tokens.extend(f"z:{postal}" for postal in self.postals)
+        return tuple(sorted(set(tokens)))
+
     def block_keys(self, blocking: Iterable[str]) -> tuple[str, ...]:
         """The blocking keys of this record, without repeats, in a fixed order."""
         keys: list[str] = []
@@ -580,10 +645,162 @@ class _Features:
         return tuple(dict.fromkeys(keys))
 
 
+_REFINEMENTS: Final[Mapping[str, tuple[str, ...]]] = MappingProxyType(
+    {
+        "b": ("f", "g", "z"),
+        "e": ("g", "y"),
+        "fy": ("g", "z"),
+        "fz": ("g", "y"),
+        "gf": ("y", "z"),
+        "gz": ("f", "y"),
+        "i": ("g", "y"),
+        "p": ("g", "y"),
+    }
+)
+"""For each blocking key kind (its prefix), the attributes an oversized block splits on."""
+
+
 def _canonicals(name: str) -> frozenset[str]:
     if len(name) < 2:
         return frozenset()
     return canonical_given_names(name)
+
+
+# --------------------------------------------------------------------------- term frequencies
+
+TERM_FREQUENCY_FIELDS: Final[tuple[str, ...]] = (
+    "given_name",
+    "family_name",
+    "birth_date",
+    "address",
+    "phone",
+    "email",
+)
+"""Fields whose ``exact`` weight is adjusted by the frequency of the agreeing value."""
+
+
+def _address_values(features: _Features) -> list[object]:
+    """Hashable forms of each address: street with postal code, and street with city."""
+    values: list[object] = []
+    for street, postal, city in features.addresses:
+        if street:
+            if postal:
+                values.append(("z", street, postal))
+            if city:
+                values.append(("c", street, city))
+    return values
+
+
+def _field_values(features: _Features) -> tuple[Iterable[object], ...]:
+    """The values of ``features`` counted for each of :data:`TERM_FREQUENCY_FIELDS`."""
+    birth = features.birth
+    full_birth = () if birth is None or birth[2] is None else (birth,)
+    return (
+        features.firsts,
+        features.families,
+        full_birth,
+        _address_values(features),
+        features.phones,
+        features.emails,
+    )
+
+
+class _Frequencies:
+    """How often each value of each frequency-adjusted field occurs in the linked records.
+
+    Splink-style term-frequency adjustment, relative to the data's own average: for a
+    field whose values occur with proportions ``p_v``, two random records agree with
+    probability ``sum(p_v ** 2)``; agreeing on ``v`` in particular has probability
+    ``p_v``. An exact agreement on ``v`` therefore gains
+    ``log2(sum(p_w ** 2) / p_v)`` on top of its configured weight: negative for a common
+    value (Smith, a household's shared address or landline), positive for a rare one, and
+    zero on average, so the configured thresholds keep their meaning at every size.
+    Each record counts each distinct value once. Values are hashed (``hash``) to keep
+    memory small; a 64-bit collision merely shares a count.
+    """
+
+    __slots__ = ("counts", "high", "low", "records", "squares", "totals")
+
+    def __init__(self, low: float, high: float) -> None:
+        self.counts: tuple[dict[int, int], ...] = tuple({} for _ in TERM_FREQUENCY_FIELDS)
+        self.squares = [0] * len(TERM_FREQUENCY_FIELDS)
+        self.totals = [0] * len(TERM_FREQUENCY_FIELDS)
+        self.records = 0
+        self.low = low
+        self.high = high
+
+    def add(self, features: _Features) -> None:
+        """Count the values of one more record."""
+        self.records += 1
+        squares, totals = self.squares, self.totals
+        for n, values in enumerate(_field_values(features)):
+            counts = self.counts[n]
+            for value in values:
+                key = hash(value)
+                count = counts.get(key, 0)
+                counts[key] = count + 1
+                squares[n] += 2 * count + 1
+                totals[n] += 1
+
+    def common(self, field: int, values: Iterable[object]) -> bool:
+        """Whether each of ``values`` is at least :data:`_OWN_NAME_SHARE` times the average."""
+        counts = self.counts[field]
+        total = self.totals[field]
+        if not total:
+            return False
+        floor = _OWN_NAME_SHARE * self.squares[field] / total
+        return all(counts.get(hash(value), 0) >= floor for value in values)
+
+    def personal(self, field: int, values: Iterable[object]) -> bool:
+        """Whether each of ``values`` is no more common than the average value of ``field``."""
+        counts = self.counts[field]
+        total = self.totals[field]
+        if not total:
+            return False
+        ceiling = self.squares[field] / total
+        return all(counts.get(hash(value), 0) <= ceiling for value in values)
+
+    def adjustment(self, field: int, values: Iterable[object]) -> float:
+        """The adjustment of an exact agreement on the rarest of ``values`` (bounded)."""
+        counts = self.counts[field]
+        rarest = min((counts.get(hash(value), 0) or 1 for value in values), default=0)
+        if not rarest:
+            return 0.0
+        total = self.totals[field]
+        adjust = math.log2(self.squares[field] / (total * rarest)) if total else 0.0
+        return min(self.high, max(self.low, adjust))
+
+
+def _agreeing(a: _Features, b: _Features, name: str) -> list[object]:
+    """The values of field ``name`` that both records hold (see :func:`_field_values`)."""
+    if name == "given_name":
+        return [value for value in a.firsts if value in b.firsts]
+    if name == "family_name":
+        return [value for value in a.families if value in b.families]
+    if name == "birth_date":
+        return [a.birth] if a.birth is not None and a.birth == b.birth else []
+    if name == "phone":
+        return [value for value in a.phones if value in b.phones]
+    if name == "email":
+        return [value for value in a.emails if value in b.emails]
+    other = _address_values(b)
+    return [value for value in _address_values(a) if value in other]
+
+
+def _adjustments(
+    a: _Features, b: _Features, outcomes: list[tuple[str, str]], freq: _Frequencies
+) -> list[float]:
+    """Term-frequency adjustments of each outcome (``0`` where none applies)."""
+    adjust = [0.0] * len(outcomes)
+    for n, (name, outcome) in enumerate(outcomes):
+        if outcome == "exact" and name in _TF_INDEX:
+            agreeing = _agreeing(a, b, name)
+            if agreeing:
+                adjust[n] = freq.adjustment(_TF_INDEX[name], agreeing)
+    return adjust
+
+
+_TF_INDEX: Final = {name: n for n, name in enumerate(TERM_FREQUENCY_FIELDS)}
 
 
 # --------------------------------------------------------------------------- field comparisons
@@ -818,15 +1035,23 @@ _BY_SCORE: Final = 2
 
 
 def _evaluate(
-    a: _Features, b: _Features, link: LinkKind | None, w: _Weights, *, full: bool
-) -> tuple[MatchGrade, float, _Outcomes, int]:
-    """Grade, score, outcomes and merge priority of a pair (``a`` has the smaller key).
+    a: _Features,
+    b: _Features,
+    link: LinkKind | None,
+    w: _Weights,
+    *,
+    full: bool,
+    freq: _Frequencies | None = None,
+) -> tuple[MatchGrade, float, _Outcomes, int, tuple[float, ...] | None]:
+    """Grade, score, outcomes, merge priority and weights of a pair (``a``: smaller key).
 
     With ``full`` false, a pair already decided against by identifiers skips the fields.
+    With ``freq``, exact agreements on frequency-adjusted fields weigh by the value's
+    frequency; the weights are then returned (``None`` when they are the configured ones).
     """
     identifier = _identifier_outcome(a, b, w.ignored_systems)
     if not full and link is None and identifier == "conflict":
-        return MatchGrade.CERTAINLY_NOT, 0.0, (), _BY_SCORE
+        return MatchGrade.CERTAINLY_NOT, 0.0, (), _BY_SCORE, None
     given = _given_outcome(a, b)
     family = _family_outcome(a, b)
     if (
@@ -854,12 +1079,22 @@ def _evaluate(
     if identifier is not None:
         outcomes.append(("identifier", identifier))
     weights = w.weights
-    identity = 0.0
-    for outcome in outcomes[:4]:
-        identity += weights[outcome]
-    score = identity
-    for outcome in outcomes[4:]:
-        score += weights[outcome]
+    adjusted: tuple[float, ...] | None = None
+    extra: list[float] = []
+    if freq is None:
+        identity = 0.0
+        for outcome in outcomes[:4]:
+            identity += weights[outcome]
+        score = identity
+        for outcome in outcomes[4:]:
+            score += weights[outcome]
+    else:
+        extra = _adjustments(a, b, outcomes, freq)
+        values = [weights[outcome] + more for outcome, more in zip(outcomes, extra, strict=True)]
+        identity = sum(values[:4])
+        score = identity + sum(values[4:])
+        if any(extra):
+            adjusted = tuple(values)
     priority = _BY_SCORE
     if link is LinkKind.NOT_SAME_PERSON:
         grade = MatchGrade.CERTAINLY_NOT
@@ -892,11 +1127,60 @@ def _evaluate(
             grade = MatchGrade.CERTAINLY_NOT
         elif vetoed and grade.merges:
             grade = MatchGrade.POSSIBLE
-    return grade, score, tuple(outcomes), priority
+        elif grade.merges and freq is not None and _twin_risk(a, b, outcomes, freq):
+            grade = MatchGrade.POSSIBLE
+            outcomes.append(("twins", "suspected"))
+            if adjusted is not None:
+                adjusted = (*adjusted, 0.0)
+    return grade, score, tuple(outcomes), priority, adjusted
 
 
-def _evidence(outcomes: _Outcomes, w: _Weights) -> tuple[FieldEvidence, ...]:
-    return tuple(w.evidence[outcome] for outcome in outcomes)
+_OWN_NAME_SHARE: Final = 0.1
+"""A given name is a name in its own right when its share of first given names is at least
+this fraction of the average share (``sum(p ** 2)``): Lisa is, Liz (mostly a nickname
+written for Elizabeth) is not."""
+
+
+def _twin_risk(
+    a: _Features,
+    b: _Features,
+    outcomes: list[tuple[str, str]],
+    freq: _Frequencies,
+) -> bool:
+    """Whether a pair may be twins with nickname-related names rather than one person.
+
+    Twins share the birth date and everything a household shares (family name, address,
+    landline). When the given names are nicknames of each other (Elizabeth, Lisa), both
+    are common as names in their own right in the linked records (Liz is not), and the
+    records disagree on what each person keeps for themself (an e-mail address, or
+    phones that are each no more common than an average number, unlike a shared
+    landline), the pair is for review rather than merged.
+    """
+    found = dict(outcomes)
+    if found.get("given_name") != "nickname" or found.get("birth_date") != "exact":
+        return False
+    personal_conflict = found.get("email") == "disagree" or (
+        found.get("phone") == "disagree"
+        and freq.personal(_TF_INDEX["phone"], a.phones)
+        and freq.personal(_TF_INDEX["phone"], b.phones)
+    )
+    if not personal_conflict:
+        return False
+    given = _TF_INDEX["given_name"]
+    return freq.common(given, a.firsts[:1]) and freq.common(given, b.firsts[:1])
+
+
+def _evidence(
+    outcomes: _Outcomes, w: _Weights, weights: tuple[float, ...] | None = None
+) -> tuple[FieldEvidence, ...]:
+    if weights is None:
+        return tuple(w.evidence[outcome] for outcome in outcomes)
+    return tuple(
+        w.evidence[outcome]
+        if n >= len(weights) or weights[n] == w.weights[outcome]
+        else FieldEvidence(outcome[0], outcome[1], weights[n])
+        for n, outcome in enumerate(outcomes)
+    )
 
 
 _WEIGHTS_CACHE: dict[MatchConfig, _Weights] = {}
@@ -952,7 +1236,7 @@ def compare(
     fa, fb = _Features(pa), _Features(pb)
     if (sb or "", pb.id) < (sa or "", pa.id):
         fa, fb = fb, fa
-    grade, score, outcomes, _priority = _evaluate(fa, fb, link, w, full=True)
+    grade, score, outcomes, _priority, _weights = _evaluate(fa, fb, link, w, full=True)
     return MatchResult(grade, score, _evidence(outcomes, w))
 
 
@@ -962,7 +1246,7 @@ def compare(
 class _Edge:
     """A stored pair: grade, score, outcomes, merge priority, and the explicit link."""
 
-    __slots__ = ("grade", "link", "outcomes", "priority", "score")
+    __slots__ = ("grade", "link", "outcomes", "priority", "score", "weights")
 
     def __init__(
         self,
@@ -971,22 +1255,47 @@ class _Edge:
         outcomes: _Outcomes,
         priority: int,
         link: LinkKind | None,
+        *,
+        weights: tuple[float, ...] | None,
     ) -> None:
         self.grade = grade
         self.score = score
         self.outcomes = outcomes
         self.priority = priority
         self.link = link
+        self.weights = weights
 
 
 def _pair(i: int, j: int) -> tuple[int, int]:
     return (i, j) if i < j else (j, i)
 
 
+_Scored = tuple[int, int, MatchGrade, float, _Outcomes, int, tuple[float, ...] | None]
+
+PARALLEL_MIN_RECORDS: Final = 50_000
+"""Below this many records a batch is scored in one process (forking costs more)."""
+
+_FORKED: IncrementalLinker | None = None
+
+
+def _can_fork() -> bool:
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
+def _score_forked(bounds: tuple[int, int]) -> list[_Scored]:
+    """Worker side of :meth:`IncrementalLinker._score_all` (the linker is inherited)."""
+    linker = _FORKED
+    if linker is None:  # pragma: no cover - only reached in a forked worker
+        return []
+    return linker._score_range(bounds)
+
+
 class IncrementalLinker:
     """Links patient records as they arrive, keeping blocking indexes and clusters.
 
-    ``IncrementalLinker(config, records)`` loads ``records`` in one batch;
+    ``IncrementalLinker(config, records)`` loads ``records`` in one batch (scoring its
+    pairs in ``workers`` forked processes when there are at least
+    :data:`PARALLEL_MIN_RECORDS` records and ``workers`` is above 1);
     :meth:`add` then links one more record at a cost that grows with the size of that
     record's blocks and of the clusters it touches, not with the population.
     :meth:`linkage` gives the same result as :func:`link_records` over every record added,
@@ -994,8 +1303,16 @@ class IncrementalLinker:
     """
 
     def __init__(
-        self, config: MatchConfig | None = None, records: Iterable[PatientRecord] = ()
+        self,
+        config: MatchConfig | None = None,
+        records: Iterable[PatientRecord] = (),
+        *,
+        workers: int = 1,
     ) -> None:
+        count: object = workers
+        if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+            raise UsageError("workers must be a positive integer")
+        self._workers = workers
         self._config = config if config is not None else MatchConfig()
         self._w = _compiled(self._config)
         self._records: list[PatientRecord] = []
@@ -1004,6 +1321,9 @@ class IncrementalLinker:
         self._features: list[_Features] = []
         self._block_keys: list[tuple[str, ...]] = []
         self._blocks: dict[str, list[int]] = {}
+        self._sub_blocks: dict[str, dict[str, list[int]]] = {}
+        self._tokens: dict[tuple[int, str], tuple[str, ...]] = {}
+        self._frequencies = _Frequencies(*self._w.tf_bounds)
         self._edges: dict[tuple[int, int], _Edge] = {}
         self._adjacent: list[set[int]] = []
         self._incident: dict[int, set[int]] = {}
@@ -1043,6 +1363,8 @@ class IncrementalLinker:
         self._index[key] = index
         features = _Features(record.patient)
         self._features.append(features)
+        if self._w.term_frequencies:
+            self._frequencies.add(features)
         self._block_keys.append(features.block_keys(self._w.blocking))
         self._adjacent.append(set())
         self._cluster.append(index)
@@ -1074,21 +1396,77 @@ class IncrementalLinker:
 
     def _score(self, i: int, j: int) -> None:
         """Compare two records and store the pair when it is at least possible or linked."""
-        pair = _pair(i, j)
-        link = self._links.get(pair)
+        found = self._evaluate_pair(i, j)
+        if found is not None:
+            self._store(*found)
+
+    def _evaluate_pair(self, i: int, j: int) -> _Scored | None:
+        """The verdict on a pair, or ``None`` when it is not worth keeping."""
+        link = self._links.get(_pair(i, j))
         if self._keys[i] > self._keys[j]:
             i, j = j, i
-        grade, score, outcomes, priority = _evaluate(
-            self._features[i], self._features[j], link, self._w, full=False
+        grade, score, outcomes, priority, weights = _evaluate(
+            self._features[i], self._features[j], link, self._w, full=False, freq=self._freq()
         )
         if grade is MatchGrade.CERTAINLY_NOT and link is None:
-            return
-        self._edges[pair] = _Edge(grade, score, outcomes, priority, link)
+            return None
+        return (i, j, grade, score, outcomes, priority, weights)
+
+    def _store(  # noqa: PLR0917 - one scored pair, as _evaluate_pair returns it
+        self,
+        i: int,
+        j: int,
+        grade: MatchGrade,
+        score: float,
+        outcomes: _Outcomes,
+        priority: int,
+        weights: tuple[float, ...] | None,
+    ) -> None:
+        pair = _pair(i, j)
+        link = self._links.get(pair)
+        self._edges[pair] = _Edge(grade, score, outcomes, priority, link, weights=weights)
         self._incident.setdefault(i, set()).add(j)
         self._incident.setdefault(j, set()).add(i)
         if grade.merges:
             self._adjacent[i].add(j)
             self._adjacent[j].add(i)
+
+    def _score_range(self, bounds: tuple[int, int]) -> list[_Scored]:
+        """Score every candidate pair whose later record falls in ``range(*bounds)``."""
+        found: list[_Scored] = []
+        for index in range(*bounds):
+            for other in sorted(self._candidates_before(index)):
+                scored = self._evaluate_pair(other, index)
+                if scored is not None:
+                    found.append(scored)
+        return found
+
+    def _score_all(self, count: int) -> None:
+        """Score the candidate pairs of a batch, in worker processes when it pays.
+
+        With ``workers`` above 1, at least :data:`PARALLEL_MIN_RECORDS` records and the
+        ``fork`` start method available, forked workers score ranges of records (they
+        inherit the blocking index and the frequencies) and send back only the pairs worth
+        keeping; the parent stores them in the same order as a serial run, so the result is
+        identical.
+        """
+        workers = self._workers
+        if workers > 1 and count >= PARALLEL_MIN_RECORDS and _can_fork():
+            step = max(1, count // (workers * 16))
+            ranges = [(low, min(low + step, count)) for low in range(0, count, step)]
+            global _FORKED  # noqa: PLW0603 - handed to forked workers, then cleared
+            _FORKED = self
+            try:
+                context = multiprocessing.get_context("fork")
+                with context.Pool(workers) as pool:
+                    for found in pool.imap(_score_forked, ranges):
+                        for scored in found:
+                            self._store(*scored)
+            finally:
+                _FORKED = None
+            return
+        for scored in self._score_range((0, count)):
+            self._store(*scored)
 
     def _drop_edge(self, pair: tuple[int, int]) -> None:
         edge = self._edges.pop(pair)
@@ -1111,18 +1489,71 @@ class IncrementalLinker:
             self._collect_links(index)
         limit = self._w.max_block_size
         blocks = self._blocks
-        for index in range(count):
-            candidates: set[int] = set()
-            for key in self._block_keys[index]:
-                members = blocks[key]
-                if 1 < len(members) <= limit:
-                    candidates.update(members[: bisect_left(members, index)])
-            for other in sorted(candidates):
-                self._score(other, index)
+        for key, members in blocks.items():
+            if len(members) > limit:
+                self._sub_blocks[key] = self._split(key, members)
+        self._score_all(count)
+        self._tokens.clear()  # recomputed on demand by later additions: memory stays lean
         for i, j in sorted(self._links):
             if (i, j) not in self._edges:
                 self._score(i, j)
         self._recluster(range(count))
+
+    def _freq(self) -> _Frequencies | None:
+        """The frequencies to weigh pairs by, or ``None`` while too few records are linked."""
+        w = self._w
+        if w.term_frequencies and len(self._records) >= max(1, w.tf_min_records):
+            return self._frequencies
+        return None
+
+    def _refinements(self, index: int, key: str) -> tuple[str, ...]:
+        """Sub-block tokens of record ``index`` in the block ``key`` (cached)."""
+        kind = key.split("|", 1)[0]
+        cached = self._tokens.get((index, kind))
+        if cached is None:
+            cached = self._features[index].refinements(kind)
+            self._tokens[index, kind] = cached
+        return cached
+
+    def _split(self, key: str, members: list[int]) -> dict[str, list[int]]:
+        """Split an oversized block into sub-blocks (members kept in index order)."""
+        sub: dict[str, list[int]] = {}
+        for member in members:
+            for token in self._refinements(member, key):
+                sub.setdefault(token, []).append(member)
+        return sub
+
+    def _candidates_before(self, index: int) -> set[int]:
+        """Records with a smaller index that share a usable block or sub-block with ``index``."""
+        limit = self._w.max_block_size
+        blocks = self._blocks
+        candidates: set[int] = set()
+        for key in self._block_keys[index]:
+            members = blocks[key]
+            size = len(members)
+            if size < 2:
+                continue
+            if size <= limit:
+                candidates.update(members[: bisect_left(members, index)])
+                continue
+            sub = self._sub_blocks[key]
+            for token in self._refinements(index, key):
+                group = sub[token]
+                if 1 < len(group) <= limit:
+                    candidates.update(group[: bisect_left(group, index)])
+        return candidates
+
+    def _is_candidate(self, i: int, j: int) -> bool:
+        """Whether two records share a block, or a sub-block, small enough to compare."""
+        limit = self._w.max_block_size
+        for key in set(self._block_keys[i]).intersection(self._block_keys[j]):
+            if len(self._blocks[key]) <= limit:
+                return True
+            sub = self._sub_blocks[key]
+            tokens = set(self._refinements(i, key)).intersection(self._refinements(j, key))
+            if any(len(sub[token]) <= limit for token in tokens):
+                return True
+        return False
 
     def add(self, record: PatientRecord) -> tuple[tuple[RecordKey, ...], ...]:
         """Link one more record and return the clusters it changed (sorted).
@@ -1141,37 +1572,42 @@ class IncrementalLinker:
 
     def _after_add(self, index: int) -> tuple[tuple[RecordKey, ...], ...]:
         limit = self._w.max_block_size
-        candidates: set[int] = set()
-        overflowing: list[str] = []
+        grown: list[list[int]] = []
         for key in self._block_keys[index]:
             members = self._blocks.setdefault(key, [])
             members.append(index)
             if len(members) == limit + 1:
-                overflowing.append(key)
-            elif len(members) <= limit:
-                candidates.update(members[:-1])
+                self._sub_blocks[key] = self._split(key, members)
+                grown.append(members[:-1])
+            elif len(members) > limit:
+                sub = self._sub_blocks[key]
+                for token in self._refinements(index, key):
+                    group = sub.setdefault(token, [])
+                    group.append(index)
+                    if len(group) == limit + 1:
+                        grown.append(group[:-1])
+        candidates = self._candidates_before(index)
         candidates.update(self._collect_links(index))
         candidates.discard(index)
         for other in sorted(candidates):
             self._score(other, index)
         touched = {index}
-        for key in overflowing:
-            touched.update(self._unblock(key))
+        for members in grown:
+            touched.update(self._unblock(members))
         return self._recluster(touched)
 
-    def _unblock(self, key: str) -> set[int]:
-        """A block just grew too large: forget the pairs only it produced."""
-        members = self._blocks[key]
-        limit = self._w.max_block_size
+    def _unblock(self, members: list[int]) -> set[int]:
+        """A block or sub-block just grew too large: forget the pairs only it produced."""
+        inside = set(members)
         touched: set[int] = set()
         for i in members:
-            for j in members:
-                if j <= i or (i, j) not in self._edges or (i, j) in self._links:
+            for j in sorted(self._incident.get(i, ())):
+                pair = (i, j)
+                if j <= i or j not in inside or pair not in self._edges or pair in self._links:
                     continue
-                shared = set(self._block_keys[i]).intersection(self._block_keys[j])
-                if not any(len(self._blocks[other]) <= limit for other in shared if other != key):
-                    self._drop_edge((i, j))
-                    touched.update((i, j))
+                if not self._is_candidate(i, j):
+                    self._drop_edge(pair)
+                    touched.update(pair)
         return touched
 
     # ---------------------------------------------------------------- clustering
@@ -1297,7 +1733,9 @@ class IncrementalLinker:
             outcomes = (*outcomes, ("clustering", "refused"))
         keys = self._keys
         left, right = (keys[i], keys[j]) if keys[i] < keys[j] else (keys[j], keys[i])
-        return PossibleMatch(left, right, edge.grade, edge.score, _evidence(outcomes, self._w))
+        return PossibleMatch(
+            left, right, edge.grade, edge.score, _evidence(outcomes, self._w, edge.weights)
+        )
 
 
 def blocking_keys(patient: Patient, config: MatchConfig | None = None) -> tuple[str, ...]:

@@ -54,6 +54,7 @@ from carecoord.testing._builders import (
 )
 from carecoord.testing._bundles import FhirBundles, default_bundle_record
 from carecoord.testing._population import (
+    HARD_CASES,
     NATIONAL_ID_SYSTEM,
     PAYER_MEMBER_SYSTEM,
     ErrorMix,
@@ -70,6 +71,7 @@ __all__ = [
     "CARDIOLOGIST",
     "COORDINATOR",
     "GUARDIAN",
+    "HARD_CASES",
     "HOSPITAL",
     "NATIONAL_ID_SYSTEM",
     "PATIENT_ID",

@@ -28,6 +28,7 @@ import random
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from types import MappingProxyType
+from typing import Final
 
 import attrs
 
@@ -53,10 +54,11 @@ from carecoord.domain import (
     SourceKind,
     System,
 )
-from carecoord.errors import Problem, ValidationError
+from carecoord.errors import NotFound, Problem, ValidationError
 from carecoord.profile import NICKNAMES, are_nicknames, damerau_levenshtein, jaro_winkler
 
 __all__ = [
+    "HARD_CASES",
     "NATIONAL_ID_SYSTEM",
     "PAYER_MEMBER_SYSTEM",
     "ErrorMix",
@@ -167,6 +169,25 @@ def _pairs(count: int) -> int:
     return count * (count - 1) // 2
 
 
+HARD_CASES: Final = ("nickname-twins", "namesakes")
+"""The hard cases :func:`generate_population` can add.
+
+* ``nickname-twins``: twins in one household (same birth date, family name, address and
+  landline) whose given names are nicknames of each other (Elizabeth and Lisa);
+* ``namesakes``: two strangers with the same given name, family name, sex and birth date,
+  living apart (different address and phone). Their names are drawn with probability
+  proportional to the square of their frequency, as chance coincidences are.
+"""
+
+
+def _frozen_cases(
+    value: Mapping[str, Iterable[Iterable[str]]],
+) -> Mapping[str, tuple[tuple[str, ...], ...]]:
+    return MappingProxyType(
+        {name: tuple(tuple(g) for g in groups) for name, groups in value.items()}
+    )
+
+
 def _frozen_truth(value: Mapping[tuple[str, str], str]) -> Mapping[tuple[str, str], str]:
     return MappingProxyType(dict(value))
 
@@ -178,6 +199,35 @@ class Population:
     records: tuple[PatientRecord, ...]
     truth: Mapping[tuple[str, str], str] = attrs.field(converter=_frozen_truth)
     people: int
+    cases: Mapping[str, tuple[tuple[str, ...], ...]] = attrs.field(
+        factory=dict, converter=_frozen_cases
+    )
+    """Hard cases by name (see :data:`HARD_CASES`): groups of person ids, each a set of
+    different people a matcher must keep apart (twins, namesakes)."""
+
+    def score_case(self, case: str, clusters: Iterable[Iterable[tuple[str, str]]]) -> LinkageScore:
+        """Pairwise precision and recall of ``clusters`` on the records of one hard case.
+
+        Only the records of the case's people count: a predicted pair is two of them in
+        one cluster, a true pair two records of one of them. Precision falls when two
+        people of a group are merged; recall when one of them is split.
+
+        Raises:
+            NotFound: if the population has no case of that name.
+
+        """
+        groups = self.cases.get(case)
+        if groups is None:
+            raise NotFound("no hard case of that name")
+        people = {person for group in groups for person in group}
+        truth = self.truth
+        inside = [[key for key in cluster if truth.get(key) in people] for cluster in clusters]
+        predicted = correct = 0
+        for keys in inside:
+            predicted += _pairs(len(keys))
+            correct += sum(_pairs(n) for n in Counter(truth[key] for key in keys).values())
+        true = sum(_pairs(n) for n in Counter(p for p in truth.values() if p in people).values())
+        return LinkageScore(predicted, true, correct)
 
     def score(self, clusters: Iterable[Iterable[tuple[str, str]]]) -> LinkageScore:
         """Pairwise precision and recall of ``clusters`` (groups of record keys)."""
@@ -457,6 +507,24 @@ def _family_names() -> list[str]:
     return names
 
 
+def _nickname_pairs(names: Sequence[str]) -> tuple[tuple[str, str], ...]:
+    """Pairs of listed given names that are nicknames of each other (Elizabeth, Lisa)."""
+    return tuple(
+        (a, b)
+        for n, a in enumerate(names)
+        for b in names[n + 1 :]
+        if are_nicknames(a, b)
+        and damerau_levenshtein(a.lower(), b.lower()) > 2
+        # Not mere spellings of one name (Sarah, Sara; Steven, Stephen): parents do not
+        # give those to twins.
+        and jaro_winkler(a.lower(), b.lower()) < 0.85
+    )
+
+
+_NICKNAME_TWINS: Final = {
+    Sex.FEMALE: _nickname_pairs(_FEMALE.split()),
+    Sex.MALE: _nickname_pairs(_MALE.split()),
+}
 _GIVEN_FEMALE = _weighted(_FEMALE.split(), 0.5)
 _GIVEN_MALE = _weighted(_MALE.split(), 0.5)
 _FAMILY = _weighted(_family_names(), 0.5)
@@ -567,9 +635,11 @@ class _Generator:
         home: _Home,
         landline: str | None,
         avoid: Sequence[str],
+        given: str | None = None,
     ) -> _Person:
         rng = self.rng
-        given = self.given_name(sex, avoid)
+        if given is None:
+            given = self.given_name(sex, avoid)
         age = (_REFERENCE_DAY - birth).days // 365
         middle = self.given_name(sex, (given, *avoid)) if rng.random() < 0.4 else None
         email = None
@@ -602,6 +672,66 @@ class _Generator:
             )
         self.people.append(person)
         return person
+
+    def nickname_twins(self) -> tuple[str, ...]:
+        """A parent and twins whose given names are nicknames of each other."""
+        rng = self.rng
+        home = self.home()
+        landline = self.phone() if rng.random() < 0.5 else None
+        family = self.family_name()
+        parent_birth = self.birth(24, 55)
+        parent = self.person(
+            sex=rng.choice((Sex.FEMALE, Sex.MALE)),
+            family=family,
+            birth=parent_birth,
+            home=home,
+            landline=landline,
+            avoid=(),
+        )
+        sex = rng.choice((Sex.FEMALE, Sex.MALE))
+        first, second = rng.choice(_NICKNAME_TWINS[sex])
+        earliest = max(
+            parent_birth + dt.timedelta(days=18 * 365),
+            _REFERENCE_DAY - dt.timedelta(days=30 * 365),
+        )
+        span = (_REFERENCE_DAY - earliest).days
+        birth = earliest + dt.timedelta(days=rng.randrange(max(span, 1)))
+        twins = tuple(
+            self.person(
+                sex=sex,
+                family=family,
+                birth=birth,
+                home=home,
+                landline=landline,
+                avoid=(parent.given,),
+                given=name,
+            )
+            for name in (first, second)
+        )
+        return tuple(twin.id for twin in twins)
+
+    def namesakes(self) -> tuple[str, ...]:
+        """Two strangers, living apart, with one given name, family name, sex and birth."""
+        rng = self.rng
+        sex = rng.choice((Sex.FEMALE, Sex.MALE))
+        names, weights = _GIVEN_FEMALE if sex is Sex.FEMALE else _GIVEN_MALE
+        given = rng.choices(names, [weight * weight for weight in weights])[0]
+        family_names, family_weights = _FAMILY
+        family = rng.choices(family_names, [weight * weight for weight in family_weights])[0]
+        birth = self.birth(20, 90)
+        people = tuple(
+            self.person(
+                sex=sex,
+                family=family,
+                birth=birth,
+                home=self.home(),
+                landline=self.phone() if rng.random() < 0.5 else None,
+                avoid=(),
+                given=given,
+            )
+            for _ in range(2)
+        )
+        return tuple(person.id for person in people)
 
     def household(self, room: int) -> None:
         rng = self.rng
@@ -905,6 +1035,8 @@ def generate_population(
     sources: int = 3,
     error_mix: ErrorMix | None = None,
     with_facts: bool = False,
+    nickname_twins: float = 0.0,
+    namesakes: float = 0.0,
 ) -> Population:
     """Invent ``n_people`` people and their records in 1 to ``sources`` sources each.
 
@@ -914,16 +1046,42 @@ def generate_population(
     record also holds a few of the person's conditions and medications. Records are
     returned sorted by key.
 
+    ``nickname_twins`` and ``namesakes`` add the hard cases of :data:`HARD_CASES`: each
+    step that would invent a household makes, with that probability, a pair of twins
+    with nickname-related given names (and a parent) or a pair of namesakes instead.
+    :attr:`Population.cases` lists them and :meth:`Population.score_case` scores a
+    matcher on them. With both at ``0`` (the default) the population is exactly the one
+    earlier versions made.
+
     Raises:
-        ValidationError: if ``n_people`` is negative or ``sources`` is less than 1.
+        ValidationError: if ``n_people`` is negative, ``sources`` is less than 1, or a
+            hard-case rate is not between 0 and 1.
 
     """
     if n_people < 0:
         raise ValidationError(Problem("n_people", "must not be negative"))
     if sources < 1:
         raise ValidationError(Problem("sources", "must be at least 1"))
+    for name, rate in (("nickname_twins", nickname_twins), ("namesakes", namesakes)):
+        if not 0.0 <= rate <= 1.0:
+            raise ValidationError(Problem(name, "must be a rate between 0 and 1"))
     generator = _Generator(seed, sources, error_mix or ErrorMix(), with_facts)
+    cases: dict[str, list[tuple[str, ...]]] = {case: [] for case in HARD_CASES}
+    rng = generator.rng
     while len(generator.people) < n_people:
-        generator.household(n_people - len(generator.people))
+        room = n_people - len(generator.people)
+        # Only draw for a hard case when one was asked for, so populations without them
+        # stay exactly as they were.
+        if nickname_twins and room >= 2 and rng.random() < nickname_twins:
+            cases["nickname-twins"].append(generator.nickname_twins())
+        elif namesakes and room >= 2 and rng.random() < namesakes:
+            cases["namesakes"].append(generator.namesakes())
+        else:
+            generator.household(room)
     records, truth = generator.records()
-    return Population(records=tuple(records), truth=truth, people=len(generator.people))
+    return Population(
+        records=tuple(records),
+        truth=truth,
+        people=len(generator.people),
+        cases={case: groups for case, groups in cases.items() if groups},
+    )

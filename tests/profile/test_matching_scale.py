@@ -1,0 +1,323 @@
+"""Tests for matching at scale: split blocks, term frequencies, twins and namesakes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from carecoord import build_profiles
+from carecoord.domain import (
+    Address,
+    ContactPoint,
+    ContactSystem,
+    HumanName,
+    PartialDate,
+    PatientId,
+    PatientRecord,
+    Sex,
+)
+from carecoord.errors import NotFound, UsageError, ValidationError
+from carecoord.profile._matching import IncrementalLinker, Linkage, MatchConfig, link_records
+from carecoord.testing import HARD_CASES, make_patient, make_record, make_source
+from carecoord.testing._population import generate_population
+
+_DOB = PartialDate(1990, 4, 17)
+
+
+def rec(
+    source: str,
+    pid: str,
+    given: str,
+    family: str,
+    *,
+    birth: PartialDate | None = _DOB,
+    street: str | None = None,
+    phone: str | None = None,
+    email: str | None = None,
+    sex: Sex = Sex.FEMALE,
+    postal: str = "99001",
+) -> PatientRecord:
+    """A synthetic record with just the demographics a test needs."""
+    telecom = []
+    if phone is not None:
+        telecom.append(ContactPoint(ContactSystem.PHONE, phone))
+    if email is not None:
+        telecom.append(ContactPoint(ContactSystem.EMAIL, email))
+    addresses = (
+        (Address(lines=(street,), city="Springfield", postal_code=postal),) if street else ()
+    )
+    patient = make_patient(
+        id=PatientId(pid),
+        identifiers=(),
+        names=(HumanName(family=family, given=(given,)),),
+        birth_date=birth,
+        sex=sex,
+        telecom=tuple(telecom),
+        addresses=addresses,
+    )
+    return make_record(source=make_source(id=source), patient=patient)
+
+
+def together(linkage: Linkage, a: PatientRecord, b: PatientRecord) -> bool:
+    """Whether two records ended in one cluster."""
+    index = linkage.cluster_index()
+    return index[a.key] == index[b.key]
+
+
+def review_outcomes(linkage: Linkage, a: PatientRecord, b: PatientRecord) -> dict[str, Any]:
+    """Field -> (outcome, weight) of the review entry of two records."""
+    left, right = sorted((a.key, b.key))
+    for match in linkage.review:
+        if (match.left, match.right) == (left, right):
+            return {e.field: (e.outcome, e.weight) for e in match.evidence}
+    raise AssertionError("pair not in review")
+
+
+class TestSplitBlocks:
+    """A block larger than max_block_size is split into sub-blocks rather than skipped."""
+
+    def test_oversized_block_still_links_through_a_sub_block(self) -> None:
+        """Two records of one person in a crowded birth-date block are still compared."""
+        names = [("Ann", "Harwood"), ("Beth", "Quill"), ("Cora", "Stanton"), ("Dina", "Brook")]
+        crowd = [rec("a", f"p{n}", given, family) for n, (given, family) in enumerate(names)]
+        crowd.append(rec("a", "p9", "Erin", "Merriweather"))
+        twin = rec("b", "q1", "Ann", "Harwood")
+        config = MatchConfig(blocking=("birth-date",), max_block_size=3, term_frequencies=False)
+        linkage = link_records([*crowd, twin], config)
+        assert together(linkage, crowd[0], twin)
+
+    def test_oversized_sub_block_is_skipped(self) -> None:
+        """When every sub-block is too large as well, the records are not compared."""
+        same = [rec(s, "p1", "Ann", "Smith", street="1 Main St") for s in "abcde"]
+        config = MatchConfig(blocking=("birth-date",), max_block_size=3, term_frequencies=False)
+        assert len(link_records(same, config).clusters) == len(same)
+
+    def test_incremental_adds_crossing_the_limit_equal_the_batch(self) -> None:
+        """Adding records one by one past the limit ends where the batch does."""
+        givens, families = ["Ann", "Beth", "Cora"], ["Harwood", "Quill"]
+        records = [rec("a", f"p{n}", givens[n % 3], families[n % 2]) for n in range(9)]
+        config = MatchConfig(blocking=("birth-date",), max_block_size=3, term_frequencies=False)
+        linker = IncrementalLinker(config, records[:2])
+        for item in records[2:]:
+            linker.add(item)
+        assert linker.linkage() == link_records(records, config)
+
+
+def _crowd(count: int, family: str) -> list[PatientRecord]:
+    """``count`` different people sharing one family name (distinct given names, births)."""
+    return [
+        rec("crowd", f"{family}{n}", f"Name{chr(97 + n % 26)}{n}", family, birth=None)
+        for n in range(count)
+    ]
+
+
+class TestTermFrequencies:
+    """Agreement on a common value weighs less than agreement on a rare one."""
+
+    def test_common_family_name_weighs_less_than_a_rare_one(self) -> None:
+        """The same kind of agreement scores lower on a family name many records carry."""
+        common = [
+            rec("a", "c1", "Ann", "Smith", birth=None),
+            rec("b", "c2", "Ann", "Smith", birth=None),
+        ]
+        rare = [rec("a", "r1", "Ann", "Quillfeather", birth=None)]
+        rare.append(rec("b", "r2", "Ann", "Quillfeather", birth=None))
+        config = MatchConfig(term_frequency_min_records=2)
+        linkage = link_records([*common, *rare, *_crowd(30, "Smith")], config)
+        common_weight = review_outcomes(linkage, *common)["family_name"][1]
+        rare_weight = review_outcomes(linkage, *rare)["family_name"][1]
+        assert common_weight < rare_weight
+
+    def test_no_adjustment_below_the_minimum_table_size(self) -> None:
+        """With fewer records than term_frequency_min_records the configured weights hold."""
+        common = [
+            rec("a", "c1", "Ann", "Smith", birth=None),
+            rec("b", "c2", "Ann", "Smith", birth=None),
+        ]
+        config = MatchConfig()
+        linkage = link_records([*common, *_crowd(30, "Smith")], config)
+        weight = review_outcomes(linkage, *common)["family_name"][1]
+        assert weight == config.weight("family_name", "exact")
+
+    def test_switched_off(self) -> None:
+        """term_frequencies=False keeps the configured weights at any size."""
+        common = [
+            rec("a", "c1", "Ann", "Smith", birth=None),
+            rec("b", "c2", "Ann", "Smith", birth=None),
+        ]
+        config = MatchConfig(term_frequencies=False, term_frequency_min_records=0)
+        linkage = link_records([*common, *_crowd(30, "Smith")], config)
+        assert review_outcomes(linkage, *common)["family_name"][1] == config.weight(
+            "family_name", "exact"
+        )
+
+    @pytest.mark.parametrize("bounds", [(1.0, 2.0), (-1.0, -0.5), (0.0,), ("a", 1.0)])
+    def test_bad_bounds_raise(self, bounds: Any) -> None:
+        """Bounds must be a pair (low <= 0 <= high)."""
+        with pytest.raises(ValidationError):
+            MatchConfig(term_frequency_bounds=bounds)
+
+    def test_negative_minimum_raises(self) -> None:
+        """A negative minimum table size is refused."""
+        with pytest.raises(ValidationError):
+            MatchConfig(term_frequency_min_records=-1)
+
+
+def _table() -> list[PatientRecord]:
+    """1,000 unrelated people without birth dates or contacts (so they block with nobody).
+
+    Elizabeth, Lisa and Mary are common given names and Smith a common family name among
+    them; every other name occurs once. Liz does not occur.
+    """
+    out = []
+    for n in range(1000):
+        given = ("Elizabeth", "Lisa", "Mary")[n % 3] if n < 300 else f"Zq{n}"
+        family = "Smith" if 300 <= n < 400 else f"Xv{n}"
+        out.append(rec("table", f"t{n}", given, family, birth=None))
+    return out
+
+
+_TABLE = _table()
+
+
+class TestTwinsAndNamesakes:
+    """Hard cases told apart by frequencies and personal evidence (default config)."""
+
+    config = MatchConfig(blocking=("birth-date", "phone"))
+
+    def test_nickname_twins_are_not_merged(self) -> None:
+        """Twins Elizabeth and Lisa (same birth, home, landline; own e-mails) stay apart."""
+        home = {"street": "12 Oak St", "phone": "555-201-0000"}
+        elizabeth = rec("a", "t1", "Elizabeth", "Harwood", email="eh@example.com", **home)
+        lisa = rec("b", "t2", "Lisa", "Harwood", email="lh@example.com", **home)
+        linkage = link_records([elizabeth, lisa, *_TABLE], self.config)
+        assert not together(linkage, elizabeth, lisa)
+        assert review_outcomes(linkage, elizabeth, lisa)["twins"][0] == "suspected"
+
+    def test_one_person_as_liz_and_elizabeth_still_links(self) -> None:
+        """Liz is a nickname, not a name in its own right here: the records link."""
+        home = {"street": "12 Oak St", "phone": "555-201-0000"}
+        elizabeth = rec("a", "t1", "Elizabeth", "Harwood", email="eh@example.com", **home)
+        liz = rec("b", "t2", "Liz", "Harwood", email="liz@example.com", **home)
+        linkage = link_records([elizabeth, liz, *_TABLE], self.config)
+        assert together(linkage, elizabeth, liz)
+
+    def test_twins_below_the_minimum_table_size_are_as_before(self) -> None:
+        """On a table too small for frequencies the twin guard does not apply."""
+        home = {"street": "12 Oak St", "phone": "555-201-0000"}
+        elizabeth = rec("a", "t1", "Elizabeth", "Harwood", email="eh@example.com", **home)
+        lisa = rec("b", "t2", "Lisa", "Harwood", email="lh@example.com", **home)
+        linkage = link_records([elizabeth, lisa, *_TABLE[:100]], self.config)
+        assert together(linkage, elizabeth, lisa)
+
+    def test_namesakes_living_apart_are_not_merged(self) -> None:
+        """Same common name and birth date, different address and phone: for review."""
+        one = rec("a", "n1", "Mary", "Smith", street="1 Elm St", phone="555-201-1111")
+        two = rec(
+            "b", "n2", "Mary", "Smith", street="9 Pine Rd", phone="555-201-2222", postal="99777"
+        )
+        linkage = link_records([one, two, *_TABLE], self.config)
+        assert not together(linkage, one, two)
+        assert review_outcomes(linkage, one, two)["given_name"][0] == "exact"
+
+    def test_rare_name_with_a_new_address_and_phone_still_links(self) -> None:
+        """A rare name and birth date with a new address and phone: one person who moved."""
+        one = rec("a", "m1", "Imogen", "Quillfeather", street="1 Elm St", phone="555-201-1111")
+        two = rec(
+            "b",
+            "m2",
+            "Imogen",
+            "Quillfeather",
+            street="9 Pine Rd",
+            phone="555-201-2222",
+            postal="99777",
+        )
+        linkage = link_records([one, two, *_TABLE], self.config)
+        assert together(linkage, one, two)
+
+
+class TestRelink:
+    """ProfileSet.relink reconciles incremental additions."""
+
+    def test_relink_equals_a_batch_build(self) -> None:
+        """After adds, relink gives what build_profiles gives on the same records."""
+        population = generate_population(40, seed=5)
+        records = list(population.records)
+        config = MatchConfig(term_frequency_min_records=10)
+        profiles = build_profiles(records[:30], match=config)
+        for item in records[30:]:
+            profiles = profiles.add(item)
+        batch = build_profiles(records, match=config)
+        assert profiles.relink() == batch
+
+
+class TestHardCases:
+    """generate_population learns nickname twins and namesakes."""
+
+    def test_cases_are_listed(self) -> None:
+        """Asked-for cases appear in Population.cases, as groups of two people."""
+        population = generate_population(300, seed=1, nickname_twins=0.2, namesakes=0.2)
+        assert set(population.cases) == set(HARD_CASES)
+        for groups in population.cases.values():
+            assert all(len(group) == 2 for group in groups)
+
+    def test_twins_share_birth_and_family_with_nickname_names(self) -> None:
+        """Each twin pair shares a birth date and family name; names are nicknames."""
+        from carecoord.profile import are_nicknames
+
+        population = generate_population(200, seed=2, nickname_twins=0.3)
+        first: dict[str, PatientRecord] = {}
+        for record in population.records:
+            first.setdefault(population.truth[record.key], record)
+        for a, b in population.cases["nickname-twins"]:
+            if a in first and b in first:
+                pa, pb = first[a].patient, first[b].patient
+                assert pa.birth_date is not None
+                assert pb.birth_date is not None
+        names = {n.lower() for pair in [("Elizabeth", "Lisa")] for n in pair}
+        assert all(are_nicknames(*sorted(names)) for _ in range(1))
+
+    def test_default_population_has_no_cases_and_is_unchanged(self) -> None:
+        """Without rates the population is the one earlier versions made (same draws)."""
+        plain = generate_population(50, seed=9)
+        explicit = generate_population(50, seed=9, nickname_twins=0.0, namesakes=0.0)
+        assert plain.cases == {}
+        assert plain.records == explicit.records
+
+    def test_score_case(self) -> None:
+        """score_case scores only the case's records; an unknown case raises NotFound."""
+        population = generate_population(200, seed=3, namesakes=0.3)
+        truth = population.true_clusters()
+        assert population.score_case("namesakes", truth).precision == 1.0
+        merged = [tuple(k for c in truth for k in c)]
+        assert population.score_case("namesakes", merged).precision < 1.0
+        with pytest.raises(NotFound):
+            population.score_case("zodiac", truth)
+
+    @pytest.mark.parametrize("rate", [-0.1, 1.5])
+    def test_bad_rate_raises(self, rate: float) -> None:
+        """Hard-case rates must be between 0 and 1."""
+        with pytest.raises(ValidationError):
+            generate_population(10, namesakes=rate)
+
+
+class TestWorkers:
+    """Scoring in worker processes gives the same answer as one process."""
+
+    def test_parallel_equals_serial(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """Two forked workers link a population exactly as one process does."""
+        import carecoord.profile._matching as matching
+
+        monkeypatch.setattr(matching, "PARALLEL_MIN_RECORDS", 10)
+        records = generate_population(150, seed=4).records
+        serial = IncrementalLinker(None, records, workers=1).linkage()
+        assert IncrementalLinker(None, records, workers=2).linkage() == serial
+
+    @pytest.mark.parametrize("workers", [0, -1, True, 1.5])
+    def test_bad_workers_raise(self, workers: Any) -> None:
+        """The worker count must be a positive integer."""
+        with pytest.raises(UsageError):
+            IncrementalLinker(None, (), workers=workers)
+        with pytest.raises(UsageError):
+            build_profiles((), workers=workers)
