@@ -2,6 +2,7 @@
 
 :func:`read` takes Bundles, single resources and bulk NDJSON, and :func:`read_paths`
 several files and folders, each keeping its own source ids, both within :class:`Limits`;
+:func:`read_bulk` reads a Bulk Data export folder one patient at a time, in bounded memory;
 :func:`summarize_issues` puts the issues found in one line for logs. :func:`write_bundle`,
 :func:`write_ndjson` and :func:`to_resources` write records and profiles,
 :func:`gap_to_detected_issue` writes a gap as a Da Vinci DEQM ``DetectedIssue`` and
@@ -20,6 +21,8 @@ Importing this module loads no other adapter. See ``docs/fhir.md`` for the mappi
 from __future__ import annotations
 
 from carecoord.errors import IssueCode, IssueSeverity
+from carecoord.fhir._bulk import BulkRead, read_bulk
+from carecoord.fhir._codes import ExtensionUrl
 from carecoord.fhir._gap_bundle import write_gaps_bundle
 from carecoord.fhir._gc import gc_paused
 from carecoord.fhir._issues import ImportIssue
@@ -38,6 +41,8 @@ from carecoord.fhir._write import (
 
 __all__ = [
     "DEFAULT_LIMITS",
+    "BulkRead",
+    "ExtensionUrl",
     "FhirExportError",
     "FhirImportError",
     "ImportIssue",
@@ -49,6 +54,7 @@ __all__ = [
     "gap_to_detected_issue",
     "gc_paused",
     "read",
+    "read_bulk",
     "read_paths",
     "read_value_sets",
     "summarize_issues",

@@ -48,6 +48,7 @@ from carecoord.testing._builders import (
     make_task,
     make_transition,
 )
+from carecoord.testing._bulk import write_bulk_export
 from carecoord.testing._population import (
     NATIONAL_ID_SYSTEM,
     PAYER_MEMBER_SYSTEM,
@@ -104,4 +105,5 @@ __all__ = [
     "make_task",
     "make_transition",
     "mrn_system",
+    "write_bulk_export",
 ]
