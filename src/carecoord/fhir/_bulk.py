@@ -44,14 +44,30 @@ from typing import IO, Any
 
 from carecoord.errors import InteropError, UsageError
 from carecoord.fhir._gc import gc_paused
-from carecoord.fhir._input import Document, InputReader, InputSource, _loads, _OverLimit
+from carecoord.fhir._input import (
+    Document,
+    InputReader,
+    InputSource,
+    _as_object,
+    _loads,
+    _OverLimit,
+)
 from carecoord.fhir._issues import ImportIssue, IssueCode, IssueLog
 from carecoord.fhir._limits import Limits
 from carecoord.fhir._read import ImportResult, ResourceCounts, _run, check_options
 from carecoord.fhir._read_passes import PARTY_TYPES
 from carecoord.fhir._resource_types import type_label
 
-__all__ = ["SHARED_TYPES", "BulkRead", "patient_of", "read_bulk"]
+__all__ = [
+    "SHARED_TYPES",
+    "BulkContext",
+    "BulkRead",
+    "BulkTotals",
+    "classify",
+    "export_files",
+    "patient_of",
+    "read_bulk",
+]
 
 SHARED_TYPES = frozenset(
     {
@@ -206,6 +222,13 @@ class _SortedRuns:
             self._runs.append(path)
         yield from heapq.merge(*(self._read(p, buffer) for p in self._runs))
 
+    def clear(self) -> None:
+        """Forget every item (the buffer and the runs on disk)."""
+        self._buffer = []
+        for path in self._runs:
+            path.unlink(missing_ok=True)
+        self._runs = []
+
     @property
     def runs(self) -> int:
         """How many runs were spilled to disk."""
@@ -229,15 +252,224 @@ class _GroupReader(InputReader):
         yield from self.group
 
 
+def classify(resource: Mapping[str, Any]) -> tuple[str, str]:
+    """Where a resource of a bulk export goes: ``(kind, key)``.
+
+    ``("patient", id)`` for a resource of that patient (:func:`patient_of`);
+    ``("shared", "Type/id")`` for a party or supporting resource naming no patient
+    (:data:`SHARED_TYPES`); ``("orphan", "Type/id")`` for one naming no patient but
+    referring to another resource (it goes to that resource's patient); ``("none", "")``
+    for the rest (read together, with no patient).
+    """
+    kind, ident = resource.get("resourceType"), resource.get("id")
+    patient = patient_of(resource)
+    if patient is not None:
+        return "patient", patient
+    if kind in SHARED_TYPES and type(ident) is str:
+        return "shared", f"{kind}/{ident}"
+    refs = [r for r in _references(resource) if r.split("/")[0] not in SHARED_TYPES]
+    return ("orphan", refs[0]) if refs else ("none", "")
+
+
+class BulkContext:
+    """What reading one patient's lines needs: the folder, options, files and shared resources.
+
+    Built by the scan of an export; picklable, so that workers of a cluster can read
+    patients too (``carecoord.dask``). Lines are identified by ``seq``, the file's index
+    shifted left 32 bits or-ed with the line number.
+    """
+
+    def __init__(
+        self,
+        folder: Path,
+        *,
+        source_id: str | None,
+        default_tz: dt.tzinfo | None,
+        limits: Limits,
+        pause_gc: bool,
+    ) -> None:
+        self.folder = folder
+        self.source_id = source_id
+        self.default_tz = default_tz
+        self.limits = limits
+        self.pause_gc = pause_gc
+        self.labels: list[str] = []
+        self.places: dict[str, str] = {}
+        self.shared: dict[str, list[tuple[int, bytes]]] = {}
+        self.shared_labels: set[str] = set()
+        self.roles: dict[str, list[str]] = {}
+
+    def label(self, seq: int) -> str:
+        """The issue label of a line (``<file 3>:12``, or its path with ``name_files``)."""
+        return f"{self.labels[seq >> 32]}:{seq & 0xFFFFFFFF}"
+
+    def add_shared(self, ref: str, seq: int, line: bytes, resource: Mapping[str, Any]) -> None:
+        """Keep a shared resource (and, for a PractitionerRole, whom it describes)."""
+        self.shared.setdefault(ref, []).append((seq, line))
+        self.shared_labels.add(self.label(seq))
+        if resource.get("resourceType") == "PractitionerRole":
+            named = _reference(resource.get("practitioner"))
+            found = _ANY_REF.search(named) if named is not None else None
+            if found is not None:
+                self.roles.setdefault(f"{found[1]}/{found[2]}", []).append(ref)
+
+    def read(self, documents: list[Document]) -> ImportResult:
+        """Run the reader's passes over parsed documents."""
+        reader = _GroupReader(IssueLog(), self.limits, self.places)
+        reader.group = documents
+        if self.pause_gc:
+            with gc_paused():
+                return _run(self.folder, self.source_id, self.default_tz, reader)
+        return _run(self.folder, self.source_id, self.default_tz, reader)
+
+    def read_group(self, lines: list[tuple[int, bytes]]) -> tuple[ImportResult, set[str]]:
+        """One patient's lines, with the shared resources they refer to (transitively).
+
+        Returns the read and the shared resources it used (``Type/id``).
+        """
+        documents = {seq: _loads(line) for seq, line in lines}
+        used: set[str] = set()
+        pending = list(documents.values())
+        while pending:
+            node = pending.pop()
+            refs = list(_references(node))
+            for ref in refs if node.get("resourceType") != "Practitioner" else ():
+                refs.extend(self.roles.get(ref, ()))  # a practitioner's roles describe it
+            for ref in refs:
+                for seq, line in self.shared.get(ref, ()):
+                    if seq not in documents:
+                        documents[seq] = shared = _loads(line)
+                        pending.append(shared)
+                        used.add(ref)
+        result = self.read([(self.label(seq), documents[seq]) for seq in sorted(documents)])
+        return result, used
+
+    def read_shared(self) -> ImportResult | None:
+        """The shared resources read once, alone (for their counts and issues)."""
+        every = sorted(item for items in self.shared.values() for item in items)
+        if not every:
+            return None
+        return self.read([(self.label(seq), _loads(line)) for seq, line in every])
+
+
+class BulkTotals:
+    """The issues and counts of a bulk read, added up patient by patient.
+
+    A patient's read also reads the shared resources it refers to: their issues and counts
+    are left out there and taken once from the read of the shared resources alone; the
+    ``unsupported-resource`` warning (one per type) is summed over patients.
+    """
+
+    def __init__(self) -> None:
+        self.issues: list[ImportIssue] = []
+        self.counts: dict[str, list[int]] = {}
+        self.unsupported: dict[str, tuple[ImportIssue, int]] = {}
+        self.used_shared: set[str] = set()
+        self.patients = 0
+
+    def add_group(
+        self, context: BulkContext, result: ImportResult, used: set[str]
+    ) -> tuple[ImportIssue, ...]:
+        """Add one patient's read; return the issues that belong to that patient."""
+        self.patients += 1
+        self.used_shared |= used
+        kept: list[ImportIssue] = []
+        for issue in result.issues:
+            if issue.source in context.shared_labels:
+                continue  # reported once, by the read of the shared resources
+            if issue.code == IssueCode.UNSUPPORTED_RESOURCE:
+                self._note_unsupported(issue, result.counts)
+                continue
+            kept.append(issue)
+        self.issues.extend(kept)
+        for kind, counts in result.counts.items():
+            if kind in SHARED_TYPES:
+                continue  # counted once, by the read of the shared resources
+            self._count(kind, counts.read, counts.mapped, counts.skipped)
+        return tuple(kept)
+
+    def _count(self, kind: str, read: int, mapped: int, skipped: int) -> None:
+        entry = self.counts.setdefault(kind, [0, 0, 0])
+        entry[0] += read
+        entry[1] += mapped
+        entry[2] += skipped
+
+    def add_shared(self, result: ImportResult | None) -> None:
+        """Add the read of the shared resources (after every patient's)."""
+        if result is None:
+            return
+        for issue in result.issues:
+            if issue.code == IssueCode.UNSUPPORTED_RESOURCE:
+                self._note_unsupported(issue, result.counts)
+            else:
+                self.issues.append(issue)
+        used: dict[str, int] = {}
+        for ref in self.used_shared:
+            kind = ref.split("/", 1)[0]
+            used[kind] = used.get(kind, 0) + 1
+        for kind, counts in result.counts.items():
+            mapped = counts.mapped
+            if kind == "Medication":  # mapped when a fact used it, as fhir.read counts it
+                mapped = min(counts.read, used.get(kind, 0))
+            self._count(kind, counts.read, mapped, counts.read - mapped)
+
+    def merge(self, other: BulkTotals) -> None:
+        """Add the totals of another part of the same export (read elsewhere)."""
+        self.issues.extend(other.issues)
+        for kind, (read, mapped, skipped) in other.counts.items():
+            self._count(kind, read, mapped, skipped)
+        for kind, (first, total) in other.unsupported.items():
+            mine = self.unsupported.get(kind)
+            if mine is None or _order(first) < _order(mine[0]):
+                self.unsupported[kind] = (first, total + (mine[1] if mine else 0))
+            else:
+                self.unsupported[kind] = (mine[0], mine[1] + total)
+        self.used_shared |= other.used_shared
+        self.patients += other.patients
+
+    def _note_unsupported(self, issue: ImportIssue, counts: Mapping[str, ResourceCounts]) -> None:
+        for kind, count in counts.items():
+            if issue.message == f"{count.skipped} {type_label(kind)}{_UNSUPPORTED}":
+                first, total = self.unsupported.get(kind, (issue, 0))
+                if _order(issue) < _order(first):
+                    first = issue
+                self.unsupported[kind] = (first, total + count.skipped)
+                return
+        self.issues.append(issue)  # defensive: a message of another form is kept as is
+
+    def final_issues(self) -> list[ImportIssue]:
+        """The summed ``unsupported-resource`` warnings, one per type."""
+        return [
+            ImportIssue(
+                first.path,
+                first.code,
+                f"{total} {type_label(kind)}{_UNSUPPORTED}",
+                first.severity,
+                first.source,
+            )
+            for kind, (first, total) in sorted(self.unsupported.items())
+        ]
+
+    def result_counts(self) -> dict[str, ResourceCounts]:
+        """The counts by type, as :attr:`ImportResult.counts` holds them."""
+        return {k: ResourceCounts(*v) for k, v in sorted(self.counts.items())}
+
+
+def _order(issue: ImportIssue) -> tuple[str, int]:
+    """Input order of an issue's line label (``<file 3>:12`` before ``<file 3>:100``)."""
+    head, _, line = issue.source.rpartition(":")
+    return (head, int(line)) if line.isdigit() else (issue.source, -1)
+
+
 class BulkRead:
     """The records of a bulk export, one patient at a time (what :func:`read_bulk` gives).
 
     Iterate it once: each item is an :class:`~carecoord.fhir.ImportResult` holding one
     patient's records (one per source that has the patient) and the issues of that
-    patient's resources, in patient-id order. Once iteration ends, :attr:`issues` and
-    :attr:`counts` cover the whole export (file problems, shared resources, every
-    patient), and the temporary files are gone. Use it as a context manager to remove
-    them early when iteration stops before the end.
+    patient's resources. Once iteration ends, :attr:`issues` and :attr:`counts` cover the
+    whole export (file problems, shared resources, every patient), and the temporary
+    files are gone. Use it as a context manager to remove them early when iteration stops
+    before the end.
     """
 
     def __init__(
@@ -252,31 +484,26 @@ class BulkRead:
         temp_dir: str | os.PathLike[str] | None,
         pause_gc: bool,
     ) -> None:
-        self._folder = folder
-        self._source_id = source_id
-        self._tz = default_tz
-        self._limits = limits
-        self._pause_gc = pause_gc
+        self._context = BulkContext(
+            folder, source_id=source_id, default_tz=default_tz, limits=limits, pause_gc=pause_gc
+        )
         self._reader = InputReader(IssueLog(), limits, name_files=name_files)
+        self._reader._places = self._context.places
+        self._totals = BulkTotals()
         self._temp_dir = temp_dir
         self._tmp = Path()
         self._chunk = chunk_bytes
-        self._labels: list[str] = []
-        self._shared: dict[str, list[tuple[int, bytes]]] = {}
-        self._shared_labels: set[str] = set()
-        self._roles: dict[str, list[str]] = {}
-        self._used_shared: set[str] = set()
-        self._issues: list[ImportIssue] = []
-        self._counts: dict[str, list[int]] = {}
-        self._unsupported: dict[str, tuple[ImportIssue, int]] = {}
         self._started = False
         self._done = False
-        self.patients = 0
-        """How many patient groups were yielded so far."""
         self.runs = 0
         """How many sorted runs were spilled to disk (0: the export fit in one chunk)."""
 
     # ------------------------------------------------------------------ public
+
+    @property
+    def patients(self) -> int:
+        """How many patient groups were read so far."""
+        return self._totals.patients
 
     @property
     def done(self) -> bool:
@@ -286,12 +513,12 @@ class BulkRead:
     @property
     def issues(self) -> tuple[ImportIssue, ...]:
         """Every issue found so far (all of them once :attr:`done`)."""
-        return (*self._reader.issues, *self._issues, *self._final_unsupported())
+        return (*self._reader.issues, *self._totals.issues, *self._totals.final_issues())
 
     @property
     def counts(self) -> Mapping[str, ResourceCounts]:
         """Resources read, mapped and skipped by type, so far (all once :attr:`done`)."""
-        return {k: ResourceCounts(*v) for k, v in sorted(self._counts.items())}
+        return self._totals.result_counts()
 
     def result(self) -> ImportResult:
         """The export's issues and counts as an :class:`ImportResult` without records.
@@ -323,226 +550,127 @@ class BulkRead:
         self._started = True
         self._tmp = Path(tempfile.mkdtemp(prefix="carecoord-bulk-", dir=self._temp_dir))
         try:
-            yield from self._assemble(self._scan())
-            self._read_shared()
+            for lines in self._groups(self._scan()):
+                result, used = self._context.read_group(lines)
+                kept = self._totals.add_group(self._context, result, used)
+                yield ImportResult(result.records, kept, result.counts)
+            self._totals.add_shared(self._context.read_shared())
         finally:
             self.close()
 
     # ------------------------------------------------------------------ scan
 
-    def _files(self) -> list[tuple[str, Path]]:
-        found = self._reader._walk(self._folder, "<input>")
-        return [
-            (rel, path) for rel, path in found if rel.lower().endswith((".ndjson", ".ndjson.gz"))
-        ]
-
     def _scan(self) -> _SortedRuns:
         groups = _SortedRuns(self._tmp, "patients", self._chunk)
         targets = _SortedRuns(self._tmp, "targets", self._chunk)
         orphans = _SortedRuns(self._tmp, "orphans", self._chunk)
-        reader = self._reader
-        for index, (relative, path) in enumerate(self._files()):
+        reader, context = self._reader, self._context
+        for index, (relative, path) in enumerate(export_files(reader, context.folder)):
             reader.files += 1
             label = relative if reader.name_files else f"<file {reader.files}>"
-            reader._places[label] = relative
-            self._labels.append(label)
-            for number, line in self._lines(path, label):
+            context.places[label] = relative
+            context.labels.append(label)
+            for number, line in _lines(reader, path, label):
                 seq = (index << 32) | number
-                resource = self._parse(line, f"{label}:{number}", number)
+                resource = _parse(reader, line, f"{label}:{number}", number)
                 if resource is None:
                     continue
-                kind = resource.get("resourceType")
-                patient = patient_of(resource)
-                ident = resource.get("id")
-                if patient is not None:
-                    groups.add(patient, seq, line)
+                where, key = classify(resource)
+                if where == "patient":
+                    groups.add(key, seq, line)
+                    kind, ident = resource.get("resourceType"), resource.get("id")
                     if type(ident) is str and type(kind) is str:
-                        targets.add(f"{kind}/{ident}", seq, patient.encode())
-                elif kind in SHARED_TYPES and type(ident) is str:
-                    self._shared.setdefault(f"{kind}/{ident}", []).append((seq, line))
-                    if kind == "PractitionerRole":  # it describes its practitioner
-                        ref = _reference(resource.get("practitioner"))
-                        found = _ANY_REF.search(ref) if ref is not None else None
-                        if found is not None:
-                            role = self._roles.setdefault(f"{found[1]}/{found[2]}", [])
-                            role.append(f"{kind}/{ident}")
-                    self._shared_labels.add(f"{label}:{number}")
-                else:
-                    refs = [r for r in _references(resource) if r.split("/")[0] not in SHARED_TYPES]
-                    if refs:
-                        orphans.add(refs[0], seq, line)
-                    else:  # names no patient and nothing of one: read with no patient
-                        groups.add("", seq, line)
-        self._join(targets, orphans, groups)
+                        targets.add(f"{kind}/{ident}", seq, key.encode())
+                elif where == "shared":
+                    context.add_shared(key, seq, line, resource)
+                elif where == "orphan":
+                    orphans.add(key, seq, line)
+                else:  # names no patient and nothing of one: read with no patient
+                    groups.add("", seq, line)
+        _join(targets, orphans, groups)
         self.runs = groups.runs + targets.runs + orphans.runs
         return groups
 
-    def _lines(self, path: Path, label: str) -> Iterator[tuple[int, bytes]]:
-        """The non-blank lines of one file, streamed (gzip too), each within the limits."""
-        limit = self._limits.max_file_bytes
-        try:
-            with open(path, "rb") as raw:
-                gzipped = raw.read(2) == b"\x1f\x8b"
-            opener: Any = gzip.open if gzipped else open
-            with opener(path, "rb") as handle:
-                for number, line in enumerate(_split_lines(handle, limit), start=1):
-                    if line is None:
-                        self._reader._limit(
-                            f"{label}:{number}",
-                            f"a line is larger than {limit:,} bytes",
-                            "max_file_bytes",
-                        )
-                    elif line.strip():
-                        yield number, line.removeprefix(b"\xef\xbb\xbf") if number == 1 else line
-        except (OSError, EOFError, zlib.error) as err:
-            if isinstance(err, gzip.BadGzipFile | EOFError | zlib.error):
-                self._reader.issues.add(
-                    "",
-                    IssueCode.INVALID_GZIP,
-                    "file is not valid gzip data (corrupt or truncated)",
-                    source=label,
-                )
-            else:
-                self._reader._unreadable(label, "a file", err)
-
-    def _parse(self, line: bytes, label: str, number: int) -> dict[str, Any] | None:
-        reader = self._reader
-        try:
-            value = reader._json(line)
-        except (ValueError, _OverLimit) as err:
-            reader._problem(err, label, line_offset=number - 1)
-            return None
-        if type(value) is not dict:
-            from carecoord.fhir._input import _as_object  # noqa: PLC0415 - rare path
-
-            _as_object(value, f"NDJSON line {number}: ", label, reader.issues)
-            return None
-        return value
-
-    def _join(self, targets: _SortedRuns, orphans: _SortedRuns, groups: _SortedRuns) -> None:
-        """Give each orphan the patient of the resource it refers to (a merge join)."""
-        if not orphans.count:
-            for _ in targets.merged():  # releases the buffer; nothing to join
-                break
-            return
-        pending = orphans.merged()
-        current = next(pending, None)
-        for ref, _seq, patient in targets.merged():
-            while current is not None and current[0] < ref:
-                groups.add("", current[1], current[2])  # refers to no patient's resource
-                current = next(pending, None)
-            while current is not None and current[0] == ref:
-                groups.add(patient.decode(), current[1], current[2])
-                current = next(pending, None)
-            if current is None:
-                break
-        while current is not None:
-            groups.add("", current[1], current[2])
-            current = next(pending, None)
-
-    # ------------------------------------------------------------------ assemble
-
-    def _label(self, seq: int) -> str:
-        return f"{self._labels[seq >> 32]}:{seq & 0xFFFFFFFF}"
-
-    def _assemble(self, groups: _SortedRuns) -> Iterator[ImportResult]:
+    @staticmethod
+    def _groups(groups: _SortedRuns) -> Iterator[list[tuple[int, bytes]]]:
         key: str | None = None
         lines: list[tuple[int, bytes]] = []
         for patient, seq, line in groups.merged():
             if patient != key and lines:
-                yield self._read_group(lines)
+                yield lines
                 lines = []
             key = patient
             lines.append((seq, line))
         if lines:
-            yield self._read_group(lines)
+            yield lines
 
-    def _read_group(self, lines: list[tuple[int, bytes]]) -> ImportResult:
-        documents = {seq: _loads(line) for seq, line in lines}
-        pending = list(documents.values())
-        while pending:  # the shared resources they refer to, transitively
-            node = pending.pop()
-            refs = list(_references(node))
-            for ref in refs if node.get("resourceType") != "Practitioner" else ():
-                refs.extend(self._roles.get(ref, ()))  # a practitioner's roles describe it
-            for ref in refs:
-                for seq, line in self._shared.get(ref, ()):
-                    if seq not in documents:
-                        documents[seq] = shared = _loads(line)
-                        pending.append(shared)
-                        self._used_shared.add(ref)
-        result = self._read([(self._label(seq), documents[seq]) for seq in sorted(documents)])
-        self.patients += 1
-        kept: list[ImportIssue] = []
-        for issue in result.issues:
-            if issue.source in self._shared_labels:
-                continue  # reported once, by the read of the shared resources
-            if issue.code == IssueCode.UNSUPPORTED_RESOURCE:
-                self._note_unsupported(issue, result.counts)
-                continue
-            kept.append(issue)
-        self._issues.extend(kept)
-        for kind, counts in result.counts.items():
-            if kind in SHARED_TYPES:
-                continue  # counted once, by the read of the shared resources
-            entry = self._counts.setdefault(kind, [0, 0, 0])
-            entry[0] += counts.read
-            entry[1] += counts.mapped
-            entry[2] += counts.skipped
-        return ImportResult(result.records, tuple(kept), result.counts)
 
-    def _read(self, documents: list[Document]) -> ImportResult:
-        reader = _GroupReader(IssueLog(), self._limits, self._reader._places)
-        reader.group = documents
-        if self._pause_gc:
-            with gc_paused():
-                return _run(self._folder, self._source_id, self._tz, reader)
-        return _run(self._folder, self._source_id, self._tz, reader)
+def export_files(reader: InputReader, folder: Path) -> list[tuple[str, Path]]:
+    """The NDJSON files of an export folder (recursively), sorted by relative path."""
+    suffixes = (".ndjson", ".ndjson.gz")
+    found = reader._walk(folder, "<input>")
+    return [(rel, path) for rel, path in found if rel.lower().endswith(suffixes)]
 
-    def _note_unsupported(self, issue: ImportIssue, counts: Mapping[str, ResourceCounts]) -> None:
-        for kind, count in counts.items():
-            if issue.message == f"{count.skipped} {type_label(kind)}{_UNSUPPORTED}":
-                first, total = self._unsupported.get(kind, (issue, 0))
-                self._unsupported[kind] = (first, total + count.skipped)
-                return
-        self._issues.append(issue)  # defensive: a message of another form is kept as is
 
-    def _final_unsupported(self) -> list[ImportIssue]:
-        return [
-            ImportIssue(
-                first.path,
-                first.code,
-                f"{total} {type_label(kind)}{_UNSUPPORTED}",
-                first.severity,
-                first.source,
+def _lines(reader: InputReader, path: Path, label: str) -> Iterator[tuple[int, bytes]]:
+    """The non-blank lines of one file, streamed (gzip too), each within the limits."""
+    limit = reader.limits.max_file_bytes
+    try:
+        with open(path, "rb") as raw:
+            gzipped = raw.read(2) == b"\x1f\x8b"
+        opener: Any = gzip.open if gzipped else open
+        with opener(path, "rb") as handle:
+            for number, line in enumerate(_split_lines(handle, limit), start=1):
+                if line is None:
+                    where = f"{label}:{number}"
+                    what = f"a line is larger than {limit:,} bytes"
+                    reader._limit(where, what, "max_file_bytes")
+                elif line.strip():
+                    yield number, line.removeprefix(b"\xef\xbb\xbf") if number == 1 else line
+    except (OSError, EOFError, zlib.error) as err:
+        if isinstance(err, gzip.BadGzipFile | EOFError | zlib.error):
+            reader.issues.add(
+                "",
+                IssueCode.INVALID_GZIP,
+                "file is not valid gzip data (corrupt or truncated)",
+                source=label,
             )
-            for kind, (first, total) in self._unsupported.items()
-        ]
+        else:
+            reader._unreadable(label, "a file", err)
 
-    def _read_shared(self) -> None:
-        """Read the shared resources once, alone: their counts and issues."""
-        every = sorted(item for items in self._shared.values() for item in items)
-        if not every:
-            return
-        result = self._read([(self._label(seq), _loads(line)) for seq, line in every])
-        for issue in result.issues:
-            if issue.code == IssueCode.UNSUPPORTED_RESOURCE:
-                self._note_unsupported(issue, result.counts)
-            else:
-                self._issues.append(issue)
-        used: dict[str, int] = {}
-        for ref in self._used_shared:
-            kind = ref.split("/", 1)[0]
-            used[kind] = used.get(kind, 0) + 1
-        for kind, counts in result.counts.items():
-            entry = self._counts.setdefault(kind, [0, 0, 0])
-            mapped = counts.mapped
-            if kind == "Medication":  # mapped when a fact used it, as fhir.read counts it
-                mapped = min(counts.read, used.get(kind, 0))
-            entry[0] += counts.read
-            entry[1] += mapped
-            entry[2] += counts.read - mapped
-        self._shared.clear()
+
+def _parse(reader: InputReader, line: bytes, label: str, number: int) -> dict[str, Any] | None:
+    """One line parsed within the limits; ``None`` (an issue) when it is not a JSON object."""
+    try:
+        value = reader._json(line)
+    except (ValueError, _OverLimit) as err:
+        reader._problem(err, label, line_offset=number - 1)
+        return None
+    if type(value) is not dict:
+        _as_object(value, f"NDJSON line {number}: ", label, reader.issues)
+        return None
+    return value
+
+
+def _join(targets: _SortedRuns, orphans: _SortedRuns, groups: _SortedRuns) -> None:
+    """Give each orphan the patient of the resource it refers to (a merge join)."""
+    if not orphans.count:
+        targets.clear()
+        return
+    pending = orphans.merged()
+    current = next(pending, None)
+    for ref, _seq, patient in targets.merged():
+        while current is not None and current[0] < ref:
+            groups.add("", current[1], current[2])  # refers to no patient's resource
+            current = next(pending, None)
+        while current is not None and current[0] == ref:
+            groups.add(patient.decode(), current[1], current[2])
+            current = next(pending, None)
+        if current is None:
+            break
+    while current is not None:
+        groups.add("", current[1], current[2])
+        current = next(pending, None)
 
 
 def _split_lines(handle: IO[bytes], limit: int) -> Iterator[bytes | None]:
