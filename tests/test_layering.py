@@ -101,6 +101,7 @@ LAYERS: dict[str, set[str]] = {
     "demo_data": {"carecoord.demo_data"},
     "testing": CORE | {"carecoord.testing", "carecoord.fhir", "carecoord.serialization"},
     "cli": CORE | {"carecoord.cli", "carecoord.fhir", "carecoord.demo_data"},
+    "dask": CORE | {"carecoord.dask", "carecoord.fhir"},
     "__main__.py": {"carecoord.cli"},
     "__init__.py": CORE,
 }
@@ -108,7 +109,7 @@ LAYERS: dict[str, set[str]] = {
 import each other; the command line and the test kit sit on top."""
 CORE_LAYERS = ("errors.py", "domain", "terminology", "profile", "rules")
 THIRD_PARTY_CORE = {"attrs", "dateutil", "typing_extensions"}
-OPTIONAL_EXTRAS = {"holidays", "hypothesis", "orjson"}
+OPTIONAL_EXTRAS = {"holidays", "hypothesis", "orjson", "dask", "distributed", "pyarrow"}
 """Packages of the optional extras: imported lazily, where a feature needs them."""
 SRC = Path(__file__).resolve().parents[1] / "src" / "carecoord"
 

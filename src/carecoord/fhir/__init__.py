@@ -21,7 +21,7 @@ Importing this module loads no other adapter. See ``docs/fhir.md`` for the mappi
 from __future__ import annotations
 
 from carecoord.errors import IssueCode, IssueSeverity
-from carecoord.fhir._bulk import BulkRead, read_bulk
+from carecoord.fhir._bulk import BulkPlan, BulkRead, BulkTotals, join_orphans, read_bulk
 from carecoord.fhir._codes import ExtensionUrl
 from carecoord.fhir._gap_bundle import write_gaps_bundle
 from carecoord.fhir._gc import gc_paused
@@ -41,7 +41,9 @@ from carecoord.fhir._write import (
 
 __all__ = [
     "DEFAULT_LIMITS",
+    "BulkPlan",
     "BulkRead",
+    "BulkTotals",
     "ExtensionUrl",
     "FhirExportError",
     "FhirImportError",
@@ -53,6 +55,7 @@ __all__ = [
     "ResourceCounts",
     "gap_to_detected_issue",
     "gc_paused",
+    "join_orphans",
     "read",
     "read_bulk",
     "read_paths",

@@ -38,7 +38,7 @@ import shutil
 import struct
 import tempfile
 import zlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any
 
@@ -61,10 +61,12 @@ from carecoord.fhir._resource_types import type_label
 __all__ = [
     "SHARED_TYPES",
     "BulkContext",
+    "BulkPlan",
     "BulkRead",
     "BulkTotals",
     "classify",
     "export_files",
+    "join_orphans",
     "patient_of",
     "read_bulk",
 ]
@@ -755,3 +757,176 @@ def read_bulk(
         temp_dir=temp_dir,
         pause_gc=pause_gc,
     )
+
+
+# --------------------------------------------------------------------------- parallel plans
+
+
+class BulkPlan:
+    """A bulk export cut into byte blocks that separate workers can scan and read.
+
+    For running the bulk read on a cluster (``carecoord.dask``): :meth:`count_lines` of
+    every block (in any order, anywhere), then :meth:`set_line_counts`, then
+    :meth:`scan` of every block gives tagged items: ``("P", patient id, seq, line)`` for a
+    patient's line, ``("T", "Type/id", seq, patient id)`` for what orphans may point at,
+    ``("S", "Type/id", seq, line)`` for a shared resource, ``("O", "Type/id", seq, line)``
+    for an orphan, ``("I", issue)`` for a problem. :meth:`add_shared` takes the shared
+    items back; :func:`join_orphans` gives an orphan the patient of its target;
+    :meth:`read_patient` reads one patient's ``(seq, line)`` pairs. The plan is
+    picklable; line numbers (and issue labels) are those :func:`~carecoord.fhir.read`
+    gives.
+    """
+
+    def __init__(
+        self,
+        folder: str | os.PathLike[str],
+        *,
+        source_id: str | None = None,
+        default_tz: dt.tzinfo | None = None,
+        limits: Limits | None = None,
+        name_files: bool = False,
+        block_bytes: int = _DEFAULT_CHUNK,
+    ) -> None:
+        bulk = read_bulk(
+            folder, source_id=source_id, default_tz=default_tz, limits=limits, name_files=name_files
+        )
+        if type(block_bytes) is not int or block_bytes < 1:
+            msg = "block_bytes must be a positive int"
+            raise UsageError(msg)
+        self.context = bulk._context
+        self.name_files = name_files
+        self.issues: list[ImportIssue] = []
+        files = export_files(bulk._reader, self.context.folder)
+        self.issues.extend(bulk._reader.issues)
+        for number, (relative, _path) in enumerate(files, start=1):
+            label = relative if name_files else f"<file {number}>"
+            self.context.labels.append(label)
+            self.context.places[label] = relative
+        self.blocks: list[tuple[int, str, int, int]] = []
+        for index, (_relative, path) in enumerate(files):
+            size = path.stat().st_size
+            if _gzipped(path) or size <= block_bytes:
+                self.blocks.append((index, str(path), 0, -1))
+                continue
+            self.blocks.extend(
+                (index, str(path), start, min(start + block_bytes, size))
+                for start in range(0, size, block_bytes)
+            )
+        self.first_lines: list[int] = [1] * len(self.blocks)
+
+    def count_lines(self, block: int) -> int:
+        """How many newlines block ``block`` holds (a whole-file block: the file's)."""
+        _index, path, start, end = self.blocks[block]
+        opener: Any = gzip.open if end < 0 and _gzipped(Path(path)) else open
+        with opener(path, "rb") as handle:
+            if end < 0:
+                return sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(2**20), b""))
+            handle.seek(start)
+            left, count = end - start, 0
+            while left > 0:
+                chunk = handle.read(min(2**20, left))
+                if not chunk:
+                    break
+                count += chunk.count(b"\n")
+                left -= len(chunk)
+            return count
+
+    def set_line_counts(self, counts: list[int]) -> None:
+        """Give the plan every block's :meth:`count_lines`, in block order."""
+        before: dict[int, int] = {}
+        self.first_lines = []
+        for block, count in zip(self.blocks, counts, strict=True):
+            self.first_lines.append(before.get(block[0], 0) + 1)
+            before[block[0]] = before.get(block[0], 0) + count
+
+    def _block_lines(self, block: int) -> Iterator[tuple[int, bytes | None]]:
+        _index, path, start, end = self.blocks[block]
+        limit = self.context.limits.max_file_bytes
+        opener: Any = gzip.open if _gzipped(Path(path)) else open
+        with opener(path, "rb") as handle:
+            number = self.first_lines[block]
+            if start > 0:
+                handle.seek(start - 1)
+                if handle.read(1) != b"\n":  # the line under way belongs to the block before
+                    handle.readline()
+                    number += 1
+            position = handle.tell()
+            for line in _split_lines(handle, limit):
+                if end >= 0 and position >= end:
+                    return
+                yield number, line
+                number += 1
+                position = handle.tell()
+
+    def scan(self, block: int) -> list[tuple[Any, ...]]:
+        """The tagged items of block ``block`` (see the class)."""
+        limits = self.context.limits
+        reader = InputReader(IssueLog(), limits, name_files=self.name_files)
+        index = self.blocks[block][0]
+        label = self.context.labels[index]
+        items: list[tuple[Any, ...]] = []
+        for number, line in self._block_lines(block):
+            where = f"{label}:{number}"
+            if line is None:
+                what = f"a line is larger than {limits.max_file_bytes:,} bytes"
+                reader._limit(where, what, "max_file_bytes")
+                continue
+            if not line.strip():
+                continue
+            text = line.removeprefix(b"\xef\xbb\xbf") if number == 1 else line
+            resource = _parse(reader, text, where, number)
+            if resource is None:
+                continue
+            seq = (index << 32) | number
+            kind, key = classify(resource)
+            if kind == "patient":
+                items.append(("P", key, seq, text))
+                rtype, ident = resource.get("resourceType"), resource.get("id")
+                if type(ident) is str and type(rtype) is str:
+                    items.append(("T", f"{rtype}/{ident}", seq, key))
+            elif kind == "shared":
+                items.append(("S", key, seq, text))
+            elif kind == "orphan":
+                items.append(("O", key, seq, text))
+            else:
+                items.append(("P", "", seq, text))
+        items.extend(("I", issue) for issue in reader.issues)
+        return items
+
+    def add_shared(self, items: Iterable[tuple[Any, ...]]) -> None:
+        """Keep the ``("S", ...)`` items of every block (before :meth:`read_patient`)."""
+        for _tag, ref, seq, line in sorted(items, key=lambda item: item[2]):
+            self.context.add_shared(ref, seq, line, _loads(line))
+
+    def read_patient(self, lines: Iterable[tuple[int, bytes]], totals: BulkTotals) -> ImportResult:
+        """Read one patient's ``(seq, line)`` pairs, adding to ``totals``."""
+        result, used = self.context.read_group(sorted(lines))
+        kept = totals.add_group(self.context, result, used)
+        return ImportResult(result.records, kept, result.counts)
+
+    def finish(self, parts: Iterable[BulkTotals], issues: Iterable[ImportIssue]) -> ImportResult:
+        """The export's issues and counts: the scan's ``issues`` and every part's totals."""
+        totals = BulkTotals()
+        for part in parts:
+            totals.merge(part)
+        totals.add_shared(self.context.read_shared())
+        found = (*self.issues, *issues, *totals.issues, *totals.final_issues())
+        return ImportResult((), found, totals.result_counts())
+
+
+def join_orphans(items: Iterable[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """The ``("O", ...)`` items of one reference as ``("P", ...)`` items of its patient.
+
+    ``items`` are the ``("T", ...)`` and ``("O", ...)`` items of one ``Type/id`` from
+    :meth:`BulkPlan.scan`; the patient is that of the first target in input order (none:
+    the orphans are read with no patient).
+    """
+    every = list(items)
+    targets = sorted(item for item in every if item[0] == "T")
+    patient = targets[0][3] if targets else ""
+    return [("P", patient, item[2], item[3]) for item in every if item[0] == "O"]
+
+
+def _gzipped(path: Path) -> bool:
+    with open(path, "rb") as head:
+        return head.read(2) == b"\x1f\x8b"
