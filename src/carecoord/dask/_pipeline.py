@@ -31,6 +31,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import os
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -80,7 +81,8 @@ class PopulationRun:
     ``gaps``, ``members`` and ``review`` are the three tables as lists of row dicts (see
     :data:`~carecoord.dask.GAP_COLUMNS` and the others), sorted; ``paths`` the Parquet
     folders written (empty without ``output``); ``issues`` and ``counts`` as
-    :class:`~carecoord.fhir.ImportResult` has them; ``records`` and ``profiles`` how many.
+    :class:`~carecoord.fhir.ImportResult` has them; ``records`` and ``profiles`` how many;
+    ``timings`` the wall time of each stage, in seconds.
     """
 
     gaps: tuple[dict[str, Any], ...]
@@ -92,6 +94,7 @@ class PopulationRun:
     profiles: int
     rule_errors: int
     paths: Mapping[str, str] = attrs.field(factory=dict)
+    timings: Mapping[str, float] = attrs.field(factory=dict, eq=False)
 
 
 def _dask() -> tuple[Any, Any]:
@@ -305,14 +308,25 @@ def run_population(
         threads = sum(client.nthreads().values()) or 1
         partitions = max(2, threads)
 
+    timings: dict[str, float] = {}
+    clock = time.perf_counter()
+
     def compute(*collections: Any) -> Any:
         return client.compute(list(collections), sync=True)
+
+    def lap(stage: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        timings[stage] = now - clock
+        clock = now
 
     # 1. blocks and their first line numbers
     blocks = range(len(plan.blocks))
     spread = max(1, len(plan.blocks))
     (counts,) = compute(db.from_sequence(blocks, npartitions=spread).map(plan.count_lines))
     plan.set_line_counts(list(counts))
+
+    lap("blocks")
 
     # 2. scan
     scanned = db.from_sequence(blocks, npartitions=spread).map(plan.scan).flatten()
@@ -334,12 +348,16 @@ def run_population(
         )
         patient_lines = db.concat([patient_lines, joined])
 
+    lap("scan")
+
     # 3. records
     read = _shuffle(patient_lines, 1, partitions).map_partitions(_read_patients, plan_future)
     read = client.persist(read)
     records = read.filter(lambda item: item[0] == "R").map(lambda item: item[1])
     (totals_parts,) = compute(read.filter(lambda item: item[0] == "X").map(lambda item: item[1]))
     del scanned
+
+    lap("records")
 
     # 4. blocking
     limit = config.max_block_size
@@ -364,6 +382,8 @@ def run_population(
     )
     (scored_pairs,) = compute(scored)
 
+    lap("blocking and scoring")
+
     # 6. components
     merging = sorted({(a, b) for a, b, merges, _review in scored_pairs if merges})
     component = _components(merging)
@@ -376,6 +396,8 @@ def run_population(
         elif entry is not None:
             review.append(review_row(entry))
     (component_future,) = client.scatter([component], broadcast=True, hash=False)
+
+    lap("components")
 
     # 7. profiles and gaps
     def keyed(record: PatientRecord, mapping: dict[RecordKey, RecordKey]) -> tuple[Any, ...]:
@@ -404,10 +426,12 @@ def run_population(
         rows.filter(lambda item: item[0] == "V").map(lambda item: item[1]),
         rows.filter(lambda item: item[0] == "E!").map(lambda item: item[1]).sum(),
     )
+    lap("profiles and gaps")
     paths: dict[str, str] = {}
     if output is not None:
         paths = _write_parquet(Path(output), rows, client, review)
     summary = plan.finish(totals_parts, issue_items)
+    lap("parquet and totals")
     profile_ids = {row["profile_id"] for row in members}
     return PopulationRun(
         gaps=tuple(_sorted_gaps(gaps)),
@@ -419,6 +443,7 @@ def run_population(
         profiles=len(profile_ids),
         rule_errors=int(errors or 0),
         paths=paths,
+        timings=timings,
     )
 
 
@@ -470,7 +495,7 @@ def _write_parquet(
     """
     import shutil  # noqa: PLC0415
 
-    from dask import delayed  # noqa: PLC0415 - the dask extra
+    from dask.delayed import delayed  # noqa: PLC0415 - the dask extra
 
     folder.mkdir(parents=True, exist_ok=True)
     paths = {}
