@@ -47,7 +47,7 @@ from carecoord.dask._tables import (
     review_row,
 )
 from carecoord.domain import PatientRecord
-from carecoord.errors import UsageError
+from carecoord.errors import MissingExtraError, UsageError
 from carecoord.fhir import (
     BulkPlan,
     BulkTotals,
@@ -103,8 +103,7 @@ def _dask() -> tuple[Any, Any]:
         import dask.bag as db  # noqa: PLC0415 - the optional extra, loaded when used
         import distributed  # noqa: PLC0415
     except ImportError as err:
-        msg = "the Dask pipeline needs the dask extra: pip install 'carecoord[dask]'"
-        raise UsageError(msg) from err
+        raise MissingExtraError(err.name or "dask", "dask") from None
     return db, distributed
 
 
@@ -275,8 +274,8 @@ def run_population(
     folder (see ``docs/dask.md``).
 
     Raises:
-        UsageError: the dask extra is not installed, there is no client, or an argument
-            has the wrong type.
+        MissingExtraError: the dask extra is not installed.
+        UsageError: there is no client, or an argument has the wrong type.
         InteropError: ``export`` is not a readable folder.
     """
     db, distributed = _dask()
