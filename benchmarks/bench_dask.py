@@ -98,7 +98,7 @@ def main() -> None:
             n_workers=args.workers,
             threads_per_worker=args.threads,
             processes=True,
-            dashboard_address=None,
+            dashboard_address=":0",
             memory_limit=args.memory_limit,
         ) as cluster,
         Client(cluster) as client,
