@@ -213,9 +213,7 @@ def _profiles_of(
     pairs = [pair for item in items if item[0] == "E" for pair in item[1]]
     clusters: Sequence[tuple[RecordKey, ...]] = [tuple(records)]
     review: Sequence[PossibleMatch] = ()
-    if len(records) == 1 and not pairs:
-        pass
-    else:
+    if len(records) > 1 or pairs:  # a lone record is its own cluster
         linker = IncrementalLinker.from_pairs(
             match,
             [PatientRecord(source=r.source, patient=r.patient) for r in records.values()],
