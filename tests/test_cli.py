@@ -326,18 +326,33 @@ class TestBadInput:
 
         assert status == EXIT_USAGE
 
-    def test_unreadable_json_is_an_import_warning(
+    def test_unreadable_json_is_an_error_not_a_silent_pass(
         self, capsys: pytest.CaptureFixture[str], tmp_path: Path
     ) -> None:
-        """A file that is not JSON is read leniently: a warning by code, exit 0, no gaps."""
+        """Input with no record in it exits 2 with one line (issue counts by code), not 0."""
         broken = tmp_path / "broken.json"
         broken.write_text("{ not json", encoding="utf-8")
-        status, out, err = run(capsys, "gaps", str(broken), *AS_OF, "--format", "json")
+        status, out, err = run(capsys, "gaps", str(broken), *AS_OF, "--fail-on", "open")
 
-        assert status == EXIT_OK
-        assert json.loads(out)["gaps"] == []
-        assert "invalid-json 1" in err
-        assert "no patient records" in err
+        assert status == EXIT_USAGE
+        assert out == ""
+        expected = (
+            "carecoord: error: no patient records found in the input"
+            " (import: 1 error (invalid-json 1))"
+        )
+        assert err.splitlines() == [expected]
+
+    def test_a_folder_without_fhir_is_an_error(
+        self, capsys: pytest.CaptureFixture[str], tmp_path: Path
+    ) -> None:
+        """A folder with no FHIR in it fails ``--fail-on`` checks instead of passing them."""
+        (tmp_path / "notes.txt").write_text("not FHIR", encoding="utf-8")
+        for command in (["gaps", *AS_OF, "--fail-on", "any"], ["profile"]):
+            status, _, err = run(capsys, command[0], str(tmp_path), *command[1:])
+
+            assert status == EXIT_USAGE
+            assert len(err.splitlines()) == 1
+            assert "no patient records found" in err
 
 
 class TestAsOf:
@@ -485,6 +500,37 @@ class TestRulesCommand:
         assert status == EXIT_OK
         assert lines[0].split()[:3] == ["id", "family", "severity"]
         assert any(line.split()[:2] == ["transition.tcm-contact", "transitions"] for line in lines)
+
+    def test_json_format_lists_the_same_rules(self, capsys: pytest.CaptureFixture[str]) -> None:
+        """``--format json`` is an array of {id, family, severity, title}, in catalogue order."""
+        status, out, _ = run(capsys, "rules", "--format", "json")
+
+        rows = json.loads(out)
+        assert status == EXIT_OK
+        assert [r["id"] for r in rows] == [r.id for r in default_rules()]
+        assert set(rows[0]) == {"id", "family", "severity", "title"}
+        tcm = next(r for r in rows if r["id"] == "transition.tcm-contact")
+        assert tcm["family"] == "transitions"
+
+    def test_an_unknown_format_is_a_usage_error(self, capsys: pytest.CaptureFixture[str]) -> None:
+        """``--format yaml`` is refused by the parser (exit 2)."""
+        status, _, err = run(capsys, "rules", "--format", "yaml")
+
+        assert status == EXIT_USAGE
+        assert "invalid choice" in err
+
+
+class TestVersion:
+    """``carecoord --version``."""
+
+    def test_prints_the_installed_version(self, capsys: pytest.CaptureFixture[str]) -> None:
+        """It prints ``carecoord X.Y.Z`` (the distribution's version) and exits 0."""
+        import carecoord
+
+        status, out, _ = run(capsys, "--version")
+
+        assert status == EXIT_OK
+        assert out.strip() == f"carecoord {carecoord.__version__}"
 
 
 class TestDemo:

@@ -68,7 +68,7 @@ from cattrs.errors import (
     IterableValidationNote,
     StructureHandlerNotFoundError,
 )
-from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn
+from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
 import carecoord.domain as _domain
 from carecoord.domain import Code, PartialDate, Quantity
@@ -77,6 +77,7 @@ from carecoord.errors import (
     UnsupportedSchemaVersion,
     UsageError,
     ValidationError,
+    checked_exports,
     json_kind,
 )
 
@@ -309,6 +310,49 @@ def _unstructure_partial_date(value: object) -> str:
     return value.isoformat()
 
 
+_DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_DATE_FORMAT: Final = "expected a date written YYYY-MM-DD"
+
+
+def _structure_date(value: object, _: object) -> dt.date:
+    if not isinstance(value, str):
+        _fail(f"{_DATE_FORMAT}, got {json_kind(value, article=False)}")
+    if _DATE_RE.fullmatch(value) is None:
+        _fail(_DATE_FORMAT)
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        _fail("not a real date")
+
+
+def _unstructure_date(value: object) -> str:
+    if isinstance(value, dt.datetime) or not isinstance(value, dt.date):
+        _fail(f"expected a date, got {type(value).__name__}")
+    return value.isoformat()
+
+
+def _is_day_or_instant(tp: object) -> bool:
+    """``date | datetime`` (optional or not): a due date that may be a day or an instant."""
+    args = _union_args(tp)
+    return args is not None and args - {_NONE_TYPE} == {dt.date, dt.datetime}
+
+
+def _structure_day_or_instant(value: object, tp: object) -> dt.date | dt.datetime | None:
+    if value is None and _NONE_TYPE in typing.get_args(tp):
+        return None
+    if isinstance(value, str) and "T" in value:
+        return _structure_datetime(value, dt.datetime)
+    return _structure_date(value, dt.date)
+
+
+def _unstructure_day_or_instant(value: object) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        return _unstructure_datetime(value)
+    return _unstructure_date(value)
+
+
 def _union_args(tp: object) -> frozenset[object] | None:
     if typing.get_origin(tp) not in (typing.Union, types.UnionType):
         return None
@@ -382,6 +426,7 @@ def configure_converter(converter: cattrs.Converter) -> None:
         (float, _structure_float, _unstructure_float),
         (dt.datetime, _structure_datetime, _unstructure_datetime),
         (PartialDate, _structure_partial_date, _unstructure_partial_date),
+        (dt.date, _structure_date, _unstructure_date),
     ):
         converter.register_structure_hook(cls, structure)
         converter.register_unstructure_hook(cls, unstructure)
@@ -408,6 +453,8 @@ def configure_converter(converter: cattrs.Converter) -> None:
 
     converter.register_structure_hook_func(_is_clinical_time, _structure_clinical_time)
     converter.register_unstructure_hook_func(_is_clinical_time, _unstructure_clinical_time)
+    converter.register_structure_hook_func(_is_day_or_instant, _structure_day_or_instant)
+    converter.register_unstructure_hook_func(_is_day_or_instant, _unstructure_day_or_instant)
     converter.register_structure_hook_func(_is_result_value, structure_result_value)
     converter.register_unstructure_hook_func(_is_result_value, unstructure_result_value)
 
@@ -525,12 +572,22 @@ def _type_hints(cls: type) -> dict[str, Any]:
     return typing.get_type_hints(cls)
 
 
+def _public_fields(cls: type) -> list[attrs.Attribute[Any]]:
+    return [f for f in attrs.fields(cls) if not f.name.startswith("_")]
+
+
+def _private_omitted(cls: type) -> dict[str, Any]:
+    """Overrides leaving out private fields (caches and indexes a class derives itself)."""
+    return {f.name: override(omit=True) for f in attrs.fields(cls) if f.name.startswith("_")}
+
+
 def _model_structure(converter: cattrs.Converter, cls: type[T]) -> _StructureHook:
     generated = make_dict_structure_fn(
         cls,
         converter,
         _cattrs_forbid_extra_keys=True,
         _cattrs_detailed_validation=True,
+        **_private_omitted(cls),
     )
 
     def structure(value: object, _: object) -> T:
@@ -580,7 +637,7 @@ def _validator_problems(
 
 def _model_unstructure(converter: cattrs.Converter, cls: type) -> _UnstructureHook:
     generated: Callable[[Any], dict[str, Any]] = make_dict_unstructure_fn(
-        cls, converter, _cattrs_omit_if_default=False
+        cls, converter, _cattrs_omit_if_default=False, **_private_omitted(cls)
     )
     hints = _type_hints(cls)
 
@@ -591,7 +648,7 @@ def _model_unstructure(converter: cattrs.Converter, cls: type) -> _UnstructureHo
             return generated(value)
         except Exception:  # locate the failing fields, then report them
             problems: list[Problem] = []
-            for field in attrs.fields(cls):
+            for field in _public_fields(cls):
                 hook = converter.get_unstructure_hook(hints[field.name])
                 try:
                     hook(getattr(value, field.name))
@@ -616,10 +673,33 @@ def _converter() -> cattrs.Converter:
 
 
 def _check_model(cls: object) -> None:
-    if not (isinstance(cls, type) and attrs.has(cls)):
+    origin = typing.get_origin(cls) or cls
+    if not (isinstance(origin, type) and attrs.has(origin)):
         kind = cls.__name__ if isinstance(cls, type) else type(cls).__name__
         msg = f"not a carecoord model class: {kind}"
         raise UsageError(msg)
+
+
+def _name(cls: Any) -> str:
+    """The class name of ``cls``, or of a generic alias's class (``Fact[Referral]``: Fact)."""
+    return str((typing.get_origin(cls) or cls).__name__)
+
+
+def _runtime_type(obj: object) -> Any:
+    """``obj``'s class, parametrised by its values when it is generic (``Fact[Referral]``)."""
+    cls: Any = type(obj)
+    params: tuple[Any, ...] = getattr(cls, "__parameters__", ())
+    if not params:
+        return cls
+    bound: dict[Any, type] = {}
+    hints = _type_hints(cls)
+    for field in attrs.fields(cls):
+        hint = hints.get(field.name)
+        if isinstance(hint, typing.TypeVar) and hint not in bound:
+            bound[hint] = type(getattr(obj, field.name))
+    if any(p not in bound for p in params):
+        return cls
+    return cls[tuple(bound[p] for p in params)]
 
 
 def to_dict(obj: Any) -> dict[str, Any]:
@@ -630,13 +710,13 @@ def to_dict(obj: Any) -> dict[str, Any]:
     :class:`carecoord.UsageError` (a ``TypeError``) when ``obj`` is not an attrs model at
     all.
     """
-    cls = type(obj)
-    _check_model(cls)
+    _check_model(type(obj))
+    cls = _runtime_type(obj)
     try:
         data = _converter().unstructure(obj, unstructure_as=cls)
     except ValidationError as exc:
-        raise ValidationError(exc.problems, what=cls.__name__) from None
-    return {"schema": f"{_SCHEMA_NAME}/{SCHEMA_VERSION}", "type": cls.__name__, "data": data}
+        raise ValidationError(exc.problems, what=_name(cls)) from None
+    return {"schema": f"{_SCHEMA_NAME}/{SCHEMA_VERSION}", "type": _name(cls), "data": data}
 
 
 def dumps(obj: Any, *, indent: int | None = None) -> str:
@@ -666,7 +746,7 @@ def from_dict(data: object, cls: type[T]) -> T:
     :class:`carecoord.UsageError` (a ``TypeError``) when ``cls`` is not a model class.
     """
     _check_model(cls)
-    what = f"{cls.__name__} document"
+    what = f"{_name(cls)} document"
     if not isinstance(data, Mapping):
         raise ValidationError(
             Problem(
@@ -706,11 +786,11 @@ def _envelope_problems(document: Mapping[Any, Any], cls: type) -> list[Problem]:
             problems.append(Problem("schema", f"not a carecoord document; expected {expected!r}"))
     if "type" not in document:
         problems.append(Problem("type", "missing required field"))
-    elif (kind := document["type"]) != cls.__name__:
+    elif (kind := document["type"]) != _name(cls):
         if isinstance(kind, str) and kind in _model_names():
-            problems.append(Problem("type", f"expected a {cls.__name__} document, got {kind}"))
+            problems.append(Problem("type", f"expected a {_name(cls)} document, got {kind}"))
         else:
-            problems.append(Problem("type", f"expected a {cls.__name__} document"))
+            problems.append(Problem("type", f"expected a {_name(cls)} document"))
     if "data" not in document:
         problems.append(Problem("data", "missing required field"))
     problems.extend(_unknown_fields((k for k in document if k not in _ENVELOPE_KEYS), ""))
@@ -742,7 +822,7 @@ def loads(text: str | bytes, cls: type[T]) -> T:
     ``TypeError``).
     """
     _check_model(cls)
-    what = f"{cls.__name__} document"
+    what = f"{_name(cls)} document"
     given: object = text  # checked at run time: callers are not always typed
     if not isinstance(given, str | bytes | bytearray):
         msg = f"loads takes JSON text (str or bytes), not {type(given).__name__}"
@@ -766,3 +846,7 @@ def loads(text: str | bytes, cls: type[T]) -> T:
         message = "malformed JSON: a non-finite or over-long number"
         raise ValidationError(Problem("", message), what=what) from None
     return from_dict(data, cls)
+
+
+checked_exports(globals())
+del checked_exports

@@ -258,7 +258,7 @@ class TestHistories:
 
     def test_a_task_that_never_moved_has_no_history(self) -> None:
         """A written task with a last-modified time but no history infers none."""
-        task = make_task(status=TaskStatus.IN_PROGRESS, last_modified=days_before(0.5))
+        task = make_task(status=TaskStatus.IN_PROGRESS, history=(), last_modified=days_before(0.5))
 
         got = round_trip(make_record(tasks=(task,))).tasks[0]
 
@@ -546,7 +546,7 @@ class TestUnchangedForOthers:
 
     def test_an_untagged_task_infers_its_history(self) -> None:
         """Without the tag or ``status-history``, one change is inferred at ``lastModified``."""
-        task = make_task(status=TaskStatus.IN_PROGRESS, last_modified=days_before(0.5))
+        task = make_task(status=TaskStatus.IN_PROGRESS, history=(), last_modified=days_before(0.5))
         resources = untagged(to_resources(make_record(tasks=(task,))))
 
         got = read_one(resources).tasks[0]

@@ -11,6 +11,7 @@ from carecoord.fhir import _issues
 
 ROOT = Path(__file__).resolve().parents[2]
 FHIR_SRC = ROOT / "src" / "carecoord" / "fhir"
+HL7_SRC = ROOT / "src" / "carecoord" / "hl7v2"
 DOCS = ROOT / "docs" / "fhir.md"
 ROW = re.compile(r"^\| `([a-z0-9-]+)` \|", re.M)
 MAX_FUNCTION_LINES = 80
@@ -23,9 +24,9 @@ def _documented_codes() -> list[str]:
 
 
 def _used_codes() -> set[str]:
-    """Every ``IssueCode.X`` named anywhere in the adapter's source."""
+    """Every ``IssueCode.X`` named anywhere in the readers' source (FHIR and HL7 v2)."""
     found: set[str] = set()
-    for path in FHIR_SRC.glob("*.py"):
+    for path in [*FHIR_SRC.glob("*.py"), *HL7_SRC.glob("*.py")]:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if (
                 isinstance(node, ast.Attribute)
@@ -44,7 +45,7 @@ class TestIssueVocabulary:
         assert _documented_codes() == [code.value for code in errors.IssueCode]
 
     def test_every_code_the_reader_names_is_a_member(self) -> None:
-        """Each IssueCode.X the adapter names exists, and each member is used somewhere."""
+        """Each IssueCode.X the readers name exists, and each member is used by one."""
         members = {code.name for code in errors.IssueCode}
         assert _used_codes() == members
 

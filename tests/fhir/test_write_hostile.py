@@ -116,6 +116,7 @@ class TestMisuse:
     )
     def test_wrong_types(self, call: Any) -> None:
         """Each raises UsageError (a TypeError), naming the argument and the type given."""
-        with pytest.raises(UsageError, match=r"^\w+(\[\d+\])? (must be|is) an? ") as raised:
+        pattern = r"^(\w+\(\) )?\w+(\[\d+\])?:? (must be|is|expected) (an?|None) "
+        with pytest.raises(UsageError, match=pattern) as raised:
             call()
         assert isinstance(raised.value, TypeError)

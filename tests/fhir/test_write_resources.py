@@ -23,6 +23,7 @@ from carecoord.domain import (
     Sex,
     System,
 )
+from carecoord.errors import UsageError, ValidationError
 from carecoord.fhir._write import (
     BUNDLE_TYPES,
     FhirExportError,
@@ -582,3 +583,72 @@ class TestGapsInABundle:
         """A gap must be about one of the patients written."""
         with pytest.raises(FhirExportError, match="patient"):
             write_bundle([make_record()], gaps=[gap(patient="elsewhere/p9")])
+
+
+class TestDetectedIssuePatient:
+    """Who a DetectedIssue is about: from the profile, or a checked ``patient_ref``."""
+
+    def test_the_profile_gives_the_patient_reference(self) -> None:
+        """``gap_to_detected_issue(gap, profile)`` references the profile's Patient."""
+        from carecoord.profile import profile_from_record
+
+        profile = profile_from_record(make_record())
+
+        issue = gap_to_detected_issue(gap(), profile)
+
+        assert issue["patient"] == {"reference": "Patient/patient-1"}
+
+    def test_a_record_gives_the_patient_reference(self) -> None:
+        """A record works as the profile does."""
+        issue = gap_to_detected_issue(gap(), make_record())
+
+        assert issue["patient"] == {"reference": "Patient/patient-1"}
+
+    def test_a_profile_of_another_patient_is_refused(self) -> None:
+        """The gap must be about the profile given."""
+        other = make_record(patient=make_patient(id="someone-else"))
+
+        with pytest.raises(ValidationError, match="another patient"):
+            gap_to_detected_issue(gap(), other)
+
+    @pytest.mark.parametrize(
+        "reference",
+        [
+            "Patient/https://synthea.example/|abc/018f",
+            "clinic-ehr/patient-1",
+            "patient-1",
+            "Patient/",
+            "Patient/" + "x" * 65,
+            "Observation/o1",
+            "urn:uuid:not-a-uuid",
+        ],
+    )
+    def test_a_string_that_is_not_a_patient_reference_is_refused(self, reference: str) -> None:
+        """A profile id, a bare id or a malformed reference is refused, never written."""
+        with pytest.raises(ValidationError, match="patient_ref") as raised:
+            gap_to_detected_issue(gap(), patient_ref=reference)
+
+        assert reference == "Patient/" or reference not in str(raised.value)
+
+    @pytest.mark.parametrize(
+        "reference",
+        [
+            "Patient/p-1.a",
+            "https://fhir.example.org/r4/Patient/p1",
+            "https://fhir.example.org/r4/Patient/p1/_history/3",
+            "urn:uuid:0b4e3d2c-1a2b-4c3d-8e9f-0123456789ab",
+            "urn:oid:1.2.840.113619",
+        ],
+    )
+    def test_valid_references_are_kept(self, reference: str) -> None:
+        """References FHIR allows are written as given."""
+        issue = gap_to_detected_issue(gap(), patient_ref=reference)
+
+        assert issue["patient"] == {"reference": reference}
+
+    def test_neither_or_both_is_a_usage_error(self) -> None:
+        """Exactly one of ``profile`` and ``patient_ref`` is given."""
+        with pytest.raises(UsageError, match="not neither"):
+            gap_to_detected_issue(gap())
+        with pytest.raises(UsageError, match="not both"):
+            gap_to_detected_issue(gap(), make_record(), patient_ref="Patient/p")

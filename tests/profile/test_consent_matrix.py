@@ -45,6 +45,7 @@ from carecoord.profile import (
     timeline,
     view_for,
 )
+from carecoord.rules import detect_gaps, summarize
 from carecoord.serialization import dumps
 from carecoord.testing import (
     AS_OF,
@@ -308,6 +309,41 @@ def test_matrix(sensitivity: Sensitivity, expression: str, role: str) -> None:
     assert ("conditions", "ordinary") in shown
 
 
+@pytest.mark.parametrize("role", [r for r in ROLES if ROLES[r].sees is not None])
+@pytest.mark.parametrize(
+    ("sensitivity", "expression"),
+    list(CASES),
+    ids=[f"{s.name.lower()}-{e.replace(' ', '-')}" for s, e in CASES],
+)
+def test_gaps_shown_to_a_viewer_rest_on_what_they_see(
+    sensitivity: Sensitivity, expression: str, role: str
+) -> None:
+    """Gaps found on the whole profile, shown to a viewer, name no fact the view hides.
+
+    Every gap kept names only facts in the view, carries only classes the viewer may see,
+    and the gaps about the case's facts survive for a viewer who sees them.
+    """
+    facts = CASES[(sensitivity, expression)]
+    case = ROLES[role]
+    profile = person(facts, case.consents)
+    report = detect_gaps(profile, as_of=AS_OF, include_closed=True)
+
+    shown = report.for_viewer(profile, case.viewer)
+
+    view = view_for(profile, case.viewer, at=AS_OF)
+    visible_keys = {f.key for _, f in view.facts()}
+    hidden_keys = {f.key for _, f in profile.facts()} - visible_keys
+    for gap in shown:
+        named = {gap.focus.split("#", 1)[0], *(e.ref.id for e in gap.evidence)}
+        assert not named & hidden_keys, gap.rule
+        assert case.sees is not None
+        assert all(case.sees(s) for s in gap.sensitivity), gap.rule
+    if case.sees is not None and case.sees(sensitivity):
+        assert shown.gaps == tuple(
+            g for g in report if all(case.sees(s) for s in g.sensitivity) or not g.sensitivity
+        )
+
+
 def test_the_matrix_is_complete() -> None:
     """Every class has every expression but the two that cannot exist (see CASES)."""
     classes = {s for s, _ in CASES}
@@ -402,7 +438,10 @@ def _texts(value: Any) -> set[str]:
 )
 @given(_cases())
 def test_nothing_hidden_leaves_a_trace(case: tuple[PatientProfile, Viewer, dt.datetime]) -> None:
-    """No hidden fact's id or text is in the view's repr, timeline, records or FHIR output.
+    """No hidden fact's id or text is in any output of a view, its gaps included.
+
+    Checked: the view's repr, timeline, records and FHIR output, and the gaps found on the
+    whole profile as shown to the viewer (their rows and their summary).
 
     Ids are unique across kinds (``zqi...q``) and every free text is a unique marker
     (``zqt...q``), so any occurrence in an output is a leak. The patient's summary is
@@ -411,8 +450,11 @@ def test_nothing_hidden_leaves_a_trace(case: tuple[PatientProfile, Viewer, dt.da
     profile, viewer, at = case
     view = view_for(profile, viewer, at=at)
     traces = _hidden_traces(profile, view)
+    gaps = detect_gaps(profile, as_of=at, include_closed=True).for_viewer(profile, viewer, at=at)
     outputs = [
         repr(view),
+        json.dumps(gaps.to_records()),
+        repr(summarize([gaps])),
         repr(timeline(profile, viewer=viewer, at=at)),
         *(dumps(record) for record in view.records),
         json.dumps(fhir.write_bundle([view])),

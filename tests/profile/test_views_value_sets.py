@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from carecoord.domain import Code, Discipline, Ref, Sensitivity, System
-from carecoord.errors import NotFound, ValidationError
+from carecoord.errors import NotFound, UsageError
 from carecoord.profile import (
     Viewer,
     ViewerRole,
@@ -120,9 +120,9 @@ class TestViewsTakeTheLibrary:
         assert summary.problems == ("HIV infection",)
 
     def test_bad_libraries(self) -> None:
-        """Not a library: ValidationError; a library without the sensitivity sets: NotFound."""
+        """Not a library: UsageError; a library without the sensitivity sets: NotFound."""
         p = merge_records([make_record()])
-        with pytest.raises(ValidationError, match="value_sets"):
+        with pytest.raises(UsageError, match="value_sets"):
             view_for(p, SPECIALIST, at=AS_OF, value_sets={})  # type: ignore[arg-type]
         with pytest.raises(NotFound, match=r"consent views.*sensitivity-mental-health"):
             view_for(p, SPECIALIST, at=AS_OF, value_sets=ValueSets())

@@ -25,7 +25,7 @@ from carecoord.domain import (
     Sensitivity,
     System,
 )
-from carecoord.errors import ValidationError
+from carecoord.errors import UsageError
 from carecoord.rules import (
     Severity,
     result_abnormal_no_follow_up,
@@ -292,8 +292,8 @@ class TestResultUnacknowledged:
         assert [g.focus for g in s.find_gaps(UNACK)] == ["clinic-ehr/result-1"]
 
     def test_categories_must_be_result_categories(self) -> None:
-        """A category given as text is refused."""
-        with pytest.raises(ValidationError):
+        """A category given as text is refused (a wrong kind of argument: UsageError)."""
+        with pytest.raises(UsageError, match="holding a str"):
             result_unacknowledged(categories=("laboratory",))  # type: ignore[arg-type]
 
 

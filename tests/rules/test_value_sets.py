@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from carecoord.domain import Code, PartialDate, Period, System
-from carecoord.errors import NotFound, ValidationError
+from carecoord.errors import NotFound, UsageError
 from carecoord.profile import profile_from_record
 from carecoord.rules import (
     Gap,
@@ -196,8 +196,8 @@ class TestLibraryChecks:
             detect_gaps(profile_from_record(make_record()), as_of=LATER, rules=[rule])
 
     def test_not_a_library(self) -> None:
-        """value_sets must be a ValueSets library."""
-        with pytest.raises(ValidationError, match="value_sets"):
+        """value_sets must be a ValueSets library (a wrong kind of argument: UsageError)."""
+        with pytest.raises(UsageError, match="value_sets"):
             detect_gaps(
                 profile_from_record(make_record()),
                 as_of=LATER,

@@ -16,7 +16,7 @@ import attrs
 import pytest
 
 from carecoord.domain import Code, Ref, System
-from carecoord.errors import ValidationError
+from carecoord.errors import UsageError, ValidationError
 from carecoord.profile import profile_from_record
 from carecoord.rules import (
     WORKLIST_MONTHS,
@@ -277,8 +277,8 @@ class TestSeveralReports:
 
     @pytest.mark.parametrize("months", [-1, True, 1.5])
     def test_months_must_be_a_whole_number(self, months: object) -> None:
-        """A negative, boolean or fractional window is refused."""
-        with pytest.raises(ValidationError, match="months"):
+        """A negative, boolean or fractional window is refused (a wrong type: UsageError)."""
+        with pytest.raises((ValidationError, UsageError), match="months"):
             worklist([], as_of=AS_OF, months=months)  # type: ignore[arg-type]
 
     def test_as_of_must_be_aware(self) -> None:

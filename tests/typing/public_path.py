@@ -12,10 +12,11 @@ from collections.abc import Iterator, Mapping
 from typing import Any, assert_type
 
 import carecoord as cc
-from carecoord import fhir, serialization
+from carecoord import fhir, plot, serialization
 from carecoord.demo_data import DEMO_AS_OF, demo_files
+from carecoord.display import HtmlDisplay, JsonValue
 from carecoord.domain import FACT_KINDS, FactKind, PatientRecord
-from carecoord.profile import PossibleMatch, TimelineEvent
+from carecoord.profile import PossibleMatch, Timeline, TimelineEvent
 from carecoord.rules import PopulationSummary, RuleError, us_federal_holidays
 
 
@@ -45,7 +46,8 @@ def profile_path(records: tuple[PatientRecord, ...]) -> None:
     assert_type(profile.conflicts, tuple[cc.FactConflict, ...])
     viewer = cc.Viewer(cc.Ref("Practitioner", "p1"), cc.ViewerRole.CLINICIAN)
     assert_type(cc.view_for(profile, viewer, at=DEMO_AS_OF), cc.PatientProfile)
-    assert_type(profile.timeline(), tuple[TimelineEvent, ...])
+    assert_type(profile.timeline(), Timeline)
+    assert_type(profile.timeline()[0], TimelineEvent)
     kind = FACT_KINDS[0]
     assert_type(kind, FactKind[Any])
     assert_type(kind.date_of(profile.care_teams[0].value), dt.datetime | cc.PartialDate | None)
@@ -75,3 +77,15 @@ def output_path(profiles: cc.ProfileSet, report: cc.GapReport) -> None:
     text = serialization.dumps(profiles[0].records[0])
     assert_type(text, str)
     assert_type(serialization.loads(text, PatientRecord), PatientRecord)
+
+
+def notebook_path(profiles: cc.ProfileSet, report: cc.GapReport) -> None:
+    """Displays, rows and charts keep their types."""
+    assert_type(profiles[0].display(gaps=report), HtmlDisplay)
+    assert_type(profiles.display(show_personal_data=True).html, str)
+    assert_type(profiles.to_records(), list[dict[str, JsonValue]])
+    assert_type(profiles[0].timeline().to_records(), list[dict[str, JsonValue]])
+    assert_type(report.to_records(), list[dict[str, JsonValue]])
+    assert_type(cc.summarize([report]).to_records(), list[dict[str, JsonValue]])
+    assert_type(report[0].display(), HtmlDisplay)
+    assert_type(plot.gaps_by_rule([report]), Any)

@@ -8,7 +8,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 
-from carecoord.cli import common, demo, gaps, profile, rules
+from carecoord.cli import common, demo, gaps, ingest, listen, profile, rules, worklist
 from carecoord.errors import CarecoordError
 from carecoord.profile import printable
 
@@ -17,6 +17,14 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callab
     "profile": ("show the unified patient profiles", profile.configure, profile.run),
     "rules": ("list the gap rules and their families", rules.configure, rules.run),
     "demo": ("run the built-in synthetic multi-provider demo", demo.configure, demo.run),
+    "ingest": ("read FHIR input into a coordinator store", ingest.configure, ingest.run),
+    "worklist": ("the worklist kept in a coordinator store", worklist.configure, worklist.run),
+    "events": (
+        "the store's outbox events after a cursor, as JSON lines",
+        worklist.configure_events,
+        worklist.run_events,
+    ),
+    "listen": ("receive HL7 v2 messages over MLLP", listen.configure, listen.run),
 }
 """Each command: its help line, the function adding its arguments, and the one running it."""
 
@@ -31,10 +39,21 @@ def parser() -> argparse.ArgumentParser:
             " 130 interrupted."
         ),
     )
+    top.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     commands = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, (help_text, configure, _run) in COMMANDS.items():
         configure(commands.add_parser(name, help=help_text))
     return top
+
+
+def _version() -> str:
+    """The installed distribution's version (``carecoord.__version__``)."""
+    from importlib.metadata import PackageNotFoundError, version  # noqa: PLC0415 - only here
+
+    try:
+        return version("carecoord")
+    except PackageNotFoundError:  # pragma: no cover - run from a source tree, not installed
+        return "unknown"
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, TextIO
 
 import attrs
 
+from carecoord.cli.inputs import read_inputs
 from carecoord.errors import CarecoordError, ValidationError
 from carecoord.profile import (
     ProfileSet,
@@ -126,7 +127,7 @@ def limits(args: argparse.Namespace) -> Limits:
 
 def add_input_arguments(parser: argparse.ArgumentParser) -> None:
     """The arguments of the commands that read FHIR input: paths, patients, zone, progress."""
-    paths = "FHIR JSON/NDJSON files or folders (gzip too)"
+    paths = "FHIR JSON/NDJSON (gzip too) or HL7 v2 (.hl7) files or folders"
     parser.add_argument("paths", nargs="+", metavar="PATH", help=paths)
     limit = (
         "raise or lower a bound of the read, such as max_file_bytes=2G or max_depth=100"
@@ -142,18 +143,19 @@ def add_input_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def load(args: argparse.Namespace, err: TextIO) -> tuple[ProfileSet, Progress]:
-    """Read ``args.paths`` with ``fhir.read_paths`` and build the profiles, reporting on ``err``.
+    """Read ``args.paths`` (FHIR and HL7 v2) and build the profiles, reporting on ``err``.
 
-    Import issues are counted by code, never with paths or values. The progress reporter
-    is returned for the command's next steps.
+    Import issues are counted by code, never with paths or values. Input with no patient
+    record in it (no FHIR, or none that can be read) is a :class:`UsageError` (exit 2).
+    The progress reporter is returned for the command's next steps.
     """
     from carecoord import fhir  # noqa: PLC0415 - the adapter is loaded only when used
 
     for text in args.paths:
-        _check_path(text)
+        check_path(text)
     bounds = limits(args)
     progress = Progress(err, enabled=not args.quiet and (args.progress or err.isatty()))
-    result = fhir.read_paths(args.paths, limits=bounds)
+    result = read_inputs(args.paths, bounds)
     over = [i for i in result.issues if i.code == fhir.IssueCode.LIMIT_EXCEEDED]
     if over:
         first = over[0]
@@ -163,16 +165,17 @@ def load(args: argparse.Namespace, err: TextIO) -> tuple[ProfileSet, Progress]:
     resources = sum(c.read for c in result.counts.values())
     noun, records = "path" if len(args.paths) == 1 else "paths", len(result.records)
     progress.note(f"read {len(args.paths)} {noun}, {resources:,} resources, {records:,} records")
+    if not result.records:  # never a silent "0 gaps for 0 patients" that --fail-on passes
+        found = f" (import: {fhir.summarize_issues(result.issues)})" if result.issues else ""
+        raise UsageError(f"no patient records found in the input{found}")
     if not args.quiet and result.issues:
         warn(err, f"import: {fhir.summarize_issues(result.issues)}")
-    if not args.quiet and not result.records:
-        warn(err, "no patient records found in the input")
     profiles = build_profiles(result.records)
     progress.note(plural(len(profiles), "profile"))
     return profiles, progress
 
 
-def _check_path(text: str) -> None:
+def check_path(text: str) -> None:
     """A PATH argument must name something readable; the message names it as typed."""
     shown = printable(text)
     if not text.strip():

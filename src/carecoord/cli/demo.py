@@ -10,6 +10,7 @@ from collections.abc import Iterator, Sequence
 from typing import TextIO
 
 from carecoord.cli import common
+from carecoord.cli.demo_store import day_two
 from carecoord.domain import ListKind
 from carecoord.errors import MissingExtraError
 from carecoord.profile import (
@@ -90,6 +91,7 @@ def run_demo(out: TextIO, *, as_of: dt.datetime | None = None) -> None:
     out.writelines(_medications(profiles, names, labels))
     found = detect_gaps_population(profiles, as_of=when, calendar=calendar, include_closed=True)
     out.writelines(_gaps(profiles, names, list(found)))
+    out.writelines(day_two(result.records, profiles, names, when))
     out.write("\nTry: carecoord gaps PATH --as-of 2026-07-15 --format json  (see docs/cli.md)\n")
 
 

@@ -129,7 +129,7 @@ def _identity(record: PatientRecord) -> PatientRecord:
 
 
 def _keys_of(record: PatientRecord, match: MatchConfig | None) -> list[tuple[str, RecordKey]]:
-    return [(key, record.key) for key in blocking_keys(record, match)]
+    return [(key, record.key) for key in blocking_keys(record.patient, match)]
 
 
 def _block_pairs(

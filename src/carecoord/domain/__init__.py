@@ -6,6 +6,7 @@ Imports only attrs, python-dateutil, typing-extensions, the standard library and
 
 from __future__ import annotations
 
+from carecoord.display import bound_reprs as _bound_reprs
 from carecoord.domain._activity import (
     ActivityKind,
     CoordinationActivity,
@@ -153,6 +154,7 @@ from carecoord.domain._values import (
     optional_aware,
     to_local_date,
 )
+from carecoord.errors import checked_exports
 
 __all__ = [
     "FACT_FIELDS",
@@ -279,3 +281,7 @@ __all__ = [
     "replay_status",
     "to_local_date",
 ]
+
+_bound_reprs(globals()[name] for name in __all__)
+checked_exports(globals(), skip=("aware", "clinical_time", "masked", "optional_aware"))
+del checked_exports

@@ -9,6 +9,7 @@ from typing import Any
 
 import attrs
 
+from carecoord.display import clip, counts
 from carecoord.domain._activity import CoordinationActivity
 from carecoord.domain._clinical import (
     Allergy,
@@ -72,7 +73,7 @@ class Source:
     retrieved_at: dt.datetime | None = attrs.field(default=None, validator=optional_aware)
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class PatientRecord:
     """One source's facts about one patient: the unit importers produce and stores keep.
 
@@ -108,6 +109,12 @@ class PatientRecord:
     procedures: tuple[Procedure, ...] = attrs.field(default=(), validator=is_tuple)
     enrollments: tuple[Enrollment, ...] = attrs.field(default=(), validator=is_tuple)
     activities: tuple[CoordinationActivity, ...] = attrs.field(default=(), validator=is_tuple)
+
+    def __repr__(self) -> str:
+        facts = counts(self, FACT_FIELDS) or "no facts"
+        return clip(
+            f"PatientRecord(source={self.source.id!r}, patient={self.patient.id!r}, {facts})"
+        )
 
     def __attrs_post_init__(self) -> None:
         problems: list[Problem] = []

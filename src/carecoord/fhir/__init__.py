@@ -20,7 +20,8 @@ Importing this module loads no other adapter. See ``docs/fhir.md`` for the mappi
 
 from __future__ import annotations
 
-from carecoord.errors import IssueCode, IssueSeverity
+from carecoord.display import bound_reprs as _bound_reprs
+from carecoord.errors import IssueCode, IssueSeverity, checked_exports
 from carecoord.fhir._bulk import BulkPlan, BulkRead, BulkTotals, join_orphans, read_bulk
 from carecoord.fhir._codes import ExtensionUrl
 from carecoord.fhir._gap_bundle import write_gaps_bundle
@@ -38,9 +39,11 @@ from carecoord.fhir._write import (
     write_bundle,
     write_ndjson,
 )
+from carecoord.interop import ISSUE_COLUMNS
 
 __all__ = [
     "DEFAULT_LIMITS",
+    "ISSUE_COLUMNS",
     "BulkPlan",
     "BulkRead",
     "BulkTotals",
@@ -66,3 +69,7 @@ __all__ = [
     "write_gaps_bundle",
     "write_ndjson",
 ]
+
+_bound_reprs(globals()[name] for name in __all__)
+checked_exports(globals())
+del checked_exports

@@ -23,7 +23,6 @@ from carecoord.domain import (
     Discipline,
     EncounterClass,
     EncounterStatus,
-    Interpretation,
     MedicationStatus,
     OrderStatus,
     OrganizationKind,
@@ -36,6 +35,15 @@ from carecoord.domain import (
     TaskStatus,
     TransitionKind,
     VerificationStatus,
+)
+from carecoord.terminology import (
+    ADMIT_SOURCE,
+    COMMUNICATION_LOINC,
+    DISCHARGE_HL7,
+    DISCHARGE_NUBC,
+    ENCOUNTER_CLASS,
+    INTERPRETATION,
+    TRANSITION_CLASSES,
 )
 
 __all__ = [
@@ -312,26 +320,6 @@ CARE_TEAM_STATUS: dict[str, CareTeamStatus] = {s.value: s for s in CareTeamStatu
 
 # --------------------------------------------------------------------------- encounters
 
-ENCOUNTER_CLASS: dict[str, EncounterClass] = {
-    "AMB": EncounterClass.AMBULATORY,
-    "FLD": EncounterClass.AMBULATORY,
-    "SS": EncounterClass.AMBULATORY,
-    "VR": EncounterClass.VIRTUAL,
-    "HH": EncounterClass.HOME,
-    "EMER": EncounterClass.EMERGENCY,
-    "IMP": EncounterClass.INPATIENT,
-    "ACUTE": EncounterClass.INPATIENT,
-    "NONAC": EncounterClass.INPATIENT,
-    "PRENC": EncounterClass.AMBULATORY,
-    "OBSENC": EncounterClass.OBSERVATION,
-    "TELE": EncounterClass.TELEPHONE,
-    # HL7 v2 patient class (PV1-2) codes, as some converters emit them
-    "E": EncounterClass.EMERGENCY,
-    "I": EncounterClass.INPATIENT,
-    "O": EncounterClass.AMBULATORY,
-    "P": EncounterClass.AMBULATORY,
-}
-"""``Encounter.class`` (v3 ActCode, or v2 patient class) -> :class:`EncounterClass`."""
 
 ENCOUNTER_CLASS_TO_CODE: dict[EncounterClass, str] = {
     EncounterClass.AMBULATORY: "AMB",
@@ -345,12 +333,6 @@ ENCOUNTER_CLASS_TO_CODE: dict[EncounterClass, str] = {
 }
 """:class:`EncounterClass` -> v3 ActCode for ``Encounter.class``."""
 
-TRANSITION_CLASSES: dict[EncounterClass, TransitionKind] = {
-    EncounterClass.INPATIENT: TransitionKind.INPATIENT,
-    EncounterClass.OBSERVATION: TransitionKind.OBSERVATION,
-    EncounterClass.EMERGENCY: TransitionKind.EMERGENCY,
-}
-"""Encounter classes that become a :class:`~carecoord.domain.CareTransition`."""
 
 TRANSITION_KIND_TO_CODE: dict[TransitionKind, str] = {
     TransitionKind.INPATIENT: "IMP",
@@ -377,37 +359,6 @@ ENCOUNTER_STATUS: dict[str, EncounterStatus] = {
 }
 """R4 and R5 ``Encounter.status`` -> :class:`EncounterStatus` (reverse: ``status.value``)."""
 
-DISCHARGE_NUBC: dict[str, CareSetting] = {
-    "01": CareSetting.HOME,
-    "02": CareSetting.OTHER_HOSPITAL,
-    "03": CareSetting.SKILLED_NURSING,
-    "04": CareSetting.SKILLED_NURSING,  # intermediate care / custodial facility
-    "05": CareSetting.OTHER_HOSPITAL,  # designated cancer centre or children's hospital
-    "06": CareSetting.HOME_HEALTH,
-    "07": CareSetting.LEFT_AGAINST_ADVICE,
-    "09": CareSetting.INPATIENT,  # admitted as an inpatient to this hospital
-    "20": CareSetting.DECEASED,
-    "21": CareSetting.UNKNOWN,  # court or law enforcement
-    "30": CareSetting.INPATIENT,  # still a patient
-    "40": CareSetting.DECEASED,
-    "41": CareSetting.DECEASED,
-    "42": CareSetting.DECEASED,
-    "43": CareSetting.OTHER_HOSPITAL,  # federal (VA) hospital
-    "50": CareSetting.HOSPICE,
-    "51": CareSetting.HOSPICE,
-    "61": CareSetting.SKILLED_NURSING,  # swing bed
-    "62": CareSetting.REHAB,
-    "63": CareSetting.OTHER_HOSPITAL,  # long-term care hospital
-    "64": CareSetting.SKILLED_NURSING,  # Medicaid nursing facility
-    "65": CareSetting.PSYCHIATRIC,
-    "66": CareSetting.OTHER_HOSPITAL,  # critical access hospital
-    "69": CareSetting.UNKNOWN,  # designated disaster alternative care site
-    "70": CareSetting.OTHER_HOSPITAL,  # another type of health care institution
-}
-"""NUBC patient discharge status (``http://www.nubc.org/patient-discharge``) -> setting.
-
-Codes 81-95 (discharged with a planned readmission) read as their base code minus 80 (or
-minus 30 for 93-95), e.g. 81 as 01 home, 82 as 02 another hospital."""
 
 SETTING_TO_NUBC: dict[CareSetting, str] = {
     CareSetting.HOME: "01",
@@ -423,19 +374,6 @@ SETTING_TO_NUBC: dict[CareSetting, str] = {
 }
 """:class:`CareSetting` -> the canonical NUBC discharge status code."""
 
-ADMIT_SOURCE: dict[str, CareSetting] = {
-    "hosp-trans": CareSetting.OTHER_HOSPITAL,
-    "emd": CareSetting.EMERGENCY,
-    "outp": CareSetting.OUTPATIENT,
-    "born": CareSetting.INPATIENT,
-    "gp": CareSetting.OUTPATIENT,
-    "mp": CareSetting.OUTPATIENT,
-    "nursing": CareSetting.SKILLED_NURSING,
-    "psych": CareSetting.PSYCHIATRIC,
-    "rehab": CareSetting.REHAB,
-    "other": CareSetting.UNKNOWN,
-}
-"""HL7 ``admit-source`` codes (``admitSource``) -> where the patient came from."""
 
 SETTING_TO_ADMIT_SOURCE: dict[CareSetting, str] = {
     CareSetting.OTHER_HOSPITAL: "hosp-trans",
@@ -465,20 +403,6 @@ CARE_MANAGEMENT_PROGRAMS: dict[str, str] = {
 with the programme name; a type whose text or display says "care management", "case
 management", "care coordination" or "chronic care" is the ``care-management`` programme."""
 
-DISCHARGE_HL7: dict[str, CareSetting] = {
-    "home": CareSetting.HOME,
-    "alt-home": CareSetting.HOME,
-    "other-hcf": CareSetting.OTHER_HOSPITAL,
-    "hosp": CareSetting.HOSPICE,
-    "long": CareSetting.SKILLED_NURSING,
-    "aadvice": CareSetting.LEFT_AGAINST_ADVICE,
-    "exp": CareSetting.DECEASED,
-    "psy": CareSetting.PSYCHIATRIC,
-    "rehab": CareSetting.REHAB,
-    "snf": CareSetting.SKILLED_NURSING,
-    "oth": CareSetting.UNKNOWN,
-}
-"""HL7 ``discharge-disposition`` codes -> :class:`CareSetting` (``hosp`` is hospice)."""
 
 SETTING_TO_HL7: dict[CareSetting, str] = {
     CareSetting.HOME: "home",
@@ -827,36 +751,6 @@ MEDICATION_RECONCILIATION_CODES: frozenset[tuple[str, str]] = frozenset(
 
 # --------------------------------------------------------------------------- results
 
-INTERPRETATION: dict[str, Interpretation] = {
-    "N": Interpretation.NORMAL,
-    "NEG": Interpretation.NORMAL,
-    "ND": Interpretation.NORMAL,
-    "NR": Interpretation.NORMAL,
-    "S": Interpretation.NORMAL,
-    "H": Interpretation.ABNORMAL,
-    "L": Interpretation.ABNORMAL,
-    "A": Interpretation.ABNORMAL,
-    "HU": Interpretation.ABNORMAL,
-    "LU": Interpretation.ABNORMAL,
-    "POS": Interpretation.ABNORMAL,
-    "DET": Interpretation.ABNORMAL,
-    "R": Interpretation.ABNORMAL,
-    "I": Interpretation.ABNORMAL,
-    "W": Interpretation.ABNORMAL,
-    "U": Interpretation.ABNORMAL,
-    "D": Interpretation.ABNORMAL,
-    "B": Interpretation.ABNORMAL,
-    "HH": Interpretation.CRITICAL,
-    "LL": Interpretation.CRITICAL,
-    "AA": Interpretation.CRITICAL,
-    ">": Interpretation.ABNORMAL,
-    "<": Interpretation.ABNORMAL,
-    "CRITICAL": Interpretation.CRITICAL,
-    "CRIT": Interpretation.CRITICAL,
-}
-"""v3 ObservationInterpretation codes (and the v2 ``critical`` spelling) -> interpretation.
-
-The reverse: normal ``N``, abnormal ``A``, critical ``AA``."""
 
 RESULT_STATUS: dict[str, ResultStatus] = {
     "registered": ResultStatus.REGISTERED,
@@ -875,23 +769,6 @@ RESULT_STATUS: dict[str, ResultStatus] = {
 
 # --------------------------------------------------------------------------- communications
 
-COMMUNICATION_LOINC: dict[str, CommunicationKind] = {
-    "18842-5": CommunicationKind.DISCHARGE_SUMMARY,
-    "34105-7": CommunicationKind.DISCHARGE_SUMMARY,  # hospital discharge summary
-    "28655-9": CommunicationKind.DISCHARGE_SUMMARY,  # attending discharge summary
-    "11488-4": CommunicationKind.CONSULT_REPORT,
-    "34117-2": CommunicationKind.CONSULT_REPORT,  # history and physical note
-    "57133-1": CommunicationKind.REFERRAL,  # referral note
-    "57134-9": CommunicationKind.REFERRAL,  # referral note, by provider
-    "18776-5": CommunicationKind.CARE_PLAN_UPDATE,  # plan of care note
-    "52521-2": CommunicationKind.CARE_PLAN_UPDATE,  # overall plan of care
-    "10160-0": CommunicationKind.MEDICATION_CHANGE,  # history of medication use
-    "56445-0": CommunicationKind.MEDICATION_CHANGE,  # medication summary
-    "11502-2": CommunicationKind.RESULT_NOTIFICATION,  # laboratory report
-    "18748-4": CommunicationKind.RESULT_NOTIFICATION,  # diagnostic imaging study
-    "34109-9": CommunicationKind.OTHER,  # note
-}
-"""LOINC document codes (category, topic or reasonCode) -> :class:`CommunicationKind`."""
 
 COMMUNICATION_CATEGORY: dict[str, CommunicationKind] = {
     "alert": CommunicationKind.RESULT_NOTIFICATION,

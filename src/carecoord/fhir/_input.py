@@ -299,7 +299,10 @@ class InputReader:
         elif isinstance(value, Iterable):
             yield from self._items(value)
         else:
-            msg = f"cannot read FHIR input from a {type(value).__name__}"
+            msg = (
+                f"cannot read FHIR input from a {type(value).__name__}: expected a path, JSON "
+                "text or bytes, a parsed resource (dict), a file object, or an iterable of them"
+            )
             raise UsageError(msg)
 
     def _items(self, items: Iterable[object]) -> Iterator[Document]:

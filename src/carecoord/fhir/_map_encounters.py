@@ -28,7 +28,6 @@ from carecoord.fhir._codes import (
     ADMIT_SOURCE,
     CARE_MANAGEMENT_PROGRAMS,
     DISCHARGE_HL7,
-    DISCHARGE_NUBC,
     ENCOUNTER_CLASS,
     ENCOUNTER_STATUS,
     PROGRAM_SYSTEM,
@@ -40,6 +39,7 @@ from carecoord.fhir._map_base import MapContext
 from carecoord.fhir._map_carecoord import Parts, enum_value, first_extension, typed_value
 from carecoord.fhir._map_state import Facts
 from carecoord.fhir._map_types import silent_code
+from carecoord.terminology import nubc_setting
 
 __all__ = [
     "classify_encounter",
@@ -119,14 +119,7 @@ def discharge_setting(
 
 
 def _nubc(value: str) -> CareSetting | None:
-    if value in DISCHARGE_NUBC:
-        return DISCHARGE_NUBC[value]
-    if value.isdigit() and len(value) == 2:
-        number = int(value)
-        base = number - 80 if 81 <= number <= 90 else number - 30 if 93 <= number <= 95 else None
-        if base is not None:
-            return DISCHARGE_NUBC.get(f"{base:02d}")
-    return None
+    return nubc_setting(value)
 
 
 def _klass(ctx: MapContext) -> EncounterClass:

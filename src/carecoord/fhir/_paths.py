@@ -93,7 +93,8 @@ def read_paths(
 def _checked(paths: object) -> list[Path]:
     items = [paths] if isinstance(paths, str | os.PathLike) else paths
     if isinstance(items, bytes | bytearray) or not isinstance(items, Iterable):
-        msg = "read_paths takes a path or an iterable of paths"
+        given = type(paths).__name__
+        msg = f"read_paths() paths: expected a path or an iterable of paths, got {given}"
         raise UsageError(msg)
     checked: list[Path] = []
     for index, item in enumerate(items):

@@ -19,12 +19,8 @@ Lenient mode (the default) keeps everything that maps and reports the rest as
 from __future__ import annotations
 
 import datetime as dt
-import types
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 
-import attrs
-
-from carecoord.domain import PatientRecord
 from carecoord.errors import InteropError, UsageError
 from carecoord.fhir._gc import gc_paused
 from carecoord.fhir._input import InputReader, InputSource
@@ -53,6 +49,7 @@ from carecoord.fhir._read_passes import (
 from carecoord.fhir._read_sources import derive_source_id
 from carecoord.fhir._read_state import ReaderState
 from carecoord.fhir._refs import ReferenceIndex
+from carecoord.interop import ImportResult, ResourceCounts
 
 __all__ = [
     "FACT_TYPES",
@@ -67,66 +64,6 @@ __all__ = [
 
 _MAPPERS = MAPPERS
 """The mappers by resource type (the table the facts pass uses, under its former name)."""
-
-
-@attrs.frozen
-class ResourceCounts:
-    """How many resources of one type were read, mapped to the model, and skipped.
-
-    ``read == mapped + skipped``. A skipped resource is either of a type carecoord does
-    not map (one ``unsupported-resource`` warning per type) or one whose mapping failed
-    (an issue each).
-    """
-
-    read: int = 0
-    mapped: int = 0
-    skipped: int = 0
-
-
-def _read_only(value: Mapping[str, ResourceCounts]) -> Mapping[str, ResourceCounts]:
-    return types.MappingProxyType(dict(value))
-
-
-@attrs.frozen
-class ImportResult:
-    """What :func:`read` produced: records, issues, and counts by resource type.
-
-    ``records`` holds one :class:`~carecoord.domain.PatientRecord` per (source,
-    patient), in input order; ``issues`` every problem found, in order; ``counts`` a
-    read-only mapping ``resourceType -> ResourceCounts``.
-    """
-
-    records: tuple[PatientRecord, ...]
-    issues: tuple[ImportIssue, ...]
-    counts: Mapping[str, ResourceCounts] = attrs.field(converter=_read_only, eq=False)
-
-    @property
-    def errors(self) -> tuple[ImportIssue, ...]:
-        """The issues of severity ``error``."""
-        return tuple(i for i in self.issues if i.is_error)
-
-    @property
-    def warnings(self) -> tuple[ImportIssue, ...]:
-        """The issues of severity ``warning``."""
-        return tuple(i for i in self.issues if not i.is_error)
-
-    def issue_codes(self) -> dict[str, int]:
-        """How many issues carry each code, most frequent first."""
-        found: dict[str, int] = {}
-        for issue in self.issues:
-            found[issue.code] = found.get(issue.code, 0) + 1
-        return dict(sorted(found.items(), key=lambda kv: (-kv[1], kv[0])))
-
-    def record(self, patient_id: str, source_id: str | None = None) -> PatientRecord | None:
-        """The record of ``patient_id`` (in ``source_id`` when given), or ``None``."""
-        return next(
-            (
-                r
-                for r in self.records
-                if r.patient.id == patient_id and (source_id is None or r.source.id == source_id)
-            ),
-            None,
-        )
 
 
 class FhirImportError(InteropError):

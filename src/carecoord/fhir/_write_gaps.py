@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from carecoord.domain import System
+from carecoord.domain import PatientRecord, Ref, System
+from carecoord.errors import Problem, UsageError, ValidationError
 from carecoord.fhir._codes import CARECOORD_CODE_SYSTEM_BASE
 from carecoord.fhir._usage import checked_one
 from carecoord.fhir._write_base import (
@@ -23,6 +25,7 @@ from carecoord.fhir._write_base import (
     FHIR_TYPES,
     ORIGIN_TAG,
     Json,
+    WriteContext,
     complex_extension,
     instant,
     security,
@@ -30,7 +33,16 @@ from carecoord.fhir._write_base import (
 )
 
 if TYPE_CHECKING:
+    from carecoord.profile import PatientProfile
     from carecoord.rules import Gap
+
+_PATIENT_REFERENCE = re.compile(
+    r"(?:https?://[^\s|]+/)?Patient/[A-Za-z0-9\-.]{1,64}(?:/_history/[A-Za-z0-9\-.]{1,64})?"
+    r"|urn:uuid:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+    r"|urn:oid:[0-2](?:\.(?:0|[1-9][0-9]*))+"
+)
+"""A FHIR reference to a Patient: ``Patient/<id>`` (a FHIR id), its absolute URL, or a
+``urn:uuid`` / ``urn:oid`` (a Bundle entry's ``fullUrl``)."""
 
 __all__ = [
     "DEQM_DETECTED_ISSUE_PROFILE",
@@ -113,14 +125,20 @@ def _reference(
 
 def gap_to_detected_issue(
     gap: Gap,
+    profile: PatientProfile | PatientRecord | None = None,
     *,
-    patient_ref: str,
+    patient_ref: str | None = None,
     identified: dt.date | dt.datetime | None = None,
     references: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """A gap as a DEQM gaps-in-care ``DetectedIssue``.
 
-    ``patient_ref`` is the reference to the patient (``"Patient/p1"`` or a ``urn:uuid``).
+    The patient is given either as ``profile``, the profile (or record) the gap is about,
+    whose Patient is referenced as :func:`write_bundle` writes it (``Patient/<id>`` of the
+    record the profile id names, else its first record), or as ``patient_ref``, a FHIR
+    reference to the patient: ``Patient/<id>`` with a valid FHIR id, its absolute URL,
+    or a ``urn:uuid``/``urn:oid`` (a Bundle ``fullUrl``); anything else is refused (a
+    profile id such as ``source/patient`` is not a FHIR reference).
     ``identified`` is when the gap was found (the ``as_of`` of the evaluation); without it
     ``identifiedDateTime`` is when the gap's clock started (``gap.opened``).
     ``references`` maps profile fact keys (``source/fact-id``, as in
@@ -139,11 +157,15 @@ def gap_to_detected_issue(
     whose text comes from the rule (never from patient data).
 
     Raises:
-        UsageError: ``gap`` is not a :class:`~carecoord.rules.Gap`.
+        UsageError: ``gap`` is not a :class:`~carecoord.rules.Gap`, ``profile`` not a
+            profile or record, or neither or both of ``profile`` and ``patient_ref``.
+        ValidationError: ``patient_ref`` is not a reference to a Patient, or ``profile``
+            is not the patient the gap is about.
     """
     from carecoord.rules import Gap as GapType  # noqa: PLC0415 - the class, at run time
 
     gap = checked_one(gap, GapType, "gap")
+    patient_ref = _patient_reference(gap, profile, patient_ref)
     status_code = gap.deqm_code
     resource: Json = {
         "resourceType": "DetectedIssue",
@@ -181,6 +203,39 @@ def gap_to_detected_issue(
             mitigation["date"] = _when(gap.closed_at)[1]
         resource["mitigation"] = [mitigation]
     return resource
+
+
+def _patient_reference(gap: Gap, profile: object, patient_ref: object) -> str:
+    """The reference to the gap's patient, from ``profile`` or a checked ``patient_ref``."""
+    from carecoord.profile import PatientProfile  # noqa: PLC0415 - the class, at run time
+
+    if (profile is None) == (patient_ref is None):
+        msg = "gap_to_detected_issue() takes the profile (or record) or patient_ref, not both"
+        raise UsageError(msg if profile is not None else msg.replace("not both", "not neither"))
+    if patient_ref is not None:
+        ref = checked_one(patient_ref, str, "patient_ref")
+        if _PATIENT_REFERENCE.fullmatch(ref) is None:
+            msg = (
+                "expected a FHIR reference to a Patient: Patient/<id> (letters, digits, '-' "
+                "and '.', at most 64), its absolute URL, or a urn:uuid; or pass the profile"
+            )
+            raise ValidationError(Problem("patient_ref", msg))
+        return ref
+    checked: PatientProfile | PatientRecord = checked_one(
+        profile, (PatientProfile, PatientRecord), "profile"
+    )
+    records = (checked,) if isinstance(checked, PatientRecord) else checked.records
+    keys = {f"{r.source.id}/{r.patient.id}": r for r in records}
+    names = {*keys, *(r.patient.id for r in records)}
+    if isinstance(checked, PatientProfile):
+        names.add(checked.id)
+    if gap.patient not in names or not records:
+        msg = "the gap is about another patient than this profile"
+        raise ValidationError(Problem("profile", msg))
+    anchor = keys.get(gap.patient, records[0])
+    reference = WriteContext(anchor).reference(Ref("Patient", anchor.patient.id))["reference"]
+    assert isinstance(reference, str)
+    return reference
 
 
 def _meta(gap: Gap) -> Json:

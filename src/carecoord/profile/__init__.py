@@ -14,10 +14,16 @@ Imports only the domain layer.
 
 from __future__ import annotations
 
+from carecoord.display import bound_reprs as _bound_reprs
+from carecoord.errors import checked_exports
 from carecoord.profile._build import (
+    PERSONAL_COLUMNS,
+    PROFILE_COLUMNS,
     ProfileSet,
     build_profiles,
+    profile_row,
 )
+from carecoord.profile._html import EvidenceLike, GapLike
 from carecoord.profile._matching import (
     BLOCKING_KEYS,
     DEFAULT_PROBABILITIES,
@@ -90,7 +96,9 @@ from carecoord.profile._text import (
     table_lines,
 )
 from carecoord.profile._timeline import (
+    TIMELINE_COLUMNS,
     EventKind,
+    Timeline,
     TimelineEvent,
     timeline,
 )
@@ -99,11 +107,13 @@ from carecoord.profile._views import (
     PatientSummary,
     Viewer,
     ViewerRole,
+    Visibility,
     can_see,
     infer_sensitivity,
     patient_summary,
     sensitivity_of,
     view_for,
+    visibility,
 )
 
 __all__ = [
@@ -113,13 +123,18 @@ __all__ = [
     "DEFAULT_VETOES",
     "MAX_COMPARED_VALUES",
     "NICKNAMES",
+    "PERSONAL_COLUMNS",
+    "PROFILE_COLUMNS",
     "RECONCILIATION_ACTIONS",
+    "TIMELINE_COLUMNS",
     "ActivitySummary",
     "ConflictKind",
     "EventKind",
+    "EvidenceLike",
     "Fact",
     "FactConflict",
     "FieldEvidence",
+    "GapLike",
     "IncrementalLinker",
     "JsonValue",
     "Linkage",
@@ -138,9 +153,11 @@ __all__ = [
     "ScoredPair",
     "Sensitivities",
     "SourceColumn",
+    "Timeline",
     "TimelineEvent",
     "Viewer",
     "ViewerRole",
+    "Visibility",
     "are_nicknames",
     "blocking_keys",
     "build_profiles",
@@ -164,6 +181,7 @@ __all__ = [
     "profile_from_record",
     "profile_id_for",
     "profile_label",
+    "profile_row",
     "profile_to_record",
     "reconciliation_item",
     "reconciliation_view",
@@ -177,6 +195,11 @@ __all__ = [
     "table_lines",
     "timeline",
     "view_for",
+    "visibility",
     "with_reconciliation",
     "with_sensitivity_sets",
 ]
+
+_bound_reprs(globals()[name] for name in __all__)
+checked_exports(globals(), skip=("fact_author",))
+del checked_exports

@@ -17,17 +17,72 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import overload
+from typing import Any, overload
 
 import attrs
 
-from carecoord.domain import PatientRecord
+from carecoord.display import HtmlDisplay, JsonValue, to_pandas, to_polars
+from carecoord.domain import FACT_FIELDS, PatientRecord
 from carecoord.errors import NotFound, UsageError
+from carecoord.profile._html import profile_set_html
 from carecoord.profile._matching import IncrementalLinker, Linkage, MatchConfig, PossibleMatch
 from carecoord.profile._merge import dedupe_records, merge_records, profile_id_for
 from carecoord.profile._model import PatientProfile
 
-__all__ = ["ProfileSet", "build_profiles"]
+__all__ = ["PERSONAL_COLUMNS", "PROFILE_COLUMNS", "ProfileSet", "build_profiles", "profile_row"]
+
+PROFILE_COLUMNS: tuple[str, ...] = (
+    "profile",
+    "sources",
+    "records",
+    "sex",
+    "deceased",
+    "facts",
+    "conflicts",
+    "possible_matches",
+    *FACT_FIELDS,
+)
+"""The keys of a profile-set row (:meth:`ProfileSet.to_records`), in order.
+
+``profile``: the profile id; ``sources``: the source ids (a list); ``records``: how many
+records were merged; ``sex``: the :class:`~carecoord.domain.Sex` value; ``deceased``: a
+bool; ``facts``: how many facts in all; ``conflicts``: disagreements between sources;
+``possible_matches``: pairs to review that involve one of the person's records; then one
+count per fact list (``encounters``, ``results``...).
+"""
+
+PERSONAL_COLUMNS: tuple[str, ...] = ("name", "birth_date")
+"""Added after :data:`PROFILE_COLUMNS` with ``show_personal_data=True``: every name the
+sources use (``" / "``-joined) and the birth date (``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD``)."""
+
+
+def _columns(show_personal_data: bool) -> tuple[str, ...]:
+    return PROFILE_COLUMNS + (PERSONAL_COLUMNS if show_personal_data else ())
+
+
+def profile_row(
+    profile: PatientProfile, possible_matches: int = 0, show_personal_data: bool = False
+) -> dict[str, JsonValue]:
+    """One profile as a JSON-safe row with the :data:`PROFILE_COLUMNS` keys."""
+    patient = profile.patient
+    row: dict[str, JsonValue] = {
+        "profile": profile.id,
+        "sources": list(profile.sources),
+        "records": len(profile.records),
+        "sex": patient.sex.value,
+        "deceased": bool(patient.deceased),
+        "facts": profile.fact_count(),
+        "conflicts": len(profile.conflicts),
+        "possible_matches": possible_matches,
+    }
+    for name in FACT_FIELDS:
+        row[name] = len(getattr(profile, name))
+    if show_personal_data:
+        names = dict.fromkeys(n.full() for n in patient.names if n.full())
+        row["name"] = " / ".join(names) or None
+        row["birth_date"] = None if patient.birth_date is None else patient.birth_date.isoformat()
+    return row
+
 
 RecordKey = tuple[str, str]
 _Indexes = tuple[dict[str, PatientProfile], dict[RecordKey, PatientProfile], tuple[str, ...]]
@@ -52,7 +107,7 @@ def _boxed(value: _LinkerBox | None) -> _LinkerBox:
     return value if value is not None else _LinkerBox(None)
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class ProfileSet:
     """Every person's profile, built from a set of records, and the pairs to review.
 
@@ -87,6 +142,47 @@ class ProfileSet:
         object.__setattr__(self, "_by_id", by_id)
         object.__setattr__(self, "_by_record", by_record)
         object.__setattr__(self, "_ids", ids)
+
+    def __repr__(self) -> str:
+        records = sum(len(p.records) for p in self.profiles)
+        return (
+            f"ProfileSet({len(self.profiles)} persons, {records} records, "
+            f"{len(self.review)} possible matches)"
+        )
+
+    def display(self, *, show_personal_data: bool = False, limit: int = 25) -> HtmlDisplay:
+        """The set as HTML for notebooks: counts, the first ``limit`` persons, the matches.
+
+        Names and birth dates are masked unless ``show_personal_data`` is true.
+        """
+        return profile_set_html(self, show_personal_data=show_personal_data, limit=limit)
+
+    def _repr_html_(self) -> str:
+        return profile_set_html(self).html
+
+    def to_records(self, *, show_personal_data: bool = False) -> list[dict[str, JsonValue]]:
+        """One JSON-safe row per person, with the :data:`PROFILE_COLUMNS` keys.
+
+        With ``show_personal_data`` each row also has ``name`` and ``birth_date``
+        (:data:`PERSONAL_COLUMNS`).
+        """
+        review: dict[str, int] = {}
+        for match in self.review:
+            for key in {match.left, match.right}:
+                owner = self._by_record.get(key)
+                if owner is not None:
+                    review[owner.id] = review.get(owner.id, 0) + 1
+        return [profile_row(p, review.get(p.id, 0), show_personal_data) for p in self.profiles]
+
+    def to_pandas(self, *, show_personal_data: bool = False) -> Any:
+        """:meth:`to_records` as a pandas ``DataFrame`` (needs ``carecoord[pandas]``)."""
+        rows = self.to_records(show_personal_data=show_personal_data)
+        return to_pandas(rows, _columns(show_personal_data))
+
+    def to_polars(self, *, show_personal_data: bool = False) -> Any:
+        """:meth:`to_records` as a polars ``DataFrame`` (needs ``carecoord[polars]``)."""
+        rows = self.to_records(show_personal_data=show_personal_data)
+        return to_polars(rows, _columns(show_personal_data))
 
     def __iter__(self) -> Iterator[PatientProfile]:
         return iter(self.profiles)

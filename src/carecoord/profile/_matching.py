@@ -40,6 +40,7 @@ any result, repr or error message.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import math
 from bisect import bisect_left
@@ -51,6 +52,7 @@ from typing import Final, TypeVar
 
 import attrs
 
+from carecoord.display import HtmlDisplay, JsonValue
 from carecoord.domain import ContactSystem, LinkKind, Patient, PatientRecord, Sex
 from carecoord.errors import Problem, ValidationError
 from carecoord.profile._strings import (
@@ -158,6 +160,25 @@ class PossibleMatch:
     grade: MatchGrade
     score: float
     evidence: tuple[FieldEvidence, ...]
+
+    def display(self) -> HtmlDisplay:
+        """The pair as HTML for notebooks: records, grade, score, each field's weight.
+
+        A match carries outcomes and weights only (never the values compared).
+        """
+        from carecoord.profile._html import match_html  # noqa: PLC0415 - _html reads this
+
+        return match_html(self)
+
+    def _repr_html_(self) -> str:
+        return self.display().html
+
+    def to_records(self) -> list[dict[str, JsonValue]]:
+        """Each field's evidence as a row: ``field``, ``outcome``, ``weight`` (a float).
+
+        The rows of a match-weight (waterfall) chart, in the order the fields were compared.
+        """
+        return [{"field": e.field, "outcome": e.outcome, "weight": e.weight} for e in self.evidence]
 
 
 @attrs.frozen
@@ -1313,20 +1334,27 @@ class IncrementalLinker:
         return PossibleMatch(left, right, edge.grade, edge.score, _evidence(outcomes, self._w))
 
 
-# --------------------------------------------------------------------------- building blocks
-# For linking spread over many machines (carecoord.dask): blocking keys per record, the
-# candidate pairs scored where they meet, and one connected component clustered from
-# exactly the pairs the whole population gave it.
+def blocking_keys(patient: Patient, config: MatchConfig | None = None) -> tuple[str, ...]:
+    """The opaque blocking keys of ``patient`` under ``config`` (the default when ``None``).
 
-
-def blocking_keys(record: PatientRecord, config: MatchConfig | None = None) -> tuple[str, ...]:
-    """The blocking keys of one record: records sharing a key are compared.
-
-    A key shared by more than ``config.max_block_size`` records produces no pairs (as in
-    :func:`link_records`).
+    Two records are compared by :func:`link_records` only when they share a blocking key
+    (in a block of at most ``config.max_block_size`` records) or an explicit link, so a
+    store that indexes records by these keys finds every record a new one could match
+    without scanning the population. Each key is a short hash (no personal data in clear),
+    distinct keys stay distinct, and the same patient always gives the same keys.
     """
-    w = _compiled(config if config is not None else MatchConfig())
-    return _Features(record.patient).block_keys(w.blocking)
+    config = config if config is not None else MatchConfig()
+    raw = _Features(patient).block_keys(_compiled(config).blocking)
+    return tuple(
+        hashlib.blake2b(key.encode("utf-8", "surrogatepass"), digest_size=12).hexdigest()
+        for key in raw
+    )
+
+
+# --------------------------------------------------------------------------- building blocks
+# For linking spread over many machines (carecoord.dask): blocking keys per record
+# (:func:`blocking_keys`), the candidate pairs scored where they meet, and one connected
+# component clustered from exactly the pairs the whole population gave it.
 
 
 def link_keys(record: PatientRecord) -> tuple[RecordKey, ...]:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any, TypeVar
 
 import attrs
 
+from carecoord.display import HtmlDisplay, clip, counts
 from carecoord.domain import (
     FACT_FIELDS,
     Allergy,
@@ -40,7 +41,8 @@ from carecoord.domain import (
     check_fact_fields,
 )
 from carecoord.profile._facts import ConflictKind, Fact, FactConflict, Provenance
-from carecoord.profile._timeline import TimelineEvent, timeline
+from carecoord.profile._html import TIMELINE_ROWS, GapLike, profile_html
+from carecoord.profile._timeline import Timeline, timeline
 from carecoord.profile._views import Viewer, view_for
 
 __all__ = [
@@ -55,7 +57,7 @@ __all__ = [
 T = TypeVar("T")
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class PatientProfile:
     """One person, unified from every source's :class:`~carecoord.PatientRecord`.
 
@@ -95,6 +97,37 @@ class PatientProfile:
     activities: tuple[Fact[CoordinationActivity], ...] = ()
     conflicts: tuple[FactConflict, ...] = ()
 
+    def __repr__(self) -> str:
+        facts = counts(self, FACT_FIELDS) or "no facts"
+        sources = len(self.sources)
+        more = f", {len(self.conflicts)} conflicts" if self.conflicts else ""
+        return clip(
+            f"PatientProfile(id={self.id!r}, {len(self.records)} records from {sources} "
+            f"sources, {facts}{more})"
+        )
+
+    def display(
+        self,
+        *,
+        gaps: Iterable[GapLike] = (),
+        show_personal_data: bool = False,
+        timeline_rows: int = TIMELINE_ROWS,
+    ) -> HtmlDisplay:
+        """The profile as HTML for notebooks: person, sources, facts, open gaps, timeline.
+
+        ``gaps`` are the gaps to list (``detect_gaps(profile, as_of=...)``): the actionable
+        ones of this profile whose evidence it holds, so gaps found on the whole profile
+        and shown on a consent view leave out those resting on facts the view hides. The
+        name and birth date are masked unless ``show_personal_data`` is true. Of a consent
+        view it shows only what the view holds.
+        """
+        return profile_html(
+            self, gaps=gaps, show_personal_data=show_personal_data, timeline_rows=timeline_rows
+        )
+
+    def _repr_html_(self) -> str:
+        return profile_html(self).html
+
     @property
     def sources(self) -> tuple[str, ...]:
         """The ids of every source that contributed a record."""
@@ -132,9 +165,7 @@ class PatientProfile:
         """The profile as ``viewer`` may see it at ``at`` (see :func:`carecoord.view_for`)."""
         return view_for(self, viewer, at=at)
 
-    def timeline(
-        self, *, viewer: Viewer | None = None, at: dt.datetime | None = None
-    ) -> tuple[TimelineEvent, ...]:
+    def timeline(self, *, viewer: Viewer | None = None, at: dt.datetime | None = None) -> Timeline:
         """Every dated event, ordered by time (see :func:`carecoord.timeline`)."""
         return timeline(self, viewer=viewer, at=at)
 

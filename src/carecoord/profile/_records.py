@@ -10,10 +10,10 @@ ISO strings), so ``json.dumps`` takes the result as it is.
 from __future__ import annotations
 
 import datetime as dt
-from typing import TypeAlias
 
 import attrs
 
+from carecoord.display import JsonValue
 from carecoord.domain import ListKind, PartialDate, PatientRecord, Ref
 from carecoord.profile._matching import MatchConfig, MatchResult, PossibleMatch, compare
 from carecoord.profile._model import PatientProfile
@@ -28,8 +28,6 @@ __all__ = [
     "record_links",
 ]
 
-JsonValue: TypeAlias = "str | int | float | bool | list[JsonValue] | dict[str, JsonValue] | None"
-"""A JSON-safe value: what every carecoord ``to_record()`` and ``to_records()`` is made of."""
 
 LISTS = (ListKind.PROBLEMS, ListKind.MEDICATIONS, ListKind.ALLERGIES)
 """The lists shown side by side in a profile record (and its text), in order."""

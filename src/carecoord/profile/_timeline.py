@@ -10,12 +10,13 @@ names and statuses only: no names, addresses, identifiers or free text.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from carecoord.display import HtmlDisplay, JsonValue, frame, section, table, to_pandas, to_polars
 from carecoord.domain import (
     FACT_FIELDS,
     Code,
@@ -32,7 +33,15 @@ from carecoord.terminology import ValueSets
 if TYPE_CHECKING:
     from carecoord.profile._model import PatientProfile
 
-__all__ = ["EventKind", "TimelineEvent", "timeline"]
+__all__ = [
+    "TIMELINE_COLUMNS",
+    "EventKind",
+    "Timeline",
+    "TimelineEvent",
+    "timeline",
+    "timeline_events_html",
+    "timeline_html",
+]
 
 
 class EventKind(Enum):
@@ -91,6 +100,84 @@ class TimelineEvent:
             moment = self.when.astimezone(dt.UTC)
             precision = (1, 0)
         return (moment, precision, _ORDER[self.kind], self.field, self.fact, self.description)
+
+
+TIMELINE_COLUMNS: tuple[str, ...] = ("when", "kind", "description", "field", "fact", "sources")
+"""The keys of a timeline record (:meth:`Timeline.to_records`), in order.
+
+``when``: an ISO date-time, or a partial date (``"2019"``, ``"2019-06"``, ``"2019-06-12"``);
+``kind``: the :class:`EventKind` value (``"admission"``); ``description``: display names
+and statuses only; ``field``: the profile's fact list (``"encounters"``); ``fact``: the
+fact key; ``sources``: the ids of the sources that hold the fact (a list).
+"""
+
+
+class Timeline(tuple[TimelineEvent, ...]):
+    """A profile's events in time order: a tuple of :class:`TimelineEvent` with exports.
+
+    It compares equal to a plain tuple of the same events. :meth:`to_records` gives
+    JSON-safe rows, :meth:`to_pandas` a data frame; its repr summarises it.
+    """
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        if not self:
+            return "Timeline(0 events)"
+        first, last = self[0].when.isoformat(), self[-1].when.isoformat()
+        return f"Timeline({len(self)} events, {first} .. {last})"
+
+    def to_records(self) -> list[dict[str, JsonValue]]:
+        """Every event as a JSON-safe dict with the :data:`TIMELINE_COLUMNS` keys."""
+        return [
+            {
+                "when": e.when.isoformat(),
+                "kind": e.kind.value,
+                "description": e.description,
+                "field": e.field,
+                "fact": e.fact,
+                "sources": list(e.sources),
+            }
+            for e in self
+        ]
+
+    def display(self, *, limit: int = 200) -> HtmlDisplay:
+        """An HTML table of the latest ``limit`` events for notebooks (no personal data)."""
+        return timeline_html(self, limit=limit)
+
+    def _repr_html_(self) -> str:
+        return timeline_html(self).html
+
+    def to_pandas(self) -> Any:
+        """The events as a pandas ``DataFrame`` with the :data:`TIMELINE_COLUMNS`.
+
+        ``when`` stays text (partial dates have no single instant); needs the
+        ``carecoord[pandas]`` extra (:class:`~carecoord.MissingExtraError` otherwise).
+        """
+        return to_pandas(self.to_records(), TIMELINE_COLUMNS)
+
+    def to_polars(self) -> Any:
+        """The events as a polars ``DataFrame`` (needs the ``carecoord[polars]`` extra)."""
+        return to_polars(self.to_records(), TIMELINE_COLUMNS)
+
+
+def timeline_events_html(events: Sequence[TimelineEvent], limit: int) -> str:
+    """A table of the latest ``limit`` events, latest first, with a note counting the rest."""
+    latest = list(reversed(events))[:limit]
+    rows = [
+        (e.when.isoformat()[:16].replace("T", " "), e.kind.value, e.description, e.field)
+        for e in latest
+    ]
+    return table(("when", "kind", "what", "list"), rows, total=len(events), nowrap=(0, 1))
+
+
+def timeline_html(events: Sequence[TimelineEvent], *, limit: int = 200) -> HtmlDisplay:
+    """A timeline, latest events first (at most ``limit`` rows; a note counts the others)."""
+    title = f"Timeline: {len(events)} events"
+    if events:
+        title += f", {events[0].when.isoformat()[:10]} to {events[-1].when.isoformat()[:10]}"
+    body = section("Events (latest first)", timeline_events_html(events, limit), key="timeline")
+    return HtmlDisplay(frame(title, body, kind="timeline"), "timeline")
 
 
 def _display(code: Code | None, fallback: str) -> str:
@@ -288,7 +375,7 @@ def timeline(
     viewer: Viewer | None = None,
     at: dt.datetime | None = None,
     value_sets: ValueSets | None = None,
-) -> tuple[TimelineEvent, ...]:
+) -> Timeline:
     """Every dated event of ``profile``, ordered by time (see the module documentation).
 
     With a ``viewer``, only the facts they may see at ``at`` (required then) contribute
@@ -311,4 +398,4 @@ def timeline(
                     continue
                 events.append(TimelineEvent(kind, when, description, name, fact.key, fact.sources))
     events.sort(key=TimelineEvent.sort_key)
-    return tuple(events)
+    return Timeline(events)

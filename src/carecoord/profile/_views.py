@@ -94,11 +94,13 @@ __all__ = [
     "PatientSummary",
     "Viewer",
     "ViewerRole",
+    "Visibility",
     "can_see",
     "infer_sensitivity",
     "patient_summary",
     "sensitivity_of",
     "view_for",
+    "visibility",
 ]
 
 
@@ -301,6 +303,11 @@ def view_for(
     shown = policy.visible()
     if all(shown):
         return profile
+    return _apply(profile, policy, shown)
+
+
+def _apply(profile: PatientProfile, policy: _Policy, shown: Sequence[bool]) -> PatientProfile:
+    """``profile`` without the facts ``shown`` marks hidden (and every trace of them)."""
     changes: dict[str, Any] = {}
     hidden: set[tuple[str, str]] = set()
     visible_ids: dict[str, set[tuple[str, str, str]]] = {name: set() for name in FACT_FIELDS}
@@ -329,6 +336,86 @@ def view_for(
         organizations=tuple(o for o in profile.organizations if o.ref in named),
         **changes,
     )
+
+
+class Visibility:
+    """What one viewer may see of one profile at one instant, decided once.
+
+    Built by :func:`visibility`. :attr:`view` is :func:`view_for`'s answer;
+    :meth:`hides` says whether a reference (gap evidence such as
+    ``Ref("Referral", <fact key>)``, or a bare fact key as a gap's ``focus``) names a fact
+    left out of the view; :meth:`permits` whether the viewer may see facts of a sensitivity
+    class at all. Something derived from the profile (a gap, a count, an export) is safe to
+    show the viewer when it names no hidden fact and reveals no class the viewer may not
+    see (``carecoord.rules.GapReport.for_viewer`` filters gaps this way).
+    """
+
+    __slots__ = ("_hidden", "_policy", "_shown_classes", "view")
+
+    def __init__(self, profile: PatientProfile, policy: _Policy, shown: Sequence[bool]) -> None:
+        self._policy = policy
+        hidden: set[tuple[str, str]] = set()
+        classes: set[Sensitivity] = set()
+        facts = policy.table.facts
+        for position, ((_name, fact), show) in enumerate(zip(facts, shown, strict=True)):
+            if show:
+                classes |= policy.table.classes_of(position)
+            else:
+                hidden.add((type(fact.value).__name__, fact.key))
+                hidden.add(("*", fact.key))
+        self._hidden = frozenset(hidden)
+        self._shown_classes = frozenset(classes)
+        self.view: PatientProfile = profile if all(shown) else _apply(profile, policy, shown)
+        """The profile as the viewer may see it (see :func:`view_for`)."""
+
+    def __repr__(self) -> str:
+        return f"Visibility({self._policy.viewer.role.value})"
+
+    def hides(self, ref: Ref | str) -> bool:
+        """Whether ``ref`` names a fact of the profile the viewer may not see.
+
+        A :class:`~carecoord.domain.Ref` is ``Ref(<fact type>, <fact key>)`` as in gap
+        evidence (type ``"*"``: any type); a ``str`` is a fact key of any type, with any
+        ``#part`` suffix (as in a gap's ``focus``) ignored. When facts of several types
+        share a key and one is hidden, a bare key counts as hidden. A reference to nothing
+        in the profile hides nothing.
+        """
+        if isinstance(ref, Ref):
+            return (ref.type, ref.id.split("#", 1)[0]) in self._hidden
+        return ("*", ref.split("#", 1)[0]) in self._hidden
+
+    def permits(self, sensitivity: Sensitivity) -> bool:
+        """Whether the viewer may see something of class ``sensitivity``.
+
+        True when a fact of that class is in the view (the viewer sees it as its author,
+        as the patient or by consent), or when a consent active at the view's instant
+        permits the class to this viewer (psychotherapy notes: only through a fact shown).
+        """
+        if sensitivity in self._shown_classes:
+            return True
+        if self._policy.as_patient:
+            return sensitivity is not Sensitivity.PSYCHOTHERAPY_NOTE
+        return self._policy.permits(sensitivity)
+
+
+def visibility(
+    profile: PatientProfile,
+    viewer: Viewer,
+    *,
+    at: dt.datetime,
+    value_sets: ValueSets | None = None,
+) -> Visibility:
+    """What ``viewer`` may see of ``profile`` at ``at``: the view and a test for derived data.
+
+    Use it to show the viewer anything computed from the whole profile (gaps, counts,
+    exports): keep only what names no hidden fact (:meth:`Visibility.hides`) and reveals
+    no class the viewer may not see (:meth:`Visibility.permits`).
+
+    Raises:
+        ConsentError: the viewer may not look in the role they ask for (see the module).
+    """
+    policy = _Policy(profile, viewer, at, library(value_sets))
+    return Visibility(profile, policy, policy.visible())
 
 
 def _named_parties(profile: PatientProfile, facts: Iterable[Fact[Any]]) -> set[Ref]:

@@ -17,6 +17,8 @@ cattrs, no json).
 
 from __future__ import annotations
 
+from carecoord.display import bound_reprs as _bound_reprs
+from carecoord.errors import checked_exports
 from carecoord.rules._actions import suggest_tasks, task_id_for
 from carecoord.rules._activity import activity_ccm_time
 from carecoord.rules._asof import (
@@ -72,6 +74,7 @@ from carecoord.rules._medications import (
     medication_discrepancy,
 )
 from carecoord.rules._model import (
+    WORKLIST_COLUMNS,
     WORKLIST_MONTHS,
     Citation,
     Evidence,
@@ -87,6 +90,7 @@ from carecoord.rules._model import (
     Severity,
     Worklist,
     group_gaps,
+    visible_gaps,
     worklist,
     worklist_since,
 )
@@ -116,7 +120,7 @@ from carecoord.rules._results import (
 )
 from carecoord.rules._ruleset import Overrides, RuleSet, Snooze
 from carecoord.rules._social import social_need_unaddressed, social_referral_outcome_missing
-from carecoord.rules._summary import PopulationSummary, summarize
+from carecoord.rules._summary import SUMMARY_COLUMNS, PopulationSummary, summarize
 from carecoord.rules._tasks import task_overdue, task_stalled, task_unassigned
 from carecoord.rules._text import (
     GAP_STATUS_ORDER,
@@ -153,6 +157,8 @@ __all__ = [
     "PSYCHOTROPIC_RXNORM",
     "RULE_CODE_SYSTEM",
     "SELF_HARM_PREFIXES",
+    "SUMMARY_COLUMNS",
+    "WORKLIST_COLUMNS",
     "WORKLIST_MONTHS",
     "BusinessCalendar",
     "Citation",
@@ -239,6 +245,18 @@ __all__ = [
     "transition_tcm_contact",
     "us_federal_holidays",
     "value_set_param",
+    "visible_gaps",
     "worklist",
     "worklist_since",
 ]
+
+_bound_reprs(globals()[name] for name in __all__)
+checked_exports(
+    globals(),
+    skip=("param", "value_set_param"),
+    instead={
+        name: {"profile": {"ProfileSet": f"for a ProfileSet use {name}_population(profiles, ...)"}}
+        for name in ("detect_gaps",)
+    },
+)
+del checked_exports

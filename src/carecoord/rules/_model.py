@@ -6,19 +6,23 @@ import calendar
 import datetime as dt
 from collections.abc import Iterable, Iterator, Sequence
 from enum import Enum
-from typing import TYPE_CHECKING, Any, overload
+from typing import TYPE_CHECKING, Any, cast, overload
 
 import attrs
 
+from carecoord.display import HtmlDisplay, clip, to_pandas, to_polars
 from carecoord.domain import FACT_FIELDS, Discipline, Ref, Sensitivity, masked
-from carecoord.errors import Problem, ValidationError
-from carecoord.profile import JsonValue
-from carecoord.rules._records import gap_record, rule_families
+from carecoord.errors import Problem, UsageError, ValidationError
+from carecoord.profile import JsonValue, PatientProfile, Viewer, Visibility, visibility
+from carecoord.rules._html import gap_html, report_html
+from carecoord.rules._records import GAP_COLUMNS, gap_record, rule_families
+from carecoord.terminology import ValueSets
 
 if TYPE_CHECKING:
     from carecoord.rules._base import Rule
 
 __all__ = [
+    "WORKLIST_COLUMNS",
     "WORKLIST_MONTHS",
     "Citation",
     "Evidence",
@@ -34,6 +38,7 @@ __all__ = [
     "Severity",
     "Worklist",
     "group_gaps",
+    "visible_gaps",
     "worklist",
     "worklist_since",
 ]
@@ -226,6 +231,13 @@ class Gap:
         """
         return gap_record(self, None if rules is None else rule_families(rules))
 
+    def display(self) -> HtmlDisplay:
+        """The gap as HTML for notebooks: status, clock, action and its evidence."""
+        return gap_html(self)
+
+    def _repr_html_(self) -> str:
+        return gap_html(self).html
+
 
 @attrs.frozen
 class RuleError:
@@ -246,7 +258,7 @@ class RuleError:
         return cls(rule, patient, type(error).__name__, str(error))
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class GapReport(Sequence[Gap]):
     """The gaps found for one patient at one ``as_of``, in a deterministic order.
 
@@ -258,6 +270,12 @@ class GapReport(Sequence[Gap]):
     as_of: dt.datetime
     gaps: tuple[Gap, ...] = ()
     errors: tuple[RuleError, ...] = ()
+
+    def __repr__(self) -> str:
+        return clip(
+            f"GapReport(patient={self.patient!r}, as_of={self.as_of.isoformat()!r}, "
+            f"{_by_status(self.gaps)}, {len(self.errors)} errors)"
+        )
 
     def __len__(self) -> int:
         return len(self.gaps)
@@ -305,6 +323,28 @@ class GapReport(Sequence[Gap]):
         families = None if rules is None else rule_families(rules)
         return [gap_record(gap, families) for gap in self.gaps]
 
+    def to_pandas(self, rules: Iterable[Rule] | None = None) -> Any:
+        """:meth:`to_records` as a pandas ``DataFrame`` with the ``GAP_COLUMNS``.
+
+        Needs the ``carecoord[pandas]`` extra (:class:`~carecoord.MissingExtraError`
+        otherwise).
+        """
+        return to_pandas(self.to_records(rules), GAP_COLUMNS)
+
+    def to_polars(self, rules: Iterable[Rule] | None = None) -> Any:
+        """:meth:`to_records` as a polars ``DataFrame`` (needs ``carecoord[polars]``)."""
+        return to_polars(self.to_records(rules), GAP_COLUMNS)
+
+    def display(self, *, limit: int = 100) -> HtmlDisplay:
+        """The report as HTML for notebooks: counts by status, the gaps, the rule errors.
+
+        At most ``limit`` gaps are listed (actionable ones first, then by severity).
+        """
+        return report_html(self, limit=limit)
+
+    def _repr_html_(self) -> str:
+        return report_html(self).html
+
     def due_since(self, since: dt.date | None) -> GapReport:
         """This report with only the gaps due on or after ``since``, and every prospective one.
 
@@ -315,6 +355,40 @@ class GapReport(Sequence[Gap]):
             return self
         zone = self.as_of.tzinfo
         kept = tuple(g for g in self.gaps if _in_window(g, since, zone))
+        return self if len(kept) == len(self.gaps) else attrs.evolve(self, gaps=kept)
+
+    def for_viewer(
+        self,
+        profile: PatientProfile,
+        viewer: Viewer,
+        *,
+        at: dt.datetime | None = None,
+        value_sets: ValueSets | None = None,
+    ) -> GapReport:
+        """This report as ``viewer`` may see it: the gaps that reveal nothing hidden.
+
+        ``profile`` is the profile the report was computed on (its id must be
+        :attr:`patient`); ``at`` defaults to :attr:`as_of`. A gap is kept when its focus
+        and every piece of its evidence name facts the viewer sees and each class of its
+        :attr:`Gap.sensitivity` is one the viewer may see (see :func:`visible_gaps`).
+        Nothing marks what was left out: no count, no id. The rule errors are kept (they
+        name rules, not facts).
+
+        Raises:
+            UsageError: ``profile`` is not a profile.
+            ValidationError: ``profile`` is not the report's patient.
+            ConsentError: the viewer may not look in the role they ask for.
+        """
+        if not isinstance(cast("object", profile), PatientProfile):
+            kind = type(profile).__name__
+            msg = f"for_viewer() expects the PatientProfile the report is about, not {kind}"
+            raise UsageError(msg)
+        if profile.id != self.patient:
+            raise ValidationError(Problem("profile", "not the profile this report is about"))
+        seen = visibility(
+            profile, viewer, at=self.as_of if at is None else at, value_sets=value_sets
+        )
+        kept = visible_gaps(self.gaps, seen)
         return self if len(kept) == len(self.gaps) else attrs.evolve(self, gaps=kept)
 
     def worklist(
@@ -328,6 +402,15 @@ class GapReport(Sequence[Gap]):
         left out. See :func:`worklist` for several reports.
         """
         return worklist((self,), as_of=self.as_of, since=since, months=months)
+
+
+def _by_status(gaps: Sequence[Gap]) -> str:
+    """``"5 gaps: 3 open, 2 closed"``."""
+    found: dict[str, int] = {}
+    for gap in gaps:
+        found[gap.status.value] = found.get(gap.status.value, 0) + 1
+    detail = ", ".join(f"{n} {status}" for status, n in found.items())
+    return f"{len(gaps)} gaps" + (f": {detail}" if detail else "")
 
 
 def worklist_since(as_of: dt.datetime, months: int = WORKLIST_MONTHS) -> dt.date:
@@ -431,7 +514,7 @@ def group_gaps(gaps: Iterable[Gap]) -> tuple[GapGroup, ...]:
     return tuple(GapGroup(tuple(found)) for found in groups.values())
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class Worklist(Sequence[GapGroup]):
     """A worklist, not an archive: the recent gaps of some reports, repeats grouped.
 
@@ -447,6 +530,14 @@ class Worklist(Sequence[GapGroup]):
     reports: tuple[GapReport, ...]
     hidden: int
     groups: tuple[GapGroup, ...]
+
+    def __repr__(self) -> str:
+        since = None if self.since is None else self.since.isoformat()
+        return (
+            f"Worklist(as_of={self.as_of.isoformat()!r}, since={since!r}, "
+            f"{len(self.reports)} reports, {len(self.groups)} lines, {len(self.gaps)} gaps, "
+            f"{self.hidden} hidden)"
+        )
 
     def __len__(self) -> int:
         return len(self.groups)
@@ -468,6 +559,31 @@ class Worklist(Sequence[GapGroup]):
         """Every gap shown, report by report."""
         return tuple(g for report in self.reports for g in report)
 
+    def to_records(self) -> list[dict[str, JsonValue]]:
+        """One JSON-safe row per line, with the :data:`WORKLIST_COLUMNS` keys."""
+        return [
+            {
+                "patient": g.patient,
+                "rule": g.rule,
+                "status": g.status.value,
+                "severity": g.severity.value,
+                "due": g.due.isoformat(),
+                "count": g.count,
+                "summary": g.summary,
+                "action": g.action,
+                "keys": list(g.keys),
+            }
+            for g in self.groups
+        ]
+
+    def to_pandas(self) -> Any:
+        """:meth:`to_records` as a pandas ``DataFrame`` (needs ``carecoord[pandas]``)."""
+        return to_pandas(self.to_records(), WORKLIST_COLUMNS)
+
+    def to_polars(self) -> Any:
+        """:meth:`to_records` as a polars ``DataFrame`` (needs ``carecoord[polars]``)."""
+        return to_polars(self.to_records(), WORKLIST_COLUMNS)
+
     def to_record(self, rules: Iterable[Rule] | None = None) -> dict[str, JsonValue]:
         """The worklist as JSON-safe data: what ``carecoord gaps --format json`` prints.
 
@@ -482,6 +598,26 @@ class Worklist(Sequence[GapGroup]):
             "hidden": self.hidden,
             "gaps": gaps,
         }
+
+
+WORKLIST_COLUMNS: tuple[str, ...] = (
+    "patient",
+    "rule",
+    "status",
+    "severity",
+    "due",
+    "count",
+    "summary",
+    "action",
+    "keys",
+)
+"""The keys of a worklist row (:meth:`Worklist.to_records`): one line of the worklist.
+
+``patient``, ``rule``, ``summary``, ``action``: as on the gaps; ``status`` and
+``severity``: enum values (the highest severity of the line's gaps); ``due``: the
+earliest due date or instant, ISO; ``count``: how many gaps the line stands for;
+``keys``: their :attr:`Gap.key` values (a list).
+"""
 
 
 def _check_window(as_of: object, months: object) -> None:
@@ -621,3 +757,21 @@ class RuleMetadata:
     def parameter(self, name: str) -> Parameter | None:
         """The parameter called ``name``, if the rule has one."""
         return next((p for p in self.parameters if p.name == name), None)
+
+
+def visible_gaps(gaps: Iterable[Gap], seen: Visibility) -> tuple[Gap, ...]:
+    """The gaps of ``gaps`` safe to show the viewer ``seen`` describes, in their order.
+
+    A gap is left out when its focus or any evidence names a fact hidden from the viewer,
+    or when its :attr:`Gap.sensitivity` holds a class the viewer may not see (a gap a
+    custom rule labels by hand, a behavioural-health gap resting on hidden diagnoses).
+    Build ``seen`` with :func:`carecoord.profile.visibility` for the profile the gaps were
+    computed on.
+    """
+    return tuple(
+        gap
+        for gap in gaps
+        if not seen.hides(gap.focus)
+        and not any(seen.hides(item.ref) for item in gap.evidence)
+        and all(seen.permits(s) for s in gap.sensitivity)
+    )

@@ -6,21 +6,30 @@ import datetime as dt
 import statistics
 from collections.abc import Iterable, Mapping
 from types import MappingProxyType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from carecoord.display import HtmlDisplay, JsonValue, clip, to_pandas, to_polars
 from carecoord.rules._catalogue import default_rules
+from carecoord.rules._html import summary_html
 from carecoord.rules._model import Gap, GapReport, GapStatus
 from carecoord.rules._records import rule_families
 
 if TYPE_CHECKING:
     from carecoord.rules._base import Rule
 
-__all__ = ["PopulationSummary", "summarize"]
+__all__ = ["SUMMARY_COLUMNS", "PopulationSummary", "summarize"]
+
+SUMMARY_COLUMNS: tuple[str, ...] = ("rule", "family", "status", "count")
+"""The keys of a summary row (:meth:`PopulationSummary.to_records`): one rule and status.
+
+``rule``: the rule id; ``family``: its family; ``status``: the gap status value
+(``"open"``); ``count``: how many gaps of that rule were in that status (never 0).
+"""
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class PopulationSummary:
     """What the gap reports of a population add up to.
 
@@ -40,6 +49,56 @@ class PopulationSummary:
     by_status: Mapping[GapStatus, int] = attrs.field(hash=False)
     referral_loop_closure_rate: float | None
     median_days_to_follow_up: float | None
+
+    def __repr__(self) -> str:
+        statuses = ", ".join(f"{n} {status.value}" for status, n in self.by_status.items())
+        rate = self.referral_loop_closure_rate
+        days = self.median_days_to_follow_up
+        return clip(
+            f"PopulationSummary({self.patients} patients, {self.gaps} gaps"
+            f"{': ' + statuses if statuses else ''}, {len(self.by_rule)} rules, "
+            f"{self.snoozed} snoozed, {self.errors} errors, "
+            f"referral_loop_closure_rate={None if rate is None else round(rate, 3)}, "
+            f"median_days_to_follow_up={None if days is None else round(days, 1)})"
+        )
+
+    def to_records(self, rules: Iterable[Rule] | None = None) -> list[dict[str, JsonValue]]:
+        """One JSON-safe row per rule and status, with the :data:`SUMMARY_COLUMNS` keys.
+
+        The long format a chart or a pivot table wants: ``rule``, ``family`` (of the rule
+        in ``rules``, default the catalogue; ``"custom"`` when not there), ``status`` (the
+        :class:`GapStatus` value) and ``count``, rules in order, statuses as counted.
+        """
+        families = rule_families(default_rules() if rules is None else rules)
+        return [
+            {
+                "rule": rule,
+                "family": families.get(rule, "custom"),
+                "status": status.value,
+                "count": count,
+            }
+            for rule, counts in self.by_rule.items()
+            for status, count in counts.items()
+        ]
+
+    def to_pandas(self, rules: Iterable[Rule] | None = None) -> Any:
+        """:meth:`to_records` as a pandas ``DataFrame`` (needs ``carecoord[pandas]``).
+
+        ``df.pivot_table(index="rule", columns="status", values="count", fill_value=0)``
+        gives the rule-by-status table.
+        """
+        return to_pandas(self.to_records(rules), SUMMARY_COLUMNS)
+
+    def to_polars(self, rules: Iterable[Rule] | None = None) -> Any:
+        """:meth:`to_records` as a polars ``DataFrame`` (needs ``carecoord[polars]``)."""
+        return to_polars(self.to_records(rules), SUMMARY_COLUMNS)
+
+    def display(self) -> HtmlDisplay:
+        """The summary as HTML for notebooks: totals, measures, gaps by rule and status."""
+        return summary_html(self)
+
+    def _repr_html_(self) -> str:
+        return summary_html(self).html
 
     def count(self, rule: str | None = None, status: GapStatus | None = None) -> int:
         """How many gaps of ``rule`` (any when ``None``) in ``status`` (any when ``None``)."""

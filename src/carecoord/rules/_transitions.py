@@ -1165,6 +1165,42 @@ def _windows(
         )
 
 
+@attrs.frozen(repr=False)
+class _MentalHealthWindows(RuleBase):
+    """What FUH and FUM share: the two windows, the minimum age and the diagnoses."""
+
+    short_window_days: int = param(7, "The first follow-up window.", unit="days")
+    long_window_days: int = param(30, "The second follow-up window.", unit="days")
+    minimum_age: int = param(6, "Youngest age in the measure.", unit="years")
+    diagnosis_prefixes: tuple[str, ...] | None = param(
+        None,
+        "ICD-10-CM prefixes of the principal diagnoses; when given, used instead of the "
+        "diagnoses value sets.",
+        validator=optional_str_tuple,
+    )
+    self_harm_prefixes: tuple[str, ...] | None = param(
+        None,
+        "ICD-10-CM prefixes of intentional self-harm; when given, used instead of the "
+        "self_harm value sets.",
+        validator=optional_str_tuple,
+    )
+    diagnoses: tuple[str, ...] = value_set_param(
+        _MENTAL_HEALTH,
+        "Value sets of the principal diagnoses that open the gap (mental illness, "
+        "intentional self-harm).",
+    )
+    self_harm: tuple[str, ...] = value_set_param(
+        _SELF_HARM, "Value sets of intentional self-harm (these gaps are critical)."
+    )
+
+    def _matchers(self, ctx: RuleContext) -> tuple[_Match, _Match]:
+        """Whether a code opens the gap, and whether it makes it critical."""
+        return (
+            code_matcher(ctx, self.diagnoses, self.diagnosis_prefixes),
+            code_matcher(ctx, self.self_harm, self.self_harm_prefixes),
+        )
+
+
 @define_rule(
     _meta(
         id="transition.mental-health-follow-up",
@@ -1202,40 +1238,10 @@ def _windows(
     )
 )
 @attrs.frozen(repr=False)
-class _MentalHealthFollowUp(RuleBase):
-    short_window_days: int = param(7, "The first follow-up window.", unit="days")
-    long_window_days: int = param(30, "The second follow-up window.", unit="days")
+class _MentalHealthFollowUp(_MentalHealthWindows):
     readmission_days: int = param(
         30, "A readmission within this many days excludes the earlier discharge.", unit="days"
     )
-    minimum_age: int = param(6, "Youngest age in the measure.", unit="years")
-    diagnosis_prefixes: tuple[str, ...] | None = param(
-        None,
-        "ICD-10-CM prefixes of the principal diagnoses; when given, used instead of the "
-        "diagnoses value sets.",
-        validator=optional_str_tuple,
-    )
-    self_harm_prefixes: tuple[str, ...] | None = param(
-        None,
-        "ICD-10-CM prefixes of intentional self-harm; when given, used instead of the "
-        "self_harm value sets.",
-        validator=optional_str_tuple,
-    )
-    diagnoses: tuple[str, ...] = value_set_param(
-        _MENTAL_HEALTH,
-        "Value sets of the principal diagnoses that open the gap (mental illness, "
-        "intentional self-harm).",
-    )
-    self_harm: tuple[str, ...] = value_set_param(
-        _SELF_HARM, "Value sets of intentional self-harm (these gaps are critical)."
-    )
-
-    def _matchers(self, ctx: RuleContext) -> tuple[_Match, _Match]:
-        """Whether a code opens the gap, and whether it makes it critical."""
-        return (
-            code_matcher(ctx, self.diagnoses, self.diagnosis_prefixes),
-            code_matcher(ctx, self.self_harm, self.self_harm_prefixes),
-        )
 
     def evaluate(self, ctx: RuleContext) -> Iterator[Gap]:
         diagnosis, critical = self._matchers(ctx)
@@ -1418,40 +1424,10 @@ def _ed_exclusion(
     )
 )
 @attrs.frozen(repr=False)
-class _EdMentalHealthFollowUp(RuleBase):
-    short_window_days: int = param(7, "The first follow-up window.", unit="days")
-    long_window_days: int = param(30, "The second follow-up window.", unit="days")
+class _EdMentalHealthFollowUp(_MentalHealthWindows):
     admission_days: int = param(
         30, "An inpatient admission within this many days excludes the visit.", unit="days"
     )
-    minimum_age: int = param(6, "Youngest age in the measure.", unit="years")
-    diagnosis_prefixes: tuple[str, ...] | None = param(
-        None,
-        "ICD-10-CM prefixes of the principal diagnoses; when given, used instead of the "
-        "diagnoses value sets.",
-        validator=optional_str_tuple,
-    )
-    self_harm_prefixes: tuple[str, ...] | None = param(
-        None,
-        "ICD-10-CM prefixes of intentional self-harm; when given, used instead of the "
-        "self_harm value sets.",
-        validator=optional_str_tuple,
-    )
-    diagnoses: tuple[str, ...] = value_set_param(
-        _MENTAL_HEALTH,
-        "Value sets of the principal diagnoses that open the gap (mental illness, "
-        "intentional self-harm).",
-    )
-    self_harm: tuple[str, ...] = value_set_param(
-        _SELF_HARM, "Value sets of intentional self-harm (these gaps are critical)."
-    )
-
-    def _matchers(self, ctx: RuleContext) -> tuple[_Match, _Match]:
-        """Whether a code opens the gap, and whether it makes it critical."""
-        return (
-            code_matcher(ctx, self.diagnoses, self.diagnosis_prefixes),
-            code_matcher(ctx, self.self_harm, self.self_harm_prefixes),
-        )
 
     def _eligible(self, ctx: RuleContext, fact: Fact[CareTransition], match: _Match) -> bool:
         visit = fact.value

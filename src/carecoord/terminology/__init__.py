@@ -19,10 +19,16 @@ True
 Published sets load from FHIR: :meth:`ValueSet.from_fhir` takes a parsed resource, and
 ``carecoord.fhir.read_value_sets`` reads files and folders of VSAC exports. Imports only
 the domain layer and the errors; no I/O, no ``json``.
+
+The code tables both exchange-format readers share (encounter classes, NUBC and HL7
+discharge dispositions, admit sources, result interpretations, LOINC document types and
+the ``V2_*`` HL7 v2 tables) are here too, so that no adapter imports another.
 """
 
 from __future__ import annotations
 
+from carecoord.display import bound_reprs as _bound_reprs
+from carecoord.errors import checked_exports
 from carecoord.terminology._defaults import (
     CHRONIC_CONDITION_GROUPS,
     DEFAULT_VALUE_SETS,
@@ -38,15 +44,50 @@ from carecoord.terminology._systems import (
     canonical_system,
     normal_code,
 )
+from carecoord.terminology._tables import (
+    ADMIT_SOURCE,
+    COMMUNICATION_LOINC,
+    DISCHARGE_HL7,
+    DISCHARGE_NUBC,
+    ENCOUNTER_CLASS,
+    INTERPRETATION,
+    TRANSITION_CLASSES,
+    V2_ADMIT_SOURCE,
+    V2_DOCUMENT_TYPE,
+    V2_FILLER_STATUS,
+    V2_ORDER_RESULT_STATUS,
+    V2_PATIENT_CLASS,
+    V2_REFERRAL_PRIORITY,
+    V2_REFERRAL_STATUS,
+    V2_RESULT_STATUS,
+    V2_SEX,
+    nubc_setting,
+)
 from carecoord.terminology._valueset import CodePattern, ValueSet
 
 __all__ = [
+    "ADMIT_SOURCE",
     "ATC",
     "CHRONIC_CONDITION_GROUPS",
+    "COMMUNICATION_LOINC",
     "DEFAULT_VALUE_SETS",
+    "DISCHARGE_HL7",
+    "DISCHARGE_NUBC",
+    "ENCOUNTER_CLASS",
     "HIERARCHICAL_SYSTEMS",
+    "INTERPRETATION",
     "SENSITIVITY_VALUE_SETS",
     "SYSTEM_ALIASES",
+    "TRANSITION_CLASSES",
+    "V2_ADMIT_SOURCE",
+    "V2_DOCUMENT_TYPE",
+    "V2_FILLER_STATUS",
+    "V2_ORDER_RESULT_STATUS",
+    "V2_PATIENT_CLASS",
+    "V2_REFERRAL_PRIORITY",
+    "V2_REFERRAL_STATUS",
+    "V2_RESULT_STATUS",
+    "V2_SEX",
     "VSAC_BASE",
     "CodePattern",
     "ValueSet",
@@ -54,4 +95,9 @@ __all__ = [
     "ValueSets",
     "canonical_system",
     "normal_code",
+    "nubc_setting",
 ]
+
+_bound_reprs(globals()[name] for name in __all__)
+checked_exports(globals())
+del checked_exports

@@ -1,7 +1,8 @@
-"""Test kit for carecoord users: builders, a fixed ``AS_OF``, and Hypothesis strategies.
+"""Test kit for carecoord users: builders, scenarios, assertions, FHIR input, strategies.
 
 The builders need nothing beyond carecoord itself; ``carecoord.testing.strategies`` needs
-Hypothesis (``pip install 'carecoord[testing]'``).
+Hypothesis (``pip install 'carecoord[testing]'``). The pytest fixtures come from the
+``pytest_carecoord`` plugin, installed with carecoord (``docs/testing.md``).
 
 >>> from carecoord.testing import make_referral, AS_OF
 >>> make_referral().status.value
@@ -10,6 +11,9 @@ Hypothesis (``pip install 'carecoord[testing]'``).
 
 from __future__ import annotations
 
+from carecoord.display import bound_reprs as _bound_reprs
+from carecoord.errors import checked_exports
+from carecoord.testing._assertions import assert_gap, assert_no_gap, known_rule
 from carecoord.testing._builders import (
     AS_OF,
     BEHAVIORAL_HEALTH,
@@ -49,6 +53,7 @@ from carecoord.testing._builders import (
     make_transition,
 )
 from carecoord.testing._bulk import write_bulk_export
+from carecoord.testing._bundles import FhirBundles, default_bundle_record
 from carecoord.testing._population import (
     NATIONAL_ID_SYSTEM,
     PAYER_MEMBER_SYSTEM,
@@ -72,11 +77,16 @@ __all__ = [
     "PAYER_MEMBER_SYSTEM",
     "PCP",
     "ErrorMix",
+    "FhirBundles",
     "LinkageScore",
     "Population",
     "Scenario",
+    "assert_gap",
+    "assert_no_gap",
     "days_before",
+    "default_bundle_record",
     "generate_population",
+    "known_rule",
     "make_activity",
     "make_allergy",
     "make_appointment",
@@ -107,3 +117,7 @@ __all__ = [
     "mrn_system",
     "write_bulk_export",
 ]
+
+_bound_reprs(globals()[name] for name in __all__)
+checked_exports(globals())
+del checked_exports

@@ -8,15 +8,18 @@ Defaults describe one synthetic person (nobody real) around the fixed instant
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from typing import Any, TypeVar
 
 import attrs
+from typing_extensions import Unpack
 
 from carecoord.domain import (
     ActivityKind,
     Address,
     Allergy,
     Appointment,
+    AppointmentId,
     AppointmentStatus,
     CarePlan,
     CarePlanActivity,
@@ -67,10 +70,40 @@ from carecoord.domain import (
     SocialDomain,
     SocialNeed,
     Source,
-    StatusChange,
     System,
     Task,
+    TaskStatus,
     TransitionKind,
+)
+from carecoord.errors import UsageError
+from carecoord.testing._builder_fields import (
+    AllergyFields,
+    AppointmentFields,
+    CarePlanFields,
+    CareTeamFields,
+    CareTransitionFields,
+    CommunicationFields,
+    ConditionFields,
+    ConsentFields,
+    CoordinationActivityFields,
+    DocumentFields,
+    EncounterFields,
+    EnrollmentFields,
+    GoalFields,
+    MedicationFields,
+    OrderFields,
+    OrganizationFields,
+    PatientFields,
+    PatientRecordFields,
+    PractitionerFields,
+    ProcedureFields,
+    ReconciliationFields,
+    ReferralFields,
+    RelatedPersonFields,
+    ResultFields,
+    SocialNeedFields,
+    SourceFields,
+    TaskFields,
 )
 
 __all__ = [
@@ -139,20 +172,21 @@ def days_before(days: float, *, at: dt.datetime = AS_OF) -> dt.datetime:
     return at - dt.timedelta(days=days)
 
 
-def _build(cls: type[T], defaults: dict[str, Any], overrides: dict[str, Any]) -> T:
+def _build(cls: type[T], defaults: Mapping[str, Any], overrides: Mapping[str, Any]) -> T:
+    __tracebackhide__ = True
     unknown = sorted(set(overrides) - {a.name for a in attrs.fields(cls)})  # type: ignore[arg-type]
     if unknown:
         msg = f"{cls.__name__} has no field(s) {', '.join(unknown)}"
-        raise TypeError(msg)
+        raise UsageError(msg)
     return cls(**{**defaults, **overrides})
 
 
-def make_source(**overrides: Any) -> Source:
+def make_source(**overrides: Unpack[SourceFields]) -> Source:
     """A source: ``clinic-ehr``, the primary-care practice's EHR."""
     return _build(Source, {"id": "clinic-ehr", "name": "Synthetic Family Clinic"}, overrides)
 
 
-def make_patient(**overrides: Any) -> Patient:
+def make_patient(**overrides: Unpack[PatientFields]) -> Patient:
     """A synthetic adult patient with an MRN, a name, a birth date, phone and address."""
     defaults: dict[str, Any] = {
         "id": PATIENT_ID,
@@ -169,7 +203,7 @@ def make_patient(**overrides: Any) -> Patient:
     return _build(Patient, defaults, overrides)
 
 
-def make_practitioner(**overrides: Any) -> Practitioner:
+def make_practitioner(**overrides: Unpack[PractitionerFields]) -> Practitioner:
     """A synthetic primary-care physician (``pcp-1``)."""
     defaults: dict[str, Any] = {
         "id": PCP.id,
@@ -180,7 +214,7 @@ def make_practitioner(**overrides: Any) -> Practitioner:
     return _build(Practitioner, defaults, overrides)
 
 
-def make_organization(**overrides: Any) -> Organization:
+def make_organization(**overrides: Unpack[OrganizationFields]) -> Organization:
     """A synthetic hospital (``hospital-1``) in New York time."""
     defaults: dict[str, Any] = {
         "id": HOSPITAL.id,
@@ -192,7 +226,7 @@ def make_organization(**overrides: Any) -> Organization:
     return _build(Organization, defaults, overrides)
 
 
-def make_related_person(**overrides: Any) -> RelatedPerson:
+def make_related_person(**overrides: Unpack[RelatedPersonFields]) -> RelatedPerson:
     """The patient's guardian (``guardian-1``, v3 RoleCode ``GUARD``) since two years ago."""
     defaults: dict[str, Any] = {
         "id": GUARDIAN.id,
@@ -205,7 +239,7 @@ def make_related_person(**overrides: Any) -> RelatedPerson:
     return _build(RelatedPerson, defaults, overrides)
 
 
-def make_care_team(**overrides: Any) -> CareTeam:
+def make_care_team(**overrides: Unpack[CareTeamFields]) -> CareTeam:
     """An active team: PCP, coordinator (lead) and therapist, all since a year ago."""
     since = Period(days_before(365))
     defaults: dict[str, Any] = {
@@ -222,40 +256,144 @@ def make_care_team(**overrides: Any) -> CareTeam:
     return _build(CareTeam, defaults, overrides)
 
 
-def make_referral(**overrides: Any) -> Referral:
-    """A routine cardiology referral from the PCP, sent 5 days before :data:`AS_OF`."""
-    authored = days_before(5)
-    defaults: dict[str, Any] = {
-        "id": "referral-1",
-        "patient": PATIENT_ID,
-        "authored_on": authored,
-        "requester": PCP,
-        "recipient": CARDIOLOGIST,
-        "status": ReferralStatus.SENT,
-        "sent_at": authored,
-        "specialty": Code(System.SNOMED, "394579002", "Cardiology"),
-        "reasons": (Code(System.ICD10CM, "I10", "Essential hypertension"),),
-        "history": (StatusChange("draft", "sent", authored, PCP),),
-        "last_modified": authored,
-    }
-    return _build(Referral, defaults, overrides)
+_R = ReferralStatus
+_REFERRAL_PATHS: dict[ReferralStatus, tuple[ReferralStatus, ...]] = {
+    _R.DRAFT: (),
+    _R.SENT: (_R.SENT,),
+    _R.RECEIVED: (_R.SENT, _R.RECEIVED),
+    _R.ACCEPTED: (_R.SENT, _R.ACCEPTED),
+    _R.DECLINED: (_R.SENT, _R.DECLINED),
+    _R.SCHEDULED: (_R.SENT, _R.ACCEPTED, _R.SCHEDULED),
+    _R.NO_SHOW: (_R.SENT, _R.ACCEPTED, _R.SCHEDULED, _R.NO_SHOW),
+    _R.APPOINTMENT_CANCELLED: (_R.SENT, _R.ACCEPTED, _R.SCHEDULED, _R.APPOINTMENT_CANCELLED),
+    _R.SEEN: (_R.SENT, _R.ACCEPTED, _R.SCHEDULED, _R.SEEN),
+    _R.REPORT_RECEIVED: (_R.SENT, _R.ACCEPTED, _R.SCHEDULED, _R.SEEN, _R.REPORT_RECEIVED),
+    _R.CLOSED: (_R.SENT, _R.ACCEPTED, _R.SCHEDULED, _R.SEEN, _R.REPORT_RECEIVED, _R.CLOSED),
+    _R.CANCELLED: (_R.SENT, _R.CANCELLED),
+    _R.ENTERED_IN_ERROR: (_R.SENT, _R.ENTERED_IN_ERROR),
+}
+"""The usual road to each referral status, one step a day from ``authored_on``."""
+
+_BY_REQUESTER = frozenset({_R.SENT, _R.REPORT_RECEIVED, _R.CLOSED, _R.CANCELLED})
 
 
-def make_task(**overrides: Any) -> Task:
-    """A requested task owned by the coordinator, due 2 days after :data:`AS_OF`."""
-    defaults: dict[str, Any] = {
-        "id": "task-1",
-        "patient": PATIENT_ID,
-        "authored_on": days_before(1),
-        "description": "Call the patient to book the cardiology visit",
-        "owner": COORDINATOR,
-        "requester": PCP,
-        "due": AS_OF + dt.timedelta(days=2),
-    }
-    return _build(Task, defaults, overrides)
+def _referral_step(referral: Referral, status: ReferralStatus, at: dt.datetime) -> Referral:
+    by = referral.requester if status in _BY_REQUESTER else referral.recipient
+    if status is _R.SENT:
+        return referral.send(at=at, by=by)
+    if status is _R.SCHEDULED:
+        return referral.schedule(AppointmentId("appointment-1"), at=at, by=by)
+    if status is _R.SEEN:
+        return referral.record_seen(at=at, by=by)
+    if status is _R.REPORT_RECEIVED:
+        return referral.receive_report(at=at, by=by, report=Ref("Document", "consult-note-1"))
+    return referral.transition_to(status, at=at, by=by)
 
 
-def make_transition(**overrides: Any) -> CareTransition:
+def make_referral(**overrides: Unpack[ReferralFields]) -> Referral:
+    """A routine cardiology referral from the PCP, sent 5 days before :data:`AS_OF`.
+
+    The dated fields follow ``authored_on`` and ``status``: the referral is walked from
+    draft to ``status`` by its own lifecycle methods, one step a day from ``authored_on``
+    (``sent_at``, ``seen_at``, ``report_received_at``, the appointment, the report,
+    ``history`` and ``last_modified`` agree with that road). Without ``authored_on`` it is
+    written early enough for the last step to fall 5 days before :data:`AS_OF`. Any
+    field given explicitly wins over its derived value.
+    """
+    __tracebackhide__ = True
+    fields: dict[str, Any] = dict(overrides)
+    status = ReferralStatus(fields.pop("status", ReferralStatus.SENT))
+    road = _REFERRAL_PATHS[status]
+    authored: dt.datetime = fields.pop("authored_on", days_before(5 + max(len(road) - 1, 0)))
+    base = _build(
+        Referral,
+        {
+            "id": "referral-1",
+            "patient": PATIENT_ID,
+            "requester": PCP,
+            "recipient": CARDIOLOGIST,
+            "specialty": Code(System.SNOMED, "394579002", "Cardiology"),
+            "reasons": (Code(System.ICD10CM, "I10", "Essential hypertension"),),
+            "last_modified": authored,
+        },
+        {
+            **{k: fields[k] for k in ("id", "patient", "requester", "recipient") if k in fields},
+            "authored_on": authored,
+            "status": ReferralStatus.DRAFT,
+        },
+    )
+    for day, step in enumerate(road):
+        base = _referral_step(base, step, authored + dt.timedelta(days=day))
+    return _evolved(base, fields)
+
+
+def _evolved(value: T, changes: Mapping[str, Any]) -> T:
+    """``value`` with ``changes`` (the fields given explicitly), unknown names refused."""
+    __tracebackhide__ = True
+    cls = type(value)
+    current: dict[str, Any] = attrs.asdict(value, recurse=False)  # type: ignore[arg-type]
+    return _build(cls, current, changes)
+
+
+_T = TaskStatus
+_TASK_PATHS: dict[TaskStatus, tuple[TaskStatus, ...]] = {
+    _T.DRAFT: (),
+    _T.REQUESTED: (),
+    _T.RECEIVED: (_T.RECEIVED,),
+    _T.ACCEPTED: (_T.ACCEPTED,),
+    _T.REJECTED: (_T.REJECTED,),
+    _T.READY: (_T.ACCEPTED, _T.READY),
+    _T.IN_PROGRESS: (_T.ACCEPTED, _T.IN_PROGRESS),
+    _T.ON_HOLD: (_T.ACCEPTED, _T.IN_PROGRESS, _T.ON_HOLD),
+    _T.COMPLETED: (_T.ACCEPTED, _T.IN_PROGRESS, _T.COMPLETED),
+    _T.FAILED: (_T.ACCEPTED, _T.IN_PROGRESS, _T.FAILED),
+    _T.CANCELLED: (_T.CANCELLED,),
+    _T.ENTERED_IN_ERROR: (_T.ENTERED_IN_ERROR,),
+}
+"""The usual road from ``requested`` to each task status, one step an hour."""
+
+
+def _task_step(task: Task, status: TaskStatus, at: dt.datetime) -> Task:
+    by = task.owner or task.requester
+    if status is _T.ON_HOLD:
+        return task.hold(at=at, by=by, reason="waiting on the patient")
+    return task.transition_to(status, at=at, by=by)
+
+
+def make_task(**overrides: Unpack[TaskFields]) -> Task:
+    """A requested task owned by the coordinator, due 2 days after :data:`AS_OF`.
+
+    Written 1 day before :data:`AS_OF` (``authored_on``), due 3 days after it was
+    written. Given another ``status``, the task is walked there from ``requested`` by its
+    own lifecycle methods, one step an hour from ``authored_on``, so ``history`` and
+    ``last_modified`` agree with it; any field given explicitly wins.
+    """
+    __tracebackhide__ = True
+    fields: dict[str, Any] = dict(overrides)
+    status = TaskStatus(fields.pop("status", TaskStatus.REQUESTED))
+    authored: dt.datetime = fields.pop("authored_on", days_before(1))
+    base = _build(
+        Task,
+        {
+            "id": "task-1",
+            "patient": PATIENT_ID,
+            "description": "Call the patient to book the cardiology visit",
+            "owner": COORDINATOR,
+            "requester": PCP,
+            "due": authored + dt.timedelta(days=3),
+        },
+        {
+            **{k: fields[k] for k in ("id", "patient", "owner", "requester") if k in fields},
+            "authored_on": authored,
+            "status": TaskStatus.DRAFT if status is TaskStatus.DRAFT else TaskStatus.REQUESTED,
+        },
+    )
+    for hour, step in enumerate(_TASK_PATHS[status], start=1):
+        base = _task_step(base, step, authored + dt.timedelta(hours=hour))
+    return _evolved(base, fields)
+
+
+def make_transition(**overrides: Unpack[CareTransitionFields]) -> CareTransition:
     """A 3-day inpatient stay at the default hospital, discharged home 1 day ago."""
     defaults: dict[str, Any] = {
         "id": "stay-1",
@@ -273,7 +411,7 @@ def make_transition(**overrides: Any) -> CareTransition:
     return _build(CareTransition, defaults, overrides)
 
 
-def make_encounter(**overrides: Any) -> Encounter:
+def make_encounter(**overrides: Unpack[EncounterFields]) -> Encounter:
     """An office visit with the PCP, 10 days before :data:`AS_OF`, lasting 30 minutes."""
     start = days_before(10)
     defaults: dict[str, Any] = {
@@ -286,7 +424,7 @@ def make_encounter(**overrides: Any) -> Encounter:
     return _build(Encounter, defaults, overrides)
 
 
-def make_condition(**overrides: Any) -> Condition:
+def make_condition(**overrides: Unpack[ConditionFields]) -> Condition:
     """Active essential hypertension on the problem list since 2019."""
     defaults: dict[str, Any] = {
         "id": "condition-1",
@@ -298,7 +436,7 @@ def make_condition(**overrides: Any) -> Condition:
     return _build(Condition, defaults, overrides)
 
 
-def make_medication(**overrides: Any) -> Medication:
+def make_medication(**overrides: Unpack[MedicationFields]) -> Medication:
     """Lisinopril 10 mg by mouth once daily, stated active."""
     defaults: dict[str, Any] = {
         "id": "medication-1",
@@ -314,7 +452,7 @@ def make_medication(**overrides: Any) -> Medication:
     return _build(Medication, defaults, overrides)
 
 
-def make_allergy(**overrides: Any) -> Allergy:
+def make_allergy(**overrides: Unpack[AllergyFields]) -> Allergy:
     """An active penicillin allergy."""
     defaults: dict[str, Any] = {
         "id": "allergy-1",
@@ -325,7 +463,7 @@ def make_allergy(**overrides: Any) -> Allergy:
     return _build(Allergy, defaults, overrides)
 
 
-def make_order(**overrides: Any) -> Order:
+def make_order(**overrides: Unpack[OrderFields]) -> Order:
     """An HbA1c lab order by the PCP, 3 days before :data:`AS_OF`."""
     defaults: dict[str, Any] = {
         "id": "order-1",
@@ -337,7 +475,7 @@ def make_order(**overrides: Any) -> Order:
     return _build(Order, defaults, overrides)
 
 
-def make_result(**overrides: Any) -> Result:
+def make_result(**overrides: Unpack[ResultFields]) -> Result:
     """A final, abnormal HbA1c result answering ``order-1``, issued 1 day ago."""
     defaults: dict[str, Any] = {
         "id": "result-1",
@@ -351,7 +489,7 @@ def make_result(**overrides: Any) -> Result:
     return _build(Result, defaults, overrides)
 
 
-def make_appointment(**overrides: Any) -> Appointment:
+def make_appointment(**overrides: Unpack[AppointmentFields]) -> Appointment:
     """A booked cardiology appointment for ``referral-1``, 7 days after :data:`AS_OF`."""
     start = AS_OF + dt.timedelta(days=7)
     defaults: dict[str, Any] = {
@@ -367,7 +505,7 @@ def make_appointment(**overrides: Any) -> Appointment:
     return _build(Appointment, defaults, overrides)
 
 
-def make_goal(**overrides: Any) -> Goal:
+def make_goal(**overrides: Unpack[GoalFields]) -> Goal:
     """An active blood-pressure goal."""
     defaults: dict[str, Any] = {
         "id": "goal-1",
@@ -378,7 +516,7 @@ def make_goal(**overrides: Any) -> Goal:
     return _build(Goal, defaults, overrides)
 
 
-def make_care_plan(**overrides: Any) -> CarePlan:
+def make_care_plan(**overrides: Unpack[CarePlanFields]) -> CarePlan:
     """An active care plan with ``goal-1`` and one activity serving it."""
     defaults: dict[str, Any] = {
         "id": "careplan-1",
@@ -396,7 +534,7 @@ def make_care_plan(**overrides: Any) -> CarePlan:
     return _build(CarePlan, defaults, overrides)
 
 
-def make_social_need(**overrides: Any) -> SocialNeed:
+def make_social_need(**overrides: Unpack[SocialNeedFields]) -> SocialNeed:
     """Food insecurity identified by a screening 10 days before :data:`AS_OF`."""
     defaults: dict[str, Any] = {
         "id": "need-1",
@@ -408,7 +546,7 @@ def make_social_need(**overrides: Any) -> SocialNeed:
     return _build(SocialNeed, defaults, overrides)
 
 
-def make_communication(**overrides: Any) -> Communication:
+def make_communication(**overrides: Unpack[CommunicationFields]) -> Communication:
     """A discharge summary from the hospital to the PCP, sent 1 day ago."""
     defaults: dict[str, Any] = {
         "id": "communication-1",
@@ -422,7 +560,7 @@ def make_communication(**overrides: Any) -> Communication:
     return _build(Communication, defaults, overrides)
 
 
-def make_document(**overrides: Any) -> Document:
+def make_document(**overrides: Unpack[DocumentFields]) -> Document:
     """A discharge summary of ``stay-1`` by the hospital (LOINC 18842-5), dated 1 day ago."""
     defaults: dict[str, Any] = {
         "id": "document-1",
@@ -436,7 +574,7 @@ def make_document(**overrides: Any) -> Document:
     return _build(Document, defaults, overrides)
 
 
-def make_consent(**overrides: Any) -> Consent:
+def make_consent(**overrides: Unpack[ConsentFields]) -> Consent:
     """A permit, for one year, to share every sensitive class with the care team."""
     defaults: dict[str, Any] = {
         "id": "consent-1",
@@ -447,7 +585,7 @@ def make_consent(**overrides: Any) -> Consent:
     return _build(Consent, defaults, overrides)
 
 
-def make_reconciliation(**overrides: Any) -> Reconciliation:
+def make_reconciliation(**overrides: Unpack[ReconciliationFields]) -> Reconciliation:
     """A medication-list reconciliation by the PCP, 1 hour before :data:`AS_OF`."""
     defaults: dict[str, Any] = {
         "id": "reconciliation-1",
@@ -459,7 +597,7 @@ def make_reconciliation(**overrides: Any) -> Reconciliation:
     return _build(Reconciliation, defaults, overrides)
 
 
-def make_procedure(**overrides: Any) -> Procedure:
+def make_procedure(**overrides: Unpack[ProcedureFields]) -> Procedure:
     """Medication reconciliation documented as a procedure (SNOMED 430193006)."""
     defaults: dict[str, Any] = {
         "id": FactId("procedure-1"),
@@ -471,7 +609,7 @@ def make_procedure(**overrides: Any) -> Procedure:
     return _build(Procedure, defaults, overrides)
 
 
-def make_enrollment(**overrides: Any) -> Enrollment:
+def make_enrollment(**overrides: Unpack[EnrollmentFields]) -> Enrollment:
     """Enrolment in chronic care management since 1 January 2026."""
     defaults: dict[str, Any] = {
         "id": "enrollment-1",
@@ -483,7 +621,7 @@ def make_enrollment(**overrides: Any) -> Enrollment:
     return _build(Enrollment, defaults, overrides)
 
 
-def make_activity(**overrides: Any) -> CoordinationActivity:
+def make_activity(**overrides: Unpack[CoordinationActivityFields]) -> CoordinationActivity:
     """Fifteen minutes of referral coordination by the coordinator, 1 day ago."""
     defaults: dict[str, Any] = {
         "id": "activity-1",
@@ -497,7 +635,7 @@ def make_activity(**overrides: Any) -> CoordinationActivity:
     return _build(CoordinationActivity, defaults, overrides)
 
 
-def make_record(**overrides: Any) -> PatientRecord:
+def make_record(**overrides: Unpack[PatientRecordFields]) -> PatientRecord:
     """A record from ``clinic-ehr`` with the patient, team, PCP and hospital, and no facts.
 
     Pass fact tuples to fill it: ``make_record(referrals=(make_referral(),))``.

@@ -28,7 +28,7 @@ from typing import Any, TypeVar
 import attrs
 
 from carecoord.domain import FACT_FIELDS, Patient, PatientRecord, Task
-from carecoord.errors import Problem, ValidationError
+from carecoord.errors import Problem, UsageError, ValidationError
 from carecoord.profile import Fact, PatientProfile, Provenance, profile_from_record
 from carecoord.rules import (
     BusinessCalendar,
@@ -44,6 +44,7 @@ from carecoord.rules import (
     suggest_tasks,
 )
 from carecoord.terminology import ValueSets
+from carecoord.testing._assertions import known_rule
 from carecoord.testing._builders import AS_OF, make_record
 
 __all__ = ["Scenario"]
@@ -100,6 +101,15 @@ class Scenario:
     ) -> None:
         if subject is None:
             subject = make_record()
+        given: object = subject
+        if isinstance(given, str | bytes) or not isinstance(
+            given, PatientProfile | PatientRecord | Iterable
+        ):
+            msg = (
+                "Scenario() subject: expected a PatientProfile, a PatientRecord or records of "
+                f"one person, got {type(given).__name__}"
+            )
+            raise UsageError(msg)
         if isinstance(subject, PatientProfile):
             profile = subject
         elif isinstance(subject, PatientRecord):
@@ -273,9 +283,12 @@ class Scenario:
     def find_gaps(self, rule_id: str, focus: str | None = None) -> tuple[Gap, ...]:
         """Every gap of ``rule_id`` at :attr:`now`, in any status (optionally one focus).
 
-        Raises :class:`AssertionError` when the rule raised.
+        Raises :class:`AssertionError` when the rule raised, and
+        :class:`~carecoord.errors.NotFound` for a rule id the scenario's rules do not have
+        (with the closest ids), so a typo is not read as "no gap".
         """
-        rules = self.rules.only(rule_id) if rule_id in self.rules.ids else self.rules
+        __tracebackhide__ = True
+        rules = self.rules.only(self._known(rule_id))
         report = self.gaps(rules, include_closed=True)
         failed = [e for e in report.errors if e.rule == rule_id]
         if failed:
@@ -288,11 +301,17 @@ class Scenario:
             if focus is None or focus in {g.focus, g.focus.split("#", 1)[0]}
         )
 
+    def _known(self, rule_id: str) -> str:
+        """``rule_id`` when the scenario's rules have it; else NotFound with suggestions."""
+        __tracebackhide__ = True
+        return known_rule(rule_id, self.rules)
+
     def gap(self, rule_id: str, focus: str | None = None) -> Gap:
         """The one gap of ``rule_id`` (and ``focus``) at :attr:`now`, in any status.
 
         Raises :class:`AssertionError` when there is none or more than one.
         """
+        __tracebackhide__ = True
         found = self.find_gaps(rule_id, focus)
         if len(found) != 1:
             keys = ", ".join(g.focus for g in found) or "none"
@@ -302,6 +321,7 @@ class Scenario:
 
     def status(self, rule_id: str, focus: str | None = None) -> GapStatus | None:
         """The status of the one gap of ``rule_id``, or ``None`` when there is no gap."""
+        __tracebackhide__ = True
         found = self.find_gaps(rule_id, focus)
         return self.gap(rule_id, focus).status if found else None
 
@@ -320,6 +340,7 @@ class Scenario:
 
     def assert_status(self, rule_id: str, status: GapStatus, focus: str | None = None) -> Gap:
         """Assert the one gap of ``rule_id`` has ``status``; return it."""
+        __tracebackhide__ = True
         gap = self.gap(rule_id, focus)
         if gap.status is not status:
             msg = (
@@ -331,22 +352,27 @@ class Scenario:
 
     def assert_prospective(self, rule_id: str, focus: str | None = None) -> Gap:
         """Assert the gap is prospective (due in the future, not met)."""
+        __tracebackhide__ = True
         return self.assert_status(rule_id, GapStatus.PROSPECTIVE, focus)
 
     def assert_open(self, rule_id: str, focus: str | None = None) -> Gap:
         """Assert the gap is open (due passed, not met)."""
+        __tracebackhide__ = True
         return self.assert_status(rule_id, GapStatus.OPEN, focus)
 
     def assert_closed(self, rule_id: str, focus: str | None = None) -> Gap:
         """Assert the gap is closed (met)."""
+        __tracebackhide__ = True
         return self.assert_status(rule_id, GapStatus.CLOSED, focus)
 
     def assert_not_applicable(self, rule_id: str, focus: str | None = None) -> Gap:
         """Assert the gap is not applicable (excluded)."""
+        __tracebackhide__ = True
         return self.assert_status(rule_id, GapStatus.NOT_APPLICABLE, focus)
 
     def assert_no_gap(self, rule_id: str, focus: str | None = None) -> None:
         """Assert the rule finds no gap at all (in any status) at :attr:`now`."""
+        __tracebackhide__ = True
         found = self.find_gaps(rule_id, focus)
         if found:
             states = ", ".join(f"{g.focus}={g.status.value}" for g in found)

@@ -141,6 +141,16 @@ from carecoord.domain import (
     VerificationStatus,
 )
 from carecoord.errors import MissingExtraError
+from carecoord.profile import PatientProfile, merge_records
+from carecoord.rules import (
+    Evidence,
+    EvidenceRole,
+    Gap,
+    GapReport,
+    GapStatus,
+    default_rules,
+    detect_gaps,
+)
 
 try:
     from hypothesis import strategies as st
@@ -171,6 +181,8 @@ __all__ = [
     "documents",
     "encounters",
     "enrollments",
+    "gap_reports",
+    "gaps",
     "goals",
     "human_names",
     "identifiers",
@@ -186,6 +198,7 @@ __all__ = [
     "practitioners",
     "prior_authorizations",
     "procedures",
+    "profiles",
     "quantities",
     "reconciliation_decisions",
     "reconciliations",
@@ -1321,3 +1334,82 @@ def patient_records(
         ),
         **facts,
     )
+
+
+# --------------------------------------------------------------------------- profiles, gaps
+
+
+@st.composite
+def profiles(draw: st.DrawFn, *, max_records: int = 2, max_facts: int = 1) -> PatientProfile:
+    """Unified profiles: 1 to ``max_records`` records of one person, merged.
+
+    Each record comes from its own source; :func:`carecoord.profile.merge_records` merges
+    them (facts and provenance as :func:`~carecoord.profile.build_profiles` gives them).
+    """
+    patient_id = draw(_ids("patient"))
+    records = draw(
+        st.lists(
+            patient_records(patient_id, min_facts=0, max_facts=max_facts),
+            min_size=1,
+            max_size=max(1, max_records),
+            unique_by=lambda r: r.source.id,
+        )
+    )
+    return merge_records(records)
+
+
+@st.composite
+def gaps(draw: st.DrawFn, patient: str | None = None) -> Gap:
+    """Gaps as the catalogue's rules report them, with fields that agree with each other.
+
+    The rule, its family and default severity come from the catalogue; the clock opens
+    before it is due; only a closed gap has ``closed_at`` and closing evidence (``late``
+    when it closed after its due date); only a not-applicable gap has a ``reason``; the
+    focus is a fact key of the patient's source and the trigger evidence names it.
+    """
+    rule = draw(st.sampled_from(default_rules().rules))
+    status = draw(st.sampled_from(list(GapStatus)))
+    source = draw(st.sampled_from(("clinic-ehr", "hospital-ehr", "bh-ehr")))
+    fact = f"{source}/{draw(_ids('fact'))}"
+    opened = draw(aware_datetimes())
+    due = (opened + dt.timedelta(days=draw(st.integers(min_value=0, max_value=120)))).date()
+    evidence = [Evidence(EvidenceRole.TRIGGER, Ref("Referral", fact), "the clock's start")]
+    closed_at = None
+    late = False
+    if status is GapStatus.CLOSED:
+        closed_at = opened + dt.timedelta(days=draw(st.integers(min_value=0, max_value=180)))
+        late = closed_at.date() > due
+        closing = Ref("Encounter", f"{source}/{draw(_ids('visit'))}")
+        evidence.append(Evidence(EvidenceRole.CLOSING, closing, "the care that closed it"))
+    metadata = rule.metadata
+    return Gap(
+        rule=metadata.id,
+        patient=patient or f"{source}/{draw(_ids('patient'))}",
+        status=status,
+        severity=metadata.severity,
+        due=due,
+        opened=opened,
+        focus=fact,
+        summary=metadata.title,
+        action=metadata.closes or metadata.title,
+        evidence=tuple(evidence),
+        closed_at=closed_at,
+        late=late,
+        reason="excluded" if status is GapStatus.NOT_APPLICABLE else None,
+        family=metadata.family,
+        standing=metadata.standing,
+    )
+
+
+@st.composite
+def gap_reports(
+    draw: st.DrawFn, *, as_of: dt.datetime | None = None, include_closed: bool = True
+) -> GapReport:
+    """Real gap reports: :func:`carecoord.rules.detect_gaps` over a drawn profile.
+
+    ``as_of`` (default: drawn) is the evaluation instant. Many reports are empty, as most
+    drawn profiles miss nothing; use :func:`gaps` to draw gaps themselves.
+    """
+    profile = draw(profiles())
+    when = as_of if as_of is not None else draw(aware_datetimes())
+    return detect_gaps(profile, as_of=when, include_closed=include_closed)

@@ -1,0 +1,546 @@
+"""One ingest inside one unit of work: version checks, local re-linking, re-evaluation."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import pickle
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import attrs
+
+from carecoord.domain import LinkKind, PatientId, PatientLink, PatientRecord
+from carecoord.errors import CarecoordError
+from carecoord.ports import (
+    Event,
+    GapState,
+    LinkDecision,
+    Person,
+    RecordHead,
+    RecordKey,
+    StoredRecord,
+    TaskEntry,
+    TaskState,
+    UnitOfWork,
+)
+from carecoord.profile import (
+    MatchConfig,
+    blocking_keys,
+    compare,
+    link_records,
+    merge_records,
+)
+from carecoord.rules import Gap, GapStatus, detect_gaps, suggest_tasks
+from carecoord.services._model import IngestChanges, Skipped
+
+__all__ = ["ACTIVE", "Evaluation", "Prepared", "Relinker", "gap_event", "prepare", "sensitivity"]
+
+ACTIVE = frozenset({GapStatus.OPEN, GapStatus.PROSPECTIVE})
+"""Gap statuses that are work to do."""
+_GONE_REASON = "no longer found by its rule"
+
+
+@attrs.frozen
+class Prepared:
+    """An input record checked and ready: its digest, time and blocking keys."""
+
+    index: int
+    record: PatientRecord
+    digest: str
+    updated: dt.datetime | None
+    blocks: tuple[str, ...]
+
+    @property
+    def key(self) -> RecordKey:
+        """The record's key."""
+        return self.record.key
+
+
+def _link_block(key: RecordKey) -> str:
+    text = f"link|{key[0]}|{key[1]}"
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=12).hexdigest()
+
+
+def record_blocks(record: PatientRecord, config: MatchConfig) -> tuple[str, ...]:
+    """Blocking keys, plus one key for the record itself and one per explicit link target.
+
+    A record that names another (``Patient.link``) and the record it names then share a
+    key, so either finds the other whichever arrives first.
+    """
+    own = _link_block(record.key)
+    targets = (
+        _link_block((link.other_source or record.source.id, link.other_id))
+        for link in record.patient.links
+    )
+    return tuple(dict.fromkeys((*blocking_keys(record.patient, config), own, *targets)))
+
+
+def digest_of(record: PatientRecord) -> str:
+    """A fingerprint of ``record``'s content (equal records almost always share it).
+
+    It only speeds up the "same record again" check, which falls back to comparing the
+    records themselves, so a differing fingerprint never makes an unchanged record look
+    new.
+    """
+    data = pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL)
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def prepare(items: Sequence[object], config: MatchConfig) -> tuple[list[Prepared], list[Skipped]]:
+    """Check each input; return the records ready to ingest and the inputs skipped."""
+    ready: list[Prepared] = []
+    skipped: list[Skipped] = []
+    for index, item in enumerate(items):
+        if not isinstance(item, PatientRecord):
+            skipped.append(Skipped(index, None, "invalid: not a PatientRecord"))
+            continue
+        try:
+            blocks = record_blocks(item, config)
+            digest = digest_of(item)
+        except (CarecoordError, TypeError, ValueError, AttributeError) as exc:
+            problems = getattr(exc, "problems", ())
+            detail = "; ".join(str(p) for p in problems) or type(exc).__name__
+            skipped.append(Skipped(index, item.key, f"invalid: {detail}"))
+            continue
+        ready.append(Prepared(index, item, digest, item.source.retrieved_at, blocks))
+    return ready, skipped
+
+
+def sensitivity(gap: Gap) -> tuple[str, ...]:
+    """A gap's sensitivity labels as sorted codes."""
+    return tuple(sorted(s.value for s in gap.sensitivity))
+
+
+def gap_event(kind: str, state: GapState, at: dt.datetime, **data: str) -> Event:
+    """The outbox event for a change of ``state``: ids, rule, status, sensitivity only."""
+    gap = state.gap
+    return Event(
+        kind,
+        state.person,
+        state.key,
+        at,
+        rule=gap.rule,
+        status=gap.status.value,
+        sensitivity=sensitivity(gap),
+        data={"severity": gap.severity.value, "family": gap.family, **data},
+    )
+
+
+def _signature(gap: Gap) -> tuple[object, ...]:
+    return (gap.status, gap.due, gap.severity, gap.closed_at, gap.late, gap.sensitivity)
+
+
+@attrs.define
+class Evaluation:
+    """The settings every evaluation uses (rules, calendar, value sets, task policy)."""
+
+    rules: Any
+    calendar: Any
+    value_sets: Any
+    since: dt.date | None
+    source_ranking: tuple[str, ...]
+    auto_accept: bool
+
+
+@attrs.define
+class _Collect:
+    """The changes one run collects, in order."""
+
+    added: list[RecordKey] = attrs.Factory(list)
+    replaced: list[RecordKey] = attrs.Factory(list)
+    unchanged: list[RecordKey] = attrs.Factory(list)
+    created: list[str] = attrs.Factory(list)
+    merged: list[tuple[str, str]] = attrs.Factory(list)
+    changed: list[str] = attrs.Factory(list)
+    opened: list[str] = attrs.Factory(list)
+    closed: list[str] = attrs.Factory(list)
+    gap_changed: list[str] = attrs.Factory(list)
+    suggested: list[str] = attrs.Factory(list)
+    tasks: list[str] = attrs.Factory(list)
+    skipped: list[Skipped] = attrs.Factory(list)
+
+    def result(self) -> IngestChanges:
+        return IngestChanges(
+            records_added=tuple(self.added),
+            records_replaced=tuple(self.replaced),
+            records_unchanged=tuple(self.unchanged),
+            persons_created=tuple(self.created),
+            persons_merged=tuple(self.merged),
+            persons_changed=tuple(dict.fromkeys(self.changed)),
+            gaps_opened=tuple(self.opened),
+            gaps_closed=tuple(self.closed),
+            gaps_changed=tuple(self.gap_changed),
+            tasks_suggested=tuple(self.suggested),
+            tasks_created=tuple(self.tasks),
+            skipped=tuple(sorted(self.skipped, key=lambda s: s.index)),
+        )
+
+
+def person_id_for(key: RecordKey, taken: set[str]) -> str:
+    """A new opaque person id, derived from a record key, not in ``taken``."""
+    text = f"{key[0]}\x1f{key[1]}"
+    base = "person-" + hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:20]
+    candidate, n = base, 1
+    while candidate in taken:
+        n += 1
+        candidate = f"{base}-{n}"
+    return candidate
+
+
+def _with_decisions(
+    records: Mapping[RecordKey, PatientRecord], decisions: Iterable[LinkDecision]
+) -> list[PatientRecord]:
+    """The records, each carrying the human link decisions about it as explicit links."""
+    extra: dict[RecordKey, list[PatientLink]] = {}
+    for decision in decisions:
+        if decision.left not in records or decision.right not in records:
+            continue
+        kind = LinkKind.SAME_PERSON if decision.same_person else LinkKind.NOT_SAME_PERSON
+        link = PatientLink(kind, PatientId(decision.right[1]), decision.right[0])
+        extra.setdefault(decision.left, []).append(link)
+    out = []
+    for key, record in records.items():
+        links = extra.get(key)
+        if links:
+            patient = attrs.evolve(record.patient, links=(*record.patient.links, *links))
+            out.append(attrs.evolve(record, patient=patient))
+        else:
+            out.append(record)
+    return out
+
+
+class Relinker:
+    """Re-links and re-evaluates the persons one change touches, in one unit of work."""
+
+    def __init__(
+        self,
+        uow: UnitOfWork,
+        settings: Evaluation,
+        match: MatchConfig,
+        as_of: dt.datetime,
+    ) -> None:
+        self.uow = uow
+        self.settings = settings
+        self.match = match
+        self.as_of = as_of
+        self.out = _Collect()
+
+    # ------------------------------------------------------------------ ingest
+
+    def ingest(self, ready: Sequence[Prepared], skipped: Sequence[Skipped]) -> IngestChanges:
+        """Store what is new or newer, re-link its neighbourhood, re-evaluate who changed."""
+        self.out.skipped.extend(skipped)
+        latest: dict[RecordKey, Prepared] = {}
+        for item in ready:
+            known = latest.get(item.key)
+            if known is not None and _older(item.updated, known.updated):
+                self.out.skipped.append(Skipped(item.index, item.key, "older than another copy"))
+                continue
+            if known is not None and known.digest != item.digest:
+                self.out.skipped.append(
+                    Skipped(known.index, known.key, "replaced by a later copy in the same input")
+                )
+            latest[item.key] = item
+        blocked = self.uow.tombstones.blocking(latest)
+        heads = self.uow.records.heads(latest)
+        changed: dict[RecordKey, Prepared] = {}
+        for key, item in latest.items():
+            head = heads.get(key)
+            if key in blocked:
+                self.out.skipped.append(Skipped(item.index, key, "erased on request"))
+            elif head is not None and (head.digest == item.digest or self._same(item)):
+                self.out.unchanged.append(key)
+            elif head is not None and _older(item.updated, head.updated):
+                self.out.skipped.append(Skipped(item.index, key, "older than the stored version"))
+            else:
+                changed[key] = item
+                (self.out.replaced if head is not None else self.out.added).append(key)
+        if changed:
+            self.relink(changed, ())
+        return self.out.result()
+
+    def _same(self, item: Prepared) -> bool:
+        """Whether the stored record equals ``item``'s (their fingerprints differ)."""
+        stored = self.uow.records.get(item.key)
+        return stored is not None and stored.record == item.record
+
+    # ------------------------------------------------------------------ linking
+
+    def relink(self, changed: Mapping[RecordKey, Prepared], seeds: Iterable[RecordKey]) -> None:
+        """Re-link the records near ``changed`` and ``seeds``; store and re-evaluate.
+
+        The neighbourhood is every record of the persons that hold a changed record or a
+        seed, or a record that a changed record could merge with (sharing a blocking key
+        and graded at least probable, or explicitly linked), or a record a human decision
+        ties to one of them. Only the heads (patients) of the candidates are read; full
+        records only for the persons in the neighbourhood.
+        """
+        uow = self.uow
+        focus = set(changed) | set(seeds)
+        limit = self.match.max_block_size
+        near = {
+            key: uow.records.with_blocks(item.blocks, limit=limit) for key, item in changed.items()
+        }
+        candidates = {k for keys in near.values() for k in keys} - set(changed)
+        decided: set[RecordKey] = set()
+        for decision in uow.decisions.involving(focus):
+            decided.update((decision.left, decision.right))
+        heads = uow.records.heads(candidates | decided | focus)
+        persons = {heads[k].person for k in focus | decided if k in heads}
+        for key, item in changed.items():
+            for other in near[key]:
+                head = heads.get(other)
+                if (
+                    head is not None
+                    and other not in changed
+                    and head.person not in persons
+                    and self._related(item, head)
+                ):
+                    persons.add(head.person)
+        every: dict[RecordKey, StoredRecord] = {}
+        for person in sorted(persons):
+            for stored in uow.records.of_person(person):
+                every[stored.key] = stored
+        records = {key: s.record for key, s in every.items()}
+        records.update({key: fresh.record for key, fresh in changed.items()})
+        decisions = uow.decisions.involving(records)
+        linkage = link_records(_with_decisions(records, decisions), self.match)
+        owners = self._owners(linkage.clusters, every)
+        self._apply(linkage.clusters, owners, every, changed)
+
+    def _related(self, item: Prepared, head: RecordHead) -> bool:
+        """Whether ``item`` could merge with the stored record ``head``."""
+        record = item.record
+        for link in record.patient.links:
+            if (link.other_source or record.source.id, link.other_id) == head.key:
+                return True
+        for link in head.patient.links:
+            if (link.other_source or head.key[0], link.other_id) == record.key:
+                return True
+        return compare(record.patient, head.patient, self.match).grade.merges
+
+    def _owners(
+        self, clusters: Sequence[tuple[RecordKey, ...]], every: Mapping[RecordKey, StoredRecord]
+    ) -> dict[int, list[str]]:
+        """Which old persons each cluster continues: each person goes to its biggest share."""
+        share: dict[str, list[tuple[int, RecordKey, int]]] = {}
+        for n, cluster in enumerate(clusters):
+            counts: dict[str, int] = {}
+            first: dict[str, RecordKey] = {}
+            for key in cluster:
+                item = every.get(key)
+                if item is not None:
+                    counts[item.person] = counts.get(item.person, 0) + 1
+                    first.setdefault(item.person, key)
+            for person, count in counts.items():
+                share.setdefault(person, []).append((-count, first[person], n))
+        owners: dict[int, list[str]] = {}
+        for person, options in share.items():
+            owners.setdefault(min(options)[2], []).append(person)
+        return owners
+
+    def _apply(
+        self,
+        clusters: Sequence[tuple[RecordKey, ...]],
+        owners: Mapping[int, list[str]],
+        every: Mapping[RecordKey, StoredRecord],
+        changed: Mapping[RecordKey, Prepared],
+    ) -> None:
+        uow = self.uow
+        taken: set[str] = set()
+        sizes: dict[str, int] = {}
+        for item in every.values():
+            sizes[item.person] = sizes.get(item.person, 0) + 1
+        for n, cluster in enumerate(clusters):
+            olds = owners.get(n, [])
+            merged = False
+            if olds:
+                people = [uow.persons.get(p) for p in olds]
+                ranked = sorted(
+                    (p for p in people if p is not None), key=lambda p: (p.created, p.id)
+                )
+                survivor = ranked[0].id if ranked else olds[0]
+                for alias in ranked[1:]:
+                    uow.persons.put(attrs.evolve(alias, merged_into=survivor))
+                    self._merge_into(alias.id, survivor)
+                    merged = True
+            else:
+                survivor = self._new_person(cluster, every, taken)
+            kept = sum(1 for k in cluster if k in every and every[k].person == survivor)
+            moved = (
+                merged
+                or kept != sizes.get(survivor, 0)
+                or any(k in changed or every[k].person != survivor for k in cluster)
+            )
+            if not moved:
+                continue
+            members: list[PatientRecord] = []
+            for key in cluster:
+                old = every.get(key)
+                fresh = changed.get(key)
+                if fresh is not None:
+                    new = StoredRecord(
+                        key,
+                        fresh.record,
+                        fresh.digest,
+                        survivor,
+                        fresh.updated,
+                        fresh.blocks,
+                        0 if old is None else old.version,
+                    )
+                    uow.records.put(new)
+                    members.append(fresh.record)
+                elif old is not None:
+                    if old.person != survivor:
+                        uow.records.put(attrs.evolve(old, person=survivor))
+                    members.append(old.record)
+            self.evaluate(survivor, members)
+
+    def _new_person(
+        self,
+        cluster: tuple[RecordKey, ...],
+        every: Mapping[RecordKey, StoredRecord],
+        taken: set[str],
+    ) -> str:
+        uow = self.uow
+        while True:
+            pid = person_id_for(cluster[0], taken)
+            taken.add(pid)
+            if uow.persons.get(pid) is None:
+                break
+        uow.persons.put(Person(pid, self.as_of))
+        self.out.created.append(pid)
+        split = sorted({every[k].person for k in cluster if k in every})
+        data = {"split_from": ",".join(split)} if split else {}
+        uow.outbox.append(Event("person.created", pid, pid, self.as_of, data=data))
+        return pid
+
+    def _merge_into(self, alias: str, survivor: str) -> None:
+        """Record a merge: event, worklist state carried over, tasks moved."""
+        uow = self.uow
+        self.out.merged.append((alias, survivor))
+        uow.outbox.append(Event("person.merged", alias, alias, self.as_of, data={"into": survivor}))
+        for state in uow.gaps.of_person(alias):
+            if state.gap.status in ACTIVE:
+                gone = attrs.evolve(
+                    state.gap, status=GapStatus.NOT_APPLICABLE, reason="person merged"
+                )
+                closed = uow.gaps.put(attrs.evolve(state, gap=gone))
+                uow.outbox.append(gap_event("gap.closed", closed, self.as_of, into=survivor))
+                self.out.closed.append(state.key)
+        for entry in uow.tasks.of_person(alias):
+            uow.tasks.put(attrs.evolve(entry, person=survivor))
+
+    # ------------------------------------------------------------------ evaluation
+
+    def evaluate(self, person: str, records: Sequence[PatientRecord]) -> None:
+        """Merge ``records`` into ``person``'s profile, detect gaps and store the changes."""
+        uow = self.uow
+        settings = self.settings
+        self.out.changed.append(person)
+        profile = merge_records(records, profile_id=person, source_ranking=settings.source_ranking)
+        report = detect_gaps(
+            profile,
+            as_of=self.as_of,
+            rules=settings.rules,
+            calendar=settings.calendar,
+            value_sets=settings.value_sets,
+            include_closed=True,
+            since=settings.since,
+        )
+        stored = {s.key: s for s in uow.gaps.of_person(person)}
+        carried = self._carried(person)
+        fresh: list[Gap] = []
+        seen: set[str] = set()
+        for gap in report:
+            key = gap.key
+            if key in seen:
+                continue
+            seen.add(key)
+            state = stored.get(key)
+            if state is None:
+                if gap.status not in ACTIVE:
+                    continue
+                human = carried.get((gap.rule, gap.focus), {})
+                state = uow.gaps.put(GapState(key, person, gap, **human))
+                uow.outbox.append(gap_event("gap.opened", state, self.as_of))
+                self.out.opened.append(key)
+                fresh.append(gap)
+                continue
+            old = state.gap
+            if _signature(old) == _signature(gap):
+                continue
+            state = uow.gaps.put(attrs.evolve(state, gap=gap))
+            if old.status in ACTIVE and gap.status not in ACTIVE:
+                kind, bucket = "gap.closed", self.out.closed
+            elif old.status not in ACTIVE and gap.status in ACTIVE:
+                kind, bucket = "gap.opened", self.out.opened
+                fresh.append(gap)
+            else:
+                kind, bucket = "gap.changed", self.out.gap_changed
+            uow.outbox.append(gap_event(kind, state, self.as_of))
+            bucket.append(key)
+        for key, state in stored.items():
+            if key not in seen and state.gap.status in ACTIVE:
+                gone = attrs.evolve(state.gap, status=GapStatus.NOT_APPLICABLE, reason=_GONE_REASON)
+                closed = uow.gaps.put(attrs.evolve(state, gap=gone))
+                uow.outbox.append(gap_event("gap.closed", closed, self.as_of))
+                self.out.closed.append(key)
+        if fresh:
+            self._suggest(person, fresh, profile)
+
+    def _carried(self, person: str) -> dict[tuple[str, str], dict[str, Any]]:
+        """Human state of the gaps of persons merged into ``person``, by (rule, focus)."""
+        out: dict[tuple[str, str], dict[str, Any]] = {}
+        for alias in self.uow.persons.aliases(person):
+            for state in self.uow.gaps.of_person(alias):
+                out[state.gap.rule, state.gap.focus] = {
+                    "assigned_to": state.assigned_to,
+                    "team": state.team,
+                    "snoozed_until": state.snoozed_until,
+                    "snooze_reason": state.snooze_reason,
+                    "dismissed": state.dismissed,
+                    "dismiss_reason": state.dismiss_reason,
+                    "notes": state.notes,
+                }
+        return out
+
+    def _suggest(self, person: str, gaps: Sequence[Gap], profile: Any) -> None:
+        uow = self.uow
+        settings = self.settings
+        tasks = suggest_tasks(
+            gaps,
+            profile,
+            as_of=self.as_of,
+            rules=settings.rules,
+            calendar=settings.calendar,
+            value_sets=settings.value_sets,
+        )
+        for task in tasks:
+            if uow.tasks.get(task.id) is not None:
+                continue
+            gap_key = task.focus.id if task.focus is not None else None
+            state = TaskState.ACCEPTED if settings.auto_accept else TaskState.PROPOSED
+            uow.tasks.put(TaskEntry(task.id, person, task, state, gap_key))
+            kind = "task.created" if settings.auto_accept else "task.suggested"
+            rule = task.code.code if task.code is not None else None
+            codes = tuple(sorted(s.value for s in task.sensitivity))
+            uow.outbox.append(
+                Event(
+                    kind,
+                    person,
+                    task.id,
+                    self.as_of,
+                    rule=rule,
+                    status=task.status.value,
+                    sensitivity=codes,
+                    data={"gap": gap_key} if gap_key else {},
+                )
+            )
+            (self.out.tasks if settings.auto_accept else self.out.suggested).append(task.id)
+
+
+def _older(new: dt.datetime | None, old: dt.datetime | None) -> bool:
+    """Whether a copy last updated at ``new`` is older than one updated at ``old``."""
+    return new is not None and old is not None and new < old

@@ -1,0 +1,29 @@
+"""Type-checked only (mypy strict): embedding the coordinator as a service writes it."""
+
+from __future__ import annotations
+
+from typing import assert_type
+
+from carecoord.ports import Event, GapState, Store, TaskEntry, Tombstone, UnitOfWork
+from carecoord.services import Coordinator, IngestChanges, retry_on_conflict
+from carecoord.stores import MemoryStore, SQLiteStore
+from carecoord.testing import AS_OF, make_record
+
+store: Store = MemoryStore()
+durable: Store = SQLiteStore(":memory:")
+coordinator = Coordinator(store)
+changes = coordinator.ingest([make_record()], as_of=AS_OF)
+assert_type(changes, IngestChanges)
+assert_type(changes.gaps_opened, tuple[str, ...])
+assert_type(coordinator.worklist(AS_OF, severity="high"), tuple[GapState, ...])
+assert_type(coordinator.events(after=0), tuple[Event, ...])
+with store.unit_of_work() as uow:
+    assert_type(uow, UnitOfWork)
+    coordinator.ingest([make_record()], as_of=AS_OF, unit_of_work=uow)
+    uow.commit()
+key = coordinator.worklist(AS_OF)[0].key
+state = retry_on_conflict(lambda: coordinator.assign(key, "nurse-1", actor="lead", at=AS_OF))
+assert_type(state, GapState)
+assert_type(coordinator.tasks(), tuple[TaskEntry, ...])
+person = coordinator.persons()[0]
+assert_type(coordinator.erase_person(person, actor="a", reason="r", at=AS_OF), Tombstone)
