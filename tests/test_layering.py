@@ -121,6 +121,7 @@ LAYERS: dict[str, set[str]] = {
         "carecoord.services",
         "carecoord.stores",
     },
+    "dask": CORE | {"carecoord.dask", "carecoord.fhir"},
     "__main__.py": {"carecoord.cli"},
     "__init__.py": CORE,
 }
@@ -128,7 +129,17 @@ LAYERS: dict[str, set[str]] = {
 import each other; the command line and the test kit sit on top."""
 CORE_LAYERS = ("errors.py", "display.py", "domain", "terminology", "profile", "rules", "interop.py")
 THIRD_PARTY_CORE = {"attrs", "dateutil", "typing_extensions"}
-OPTIONAL_EXTRAS = {"holidays", "hypothesis", "orjson", "pandas", "polars", "matplotlib"}
+OPTIONAL_EXTRAS = {
+    "holidays",
+    "hypothesis",
+    "orjson",
+    "pandas",
+    "polars",
+    "matplotlib",
+    "dask",
+    "distributed",
+    "pyarrow",
+}
 """Packages of the optional extras: imported lazily, where a feature needs them."""
 SRC = Path(__file__).resolve().parents[1] / "src" / "carecoord"
 

@@ -21,7 +21,7 @@ import pytest
 
 import carecoord as cc
 from carecoord import display
-from carecoord.profile import ProfileSet, compare, link_records
+from carecoord.profile import IncrementalLinker, ProfileSet, compare, link_records
 from carecoord.rules import default_rules
 from carecoord.terminology import DEFAULT_VALUE_SETS
 from carecoord.testing import (
@@ -117,6 +117,7 @@ def instances(synthea: Synthea, linked: ProfileSet) -> Iterator[Any]:
         DEFAULT_VALUE_SETS,
         tuple(vs for _, vs in DEFAULT_VALUE_SETS.items()),
         link_records(linked.records),
+        IncrementalLinker(None, linked.records).scored_pairs(),
         tuple(compare(a, b) for a, b in itertools.pairwise(linked.records[:50])),
         make_reconciliation(),
         make_related_person(),

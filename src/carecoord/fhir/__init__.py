@@ -2,6 +2,7 @@
 
 :func:`read` takes Bundles, single resources and bulk NDJSON, and :func:`read_paths`
 several files and folders, each keeping its own source ids, both within :class:`Limits`;
+:func:`read_bulk` reads a Bulk Data export folder one patient at a time, in bounded memory;
 :func:`summarize_issues` puts the issues found in one line for logs. :func:`write_bundle`,
 :func:`write_ndjson` and :func:`to_resources` write records and profiles,
 :func:`gap_to_detected_issue` writes a gap as a Da Vinci DEQM ``DetectedIssue`` and
@@ -21,6 +22,8 @@ from __future__ import annotations
 
 from carecoord.display import bound_reprs as _bound_reprs
 from carecoord.errors import IssueCode, IssueSeverity, checked_exports
+from carecoord.fhir._bulk import BulkPlan, BulkRead, BulkTotals, join_orphans, read_bulk
+from carecoord.fhir._codes import ExtensionUrl
 from carecoord.fhir._gap_bundle import write_gaps_bundle
 from carecoord.fhir._gc import gc_paused
 from carecoord.fhir._issues import ImportIssue
@@ -41,6 +44,10 @@ from carecoord.interop import ISSUE_COLUMNS
 __all__ = [
     "DEFAULT_LIMITS",
     "ISSUE_COLUMNS",
+    "BulkPlan",
+    "BulkRead",
+    "BulkTotals",
+    "ExtensionUrl",
     "FhirExportError",
     "FhirImportError",
     "ImportIssue",
@@ -51,7 +58,9 @@ __all__ = [
     "ResourceCounts",
     "gap_to_detected_issue",
     "gc_paused",
+    "join_orphans",
     "read",
+    "read_bulk",
     "read_paths",
     "read_value_sets",
     "summarize_issues",

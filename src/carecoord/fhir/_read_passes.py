@@ -529,7 +529,9 @@ def _subject_builder(state: ReaderState, res: dict[str, Any], kind: str) -> Reco
     """The record of a subject that plainly resolves to a Patient read, else ``None``.
 
     The common case of :func:`_builder_for`, with nothing to report (so no path to
-    build); anything else (``None``) is left to it.
+    build); anything else (``None``) is left to it. A ``urn:uuid`` subject naming one
+    resource resolves alike from everywhere: its record, once found, is remembered by
+    the reference's text.
     """
     for name in _SUBJECT.get(kind, ("subject",)):
         ref_obj = res.get(name)
@@ -541,18 +543,31 @@ def _subject_builder(state: ReaderState, res: dict[str, Any], kind: str) -> Reco
         declared = ref_obj.get("type")
         if type(reference) is not str or not reference or declared not in (None, "Patient"):
             return None
-        index = state.shared.index
-        target = index.resolve(reference, context=res)
-        if target is None or target.get("resourceType") != "Patient":
-            return None
-        key = index.key_for(target)
-        sid = state.shared.resources.own_source(target)
-        if sid is None and key is not None:
-            sid = state.shared.source_of.get(key)
-        if key is None or sid is None:
-            return None
-        return state.builders.get((sid, key[1]))
+        found = state.subjects.get(reference)
+        if found is not None:
+            return found
+        found = _resolved_subject(state, res, reference)
+        if found is not None and state.shared.index.unique_url(reference):
+            state.subjects[reference] = found
+        return found
     return None
+
+
+def _resolved_subject(
+    state: ReaderState, res: dict[str, Any], reference: str
+) -> RecordBuilder | None:
+    """The record of the Patient ``reference`` resolves to from ``res`` (``None``: none)."""
+    index = state.shared.index
+    target = index.resolve(reference, context=res)
+    if target is None or target.get("resourceType") != "Patient":
+        return None
+    key = index.key_for(target)
+    sid = state.shared.resources.own_source(target)
+    if sid is None and key is not None:
+        sid = state.shared.source_of.get(key)
+    if key is None or sid is None:
+        return None
+    return state.builders.get((sid, key[1]))
 
 
 def _patient_source(state: ReaderState, target: dict[str, Any], key: Key | None) -> str | None:

@@ -66,6 +66,8 @@ class ReaderState:
     organizations: dict[Key, Organization] = attrs.Factory(dict)
     selected: list[FlatResource] = attrs.Factory(list)
     """Resources of types only some of which are facts (reconciliation Lists)."""
+    subjects: dict[str, RecordBuilder | None] = attrs.Factory(dict)
+    """A unique ``urn:uuid`` subject reference -> its record (see ``_subject_builder``)."""
 
     def entry(self, item: FlatResource) -> ReadEntry:
         """The table entry of a resource read."""

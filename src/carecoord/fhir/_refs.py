@@ -211,6 +211,16 @@ class ReferenceIndex:
             return (node.type, node.full_url)
         return None
 
+    def unique_url(self, reference: str) -> bool:
+        """Whether ``reference`` is a ``urn:uuid``/``urn:oid`` naming exactly one resource.
+
+        Such a reference resolves to the same resource wherever it is written, so what it
+        resolves to may be remembered by the text alone.
+        """
+        if not reference.startswith(("urn:uuid:", "urn:oid:")):
+            return False
+        return len(self._by_url.get(_url_key(reference), ())) == 1
+
     def resolve(
         self,
         reference: str,

@@ -38,8 +38,10 @@ from carecoord.profile._matching import (
     MatchGrade,
     MatchResult,
     PossibleMatch,
+    ScoredPair,
     blocking_keys,
     compare,
+    link_keys,
     link_records,
 )
 from carecoord.profile._merge import (
@@ -152,6 +154,7 @@ __all__ = [
     "ReconciliationRow",
     "ReconciliationView",
     "RecordLink",
+    "ScoredPair",
     "Sensitivities",
     "SourceColumn",
     "Timeline",
@@ -173,6 +176,7 @@ __all__ = [
     "find_profiles",
     "infer_sensitivity",
     "jaro_winkler",
+    "link_keys",
     "link_records",
     "merge_records",
     "patient_summary",

@@ -86,7 +86,10 @@ __all__ = [
     "MatchGrade",
     "MatchResult",
     "PossibleMatch",
+    "ScoredPair",
+    "blocking_keys",
     "compare",
+    "link_keys",
     "link_records",
 ]
 
@@ -1725,6 +1728,37 @@ class IncrementalLinker:
                         found[pair] = match
         return tuple(sorted(found.values(), key=lambda match: (match.left, match.right)))
 
+    @classmethod
+    def from_pairs(
+        cls,
+        config: MatchConfig | None,
+        records: Iterable[PatientRecord],
+        pairs: Iterable[tuple[RecordKey, RecordKey]],
+    ) -> IncrementalLinker:
+        """A linker over ``records`` that compares exactly ``pairs`` (and explicit links).
+
+        Blocking is done elsewhere: given every candidate pair the whole population gives
+        these records (pairs naming a record not given are ignored), the clusters and
+        review entries are those :func:`link_records` gives these records within the whole
+        population, when ``records`` are one or more whole connected components of
+        merging pairs. :meth:`add` afterwards blocks as usual.
+        """
+        return _from_pairs(config, records, pairs)
+
+    def scored_pairs(self) -> tuple[ScoredPair, ...]:
+        """Every stored pair (at least possible, or explicitly linked), sorted by keys."""
+        found = []
+        keys = self._keys
+        for (i, j), edge in self._edges.items():
+            left, right = (keys[i], keys[j]) if keys[i] < keys[j] else (keys[j], keys[i])
+            review = None
+            if not edge.grade.merges and edge.grade is not MatchGrade.CERTAINLY_NOT:
+                evidence = _evidence(edge.outcomes, self._w)
+                review = PossibleMatch(left, right, edge.grade, edge.score, evidence)
+            found.append(ScoredPair(left, right, edge.grade.merges, review))
+        found.sort(key=lambda pair: (pair.left, pair.right))
+        return tuple(found)
+
     def _review_entry(self, i: int, j: int, edge: _Edge) -> PossibleMatch | None:
         if edge.grade is MatchGrade.CERTAINLY_NOT or self._cluster[i] == self._cluster[j]:
             return None
@@ -1753,6 +1787,62 @@ def blocking_keys(patient: Patient, config: MatchConfig | None = None) -> tuple[
         hashlib.blake2b(key.encode("utf-8", "surrogatepass"), digest_size=12).hexdigest()
         for key in raw
     )
+
+
+# --------------------------------------------------------------------------- building blocks
+# For linking spread over many machines (carecoord.dask): blocking keys per record
+# (:func:`blocking_keys`), the candidate pairs scored where they meet, and one connected
+# component clustered from exactly the pairs the whole population gave it.
+
+
+def link_keys(record: PatientRecord) -> tuple[RecordKey, ...]:
+    """The keys of the records this record's explicit links name (compared whatever the blocks)."""
+    source = record.source.id
+    return tuple(
+        dict.fromkeys((link.other_source or source, link.other_id) for link in record.patient.links)
+    )
+
+
+@attrs.frozen
+class ScoredPair:
+    """One compared pair, as :meth:`IncrementalLinker.scored_pairs` lists it.
+
+    ``merges`` says whether the pair joins its records' component (a certain or
+    probable match); ``review`` is the entry the review list holds for it when its records
+    end in different clusters and it does not merge (``None`` when it would not be listed).
+    """
+
+    left: RecordKey
+    right: RecordKey
+    merges: bool
+    review: PossibleMatch | None
+
+
+def _from_pairs(
+    config: MatchConfig | None,
+    records: Iterable[PatientRecord],
+    pairs: Iterable[tuple[RecordKey, RecordKey]],
+) -> IncrementalLinker:
+    linker = IncrementalLinker(config)
+    for record in sorted(records, key=lambda record: record.key):
+        linker._register(record)
+    count = len(linker._records)
+    for index in range(count):
+        for key in linker._block_keys[index]:
+            linker._blocks.setdefault(key, []).append(index)
+    for index in range(count):
+        linker._collect_links(index)
+    index_of = linker._index
+    edges = linker._edges
+    for a, b in sorted(pairs):
+        i, j = index_of.get(a), index_of.get(b)
+        if i is not None and j is not None and i != j and _pair(i, j) not in edges:
+            linker._score(i, j)
+    for i, j in sorted(linker._links):
+        if (i, j) not in edges:
+            linker._score(i, j)
+    linker._recluster(range(count))
+    return linker
 
 
 def link_records(records: Sequence[PatientRecord], config: MatchConfig | None = None) -> Linkage:

@@ -52,6 +52,7 @@ from carecoord.testing._builders import (
     make_task,
     make_transition,
 )
+from carecoord.testing._bulk import write_bulk_export
 from carecoord.testing._bundles import FhirBundles, default_bundle_record
 from carecoord.testing._population import (
     HARD_CASES,
@@ -116,6 +117,7 @@ __all__ = [
     "make_task",
     "make_transition",
     "mrn_system",
+    "write_bulk_export",
 ]
 
 _bound_reprs(globals()[name] for name in __all__)
