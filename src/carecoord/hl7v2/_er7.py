@@ -213,7 +213,7 @@ class Segment:
         raw = self.raw(number)
         if not raw:
             return _EMPTY_FIELD
-        if self.name in ("MSH", "FHS", "BHS") and number <= 2:
+        if number <= 2 and self.name in ("MSH", "FHS", "BHS"):
             parsed = Field((((raw,),),))
         else:
             parsed = _split_field(raw, self.encoding)
@@ -241,6 +241,19 @@ class Segment:
 def _split_field(raw: str, enc: Encoding) -> Field:
     rep_sep, comp_sep, sub_sep = enc.repetition, enc.component, enc.subcomponent
     unescape = bool(enc.escape) and enc.escape in raw
+    if not unescape and comp_sep and rep_sep and (not sub_sep or sub_sep not in raw):
+        # The common case: no escape sequence and no subcomponent, one split per level.
+        if comp_sep not in raw:
+            if rep_sep not in raw:
+                return Field((((raw,),),))
+            return Field(tuple([((rep,),) for rep in raw.split(rep_sep)]))
+        if rep_sep not in raw:
+            return Field((tuple([(comp,) for comp in raw.split(comp_sep)]),))
+        return Field(
+            tuple(
+                [tuple([(comp,) for comp in rep.split(comp_sep)]) for rep in raw.split(rep_sep)]
+            )
+        )
     reps = raw.split(rep_sep) if rep_sep and rep_sep in raw else (raw,)
     out = []
     for rep in reps:
