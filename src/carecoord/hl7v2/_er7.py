@@ -210,8 +210,11 @@ class Segment:
         cached = self._cache.get(number)
         if cached is not None:
             return cached
-        raw = self.raw(number)
+        if number < 1:
+            raise UsageError("fields count from 1")
+        raw = self._raw[number - 1] if number <= len(self._raw) else ""
         if not raw:
+            self._cache[number] = _EMPTY_FIELD
             return _EMPTY_FIELD
         if number <= 2 and self.name in ("MSH", "FHS", "BHS"):
             parsed = Field((((raw,),),))
@@ -250,9 +253,7 @@ def _split_field(raw: str, enc: Encoding) -> Field:
         if rep_sep not in raw:
             return Field((tuple([(comp,) for comp in raw.split(comp_sep)]),))
         return Field(
-            tuple(
-                [tuple([(comp,) for comp in rep.split(comp_sep)]) for rep in raw.split(rep_sep)]
-            )
+            tuple([tuple([(comp,) for comp in rep.split(comp_sep)]) for rep in raw.split(rep_sep)])
         )
     reps = raw.split(rep_sep) if rep_sep and rep_sep in raw else (raw,)
     out = []
