@@ -281,11 +281,13 @@ def _unescape(text: str, enc: Encoding) -> str:
     i = 0
     n = len(text)
     while i < n:
-        ch = text[i]
-        if ch != esc:
-            out.append(ch)
-            i += 1
-            continue
+        start = text.find(esc, i)
+        if start < 0:
+            out.append(text[i:])
+            break
+        if start > i:
+            out.append(text[i:start])
+            i = start
         end = text.find(esc, i + 1)
         if end < 0:
             out.append(text[i:])
