@@ -228,7 +228,12 @@ class Segment:
         field = self._cache.get(number)
         if field is None:
             field = self.field(number)
-        return field.get(repetition, component, sub)
+        if repetition > 0 and component > 0 and sub > 0:
+            try:
+                return field.repetitions[repetition - 1][component - 1][sub - 1]
+            except IndexError:
+                return ""
+        raise UsageError("repetition, component and subcomponent count from 1")
 
     def repetitions(self, number: int) -> Iterator[Field]:
         """Each repetition of field ``number`` as a one-repetition :class:`Field`."""
