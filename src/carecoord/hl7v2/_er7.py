@@ -167,6 +167,19 @@ class Field:
 
 _EMPTY_FIELD = Field(((("",),),))
 
+_new_object = object.__new__
+_set_repetitions = Field.__dict__["repetitions"].__set__
+
+
+def _field(repetitions: tuple[tuple[tuple[str, ...], ...], ...]) -> Field:
+    """A :class:`Field` made without the frozen class's ``__init__`` (the parser's hot path).
+
+    The same object ``Field(repetitions)`` makes: one slot, no validator, no hash cache.
+    """
+    made = _new_object(Field)
+    _set_repetitions(made, repetitions)
+    return made
+
 
 class Segment:
     """One segment: its name and its fields, numbered as HL7 numbers them.
@@ -241,7 +254,7 @@ class Segment:
         if found is None:
             field = self.field(number)
             reps = field.repetitions
-            found = (field,) if len(reps) == 1 else tuple(Field((rep,)) for rep in reps)
+            found = (field,) if len(reps) == 1 else tuple([_field((rep,)) for rep in reps])
             self._reps[number] = found
         return iter(found)
 
@@ -249,16 +262,19 @@ class Segment:
 def _split_field(raw: str, enc: Encoding) -> Field:
     rep_sep, comp_sep, sub_sep = enc.repetition, enc.component, enc.subcomponent
     unescape = bool(enc.escape) and enc.escape in raw
-    if not unescape and comp_sep and rep_sep and (not sub_sep or sub_sep not in raw):
-        # The common case: no escape sequence and no subcomponent, one split per level.
-        if comp_sep not in raw:
+    if not unescape and comp_sep and rep_sep:
+        # No escape sequence: one split per level, 1-tuples made by zip (in C).
+        if not sub_sep or sub_sep not in raw:
             if rep_sep not in raw:
-                return Field((((raw,),),))
-            return Field(tuple([((rep,),) for rep in raw.split(rep_sep)]))
-        if rep_sep not in raw:
-            return Field((tuple([(comp,) for comp in raw.split(comp_sep)]),))
-        return Field(
-            tuple([tuple([(comp,) for comp in rep.split(comp_sep)]) for rep in raw.split(rep_sep)])
+                return _field((tuple(zip(raw.split(comp_sep))),))
+            return _field(tuple([tuple(zip(rep.split(comp_sep))) for rep in raw.split(rep_sep)]))
+        return _field(
+            tuple(
+                [
+                    tuple([tuple(comp.split(sub_sep)) for comp in rep.split(comp_sep)])
+                    for rep in raw.split(rep_sep)
+                ]
+            )
         )
     reps = raw.split(rep_sep) if rep_sep and rep_sep in raw else (raw,)
     out = []
