@@ -269,3 +269,49 @@ class TestSharedSamples:
 
         assert len(files) == 71
         assert all(m.message_type and m.trigger_event and m.control_id for m in parsed)
+
+
+class TestFieldSplitting:
+    """Fields without escapes or subcomponents split as the general path splits them."""
+
+    @pytest.mark.parametrize(
+        "raw",
+        [
+            "plain",
+            "a^b^^c",
+            "a~b~~c",
+            "a^b~c^d^~^",
+            "^",
+            "~",
+            "a&b^c",
+            "a\\S\\b^c~d",
+        ],
+    )
+    def test_fast_and_general_agree(self, raw: str) -> None:
+        """Each repetition, component and subcomponent is the one the general path reads."""
+        from carecoord.hl7v2._er7 import DEFAULT_ENCODING, _split_field
+
+        expected = tuple(
+            tuple(tuple(sub for sub in comp.split("&")) for comp in rep.split("^"))
+            for rep in raw.split("~")
+        )
+        field = _split_field(raw, DEFAULT_ENCODING)
+        if "\\" not in raw:
+            assert field.repetitions == expected
+        else:
+            assert field.repetitions == ((("a^b",), ("c",)), (("d",),))
+
+    def test_repetitions_and_segments_read_again(self) -> None:
+        """Reading a field's repetitions or a segment twice gives the same answer."""
+        msg = parse_message(ADT)
+        pid = msg.segment("PID")
+        assert pid is not None
+        first = [r.get(1, 1) for r in pid.repetitions(3)]
+        assert first == ["P123", "S456"] == [r.get(1, 1) for r in pid.repetitions(3)]
+        assert msg.segment("PID") is pid
+        assert msg.segment("PID", 2) is None
+        assert msg.segment("PID", 0) is None
+        assert msg.segments("PID") == (pid,)
+        assert msg.segments("ZZZ") == ()
+        assert pid.get(40) == ""
+        assert pid.field(40) is pid.field(40)

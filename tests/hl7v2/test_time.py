@@ -64,3 +64,45 @@ class TestPrecision:
     def test_invalid(self, text: str) -> None:
         """Malformed or impossible values are None."""
         assert parse_ts(text, dt.UTC) is None
+
+
+class TestFastPath:
+    """Timestamps of plain digits (the common case) read as the general parser reads them."""
+
+    @pytest.mark.parametrize(
+        "text",
+        [
+            "2026",
+            "202613",
+            "20260230",
+            "20260307",
+            "20260307+2400",
+            "2026030709",
+            "2026030724",
+            "202603070960",
+            "20260307093015",
+            "20260307093061",
+            "20260307093015+0215",
+            "20260307093015-0500",
+            "20260307093015+2400",
+            "20260307093015+0060",
+            "00000101",
+            "000001011200+0000",
+            " 20260307093015+0215 ",
+            "2026030709301",
+            "20260307093015.5",
+            "2026-03-07",
+            "٢٠٢٦٠٣٠٧",
+        ],
+    )
+    @pytest.mark.parametrize("tz", [None, zoneinfo.ZoneInfo("America/New_York")])
+    def test_same_as_general(self, text: str, tz: dt.tzinfo | None) -> None:
+        """Every answer (date, instant, naive, None) equals the regex-based reading's."""
+        from carecoord.hl7v2._time import _parse
+
+        fast = parse_ts(text, tz)
+        general = _parse(text.strip(), tz)
+        assert fast == general
+        assert type(fast) is type(general)
+        if isinstance(fast, dt.datetime) and isinstance(general, dt.datetime):
+            assert fast.utcoffset() == general.utcoffset()

@@ -75,14 +75,17 @@ class MessageContext:
         raw = segment.get(field, 1, component).strip()
         if not raw:
             return None
-        where = location(segment, field)
         value = parse_ts(raw, self.default_tz)
         if value is None:
-            self.issue(where, IssueCode.INVALID_DATE, "not a valid HL7 timestamp; ignored")
+            self.issue(
+                location(segment, field),
+                IssueCode.INVALID_DATE,
+                "not a valid HL7 timestamp; ignored",
+            )
             return None
         if isinstance(value, Naive):
             self.issue(
-                where,
+                location(segment, field),
                 IssueCode.NAIVE_DATETIME,
                 "timestamp with a time of day but no offset, and no default_tz; ignored",
             )

@@ -96,26 +96,35 @@ def code_system(name: str) -> str:
     return LOCAL_SYSTEM_BASE + (name.strip() or "unnamed")
 
 
+def _texts(field: Field, repetition: int, count: int, start: int = 1) -> list[str]:
+    """Components ``start`` .. ``start + count - 1`` of one repetition, stripped.
+
+    The first subcomponent of each (counted from 1), ``""`` where the message has none:
+    one read of the field for all of a data type's components.
+    """
+    reps = field.repetitions
+    if repetition < 1 or repetition > len(reps):
+        return [""] * count
+    found = [c[0].strip() if c else "" for c in reps[repetition - 1][start - 1 : start - 1 + count]]
+    if len(found) < count:
+        found += [""] * (count - len(found))
+    return found
+
+
 def code(field: Field, *, table: str | None = None, repetition: int = 1) -> Code | None:
     """A CWE/CE/CNE (or a plain ID/IS code) as a :class:`Code`, with its alternate coding.
 
     ``table`` names the HL7 table to use when the value names no coding system (PV1-36
     is table 0112, for example).
     """
-    value = field.get(repetition, 1).strip()
-    text = field.get(repetition, 2).strip() or None
-    system_name = field.get(repetition, 3)
-    alt_value = field.get(repetition, 4).strip()
+    value, text_value, system_name, alt_value, alt_text, alt_system = _texts(field, repetition, 6)
+    text = text_value or None
     alt = None
     if alt_value:
-        alt = Code(
-            code_system(field.get(repetition, 6)),
-            alt_value,
-            field.get(repetition, 5).strip() or None,
-        )
+        alt = Code(code_system(alt_system), alt_value, alt_text or None)
     if not value:
         return alt
-    if system_name.strip():
+    if system_name:
         system = code_system(system_name)
     elif table:
         system = V2_TABLE_BASE + table
@@ -152,16 +161,19 @@ def identifier_system(namespace: str, universal: str, universal_type: str, kind:
 
 def identifier(field: Field, repetition: int = 1) -> tuple[Identifier, str] | None:
     """A CX (id^check digit^scheme^authority^type...) as an Identifier and its type code."""
-    value = field.get(repetition, 1).strip()
+    reps = field.repetitions
+    if repetition < 1 or repetition > len(reps):
+        return None
+    comps = reps[repetition - 1]
+    value = comps[0][0].strip() if comps and comps[0] else ""
     if not value:
         return None
-    kind = field.get(repetition, 5).strip()
-    system = identifier_system(
-        field.get(repetition, 4, 1).strip(),
-        field.get(repetition, 4, 2).strip(),
-        field.get(repetition, 4, 3).strip(),
-        kind,
+    kind = comps[4][0].strip() if len(comps) > 4 and comps[4] else ""
+    authority = comps[3] if len(comps) > 3 else ()
+    namespace, universal, universal_type = (
+        (*(a.strip() for a in authority[:3]), "", "", "")[:3] if authority else ("", "", "")
     )
+    system = identifier_system(namespace, universal, universal_type, kind)
     return Identifier(system, value), kind.upper()
 
 
@@ -186,22 +198,16 @@ def name(field: Field, repetition: int = 1, *, start: int = 1) -> HumanName | No
 
     ``start`` is the component where the name begins (2 in an XCN, after the id).
     """
-    family = field.get(repetition, start, 1).strip() or None
-    given = tuple(
-        part
-        for part in (
-            field.get(repetition, start + 1).strip(),
-            *field.get(repetition, start + 2).strip().split(),
-        )
-        if part
-    )
-    suffix = tuple(p for p in (field.get(repetition, start + 3).strip(),) if p)
-    prefix = tuple(p for p in (field.get(repetition, start + 4).strip(),) if p)
-    if family is None and not given:
+    family, first, middle, suffix, prefix, _degree, use_code = _texts(field, repetition, 7, start)
+    given = (first, *middle.split()) if first else tuple(middle.split())
+    if not family and not given:
         return None
-    use_code = field.get(repetition, start + 6).strip().upper()
     return HumanName(
-        family=family, given=given, prefix=prefix, suffix=suffix, use=_NAME_USE.get(use_code)
+        family=family or None,
+        given=given,
+        prefix=(prefix,) if prefix else (),
+        suffix=(suffix,) if suffix else (),
+        use=_NAME_USE.get(use_code.upper()),
     )
 
 
@@ -210,22 +216,17 @@ _ADDRESS_USE = {"H": "home", "M": "home", "C": "temp", "B": "work", "O": "work",
 
 def address(field: Field, repetition: int = 1) -> Address | None:
     """An XAD (street^other^city^state^zip^country^type) as an :class:`Address`."""
-    lines = tuple(
-        p for p in (field.get(repetition, 1, 1).strip(), field.get(repetition, 2).strip()) if p
-    )
-    city = field.get(repetition, 3).strip() or None
-    state = field.get(repetition, 4).strip() or None
-    postal = field.get(repetition, 5).strip() or None
-    country = field.get(repetition, 6).strip() or None
+    street, other, city, state, postal, country, use_code = _texts(field, repetition, 7)
+    lines = tuple(p for p in (street, other) if p)
     if not (lines or city or state or postal or country):
         return None
     return Address(
         lines=lines,
-        city=city,
-        state=state,
-        postal_code=postal,
-        country=country,
-        use=_ADDRESS_USE.get(field.get(repetition, 7).strip().upper()),
+        city=city or None,
+        state=state or None,
+        postal_code=postal or None,
+        country=country or None,
+        use=_ADDRESS_USE.get(use_code.upper()),
     )
 
 
@@ -249,18 +250,17 @@ def telecom(field: Field, repetition: int = 1, *, use: str | None = None) -> Con
     The e-mail (XTN.4), the unformatted number (XTN.12), the number from its parts, or
     the number as written (XTN.1).
     """
-    equipment = field.get(repetition, 3).strip().upper()
+    parts = _texts(field, repetition, 12)
+    equipment = parts[2].upper()
     system = _TELECOM_SYSTEM.get(equipment, ContactSystem.PHONE)
-    email = field.get(repetition, 4).strip()
+    email = parts[3]
     if email and (equipment in ("INTERNET", "X.400") or "@" in email):
         value, system = email, ContactSystem.EMAIL
     else:
-        parts = "".join(field.get(repetition, n).strip() for n in (5, 6, 7))
-        value = field.get(repetition, 12).strip() or parts or field.get(repetition, 1).strip()
+        value = parts[11] or parts[4] + parts[5] + parts[6] or parts[0]
     if not value:
         return None
-    use_code = field.get(repetition, 2).strip().upper()
-    return ContactPoint(system=system, value=value, use=_TELECOM_USE.get(use_code, use))
+    return ContactPoint(system=system, value=value, use=_TELECOM_USE.get(parts[1].upper(), use))
 
 
 def practitioner_key(field: Field, repetition: int = 1) -> str | None:

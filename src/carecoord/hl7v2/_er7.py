@@ -132,12 +132,12 @@ class Field:
 
     def get(self, repetition: int = 1, component: int = 1, subcomponent: int = 1) -> str:
         """The text at that position (1-based), or ``""`` when the message has none."""
-        if repetition < 1 or component < 1 or subcomponent < 1:
-            raise UsageError("repetition, component and subcomponent count from 1")
-        try:
-            return self.repetitions[repetition - 1][component - 1][subcomponent - 1]
-        except IndexError:
-            return ""
+        if repetition > 0 and component > 0 and subcomponent > 0:
+            try:
+                return self.repetitions[repetition - 1][component - 1][subcomponent - 1]
+            except IndexError:
+                return ""
+        raise UsageError("repetition, component and subcomponent count from 1")
 
     def component(self, component: int, repetition: int = 1) -> str:
         """The whole component (subcomponents joined by ``&``) at that position, or ``""``."""
@@ -167,6 +167,19 @@ class Field:
 
 _EMPTY_FIELD = Field(((("",),),))
 
+_new_object = object.__new__
+_set_repetitions = Field.__dict__["repetitions"].__set__
+
+
+def _field(repetitions: tuple[tuple[tuple[str, ...], ...], ...]) -> Field:
+    """A :class:`Field` made without the frozen class's ``__init__`` (the parser's hot path).
+
+    The same object ``Field(repetitions)`` makes: one slot, no validator, no hash cache.
+    """
+    made = _new_object(Field)
+    _set_repetitions(made, repetitions)
+    return made
+
 
 class Segment:
     """One segment: its name and its fields, numbered as HL7 numbers them.
@@ -175,7 +188,7 @@ class Segment:
     the encoding characters, so ``msh.field(9)`` is the message type as in the standard.
     """
 
-    __slots__ = ("_cache", "_raw", "encoding", "index", "name", "occurrence")
+    __slots__ = ("_cache", "_raw", "_reps", "encoding", "index", "name", "occurrence")
 
     def __init__(
         self, name: str, raw: Sequence[str], encoding: Encoding, index: int, occurrence: int = 1
@@ -190,6 +203,7 @@ class Segment:
         """The message's encoding characters."""
         self._raw = tuple(raw)
         self._cache: dict[int, Field] = {}
+        self._reps: dict[int, tuple[Field, ...]] = {}
 
     def __repr__(self) -> str:
         return f"Segment({self.name}, {len(self)} fields)"
@@ -209,10 +223,13 @@ class Segment:
         cached = self._cache.get(number)
         if cached is not None:
             return cached
-        raw = self.raw(number)
+        if number < 1:
+            raise UsageError("fields count from 1")
+        raw = self._raw[number - 1] if number <= len(self._raw) else ""
         if not raw:
+            self._cache[number] = _EMPTY_FIELD
             return _EMPTY_FIELD
-        if self.name in ("MSH", "FHS", "BHS") and number <= 2:
+        if number <= 2 and self.name in ("MSH", "FHS", "BHS"):
             parsed = Field((((raw,),),))
         else:
             parsed = _split_field(raw, self.encoding)
@@ -221,17 +238,44 @@ class Segment:
 
     def get(self, number: int, repetition: int = 1, component: int = 1, sub: int = 1) -> str:
         """The decoded text at a position (all 1-based), or ``""``."""
-        return self.field(number).get(repetition, component, sub)
+        field = self._cache.get(number)
+        if field is None:
+            field = self.field(number)
+        if repetition > 0 and component > 0 and sub > 0:
+            try:
+                return field.repetitions[repetition - 1][component - 1][sub - 1]
+            except IndexError:
+                return ""
+        raise UsageError("repetition, component and subcomponent count from 1")
 
     def repetitions(self, number: int) -> Iterator[Field]:
         """Each repetition of field ``number`` as a one-repetition :class:`Field`."""
-        for rep in self.field(number).repetitions:
-            yield Field((rep,))
+        found = self._reps.get(number)
+        if found is None:
+            field = self.field(number)
+            reps = field.repetitions
+            found = (field,) if len(reps) == 1 else tuple([_field((rep,)) for rep in reps])
+            self._reps[number] = found
+        return iter(found)
 
 
 def _split_field(raw: str, enc: Encoding) -> Field:
     rep_sep, comp_sep, sub_sep = enc.repetition, enc.component, enc.subcomponent
     unescape = bool(enc.escape) and enc.escape in raw
+    if not unescape and comp_sep and rep_sep:
+        # No escape sequence: one split per level, 1-tuples made by zip (in C).
+        if not sub_sep or sub_sep not in raw:
+            if rep_sep not in raw:
+                return _field((tuple(zip(raw.split(comp_sep))),))
+            return _field(tuple([tuple(zip(rep.split(comp_sep))) for rep in raw.split(rep_sep)]))
+        return _field(
+            tuple(
+                [
+                    tuple([tuple(comp.split(sub_sep)) for comp in rep.split(comp_sep)])
+                    for rep in raw.split(rep_sep)
+                ]
+            )
+        )
     reps = raw.split(rep_sep) if rep_sep and rep_sep in raw else (raw,)
     out = []
     for rep in reps:
@@ -258,11 +302,13 @@ def _unescape(text: str, enc: Encoding) -> str:
     i = 0
     n = len(text)
     while i < n:
-        ch = text[i]
-        if ch != esc:
-            out.append(ch)
-            i += 1
-            continue
+        start = text.find(esc, i)
+        if start < 0:
+            out.append(text[i:])
+            break
+        if start > i:
+            out.append(text[i:start])
+            i = start
         end = text.find(esc, i + 1)
         if end < 0:
             out.append(text[i:])
@@ -320,7 +366,7 @@ class Message:
     content: the repr names the message type and the number of segments.
     """
 
-    __slots__ = ("encoding", "problems", "segment_list")
+    __slots__ = ("_by_name", "encoding", "problems", "segment_list")
 
     def __init__(
         self,
@@ -335,6 +381,7 @@ class Message:
         self.problems: tuple[Problem, ...] = tuple(problems)
         """What the parser had to work around without failing (bytes not valid in the
         declared character set, ...), each with a location; never the message's text."""
+        self._by_name: dict[str, tuple[Segment, ...]] | None = None
 
     def __repr__(self) -> str:
         kind = "^".join(p for p in (self.message_type, self.trigger_event) if p) or "?"
@@ -349,17 +396,24 @@ class Message:
         """The segments called ``name`` in message order (every segment when None)."""
         if name is None:
             return self.segment_list
-        return tuple(s for s in self.segment_list if s.name == name)
+        return self._index().get(name, ())
 
     def segment(self, name: str, occurrence: int = 1) -> Segment | None:
         """The ``occurrence``-th segment called ``name`` (from 1), or None."""
-        found = 0
-        for seg in self.segment_list:
-            if seg.name == name:
-                found += 1
-                if found == occurrence:
-                    return seg
-        return None
+        found = self._index().get(name)
+        if found is None or occurrence < 1 or occurrence > len(found):
+            return None
+        return found[occurrence - 1]
+
+    def _index(self) -> dict[str, tuple[Segment, ...]]:
+        """The segments by name, in message order (made once, on first use)."""
+        index = self._by_name
+        if index is None:
+            lists: dict[str, list[Segment]] = {}
+            for seg in self.segment_list:
+                lists.setdefault(seg.name, []).append(seg)
+            index = self._by_name = {k: tuple(v) for k, v in lists.items()}
+        return index
 
     def get(self, location: str) -> str:
         """The decoded text at ``location``, or ``""`` when the message has nothing there.

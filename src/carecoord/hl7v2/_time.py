@@ -11,6 +11,7 @@ precision, deprecated): it is ignored, as the value's length says the same.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 
 from carecoord.domain import PartialDate
@@ -48,7 +49,23 @@ def parse_ts(text: str, default_tz: dt.tzinfo | None) -> HL7Time | Naive | None:
     ``default_tz`` supplies it), and :data:`NAIVE` when it has a time but no offset and no
     ``default_tz`` was given.
     """
-    m = _TS.match(text.strip())
+    text = text.strip()
+    zone = text[-5:] if len(text) > 5 and text[-5] in "+-" else ""
+    body = text[:-5] if zone else text
+    if len(body) in _FAST_LENGTHS and body.isascii() and body.isdigit():
+        if not zone:
+            return _plain(body, default_tz)
+        if zone[1:].isascii() and zone[1:].isdigit():
+            return _with_offset(body, zone)
+    return _parse(text, default_tz)
+
+
+_FAST_LENGTHS = frozenset({4, 6, 8, 10, 12, 14})
+
+
+def _parse(text: str, default_tz: dt.tzinfo | None) -> HL7Time | Naive | None:
+    """The general case of :func:`parse_ts` (fractions of a second, odd lengths)."""
+    m = _TS.match(text)
     if m is None:
         return None
     year = int(m["y"])
@@ -85,6 +102,66 @@ def parse_ts(text: str, default_tz: dt.tzinfo | None) -> HL7Time | Naive | None:
     if m["z"]:
         return naive.replace(tzinfo=tz)
     return _localize(naive, tz)
+
+
+def _date(body: str) -> PartialDate | None:
+    """A date of year, month or day precision from 4, 6 or 8 ASCII digits."""
+    size = len(body)
+    try:
+        return PartialDate(
+            int(body[:4]),
+            int(body[4:6]) if size >= 6 else None,
+            int(body[6:8]) if size >= 8 else None,
+        )
+    except (ValueError, ValidationError):
+        return None
+
+
+def _instant(body: str, tz: dt.tzinfo | None) -> dt.datetime | None:
+    """The wall-clock time 10, 12 or 14 ASCII digits write, in ``tz`` (naive when None)."""
+    size = len(body)
+    try:
+        return dt.datetime(
+            int(body[:4]),
+            int(body[4:6]),
+            int(body[6:8]),
+            int(body[8:10]),
+            int(body[10:12]) if size >= 12 else 0,
+            int(body[12:14]) if size >= 14 else 0,
+            tzinfo=tz,
+        )
+    except ValueError:
+        return None
+
+
+@functools.lru_cache(maxsize=1024)
+def _offset(zone: str) -> dt.timezone | None:
+    """The fixed offset ``+HHMM``/``-HHMM`` names, or None when out of range."""
+    hours, minutes = int(zone[1:3]), int(zone[3:5])
+    if hours > 23 or minutes > 59:
+        return None
+    sign = -1 if zone[0] == "-" else 1
+    return dt.timezone(sign * dt.timedelta(hours=hours, minutes=minutes))
+
+
+def _plain(body: str, default_tz: dt.tzinfo | None) -> HL7Time | Naive | None:
+    """All digits, no offset: a date, or a time in ``default_tz`` (else :data:`NAIVE`)."""
+    if len(body) <= 8:
+        return _date(body)
+    value = _instant(body, default_tz)
+    if value is None:
+        return None
+    return NAIVE if default_tz is None else value
+
+
+def _with_offset(body: str, zone: str) -> HL7Time | None:
+    """All digits and an offset (ignored on a bare date)."""
+    if len(body) <= 8:
+        return _date(body)
+    tz = _offset(zone)
+    if tz is None:
+        return None
+    return _instant(body, tz)
 
 
 def _localize(naive: dt.datetime, tz: dt.tzinfo) -> dt.datetime:
