@@ -15,7 +15,8 @@ several sources, describe the same person. It works in four steps.
    year, a birth date with day and month in either order, a phone number, an e-mail
    address, a phonetic given name and postal code...) are compared, so the cost grows with
    the size of the blocks rather than the square of the population. Blocks larger than
-   :attr:`MatchConfig.max_block_size` are not used.
+   :attr:`MatchConfig.max_block_size` are split into sub-blocks on attributes their key
+   does not hold.
 3. **Evidence.** Each compared pair gets one outcome per field (given name, family name,
    birth date, sex, address, phone, e-mail) and each outcome a weight
    ``log2(m / u)``, where ``m`` is the probability of that outcome when the two records
@@ -1875,7 +1876,8 @@ def blocking_keys(patient: Patient, config: MatchConfig | None = None) -> tuple[
     """The opaque blocking keys of ``patient`` under ``config`` (the default when ``None``).
 
     Two records are compared by :func:`link_records` only when they share a blocking key
-    (in a block of at most ``config.max_block_size`` records) or an explicit link, so a
+    (in a block, or a sub-block of it, of at most ``config.max_block_size`` records; see
+    :func:`refined_blocking_keys`) or an explicit link, so a
     store that indexes records by these keys finds every record a new one could match
     without scanning the population. Each key is a short hash (no personal data in clear),
     distinct keys stay distinct, and the same patient always gives the same keys.
