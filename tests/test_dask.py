@@ -14,6 +14,7 @@ import pytest
 from carecoord import fhir
 from carecoord.dask import local_tables, run_population
 from carecoord.errors import UsageError
+from carecoord.profile import MatchConfig
 from carecoord.testing import (
     generate_population,
     make_condition,
@@ -85,6 +86,40 @@ def test_cluster_equals_one_machine(client: Any, export: Path, tmp_path: Path) -
     assert pq.read_table(run.paths["gaps"]).num_rows == len(run.gaps)
     assert pq.read_table(run.paths["members"]).num_rows == run.records
     assert pq.read_table(run.paths["review"]).num_rows == len(run.review)
+
+
+HARD = MatchConfig(term_frequency_min_records=50, max_block_size=4)
+"""Term frequencies from 50 records and blocks split above 4: both bite at test size."""
+
+
+@pytest.fixture(scope="module")
+def hard_export(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Nickname twins and namesakes, with blocks that overflow ``HARD.max_block_size``."""
+    folder = tmp_path_factory.mktemp("hard")
+    population = generate_population(
+        150, seed=5, with_facts=True, nickname_twins=0.5, namesakes=0.5
+    )
+    write_bulk_export(population.records, folder)
+    return folder
+
+
+def test_cluster_equals_one_machine_with_split_blocks_and_frequencies(
+    client: Any, hard_export: Path
+) -> None:
+    """Split blocks and population-wide term frequencies give the one-machine tables.
+
+    Frequencies are counted over the whole population (not per component) and oversized
+    blocks are split on the same refinements as ``build_profiles``, so the persons, gaps
+    and review pairs are exactly those of one machine with the same config.
+    """
+    run = run_population(hard_export, as_of=AS_OF, client=client, match=HARD)
+    full = fhir.read(hard_export)
+    gaps, members, review = local_tables(full.records, as_of=AS_OF, match=HARD)
+    assert sorted(map(str, run.members)) == sorted(map(str, members))
+    assert list(run.gaps) == sorted(gaps, key=lambda row: row["profile_id"])
+    assert sorted(map(str, run.review)) == sorted(map(str, review))
+    default = local_tables(full.records, as_of=AS_OF)
+    assert sorted(map(str, default[1])) != sorted(map(str, members))  # the config matters
 
 
 def test_without_a_client_is_a_usage_error(export: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -11,15 +11,21 @@ Stages (each a Dask bag computation on the client's cluster; see ``docs/dask.md`
    an orphan (joined to its target's patient by a shuffle on the reference), or none.
 3. **Records.** The lines are shuffled by patient id; each patient's lines are read by
    the passes of ``fhir.read`` with the shared resources they name.
-4. **Blocking.** Each record's blocking keys are shuffled so that the records sharing a
-   key meet; blocks of at most ``max_block_size`` records give the candidate pairs (and
-   explicit links give theirs).
+4. **Frequencies and blocking.** The term frequencies of the whole population are
+   counted per partition and added up (:class:`~carecoord.profile.TermFrequencies`),
+   then broadcast to the workers. Each record's blocking keys, with its refinement
+   tokens (:func:`~carecoord.profile.refined_blocking_keys`), are shuffled so that the
+   records sharing a key meet; each block gives its candidate pairs as one machine does
+   (:func:`~carecoord.profile.block_pairs`: split on the tokens when it holds more than
+   ``max_block_size`` records), and explicit links give theirs.
 5. **Scoring.** Pairs meet the identities of both their records (two shuffles) and are
-   scored where they meet; the merging pairs go to the client.
+   scored where they meet, with the population's frequencies; the merging pairs go to
+   the client.
 6. **Components.** Union-find on the client over the merging pairs (their number is about
    the number of records); the component of each record is broadcast to the workers.
 7. **Profiles and gaps.** Records and the pairs inside each component are shuffled by
-   component; each component is clustered from exactly those pairs, each cluster merged
+   component; each component is clustered from exactly those pairs (and the population's
+   frequencies), each cluster merged
    into a profile, and the rules run on it: the gap rows, profile rows and review rows.
 
 The result equals :func:`~carecoord.dask.local_tables` over ``fhir.read`` of the same
@@ -29,7 +35,6 @@ folder: the same profiles (ids and members), the same gaps, the same review pair
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 import os
 import time
 from collections.abc import Iterable, Mapping, Sequence
@@ -60,11 +65,13 @@ from carecoord.profile import (
     IncrementalLinker,
     MatchConfig,
     PossibleMatch,
-    blocking_keys,
+    TermFrequencies,
+    block_pairs,
     dedupe_records,
     link_keys,
     merge_records,
     profile_id_for,
+    refined_blocking_keys,
 )
 from carecoord.rules import RuleSet, default_rules, detect_gaps
 
@@ -128,19 +135,28 @@ def _identity(record: PatientRecord) -> PatientRecord:
     return PatientRecord(source=record.source, patient=record.patient)
 
 
-def _keys_of(record: PatientRecord, match: MatchConfig | None) -> list[tuple[str, RecordKey]]:
-    return [(key, record.key) for key in blocking_keys(record.patient, match)]
+def _keys_of(
+    record: PatientRecord, match: MatchConfig | None
+) -> list[tuple[str, RecordKey, tuple[str, ...]]]:
+    """``(block key, record key, refinement tokens)`` of each of the record's blocks."""
+    return [
+        (key, record.key, tokens) for key, tokens in refined_blocking_keys(record.patient, match)
+    ]
 
 
 def _block_pairs(
-    group: tuple[str, list[tuple[str, RecordKey]]], limit: int
+    group: tuple[str, list[tuple[str, RecordKey, tuple[str, ...]]]], match: MatchConfig | None
 ) -> list[tuple[RecordKey, RecordKey]]:
-    """The candidate pairs of one block (none when it holds more than ``limit`` records)."""
+    """The candidate pairs of one block, split on refinements as one machine splits it."""
     _key, members = group
-    keys = sorted({member for _k, member in members})
-    if not 1 < len(keys) <= limit:
+    if len(members) < 2:
         return []
-    return list(itertools.combinations(keys, 2))
+    return block_pairs(((member, tokens) for _k, member, tokens in members), match)
+
+
+def _count(records: Iterable[PatientRecord]) -> TermFrequencies:
+    """The term frequencies of one partition's records."""
+    return TermFrequencies.of(records)
 
 
 def _link_pairs(record: PatientRecord) -> list[tuple[RecordKey, RecordKey]]:
@@ -158,7 +174,9 @@ def _first_side(group: tuple[RecordKey, list[tuple[Any, ...]]]) -> list[tuple[An
 
 
 def _score_group(
-    group: tuple[RecordKey, list[tuple[Any, ...]]], match: MatchConfig | None
+    group: tuple[RecordKey, list[tuple[Any, ...]]],
+    match: MatchConfig | None,
+    frequencies: TermFrequencies | None,
 ) -> list[tuple[RecordKey, RecordKey, bool, PossibleMatch | None]]:
     """Score the pairs meeting at their right record: ``(left, right, merges, review)``."""
     key, items = group
@@ -169,7 +187,10 @@ def _score_group(
     if not lefts:
         return []
     linker = IncrementalLinker.from_pairs(
-        match, [identity, *lefts.values()], [(left, key) for left in lefts]
+        match,
+        [identity, *lefts.values()],
+        [(left, key) for left in lefts],
+        frequencies=frequencies,
     )
     return [
         (p.left, p.right, p.merges, p.review)
@@ -203,6 +224,7 @@ def _profiles_of(
     group: tuple[RecordKey, list[tuple[Any, ...]]],
     *,
     match: MatchConfig | None,
+    frequencies: TermFrequencies | None,
     source_ranking: tuple[str, ...],
     as_of: dt.datetime,
     rules: RuleSet,
@@ -218,6 +240,7 @@ def _profiles_of(
             match,
             [PatientRecord(source=r.source, patient=r.patient) for r in records.values()],
             pairs,
+            frequencies=frequencies,
         )
         linkage = linker.linkage()
         clusters, review = linkage.clusters, linkage.review
@@ -356,15 +379,18 @@ def run_population(
 
     lap("records")
 
-    # 4. blocking
-    limit = config.max_block_size
+    # 4. frequencies and blocking
+    frequencies_future = None
+    if config.term_frequencies:
+        (frequencies,) = compute(records.reduction(_count, TermFrequencies.merged))
+        (frequencies_future,) = client.scatter([frequencies], broadcast=True, hash=False)
     identities = records.map(lambda r: ("I", r.key, _identity(r)))
-    block_pairs = (
-        _shuffle(records.map(lambda r: _keys_of(r, match)).flatten(), 0, partitions)
-        .map(lambda group: _block_pairs(group, limit))
+    block_candidates = (
+        _shuffle(records.map(lambda r: _keys_of(r, config)).flatten(), 0, partitions)
+        .map(lambda group: _block_pairs(group, config))
         .flatten()
     )
-    candidates = db.concat([block_pairs, records.map(_link_pairs).flatten()])
+    candidates = db.concat([block_candidates, records.map(_link_pairs).flatten()])
     candidates = _shuffle(candidates.map(lambda pair: (pair,)), 0, partitions).map(
         lambda group: group[0]
     )  # distinct pairs, without a single task seeing them all
@@ -374,7 +400,7 @@ def run_population(
     lefts = _shuffle(db.concat([identities, questions]), 1, partitions).map(_first_side).flatten()
     scored = (
         _shuffle(db.concat([identities, lefts]), 1, partitions)
-        .map(lambda group: _score_group(group, match))
+        .map(_score_group, config, frequencies_future)
         .flatten()
     )
     (scored_pairs,) = compute(scored)
@@ -410,9 +436,12 @@ def run_population(
         .map(lambda group: (group[0], [item[1] for item in group[1]]))
         .filter(lambda group: any(item[0] == "R" for item in group[1]))
         .map(
-            lambda group: _profiles_of(
-                group, match=match, source_ranking=ranking, as_of=as_of, rules=ruleset
-            )
+            _profiles_of,
+            match=config,
+            frequencies=frequencies_future,
+            source_ranking=ranking,
+            as_of=as_of,
+            rules=ruleset,
         )
         .flatten()
     )

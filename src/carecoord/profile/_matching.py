@@ -15,7 +15,8 @@ several sources, describe the same person. It works in four steps.
    year, a birth date with day and month in either order, a phone number, an e-mail
    address, a phonetic given name and postal code...) are compared, so the cost grows with
    the size of the blocks rather than the square of the population. Blocks larger than
-   :attr:`MatchConfig.max_block_size` are not used.
+   :attr:`MatchConfig.max_block_size` are split into sub-blocks on attributes their key
+   does not hold.
 3. **Evidence.** Each compared pair gets one outcome per field (given name, family name,
    birth date, sex, address, phone, e-mail) and each outcome a weight
    ``log2(m / u)``, where ``m`` is the probability of that outcome when the two records
@@ -45,11 +46,11 @@ import itertools
 import math
 import multiprocessing
 from bisect import bisect_left
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from enum import Enum
 from functools import lru_cache
 from types import MappingProxyType
-from typing import Final, TypeVar
+from typing import Any, Final, TypeVar
 
 import attrs
 
@@ -87,10 +88,13 @@ __all__ = [
     "MatchResult",
     "PossibleMatch",
     "ScoredPair",
+    "TermFrequencies",
+    "block_pairs",
     "blocking_keys",
     "compare",
     "link_keys",
     "link_records",
+    "refined_blocking_keys",
 ]
 
 RecordKey = tuple[str, str]
@@ -732,6 +736,20 @@ class _Frequencies:
         self.low = low
         self.high = high
 
+    @classmethod
+    def from_table(cls, table: TermFrequencies, low: float, high: float) -> _Frequencies:
+        """The hashed counts of a :class:`TermFrequencies` table (as ``add`` would count)."""
+        freq = cls(low, high)
+        freq.records = table.records
+        for n, values in enumerate(table.counts):
+            counts = freq.counts[n]
+            for value, count in values.items():
+                key = hash(value)
+                counts[key] = counts.get(key, 0) + count
+            freq.squares[n] = sum(count * count for count in counts.values())
+            freq.totals[n] = sum(values.values())
+        return freq
+
     def add(self, features: _Features) -> None:
         """Count the values of one more record."""
         self.records += 1
@@ -772,6 +790,82 @@ class _Frequencies:
         total = self.totals[field]
         adjust = math.log2(self.squares[field] / (total * rarest)) if total else 0.0
         return min(self.high, max(self.low, adjust))
+
+
+class TermFrequencies:
+    """How often each value of each of :data:`TERM_FREQUENCY_FIELDS` occurs in some records.
+
+    The table the term-frequency adjustments of :class:`MatchConfig` read, in a form that
+    can be counted in pieces and added up: :meth:`of` counts some records, ``a + b`` (or
+    :meth:`merged`) adds the counts of two disjoint sets of records, and the sum over
+    the pieces of a population equals :meth:`of` the whole population. Values are kept
+    as they are (not hashed), so a table pickles and means the same in every process;
+    :meth:`IncrementalLinker.from_pairs` takes it so that linking spread over many
+    machines weighs pairs by the whole population's frequencies, as
+    :func:`link_records` does. It holds normalised values of names, birth dates,
+    addresses, phones and e-mails: personal data, never shown in its repr.
+    """
+
+    __slots__ = ("_hashed", "counts", "records")
+
+    def __init__(self) -> None:
+        self.counts: tuple[dict[object, int], ...] = tuple({} for _ in TERM_FREQUENCY_FIELDS)
+        """For each field of :data:`TERM_FREQUENCY_FIELDS`, each value's record count."""
+        self.records = 0
+        """How many records were counted."""
+        self._hashed: dict[tuple[float, float], _Frequencies] = {}
+
+    def __repr__(self) -> str:
+        return f"TermFrequencies(records={self.records})"
+
+    def __getstate__(self) -> dict[str, object]:
+        return {"counts": self.counts, "records": self.records}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.counts = state["counts"]
+        self.records = state["records"]
+        self._hashed = {}
+
+    def add(self, patient: Patient) -> None:
+        """Count the values of one more record's patient."""
+        self.records += 1
+        for n, values in enumerate(_field_values(_Features(patient))):
+            counts = self.counts[n]
+            for value in values:
+                counts[value] = counts.get(value, 0) + 1
+
+    @classmethod
+    def of(cls, records: Iterable[PatientRecord]) -> TermFrequencies:
+        """The counts of ``records`` (each counted once per key, as linking counts them)."""
+        table = cls()
+        seen: set[RecordKey] = set()
+        for record in records:
+            if record.key not in seen:
+                seen.add(record.key)
+                table.add(record.patient)
+        return table
+
+    @classmethod
+    def merged(cls, tables: Iterable[TermFrequencies]) -> TermFrequencies:
+        """The sum of the counts of ``tables`` (of disjoint sets of records)."""
+        total = cls()
+        for table in tables:
+            total.records += table.records
+            for mine, theirs in zip(total.counts, table.counts, strict=True):
+                for value, count in theirs.items():
+                    mine[value] = mine.get(value, 0) + count
+        return total
+
+    def __add__(self, other: TermFrequencies) -> TermFrequencies:
+        return TermFrequencies.merged((self, other))
+
+    def _compiled(self, low: float, high: float) -> _Frequencies:
+        """The hashed form the scorer reads (built once per process and bounds)."""
+        found = self._hashed.get((low, high))
+        if found is None:
+            found = _Frequencies.from_table(self, low, high)
+            self._hashed[low, high] = found
+        return found
 
 
 def _agreeing(a: _Features, b: _Features, name: str) -> list[object]:
@@ -1327,6 +1421,7 @@ class IncrementalLinker:
         self._sub_blocks: dict[str, dict[str, list[int]]] = {}
         self._tokens: dict[tuple[int, str], tuple[str, ...]] = {}
         self._frequencies = _Frequencies(*self._w.tf_bounds)
+        self._given_frequencies: _Frequencies | None = None
         self._edges: dict[tuple[int, int], _Edge] = {}
         self._adjacent: list[set[int]] = []
         self._incident: dict[int, set[int]] = {}
@@ -1505,9 +1600,12 @@ class IncrementalLinker:
     def _freq(self) -> _Frequencies | None:
         """The frequencies to weigh pairs by, or ``None`` while too few records are linked."""
         w = self._w
-        if w.term_frequencies and len(self._records) >= max(1, w.tf_min_records):
-            return self._frequencies
-        return None
+        if not w.term_frequencies:
+            return None
+        freq = self._given_frequencies
+        if freq is None:
+            freq = self._frequencies
+        return freq if freq.records >= max(1, w.tf_min_records) else None
 
     def _refinements(self, index: int, key: str) -> tuple[str, ...]:
         """Sub-block tokens of record ``index`` in the block ``key`` (cached)."""
@@ -1520,11 +1618,7 @@ class IncrementalLinker:
 
     def _split(self, key: str, members: list[int]) -> dict[str, list[int]]:
         """Split an oversized block into sub-blocks (members kept in index order)."""
-        sub: dict[str, list[int]] = {}
-        for member in members:
-            for token in self._refinements(member, key):
-                sub.setdefault(token, []).append(member)
-        return sub
+        return _split_block(members, lambda member: self._refinements(member, key))
 
     def _candidates_before(self, index: int) -> set[int]:
         """Records with a smaller index that share a usable block or sub-block with ``index``."""
@@ -1734,16 +1828,22 @@ class IncrementalLinker:
         config: MatchConfig | None,
         records: Iterable[PatientRecord],
         pairs: Iterable[tuple[RecordKey, RecordKey]],
+        *,
+        frequencies: TermFrequencies | None = None,
     ) -> IncrementalLinker:
         """A linker over ``records`` that compares exactly ``pairs`` (and explicit links).
 
         Blocking is done elsewhere: given every candidate pair the whole population gives
-        these records (pairs naming a record not given are ignored), the clusters and
-        review entries are those :func:`link_records` gives these records within the whole
-        population, when ``records`` are one or more whole connected components of
-        merging pairs. :meth:`add` afterwards blocks as usual.
+        these records (pairs naming a record not given are ignored; see
+        :func:`refined_blocking_keys` and :func:`block_pairs`) and the whole population's
+        ``frequencies`` (:meth:`TermFrequencies.of` it, or the sum of its pieces), the
+        clusters and review entries are those :func:`link_records` gives these records
+        within the whole population, when ``records`` are one or more whole connected
+        components of merging pairs. Without ``frequencies`` the term frequencies are
+        those of ``records`` alone. The given frequencies stay as they are when
+        :meth:`add` adds records later (it blocks as usual).
         """
-        return _from_pairs(config, records, pairs)
+        return _from_pairs(config, records, pairs, frequencies)
 
     def scored_pairs(self) -> tuple[ScoredPair, ...]:
         """Every stored pair (at least possible, or explicitly linked), sorted by keys."""
@@ -1753,7 +1853,7 @@ class IncrementalLinker:
             left, right = (keys[i], keys[j]) if keys[i] < keys[j] else (keys[j], keys[i])
             review = None
             if not edge.grade.merges and edge.grade is not MatchGrade.CERTAINLY_NOT:
-                evidence = _evidence(edge.outcomes, self._w)
+                evidence = _evidence(edge.outcomes, self._w, edge.weights)
                 review = PossibleMatch(left, right, edge.grade, edge.score, evidence)
             found.append(ScoredPair(left, right, edge.grade.merges, review))
         found.sort(key=lambda pair: (pair.left, pair.right))
@@ -1776,17 +1876,34 @@ def blocking_keys(patient: Patient, config: MatchConfig | None = None) -> tuple[
     """The opaque blocking keys of ``patient`` under ``config`` (the default when ``None``).
 
     Two records are compared by :func:`link_records` only when they share a blocking key
-    (in a block of at most ``config.max_block_size`` records) or an explicit link, so a
+    (in a block, or a sub-block of it, of at most ``config.max_block_size`` records; see
+    :func:`refined_blocking_keys`) or an explicit link, so a
     store that indexes records by these keys finds every record a new one could match
     without scanning the population. Each key is a short hash (no personal data in clear),
     distinct keys stay distinct, and the same patient always gives the same keys.
     """
     config = config if config is not None else MatchConfig()
     raw = _Features(patient).block_keys(_compiled(config).blocking)
-    return tuple(
-        hashlib.blake2b(key.encode("utf-8", "surrogatepass"), digest_size=12).hexdigest()
-        for key in raw
-    )
+    return tuple(_opaque(key) for key in raw)
+
+
+def _opaque(text: str) -> str:
+    """A short hash of a blocking key or token: distinct texts stay distinct."""
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=12).hexdigest()
+
+
+_M = TypeVar("_M")
+
+
+def _split_block(
+    members: Iterable[_M], tokens_of: Callable[[_M], Iterable[str]]
+) -> dict[str, list[_M]]:
+    """Split an oversized block into sub-blocks, one per refinement token (members in order)."""
+    sub: dict[str, list[_M]] = {}
+    for member in members:
+        for token in tokens_of(member):
+            sub.setdefault(token, []).append(member)
+    return sub
 
 
 # --------------------------------------------------------------------------- building blocks
@@ -1818,12 +1935,65 @@ class ScoredPair:
     review: PossibleMatch | None
 
 
+def refined_blocking_keys(
+    patient: Patient, config: MatchConfig | None = None
+) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Each of :func:`blocking_keys` with the refinement tokens of ``patient`` in its block.
+
+    A block of more than ``config.max_block_size`` records is split into sub-blocks on
+    attributes its key does not hold (see :class:`MatchConfig`); these tokens name the
+    sub-blocks this patient falls in (short hashes, like the keys). Gathering the
+    ``(record key, tokens)`` of every record sharing a key and handing them to
+    :func:`block_pairs` gives exactly the candidate pairs that block gives
+    :func:`link_records`.
+    """
+    config = config if config is not None else MatchConfig()
+    features = _Features(patient)
+    tokens: dict[str, tuple[str, ...]] = {}
+    found = []
+    for key in features.block_keys(_compiled(config).blocking):
+        kind = key.split("|", 1)[0]
+        if kind not in tokens:
+            tokens[kind] = tuple(_opaque(token) for token in features.refinements(kind))
+        found.append((_opaque(key), tokens[kind]))
+    return tuple(found)
+
+
+def block_pairs(
+    members: Iterable[tuple[RecordKey, Iterable[str]]], config: MatchConfig | None = None
+) -> list[tuple[RecordKey, RecordKey]]:
+    """The candidate pairs of one block, from each member's key and refinement tokens.
+
+    ``members`` are the ``(record key, tokens)`` of the records sharing one of
+    :func:`refined_blocking_keys` (a key given twice counts once). A block of at most
+    ``config.max_block_size`` records gives all its pairs; a larger one is split on the
+    tokens, as :func:`link_records` splits it, and each sub-block of at most that size
+    gives its pairs (larger sub-blocks give none). Pairs are ``(smaller key, larger
+    key)``, sorted, without repeats.
+    """
+    config = config if config is not None else MatchConfig()
+    limit = config.max_block_size
+    tokens_of = {key: tuple(tokens) for key, tokens in members}
+    keys = sorted(tokens_of)
+    if len(keys) <= limit:
+        groups = [keys]
+    else:
+        groups = list(_split_block(keys, tokens_of.__getitem__).values())
+    pairs = {
+        pair for group in groups if len(group) <= limit for pair in itertools.combinations(group, 2)
+    }
+    return sorted(pairs)
+
+
 def _from_pairs(
     config: MatchConfig | None,
     records: Iterable[PatientRecord],
     pairs: Iterable[tuple[RecordKey, RecordKey]],
+    frequencies: TermFrequencies | None = None,
 ) -> IncrementalLinker:
     linker = IncrementalLinker(config)
+    if frequencies is not None:
+        linker._given_frequencies = frequencies._compiled(*linker._w.tf_bounds)
     for record in sorted(records, key=lambda record: record.key):
         linker._register(record)
     count = len(linker._records)
