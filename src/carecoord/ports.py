@@ -481,6 +481,10 @@ class GapRepository(Protocol):
         """The gap states ``query.matches``, sorted by key."""
         ...
 
+    def delete(self, key: str) -> bool:
+        """Remove the gap state with ``key`` (a retired gap); return whether there was one."""
+        ...
+
     def delete_person(self, person: str) -> int:
         """Remove every gap state of ``person``; return how many were removed."""
         ...
@@ -508,6 +512,10 @@ class TaskRepository(Protocol):
 
     def with_state(self, state: TaskState) -> tuple[TaskEntry, ...]:
         """The entries in ``state``, sorted by id."""
+        ...
+
+    def delete(self, task_id: str) -> bool:
+        """Remove the entry ``task_id`` (a withdrawn proposal); return whether there was one."""
         ...
 
     def delete_person(self, person: str) -> int:

@@ -34,7 +34,16 @@ from carecoord.profile import (
 from carecoord.rules import Gap, GapStatus, detect_gaps, suggest_tasks
 from carecoord.services._model import IngestChanges, Skipped
 
-__all__ = ["ACTIVE", "Evaluation", "Prepared", "Relinker", "gap_event", "prepare", "sensitivity"]
+__all__ = [
+    "ACTIVE",
+    "Evaluation",
+    "Prepared",
+    "Relinker",
+    "gap_event",
+    "has_work",
+    "prepare",
+    "sensitivity",
+]
 
 ACTIVE = frozenset({GapStatus.OPEN, GapStatus.PROSPECTIVE})
 """Gap statuses that are work to do."""
@@ -127,6 +136,17 @@ def gap_event(kind: str, state: GapState, at: dt.datetime, **data: str) -> Event
     )
 
 
+def has_work(state: GapState) -> bool:
+    """Whether ``state`` carries human work: assigned, a team, snoozed, dismissed or notes."""
+    return bool(
+        state.assigned_to
+        or state.team
+        or state.snoozed_until is not None
+        or state.dismissed
+        or state.notes
+    )
+
+
 def _signature(gap: Gap) -> tuple[object, ...]:
     return (gap.status, gap.due, gap.severity, gap.closed_at, gap.late, gap.sensitivity)
 
@@ -157,6 +177,8 @@ class _Collect:
     closed: list[str] = attrs.Factory(list)
     gap_changed: list[str] = attrs.Factory(list)
     suggested: list[str] = attrs.Factory(list)
+    withdrawn: list[str] = attrs.Factory(list)
+    retired: list[str] = attrs.Factory(list)
     tasks: list[str] = attrs.Factory(list)
     skipped: list[Skipped] = attrs.Factory(list)
 
@@ -173,6 +195,8 @@ class _Collect:
             gaps_changed=tuple(self.gap_changed),
             tasks_suggested=tuple(self.suggested),
             tasks_created=tuple(self.tasks),
+            gaps_retired=tuple(self.retired),
+            tasks_withdrawn=tuple(self.withdrawn),
             skipped=tuple(sorted(self.skipped, key=lambda s: s.index)),
         )
 
@@ -417,20 +441,80 @@ class Relinker:
         return pid
 
     def _merge_into(self, alias: str, survivor: str) -> None:
-        """Record a merge: event, worklist state carried over, tasks moved."""
+        """Record a merge: the alias's gaps retired or moved, its proposals withdrawn.
+
+        A gap state of the alias that carries human work (assigned, snoozed, dismissed,
+        notes) moves to the survivor's key for the same rule and focus (joining the
+        survivor's state there, if any); the others are retired, since the survivor's
+        evaluation finds the gaps again under its own id. Open gaps of the alias are closed
+        first (``gap.closed``), then retired (``gap.retired``). Proposals of the alias are
+        withdrawn (``task.withdrawn``); accepted and rejected tasks move to the survivor.
+        """
         uow = self.uow
         self.out.merged.append((alias, survivor))
         uow.outbox.append(Event("person.merged", alias, alias, self.as_of, data={"into": survivor}))
+        moved: dict[str, str] = {}
         for state in uow.gaps.of_person(alias):
-            if state.gap.status in ACTIVE:
-                gone = attrs.evolve(
-                    state.gap, status=GapStatus.NOT_APPLICABLE, reason="person merged"
-                )
-                closed = uow.gaps.put(attrs.evolve(state, gap=gone))
-                uow.outbox.append(gap_event("gap.closed", closed, self.as_of, into=survivor))
+            gap = state.gap
+            if gap.status in ACTIVE:
+                uow.outbox.append(gap_event("gap.closed", state, self.as_of, into=survivor))
                 self.out.closed.append(state.key)
+            target = f"{gap.rule}|{survivor}|{gap.focus}"
+            uow.outbox.append(gap_event("gap.retired", state, self.as_of, into=survivor))
+            uow.gaps.delete(state.key)
+            self.out.retired.append(state.key)
+            if has_work(state):
+                moved[state.key] = target
+                self._move_work(state, survivor, target)
         for entry in uow.tasks.of_person(alias):
-            uow.tasks.put(attrs.evolve(entry, person=survivor))
+            if entry.state is TaskState.PROPOSED:
+                self._withdraw(entry, "person merged")
+            else:
+                gap_key = moved.get(entry.gap or "", entry.gap)
+                uow.tasks.put(attrs.evolve(entry, person=survivor, gap=gap_key))
+
+    def _move_work(self, state: GapState, survivor: str, target: str) -> None:
+        """Carry ``state``'s human work to the survivor's gap state ``target``."""
+        uow = self.uow
+        existing = uow.gaps.get(target)
+        if existing is None:
+            gap = attrs.evolve(state.gap, patient=PatientId(survivor))
+            moved = attrs.evolve(state, key=target, person=survivor, gap=gap, version=0)
+            put = uow.gaps.put(moved)
+            if gap.status in ACTIVE:
+                uow.outbox.append(gap_event("gap.opened", put, self.as_of, merged_from=state.key))
+                self.out.opened.append(target)
+            return
+        joined = attrs.evolve(
+            existing,
+            assigned_to=existing.assigned_to or state.assigned_to,
+            team=existing.team or state.team,
+            snoozed_until=existing.snoozed_until or state.snoozed_until,
+            snooze_reason=existing.snooze_reason or state.snooze_reason,
+            dismissed=existing.dismissed or state.dismissed,
+            dismiss_reason=existing.dismiss_reason or state.dismiss_reason,
+            notes=tuple(sorted((*existing.notes, *state.notes), key=lambda n: n.at)),
+        )
+        if joined != existing:
+            uow.gaps.put(joined)
+
+    def _withdraw(self, entry: TaskEntry, reason: str) -> None:
+        """Remove the proposal ``entry`` (its gap is no longer work): ``task.withdrawn``."""
+        self.uow.tasks.delete(entry.id)
+        task = entry.task
+        self.uow.outbox.append(
+            Event(
+                "task.withdrawn",
+                entry.person,
+                entry.id,
+                self.as_of,
+                rule=task.code.code if task.code is not None else None,
+                status=task.status.value,
+                sensitivity=tuple(sorted(s.value for s in task.sensitivity)),
+                data={"reason": reason, **({"gap": entry.gap} if entry.gap else {})},
+            )
+        )
+        self.out.withdrawn.append(entry.id)
 
     # ------------------------------------------------------------------ evaluation
 
@@ -450,8 +534,7 @@ class Relinker:
             since=settings.since,
         )
         stored = {s.key: s for s in uow.gaps.of_person(person)}
-        carried = self._carried(person)
-        fresh: list[Gap] = []
+        active: dict[str, Gap] = {}
         seen: set[str] = set()
         for gap in report:
             key = gap.key
@@ -460,51 +543,59 @@ class Relinker:
             seen.add(key)
             state = stored.get(key)
             if state is None:
-                if gap.status not in ACTIVE:
-                    continue
-                human = carried.get((gap.rule, gap.focus), {})
-                state = uow.gaps.put(GapState(key, person, gap, **human))
-                uow.outbox.append(gap_event("gap.opened", state, self.as_of))
-                self.out.opened.append(key)
-                fresh.append(gap)
+                if gap.status in ACTIVE:
+                    state = uow.gaps.put(GapState(key, person, gap))
+                    uow.outbox.append(gap_event("gap.opened", state, self.as_of))
+                    self.out.opened.append(key)
+                    active[key] = gap
                 continue
             old = state.gap
+            if gap.status in ACTIVE:
+                active[key] = gap
             if _signature(old) == _signature(gap):
+                self._retire_if_done(state)
                 continue
             state = uow.gaps.put(attrs.evolve(state, gap=gap))
             if old.status in ACTIVE and gap.status not in ACTIVE:
                 kind, bucket = "gap.closed", self.out.closed
             elif old.status not in ACTIVE and gap.status in ACTIVE:
                 kind, bucket = "gap.opened", self.out.opened
-                fresh.append(gap)
             else:
                 kind, bucket = "gap.changed", self.out.gap_changed
             uow.outbox.append(gap_event(kind, state, self.as_of))
             bucket.append(key)
-        for key, state in stored.items():
-            if key not in seen and state.gap.status in ACTIVE:
-                gone = attrs.evolve(state.gap, status=GapStatus.NOT_APPLICABLE, reason=_GONE_REASON)
-                closed = uow.gaps.put(attrs.evolve(state, gap=gone))
-                uow.outbox.append(gap_event("gap.closed", closed, self.as_of))
+            self._retire_if_done(state)
+        for key, left in stored.items():
+            if key in seen:
+                continue
+            if left.gap.status in ACTIVE:
+                gone = attrs.evolve(left.gap, status=GapStatus.NOT_APPLICABLE, reason=_GONE_REASON)
+                left = uow.gaps.put(attrs.evolve(left, gap=gone))  # noqa: PLW2901
+                uow.outbox.append(gap_event("gap.closed", left, self.as_of))
                 self.out.closed.append(key)
-        if fresh:
-            self._suggest(person, fresh, profile)
+            self._retire_if_done(left)
+        self._proposals(person, active, profile)
 
-    def _carried(self, person: str) -> dict[tuple[str, str], dict[str, Any]]:
-        """Human state of the gaps of persons merged into ``person``, by (rule, focus)."""
-        out: dict[tuple[str, str], dict[str, Any]] = {}
-        for alias in self.uow.persons.aliases(person):
-            for state in self.uow.gaps.of_person(alias):
-                out[state.gap.rule, state.gap.focus] = {
-                    "assigned_to": state.assigned_to,
-                    "team": state.team,
-                    "snoozed_until": state.snoozed_until,
-                    "snooze_reason": state.snooze_reason,
-                    "dismissed": state.dismissed,
-                    "dismiss_reason": state.dismiss_reason,
-                    "notes": state.notes,
-                }
-        return out
+    def _retire_if_done(self, state: GapState) -> None:
+        """Remove a gap state that is no longer work and carries no human work."""
+        if state.gap.status in ACTIVE or has_work(state):
+            return
+        self.uow.gaps.delete(state.key)
+        self.uow.outbox.append(gap_event("gap.retired", state, self.as_of))
+        self.out.retired.append(state.key)
+
+    def _proposals(self, person: str, active: Mapping[str, Gap], profile: Any) -> None:
+        """Withdraw proposals whose gap is no longer work; suggest for the gaps without one."""
+        covered: set[str] = set()
+        for entry in self.uow.tasks.of_person(person):
+            if entry.state is TaskState.PROPOSED and (entry.gap is None or entry.gap not in active):
+                self._withdraw(entry, "gap no longer open")
+                continue
+            if entry.gap is not None:
+                covered.add(entry.gap)
+        wanted = [gap for key, gap in sorted(active.items()) if key not in covered]
+        if wanted:
+            self._suggest(person, wanted, profile)
 
     def _suggest(self, person: str, gaps: Sequence[Gap], profile: Any) -> None:
         uow = self.uow

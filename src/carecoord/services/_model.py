@@ -41,7 +41,9 @@ class IngestChanges:
     ``persons_changed`` every person re-linked or re-evaluated; ``gaps_opened``,
     ``gaps_closed`` and ``gaps_changed`` gap keys; ``tasks_suggested`` ids of new
     proposals and ``tasks_created`` ids of new tasks (when tasks are accepted at once);
-    ``skipped`` the inputs not taken.
+    ``gaps_retired`` keys of gap states removed (no longer work and no human work on them,
+    or their person merged into another) and ``tasks_withdrawn`` ids of proposals removed
+    because their gap is no longer work; ``skipped`` the inputs not taken.
     """
 
     records_added: tuple[RecordKey, ...] = ()
@@ -55,6 +57,8 @@ class IngestChanges:
     gaps_changed: tuple[str, ...] = ()
     tasks_suggested: tuple[str, ...] = ()
     tasks_created: tuple[str, ...] = ()
+    gaps_retired: tuple[str, ...] = ()
+    tasks_withdrawn: tuple[str, ...] = ()
     skipped: tuple[Skipped, ...] = ()
 
     @property
@@ -70,6 +74,8 @@ class IngestChanges:
             or self.gaps_changed
             or self.tasks_suggested
             or self.tasks_created
+            or self.gaps_retired
+            or self.tasks_withdrawn
         )
 
     def __add__(self, other: IngestChanges) -> IngestChanges:
