@@ -10,7 +10,7 @@ from typing import Any
 
 import attrs
 
-from carecoord.domain import LinkKind, PatientId, PatientLink, PatientRecord
+from carecoord.domain import LinkKind, PatientId, PatientLink, PatientRecord, Task
 from carecoord.errors import CarecoordError
 from carecoord.ports import (
     Event,
@@ -178,6 +178,7 @@ class _Collect:
     gap_changed: list[str] = attrs.Factory(list)
     suggested: list[str] = attrs.Factory(list)
     withdrawn: list[str] = attrs.Factory(list)
+    task_changed: list[str] = attrs.Factory(list)
     retired: list[str] = attrs.Factory(list)
     tasks: list[str] = attrs.Factory(list)
     skipped: list[Skipped] = attrs.Factory(list)
@@ -197,6 +198,7 @@ class _Collect:
             tasks_created=tuple(self.tasks),
             gaps_retired=tuple(self.retired),
             tasks_withdrawn=tuple(self.withdrawn),
+            tasks_changed=tuple(dict.fromkeys(self.task_changed)),
             skipped=tuple(sorted(self.skipped, key=lambda s: s.index)),
         )
 
@@ -501,19 +503,10 @@ class Relinker:
     def _withdraw(self, entry: TaskEntry, reason: str) -> None:
         """Remove the proposal ``entry`` (its gap is no longer work): ``task.withdrawn``."""
         self.uow.tasks.delete(entry.id)
-        task = entry.task
-        self.uow.outbox.append(
-            Event(
-                "task.withdrawn",
-                entry.person,
-                entry.id,
-                self.as_of,
-                rule=task.code.code if task.code is not None else None,
-                status=task.status.value,
-                sensitivity=tuple(sorted(s.value for s in task.sensitivity)),
-                data={"reason": reason, **({"gap": entry.gap} if entry.gap else {})},
-            )
+        event = _task_event(
+            "task.withdrawn", entry.person, entry.task, entry.gap, self.as_of, reason=reason
         )
+        self.uow.outbox.append(event)
         self.out.withdrawn.append(entry.id)
 
     # ------------------------------------------------------------------ evaluation
@@ -553,6 +546,8 @@ class Relinker:
             if gap.status in ACTIVE:
                 active[key] = gap
             if _signature(old) == _signature(gap):
+                if old != gap:  # the details (summary, evidence...) moved on: kept quietly
+                    state = uow.gaps.put(attrs.evolve(state, gap=gap))
                 self._retire_if_done(state)
                 continue
             state = uow.gaps.put(attrs.evolve(state, gap=gap))
@@ -585,51 +580,69 @@ class Relinker:
         self.out.retired.append(state.key)
 
     def _proposals(self, person: str, active: Mapping[str, Gap], profile: Any) -> None:
-        """Withdraw proposals whose gap is no longer work; suggest for the gaps without one."""
-        covered: set[str] = set()
-        for entry in self.uow.tasks.of_person(person):
-            if entry.state is TaskState.PROPOSED and (entry.gap is None or entry.gap not in active):
-                self._withdraw(entry, "gap no longer open")
-                continue
-            if entry.gap is not None:
-                covered.add(entry.gap)
-        wanted = [gap for key, gap in sorted(active.items()) if key not in covered]
-        if wanted:
-            self._suggest(person, wanted, profile)
+        """Keep the person's proposals in step with its open gaps and current profile.
 
-    def _suggest(self, person: str, gaps: Sequence[Gap], profile: Any) -> None:
+        A proposal whose gap is no longer work (or that the rules no longer suggest, say
+        for a patient who died) is withdrawn; one whose suggestion changed (an owner
+        found in a care team that arrived later, a new due date or priority) is brought
+        up to date, keeping its id and when it was first suggested; a gap with no task
+        entry at all gets a proposal (or a task, with ``auto_accept_tasks``). Accepted
+        and rejected entries are never touched.
+        """
         uow = self.uow
         settings = self.settings
-        tasks = suggest_tasks(
-            gaps,
-            profile,
-            as_of=self.as_of,
-            rules=settings.rules,
-            calendar=settings.calendar,
-            value_sets=settings.value_sets,
-        )
-        for task in tasks:
-            if uow.tasks.get(task.id) is not None:
+        suggested: dict[str, Task] = {}
+        if active:
+            for task in suggest_tasks(
+                [active[k] for k in sorted(active)],
+                profile,
+                as_of=self.as_of,
+                rules=settings.rules,
+                calendar=settings.calendar,
+                value_sets=settings.value_sets,
+            ):
+                if task.focus is not None:
+                    suggested.setdefault(task.focus.id, task)
+        covered: set[str] = set()
+        for entry in uow.tasks.of_person(person):
+            fresh = suggested.get(entry.gap) if entry.gap is not None else None
+            if entry.state is TaskState.PROPOSED:
+                if fresh is None:
+                    self._withdraw(entry, "gap no longer open")
+                    continue
+                same = attrs.evolve(fresh, id=entry.task.id, authored_on=entry.task.authored_on)
+                if same != entry.task:
+                    uow.tasks.put(attrs.evolve(entry, task=same))
+                    uow.outbox.append(
+                        _task_event("task.changed", entry.person, same, entry.gap, self.as_of)
+                    )
+                    self.out.task_changed.append(entry.id)
+            if entry.gap is not None:
+                covered.add(entry.gap)
+        for key, task in sorted(suggested.items()):
+            if key in covered or uow.tasks.get(task.id) is not None:
                 continue
-            gap_key = task.focus.id if task.focus is not None else None
             state = TaskState.ACCEPTED if settings.auto_accept else TaskState.PROPOSED
-            uow.tasks.put(TaskEntry(task.id, person, task, state, gap_key))
+            uow.tasks.put(TaskEntry(task.id, person, task, state, key))
             kind = "task.created" if settings.auto_accept else "task.suggested"
-            rule = task.code.code if task.code is not None else None
-            codes = tuple(sorted(s.value for s in task.sensitivity))
-            uow.outbox.append(
-                Event(
-                    kind,
-                    person,
-                    task.id,
-                    self.as_of,
-                    rule=rule,
-                    status=task.status.value,
-                    sensitivity=codes,
-                    data={"gap": gap_key} if gap_key else {},
-                )
-            )
+            uow.outbox.append(_task_event(kind, person, task, key, self.as_of))
             (self.out.tasks if settings.auto_accept else self.out.suggested).append(task.id)
+
+
+def _task_event(
+    kind: str, person: str, task: Task, gap_key: str | None, at: dt.datetime, **data: str
+) -> Event:
+    """The outbox event for a task entry: ids, rule code, status, sensitivity only."""
+    return Event(
+        kind,
+        person,
+        task.id,
+        at,
+        rule=task.code.code if task.code is not None else None,
+        status=task.status.value,
+        sensitivity=tuple(sorted(s.value for s in task.sensitivity)),
+        data={**({"gap": gap_key} if gap_key else {}), **data},
+    )
 
 
 def _older(new: dt.datetime | None, old: dt.datetime | None) -> bool:

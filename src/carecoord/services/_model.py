@@ -43,7 +43,8 @@ class IngestChanges:
     proposals and ``tasks_created`` ids of new tasks (when tasks are accepted at once);
     ``gaps_retired`` keys of gap states removed (no longer work and no human work on them,
     or their person merged into another) and ``tasks_withdrawn`` ids of proposals removed
-    because their gap is no longer work; ``skipped`` the inputs not taken.
+    because their gap is no longer work, ``tasks_changed`` ids of proposals brought up to
+    date (a new owner, due date or priority); ``skipped`` the inputs not taken.
     """
 
     records_added: tuple[RecordKey, ...] = ()
@@ -59,6 +60,7 @@ class IngestChanges:
     tasks_created: tuple[str, ...] = ()
     gaps_retired: tuple[str, ...] = ()
     tasks_withdrawn: tuple[str, ...] = ()
+    tasks_changed: tuple[str, ...] = ()
     skipped: tuple[Skipped, ...] = ()
 
     @property
@@ -76,6 +78,7 @@ class IngestChanges:
             or self.tasks_created
             or self.gaps_retired
             or self.tasks_withdrawn
+            or self.tasks_changed
         )
 
     def __add__(self, other: IngestChanges) -> IngestChanges:
