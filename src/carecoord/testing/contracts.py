@@ -816,7 +816,7 @@ class StoreContract:
             assert len(uow.gaps.of_person("p2")) == 1
 
     def test_gaps_delete_one_says_whether_it_was_there(self) -> None:
-        """delete removes one gap state (a retired gap), within the unit and after commit."""
+        """Deleting one gap state (a retired gap) shows in the unit and after commit."""
         store = self._filled(gap_state("r1|p1|a", person="p1"), gap_state("r2|p1|b", person="p1"))
         with store.unit_of_work() as uow:
             assert uow.gaps.delete("r1|p1|a") is True
@@ -871,7 +871,7 @@ class StoreContract:
             assert [t.id for t in uow.tasks.of_person("x")] == ["t-3"]
 
     def test_tasks_delete_one_says_whether_it_was_there(self) -> None:
-        """delete removes one entry (a withdrawn proposal), within the unit and after commit."""
+        """Deleting one entry (a withdrawn proposal) shows in the unit and after commit."""
         store = self._filled(task_entry("t-1"), task_entry("t-2"))
         with store.unit_of_work() as uow:
             assert uow.tasks.delete("t-1") is True
