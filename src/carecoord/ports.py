@@ -56,6 +56,7 @@ from carecoord.display import (
     HtmlDisplay,
     JsonValue,
     badge,
+    bound_reprs,
     esc,
     frame,
     section,
@@ -1072,4 +1073,5 @@ class LedgerEntries(tuple[LedgerEntry, ...]):
 
 
 checked_exports(globals())
-del checked_exports
+bound_reprs(globals()[name] for name in __all__)
+del checked_exports, bound_reprs
