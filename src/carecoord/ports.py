@@ -923,28 +923,26 @@ def _gap_states_html(states: GapStates, *, show_personal_data: bool, limit: int)
     badges = " ".join(badge(f"{n} {status}", tone=status) for status, n in counts.items())
     persons = len({s.person for s in states})
     head = f"<p>{len(states)} gaps of {persons} persons {badges}</p>"
-    headers = ["person", "rule", "status", "severity", "due", "owner", "state", "notes"]
-    headers.append("summary")
+    headers = ["person", "rule", "status", "due", "work", "summary"]
     if show_personal_data:
-        headers.append("reasons and notes")
+        headers.append("reasons, notes")
 
     def row(state: GapState) -> list[str]:
         gap = state.gap
-        flags = []
+        work = [x for x in (state.assigned_to, state.team) if x]
         if state.snoozed_until is not None:
-            flags.append(f"snoozed to {state.snoozed_until.isoformat()}")
+            work.append(f"snoozed to {state.snoozed_until.isoformat()}")
         if state.dismissed:
-            flags.append("dismissed")
-        owner = " / ".join(x for x in (state.assigned_to, state.team) if x)
+            work.append("dismissed")
+        if state.notes:
+            work.append(f"{len(state.notes)} notes")
+        due = gap.due.isoformat()[:16].replace("T", " ")
         cells = [
             esc(state.person),
             esc(gap.rule),
-            badge(gap.status.value),
-            badge(gap.severity.value),
-            esc(_iso(gap.due) or ""),
-            esc(owner),
-            esc(", ".join(flags)),
-            esc(len(state.notes)),
+            badge(gap.status.value) + " " + badge(gap.severity.value),
+            esc(due),
+            "<br>".join(esc(w) for w in work),
             esc(gap.summary),
         ]
         if show_personal_data:
@@ -957,7 +955,7 @@ def _gap_states_html(states: GapStates, *, show_personal_data: bool, limit: int)
         headers,
         (row(s) for s in states),
         raw=range(len(headers)),  # every cell escaped (or a badge) above
-        nowrap=(2, 3, 4),
+        nowrap=(3,),
         limit=limit,
     )
     note = "" if show_personal_data else "reasons and note texts hidden"
