@@ -251,6 +251,7 @@ def test_a_closed_gap_with_human_work_is_kept() -> None:
 
     assert set(changes.gaps_closed) == set(opened)
     assert set(changes.gaps_retired) == set(opened[1:])
+    assert f"{len(opened) - 1} retired;" in changes.summary()
     kept = coordinator.worklist(DEMO_AS_OF, include_closed=True, family="referrals")
     assert [(s.key, s.assigned_to) for s in kept] == [(opened[0], "nurse-7")]
     assert kept[0].gap.status.value not in ("open", "prospective")

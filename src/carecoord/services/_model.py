@@ -98,8 +98,9 @@ class IngestChanges:
             f"{len(self.records_unchanged)} unchanged, {len(self.skipped)} skipped; "
             f"{len(self.persons_created)} persons created, {len(self.persons_merged)} merged; "
             f"gaps: {len(self.gaps_opened)} opened, {len(self.gaps_closed)} closed, "
-            f"{len(self.gaps_changed)} changed; {len(self.tasks_suggested)} tasks suggested, "
-            f"{len(self.tasks_created)} created"
+            f"{len(self.gaps_changed)} changed, {len(self.gaps_retired)} retired; "
+            f"{len(self.tasks_suggested)} tasks suggested, {len(self.tasks_created)} created, "
+            f"{len(self.tasks_changed)} updated, {len(self.tasks_withdrawn)} withdrawn"
         )
 
 
