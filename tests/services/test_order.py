@@ -35,7 +35,7 @@ from carecoord.domain import (
     PatientRecord,
     System,
 )
-from carecoord.ports import GapQuery, Store
+from carecoord.ports import GapQuery, Store, TaskState
 from carecoord.services import Coordinator
 from carecoord.stores import MemoryStore, SQLiteStore
 from carecoord.testing import (
@@ -286,3 +286,20 @@ def test_any_partition_of_demo_and_generated_records_gives_the_same_state(
         assert ingest(store, batches) == reference
     finally:
         store.close()
+
+
+def test_an_accepted_task_of_the_alias_follows_the_merge() -> None:
+    """An accepted task moves to the survivor's gap key; that gap gets no second proposal."""
+    clinic, hospital, hie = _bridged()
+    coordinator = Coordinator(MemoryStore())
+    coordinator.ingest([clinic], as_of=DEMO_AS_OF)
+    suggested = coordinator.ingest([hospital], as_of=DEMO_AS_OF).tasks_suggested
+    accepted = coordinator.accept_task(suggested[0], actor="lead", at=DEMO_AS_OF)
+    ((_, survivor),) = coordinator.ingest([hie], as_of=DEMO_AS_OF).persons_merged
+
+    entries = coordinator.tasks(person=survivor)
+    moved = next(e for e in entries if e.id == accepted.id)
+    rule, _, focus = (accepted.gap or "").split("|", 2)
+    assert moved.gap == f"{rule}|{survivor}|{focus}"
+    assert moved.state is TaskState.ACCEPTED
+    assert [e.id for e in entries if e.gap == moved.gap] == [moved.id]

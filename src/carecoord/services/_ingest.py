@@ -450,7 +450,8 @@ class Relinker:
         survivor's state there, if any); the others are retired, since the survivor's
         evaluation finds the gaps again under its own id. Open gaps of the alias are closed
         first (``gap.closed``), then retired (``gap.retired``). Proposals of the alias are
-        withdrawn (``task.withdrawn``); accepted and rejected tasks move to the survivor.
+        withdrawn (``task.withdrawn``); accepted and rejected tasks move to the survivor,
+        their gap key read through the merge, so the survivor's gap gets no second task.
         """
         uow = self.uow
         self.out.merged.append((alias, survivor))
@@ -465,8 +466,8 @@ class Relinker:
             uow.outbox.append(gap_event("gap.retired", state, self.as_of, into=survivor))
             uow.gaps.delete(state.key)
             self.out.retired.append(state.key)
+            moved[state.key] = target
             if has_work(state):
-                moved[state.key] = target
                 self._move_work(state, survivor, target)
         for entry in uow.tasks.of_person(alias):
             if entry.state is TaskState.PROPOSED:
