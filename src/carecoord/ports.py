@@ -54,7 +54,6 @@ import attrs
 
 from carecoord.display import (
     HtmlDisplay,
-    JsonValue,
     badge,
     bound_reprs,
     esc,
@@ -63,6 +62,9 @@ from carecoord.display import (
     table,
     to_pandas,
     to_polars,
+)
+from carecoord.display import (
+    JsonValue as _JsonValue,
 )
 from carecoord.domain import ActivityKind, Patient, PatientRecord, Task
 from carecoord.errors import ConflictError, checked_exports
@@ -852,18 +854,18 @@ class GapStates(tuple[GapState, ...]):
             f"{': ' + by_status if by_status else ''}; {assigned} assigned)"
         )
 
-    def to_records(self, *, show_personal_data: bool = False) -> list[dict[str, JsonValue]]:
+    def to_records(self, *, show_personal_data: bool = False) -> list[dict[str, _JsonValue]]:
         """One JSON-safe row per gap state, with the :data:`GAP_STATE_COLUMNS` keys.
 
         With ``show_personal_data`` each row also has the :data:`GAP_STATE_PERSONAL_COLUMNS`
         (the reasons and note texts people wrote).
         """
-        rows: list[dict[str, JsonValue]] = []
+        rows: list[dict[str, _JsonValue]] = []
         for state in self:
             gap = state.gap
-            codes: list[JsonValue] = [s.value for s in sorted(gap.sensitivity, key=str)]
+            codes: list[_JsonValue] = [s.value for s in sorted(gap.sensitivity, key=str)]
             codes.sort(key=str)
-            row: dict[str, JsonValue] = {
+            row: dict[str, _JsonValue] = {
                 "key": state.key,
                 "person": state.person,
                 "rule": gap.rule,
@@ -986,7 +988,7 @@ class Events(tuple[Event, ...]):
         span = f" {self[0].position}..{self[-1].position}" if self else ""
         return f"Events({len(self)} events{span}{': ' + text if text else ''}{more})"
 
-    def to_records(self) -> list[dict[str, JsonValue]]:
+    def to_records(self) -> list[dict[str, _JsonValue]]:
         """One JSON-safe row per event, with the :data:`EVENT_COLUMNS` keys."""
         return [
             {
@@ -1035,14 +1037,14 @@ class LedgerEntries(tuple[LedgerEntry, ...]):
             f"{': ' + text if text else ''}{more})"
         )
 
-    def to_records(self, *, show_personal_data: bool = False) -> list[dict[str, JsonValue]]:
+    def to_records(self, *, show_personal_data: bool = False) -> list[dict[str, _JsonValue]]:
         """One JSON-safe row per entry, with the :data:`LEDGER_COLUMNS` keys.
 
         With ``show_personal_data`` each row also has ``reason`` (free text).
         """
-        rows: list[dict[str, JsonValue]] = []
+        rows: list[dict[str, _JsonValue]] = []
         for e in self:
-            row: dict[str, JsonValue] = {
+            row: dict[str, _JsonValue] = {
                 "id": e.id,
                 "person": e.person,
                 "action": e.action,
