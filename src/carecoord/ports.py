@@ -48,24 +48,46 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from enum import Enum
 from types import TracebackType
-from typing import Protocol, Self, runtime_checkable
+from typing import Any, Protocol, Self, runtime_checkable
 
 import attrs
 
+from carecoord.display import (
+    HtmlDisplay,
+    badge,
+    bound_reprs,
+    esc,
+    frame,
+    section,
+    table,
+    to_pandas,
+    to_polars,
+)
+from carecoord.display import (
+    JsonValue as _JsonValue,
+)
 from carecoord.domain import ActivityKind, Patient, PatientRecord, Task
 from carecoord.errors import ConflictError, checked_exports
 from carecoord.rules import Gap
 
 __all__ = [
+    "EVENT_COLUMNS",
+    "GAP_STATE_COLUMNS",
+    "GAP_STATE_PERSONAL_COLUMNS",
+    "LEDGER_COLUMNS",
+    "LEDGER_PERSONAL_COLUMNS",
     "AccessEntry",
     "AccessLog",
     "DecisionRepository",
     "Event",
+    "Events",
     "GapNote",
     "GapQuery",
     "GapRepository",
     "GapState",
+    "GapStates",
     "Ledger",
+    "LedgerEntries",
     "LedgerEntry",
     "LinkDecision",
     "Outbox",
@@ -481,6 +503,10 @@ class GapRepository(Protocol):
         """The gap states ``query.matches``, sorted by key."""
         ...
 
+    def delete(self, key: str) -> bool:
+        """Remove the gap state with ``key`` (a retired gap); return whether there was one."""
+        ...
+
     def delete_person(self, person: str) -> int:
         """Remove every gap state of ``person``; return how many were removed."""
         ...
@@ -508,6 +534,10 @@ class TaskRepository(Protocol):
 
     def with_state(self, state: TaskState) -> tuple[TaskEntry, ...]:
         """The entries in ``state``, sorted by id."""
+        ...
+
+    def delete(self, task_id: str) -> bool:
+        """Remove the entry ``task_id`` (a withdrawn proposal); return whether there was one."""
         ...
 
     def delete_person(self, person: str) -> int:
@@ -710,5 +740,338 @@ def sorted_pair(left: RecordKey, right: RecordKey) -> tuple[RecordKey, RecordKey
     return (left, right) if left <= right else (right, left)
 
 
+# --------------------------------------------------------------------------- results as tables
+
+
+def _iso(value: dt.date | dt.datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+GAP_STATE_COLUMNS: tuple[str, ...] = (
+    "key",
+    "person",
+    "rule",
+    "family",
+    "status",
+    "severity",
+    "due",
+    "opened",
+    "closed_at",
+    "summary",
+    "action",
+    "sensitivity",
+    "assigned_to",
+    "team",
+    "snoozed_until",
+    "dismissed",
+    "notes",
+    "version",
+)
+"""The keys of a worklist row (:meth:`GapStates.to_records`): one gap state.
+
+``key``, ``person``: the gap key and the person id; ``rule``, ``family``, ``summary``,
+``action``: as on the gap; ``status`` and ``severity``: enum values (the last evaluated
+status); ``due``, ``opened``, ``closed_at``: ISO dates or date-times (``closed_at`` may be
+``None``); ``sensitivity``: the sorted sensitivity codes (a list); ``assigned_to``,
+``team``: strings or ``None``; ``snoozed_until``: an ISO date or ``None``; ``dismissed``: a
+bool; ``notes``: how many notes; ``version``: the stored version (for
+``expected_version=``).
+"""
+
+GAP_STATE_PERSONAL_COLUMNS: tuple[str, ...] = ("snooze_reason", "dismiss_reason", "note_texts")
+"""The extra keys with ``show_personal_data=True``: free text people wrote, which may name
+the patient: ``snooze_reason``, ``dismiss_reason`` (strings or ``None``) and
+``note_texts`` (a list of ``{"actor", "at", "text"}``)."""
+
+EVENT_COLUMNS: tuple[str, ...] = (
+    "position",
+    "kind",
+    "person",
+    "subject",
+    "at",
+    "rule",
+    "status",
+    "sensitivity",
+    "data",
+    "redacted",
+)
+"""The keys of an outbox event row (:meth:`Events.to_records`).
+
+``position``: the outbox position; ``kind``: ``"gap.opened"``...; ``person``, ``subject``:
+ids; ``at``: an ISO date-time; ``rule``, ``status``: strings or ``None``;
+``sensitivity``: codes (a list); ``data``: the event's other ids and codes (a dict of
+strings); ``redacted``: a bool (an erased person's event keeps only its position, kind and
+person). Events hold no personal data, so there is nothing to mask.
+"""
+
+LEDGER_COLUMNS: tuple[str, ...] = (
+    "id",
+    "person",
+    "action",
+    "subject",
+    "actor",
+    "at",
+    "kind",
+    "minutes",
+    "detail",
+    "redacted",
+)
+"""The keys of an activity ledger row (:meth:`LedgerEntries.to_records`).
+
+``id``: the ledger id; ``person``, ``subject``, ``actor``: ids; ``action``:
+``"gap.assign"``...; ``at``: an ISO date-time; ``kind``: the
+:class:`~carecoord.ActivityKind` value; ``minutes``: an int; ``detail``: a dict of
+strings (codes and ids); ``redacted``: a bool.
+"""
+
+LEDGER_PERSONAL_COLUMNS: tuple[str, ...] = ("reason",)
+"""The extra key with ``show_personal_data=True``: ``reason``, the free text given."""
+
+
+def _columns(base: tuple[str, ...], extra: tuple[str, ...], personal: bool) -> tuple[str, ...]:
+    return base + extra if personal else base
+
+
+class GapStates(tuple[GapState, ...]):
+    """What :meth:`Coordinator.worklist <carecoord.services.Coordinator.worklist>` returns.
+
+    A tuple of :class:`GapState` (compare, index and iterate it as one) that also turns
+    into rows (:meth:`to_records`, :meth:`to_pandas`, :meth:`to_polars`) and displays in
+    notebooks (:meth:`display`, masked by default). Its repr counts, whatever its size.
+    """
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        counts: dict[str, int] = {}
+        for state in self:
+            counts[state.gap.status.value] = counts.get(state.gap.status.value, 0) + 1
+        by_status = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+        persons = len({s.person for s in self})
+        assigned = sum(1 for s in self if s.assigned_to)
+        return (
+            f"GapStates({len(self)} gaps of {persons} persons"
+            f"{': ' + by_status if by_status else ''}; {assigned} assigned)"
+        )
+
+    def to_records(self, *, show_personal_data: bool = False) -> list[dict[str, _JsonValue]]:
+        """One JSON-safe row per gap state, with the :data:`GAP_STATE_COLUMNS` keys.
+
+        With ``show_personal_data`` each row also has the :data:`GAP_STATE_PERSONAL_COLUMNS`
+        (the reasons and note texts people wrote).
+        """
+        rows: list[dict[str, _JsonValue]] = []
+        for state in self:
+            gap = state.gap
+            codes: list[_JsonValue] = [s.value for s in sorted(gap.sensitivity, key=str)]
+            codes.sort(key=str)
+            row: dict[str, _JsonValue] = {
+                "key": state.key,
+                "person": state.person,
+                "rule": gap.rule,
+                "family": gap.family,
+                "status": gap.status.value,
+                "severity": gap.severity.value,
+                "due": _iso(gap.due),
+                "opened": _iso(gap.opened),
+                "closed_at": _iso(gap.closed_at),
+                "summary": gap.summary,
+                "action": gap.action,
+                "sensitivity": codes,
+                "assigned_to": state.assigned_to,
+                "team": state.team,
+                "snoozed_until": _iso(state.snoozed_until),
+                "dismissed": state.dismissed,
+                "notes": len(state.notes),
+                "version": state.version,
+            }
+            if show_personal_data:
+                row["snooze_reason"] = state.snooze_reason
+                row["dismiss_reason"] = state.dismiss_reason
+                row["note_texts"] = [
+                    {"actor": n.actor, "at": n.at.isoformat(), "text": n.text} for n in state.notes
+                ]
+            rows.append(row)
+        return rows
+
+    def to_pandas(self, *, show_personal_data: bool = False) -> Any:
+        """:meth:`to_records` as a pandas ``DataFrame`` (needs ``carecoord[pandas]``)."""
+        columns = _columns(GAP_STATE_COLUMNS, GAP_STATE_PERSONAL_COLUMNS, show_personal_data)
+        return to_pandas(self.to_records(show_personal_data=show_personal_data), columns)
+
+    def to_polars(self, *, show_personal_data: bool = False) -> Any:
+        """:meth:`to_records` as a polars ``DataFrame`` (needs ``carecoord[polars]``)."""
+        columns = _columns(GAP_STATE_COLUMNS, GAP_STATE_PERSONAL_COLUMNS, show_personal_data)
+        return to_polars(self.to_records(show_personal_data=show_personal_data), columns)
+
+    def display(self, *, show_personal_data: bool = False, limit: int = 100) -> HtmlDisplay:
+        """The worklist as HTML for notebooks: counts, then the first ``limit`` gaps.
+
+        Each line shows the person id, rule, status, severity, due date, owner and team,
+        whether it is snoozed or dismissed, the note count and the summary. The reasons
+        and note texts people wrote (which may name the patient) are shown only with
+        ``show_personal_data``; everything is HTML-escaped.
+        """
+        return _gap_states_html(self, show_personal_data=show_personal_data, limit=limit)
+
+    def _repr_html_(self) -> str:
+        return _gap_states_html(self, show_personal_data=False, limit=100).html
+
+
+def _gap_states_html(states: GapStates, *, show_personal_data: bool, limit: int) -> HtmlDisplay:
+    counts: dict[str, int] = {}
+    for state in states:
+        counts[state.gap.status.value] = counts.get(state.gap.status.value, 0) + 1
+    badges = " ".join(badge(f"{n} {status}", tone=status) for status, n in counts.items())
+    persons = len({s.person for s in states})
+    head = f"<p>{len(states)} gaps of {persons} persons {badges}</p>"
+    headers = ["person", "rule", "status", "due", "work", "summary"]
+    if show_personal_data:
+        headers.append("reasons, notes")
+
+    def row(state: GapState) -> list[str]:
+        gap = state.gap
+        work = [x for x in (state.assigned_to, state.team) if x]
+        if state.snoozed_until is not None:
+            work.append(f"snoozed to {state.snoozed_until.isoformat()}")
+        if state.dismissed:
+            work.append("dismissed")
+        if state.notes:
+            work.append(f"{len(state.notes)} notes")
+        due = gap.due.isoformat()[:16].replace("T", " ")
+        cells = [
+            esc(state.person),
+            esc(gap.rule),
+            badge(gap.status.value) + " " + badge(gap.severity.value),
+            esc(due),
+            "<br>".join(esc(w) for w in work),
+            esc(gap.summary),
+        ]
+        if show_personal_data:
+            texts = [t for t in (state.snooze_reason, state.dismiss_reason) if t]
+            texts += [f"{n.actor}: {n.text}" for n in state.notes]
+            cells.append("<br>".join(esc(t) for t in texts))
+        return cells
+
+    body = table(
+        headers,
+        (row(s) for s in states),
+        raw=range(len(headers)),  # every cell escaped (or a badge) above
+        nowrap=(3,),
+        limit=limit,
+    )
+    note = "" if show_personal_data else "reasons and note texts hidden"
+    parts = [section("Summary", head, key="summary"), section("Gaps", body, key="gaps", note=note)]
+    return HtmlDisplay(
+        frame("Coordinator worklist", *parts, kind="gap-states"),
+        "gap-states",
+        personal=show_personal_data,
+    )
+
+
+class Events(tuple[Event, ...]):
+    """Outbox events (:meth:`Coordinator.events <carecoord.services.Coordinator.events>`).
+
+    A tuple of :class:`Event` that also turns into rows (:data:`EVENT_COLUMNS`); its repr
+    counts events by kind.
+    """
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        counts: dict[str, int] = {}
+        for event in self:
+            counts[event.kind] = counts.get(event.kind, 0) + 1
+        shown = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+        text = ", ".join(f"{kind} x{n}" for kind, n in shown[:8])
+        more = f", +{len(shown) - 8} kinds" if len(shown) > 8 else ""
+        span = f" {self[0].position}..{self[-1].position}" if self else ""
+        return f"Events({len(self)} events{span}{': ' + text if text else ''}{more})"
+
+    def to_records(self) -> list[dict[str, _JsonValue]]:
+        """One JSON-safe row per event, with the :data:`EVENT_COLUMNS` keys."""
+        return [
+            {
+                "position": e.position,
+                "kind": e.kind,
+                "person": e.person,
+                "subject": e.subject,
+                "at": e.at.isoformat(),
+                "rule": e.rule,
+                "status": e.status,
+                "sensitivity": list(e.sensitivity),
+                "data": {str(k): str(v) for k, v in e.data.items()},
+                "redacted": e.redacted,
+            }
+            for e in self
+        ]
+
+    def to_pandas(self) -> Any:
+        """:meth:`to_records` as a pandas ``DataFrame`` (needs ``carecoord[pandas]``)."""
+        return to_pandas(self.to_records(), EVENT_COLUMNS)
+
+    def to_polars(self) -> Any:
+        """:meth:`to_records` as a polars ``DataFrame`` (needs ``carecoord[polars]``)."""
+        return to_polars(self.to_records(), EVENT_COLUMNS)
+
+
+class LedgerEntries(tuple[LedgerEntry, ...]):
+    """Activity ledger lines (:meth:`Coordinator.ledger <carecoord.services.Coordinator.ledger>`).
+
+    A tuple of :class:`LedgerEntry` that also turns into rows (:data:`LEDGER_COLUMNS`; the
+    free-text ``reason`` only with ``show_personal_data``); its repr counts by action.
+    """
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        counts: dict[str, int] = {}
+        for entry in self:
+            counts[entry.action] = counts.get(entry.action, 0) + 1
+        shown = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+        text = ", ".join(f"{action} x{n}" for action, n in shown[:8])
+        more = f", +{len(shown) - 8} actions" if len(shown) > 8 else ""
+        minutes = sum(e.minutes for e in self)
+        return (
+            f"LedgerEntries({len(self)} entries, {minutes} minutes"
+            f"{': ' + text if text else ''}{more})"
+        )
+
+    def to_records(self, *, show_personal_data: bool = False) -> list[dict[str, _JsonValue]]:
+        """One JSON-safe row per entry, with the :data:`LEDGER_COLUMNS` keys.
+
+        With ``show_personal_data`` each row also has ``reason`` (free text).
+        """
+        rows: list[dict[str, _JsonValue]] = []
+        for e in self:
+            row: dict[str, _JsonValue] = {
+                "id": e.id,
+                "person": e.person,
+                "action": e.action,
+                "subject": e.subject,
+                "actor": e.actor,
+                "at": e.at.isoformat(),
+                "kind": e.kind.value,
+                "minutes": e.minutes,
+                "detail": {str(k): str(v) for k, v in e.detail.items()},
+                "redacted": e.redacted,
+            }
+            if show_personal_data:
+                row["reason"] = e.reason
+            rows.append(row)
+        return rows
+
+    def to_pandas(self, *, show_personal_data: bool = False) -> Any:
+        """:meth:`to_records` as a pandas ``DataFrame`` (needs ``carecoord[pandas]``)."""
+        columns = _columns(LEDGER_COLUMNS, LEDGER_PERSONAL_COLUMNS, show_personal_data)
+        return to_pandas(self.to_records(show_personal_data=show_personal_data), columns)
+
+    def to_polars(self, *, show_personal_data: bool = False) -> Any:
+        """:meth:`to_records` as a polars ``DataFrame`` (needs ``carecoord[polars]``)."""
+        columns = _columns(LEDGER_COLUMNS, LEDGER_PERSONAL_COLUMNS, show_personal_data)
+        return to_polars(self.to_records(show_personal_data=show_personal_data), columns)
+
+
 checked_exports(globals())
-del checked_exports
+bound_reprs(globals()[name] for name in __all__)
+del checked_exports, bound_reprs

@@ -22,7 +22,10 @@ from typing import Any
 import pytest
 
 from carecoord.display import HtmlDisplay
+from carecoord.ports import GapStates
 from carecoord.profile import ProfileSet
+from carecoord.services import Coordinator
+from carecoord.stores import MemoryStore
 
 from .conftest import Synthea, required
 
@@ -68,6 +71,7 @@ KEYS = {
     "gap": ["gap", "evidence"],
     "possible-match": ["pair", "evidence"],
     "summary": ["totals", "by-rule"],
+    "gap-states": ["summary", "gaps"],
 }
 
 
@@ -138,7 +142,23 @@ def displays(synthea: Synthea, linked: ProfileSet) -> dict[str, HtmlDisplay]:
         "gap": next(g for g in demo_report if len(g.evidence) > 1).display(),
         "possible-match": linked.review[0].display(),
         "summary": synthea.summary.display(),
+        "gap-states": _worklist(synthea).display(show_personal_data=True),
     }
+
+
+def _worklist(synthea: Synthea) -> GapStates:
+    """The Synthea bundles in a coordinator, the first gaps worked with long free text."""
+    coordinator = Coordinator(MemoryStore())
+    as_of = synthea.reports[0].as_of
+    coordinator.ingest(synthea.result, as_of=as_of)
+    work = coordinator.worklist(as_of)
+    text = "waiting for the discharge summary from the hospital, " * 6
+    coordinator.assign(
+        work[0].key, "care-coordinator-north-1", actor="lead", at=as_of, team="north-county-team"
+    )
+    coordinator.add_note(work[0].key, text, actor="care-coordinator-north-1", at=as_of)
+    coordinator.snooze(work[1].key, as_of.date(), actor="lead", at=as_of, reason=text)
+    return coordinator.worklist(as_of, include_snoozed=True)
 
 
 def assert_fits(result: dict[str, Any], kind: str) -> None:

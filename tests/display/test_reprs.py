@@ -10,6 +10,7 @@ phone numbers or identifiers.
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib
 import itertools
 import re
@@ -21,8 +22,12 @@ import pytest
 
 import carecoord as cc
 from carecoord import display
-from carecoord.profile import IncrementalLinker, ProfileSet, compare, link_records
+from carecoord.domain import Ref
+from carecoord.ports import GapQuery
+from carecoord.profile import IncrementalLinker, ProfileSet, Viewer, compare, link_records
 from carecoord.rules import default_rules
+from carecoord.services import Coordinator, IngestChanges
+from carecoord.stores import MemoryStore, SQLiteStore
 from carecoord.terminology import DEFAULT_VALUE_SETS
 from carecoord.testing import (
     ErrorMix,
@@ -43,6 +48,9 @@ PUBLIC_MODULES = (
     "carecoord.rules",
     "carecoord.fhir",
     "carecoord.testing",
+    "carecoord.ports",
+    "carecoord.services",
+    "carecoord.stores",
 )
 LIMIT = display.MAX_REPR
 UNREACHED = {
@@ -71,6 +79,11 @@ def public_classes() -> dict[str, type]:
     return found
 
 
+def public_names(module: str) -> list[str]:
+    """The names in ``module``'s ``__all__``."""
+    return list(importlib.import_module(module).__all__)
+
+
 def personal_data(synthea: Synthea) -> set[str]:
     """The Synthea patients' names, birth dates, address parts, telecom and identifiers."""
     found: set[str] = set()
@@ -96,12 +109,74 @@ def leaks(text: str, secrets: set[str]) -> list[str]:
     return sorted(s for s in secrets if s in text and any(s in w for w in words))
 
 
-def instances(synthea: Synthea, linked: ProfileSet) -> Iterator[Any]:
+@attrs.frozen
+class Coordinated:
+    """The 76 Synthea bundles in a coordinator, worked by people, and what it returned."""
+
+    coordinator: Coordinator
+    store: MemoryStore
+    sqlite: SQLiteStore
+    changes: IngestChanges
+    objects: tuple[Any, ...]
+
+
+@pytest.fixture(scope="module")
+def coordinated(
+    synthea: Synthea, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Coordinated]:
+    """Synthea ingested into a store, gaps worked with free text, a decision, an erasure."""
+    store = MemoryStore()
+    coordinator = Coordinator(store)
+    as_of = synthea.reports[0].as_of
+    changes = coordinator.ingest([*synthea.result.records, "not a record"], as_of=as_of)
+    work = coordinator.worklist(as_of)
+    first, second, third = work[0], work[1], work[2]
+    coordinator.assign(first.key, "nurse-1", actor="lead", at=as_of, team="north", reason="x")
+    coordinator.add_note(first.key, "called the practice", actor="nurse-1", at=as_of)
+    coordinator.snooze(
+        second.key, as_of.date() + dt.timedelta(days=9), actor="n", at=as_of, reason="waiting"
+    )
+    coordinator.dismiss(third.key, actor="n", at=as_of, reason="seen elsewhere")
+    left, right = synthea.result.records[0].key, synthea.result.records[1].key
+    coordinator.decide_link(left, right, same_person=False, actor="n", as_of=as_of)
+    pid = coordinator.persons()[0]
+    coordinator.profile(pid, as_of=as_of, viewer=Viewer(Ref("Practitioner", "pr-1")))
+    tombstone = coordinator.erase_person(
+        coordinator.persons()[-1], actor="po", reason="asked", at=as_of
+    )
+    with store.unit_of_work() as uow:
+        stored = uow.records.of_person(pid)
+        seen = (
+            stored,
+            uow.records.heads([s.key for s in stored]),
+            uow.persons.get(pid),
+            uow.decisions.involving([left, right]),
+        )
+    sqlite = SQLiteStore(tmp_path_factory.mktemp("reprs") / "cc.db")
+    objects = (
+        changes,
+        coordinator.worklist(as_of, include_dismissed=True, include_snoozed=True),
+        coordinator.events(),
+        coordinator.ledger(first.person),
+        coordinator.access_log(),
+        coordinator.tasks(),
+        tombstone,
+        GapQuery(persons=frozenset(coordinator.persons()), statuses=frozenset({"open"})),
+        *seen,
+    )
+    yield Coordinated(coordinator, store, sqlite, changes, objects)
+    sqlite.close()
+
+
+def instances(
+    synthea: Synthea, linked: ProfileSet, coordinated: Coordinated | None = None
+) -> Iterator[Any]:
     """Everything reachable from the real objects, and the objects themselves."""
     worklist = cc.rules.worklist(synthea.reports, as_of=synthea.reports[0].as_of)
     population = generate_population(300, seed=3, error_mix=ErrorMix())
     score = population.score([r.key for r in p.records] for p in linked)
     yield from walk(
+        coordinated.objects if coordinated is not None else (),  # walked last
         population,
         ErrorMix(),
         score,
@@ -126,7 +201,7 @@ def instances(synthea: Synthea, linked: ProfileSet) -> Iterator[Any]:
 
 
 @pytest.fixture(scope="module")
-def largest(synthea: Synthea, linked: ProfileSet) -> dict[str, Any]:
+def largest(synthea: Synthea, linked: ProfileSet, coordinated: Coordinated) -> dict[str, Any]:
     """For each class, its instance with the most items in its collections."""
 
     def size(obj: Any) -> int:
@@ -138,7 +213,7 @@ def largest(synthea: Synthea, linked: ProfileSet) -> dict[str, Any]:
         )
 
     best: dict[str, tuple[int, Any]] = {}
-    for obj in instances(synthea, linked):
+    for obj in instances(synthea, linked, coordinated):
         name = type(obj).__name__
         weight = size(obj)
         if name not in best or weight > best[name][0]:
@@ -210,3 +285,41 @@ def test_a_huge_tuple_field_is_cut_with_a_count() -> None:
 
     assert len(text) < 400
     assert text.endswith(", ... +4996 more)")
+
+
+def test_stores_coordinator_and_result_tuples_have_short_reprs(
+    synthea: Synthea, coordinated: Coordinated
+) -> None:
+    """Every public non-attrs class of ports, services and stores has a short, clean repr."""
+    secrets = personal_data(synthea)
+    store, sqlite = coordinated.store, coordinated.sqlite
+    with store.unit_of_work() as memory_uow, sqlite.unit_of_work() as sqlite_uow:
+        objects = {
+            "Coordinator": coordinated.coordinator,
+            "MemoryStore": store,
+            "SQLiteStore": sqlite,
+            "MemoryUnitOfWork": memory_uow,
+            "SQLiteUnitOfWork": sqlite_uow,
+            **{type(o).__name__: o for o in coordinated.objects if isinstance(o, tuple)},
+        }
+        texts = {name: repr(obj) for name, obj in objects.items()}
+    concrete = {
+        obj.__name__
+        for module in ("carecoord.ports", "carecoord.services", "carecoord.stores")
+        for obj in (getattr(importlib.import_module(module), n) for n in public_names(module))
+        if isinstance(obj, type) and not attrs.has(obj)
+    }
+
+    assert {"GapStates", "Events", "LedgerEntries"} <= set(texts)
+    assert {n for n, t in texts.items() if len(t) > LIMIT} == set()
+    assert {n: leaks(t, secrets) for n, t in texts.items() if leaks(t, secrets)} == {}
+    missing = concrete - set(texts) - PROTOCOLS
+    assert missing == set()
+
+
+PROTOCOLS = {
+    # Typing protocols and an enum: no instances of their own to print.
+    "AccessLog", "DecisionRepository", "GapRepository", "Ledger", "Outbox", "PersonRepository",
+    "RecordRepository", "Store", "TaskRepository", "TombstoneRepository", "UnitOfWork",
+    "TaskState",
+}  # fmt: skip

@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from typing import assert_type
 
-from carecoord.ports import Event, GapState, Store, TaskEntry, Tombstone, UnitOfWork
+from carecoord.display import JsonValue
+from carecoord.ports import (
+    Event,
+    Events,
+    GapState,
+    GapStates,
+    LedgerEntries,
+    Store,
+    TaskEntry,
+    Tombstone,
+    UnitOfWork,
+)
 from carecoord.services import Coordinator, IngestChanges, retry_on_conflict
 from carecoord.stores import MemoryStore, SQLiteStore
 from carecoord.testing import AS_OF, make_record
@@ -15,8 +26,14 @@ coordinator = Coordinator(store)
 changes = coordinator.ingest([make_record()], as_of=AS_OF)
 assert_type(changes, IngestChanges)
 assert_type(changes.gaps_opened, tuple[str, ...])
-assert_type(coordinator.worklist(AS_OF, severity="high"), tuple[GapState, ...])
-assert_type(coordinator.events(after=0), tuple[Event, ...])
+work = coordinator.worklist(AS_OF, severity="high")
+assert_type(work, GapStates)
+first: tuple[GapState, ...] = work  # still a tuple of gap states
+events = coordinator.events(after=0)
+assert_type(events, Events)
+assert_type(events[0], Event)
+assert_type(coordinator.ledger("person-1"), LedgerEntries)
+rows: list[dict[str, JsonValue]] = work.to_records(show_personal_data=False)
 with store.unit_of_work() as uow:
     assert_type(uow, UnitOfWork)
     coordinator.ingest([make_record()], as_of=AS_OF, unit_of_work=uow)

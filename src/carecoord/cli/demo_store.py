@@ -9,6 +9,8 @@ from collections.abc import Iterator, Mapping, Sequence
 import attrs
 
 from carecoord.domain import PatientRecord, ReferralStatus
+from carecoord.errors import NotFound
+from carecoord.ports import GapState
 from carecoord.profile import ProfileSet
 from carecoord.services import Coordinator
 from carecoord.stores import MemoryStore
@@ -56,13 +58,17 @@ def day_two(
         return
     newer, referral = found
     yield f"  Day two: a newer {newer.source.id} extract: referral {referral} was received\n"
+    earlier = {
+        s.key: s for s in coordinator.worklist(when, include_closed=True, due_since=dt.date.min)
+    }
+    earlier.update((s.key, s) for s in before)
     second = coordinator.ingest([newer], as_of=tomorrow)
     aged = coordinator.refresh(tomorrow)
     yield f"  Day two: {second.summary()}\n"
     for key in (*second.gaps_closed, *aged.gaps_closed):
-        yield f"    closed  {_line(coordinator, key, label)}\n"
+        yield f"    closed  {_line(coordinator, key, label, earlier)}\n"
     for key in (*second.gaps_opened, *aged.gaps_opened):
-        yield f"    opened  {_line(coordinator, key, label)}\n"
+        yield f"    opened  {_line(coordinator, key, label, earlier)}\n"
     changed = len(second.gaps_changed) + len(aged.gaps_changed)
     if changed:
         yield f"    and {changed} gaps changed (a due date or status moved)\n"
@@ -76,6 +82,12 @@ def day_two(
     yield f"  Outbox after position {cursor}: {listed}\n"
 
 
-def _line(coordinator: Coordinator, key: str, label: Mapping[str, str]) -> str:
-    state = coordinator.gap(key)
+def _line(
+    coordinator: Coordinator, key: str, label: Mapping[str, str], earlier: Mapping[str, GapState]
+) -> str:
+    """A gap's person, rule and due date (a gap closed and retired: as it was before)."""
+    try:
+        state = coordinator.gap(key)
+    except NotFound:
+        state = earlier[key]
     return f"{label.get(state.person, '?')}  {state.rule}  (due {str(state.gap.due)[:10]})"

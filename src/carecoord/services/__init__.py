@@ -10,6 +10,7 @@ See ``docs/embedding.md``.
 
 from __future__ import annotations
 
+from carecoord.display import bound_reprs
 from carecoord.errors import checked_exports, checked_methods
 from carecoord.services._coordinator import Coordinator
 from carecoord.services._model import IngestChanges, OnInvalid, Skipped, retry_on_conflict
@@ -18,4 +19,5 @@ __all__ = ["Coordinator", "IngestChanges", "OnInvalid", "Skipped", "retry_on_con
 
 checked_exports(globals())
 checked_methods(Coordinator, globals())
-del checked_exports, checked_methods
+bound_reprs(globals()[name] for name in __all__)
+del checked_exports, checked_methods, bound_reprs

@@ -28,9 +28,12 @@ from carecoord.errors import (
 from carecoord.ports import (
     AccessEntry,
     Event,
+    Events,
     GapNote,
     GapQuery,
     GapState,
+    GapStates,
+    LedgerEntries,
     LedgerEntry,
     LinkDecision,
     RecordKey,
@@ -317,7 +320,7 @@ class Coordinator:
         include_snoozed: bool = False,
         include_dismissed: bool = False,
         include_closed: bool = False,
-    ) -> tuple[GapState, ...]:
+    ) -> GapStates:
         """The gaps to work at ``as_of``, most urgent first (due date, then severity).
 
         Open and prospective gaps (closed ones too with ``include_closed``), filtered by
@@ -328,6 +331,10 @@ class Coordinator:
         gaps that are not prospective or standing. Given a ``viewer``, a gap is shown only
         when the viewer may see every fact it rests on (the consent views), and every
         person shown is written to the access log (``"worklist"``).
+
+        A :class:`~carecoord.ports.GapStates` tuple: ``.to_records()``, ``.to_pandas()``
+        (:data:`~carecoord.ports.GAP_STATE_COLUMNS`) and ``.display()`` in a notebook (the
+        reasons and note texts people wrote masked unless ``show_personal_data=True``).
         """
         as_of = _aware("as_of", as_of)
         query = GapQuery(
@@ -354,7 +361,7 @@ class Coordinator:
                     uow.access.append(AccessEntry(_who(viewer, actor), pid, "worklist", as_of))
                 uow.commit()
         states.sort(key=lambda s: (_due(s), -s.gap.severity.rank, s.key))
-        return tuple(states)
+        return GapStates(states)
 
     def _visible(
         self, uow: UnitOfWork, states: list[GapState], viewer: Viewer, as_of: dt.datetime
@@ -404,8 +411,11 @@ class Coordinator:
                 uow.commit()
         return state
 
-    def events(self, *, after: int = 0, limit: int | None = None) -> tuple[Event, ...]:
+    def events(self, *, after: int = 0, limit: int | None = None) -> Events:
         """The outbox events after position ``after`` (a consumer's cursor), in order.
+
+        An :class:`~carecoord.ports.Events` tuple: ``.to_records()`` and ``.to_pandas()``
+        give rows (:data:`~carecoord.ports.EVENT_COLUMNS`).
 
         Delivery is at least once: a consumer stores the last position it handled and
         reads after it; events about one person are in the order they happened.
@@ -413,17 +423,21 @@ class Coordinator:
         if after < 0:
             raise UsageError("after must be a position (0 or more)")
         with self._store.unit_of_work() as uow:
-            return uow.outbox.read(after=after, limit=limit)
+            return Events(uow.outbox.read(after=after, limit=limit))
 
     def access_log(self, *, person: str | None = None) -> tuple[AccessEntry, ...]:
         """Who viewed what through this coordinator (about ``person`` when given)."""
         with self._store.unit_of_work() as uow:
             return uow.access.read(person=person)
 
-    def ledger(self, person: str) -> tuple[LedgerEntry, ...]:
-        """The activity ledger of ``person`` (after following an alias), oldest first."""
+    def ledger(self, person: str) -> LedgerEntries:
+        """The activity ledger of ``person`` (after following an alias), oldest first.
+
+        A :class:`~carecoord.ports.LedgerEntries` tuple: ``.to_records()`` and
+        ``.to_pandas()`` give rows (:data:`~carecoord.ports.LEDGER_COLUMNS`).
+        """
         with self._store.unit_of_work() as uow:
-            return uow.ledger.of_person(uow.persons.resolve(person) or person)
+            return LedgerEntries(uow.ledger.of_person(uow.persons.resolve(person) or person))
 
     def activities(self, person: str) -> tuple[CoordinationActivity, ...]:
         """``person``'s ledger as coordination activities, for the existing summaries.

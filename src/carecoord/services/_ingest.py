@@ -10,7 +10,7 @@ from typing import Any
 
 import attrs
 
-from carecoord.domain import LinkKind, PatientId, PatientLink, PatientRecord
+from carecoord.domain import LinkKind, PatientId, PatientLink, PatientRecord, Task
 from carecoord.errors import CarecoordError
 from carecoord.ports import (
     Event,
@@ -34,7 +34,16 @@ from carecoord.profile import (
 from carecoord.rules import Gap, GapStatus, detect_gaps, suggest_tasks
 from carecoord.services._model import IngestChanges, Skipped
 
-__all__ = ["ACTIVE", "Evaluation", "Prepared", "Relinker", "gap_event", "prepare", "sensitivity"]
+__all__ = [
+    "ACTIVE",
+    "Evaluation",
+    "Prepared",
+    "Relinker",
+    "gap_event",
+    "has_work",
+    "prepare",
+    "sensitivity",
+]
 
 ACTIVE = frozenset({GapStatus.OPEN, GapStatus.PROSPECTIVE})
 """Gap statuses that are work to do."""
@@ -127,6 +136,17 @@ def gap_event(kind: str, state: GapState, at: dt.datetime, **data: str) -> Event
     )
 
 
+def has_work(state: GapState) -> bool:
+    """Whether ``state`` carries human work: assigned, a team, snoozed, dismissed or notes."""
+    return bool(
+        state.assigned_to
+        or state.team
+        or state.snoozed_until is not None
+        or state.dismissed
+        or state.notes
+    )
+
+
 def _signature(gap: Gap) -> tuple[object, ...]:
     return (gap.status, gap.due, gap.severity, gap.closed_at, gap.late, gap.sensitivity)
 
@@ -157,6 +177,9 @@ class _Collect:
     closed: list[str] = attrs.Factory(list)
     gap_changed: list[str] = attrs.Factory(list)
     suggested: list[str] = attrs.Factory(list)
+    withdrawn: list[str] = attrs.Factory(list)
+    task_changed: list[str] = attrs.Factory(list)
+    retired: list[str] = attrs.Factory(list)
     tasks: list[str] = attrs.Factory(list)
     skipped: list[Skipped] = attrs.Factory(list)
 
@@ -173,6 +196,9 @@ class _Collect:
             gaps_changed=tuple(self.gap_changed),
             tasks_suggested=tuple(self.suggested),
             tasks_created=tuple(self.tasks),
+            gaps_retired=tuple(self.retired),
+            tasks_withdrawn=tuple(self.withdrawn),
+            tasks_changed=tuple(dict.fromkeys(self.task_changed)),
             skipped=tuple(sorted(self.skipped, key=lambda s: s.index)),
         )
 
@@ -417,20 +443,72 @@ class Relinker:
         return pid
 
     def _merge_into(self, alias: str, survivor: str) -> None:
-        """Record a merge: event, worklist state carried over, tasks moved."""
+        """Record a merge: the alias's gaps retired or moved, its proposals withdrawn.
+
+        A gap state of the alias that carries human work (assigned, snoozed, dismissed,
+        notes) moves to the survivor's key for the same rule and focus (joining the
+        survivor's state there, if any); the others are retired, since the survivor's
+        evaluation finds the gaps again under its own id. Open gaps of the alias are closed
+        first (``gap.closed``), then retired (``gap.retired``). Proposals of the alias are
+        withdrawn (``task.withdrawn``); accepted and rejected tasks move to the survivor,
+        their gap key read through the merge, so the survivor's gap gets no second task.
+        """
         uow = self.uow
         self.out.merged.append((alias, survivor))
         uow.outbox.append(Event("person.merged", alias, alias, self.as_of, data={"into": survivor}))
+        moved: dict[str, str] = {}
         for state in uow.gaps.of_person(alias):
-            if state.gap.status in ACTIVE:
-                gone = attrs.evolve(
-                    state.gap, status=GapStatus.NOT_APPLICABLE, reason="person merged"
-                )
-                closed = uow.gaps.put(attrs.evolve(state, gap=gone))
-                uow.outbox.append(gap_event("gap.closed", closed, self.as_of, into=survivor))
+            gap = state.gap
+            if gap.status in ACTIVE:
+                uow.outbox.append(gap_event("gap.closed", state, self.as_of, into=survivor))
                 self.out.closed.append(state.key)
+            target = f"{gap.rule}|{survivor}|{gap.focus}"
+            uow.outbox.append(gap_event("gap.retired", state, self.as_of, into=survivor))
+            uow.gaps.delete(state.key)
+            self.out.retired.append(state.key)
+            moved[state.key] = target
+            if has_work(state):
+                self._move_work(state, survivor, target)
         for entry in uow.tasks.of_person(alias):
-            uow.tasks.put(attrs.evolve(entry, person=survivor))
+            if entry.state is TaskState.PROPOSED:
+                self._withdraw(entry, "person merged")
+            else:
+                gap_key = moved.get(entry.gap or "", entry.gap)
+                uow.tasks.put(attrs.evolve(entry, person=survivor, gap=gap_key))
+
+    def _move_work(self, state: GapState, survivor: str, target: str) -> None:
+        """Carry ``state``'s human work to the survivor's gap state ``target``."""
+        uow = self.uow
+        existing = uow.gaps.get(target)
+        if existing is None:
+            gap = attrs.evolve(state.gap, patient=PatientId(survivor))
+            moved = attrs.evolve(state, key=target, person=survivor, gap=gap, version=0)
+            put = uow.gaps.put(moved)
+            if gap.status in ACTIVE:
+                uow.outbox.append(gap_event("gap.opened", put, self.as_of, merged_from=state.key))
+                self.out.opened.append(target)
+            return
+        joined = attrs.evolve(
+            existing,
+            assigned_to=existing.assigned_to or state.assigned_to,
+            team=existing.team or state.team,
+            snoozed_until=existing.snoozed_until or state.snoozed_until,
+            snooze_reason=existing.snooze_reason or state.snooze_reason,
+            dismissed=existing.dismissed or state.dismissed,
+            dismiss_reason=existing.dismiss_reason or state.dismiss_reason,
+            notes=tuple(sorted((*existing.notes, *state.notes), key=lambda n: n.at)),
+        )
+        if joined != existing:
+            uow.gaps.put(joined)
+
+    def _withdraw(self, entry: TaskEntry, reason: str) -> None:
+        """Remove the proposal ``entry`` (its gap is no longer work): ``task.withdrawn``."""
+        self.uow.tasks.delete(entry.id)
+        event = _task_event(
+            "task.withdrawn", entry.person, entry.task, entry.gap, self.as_of, reason=reason
+        )
+        self.uow.outbox.append(event)
+        self.out.withdrawn.append(entry.id)
 
     # ------------------------------------------------------------------ evaluation
 
@@ -450,8 +528,7 @@ class Relinker:
             since=settings.since,
         )
         stored = {s.key: s for s in uow.gaps.of_person(person)}
-        carried = self._carried(person)
-        fresh: list[Gap] = []
+        active: dict[str, Gap] = {}
         seen: set[str] = set()
         for gap in report:
             key = gap.key
@@ -460,85 +537,113 @@ class Relinker:
             seen.add(key)
             state = stored.get(key)
             if state is None:
-                if gap.status not in ACTIVE:
-                    continue
-                human = carried.get((gap.rule, gap.focus), {})
-                state = uow.gaps.put(GapState(key, person, gap, **human))
-                uow.outbox.append(gap_event("gap.opened", state, self.as_of))
-                self.out.opened.append(key)
-                fresh.append(gap)
+                if gap.status in ACTIVE:
+                    state = uow.gaps.put(GapState(key, person, gap))
+                    uow.outbox.append(gap_event("gap.opened", state, self.as_of))
+                    self.out.opened.append(key)
+                    active[key] = gap
                 continue
             old = state.gap
+            if gap.status in ACTIVE:
+                active[key] = gap
             if _signature(old) == _signature(gap):
+                if old != gap:  # the details (summary, evidence...) moved on: kept quietly
+                    state = uow.gaps.put(attrs.evolve(state, gap=gap))
+                self._retire_if_done(state)
                 continue
             state = uow.gaps.put(attrs.evolve(state, gap=gap))
             if old.status in ACTIVE and gap.status not in ACTIVE:
                 kind, bucket = "gap.closed", self.out.closed
             elif old.status not in ACTIVE and gap.status in ACTIVE:
                 kind, bucket = "gap.opened", self.out.opened
-                fresh.append(gap)
             else:
                 kind, bucket = "gap.changed", self.out.gap_changed
             uow.outbox.append(gap_event(kind, state, self.as_of))
             bucket.append(key)
-        for key, state in stored.items():
-            if key not in seen and state.gap.status in ACTIVE:
-                gone = attrs.evolve(state.gap, status=GapStatus.NOT_APPLICABLE, reason=_GONE_REASON)
-                closed = uow.gaps.put(attrs.evolve(state, gap=gone))
-                uow.outbox.append(gap_event("gap.closed", closed, self.as_of))
+            self._retire_if_done(state)
+        for key, left in stored.items():
+            if key in seen:
+                continue
+            if left.gap.status in ACTIVE:
+                gone = attrs.evolve(left.gap, status=GapStatus.NOT_APPLICABLE, reason=_GONE_REASON)
+                left = uow.gaps.put(attrs.evolve(left, gap=gone))  # noqa: PLW2901
+                uow.outbox.append(gap_event("gap.closed", left, self.as_of))
                 self.out.closed.append(key)
-        if fresh:
-            self._suggest(person, fresh, profile)
+            self._retire_if_done(left)
+        self._proposals(person, active, profile)
 
-    def _carried(self, person: str) -> dict[tuple[str, str], dict[str, Any]]:
-        """Human state of the gaps of persons merged into ``person``, by (rule, focus)."""
-        out: dict[tuple[str, str], dict[str, Any]] = {}
-        for alias in self.uow.persons.aliases(person):
-            for state in self.uow.gaps.of_person(alias):
-                out[state.gap.rule, state.gap.focus] = {
-                    "assigned_to": state.assigned_to,
-                    "team": state.team,
-                    "snoozed_until": state.snoozed_until,
-                    "snooze_reason": state.snooze_reason,
-                    "dismissed": state.dismissed,
-                    "dismiss_reason": state.dismiss_reason,
-                    "notes": state.notes,
-                }
-        return out
+    def _retire_if_done(self, state: GapState) -> None:
+        """Remove a gap state that is no longer work and carries no human work."""
+        if state.gap.status in ACTIVE or has_work(state):
+            return
+        self.uow.gaps.delete(state.key)
+        self.uow.outbox.append(gap_event("gap.retired", state, self.as_of))
+        self.out.retired.append(state.key)
 
-    def _suggest(self, person: str, gaps: Sequence[Gap], profile: Any) -> None:
+    def _proposals(self, person: str, active: Mapping[str, Gap], profile: Any) -> None:
+        """Keep the person's proposals in step with its open gaps and current profile.
+
+        A proposal whose gap is no longer work (or that the rules no longer suggest, say
+        for a patient who died) is withdrawn; one whose suggestion changed (an owner
+        found in a care team that arrived later, a new due date or priority) is brought
+        up to date, keeping its id and when it was first suggested; a gap with no task
+        entry at all gets a proposal (or a task, with ``auto_accept_tasks``). Accepted
+        and rejected entries are never touched.
+        """
         uow = self.uow
         settings = self.settings
-        tasks = suggest_tasks(
-            gaps,
-            profile,
-            as_of=self.as_of,
-            rules=settings.rules,
-            calendar=settings.calendar,
-            value_sets=settings.value_sets,
-        )
-        for task in tasks:
-            if uow.tasks.get(task.id) is not None:
+        suggested: dict[str, Task] = {}
+        if active:
+            for task in suggest_tasks(
+                [active[k] for k in sorted(active)],
+                profile,
+                as_of=self.as_of,
+                rules=settings.rules,
+                calendar=settings.calendar,
+                value_sets=settings.value_sets,
+            ):
+                if task.focus is not None:
+                    suggested.setdefault(task.focus.id, task)
+        covered: set[str] = set()
+        for entry in uow.tasks.of_person(person):
+            fresh = suggested.get(entry.gap) if entry.gap is not None else None
+            if entry.state is TaskState.PROPOSED:
+                if fresh is None:
+                    self._withdraw(entry, "gap no longer open")
+                    continue
+                same = attrs.evolve(fresh, id=entry.task.id, authored_on=entry.task.authored_on)
+                if same != entry.task:
+                    uow.tasks.put(attrs.evolve(entry, task=same))
+                    uow.outbox.append(
+                        _task_event("task.changed", entry.person, same, entry.gap, self.as_of)
+                    )
+                    self.out.task_changed.append(entry.id)
+            if entry.gap is not None:
+                covered.add(entry.gap)
+        for key, task in sorted(suggested.items()):
+            if key in covered or uow.tasks.get(task.id) is not None:
                 continue
-            gap_key = task.focus.id if task.focus is not None else None
             state = TaskState.ACCEPTED if settings.auto_accept else TaskState.PROPOSED
-            uow.tasks.put(TaskEntry(task.id, person, task, state, gap_key))
+            uow.tasks.put(TaskEntry(task.id, person, task, state, key))
             kind = "task.created" if settings.auto_accept else "task.suggested"
-            rule = task.code.code if task.code is not None else None
-            codes = tuple(sorted(s.value for s in task.sensitivity))
-            uow.outbox.append(
-                Event(
-                    kind,
-                    person,
-                    task.id,
-                    self.as_of,
-                    rule=rule,
-                    status=task.status.value,
-                    sensitivity=codes,
-                    data={"gap": gap_key} if gap_key else {},
-                )
-            )
+            uow.outbox.append(_task_event(kind, person, task, key, self.as_of))
             (self.out.tasks if settings.auto_accept else self.out.suggested).append(task.id)
+
+
+def _task_event(
+    kind: str, person: str, task: Task, gap_key: str | None, at: dt.datetime, **data: str
+) -> Event:
+    """The outbox event for a task entry: ids, rule code, status, sensitivity only."""
+    return Event(
+        kind,
+        person,
+        task.id,
+        at,
+        rule=task.code.code if task.code is not None else None,
+        status=task.status.value,
+        sensitivity=tuple(sorted(s.value for s in task.sensitivity)),
+        data={**({"gap": gap_key} if gap_key else {}), **data},
+    )
 
 
 def _older(new: dt.datetime | None, old: dt.datetime | None) -> bool:

@@ -41,7 +41,10 @@ class IngestChanges:
     ``persons_changed`` every person re-linked or re-evaluated; ``gaps_opened``,
     ``gaps_closed`` and ``gaps_changed`` gap keys; ``tasks_suggested`` ids of new
     proposals and ``tasks_created`` ids of new tasks (when tasks are accepted at once);
-    ``skipped`` the inputs not taken.
+    ``gaps_retired`` keys of gap states removed (no longer work and no human work on them,
+    or their person merged into another) and ``tasks_withdrawn`` ids of proposals removed
+    because their gap is no longer work, ``tasks_changed`` ids of proposals brought up to
+    date (a new owner, due date or priority); ``skipped`` the inputs not taken.
     """
 
     records_added: tuple[RecordKey, ...] = ()
@@ -55,6 +58,9 @@ class IngestChanges:
     gaps_changed: tuple[str, ...] = ()
     tasks_suggested: tuple[str, ...] = ()
     tasks_created: tuple[str, ...] = ()
+    gaps_retired: tuple[str, ...] = ()
+    tasks_withdrawn: tuple[str, ...] = ()
+    tasks_changed: tuple[str, ...] = ()
     skipped: tuple[Skipped, ...] = ()
 
     @property
@@ -70,6 +76,9 @@ class IngestChanges:
             or self.gaps_changed
             or self.tasks_suggested
             or self.tasks_created
+            or self.gaps_retired
+            or self.tasks_withdrawn
+            or self.tasks_changed
         )
 
     def __add__(self, other: IngestChanges) -> IngestChanges:
@@ -89,8 +98,9 @@ class IngestChanges:
             f"{len(self.records_unchanged)} unchanged, {len(self.skipped)} skipped; "
             f"{len(self.persons_created)} persons created, {len(self.persons_merged)} merged; "
             f"gaps: {len(self.gaps_opened)} opened, {len(self.gaps_closed)} closed, "
-            f"{len(self.gaps_changed)} changed; {len(self.tasks_suggested)} tasks suggested, "
-            f"{len(self.tasks_created)} created"
+            f"{len(self.gaps_changed)} changed, {len(self.gaps_retired)} retired; "
+            f"{len(self.tasks_suggested)} tasks suggested, {len(self.tasks_created)} created, "
+            f"{len(self.tasks_changed)} updated, {len(self.tasks_withdrawn)} withdrawn"
         )
 
 

@@ -450,6 +450,12 @@ class _Gaps:
             rows = (state for _, state in self._o.all_rows())
         return tuple(sorted((s for s in rows if query.matches(s)), key=lambda s: s.key))
 
+    def delete(self, key: str) -> bool:
+        if self._o.get(key) is None:
+            return False
+        self._o.delete(key)
+        return True
+
     def delete_person(self, person: str) -> int:
         keys = self._o.keys_where("person", (person,))
         for key in keys:
@@ -474,6 +480,12 @@ class _Tasks:
     def with_state(self, state: TaskState) -> tuple[TaskEntry, ...]:
         keys = self._o.keys_where("state", (state,))
         return tuple(self._o.get(k) for k in sorted(keys))  # type: ignore[misc]
+
+    def delete(self, task_id: str) -> bool:
+        if self._o.get(task_id) is None:
+            return False
+        self._o.delete(task_id)
+        return True
 
     def delete_person(self, person: str) -> int:
         keys = self._o.keys_where("person", (person,))

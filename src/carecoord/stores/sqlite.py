@@ -634,6 +634,9 @@ class _Gaps:
         states = (self._read(r) for r in rows)
         return tuple(sorted((s for s in states if query.matches(s)), key=lambda s: s.key))
 
+    def delete(self, key: str) -> bool:
+        return self._u.run("DELETE FROM gaps WHERE key = ?", (key,)).rowcount > 0
+
     def delete_person(self, person: str) -> int:
         self._u.erasing()
         return self._u.run("DELETE FROM gaps WHERE person = ?", (person,)).rowcount
@@ -678,6 +681,9 @@ class _Tasks:
             "SELECT version, body FROM tasks WHERE state = ? ORDER BY id", (state.value,)
         ).fetchall()
         return tuple(sorted((self._read(r) for r in rows), key=lambda t: t.id))
+
+    def delete(self, task_id: str) -> bool:
+        return self._u.run("DELETE FROM tasks WHERE id = ?", (task_id,)).rowcount > 0
 
     def delete_person(self, person: str) -> int:
         self._u.erasing()

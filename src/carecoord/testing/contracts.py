@@ -815,6 +815,19 @@ class StoreContract:
             assert uow.gaps.of_person("p1") == ()
             assert len(uow.gaps.of_person("p2")) == 1
 
+    def test_gaps_delete_one_says_whether_it_was_there(self) -> None:
+        """Deleting one gap state (a retired gap) shows in the unit and after commit."""
+        store = self._filled(gap_state("r1|p1|a", person="p1"), gap_state("r2|p1|b", person="p1"))
+        with store.unit_of_work() as uow:
+            assert uow.gaps.delete("r1|p1|a") is True
+            assert uow.gaps.delete("r1|p1|a") is False
+            assert uow.gaps.get("r1|p1|a") is None
+            assert [s.key for s in uow.gaps.of_person("p1")] == ["r2|p1|b"]
+            uow.commit()
+
+        with store.unit_of_work() as uow:
+            assert [s.key for s in uow.gaps.query(GapQuery())] == ["r2|p1|b"]
+
     # ------------------------------------------------------------------ tasks
 
     def test_tasks_of_person_and_with_state_sorted_by_id(self) -> None:
@@ -856,6 +869,18 @@ class StoreContract:
         with store.unit_of_work() as uow:
             assert uow.tasks.get("t-1") is None
             assert [t.id for t in uow.tasks.of_person("x")] == ["t-3"]
+
+    def test_tasks_delete_one_says_whether_it_was_there(self) -> None:
+        """Deleting one entry (a withdrawn proposal) shows in the unit and after commit."""
+        store = self._filled(task_entry("t-1"), task_entry("t-2"))
+        with store.unit_of_work() as uow:
+            assert uow.tasks.delete("t-1") is True
+            assert uow.tasks.delete("t-1") is False
+            assert [t.id for t in uow.tasks.with_state(TaskState.PROPOSED)] == ["t-2"]
+            uow.commit()
+
+        with store.unit_of_work() as uow:
+            assert [t.id for t in uow.tasks.of_person("person-1")] == ["t-2"]
 
     # ------------------------------------------------------------------ ledger
 
