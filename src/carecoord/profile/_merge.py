@@ -447,18 +447,33 @@ def merge_records(
                 for fact in sorted(getattr(record, name), key=_fact_id)
             )
     else:
+        ranks = [rank(record.source.id) for record in unique]
         for name in FACT_FIELDS:
-            items = [
-                _Item(
-                    record=record.key,
-                    rank=rank(record.source.id),
-                    fact=fact,
-                    provenance=_provenance(record, fact),
+            held = [(record, rank_, getattr(record, name)) for record, rank_ in zip(unique, ranks)]
+            held = [entry for entry in held if entry[2]]
+            if not held:
+                fields[name] = ()
+            elif len(held) == 1:
+                # Only one record holds facts of this kind: nothing folds (as above).
+                record = held[0][0]
+                fields[name] = tuple(
+                    Fact(value=fact, provenance=(_provenance(record, fact),), variants=(fact,))
+                    for fact in sorted(held[0][2], key=_fact_id)
                 )
-                for record in unique
-                for fact in getattr(record, name)
-            ]
-            fields[name] = _fold(name, items)
+            else:
+                fields[name] = _fold(
+                    name,
+                    [
+                        _Item(
+                            record=record.key,
+                            rank=rank_,
+                            fact=fact,
+                            provenance=_provenance(record, fact),
+                        )
+                        for record, rank_, facts in held
+                        for fact in facts
+                    ],
+                )
 
     patient, demographic = _merge_patient(pid, survivors, labels)
     conflicts = [*demographic, *_allergy_conflicts(fields["allergies"], labels)]
