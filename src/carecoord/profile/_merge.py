@@ -447,18 +447,36 @@ def merge_records(
                 for fact in sorted(getattr(record, name), key=_fact_id)
             )
     else:
+        ranks = [rank(record.source.id) for record in unique]
         for name in FACT_FIELDS:
-            items = [
-                _Item(
-                    record=record.key,
-                    rank=rank(record.source.id),
-                    fact=fact,
-                    provenance=_provenance(record, fact),
-                )
-                for record in unique
-                for fact in getattr(record, name)
+            held = [
+                (record, rank_, getattr(record, name))
+                for record, rank_ in zip(unique, ranks, strict=True)
             ]
-            fields[name] = _fold(name, items)
+            held = [entry for entry in held if entry[2]]
+            if not held:
+                fields[name] = ()
+            elif len(held) == 1:
+                # Only one record holds facts of this kind: nothing folds (as above).
+                record = held[0][0]
+                fields[name] = tuple(
+                    Fact(value=fact, provenance=(_provenance(record, fact),), variants=(fact,))
+                    for fact in sorted(held[0][2], key=_fact_id)
+                )
+            else:
+                fields[name] = _fold(
+                    name,
+                    [
+                        _Item(
+                            record=record.key,
+                            rank=rank_,
+                            fact=fact,
+                            provenance=_provenance(record, fact),
+                        )
+                        for record, rank_, facts in held
+                        for fact in facts
+                    ],
+                )
 
     patient, demographic = _merge_patient(pid, survivors, labels)
     conflicts = [*demographic, *_allergy_conflicts(fields["allergies"], labels)]
@@ -554,32 +572,28 @@ def _demographic(
     ]
 
 
-def _merge_patient(
-    pid: str,
-    survivors: Sequence[PatientRecord],
-    labels: dict[tuple[str, str], str],
-) -> tuple[Patient, list[FactConflict]]:
-    patients = [r.patient for r in survivors]
-    lab = [_label(labels, r) for r in survivors]
+def _patient_conflicts(
+    patients: Sequence[Patient],
+    lab: Sequence[str],
+    born: Sequence[tuple[str, PartialDate]],
+    sexed: Sequence[tuple[str, Sex]],
+    deceased_labels: Sequence[str],
+) -> list[FactConflict]:
+    """Demographic conflicts between the records' patients (in survivorship order)."""
     conflicts: list[FactConflict] = []
-
     named = [(lab[i], p) for i, p in enumerate(patients) if p.name is not None]
     conflicts += _demographic(
         "name",
         [(label, normalize_name(p.names[0].full()), p.names[0].full()) for label, p in named],
     )
 
-    born = [(lab[i], p.birth_date) for i, p in enumerate(patients) if p.birth_date is not None]
     conflicts += _demographic(
         "birth_date",
         [(label, d.isoformat(), d.isoformat()) for label, d in born],
         agree=_birth_dates_agree([d for _, d in born]),
     )
-    birth_date = born[0][1] if born else None
 
-    sexed = [(lab[i], p.sex) for i, p in enumerate(patients) if p.sex is not Sex.UNKNOWN]
     conflicts += _demographic("sex", [(label, s.value, s.value) for label, s in sexed])
-    sex = sexed[0][1] if sexed else Sex.UNKNOWN
 
     housed = [(lab[i], p.addresses[0]) for i, p in enumerate(patients) if p.addresses]
     conflicts += _demographic(
@@ -593,12 +607,31 @@ def _merge_patient(
         [(label, phone[0], phone[1]) for label, phone in phones if phone is not None],
     )
 
-    deceased_labels = [lab[i] for i, p in enumerate(patients) if p.is_deceased]
     conflicts += _demographic(
         "deceased",
         [(lab[i], str(p.is_deceased), str(p.is_deceased).lower()) for i, p in enumerate(patients)],
         chosen=deceased_labels[0] if deceased_labels else None,
     )
+    return conflicts
+
+
+def _merge_patient(
+    pid: str,
+    survivors: Sequence[PatientRecord],
+    labels: dict[tuple[str, str], str],
+) -> tuple[Patient, list[FactConflict]]:
+    patients = [r.patient for r in survivors]
+    lab = [_label(labels, r) for r in survivors]
+    conflicts: list[FactConflict] = []
+
+    born = [(lab[i], p.birth_date) for i, p in enumerate(patients) if p.birth_date is not None]
+    birth_date = born[0][1] if born else None
+    sexed = [(lab[i], p.sex) for i, p in enumerate(patients) if p.sex is not Sex.UNKNOWN]
+    sex = sexed[0][1] if sexed else Sex.UNKNOWN
+    deceased_labels = [lab[i] for i, p in enumerate(patients) if p.is_deceased]
+    if len(patients) > 1:
+        # One record cannot disagree with itself: its comparison keys are not needed.
+        conflicts += _patient_conflicts(patients, lab, born, sexed, deceased_labels)
     deceased_at = next((p.deceased_at for p in patients if p.deceased_at is not None), None)
 
     patient = Patient(
