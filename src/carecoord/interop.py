@@ -21,7 +21,7 @@ from carecoord import display as _display
 from carecoord.display import HtmlDisplay
 from carecoord.display import JsonValue as _JsonValue
 from carecoord.domain import PatientRecord, masked
-from carecoord.errors import IssueCode, IssueSeverity, Problem, ValidationError
+from carecoord.errors import IssueCode, IssueSeverity, Problem, ValidationError, checked_classes
 
 __all__ = [
     "DEFAULT_LIMITS",
@@ -386,3 +386,10 @@ def _import_html(
     ]
     html = _display.frame(f"Import: {tone}", *parts, kind="import-result")
     return HtmlDisplay(html, "import-result", show_personal_data)
+
+
+checked_classes(
+    globals(),
+    ("IssueLog",),
+)
+del checked_classes

@@ -53,7 +53,7 @@ from typing import Protocol, Self, runtime_checkable
 import attrs
 
 from carecoord.domain import ActivityKind, Patient, PatientRecord, Task
-from carecoord.errors import ConflictError, checked_exports
+from carecoord.errors import ConflictError, checked_classes, checked_exports
 from carecoord.rules import Gap
 
 __all__ = [
@@ -711,4 +711,21 @@ def sorted_pair(left: RecordKey, right: RecordKey) -> tuple[RecordKey, RecordKey
 
 
 checked_exports(globals())
-del checked_exports
+checked_classes(
+    globals(),
+    (
+        "AccessEntry",
+        "Event",
+        "GapNote",
+        "GapQuery",
+        "GapState",
+        "LedgerEntry",
+        "LinkDecision",
+        "Person",
+        "RecordHead",
+        "StoredRecord",
+        "TaskEntry",
+        "Tombstone",
+    ),
+)
+del checked_classes, checked_exports

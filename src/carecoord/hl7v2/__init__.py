@@ -21,7 +21,7 @@ Importing this module loads no other adapter. See ``docs/hl7v2.md``.
 
 from __future__ import annotations
 
-from carecoord.errors import IssueCode, IssueSeverity, MalformedMessage
+from carecoord.errors import IssueCode, IssueSeverity, MalformedMessage, checked_classes
 from carecoord.hl7v2._er7 import (
     DEFAULT_ENCODING,
     Encoding,
@@ -127,3 +127,22 @@ __all__ = [
     "serve_mllp",
     "split_messages",
 ]
+
+checked_classes(
+    globals(),
+    (
+        "Ack",
+        "Encoding",
+        "FrameDecoder",
+        "FrameEvent",
+        "Header",
+        "Inbound",
+        "MLLPClient",
+        "MLLPServer",
+        "MemoryDedupe",
+        "Message",
+        "Outcome",
+        "ServerStats",
+    ),
+)
+del checked_classes

@@ -10,7 +10,7 @@ See ``docs/embedding.md``.
 
 from __future__ import annotations
 
-from carecoord.errors import checked_exports, checked_methods
+from carecoord.errors import checked_classes, checked_exports, checked_methods
 from carecoord.services._coordinator import Coordinator
 from carecoord.services._model import IngestChanges, OnInvalid, Skipped, retry_on_conflict
 
@@ -18,4 +18,12 @@ __all__ = ["Coordinator", "IngestChanges", "OnInvalid", "Skipped", "retry_on_con
 
 checked_exports(globals())
 checked_methods(Coordinator, globals())
-del checked_exports, checked_methods
+checked_classes(
+    globals(),
+    (
+        "Coordinator",
+        "IngestChanges",
+        "Skipped",
+    ),
+)
+del checked_classes, checked_exports, checked_methods

@@ -9,7 +9,18 @@ adapters run against their own store.
 
 from __future__ import annotations
 
+from carecoord.errors import checked_classes
 from carecoord.stores.memory import MemoryStore, MemoryUnitOfWork
 from carecoord.stores.sqlite import SQLiteStore, SQLiteUnitOfWork
 
 __all__ = ["MemoryStore", "MemoryUnitOfWork", "SQLiteStore", "SQLiteUnitOfWork"]
+
+checked_classes(
+    globals(),
+    (
+        "MemoryUnitOfWork",
+        "SQLiteStore",
+        "SQLiteUnitOfWork",
+    ),
+)
+del checked_classes
