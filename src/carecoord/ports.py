@@ -326,8 +326,11 @@ class Event:
 class Tombstone:
     """What remains of an erased person: ids and event positions, no content.
 
-    ``records`` are the keys of the erased records: an ingest of any of them is refused
-    while the tombstone stands. ``positions`` are the outbox positions that were redacted.
+    ``records`` are the keys of the erased records, and one key per identifier of the
+    erased patients (``("erased-identifier", digest)``: a keyed digest, not the
+    identifier): an ingest of any of those records, or of a record whose patient has one
+    of those identifiers under any source or patient id, is refused while the tombstone
+    stands. ``positions`` are the outbox positions that were redacted.
     """
 
     person: str

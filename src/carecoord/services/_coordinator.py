@@ -55,6 +55,7 @@ from carecoord.services._ingest import (
     Evaluation,
     Relinker,
     gap_event,
+    identifier_keys,
     prepare,
 )
 from carecoord.services._model import IngestChanges, OnInvalid
@@ -667,7 +668,11 @@ class Coordinator:
             when = _aware("as_of", as_of)
             states = [g for e in found if e.gap and (g := uow.gaps.get(e.gap)) is not None]
             shown = {g.key for g in self._visible(uow, states, viewer, when)}
-            return tuple(e for e in found if e.gap is None or e.gap in shown)
+            kept = tuple(e for e in found if e.gap is None or e.gap in shown)
+            for pid in sorted({e.person for e in kept}):
+                uow.access.append(AccessEntry(_who(viewer, ""), pid, "tasks", when))
+            uow.commit()
+            return kept
 
     def _change_task(
         self,
@@ -792,7 +797,8 @@ class Coordinator:
 
         """
         if action not in _TASK_ACTIONS:
-            raise UsageError(f"unknown task action {action!r}")
+            allowed = ", ".join(sorted(_TASK_ACTIONS))
+            raise UsageError(f"unknown task action: expected one of {allowed}")
 
         def update(entry: TaskEntry) -> TaskEntry:
             _expect(entry, TaskState.ACCEPTED, TaskState.ACCEPTED)
@@ -845,7 +851,9 @@ class Coordinator:
         with self._work(unit_of_work) as uow:
             pid = self._resolve(uow, person)
             ids = (pid, *uow.persons.aliases(pid))
-            keys = tuple(s.key for s in uow.records.of_person(pid))
+            stored = uow.records.of_person(pid)
+            keys = tuple(s.key for s in stored)
+            blocked = (*keys, *dict.fromkeys(k for s in stored for k in identifier_keys(s.record)))
             for key in keys:
                 uow.records.delete(key)
             uow.decisions.delete_involving(keys)
@@ -856,7 +864,7 @@ class Coordinator:
                 uow.ledger.redact_person(each)
                 positions.extend(uow.outbox.redact_person(each))
                 uow.persons.delete(each)
-            tombstone = Tombstone(pid, keys, at, actor, reason, tuple(sorted(positions)))
+            tombstone = Tombstone(pid, blocked, at, actor, reason, tuple(sorted(positions)))
             uow.tombstones.put(tombstone)
             uow.ledger.append(
                 LedgerEntry(pid, "person.erase", pid, actor, at, ActivityKind.OTHER, reason="")
