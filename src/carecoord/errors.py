@@ -88,6 +88,14 @@ class Problem:
     def __str__(self) -> str:
         return f"{self.path}: {self.message}" if self.path else self.message
 
+    def __repr__(self) -> str:
+        return f"Problem(path={_cut(self.path, 200)!r}, message={_cut(self.message, 600)!r})"
+
+
+def _cut(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters, ending in ``...`` when cut (bounded reprs)."""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
 
 class ValidationError(CarecoordError, ValueError):
     """Input that breaks the model's rules; ``problems`` lists every one found."""
