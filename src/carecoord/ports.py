@@ -52,6 +52,7 @@ from typing import Protocol, Self, runtime_checkable
 
 import attrs
 
+from carecoord.display import bound_reprs as _bound_reprs
 from carecoord.domain import ActivityKind, Patient, PatientRecord, Task
 from carecoord.errors import ConflictError, checked_classes, checked_exports
 from carecoord.rules import Gap
@@ -713,6 +714,7 @@ def sorted_pair(left: RecordKey, right: RecordKey) -> tuple[RecordKey, RecordKey
     return (left, right) if left <= right else (right, left)
 
 
+_bound_reprs(globals()[name] for name in __all__)
 checked_exports(globals())
 checked_classes(
     globals(),

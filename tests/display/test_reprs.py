@@ -47,6 +47,11 @@ PUBLIC_MODULES = (
     "carecoord.rules",
     "carecoord.fhir",
     "carecoord.testing",
+    "carecoord.hl7v2",
+    "carecoord.interop",
+    "carecoord.ports",
+    "carecoord.services",
+    "carecoord.stores",
 )
 LIMIT = display.MAX_REPR
 UNREACHED: set[str] = set()
@@ -159,6 +164,87 @@ def built(synthea: Synthea) -> Iterator[Any]:
         yield cc.profile.reconciliation_view(profile, kind)
 
 
+def coordinated(synthea: Synthea) -> Iterator[Any]:
+    """What the coordinator and its store hold after a day's work on the Synthea records.
+
+    The work is done with :func:`planted` personal data in every free-text argument
+    (reasons, notes, owners), one decision that two records are not the same person, and
+    one erasure; the store's own rows are read back through a unit of work.
+    """
+    from carecoord.ports import GapQuery
+    from carecoord.services import Coordinator
+    from carecoord.stores import MemoryStore
+
+    text = planted(synthea)
+    at = synthea.reports[0].as_of
+    store = MemoryStore()
+    coordinator = Coordinator(store)
+    yield coordinator
+    yield store
+    changes = coordinator.ingest([*synthea.result.records, object()], as_of=at)
+    yield changes
+    states = coordinator.worklist(at, include_closed=True, due_since=dt.date(1900, 1, 1))
+    for state in states[:30]:
+        coordinator.assign(state.key, "nurse-1", actor="lead", at=at, reason=text)
+        coordinator.add_note(state.key, text, actor="nurse-1", at=at)
+    for state in states[30:40]:
+        coordinator.snooze(state.key, at.date(), actor="lead", at=at, reason=text)
+    worked = coordinator.worklist(at, include_snoozed=True, due_since=dt.date(1900, 1, 1))
+    yield from worked
+    persons = coordinator.persons()
+    first, second = (coordinator.records_of(p)[0] for p in persons[:2])
+    coordinator.decide_link(first, second, same_person=False, actor="lead", as_of=at, reason=text)
+    with store.unit_of_work() as uow:
+        yield from uow.decisions.involving([first, second])
+    tasks = coordinator.tasks()
+    yield from tasks
+    if tasks:
+        coordinator.accept_task(tasks[0].id, actor="lead", at=at)
+    yield from coordinator.tasks()
+    viewer = cc.profile.Viewer(cc.Ref("Practitioner", "pcp-1"))
+    coordinator.profile(persons[0], as_of=at, viewer=viewer)
+    yield coordinator.erase_person(persons[1], actor="dpo", reason=text, at=at)
+    yield from coordinator.events()
+    yield from coordinator.access_log()
+    for person in persons[:3]:
+        yield from coordinator.ledger(person)
+    yield coordinator.ingest(synthea.result.records[:3], as_of=at)
+    with store.unit_of_work() as uow:
+        yield GapQuery(persons=frozenset(persons), families=frozenset({"referrals"}))
+        yield from uow.records.of_person(persons[0])
+        yield from uow.records.heads([r.key for r in synthea.result.records]).values()
+        yield from (uow.persons.get(p) for p in persons)
+        yield uow
+
+
+def hl7(synthea: Synthea) -> Iterator[Any]:
+    """The HL7 v2 parser's objects, from the shared example messages."""
+    from carecoord import hl7v2
+
+    folder = synthea.folder.parent / "hl7v2-fhir-converter"
+    decoder = hl7v2.FrameDecoder()
+    stats = hl7v2.ServerStats(*range(12))
+    yield stats
+    yield hl7v2.Encoding()
+    yield hl7v2.MemoryDedupe()
+    for number, path in enumerate(sorted(folder.glob("*.hl7"))):
+        raw = path.read_bytes()
+        message = hl7v2.parse_message(raw)
+        header = hl7v2.peek_header(raw)
+        yield message
+        yield from (segment.field(n) for segment in message.segments() for n in (1, 3, 5))
+        if header is None:
+            continue
+        yield header
+        yield hl7v2.Inbound(message, raw, header, 1, number)
+        outcome = hl7v2.Outcome(hl7v2.AckCode.AE, reason=planted(synthea))
+        yield outcome
+        ack = hl7v2.build_ack(header, outcome, at=synthea.reports[0].as_of, control_id="c-1")
+        yield hl7v2.parse_ack(ack)
+        yield from decoder.feed(hl7v2.frame(raw))
+    yield hl7v2.read(folder)
+
+
 def instances(synthea: Synthea, linked: ProfileSet) -> Iterator[Any]:
     """Everything reachable from the real objects, and the objects themselves."""
     worklist = cc.rules.worklist(synthea.reports, as_of=synthea.reports[0].as_of)
@@ -185,6 +271,8 @@ def instances(synthea: Synthea, linked: ProfileSet) -> Iterator[Any]:
         make_related_person(),
         tuple(p.timeline() for p in synthea.profiles),
         tuple(built(synthea)),
+        tuple(coordinated(synthea)),
+        tuple(hl7(synthea)),
         tuple(
             link
             for p in itertools.islice((p for p in linked if len(p.records) > 1), 20)

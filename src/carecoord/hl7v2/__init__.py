@@ -21,6 +21,7 @@ Importing this module loads no other adapter. See ``docs/hl7v2.md``.
 
 from __future__ import annotations
 
+from carecoord.display import bound_reprs as _bound_reprs
 from carecoord.errors import IssueCode, IssueSeverity, MalformedMessage, checked_classes
 from carecoord.hl7v2._er7 import (
     DEFAULT_ENCODING,
@@ -128,6 +129,7 @@ __all__ = [
     "split_messages",
 ]
 
+_bound_reprs(globals()[name] for name in __all__)
 checked_classes(
     globals(),
     (

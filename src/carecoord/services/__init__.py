@@ -10,12 +10,14 @@ See ``docs/embedding.md``.
 
 from __future__ import annotations
 
+from carecoord.display import bound_reprs as _bound_reprs
 from carecoord.errors import checked_classes, checked_exports, checked_methods
 from carecoord.services._coordinator import Coordinator
 from carecoord.services._model import IngestChanges, OnInvalid, Skipped, retry_on_conflict
 
 __all__ = ["Coordinator", "IngestChanges", "OnInvalid", "Skipped", "retry_on_conflict"]
 
+_bound_reprs(globals()[name] for name in __all__)
 checked_exports(globals())
 checked_methods(Coordinator, globals())
 checked_classes(
