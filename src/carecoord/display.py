@@ -34,7 +34,7 @@ from typing import Any, TypeAlias
 
 import attrs
 
-from carecoord.errors import MissingExtraError, checked_classes
+from carecoord.errors import MissingExtraError, checked_classes, checked_exports
 
 __all__ = [
     "MASK",
@@ -306,4 +306,6 @@ checked_classes(
     globals(),
     ("HtmlDisplay",),
 )
-del checked_classes
+# esc and bounded_repr take any value; the rest are checked (a wrong kind is a UsageError).
+checked_exports(globals(), skip=("bounded_repr", "esc"))
+del checked_classes, checked_exports

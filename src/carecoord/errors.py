@@ -450,6 +450,10 @@ def _check_for(kind: Any) -> _Check | None:
     if kind is int:
         return lambda value: isinstance(value, int) and not isinstance(value, bool)
     if isinstance(kind, type):
+        if getattr(kind, "_is_protocol", False) and not getattr(
+            kind, "_is_runtime_protocol", False
+        ):
+            return None  # a static protocol: isinstance() cannot check it
         if kind.__module__ == "typing" or kind in _CONTAINERS:
             container = _CONTAINERS.get(kind)
             return None if container is None else _container_check(container, None)

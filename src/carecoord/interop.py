@@ -21,7 +21,14 @@ from carecoord import display as _display
 from carecoord.display import HtmlDisplay
 from carecoord.display import JsonValue as _JsonValue
 from carecoord.domain import PatientRecord, masked
-from carecoord.errors import IssueCode, IssueSeverity, Problem, ValidationError, checked_classes
+from carecoord.errors import (
+    IssueCode,
+    IssueSeverity,
+    Problem,
+    ValidationError,
+    checked_classes,
+    checked_exports,
+)
 
 __all__ = [
     "DEFAULT_LIMITS",
@@ -392,4 +399,5 @@ checked_classes(
     globals(),
     ("IssueLog",),
 )
-del checked_classes
+checked_exports(globals())
+del checked_classes, checked_exports

@@ -22,7 +22,13 @@ Importing this module loads no other adapter. See ``docs/hl7v2.md``.
 from __future__ import annotations
 
 from carecoord.display import bound_reprs as _bound_reprs
-from carecoord.errors import IssueCode, IssueSeverity, MalformedMessage, checked_classes
+from carecoord.errors import (
+    IssueCode,
+    IssueSeverity,
+    MalformedMessage,
+    checked_classes,
+    checked_exports,
+)
 from carecoord.hl7v2._er7 import (
     DEFAULT_ENCODING,
     Encoding,
@@ -147,4 +153,6 @@ checked_classes(
         "ServerStats",
     ),
 )
-del checked_classes
+# The coroutine functions stay as they are: a checking wrapper would hide that they are.
+checked_exports(globals(), skip=("send_mllp", "serve_mllp"))
+del checked_classes, checked_exports
