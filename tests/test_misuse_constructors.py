@@ -46,6 +46,10 @@ _DOMAIN_MODELS = (  # noqa: SIM905 - a list of names, read as words
     "Ref Referral RelatedPerson Result ResultComponent SocialNeed Source StatusChange Task"
 ).split()
 
+_STORE_ROWS = (  # noqa: SIM905 - a list of names, read as words
+    "AccessEntry Event GapNote GapState LedgerEntry Person RecordHead StoredRecord TaskEntry"
+).split()
+
 VALIDATED_MODELS = {
     **dict.fromkeys(_DOMAIN_MODELS, "a domain model: built by the readers for every element"),
     "Fact": "built by the merge for every fact of every profile",
@@ -57,13 +61,15 @@ VALIDATED_MODELS = {
     "Gap": "built by every rule for every gap",
     "Field": "built by the HL7 v2 parser for every field",
     "Segment": "built by the HL7 v2 parser for every segment",
+    **dict.fromkeys(_STORE_ROWS, "a store row: built for every row a worklist or ingest reads"),
 }
 """Classes whose constructors are not checked, and why (each is built per element)."""
 
 UNVALIDATED_FIELDS = {
     "CarePlanActivity", "CareTeamMember", "Diagnosis", "Fact", "FactConflict", "Field",
     "FieldEvidence", "HumanName", "MatchResult", "Note", "PriorAuthorization", "Provenance",
-    "ReconciliationDecision", "ResultComponent",
+    "ReconciliationDecision", "ResultComponent", "AccessEntry", "Event", "GapNote",
+    "GapState", "LedgerEntry", "Person", "RecordHead", "StoredRecord", "TaskEntry",
 }  # fmt: skip
 """Models among those whose first (or required) field has no validator: a wrong object is
 kept as given (type checkers catch it; a run-time check would cost every read)."""

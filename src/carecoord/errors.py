@@ -427,6 +427,10 @@ def _check_for(kind: Any) -> _Check | None:
         return lambda value: value is None
     origin = typing.get_origin(kind)
     if origin in (types.UnionType, typing.Union):
+        plain = [_plain(k) for k in typing.get_args(kind)]
+        if all(p is not None for p in plain):  # ``str | None``, ``date | None``: one isinstance
+            classes = tuple(p for p in plain if p is not None)
+            return lambda value: isinstance(value, classes)
         parts = [_check_for(k) for k in typing.get_args(kind)]
         if any(p is None for p in parts):
             return None
@@ -459,6 +463,22 @@ def _check_for(kind: Any) -> _Check | None:
             return None if container is None else _container_check(container, None)
         return lambda value: isinstance(value, kind)
     return None
+
+
+def _plain(kind: Any) -> type | None:
+    """``kind`` when ``isinstance(value, kind)`` alone checks it (``None`` for NoneType)."""
+    if kind is None or kind is type(None):
+        return type(None)
+    if (
+        not isinstance(kind, type)
+        or typing.get_origin(kind) is not None
+        or kind in (int, float, object)
+        or kind in _CONTAINERS
+        or kind.__module__ == "typing"
+        or getattr(kind, "_is_protocol", False)
+    ):
+        return None
+    return kind
 
 
 def _container_check(container: type, item: type | None) -> _Check:
