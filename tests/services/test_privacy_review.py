@@ -193,3 +193,30 @@ def _other() -> PatientRecord:
             identifiers=(Identifier("urn:oid:2.16.840.1.113883.4.1", "999-00-1111"),),
         ),
     )
+
+
+def test_a_viewer_without_as_of_learns_nothing_from_the_error(store: Store) -> None:
+    """A viewer's read with no ``as_of`` fails the same way for a gap that exists or not.
+
+    The check of ``as_of`` came after the lookup: an existing (maybe hidden) gap or person
+    said "as_of must be a datetime", an unknown one "not found", an existence oracle.
+    """
+    coordinator = Coordinator(store)
+    person = _worked(coordinator)
+    key = coordinator.worklist(AS_OF, include_snoozed=True)[0].key
+    viewer = Viewer(Ref("Practitioner", "someone-outside"))
+
+    errors = []
+    for call in (
+        lambda: coordinator.gap(key, viewer=viewer),
+        lambda: coordinator.gap("no|such|gap", viewer=viewer),
+        lambda: coordinator.tasks(person=person, viewer=viewer),
+        lambda: coordinator.tasks(person="person-unknown", viewer=viewer),
+    ):
+        with pytest.raises(CarecoordError) as raised:
+            call()
+        errors.append((type(raised.value), str(raised.value)))
+
+    assert errors[0] == errors[1]
+    assert errors[2] == errors[3]
+    assert errors[0][0] is UsageError
