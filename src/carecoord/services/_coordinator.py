@@ -393,12 +393,14 @@ class Coordinator:
             NotFound: if there is none (or the viewer may not see it).
 
         """
+        # A viewer's as_of is checked before the lookup, so the error does not say whether
+        # the gap exists.
+        when = _aware("as_of", as_of) if viewer is not None else None
         with self._store.unit_of_work() as uow:
             state = uow.gaps.get(key)
             if state is None:
                 raise NotFound("no gap with that key")
-            if viewer is not None:
-                when = _aware("as_of", as_of)
+            if viewer is not None and when is not None:
                 if not self._visible(uow, [state], viewer, when):
                     raise NotFound("no gap with that key")
                 uow.access.append(AccessEntry(_who(viewer, actor), state.person, "gap", when))
@@ -654,6 +656,8 @@ class Coordinator:
         Given a ``viewer`` (and ``as_of``), the tasks of gaps the viewer may not see are
         left out (see :meth:`worklist`).
         """
+        # Checked before any lookup, so the error does not say whether the person exists.
+        when = _aware("as_of", as_of) if viewer is not None else None
         with self._store.unit_of_work() as uow:
             if person is not None:
                 entries = uow.tasks.of_person(self._resolve(uow, person))
@@ -663,9 +667,8 @@ class Coordinator:
             else:
                 found = tuple(e for s in TaskState for e in uow.tasks.with_state(s))
                 found = tuple(sorted(found, key=lambda e: e.id))
-            if viewer is None:
+            if viewer is None or when is None:
                 return found
-            when = _aware("as_of", as_of)
             states = [g for e in found if e.gap and (g := uow.gaps.get(e.gap)) is not None]
             shown = {g.key for g in self._visible(uow, states, viewer, when)}
             kept = tuple(e for e in found if e.gap is None or e.gap in shown)
