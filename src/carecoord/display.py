@@ -34,7 +34,7 @@ from typing import Any, TypeAlias
 
 import attrs
 
-from carecoord.errors import MissingExtraError
+from carecoord.errors import MissingExtraError, checked_classes, checked_exports
 
 __all__ = [
     "MASK",
@@ -300,3 +300,12 @@ def to_polars(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> Any:
         raise MissingExtraError("polars", "polars") from None
     data = {name: [row.get(name) for row in rows] for name in columns}
     return pl.DataFrame(data, strict=False)
+
+
+checked_classes(
+    globals(),
+    ("HtmlDisplay",),
+)
+# esc and bounded_repr take any value; the rest are checked (a wrong kind is a UsageError).
+checked_exports(globals(), skip=("bounded_repr", "esc"))
+del checked_classes, checked_exports

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import sys
 import types
 import typing
 from collections import abc
@@ -59,6 +60,7 @@ __all__ = [
     "UsageError",
     "ValidationError",
     "checked",
+    "checked_classes",
     "checked_exports",
     "checked_methods",
     "json_kind",
@@ -85,6 +87,14 @@ class Problem:
 
     def __str__(self) -> str:
         return f"{self.path}: {self.message}" if self.path else self.message
+
+    def __repr__(self) -> str:
+        return f"Problem(path={_cut(self.path, 200)!r}, message={_cut(self.message, 600)!r})"
+
+
+def _cut(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters, ending in ``...`` when cut (bounded reprs)."""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 class ValidationError(CarecoordError, ValueError):
@@ -355,6 +365,7 @@ def json_kind(value: object, *, article: bool = True) -> str:
 _Check = Callable[[object], bool]
 _TEXT = (str, bytes, bytearray)
 _CONTAINERS: dict[Any, type] = {
+    abc.Container: abc.Container,
     abc.Iterable: abc.Iterable,
     abc.Iterator: abc.Iterator,
     abc.Collection: abc.Collection,
@@ -416,6 +427,10 @@ def _check_for(kind: Any) -> _Check | None:
         return lambda value: value is None
     origin = typing.get_origin(kind)
     if origin in (types.UnionType, typing.Union):
+        plain = [_plain(k) for k in typing.get_args(kind)]
+        if all(p is not None for p in plain):  # ``str | None``, ``date | None``: one isinstance
+            classes = tuple(p for p in plain if p is not None)
+            return lambda value: isinstance(value, classes)
         parts = [_check_for(k) for k in typing.get_args(kind)]
         if any(p is None for p in parts):
             return None
@@ -428,7 +443,10 @@ def _check_for(kind: Any) -> _Check | None:
     if origin is not None:
         container = _CONTAINERS.get(origin)
         if container is None:
-            return None  # Callable, Literal, Annotated...: not checked here
+            if isinstance(origin, type) and origin.__module__ != "typing":
+                # a generic class such as os.PathLike[str]: its class is checked
+                return lambda value: isinstance(value, origin)
+            return None  # Literal, Annotated...: not checked here
         args = [a for a in typing.get_args(kind) if a is not Ellipsis]
         item = args[0] if len(args) == 1 and isinstance(args[0], type) else None
         if container is abc.Mapping or container is dict:
@@ -439,11 +457,31 @@ def _check_for(kind: Any) -> _Check | None:
     if kind is int:
         return lambda value: isinstance(value, int) and not isinstance(value, bool)
     if isinstance(kind, type):
+        if getattr(kind, "_is_protocol", False) and not getattr(
+            kind, "_is_runtime_protocol", False
+        ):
+            return None  # a static protocol: isinstance() cannot check it
         if kind.__module__ == "typing" or kind in _CONTAINERS:
             container = _CONTAINERS.get(kind)
             return None if container is None else _container_check(container, None)
         return lambda value: isinstance(value, kind)
     return None
+
+
+def _plain(kind: Any) -> type | None:
+    """``kind`` when ``isinstance(value, kind)`` alone checks it (``None`` for NoneType)."""
+    if kind is None or kind is type(None):
+        return type(None)
+    if (
+        not isinstance(kind, type)
+        or typing.get_origin(kind) is not None
+        or kind in (int, float, object)
+        or kind in _CONTAINERS
+        or kind.__module__ == "typing"
+        or getattr(kind, "_is_protocol", False)
+    ):
+        return None
+    return kind
 
 
 def _container_check(container: type, item: type | None) -> _Check:
@@ -452,7 +490,7 @@ def _container_check(container: type, item: type | None) -> _Check:
     def check(value: object) -> bool:
         if isinstance(value, _TEXT) and not text_ok:
             return False
-        if isinstance(value, abc.Mapping) and container is not abc.Iterable:
+        if isinstance(value, abc.Mapping) and container not in (abc.Iterable, abc.Container):
             return False
         if not isinstance(value, container):
             return False
@@ -497,6 +535,7 @@ def checked(
     *,
     instead: Mapping[str, Mapping[str, str]] | None = None,
     namespace: Mapping[str, Any] | None = None,
+    label: str | None = None,
 ) -> Callable[_P, _R]:
     """``fn`` with its arguments checked against its annotations before it runs.
 
@@ -511,6 +550,7 @@ def checked(
     (``Any``, literals, type variables) is not checked; a callable is checked to be one.
     The annotations are read on the first call, so importing stays cheap; names the
     function's module imports only for type checking are looked up in ``namespace``.
+    ``label`` names the function in messages (a class's name for its ``__init__``).
     """
     if not callable(fn):
         raise UsageError(f"checked() fn: expected a function, got {_a(type(fn).__name__)}")
@@ -531,7 +571,7 @@ def checked(
             else:
                 continue
             if not check(value):
-                raise _usage(fn.__name__, name, expected, value, advice.get(name, {}))
+                raise _usage(label or fn.__name__, name, expected, value, advice.get(name, {}))
         return fn(*args, **kwargs)
 
     return wrapper
@@ -599,3 +639,41 @@ def checked_methods(cls: type, namespace: Mapping[str, Any] | None = None) -> No
         wrapped = checked(method, namespace=namespace)
         wrapped.__carecoord_checked__ = True  # type: ignore[attr-defined]
         setattr(cls, name, wrapped)
+
+
+def checked_classes(namespace: Mapping[str, Any], names: Iterable[str]) -> None:
+    """Check the constructor arguments of the classes ``names`` of ``namespace``.
+
+    Each class's ``__init__`` is replaced by its :func:`checked` version, so that
+    ``MatchConfig(weights)`` or ``Coordinator("file.db")`` raises :class:`UsageError`
+    naming the class, the parameter, what was expected and the type given, rather than
+    failing deep inside or accepting it. Annotations are resolved in the class's module,
+    then in ``namespace`` (the exporting package). Used by the public packages on their
+    configuration, service and result classes; the value models that readers build once
+    per element (facts, HL7 v2 fields, a comparison's field evidence) are not listed, so
+    reading and merging pay nothing for it: their attrs validators check their values.
+    """
+    given_names: object = names
+    given_namespace: object = namespace
+    if not isinstance(given_namespace, Mapping):
+        given = _a(type(given_namespace).__name__)
+        raise UsageError(f"checked_classes() namespace: expected a module's globals(), got {given}")
+    if isinstance(given_names, str) or not isinstance(given_names, Iterable):
+        given = _a(type(given_names).__name__)
+        raise UsageError(f"checked_classes() names: expected an iterable of str, got {given}")
+    for name in names:
+        cls = namespace[name]
+        if not isinstance(cls, type):
+            given = _a(type(cls).__name__)
+            raise UsageError(f"checked_classes() names: {name} is {given}, not a class")
+        init = cls.__dict__.get("__init__")
+        if init is None or getattr(init, "__carecoord_checked__", False):
+            continue
+        module = sys.modules.get(cls.__module__)
+        resolve = {**namespace, **(vars(module) if module is not None else {})}
+        wrapped = checked(init, namespace=resolve, label=cls.__name__)
+        wrapped.__carecoord_checked__ = True  # type: ignore[attr-defined]
+        type.__setattr__(cls, "__init__", wrapped)
+
+
+checked_classes(globals(), ("Problem",))

@@ -21,7 +21,14 @@ from carecoord import display as _display
 from carecoord.display import HtmlDisplay
 from carecoord.display import JsonValue as _JsonValue
 from carecoord.domain import PatientRecord, masked
-from carecoord.errors import IssueCode, IssueSeverity, Problem, ValidationError
+from carecoord.errors import (
+    IssueCode,
+    IssueSeverity,
+    Problem,
+    ValidationError,
+    checked_classes,
+    checked_exports,
+)
 
 __all__ = [
     "DEFAULT_LIMITS",
@@ -386,3 +393,11 @@ def _import_html(
     ]
     html = _display.frame(f"Import: {tone}", *parts, kind="import-result")
     return HtmlDisplay(html, "import-result", show_personal_data)
+
+
+checked_classes(
+    globals(),
+    ("IssueLog",),
+)
+checked_exports(globals())
+del checked_classes, checked_exports

@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from carecoord.domain import PartialDate
-from carecoord.errors import MissingExtraError
+from carecoord.errors import MissingExtraError, checked_exports
 from carecoord.profile import (
     GapLike,
     MatchConfig,
@@ -214,3 +214,7 @@ def match_weights(
     ax.set_ylabel("match weight (log2 Bayes factor)")
     ax.set_title(f"{match.grade.value} match: score {match.score:.1f}")
     return ax
+
+
+checked_exports(globals())
+del checked_exports

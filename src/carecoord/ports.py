@@ -67,7 +67,7 @@ from carecoord.display import (
     JsonValue as _JsonValue,
 )
 from carecoord.domain import ActivityKind, Patient, PatientRecord, Task
-from carecoord.errors import ConflictError, checked_exports
+from carecoord.errors import ConflictError, UsageError, checked_classes, checked_exports
 from carecoord.rules import Gap
 
 __all__ = [
@@ -348,8 +348,11 @@ class Event:
 class Tombstone:
     """What remains of an erased person: ids and event positions, no content.
 
-    ``records`` are the keys of the erased records: an ingest of any of them is refused
-    while the tombstone stands. ``positions`` are the outbox positions that were redacted.
+    ``records`` are the keys of the erased records, and one key per identifier of the
+    erased patients (``("erased-identifier", digest)``: a keyed digest, not the
+    identifier): an ingest of any of those records, or of a record whose patient has one
+    of those identifiers under any source or patient id, is refused while the tombstone
+    stands. ``positions`` are the outbox positions that were redacted.
     """
 
     person: str
@@ -832,6 +835,13 @@ def _columns(base: tuple[str, ...], extra: tuple[str, ...], personal: bool) -> t
     return base + extra if personal else base
 
 
+def _checked_items(cls: type, items: object, item: str) -> None:
+    """Refuse what is not an iterable of rows (a ``UsageError`` naming the class)."""
+    if isinstance(items, str | bytes) or not isinstance(items, Iterable):
+        given = type(items).__name__
+        raise UsageError(f"{cls.__name__}() items: expected an iterable of {item}, got {given}")
+
+
 class GapStates(tuple[GapState, ...]):
     """What :meth:`Coordinator.worklist <carecoord.services.Coordinator.worklist>` returns.
 
@@ -841,6 +851,11 @@ class GapStates(tuple[GapState, ...]):
     """
 
     __slots__ = ()
+
+    def __new__(cls, items: Iterable[GapState] = ()) -> Self:
+        """The GapStates of ``items``, in order."""
+        _checked_items(cls, items, "GapState")
+        return super().__new__(cls, items)
 
     def __repr__(self) -> str:
         counts: dict[str, int] = {}
@@ -978,6 +993,11 @@ class Events(tuple[Event, ...]):
 
     __slots__ = ()
 
+    def __new__(cls, items: Iterable[Event] = ()) -> Self:
+        """The Events of ``items``, in order."""
+        _checked_items(cls, items, "Event")
+        return super().__new__(cls, items)
+
     def __repr__(self) -> str:
         counts: dict[str, int] = {}
         for event in self:
@@ -1023,6 +1043,11 @@ class LedgerEntries(tuple[LedgerEntry, ...]):
     """
 
     __slots__ = ()
+
+    def __new__(cls, items: Iterable[LedgerEntry] = ()) -> Self:
+        """The LedgerEntrys of ``items``, in order."""
+        _checked_items(cls, items, "LedgerEntry")
+        return super().__new__(cls, items)
 
     def __repr__(self) -> str:
         counts: dict[str, int] = {}
@@ -1072,6 +1097,9 @@ class LedgerEntries(tuple[LedgerEntry, ...]):
         return to_polars(self.to_records(show_personal_data=show_personal_data), columns)
 
 
-checked_exports(globals())
 bound_reprs(globals()[name] for name in __all__)
-del checked_exports, bound_reprs
+checked_exports(globals())
+# The rows the stores build for every row they read (records, persons, gaps, tasks, logs)
+# are left unchecked: a check would cost every worklist read; the rest are checked.
+checked_classes(globals(), ("GapQuery", "LinkDecision", "Tombstone"))
+del checked_classes, checked_exports, bound_reprs

@@ -276,13 +276,17 @@ class TestSizes:
             {"max_depth": 0},
             {"max_depth": 513},
             {"max_file_bytes": -1},
-            {"max_files": True},
-            {"max_total_bytes": 1.5},
         ],
     )
     def test_limits_are_checked(self, bad: dict[str, Any]) -> None:
-        """Bounds are positive ints (depth at most 512): anything else is a ValidationError."""
+        """Bounds are positive ints (depth at most 512): other numbers are a ValidationError."""
         with pytest.raises(ValidationError, match="Limits"):
+            Limits(**bad)
+
+    @pytest.mark.parametrize("bad", [{"max_files": True}, {"max_total_bytes": 1.5}])
+    def test_a_limit_that_is_not_an_int_is_a_usage_error(self, bad: dict[str, Any]) -> None:
+        """A bool or a float where a bound is expected is misuse: a UsageError naming it."""
+        with pytest.raises(UsageError, match=r"^Limits\(\) max_\w+: expected an int, got a "):
             Limits(**bad)
 
 

@@ -11,7 +11,7 @@ import attrs
 import pytest
 
 from carecoord.domain import CareSetting
-from carecoord.errors import NotFound, ValidationError
+from carecoord.errors import NotFound, UsageError, ValidationError
 from carecoord.profile._model import PatientProfile, profile_from_record
 from carecoord.rules import (
     Gap,
@@ -191,7 +191,9 @@ class TestRuleSet:
 
     def test_non_rules_are_refused(self) -> None:
         """Objects without the rule protocol are refused."""
-        with pytest.raises(ValidationError, match="not a rule"):
+        with pytest.raises(
+            UsageError, match="expected an iterable of Rule, got a tuple holding a str"
+        ):
             RuleSet(("nope",))  # type: ignore[arg-type]
 
     def test_without_drops_rules(self) -> None:

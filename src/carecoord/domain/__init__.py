@@ -154,7 +154,7 @@ from carecoord.domain._values import (
     optional_aware,
     to_local_date,
 )
-from carecoord.errors import checked_exports
+from carecoord.errors import checked_classes, checked_exports
 
 __all__ = [
     "FACT_FIELDS",
@@ -284,4 +284,12 @@ __all__ = [
 
 _bound_reprs(globals()[name] for name in __all__)
 checked_exports(globals(), skip=("aware", "clinical_time", "masked", "optional_aware"))
-del checked_exports
+checked_classes(
+    globals(),
+    (
+        "FactKind",
+        "KindTable",
+        "PatientRecord",
+    ),
+)
+del checked_classes, checked_exports

@@ -300,6 +300,11 @@ class PartialDate:
     day: int | None = None
 
     def __attrs_post_init__(self) -> None:
+        year: object = self.year
+        month: object = self.month
+        if not isinstance(year, int) or not isinstance(month, int | None):
+            field = "year" if not isinstance(year, int) else "month"
+            raise _problem(field, f"expected an int, got {type(getattr(self, field)).__name__}")
         if not 1 <= self.year <= 9999:
             raise _problem("year", "out of range")
         if self.month is None:
@@ -311,6 +316,8 @@ class PartialDate:
         if self.day is not None:
             try:
                 dt.date(self.year, self.month, self.day)
+            except TypeError:
+                raise _problem("day", f"expected an int, got {type(self.day).__name__}") from None
             except ValueError:
                 raise _problem("day", "no such day in that month") from None
 

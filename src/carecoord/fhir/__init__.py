@@ -21,7 +21,7 @@ Importing this module loads no other adapter. See ``docs/fhir.md`` for the mappi
 from __future__ import annotations
 
 from carecoord.display import bound_reprs as _bound_reprs
-from carecoord.errors import IssueCode, IssueSeverity, checked_exports
+from carecoord.errors import IssueCode, IssueSeverity, checked_classes, checked_exports
 from carecoord.fhir._bulk import BulkPlan, BulkRead, BulkTotals, join_orphans, read_bulk
 from carecoord.fhir._codes import ExtensionUrl
 from carecoord.fhir._gap_bundle import write_gaps_bundle
@@ -72,4 +72,16 @@ __all__ = [
 
 _bound_reprs(globals()[name] for name in __all__)
 checked_exports(globals())
-del checked_exports
+checked_classes(
+    globals(),
+    (
+        "BulkPlan",
+        "BulkRead",
+        "BulkTotals",
+        "ImportIssue",
+        "ImportResult",
+        "Limits",
+        "ResourceCounts",
+    ),
+)
+del checked_classes, checked_exports

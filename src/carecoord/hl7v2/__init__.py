@@ -21,7 +21,14 @@ Importing this module loads no other adapter. See ``docs/hl7v2.md``.
 
 from __future__ import annotations
 
-from carecoord.errors import IssueCode, IssueSeverity, MalformedMessage
+from carecoord.display import bound_reprs as _bound_reprs
+from carecoord.errors import (
+    IssueCode,
+    IssueSeverity,
+    MalformedMessage,
+    checked_classes,
+    checked_exports,
+)
 from carecoord.hl7v2._er7 import (
     DEFAULT_ENCODING,
     Encoding,
@@ -127,3 +134,25 @@ __all__ = [
     "serve_mllp",
     "split_messages",
 ]
+
+_bound_reprs(globals()[name] for name in __all__)
+checked_classes(
+    globals(),
+    (
+        "Ack",
+        "Encoding",
+        "FrameDecoder",
+        "FrameEvent",
+        "Header",
+        "Inbound",
+        "MLLPClient",
+        "MLLPServer",
+        "MemoryDedupe",
+        "Message",
+        "Outcome",
+        "ServerStats",
+    ),
+)
+# The coroutine functions stay as they are: a checking wrapper would hide that they are.
+checked_exports(globals(), skip=("send_mllp", "serve_mllp"))
+del checked_classes, checked_exports

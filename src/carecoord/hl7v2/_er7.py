@@ -201,7 +201,11 @@ class Segment:
         """Which segment of that name this is in its message, from 1 (``OBX[3]``)."""
         self.encoding = encoding
         """The message's encoding characters."""
-        self._raw = tuple(raw)
+        try:
+            self._raw = tuple(raw)
+        except TypeError:
+            given = type(raw).__name__
+            raise UsageError(f"Segment() raw: expected a sequence of str, got {given}") from None
         self._cache: dict[int, Field] = {}
         self._reps: dict[int, tuple[Field, ...]] = {}
 

@@ -15,6 +15,7 @@ from enum import StrEnum
 
 import attrs
 
+from carecoord.domain import masked
 from carecoord.errors import InteropError
 
 __all__ = [
@@ -115,7 +116,7 @@ class Outcome:
     """
 
     code: AckCode
-    reason: str = ""
+    reason: str = attrs.field(default="", repr=masked)
     condition: ErrorCondition = ErrorCondition.ACCEPTED
     location: str = ""
 

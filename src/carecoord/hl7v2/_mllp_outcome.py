@@ -6,7 +6,7 @@ import re
 from collections.abc import Sequence
 from typing import Protocol
 
-from carecoord.errors import IssueCode
+from carecoord.errors import IssueCode, UsageError
 from carecoord.hl7v2._mllp_ack import AckCode, ErrorCondition, Outcome
 
 __all__ = ["read_outcome"]
@@ -58,6 +58,13 @@ def read_outcome(result: _Result) -> Outcome:
     at <location>"``. The issue's message is not copied: it is written for logs, not for
     the sender.
     """
+    given: object = result
+    if not hasattr(given, "records") or not hasattr(given, "issues"):
+        kind = type(given).__name__
+        raise UsageError(
+            f"read_outcome() result: expected an ImportResult (what hl7v2.read returns), "
+            f"got {'an' if kind[:1].lower() in 'aeiou' else 'a'} {kind}"
+        )
     if result.records:
         return Outcome.accept()
     errors = [i for i in result.issues if i.is_error]

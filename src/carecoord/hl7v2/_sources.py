@@ -120,7 +120,10 @@ class MessageSource:
                         source=f"<input>[{index}]",
                     )
         else:
-            raise UsageError(f"cannot read HL7 v2 input from a {type(source).__name__}")
+            raise UsageError(
+                f"cannot read HL7 v2 input from a {type(source).__name__}: expected message "
+                "text, bytes, a path, or an iterable of them"
+            )
 
     def _stream(self, stream: object, label: str) -> Iterator[Unit]:
         room = self._room()

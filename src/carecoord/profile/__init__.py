@@ -15,7 +15,7 @@ Imports only the domain layer.
 from __future__ import annotations
 
 from carecoord.display import bound_reprs as _bound_reprs
-from carecoord.errors import checked_exports
+from carecoord.errors import checked_classes, checked_exports
 from carecoord.profile._build import (
     PERSONAL_COLUMNS,
     PROFILE_COLUMNS,
@@ -212,4 +212,26 @@ __all__ = [
 
 _bound_reprs(globals()[name] for name in __all__)
 checked_exports(globals(), skip=("fact_author",))
-del checked_exports
+checked_classes(
+    globals(),
+    (
+        "ActivitySummary",
+        "IncrementalLinker",
+        "Linkage",
+        "MatchConfig",
+        "PatientProfile",
+        "PatientSummary",
+        "PossibleMatch",
+        "ProfileSet",
+        "ReconciliationEntry",
+        "ReconciliationRow",
+        "ReconciliationView",
+        "RecordLink",
+        "Sensitivities",
+        "SourceColumn",
+        "Timeline",
+        "Viewer",
+        "Visibility",
+    ),
+)
+del checked_classes, checked_exports

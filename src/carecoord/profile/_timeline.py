@@ -10,9 +10,9 @@ names and statuses only: no names, addresses, identifiers or free text.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from enum import Enum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 import attrs
 
@@ -25,7 +25,7 @@ from carecoord.domain import (
     StatusChange,
     clinical_time,
 )
-from carecoord.errors import Problem, ValidationError
+from carecoord.errors import Problem, UsageError, ValidationError
 from carecoord.profile._facts import Fact
 from carecoord.profile._views import Viewer, view_for
 from carecoord.terminology import ValueSets
@@ -120,6 +120,16 @@ class Timeline(tuple[TimelineEvent, ...]):
     """
 
     __slots__ = ()
+
+    def __new__(cls, events: Iterable[TimelineEvent] = ()) -> Self:
+        """A timeline of ``events`` (in the order given: :func:`timeline` sorts them)."""
+        given_events: object = events
+        if isinstance(given_events, str | bytes) or not isinstance(given_events, Iterable):
+            given = type(given_events).__name__
+            raise UsageError(
+                f"Timeline() events: expected an iterable of TimelineEvent, got {given}"
+            )
+        return super().__new__(cls, events)
 
     def __repr__(self) -> str:
         if not self:

@@ -18,7 +18,7 @@ cattrs, no json).
 from __future__ import annotations
 
 from carecoord.display import bound_reprs as _bound_reprs
-from carecoord.errors import checked_exports
+from carecoord.errors import checked_classes, checked_exports
 from carecoord.rules._actions import suggest_tasks, task_id_for
 from carecoord.rules._activity import activity_ccm_time
 from carecoord.rules._asof import (
@@ -259,4 +259,25 @@ checked_exports(
         for name in ("detect_gaps",)
     },
 )
-del checked_exports
+checked_classes(
+    globals(),
+    (
+        "BusinessCalendar",
+        "Citation",
+        "Evidence",
+        "Exclusion",
+        "GapGroup",
+        "GapReport",
+        "MonitoringSchedule",
+        "Overrides",
+        "Parameter",
+        "PopulationSummary",
+        "RuleContext",
+        "RuleError",
+        "RuleMetadata",
+        "RuleSet",
+        "Snooze",
+        "Worklist",
+    ),
+)
+del checked_classes, checked_exports

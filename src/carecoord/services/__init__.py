@@ -10,14 +10,22 @@ See ``docs/embedding.md``.
 
 from __future__ import annotations
 
-from carecoord.display import bound_reprs
-from carecoord.errors import checked_exports, checked_methods
+from carecoord.display import bound_reprs as _bound_reprs
+from carecoord.errors import checked_classes, checked_exports, checked_methods
 from carecoord.services._coordinator import Coordinator
 from carecoord.services._model import IngestChanges, OnInvalid, Skipped, retry_on_conflict
 
 __all__ = ["Coordinator", "IngestChanges", "OnInvalid", "Skipped", "retry_on_conflict"]
 
+_bound_reprs(globals()[name] for name in __all__)
 checked_exports(globals())
 checked_methods(Coordinator, globals())
-bound_reprs(globals()[name] for name in __all__)
-del checked_exports, checked_methods, bound_reprs
+checked_classes(
+    globals(),
+    (
+        "Coordinator",
+        "IngestChanges",
+        "Skipped",
+    ),
+)
+del checked_classes, checked_exports, checked_methods

@@ -58,6 +58,7 @@ from carecoord.services._ingest import (
     Evaluation,
     Relinker,
     gap_event,
+    identifier_keys,
     prepare,
 )
 from carecoord.services._model import IngestChanges, OnInvalid
@@ -399,12 +400,14 @@ class Coordinator:
             NotFound: if there is none (or the viewer may not see it).
 
         """
+        # A viewer's as_of is checked before the lookup, so the error does not say whether
+        # the gap exists.
+        when = _aware("as_of", as_of) if viewer is not None else None
         with self._store.unit_of_work() as uow:
             state = uow.gaps.get(key)
             if state is None:
                 raise NotFound("no gap with that key")
-            if viewer is not None:
-                when = _aware("as_of", as_of)
+            if viewer is not None and when is not None:
                 if not self._visible(uow, [state], viewer, when):
                     raise NotFound("no gap with that key")
                 uow.access.append(AccessEntry(_who(viewer, actor), state.person, "gap", when))
@@ -667,6 +670,8 @@ class Coordinator:
         Given a ``viewer`` (and ``as_of``), the tasks of gaps the viewer may not see are
         left out (see :meth:`worklist`).
         """
+        # Checked before any lookup, so the error does not say whether the person exists.
+        when = _aware("as_of", as_of) if viewer is not None else None
         with self._store.unit_of_work() as uow:
             if person is not None:
                 entries = uow.tasks.of_person(self._resolve(uow, person))
@@ -676,12 +681,15 @@ class Coordinator:
             else:
                 found = tuple(e for s in TaskState for e in uow.tasks.with_state(s))
                 found = tuple(sorted(found, key=lambda e: e.id))
-            if viewer is None:
+            if viewer is None or when is None:
                 return found
-            when = _aware("as_of", as_of)
             states = [g for e in found if e.gap and (g := uow.gaps.get(e.gap)) is not None]
             shown = {g.key for g in self._visible(uow, states, viewer, when)}
-            return tuple(e for e in found if e.gap is None or e.gap in shown)
+            kept = tuple(e for e in found if e.gap is None or e.gap in shown)
+            for pid in sorted({e.person for e in kept}):
+                uow.access.append(AccessEntry(_who(viewer, ""), pid, "tasks", when))
+            uow.commit()
+            return kept
 
     def _change_task(
         self,
@@ -806,7 +814,8 @@ class Coordinator:
 
         """
         if action not in _TASK_ACTIONS:
-            raise UsageError(f"unknown task action {action!r}")
+            allowed = ", ".join(sorted(_TASK_ACTIONS))
+            raise UsageError(f"unknown task action: expected one of {allowed}")
 
         def update(entry: TaskEntry) -> TaskEntry:
             _expect(entry, TaskState.ACCEPTED, TaskState.ACCEPTED)
@@ -859,7 +868,9 @@ class Coordinator:
         with self._work(unit_of_work) as uow:
             pid = self._resolve(uow, person)
             ids = (pid, *uow.persons.aliases(pid))
-            keys = tuple(s.key for s in uow.records.of_person(pid))
+            stored = uow.records.of_person(pid)
+            keys = tuple(s.key for s in stored)
+            blocked = (*keys, *dict.fromkeys(k for s in stored for k in identifier_keys(s.record)))
             for key in keys:
                 uow.records.delete(key)
             uow.decisions.delete_involving(keys)
@@ -870,7 +881,7 @@ class Coordinator:
                 uow.ledger.redact_person(each)
                 positions.extend(uow.outbox.redact_person(each))
                 uow.persons.delete(each)
-            tombstone = Tombstone(pid, keys, at, actor, reason, tuple(sorted(positions)))
+            tombstone = Tombstone(pid, blocked, at, actor, reason, tuple(sorted(positions)))
             uow.tombstones.put(tombstone)
             uow.ledger.append(
                 LedgerEntry(pid, "person.erase", pid, actor, at, ActivityKind.OTHER, reason="")

@@ -33,6 +33,40 @@ from carecoord.profile import (
 )
 from carecoord.rules import Gap, GapStatus, detect_gaps, suggest_tasks
 from carecoord.services._model import IngestChanges, Skipped
+from carecoord.terminology import canonical_system
+
+__all__ = [
+    "ACTIVE",
+    "ERASED_IDENTIFIER",
+    "Evaluation",
+    "Prepared",
+    "Relinker",
+    "gap_event",
+    "identifier_keys",
+    "prepare",
+    "sensitivity",
+]
+
+ERASED_IDENTIFIER = "erased-identifier"
+"""The ``source`` part of the tombstone keys that block an erased patient's identifiers."""
+
+_TOMBSTONE_SALT = b"carecoord-tombstone-identifier"
+
+
+def identifier_keys(record: PatientRecord) -> tuple[RecordKey, ...]:
+    """Keys that block ``record``'s patient identifiers in a tombstone, one per identifier.
+
+    Each is ``(ERASED_IDENTIFIER, digest)``: a keyed BLAKE2b digest of the identifier's
+    canonical system and its value, so a tombstone recognises the same patient arriving
+    under another source or patient id without keeping the identifier itself.
+    """
+    keys: list[RecordKey] = []
+    for identifier in record.patient.identifiers:
+        text = f"{canonical_system(identifier.system)}|{identifier.value.strip()}"
+        digest = hashlib.blake2b(text.encode(), digest_size=16, key=_TOMBSTONE_SALT)
+        keys.append((ERASED_IDENTIFIER, digest.hexdigest()))
+    return tuple(dict.fromkeys(keys))
+
 
 __all__ = [
     "ACTIVE",
@@ -268,12 +302,14 @@ class Relinker:
                     Skipped(known.index, known.key, "replaced by a later copy in the same input")
                 )
             latest[item.key] = item
-        blocked = self.uow.tombstones.blocking(latest)
+        identifiers = {key: identifier_keys(item.record) for key, item in latest.items()}
+        wanted = [*latest, *{k for keys in identifiers.values() for k in keys}]
+        blocked = self.uow.tombstones.blocking(wanted)
         heads = self.uow.records.heads(latest)
         changed: dict[RecordKey, Prepared] = {}
         for key, item in latest.items():
             head = heads.get(key)
-            if key in blocked:
+            if key in blocked or any(k in blocked for k in identifiers[key]):
                 self.out.skipped.append(Skipped(item.index, key, "erased on request"))
             elif head is not None and (head.digest == item.digest or self._same(item)):
                 self.out.unchanged.append(key)

@@ -91,6 +91,9 @@ class IngestChanges:
         }
         return IngestChanges(**fields)
 
+    def __repr__(self) -> str:
+        return f"IngestChanges({self.summary()})"
+
     def summary(self) -> str:
         """One line of counts, for logs and the command line (no ids)."""
         return (

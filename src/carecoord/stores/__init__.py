@@ -9,7 +9,20 @@ adapters run against their own store.
 
 from __future__ import annotations
 
+from carecoord.display import bound_reprs as _bound_reprs
+from carecoord.errors import checked_classes
 from carecoord.stores.memory import MemoryStore, MemoryUnitOfWork
 from carecoord.stores.sqlite import SQLiteStore, SQLiteUnitOfWork
 
 __all__ = ["MemoryStore", "MemoryUnitOfWork", "SQLiteStore", "SQLiteUnitOfWork"]
+
+_bound_reprs(globals()[name] for name in __all__)
+checked_classes(
+    globals(),
+    (
+        "MemoryUnitOfWork",
+        "SQLiteStore",
+        "SQLiteUnitOfWork",
+    ),
+)
+del checked_classes

@@ -127,9 +127,10 @@ class _Overlay(Generic[_K, _V]):
             self.conflicted = True  # the unit can no longer commit (ports: nothing of it)
             raise
         if key not in self.base:
-            with self.lock:
-                committed = self.table.rows.get(key)
-            self.base[key] = 0 if committed is None else _version(committed)
+            # The version this unit read (``stored``), not the table's version now: reading
+            # the table again here let another thread's commit in between go unnoticed (a
+            # lost update, seen under load by test_concurrent_threads_lose_no_update).
+            self.base[key] = stored
         new: _V = attrs.evolve(item, version=stored + 1)  # type: ignore[misc]
         self.pending[key] = new
         return new

@@ -28,7 +28,7 @@ the ``V2_*`` HL7 v2 tables) are here too, so that no adapter imports another.
 from __future__ import annotations
 
 from carecoord.display import bound_reprs as _bound_reprs
-from carecoord.errors import checked_exports
+from carecoord.errors import checked_classes, checked_exports
 from carecoord.terminology._defaults import (
     CHRONIC_CONDITION_GROUPS,
     DEFAULT_VALUE_SETS,
@@ -100,4 +100,12 @@ __all__ = [
 
 _bound_reprs(globals()[name] for name in __all__)
 checked_exports(globals())
-del checked_exports
+checked_classes(
+    globals(),
+    (
+        "CodePattern",
+        "ValueSet",
+        "ValueSets",
+    ),
+)
+del checked_classes, checked_exports

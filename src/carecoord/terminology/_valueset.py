@@ -8,6 +8,7 @@ from typing import Any
 
 import attrs
 
+from carecoord.display import clip
 from carecoord.domain import Code
 from carecoord.errors import Problem, ValidationError
 from carecoord.terminology._systems import HIERARCHICAL_SYSTEMS, canonical_system, normal_code
@@ -113,7 +114,7 @@ class CodePattern:
         object.__setattr__(self, "_canonical", canonical)
 
     def __repr__(self) -> str:
-        return f"CodePattern({self.system!r}, {self.pattern!r})"
+        return f"CodePattern({self.system!r}, {clip(self.pattern, 200)!r})"
 
     @property
     def is_prefix(self) -> bool:

@@ -12,7 +12,7 @@ Hypothesis (``pip install 'carecoord[testing]'``). The pytest fixtures come from
 from __future__ import annotations
 
 from carecoord.display import bound_reprs as _bound_reprs
-from carecoord.errors import checked_exports
+from carecoord.errors import checked_classes, checked_exports
 from carecoord.testing._assertions import assert_gap, assert_no_gap, known_rule
 from carecoord.testing._builders import (
     AS_OF,
@@ -122,4 +122,13 @@ __all__ = [
 
 _bound_reprs(globals()[name] for name in __all__)
 checked_exports(globals())
-del checked_exports
+checked_classes(
+    globals(),
+    (
+        "ErrorMix",
+        "FhirBundles",
+        "LinkageScore",
+        "Population",
+    ),
+)
+del checked_classes, checked_exports
