@@ -215,7 +215,9 @@ class Coordinator:
 
         The decision is kept and honoured by every later ingest; the persons holding the
         two records are re-linked now (``same_person=False`` splits them, keeping the
-        person's id with the larger part). Recorded in the ledger (``link.decide``).
+        person's id with the larger part). Recorded in the ledger (``link.decide``, under
+        the person of the first record) without the reason: a reason about two people is
+        kept with the decision only, so erasing either person erases it.
 
         Raises:
             NotFound: if either record is not stored.
@@ -239,7 +241,6 @@ class Coordinator:
                     actor,
                     as_of,
                     ActivityKind.RECORD_REVIEW,
-                    reason=reason,
                     detail={"same_person": "yes" if same_person else "no"},
                 )
             )
