@@ -429,27 +429,18 @@ class _Decisions:
         return len(pairs)
 
 
-class _Gaps:
-    def __init__(self, overlay: _Overlay[str, GapState]) -> None:
+class _PersonRows(Generic[_V]):
+    """Rows keyed by a string id and indexed by ``person``: what gap states and tasks share."""
+
+    def __init__(self, overlay: _Overlay[str, _V]) -> None:
         self._o = overlay
 
-    def get(self, key: str) -> GapState | None:
+    def get(self, key: str) -> _V | None:
         return self._o.get(key)
 
-    def put(self, item: GapState) -> GapState:
-        return self._o.put_versioned(item.key, item)
-
-    def of_person(self, person: str) -> tuple[GapState, ...]:
+    def of_person(self, person: str) -> tuple[_V, ...]:
         keys = self._o.keys_where("person", (person,))
         return tuple(self._o.get(k) for k in sorted(keys))  # type: ignore[misc]
-
-    def query(self, query: GapQuery) -> tuple[GapState, ...]:
-        if query.persons is not None:
-            keys = self._o.keys_where("person", query.persons)
-            rows: Iterable[GapState] = (self._o.get(k) for k in keys)  # type: ignore[misc]
-        else:
-            rows = (state for _, state in self._o.all_rows())
-        return tuple(sorted((s for s in rows if query.matches(s)), key=lambda s: s.key))
 
     def delete(self, key: str) -> bool:
         if self._o.get(key) is None:
@@ -464,35 +455,26 @@ class _Gaps:
         return len(keys)
 
 
-class _Tasks:
-    def __init__(self, overlay: _Overlay[str, TaskEntry]) -> None:
-        self._o = overlay
+class _Gaps(_PersonRows[GapState]):
+    def put(self, item: GapState) -> GapState:
+        return self._o.put_versioned(item.key, item)
 
-    def get(self, task_id: str) -> TaskEntry | None:
-        return self._o.get(task_id)
+    def query(self, query: GapQuery) -> tuple[GapState, ...]:
+        if query.persons is not None:
+            keys = self._o.keys_where("person", query.persons)
+            rows: Iterable[GapState] = (self._o.get(k) for k in keys)  # type: ignore[misc]
+        else:
+            rows = (state for _, state in self._o.all_rows())
+        return tuple(sorted((s for s in rows if query.matches(s)), key=lambda s: s.key))
 
+
+class _Tasks(_PersonRows[TaskEntry]):
     def put(self, item: TaskEntry) -> TaskEntry:
         return self._o.put_versioned(item.id, item)
-
-    def of_person(self, person: str) -> tuple[TaskEntry, ...]:
-        keys = self._o.keys_where("person", (person,))
-        return tuple(self._o.get(k) for k in sorted(keys))  # type: ignore[misc]
 
     def with_state(self, state: TaskState) -> tuple[TaskEntry, ...]:
         keys = self._o.keys_where("state", (state,))
         return tuple(self._o.get(k) for k in sorted(keys))  # type: ignore[misc]
-
-    def delete(self, task_id: str) -> bool:
-        if self._o.get(task_id) is None:
-            return False
-        self._o.delete(task_id)
-        return True
-
-    def delete_person(self, person: str) -> int:
-        keys = self._o.keys_where("person", (person,))
-        for key in keys:
-            self._o.delete(key)
-        return len(keys)
 
 
 class _Tombstones:
