@@ -68,7 +68,8 @@ VALIDATED_MODELS = {
 
 UNVALIDATED_FIELDS = {
     "CarePlanActivity", "CareTeamMember", "Diagnosis", "Fact", "FactConflict", "Field",
-    "FieldEvidence", "HumanName", "MatchResult", "ScoredPair", "Note", "PriorAuthorization", "Provenance",
+    "FieldEvidence", "HumanName", "MatchResult", "ScoredPair", "Note", "PriorAuthorization",
+    "Provenance",
     "ReconciliationDecision", "ResultComponent", "AccessEntry", "Event", "GapNote",
     "GapState", "LedgerEntry", "Person", "RecordHead", "StoredRecord", "TaskEntry",
 }  # fmt: skip
