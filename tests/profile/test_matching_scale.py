@@ -152,11 +152,16 @@ class TestTermFrequencies:
             "family_name", "exact"
         )
 
-    @pytest.mark.parametrize("bounds", [(1.0, 2.0), (-1.0, -0.5), (0.0,), ("a", 1.0)])
+    @pytest.mark.parametrize("bounds", [(1.0, 2.0), (-1.0, -0.5), (0.0,)])
     def test_bad_bounds_raise(self, bounds: Any) -> None:
         """Bounds must be a pair (low <= 0 <= high)."""
         with pytest.raises(ValidationError):
             MatchConfig(term_frequency_bounds=bounds)
+
+    def test_bounds_that_are_not_numbers_are_misuse(self) -> None:
+        """A bound of the wrong kind is a UsageError (also a TypeError) naming the field."""
+        with pytest.raises(UsageError, match="term_frequency_bounds"):
+            MatchConfig(term_frequency_bounds=("a", 1.0))  # type: ignore[arg-type]
 
     def test_negative_minimum_raises(self) -> None:
         """A negative minimum table size is refused."""
