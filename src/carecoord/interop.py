@@ -34,6 +34,7 @@ __all__ = [
     "DEFAULT_LIMITS",
     "ISSUE_COLUMNS",
     "MAX_DEPTH_CEILING",
+    "ByteBudget",
     "ImportIssue",
     "ImportResult",
     "IssueCode",
@@ -213,6 +214,50 @@ class Limits:
 
 DEFAULT_LIMITS = Limits()
 """The limits a read keeps to when given none."""
+
+
+class ByteBudget:
+    """The bytes one read may still take in under its :class:`Limits`, and its breaches.
+
+    Every reader (FHIR, HL7 v2) counts what it read in :attr:`total`, asks :meth:`room`
+    before reading a file or text, and reports a breach with :meth:`too_big` or
+    :meth:`limit` as a ``limit-exceeded`` issue in ``log``; a breach that ends the read
+    sets :attr:`stopped`.
+    """
+
+    __slots__ = ("limits", "log", "stopped", "total")
+
+    def __init__(self, limits: Limits, log: IssueLog) -> None:
+        self.limits = limits
+        self.log = log
+        self.total = 0
+        """Bytes read so far (after decompression)."""
+        self.stopped = False
+        """Whether a breach ended the read: nothing after it is read."""
+
+    def __repr__(self) -> str:
+        return f"ByteBudget({self.total:,} bytes read, stopped={self.stopped})"
+
+    def room(self) -> int:
+        """How many more bytes the next file or text may have."""
+        limits = self.limits
+        return max(0, min(limits.max_file_bytes, limits.max_total_bytes - self.total))
+
+    def too_big(self, label: str, verb: str = "is larger than") -> None:
+        """Report that the input labelled ``label`` exceeds :meth:`room`."""
+        limits = self.limits
+        if limits.max_total_bytes - self.total < limits.max_file_bytes:
+            what = f"{verb} what is left of {limits.max_total_bytes:,} bytes for the input"
+            self.limit(label, what, "max_total_bytes", rest=True)
+        else:
+            self.limit(label, f"{verb} {limits.max_file_bytes:,} bytes", "max_file_bytes")
+
+    def limit(self, label: str, what: str, bound: str, *, rest: bool = False) -> None:
+        """Report a breach of ``Limits.<bound>``; with ``rest`` nothing after it is read."""
+        after = ", nor anything after it" if rest else ""
+        message = f"{what} (Limits.{bound}); not read{after}"
+        self.log.add("", IssueCode.LIMIT_EXCEEDED, message, source=label)
+        self.stopped = self.stopped or rest
 
 
 @attrs.frozen
@@ -397,7 +442,7 @@ def _import_html(
 
 checked_classes(
     globals(),
-    ("IssueLog",),
+    ("ByteBudget", "IssueLog"),
 )
 checked_exports(globals())
 del checked_classes, checked_exports

@@ -626,7 +626,7 @@ def _lines(reader: InputReader, path: Path, label: str) -> Iterator[tuple[int, b
                 if line is None:
                     where = f"{label}:{number}"
                     what = f"a line is larger than {limit:,} bytes"
-                    reader._limit(where, what, "max_file_bytes")
+                    reader.budget.limit(where, what, "max_file_bytes")
                 elif line.strip():
                     yield number, line.removeprefix(b"\xef\xbb\xbf") if number == 1 else line
     except (OSError, EOFError, zlib.error) as err:
@@ -869,7 +869,7 @@ class BulkPlan:
             where = f"{label}:{number}"
             if line is None:
                 what = f"a line is larger than {limits.max_file_bytes:,} bytes"
-                reader._limit(where, what, "max_file_bytes")
+                reader.budget.limit(where, what, "max_file_bytes")
                 continue
             if not line.strip():
                 continue

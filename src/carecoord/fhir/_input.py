@@ -37,6 +37,7 @@ from carecoord.errors import InteropError, UsageError, json_kind
 from carecoord.fhir._issues import IssueCode, IssueLog, IssueSeverity
 from carecoord.fhir._limits import DEFAULT_LIMITS, Limits
 from carecoord.fhir._resource_types import type_label
+from carecoord.interop import ByteBudget
 
 __all__ = [
     "JSON_BACKEND",
@@ -255,8 +256,7 @@ class InputReader:
         self.limits = limits
         self.name_files = name_files
         self.files = 0
-        self.total = 0
-        self.stopped = False
+        self.budget = ByteBudget(limits, issues)
         self._places: dict[str, str] = {}
 
     def place(self, label: str) -> str:
@@ -308,7 +308,7 @@ class InputReader:
     def _items(self, items: Iterable[object]) -> Iterator[Document]:
         for index, item in enumerate(items):
             label = f"{_INPUT}[{index}]"
-            if self.stopped:
+            if self.budget.stopped:
                 return
             if isinstance(item, Mapping):
                 yield label, item if isinstance(item, dict) else dict(item)
@@ -354,7 +354,7 @@ class InputReader:
     def _folder(self, folder: Path, shown: str) -> Iterator[Document]:
         found = self._walk(folder, shown)
         for relative, file in found:
-            if self.stopped:
+            if self.budget.stopped:
                 return
             yield from self._file(file, relative, top=None)
 
@@ -379,7 +379,7 @@ class InputReader:
                             found.append((relative, Path(entry.path)))
                             if len(found) > room:
                                 what = f"folder holds more than {self.limits.max_files:,} files"
-                                self._limit(shown, what, "max_files")
+                                self.budget.limit(shown, what, "max_files")
                                 return []
             except OSError as err:
                 if not prefix:
@@ -396,7 +396,9 @@ class InputReader:
         label = relative if self.name_files else f"<file {self.files}>"
         self._places[label] = relative
         if self.files > self.limits.max_files:
-            self._limit(label, f"more than {self.limits.max_files:,} files", "max_files", rest=True)
+            self.budget.limit(
+                label, f"more than {self.limits.max_files:,} files", "max_files", rest=True
+            )
             return
         data = self._file_bytes(path, label, top)
         if data is None:
@@ -407,7 +409,7 @@ class InputReader:
             if data is None:
                 return
             name = name.removesuffix(".gz")
-        self.total += len(data)
+        self.budget.total += len(data)
         yield from self._parse(data, label, ndjson=name.endswith(".ndjson"))
 
     def _file_bytes(self, path: Path, label: str, top: str | None) -> bytes | None:
@@ -417,9 +419,9 @@ class InputReader:
             if not stat.S_ISREG(info.st_mode):
                 self._not_a_file(label)
                 return None
-            room = self._room()
+            room = self.budget.room()
             if info.st_size > room:
-                self._too_big(label)
+                self.budget.too_big(label)
                 return None
             fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
             with open(fd, "rb") as handle:
@@ -437,13 +439,13 @@ class InputReader:
             self._unreadable(label, "a file", err)
             return None
         if len(data) > room:
-            self._too_big(label)
+            self.budget.too_big(label)
             return None
         return data
 
     def _gunzip(self, data: bytes, label: str) -> bytes | None:
         """Decompressed gzip data, streamed and stopped at the limits; ``None`` on an issue."""
-        room = self._room()
+        room = self.budget.room()
         try:
             with gzip.GzipFile(fileobj=io.BytesIO(data)) as stream:
                 out = stream.read(room + 1)
@@ -456,24 +458,24 @@ class InputReader:
             )
             return None
         if len(out) > room:
-            self._too_big(label, "decompresses to more than")
+            self.budget.too_big(label, "decompresses to more than")
             return None
         return out
 
     # ----------------------------------------------------------------------- text
 
     def _text(self, value: bytes | str, label: str) -> Iterator[Document]:
-        room = self._room()
+        room = self.budget.room()
         data = value
         if isinstance(data, str):
             if len(data) > room:
-                self._too_big(label)
+                self.budget.too_big(label)
                 return
             data = data[_lead(data) :].encode("utf-8", "surrogatepass")
         if len(data) > room:
-            self._too_big(label)
+            self.budget.too_big(label)
             return
-        self.total += len(data)
+        self.budget.total += len(data)
         yield from self._parse(data, label, ndjson=False)
 
     def _parse(self, data: bytes, label: str, *, ndjson: bool) -> Iterator[Document]:
@@ -530,32 +532,13 @@ class InputReader:
 
     def _problem(self, err: Exception, label: str, *, line_offset: int = 0) -> None:
         if isinstance(err, _OverLimit):
-            self._limit(label, *err.args)
+            self.budget.limit(label, *err.args)
         else:
             assert isinstance(err, ValueError)
             message = _json_error(err, line_offset=line_offset)
             self.issues.add("", IssueCode.INVALID_JSON, message, source=label)
 
     # ----------------------------------------------------------------------- issues
-
-    def _room(self) -> int:
-        """How many more bytes the next file or text may have."""
-        return max(0, min(self.limits.max_file_bytes, self.limits.max_total_bytes - self.total))
-
-    def _too_big(self, label: str, verb: str = "is larger than") -> None:
-        limits = self.limits
-        if limits.max_total_bytes - self.total < limits.max_file_bytes:
-            what = f"{verb} what is left of {limits.max_total_bytes:,} bytes for the input"
-            self._limit(label, what, "max_total_bytes", rest=True)
-        else:
-            self._limit(label, f"{verb} {limits.max_file_bytes:,} bytes", "max_file_bytes")
-
-    def _limit(self, label: str, what: str, bound: str, *, rest: bool = False) -> None:
-        """Report a breach; with ``rest`` the input after this is not read either."""
-        after = ", nor anything after it" if rest else ""
-        message = f"{what} (Limits.{bound}); not read{after}"
-        self.issues.add("", IssueCode.LIMIT_EXCEEDED, message, source=label)
-        self.stopped = self.stopped or rest
 
     def _not_a_file(self, label: str) -> None:
         self.issues.add(

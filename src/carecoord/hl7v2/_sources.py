@@ -19,7 +19,7 @@ from typing import IO
 
 from carecoord.errors import InteropError, IssueCode, UsageError
 from carecoord.hl7v2._er7 import Message, split_messages
-from carecoord.interop import IssueLog, Limits
+from carecoord.interop import ByteBudget, IssueLog, Limits
 
 __all__ = ["SUFFIXES", "InputSource", "MessageSource", "deframe", "is_message_text"]
 
@@ -78,8 +78,7 @@ class MessageSource:
         self.limits = limits
         self.name_files = name_files
         self.files = 0
-        self.total = 0
-        self.stopped = False
+        self.budget = ByteBudget(limits, log)
 
     def units(self, source: object, label: str = "<input>") -> Iterator[Unit]:
         """Yield ``(label, one message)`` for every message in ``source``.
@@ -108,7 +107,7 @@ class MessageSource:
             yield from self._stream(source, label)
         elif isinstance(source, Iterable):
             for index, item in enumerate(source):
-                if self.stopped:
+                if self.budget.stopped:
                     return
                 if isinstance(item, bytes | bytearray | memoryview | str | os.PathLike | Message):
                     yield from self.units(item, f"<input>[{index}]")
@@ -126,7 +125,7 @@ class MessageSource:
             )
 
     def _stream(self, stream: object, label: str) -> Iterator[Unit]:
-        room = self._room()
+        room = self.budget.room()
         try:
             data = stream.read(room + 1)  # type: ignore[attr-defined]
         except (OSError, ValueError) as err:
@@ -136,16 +135,16 @@ class MessageSource:
         if not isinstance(data, bytes | bytearray):
             raise UsageError("a stream must give bytes or str")
         if len(data) > room:
-            self._too_big(label)
+            self.budget.too_big(label)
             return
         yield from self._data(bytes(data), label)
 
     def _data(self, data: bytes | str, label: str) -> Iterator[Unit]:
         size = len(data)
-        if size > self._room():
-            self._too_big(label)
+        if size > self.budget.room():
+            self.budget.too_big(label)
             return
-        self.total += size
+        self.budget.total += size
         if isinstance(data, bytes):
             for frame in deframe(data):
                 for piece in split_messages(frame):
@@ -174,7 +173,7 @@ class MessageSource:
             raise InteropError(f"cannot read {shown}: {reason}") from None
         if stat.S_ISDIR(mode):
             for relative, file in self._walk(path, shown):
-                if self.stopped:
+                if self.budget.stopped:
                     return
                 yield from self._file(file, relative, top=None)
         else:
@@ -199,7 +198,7 @@ class MessageSource:
                         elif entry.name.lower().endswith(SUFFIXES):
                             found.append((relative, Path(entry.path)))
                             if len(found) > room:
-                                self._limit(
+                                self.budget.limit(
                                     shown,
                                     f"folder holds more than {self.limits.max_files:,} files",
                                     "max_files",
@@ -217,7 +216,9 @@ class MessageSource:
         self.files += 1
         label = relative if self.name_files else f"<file {self.files}>"
         if self.files > self.limits.max_files:
-            self._limit(label, f"more than {self.limits.max_files:,} files", "max_files", rest=True)
+            self.budget.limit(
+                label, f"more than {self.limits.max_files:,} files", "max_files", rest=True
+            )
             return
         try:
             info = os.stat(path)
@@ -229,9 +230,9 @@ class MessageSource:
                     source=label,
                 )
                 return
-            room = self._room()
+            room = self.budget.room()
             if info.st_size > room:
-                self._too_big(label)
+                self.budget.too_big(label)
                 return
             with open(path, "rb") as handle:
                 data = handle.read(room + 1)
@@ -246,24 +247,6 @@ class MessageSource:
         yield from self._data(data, label)
 
     # ----------------------------------------------------------------------- limits
-
-    def _room(self) -> int:
-        return max(0, min(self.limits.max_file_bytes, self.limits.max_total_bytes - self.total))
-
-    def _too_big(self, label: str) -> None:
-        limits = self.limits
-        if limits.max_total_bytes - self.total < limits.max_file_bytes:
-            what = f"is larger than what is left of {limits.max_total_bytes:,} bytes for the input"
-            self._limit(label, what, "max_total_bytes", rest=True)
-        else:
-            self._limit(label, f"is larger than {limits.max_file_bytes:,} bytes", "max_file_bytes")
-
-    def _limit(self, label: str, what: str, bound: str, *, rest: bool = False) -> None:
-        after = ", nor anything after it" if rest else ""
-        self.log.add(
-            "", IssueCode.LIMIT_EXCEEDED, f"{what} (Limits.{bound}); not read{after}", source=label
-        )
-        self.stopped = self.stopped or rest
 
     def _unreadable(self, label: str, err: Exception) -> None:
         reason = err.strerror if isinstance(err, OSError) else None
