@@ -218,11 +218,16 @@ def _bulk(bulk: Any) -> list[Any]:
     return [*parts, totals]
 
 
-def child(data: Path, exports: Path) -> None:
-    """Digest every case with the tree on ``sys.path``; print one JSON line per case."""
+def child(data: Path, exports: Path, only: str | None = None) -> None:
+    """Digest every case with the tree on ``sys.path``; print one JSON line per case.
+
+    ``only``: the cases whose name starts with it (a quick check during development).
+    """
     from carecoord.fhir import ImportResult
 
     for name, read in cases(data, exports):
+        if only is not None and not name.startswith(only):
+            continue
         results = read()
         digests = []
         for result in results:
@@ -250,9 +255,10 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--exports", type=Path)
     parser.add_argument("--child", action="store_true")
+    parser.add_argument("--only", help="with --child: the cases whose name starts with it")
     args = parser.parse_args()
     if args.child:
-        child(args.data, args.exports)
+        child(args.data, args.exports, args.only)
         return
     if args.before is None:
         parser.error("--before is required")

@@ -196,6 +196,10 @@ _STRINGS = re.compile(rb'"[^"]*"')
 _BRACES = bytes.maketrans(b"{}", b"[]")
 
 
+_SMALL_TEXT = 1 << 16
+"""Below this many bytes, :func:`too_deep` counts brackets on the text itself first."""
+
+
 def too_deep(data: bytes, max_depth: int) -> bool:
     """Whether JSON text nests arrays and objects deeper than ``max_depth``.
 
@@ -204,11 +208,16 @@ def too_deep(data: bytes, max_depth: int) -> bool:
     innermost ``[]`` pairs are removed once per level. Text that is not JSON may be
     judged deeper than it is, never shallower than a parser would go.
     """
-    if data.count(b"[") + data.count(b"{") <= max_depth:
-        return False
+    if len(data) < _SMALL_TEXT and data.count(b"[") + data.count(b"{") <= max_depth:
+        return False  # a small text with fewer opening brackets than the bound
     if b"\\" in data:
         data = _ESCAPES.sub(b"", data)
-    marks = data.translate(None, _NOT_MARKS).replace(b'""', b"")
+    marks = data.translate(None, _NOT_MARKS)
+    # No more opening brackets than the bound (counted once escapes are gone, on the
+    # marks: a twentieth of a FHIR text): no nesting can exceed it.
+    if marks.count(b"[") + marks.count(b"{") <= max_depth:
+        return False
+    marks = marks.replace(b'""', b"")
     if b'"' in marks:
         marks = _STRINGS.sub(b"", marks)
     marks = marks.translate(_BRACES)

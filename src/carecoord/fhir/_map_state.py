@@ -156,6 +156,10 @@ class ResourceTable:
         entry = self._by_identity.get(id(resource)) if resource is not None else None
         return entry.source_id if entry is not None else None
 
+    def distinct_objects(self) -> bool:
+        """Whether every resource was read from a distinct object (none given twice)."""
+        return len(self._by_identity) == len(self.entries)
+
     def __len__(self) -> int:
         return len(self.entries)
 

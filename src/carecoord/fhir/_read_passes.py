@@ -183,6 +183,7 @@ def choose_versions(state: ReaderState) -> None:
     groups: dict[tuple[str, Key], list[FlatResource]] = {}
     key_for = shared.index.key_for
     entries = shared.resources.entries
+    repeated = False
     for entry in entries:
         item = entry.item
         resource = item.resource
@@ -200,6 +201,31 @@ def choose_versions(state: ReaderState) -> None:
             groups[group_key] = [item]
         else:
             group.append(item)
+            repeated = True
+    by_type = state.by_type
+    if not repeated:  # one version of everything: every resource, in input order
+        for entry in entries:
+            resource = entry.item.resource
+            kind = str(resource["resourceType"])
+            found = by_type.get(kind)
+            if found is None:
+                by_type[kind] = [entry.item]
+            else:
+                found.append(entry.item)
+        return
+    if shared.resources.distinct_objects():
+        # Each resource object read once, so input order is the entries' order: keep
+        # the entries whose version is chosen (what sorting the chosen ones would give).
+        dropped: set[int] = set()
+        for (_sid, key), group in groups.items():
+            if len(group) > 1:
+                latest = _latest(state, key, group)
+                dropped.update(id(item) for item in group if item is not latest)
+        for entry in entries:
+            item = entry.item
+            if id(item) not in dropped:
+                by_type.setdefault(str(item.resource["resourceType"]), []).append(item)
+        return
     chosen: list[FlatResource] = []
     for (_sid, key), group in groups.items():
         if len(group) == 1:

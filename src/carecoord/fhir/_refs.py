@@ -70,6 +70,9 @@ def _url_key(url: str) -> str:
     return url.lower() if url[:9].lower() == "urn:uuid:" else url
 
 
+_HTTP = ("http://", "https://")
+
+
 class _Node:
     """What the index knows about one resource."""
 
@@ -105,7 +108,7 @@ class _Node:
         self.key: tuple[str, str] | None = _UNKNOWN
         """:meth:`ReferenceIndex.key_for` of the resource, once computed (``_UNKNOWN`` before)."""
         self.base: str | None = None
-        if full_url is not None and full_url.startswith(("http://", "https://")):
+        if full_url is not None and full_url.startswith(_HTTP):
             match = _ABSOLUTE_RE.match(full_url)
             if match is not None and match["type"] == self.type:
                 self.base = match["base"]
@@ -141,23 +144,36 @@ class ReferenceIndex:
 
     def add(self, entry: FlatResource) -> None:
         """Index one resource (and the resources it contains)."""
-        path = entry.path
+        path, resource, full_url, source = entry
         cut = path.rfind(".entry[")
-        scope = (entry.source, path[:cut] if cut >= 0 else "")
-        full_url = entry.full_url or None
-        node = _Node(entry.resource, full_url, scope, entry.source, None)
-        self._nodes[id(entry.resource)] = node
+        scope = (source, path[:cut] if cut >= 0 else "")
+        full_url = full_url or None
+        node = _Node(resource, full_url, scope, source, None)
+        self._nodes[id(resource)] = node
         self._count += 1
         if full_url is not None:
-            self._by_url.setdefault(_url_key(full_url), []).append(node)
-        if node.id is not None:
-            self._by_type_id.setdefault((node.type, node.id), []).append(node)
+            # UUIDs are compared without regard to case (as _url_key does)
+            url_key = full_url.lower() if full_url[:9].lower() == "urn:uuid:" else full_url
+            found = self._by_url.get(url_key)
+            if found is None:
+                self._by_url[url_key] = [node]
+            else:
+                found.append(node)
+        node_id = node.id
+        if node_id is not None:
+            type_id = (node.type, node_id)
+            found = self._by_type_id.get(type_id)
+            if found is None:
+                self._by_type_id[type_id] = [node]
+            else:
+                found.append(node)
         self._by_identifier = None
-        contained = entry.resource.get("contained")
-        if isinstance(contained, list):
-            for item in contained:
-                if isinstance(item, dict):
-                    self._nodes[id(item)] = _Node(item, None, scope, entry.source, entry.resource)
+        if "contained" in resource:
+            contained = resource["contained"]
+            if isinstance(contained, list):
+                for item in contained:
+                    if isinstance(item, dict):
+                        self._nodes[id(item)] = _Node(item, None, scope, source, resource)
 
     def __len__(self) -> int:
         """The number of resources indexed (contained resources not counted)."""
