@@ -6,6 +6,7 @@ Conditions (and social needs), medications, allergies, results and procedures.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from carecoord.domain import (
@@ -65,6 +66,7 @@ from carecoord.fhir._map_base import MapContext
 from carecoord.fhir._map_carecoord import Parts, extension_items, first_extension
 from carecoord.fhir._map_state import Facts
 from carecoord.fhir._map_types import silent_code
+from carecoord.fhir._trusted import trusted_constructor
 
 __all__ = [
     "map_allergy",
@@ -694,6 +696,19 @@ def _components(ctx: MapContext) -> tuple[ResultComponent, ...]:
     return tuple(found)
 
 
+_trusted_result = trusted_constructor(Result)
+
+
+def _result_maker(ctx: MapContext, fact_id: str) -> Callable[..., Result]:
+    """How to build a result: without validators when the reader vouches for every value.
+
+    It does when the id is not blank (the patient's id was checked with the Patient) and
+    parsed times are aware (:attr:`ReadState.trusted`); the rest are enum members from
+    the code tables, tuples and frozensets the mapper made, and aware parsed instants.
+    """
+    return _trusted_result if ctx.state.trusted and fact_id.strip() else Result
+
+
 def map_observation(ctx: MapContext, patient: PatientId, fact_id: str) -> Facts:
     """An ``Observation`` as a :class:`Result`.
 
@@ -710,7 +725,7 @@ def map_observation(ctx: MapContext, patient: PatientId, fact_id: str) -> Facts:
     return [
         (
             "results",
-            Result(
+            _result_maker(ctx, fact_id)(
                 id=ResultId(fact_id),
                 patient=patient,
                 code=code,
@@ -772,7 +787,7 @@ def map_diagnostic_report(ctx: MapContext, patient: PatientId, fact_id: str) -> 
     return [
         (
             "results",
-            Result(
+            _result_maker(ctx, fact_id)(
                 id=ResultId(fact_id),
                 patient=patient,
                 code=code,

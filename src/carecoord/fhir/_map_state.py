@@ -16,6 +16,7 @@ from carecoord.domain import Code, OrderKind, PartialDate, Ref
 from carecoord.fhir._input import FlatResource
 from carecoord.fhir._issues import IssueLog
 from carecoord.fhir._refs import ReferenceIndex
+from carecoord.fhir._trusted import aware_zone
 
 __all__ = [
     "DOMAIN_TYPES",
@@ -176,6 +177,9 @@ class ReadState:
         self.issues = issues
         self.index = index
         self.default_tz = default_tz
+        self.trusted = aware_zone(default_tz)
+        """Whether every parsed time is aware, so checked values build facts without
+        their validators (:mod:`._trusted`)."""
         self.domain_types: dict[Key, str] = {}
         """Per resource: the carecoord type it became, where it depends on the resource."""
         self.role_targets: dict[Key, Key] = {}

@@ -33,10 +33,14 @@ from carecoord.fhir._datatypes import parse_datetime, parse_instant
 from carecoord.fhir._issues import IssueCode
 from carecoord.fhir._map_json import JsonAccess
 from carecoord.fhir._map_state import ReadState, memoised_at, remember
+from carecoord.fhir._trusted import trusted_constructor
 
 __all__ = ["DatatypeAccess", "silent_code"]
 
 _MIN_YEAR = 2
+
+_trusted_period = trusted_constructor(Period)
+_trusted_quantity = trusted_constructor(Quantity)
 
 _MAX_YEAR = 9998
 
@@ -367,6 +371,8 @@ class DatatypeAccess(JsonAccess):
             end = None
         if start is None and end is None:
             return None
+        if self.state.trusted:  # aware instants, as the validators require
+            return _trusted_period(start=start, end=end)
         return Period(start, end)
 
     def recorded_at(self) -> dt.datetime | None:
@@ -528,9 +534,10 @@ def _clean_quantity(value: dict[str, Any]) -> Quantity | None:
     code, unit = value.get("code"), value.get("unit")
     if (code is not None and type(code) is not str) or (unit is not None and type(unit) is not str):
         return None
+    # A finite float, as Quantity's validator requires.
     if code is not None and code.strip():
-        return Quantity(number, code)
-    return Quantity(number, unit if unit is not None and unit.strip() else None)
+        return _trusted_quantity(value=number, unit=code)
+    return _trusted_quantity(value=number, unit=unit if unit is not None and unit.strip() else None)
 
 
 def _clean_concept(
