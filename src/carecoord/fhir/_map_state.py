@@ -226,6 +226,9 @@ class ReadState:
             tuple[str, str, str | None, tuple[tuple[str, str, str | None], ...]], Code
         ] = {}
         """``(system, code, display, other codings)`` -> the :class:`Code` made of them."""
+        self.concept_memo: dict[tuple[str | None, ...], Code | None] = {}
+        """``(system, code, display, text)`` of a one-coding concept -> the code it gives
+        (:meth:`DatatypeAccess._quiet_code`; strings or ``None`` only)."""
         self.ref_memo: dict[tuple[str, str], Ref] = {}
         """``(carecoord type, id)`` -> the :class:`Ref` made of them."""
 

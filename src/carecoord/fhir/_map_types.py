@@ -129,6 +129,34 @@ class DatatypeAccess(JsonAccess):
             return None
         if type(concept) is not dict:
             return _UNREAD
+        codings = concept.get("coding")
+        if type(codings) is list and len(codings) == 1:
+            # The usual concept, one coding (and a text): what it gives depends on those
+            # four strings only (no preference or order to apply), so the answer is kept
+            # per read and the same concept, met again, is not read again.
+            coding = codings[0]
+            if type(coding) is dict:
+                system, code = coding.get("system"), coding.get("code")
+                display, text = coding.get("display"), concept.get("text")
+                if (
+                    (system is None or type(system) is str)
+                    and (code is None or type(code) is str)
+                    and (display is None or type(display) is str)
+                    and (text is None or type(text) is str)
+                ):
+                    key = (system, code, display, text)
+                    memo = self.state.concept_memo
+                    if key in memo:
+                        return memo[key]
+                    found = self._quiet_concept(concept, prefer)
+                    remember(memo, key, found)
+                    return found
+        return self._quiet_concept(concept, prefer)
+
+    def _quiet_concept(
+        self, concept: dict[str, Any], prefer: Collection[str]
+    ) -> Code | _Unread | None:
+        """:meth:`_quiet_code` of a concept object, read in full."""
         codings = _clean_concept(concept)  # None for an R5 CodeableReference too
         label = concept.get("text")
         if codings is None or (label is not None and type(label) is not str):
