@@ -600,18 +600,50 @@ def _result_category(ctx: MapContext) -> ResultCategory:
     LAB and the laboratory sections are laboratory, RAD and the imaging sections imaging;
     the first category that maps wins, and a result with none is of unknown category.
     """
+    quick = _quick_category(ctx.resource.get("category"))
+    if quick is not None:
+        return quick
     for codings in ctx.item_codings(ctx.resource, "category", ctx.path):
         for _system, value, _display in codings:
-            if value is None:
-                continue
-            found = _OBSERVATION_CATEGORIES.get(value)
-            if found is None and (value in LAB_CATEGORY_CODES or value in _LAB_SECTIONS):
-                found = ResultCategory.LABORATORY
-            if found is None and value in IMAGING_CATEGORY_CODES:
-                found = ResultCategory.IMAGING
+            found = _category_of(value)
             if found is not None:
                 return found
     return ResultCategory.UNKNOWN
+
+
+def _category_of(value: str | None) -> ResultCategory | None:
+    """The category one (cleaned) coding's code names, or ``None``."""
+    if value is None:
+        return None
+    found = _OBSERVATION_CATEGORIES.get(value)
+    if found is None and (value in LAB_CATEGORY_CODES or value in _LAB_SECTIONS):
+        found = ResultCategory.LABORATORY
+    if found is None and value in IMAGING_CATEGORY_CODES:
+        found = ResultCategory.IMAGING
+    return found
+
+
+def _quick_category(categories: object) -> ResultCategory | None:
+    """:func:`_result_category` of the usual ``category``: one concept, one coding, that maps.
+
+    Only when reading it reports nothing (system, code and display are strings or
+    absent) and its code maps to a category; ``None`` leaves it to the full reading.
+    """
+    if type(categories) is not list or len(categories) != 1:
+        return None
+    concept = categories[0]
+    codings = concept.get("coding") if type(concept) is dict else None
+    if type(codings) is not list or len(codings) != 1 or type(codings[0]) is not dict:
+        return None
+    coding = codings[0]
+    system, code, display = coding.get("system"), coding.get("code"), coding.get("display")
+    if type(code) is not str or not code.strip():
+        return None
+    if (system is not None and type(system) is not str) or (
+        display is not None and type(display) is not str
+    ):
+        return None
+    return _category_of(code)
 
 
 def _issued(ctx: MapContext) -> tuple[dt.datetime, dt.datetime | PartialDate | None]:
