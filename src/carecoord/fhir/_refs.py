@@ -252,6 +252,10 @@ class ReferenceIndex:
         text: object = reference  # checked at run time: callers are not always typed
         if not isinstance(text, str) or not text:
             return None
+        if reference.startswith("urn:uuid:"):  # the usual case, as below without the kind
+            unique = self._by_url.get(reference.lower())
+            if unique is not None and len(unique) == 1:
+                return unique[0].resource
         kind = reference_kind(reference)
         if kind in ("urn:uuid", "urn:oid"):
             candidates = self._by_url.get(_url_key(reference), [])
