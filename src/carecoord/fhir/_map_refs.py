@@ -120,9 +120,11 @@ class ReferenceAccess(JsonAccess):
     ) -> tuple[Ref, ...]:
         """Every usable Reference of an array element, in order, without repeats."""
         found: list[Ref] = []
+        seen: set[Ref] = set()  # the same test as ``in found`` (refs are equal by value)
         for item_path, item in self.items(obj, key, path):
             ref = self.ref(item, item_path, expected=expected)
-            if ref is not None and ref not in found:
+            if ref is not None and ref not in seen:
+                seen.add(ref)
                 found.append(ref)
         return tuple(found)
 

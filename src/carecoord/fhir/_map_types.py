@@ -39,6 +39,8 @@ __all__ = ["DatatypeAccess", "silent_code"]
 
 _MIN_YEAR = 2
 
+_NO_LABELS: frozenset[Sensitivity] = frozenset()
+
 _trusted_period = trusted_constructor(Period)
 _trusted_quantity = trusted_constructor(Quantity)
 
@@ -405,9 +407,13 @@ class DatatypeAccess(JsonAccess):
 
     def recorded_at(self) -> dt.datetime | None:
         """``meta.lastUpdated``: when the source last recorded the resource."""
-        meta = self.obj(self.resource, "meta", self.path)
+        meta = self.resource.get("meta")
         if meta is None:
             return None
+        if type(meta) is not dict:  # reported by the reporting read (a subclass passes)
+            meta = self.obj(self.resource, "meta", self.path)
+            if meta is None:
+                return None
         value = meta.get("lastUpdated")
         if value is None:
             return None
@@ -422,6 +428,10 @@ class DatatypeAccess(JsonAccess):
 
         v3-ActCode sensitivity codes and v3-Confidentiality ``R`` and ``V`` (restricted).
         """
+        if not labels:  # the usual case: no labels anywhere, nothing to report
+            meta = self.resource.get("meta")
+            if meta is None or (type(meta) is dict and meta.get("security") is None):
+                return _NO_LABELS
         meta = self.obj(self.resource, "meta", self.path)
         pairs = (
             list(self.items(meta, "security", self.at("meta")))

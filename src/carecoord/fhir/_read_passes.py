@@ -416,7 +416,8 @@ def _map_fact(state: ReaderState, item: FlatResource) -> None:
         return
     for field, fact in facts:
         _place(state, builder, field, fact, key=key, item=item)
-    if "meta" in res and _declares_r5(res):
+    meta = res.get("meta")
+    if meta is not None and (type(meta) is not dict or "profile" in meta) and _declares_r5(res):
         state.warn(
             f"{item.path}.meta.profile",
             IssueCode.R5_CONTENT,
