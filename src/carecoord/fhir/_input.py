@@ -212,15 +212,14 @@ def too_deep(data: bytes, max_depth: int) -> bool:
         return False  # a small text with fewer opening brackets than the bound
     if b"\\" in data:
         data = _ESCAPES.sub(b"", data)
-    marks = data.translate(None, _NOT_MARKS)
+    marks = data.translate(_BRACES, _NOT_MARKS)  # braces become brackets in the same pass
     # No more opening brackets than the bound (counted once escapes are gone, on the
     # marks: a twentieth of a FHIR text): no nesting can exceed it.
-    if marks.count(b"[") + marks.count(b"{") <= max_depth:
+    if marks.count(b"[") <= max_depth:
         return False
     marks = marks.replace(b'""', b"")
     if b'"' in marks:
         marks = _STRINGS.sub(b"", marks)
-    marks = marks.translate(_BRACES)
     for depth in range(max_depth + 1):
         if not marks:
             return False
