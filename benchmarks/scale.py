@@ -8,11 +8,15 @@ Each size runs in a fresh subprocess (so peak memory is that size's own): it gen
 population *with facts* (``generate_population(..., with_facts=True)``, about two records
 per person), then times ``build_profiles`` on the records in memory, wall clock and CPU
 (``time.process_time``, which other sessions sharing the machine disturb less), and
-reports the peak resident memory of the process (which includes the generated records).
-The last column is the per-record CPU cost divided by that of the first size: a linear
-build keeps it near 1. With ``--profile N`` each size also prints the N functions with
-the most own time under ``cProfile`` (the profile slows the run; its times are only for
-comparing functions). The load average is printed before and after.
+reports the peak resident memory of the process (which includes the generated records)
+and the peak memory of the process *and its scoring workers together* (the sum of their
+proportional set sizes, ``Pss`` in ``/proc/<pid>/smaps_rollup``, sampled every 0.2 s:
+forked workers share the parent's pages, so the sum of their resident sets would count
+those pages twice). CPU is given for the main process and for the workers it waited for
+(``RUSAGE_CHILDREN``). The last column is the per-record wall time divided by that of the
+first size: a linear build keeps it near 1. With ``--profile N`` each size also prints the
+N functions with the most own time under ``cProfile`` (the profile slows the run; its
+times are only for comparing functions). The load average is printed before and after.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ import pstats
 import resource
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -34,23 +39,85 @@ if _SRC.is_dir() and str(_SRC) not in sys.path:
     sys.path.insert(0, str(_SRC))
 
 
+def _pss_mib(pid: int) -> float:
+    """The proportional set size of one process, MiB (0 when it is gone)."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as rollup:
+            for line in rollup:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        return 0.0
+    return 0.0
+
+
+def _tree(pid: int) -> list[int]:
+    """``pid`` and its descendants (from ``/proc/<pid>/task/*/children``)."""
+    found, stack = [], [pid]
+    while stack:
+        current = stack.pop()
+        found.append(current)
+        try:
+            tasks = os.listdir(f"/proc/{current}/task")
+        except OSError:
+            continue
+        for task in tasks:
+            try:
+                with open(f"/proc/{current}/task/{task}/children", encoding="ascii") as kids:
+                    stack.extend(int(kid) for kid in kids.read().split())
+            except OSError:
+                continue
+    return found
+
+
+class _PeakTreeMemory:
+    """Samples the summed PSS of this process and its children until stopped."""
+
+    def __init__(self, interval: float = 0.2) -> None:
+        self.peak = 0.0
+        self._interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            total = sum(_pss_mib(pid) for pid in _tree(os.getpid()))
+            self.peak = max(self.peak, total)
+            self._stop.wait(self._interval)
+
+    def __enter__(self) -> _PeakTreeMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
 def measure(records: int, seed: int, profile: int) -> dict[str, float]:
     """Build profiles for about ``records`` records; return timings and peak memory."""
     from carecoord import build_profiles
     from carecoord.testing import generate_population
 
+    started = time.perf_counter()
     population = generate_population(max(1, records // 2), seed=seed, with_facts=True)
     items = list(population.records)
     del population
+    generated = time.perf_counter() - started
+    before_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     profiler = cProfile.Profile() if profile else None
-    wall, cpu = time.perf_counter(), time.process_time()
-    if profiler is not None:
-        profiler.enable()
-    profiles = build_profiles(items)
-    if profiler is not None:
-        profiler.disable()
-    cpu = time.process_time() - cpu
-    wall = time.perf_counter() - wall
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    with _PeakTreeMemory() as tree:
+        wall, cpu = time.perf_counter(), time.process_time()
+        if profiler is not None:
+            profiler.enable()
+        profiles = build_profiles(items)
+        if profiler is not None:
+            profiler.disable()
+        cpu = time.process_time() - cpu
+        wall = time.perf_counter() - wall
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    workers_cpu = (after.ru_utime + after.ru_stime) - (children.ru_utime + children.ru_stime)
     if profiler is not None:
         stats = pstats.Stats(profiler, stream=sys.stderr)
         stats.sort_stats("tottime").print_stats(profile)
@@ -59,7 +126,11 @@ def measure(records: int, seed: int, profile: int) -> dict[str, float]:
         "profiles": len(profiles),
         "wall": wall,
         "cpu": cpu,
+        "workers_cpu": workers_cpu,
+        "generate_s": generated,
+        "records_rss_mib": before_rss,
         "rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "tree_pss_mib": tree.peak,
     }
 
 
@@ -85,13 +156,16 @@ def main() -> None:
         if args.profile:
             print(done.stderr, flush=True)
         result = json.loads(done.stdout.strip().splitlines()[-1])
-        per_record = result["cpu"] / result["records"] * 1e3
+        per_record = result["wall"] / result["records"] * 1e3
         first = first if first is not None else per_record
         print(
             f"records={result['records']:>9,} profiles={result['profiles']:>9,} "
-            f"wall={result['wall']:8.1f}s cpu={result['cpu']:8.1f}s "
-            f"cpu/record={per_record:.3f} ms ({per_record / first:.2f}x first) "
-            f"peak RSS={result['rss_mib']:,.0f} MiB",
+            f"generated in {result['generate_s']:.1f}s | build wall={result['wall']:8.1f}s "
+            f"cpu main={result['cpu']:8.1f}s workers={result['workers_cpu']:.1f}s "
+            f"wall/record={per_record:.3f} ms ({per_record / first:.2f}x first) | "
+            f"peak RSS={result['rss_mib']:,.0f} MiB (records alone "
+            f"{result['records_rss_mib']:,.0f}), with workers (PSS)="
+            f"{result['tree_pss_mib']:,.0f} MiB",
             flush=True,
         )
     print(f"load average after: {os.getloadavg()}")
