@@ -162,6 +162,31 @@ class _Inference:
         return found
 
 
+_INFERENCES: dict[int, tuple[ValueSets, _Inference]] = {}
+"""id(library) -> (the library, its inference): libraries are immutable, so what a coding
+or a name reveals with one is worked out once for every profile read with it (the library
+is kept so that its id is not reused)."""
+
+_INFERENCE_LIMIT = 50_000
+"""Codings and names remembered per library before the memo starts afresh."""
+
+
+def _inference(value_sets: ValueSets) -> _Inference:
+    """The shared :class:`_Inference` of ``value_sets`` (:data:`_INFERENCES`)."""
+    known = _INFERENCES.get(id(value_sets))
+    if known is not None and known[0] is value_sets:
+        found = known[1]
+        if len(found.known) + len(found.texts) > _INFERENCE_LIMIT:
+            found.known.clear()
+            found.texts.clear()
+        return found
+    if len(_INFERENCES) > 64:
+        _INFERENCES.clear()
+    found = _Inference(value_sets)
+    _INFERENCES[id(value_sets)] = (value_sets, found)
+    return found
+
+
 def infer_sensitivity(code: Code, value_sets: ValueSets | None = None) -> frozenset[Sensitivity]:
     """The sensitivity classes a code reveals when a source did not label the fact.
 
@@ -369,9 +394,35 @@ def refs_in(value: Any) -> Iterator[Ref]:
             yield from refs_in(getattr(value, name))
 
 
+_PLANS: dict[type, tuple[str, ...]] = {}
+"""Any type -> the fields :func:`_collect_refs` walks (none for a type that is not attrs)."""
+
+
+def _collect_refs(value: Any, out: list[Ref]) -> None:
+    """Append every :class:`Ref` inside ``value`` to ``out``, as :func:`refs_in` yields them.
+
+    The same walk without a generator per value, and with each type's fields looked up
+    once (:data:`_PLANS`): a profile's sensitivity table walks every fact it reads.
+    """
+    if isinstance(value, Ref):
+        out.append(value)
+    elif isinstance(value, tuple | frozenset):
+        for item in value:
+            _collect_refs(item, out)
+    elif value is not None:
+        kind = type(value)
+        names = _PLANS.get(kind)
+        if names is None:
+            names = _PLANS[kind] = _walked(kind) if attrs.has(kind) else ()
+        for name in names:
+            _collect_refs(getattr(value, name), out)
+
+
 def _named(kind: str, fact: Any) -> Iterator[tuple[str, str]]:
     """``(kind, fact id)`` of every fact one version of a fact names."""
-    for ref in refs_in(fact):
+    refs: list[Ref] = []
+    _collect_refs(fact, refs)
+    for ref in refs:
         for target in REFERENCE_KINDS.get(ref.type, ()):
             yield target, ref.id
     for field, target in _ID_FIELDS.get(kind, ()):
@@ -411,7 +462,7 @@ class Sensitivities:
     )
 
     def __init__(self, profile: PatientProfile, value_sets: ValueSets | None = None) -> None:
-        self._inference = _Inference(library(value_sets))
+        self._inference = _inference(library(value_sets))
         self._specialties = {
             p.ref: p.specialty for p in profile.practitioners if p.specialty is not None
         }
@@ -508,14 +559,18 @@ class Sensitivities:
         ``frozenset()`` when no fact has that reference. A reference whose type is ``"*"``
         matches a fact of any type with that key (a gap's focus is a bare key).
         """
+        return self.of_named(ref.type, ref.id)
+
+    def of_named(self, kind: str, key: str) -> frozenset[Sensitivity]:
+        """:meth:`of_ref` of ``Ref(kind, key)``, without building the reference."""
         refs = self._refs
         if refs is None:
             refs = self._refs = {}
             for i, (_name, fact) in enumerate(self.facts):
-                key = fact.key
-                refs.setdefault((type(fact.value).__name__, key), []).append(i)
-                refs.setdefault(("*", key), []).append(i)
-        found = refs.get((ref.type, ref.id), ())
+                key_of = fact.key
+                refs.setdefault((type(fact.value).__name__, key_of), []).append(i)
+                refs.setdefault(("*", key_of), []).append(i)
+        found = refs.get((kind, key), ())
         if len(found) == 1:
             return self.classes_of(found[0])
         return frozenset().union(*(self.classes_of(i) for i in found))
