@@ -149,6 +149,7 @@ def _hospice(ctx: RuleContext) -> tuple[_Span, ...]:
 
 _new = object.__new__
 _set = object.__setattr__
+_UNBUILT = object()
 
 
 @attrs.frozen
@@ -217,9 +218,10 @@ class RuleContext:
         parameter the result depends on (``("transitions.visits", classes)``).
         """
         values = self._shared.values
-        if key not in values:
-            values[key] = build(self)
-        return cast("V", values[key])
+        found = values.get(key, _UNBUILT)
+        if found is _UNBUILT:
+            found = values[key] = build(self)
+        return cast("V", found)
 
     def value_set(self, name: str) -> ValueSet:
         """The value set called ``name`` in this evaluation's library.

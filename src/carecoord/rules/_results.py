@@ -183,22 +183,35 @@ class _Report:
         return frozenset().union(*(p.value.sensitivity for p in self.parts))
 
 
-def _member_index(results: list[Fact[Result]]) -> dict[str, list[Fact[Result]]]:
-    """Result key -> the results it groups directly (same source, available), in order."""
+def _member_index(
+    results: list[Fact[Result]], keys: dict[int, str]
+) -> dict[str, list[Fact[Result]]]:
+    """Result key -> the results it groups directly (same source, available), in order.
+
+    ``keys`` is each result's :attr:`Fact.key`, by ``id`` (worked out once).
+    """
     by_id: dict[tuple[str, str], Fact[Result]] = {}
     for fact in results:
         for provenance, variant in zip(fact.provenance, fact.variants, strict=True):
             by_id.setdefault((provenance.source, variant.id), fact)
     index: dict[str, list[Fact[Result]]] = {}
     for fact in results:
-        found: dict[str, Fact[Result]] = {}
+        found: dict[str, Fact[Result]] | None = None
+        key = keys[id(fact)]
         for provenance, variant in zip(fact.provenance, fact.variants, strict=True):
+            if not variant.members:
+                continue
+            source = provenance.source
             for member_id in variant.members:
-                member = by_id.get((provenance.source, member_id))
-                if member is not None and member.key != fact.key:
-                    found.setdefault(member.key, member)
+                member = by_id.get((source, member_id))
+                if member is not None:
+                    member_key = keys[id(member)]
+                    if member_key != key:
+                        if found is None:
+                            found = {}
+                        found.setdefault(member_key, member)
         if found:
-            index[fact.key] = list(found.values())
+            index[key] = list(found.values())
     return index
 
 
@@ -210,29 +223,36 @@ def _reports(ctx: RuleContext) -> tuple[_Report, ...]:
     report's own source. Results that group each other in a loop are read as one report,
     on the earliest of them.
     """
-    results = _available(ctx)
-    index = _member_index(results)
-    grouped = {m.key for members in index.values() for m in members}
+    results = ctx.cached("results.available", _available)
+    keys = {id(fact): fact.key for fact in results}
+    index = _member_index(results, keys)
+    grouped = {keys[id(m)] for members in index.values() for m in members}
     claimed: set[str] = set()
     found: list[_Report] = []
-    tops = [f for f in results if f.key not in grouped]
-    loops = [f for f in results if f.key in grouped]
+    tops = [f for f in results if keys[id(f)] not in grouped]
+    loops = [f for f in results if keys[id(f)] in grouped]
     for fact in (*tops, *loops):
-        if fact.key in claimed:
+        key = keys[id(fact)]
+        if key in claimed:
             continue
-        claimed.add(fact.key)
+        claimed.add(key)
+        own = index.get(key)
+        if not own:
+            found.append(_Report(fact, ()))
+            continue
         members: list[Fact[Result]] = []
-        stack = list(reversed(index.get(fact.key, ())))
+        stack = list(reversed(own))
         while stack:
             member = stack.pop()
-            if member.key in claimed:
+            member_key = keys[id(member)]
+            if member_key in claimed:
                 continue
-            claimed.add(member.key)
+            claimed.add(member_key)
             members.append(member)
-            stack.extend(reversed(index.get(member.key, ())))
-        members.sort(key=lambda f: (f.value.issued, f.key))
+            stack.extend(reversed(index.get(member_key, ())))
+        members.sort(key=lambda f: (f.value.issued, keys[id(f)]))
         found.append(_Report(fact, tuple(members)))
-    found.sort(key=lambda r: (r.fact.value.issued, r.fact.key))
+    found.sort(key=lambda r: (r.fact.value.issued, keys[id(r.fact)]))
     return tuple(found)
 
 
@@ -321,7 +341,7 @@ class _Missing(RuleBase):
         }.get(kind)
 
     def evaluate(self, ctx: RuleContext) -> Iterator[Gap]:
-        by_order = _results_by_order(_available(ctx))
+        by_order = _results_by_order(ctx.cached("results.available", _available))
         for fact in _orders(ctx):
             order = fact.value
             days = self._window(order.kind)
@@ -442,7 +462,7 @@ class _Unacknowledged(RuleBase):
     )
 
     def evaluate(self, ctx: RuleContext) -> Iterator[Gap]:
-        orders = _orders_by_id(ctx)
+        orders = ctx.cached("results.orders-by-id", _orders_by_id)
         index = ctx.cached("care-team.index", TeamIndex)
         for report in ctx.cached("results.reports", _reports):
             if report.followed(self.categories):
@@ -654,7 +674,7 @@ class _AbnormalNoFollowUp(RuleBase):
     )
 
     def evaluate(self, ctx: RuleContext) -> Iterator[Gap]:
-        orders = _orders_by_id(ctx)
+        orders = ctx.cached("results.orders-by-id", _orders_by_id)
         candidates = _Candidates.gather(ctx)
         for report in ctx.cached("results.reports", _reports):
             abnormal = tuple(
