@@ -149,7 +149,9 @@ class _Inference:
 
     def classes(self, code: Code) -> frozenset[Sensitivity]:
         """The classes a concept reveals: any of its codings (the code and ``also``)."""
-        found = self.coding(code)
+        found = self.known.get((code.system, code.code))
+        if found is None:
+            found = self.coding(code)
         for other in code.also:
             found = found | self.coding(other)
         return found
@@ -279,13 +281,21 @@ def _own_classes(
     """What one version of a fact reveals by itself (labels and inference)."""
     shape = _shape(type(fact))
     found: set[Sensitivity] = set(fact.sensitivity) if shape.labelled else set()
-    for code in _codes_of(fact, shape):
-        found |= inference.classes(code)
+    classes = inference.classes
+    for name in shape.codes:  # what _codes_of yields, read in place
+        value = getattr(fact, name)
+        if isinstance(value, Code):
+            found |= classes(value)
+    for name in shape.code_lists:
+        for value in getattr(fact, name):
+            code = value if isinstance(value, Code) else getattr(value, "code", None)
+            if isinstance(code, Code):
+                found |= classes(code)
     if specialties:
         for party in _parties_of(fact, shape):
             specialty = specialties.get(party)
             if specialty is not None:
-                found |= inference.classes(specialty)
+                found |= classes(specialty)
     if isinstance(fact, Medication):
         for code in (fact.code, *fact.ingredients):
             for coding in code.codings:
@@ -295,9 +305,14 @@ def _own_classes(
         found |= fact.classes - {Sensitivity.PSYCHOTHERAPY_NOTE}
     elif isinstance(fact, SocialNeed) and fact.domain in _VIOLENCE_DOMAINS:
         found.add(Sensitivity.SEXUAL_DOMESTIC_VIOLENCE)
-    if any(getattr(fact, n) is CareSetting.PSYCHIATRIC for n in shape.settings):
-        found.add(Sensitivity.MENTAL_HEALTH)
-    return frozenset(found)
+    for name in shape.settings:
+        if getattr(fact, name) is CareSetting.PSYCHIATRIC:
+            found.add(Sensitivity.MENTAL_HEALTH)
+            break
+    return frozenset(found) if found else _NOTHING
+
+
+_NOTHING: frozenset[Sensitivity] = frozenset()
 
 
 # --------------------------------------------------------------------------- references
@@ -418,23 +433,18 @@ def _collect_refs(value: Any, out: list[Ref]) -> None:
             _collect_refs(getattr(value, name), out)
 
 
-def _named(kind: str, fact: Any) -> Iterator[tuple[str, str]]:
+def _named(kind: str, fact: Any) -> list[tuple[str, str]]:
     """``(kind, fact id)`` of every fact one version of a fact names."""
     refs: list[Ref] = []
     _collect_refs(fact, refs)
-    for ref in refs:
-        for target in REFERENCE_KINDS.get(ref.type, ()):
-            yield target, ref.id
+    named = [(target, ref.id) for ref in refs for target in REFERENCE_KINDS.get(ref.type, ())]
     for field, target in _ID_FIELDS.get(kind, ()):
         value = getattr(fact, field, None)
         ids = value if isinstance(value, tuple) else (value,)
-        for ident in ids:
-            if isinstance(ident, str):
-                yield target, ident
+        named.extend((target, ident) for ident in ids if isinstance(ident, str))
     if kind == "care_plans":
-        for activity in fact.activities:
-            for ident in activity.goals:
-                yield "goals", ident
+        named.extend(("goals", ident) for activity in fact.activities for ident in activity.goals)
+    return named
 
 
 class Sensitivities:
@@ -454,11 +464,11 @@ class Sensitivities:
         "_inference",
         "_known",
         "_own",
+        "_position",
         "_refs",
         "_specialties",
         "facts",
         "index",
-        "position",
     )
 
     def __init__(self, profile: PatientProfile, value_sets: ValueSets | None = None) -> None:
@@ -468,18 +478,32 @@ class Sensitivities:
         }
         self.facts: tuple[tuple[str, Fact[Any]], ...] = tuple(profile.facts())
         """Every fact of the profile as ``(kind, fact)``, in profile order."""
-        self.position = {id(fact): i for i, (_name, fact) in enumerate(self.facts)}
+        self._position: dict[int, int] | None = None
         self.index: dict[tuple[str, str, str], list[int]] = {}
         """``(kind, source, source fact id)`` -> the positions of the facts folded from it."""
+        index = self.index
         for i, (name, fact) in enumerate(self.facts):
             for prov in fact.provenance:
-                self.index.setdefault((name, prov.source, prov.fact_id), []).append(i)
+                key = (name, prov.source, prov.fact_id)
+                found = index.get(key)
+                if found is None:
+                    index[key] = [i]
+                else:
+                    found.append(i)
         count = len(self.facts)
         self._own: list[frozenset[Sensitivity] | None] = [None] * count
         self._edges: list[frozenset[int] | None] = [None] * count
         self._known: dict[int, frozenset[Sensitivity]] = {}
         self._all: tuple[frozenset[Sensitivity], ...] | None = None
         self._refs: dict[tuple[str, str], list[int]] | None = None
+
+    @property
+    def position(self) -> dict[int, int]:
+        """``id(fact)`` -> the fact's position (worked out when first asked for)."""
+        found = self._position
+        if found is None:
+            found = self._position = {id(fact): i for i, (_name, fact) in enumerate(self.facts)}
+        return found
 
     def index_of(self, fact: Fact[Any]) -> int | None:
         """The position of ``fact`` in the profile (``None`` when it is not one of its facts)."""
@@ -492,10 +516,13 @@ class Sensitivities:
         """What the fact at ``position`` reveals by itself (labels and inference)."""
         found = self._own[position]
         if found is None:
-            fact = self.facts[position][1]
-            found = frozenset().union(
-                *(_own_classes(v, self._inference, self._specialties) for v in fact.variants)
-            )
+            variants = self.facts[position][1].variants
+            if len(variants) == 1:
+                found = _own_classes(variants[0], self._inference, self._specialties)
+            else:
+                found = frozenset().union(
+                    *(_own_classes(v, self._inference, self._specialties) for v in variants)
+                )
             self._own[position] = found
         return found
 
@@ -504,14 +531,16 @@ class Sensitivities:
         found = self._edges[position]
         if found is None:
             name, fact = self.facts[position]
-            found = frozenset(
-                j
-                for prov, variant in zip(fact.provenance, fact.variants, strict=True)
-                for target, ident in _named(name, variant)
-                for j in self.index.get((target, prov.source, ident), ())
-                if j != position
-            )
-            self._edges[position] = found
+            index = self.index
+            targets: set[int] = set()
+            for prov, variant in zip(fact.provenance, fact.variants, strict=True):
+                source = prov.source
+                for target, ident in _named(name, variant):
+                    hits = index.get((target, source, ident))
+                    if hits is not None:
+                        targets.update(hits)
+            targets.discard(position)
+            found = self._edges[position] = frozenset(targets)
         return found
 
     def classes_of(self, position: int) -> frozenset[Sensitivity]:
