@@ -430,7 +430,14 @@ def _collect_refs(value: Any, out: list[Ref]) -> None:
         if names is None:
             names = _PLANS[kind] = _walked(kind) if attrs.has(kind) else ()
         for name in names:
-            _collect_refs(getattr(value, name), out)
+            field = getattr(value, name)
+            if field is None:  # most fields: nothing to walk into
+                continue
+            kind_of = type(field)
+            if kind_of is Ref:
+                out.append(field)
+            elif kind_of is not tuple or field:
+                _collect_refs(field, out)
 
 
 def _named(kind: str, fact: Any) -> list[tuple[str, str]]:

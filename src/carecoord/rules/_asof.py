@@ -328,7 +328,16 @@ class _Projection:
             key = id(fact)  # every object projected is alive until the call returns
             projected = memo.get(key, _UNSEEN)
             if projected is _UNSEEN:
-                if not _visible(natural(fact), fact, as_of, today):
+                # _visible, inlined: this runs for every fact of every evaluation
+                when = natural(fact)
+                if isinstance(when, dt.datetime):
+                    hidden = when > as_of
+                else:
+                    hidden = isinstance(when, PartialDate) and when.earliest() > today
+                if not hidden:
+                    recorded = getattr(fact, "recorded_at", None)
+                    hidden = isinstance(recorded, dt.datetime) and recorded > as_of
+                if hidden:
                     projected = None
                 elif unchanged:
                     projected = fact
@@ -385,7 +394,18 @@ class _Projection:
         if profile:
             project_fact = self._fact
             for n, fact in enumerate(facts):
-                projected = project_fact(one, fact)
+                variants = fact.variants
+                if len(variants) == 1 and fact.value is variants[0]:
+                    # the common case of _fact: one source, its version shown
+                    only = one(variants[0])
+                    if only is variants[0]:
+                        projected = fact
+                    elif only is None:
+                        projected = None
+                    else:
+                        projected = Fact(only, fact.provenance, (only,))
+                else:
+                    projected = project_fact(one, fact)
                 if changed is None:
                     if projected is fact:
                         continue
