@@ -604,8 +604,12 @@ class Sensitivities:
             refs = self._refs = {}
             for i, (_name, fact) in enumerate(self.facts):
                 key_of = fact.key
-                refs.setdefault((type(fact.value).__name__, key_of), []).append(i)
-                refs.setdefault(("*", key_of), []).append(i)
+                for pair in ((type(fact.value).__name__, key_of), ("*", key_of)):
+                    known = refs.get(pair)
+                    if known is None:
+                        refs[pair] = [i]
+                    else:
+                        known.append(i)
         found = refs.get((kind, key), ())
         if len(found) == 1:
             return self.classes_of(found[0])
