@@ -17,7 +17,6 @@ from carecoord.domain import (
     PartialDate,
     Ref,
     Sensitivity,
-    to_local_date,
 )
 from carecoord.profile import Fact, PatientProfile, Sensitivities, with_sensitivity_sets
 from carecoord.rules._calendar import BusinessCalendar
@@ -250,15 +249,16 @@ class RuleContext:
         own UTC offset.
         """
         if isinstance(when, dt.datetime):
+            # to_local_date, inlined (its argument checks hold: an instant, the context's zone)
             if not self.zone_known:
                 # equal instants in other offsets hash alike: no cache, the date is at hand
-                return to_local_date(when)
+                return when.date()
             if when.fold:  # equal (and hashed alike) to the other instant with its wall time
-                return to_local_date(when, self.tz)
+                return when.astimezone(self.tz).date()
             dates = self._shared.dates
             day = dates.get(when)
             if day is None:
-                day = dates[when] = to_local_date(when, self.tz)
+                day = dates[when] = when.astimezone(self.tz).date()
             return day
         if isinstance(when, PartialDate):
             return when.earliest()

@@ -279,11 +279,16 @@ def _orders_by_id(ctx: RuleContext) -> dict[str, Fact[Order]]:
 
 
 def _order_of(index: dict[str, Fact[Order]], result: Fact[Result]) -> Fact[Order] | None:
+    variants = result.variants
+    if len(variants) == 1 and not variants[0].based_on:  # the usual result: no order named
+        return None
     return next((index[o] for o in sorted(_based_on(result)) if o in index), None)
 
 
 def _report_order(index: dict[str, Fact[Order]], report: _Report) -> Fact[Order] | None:
     """The order the report answers, else the first order one of its members answers."""
+    if not index:  # no orders on record: none to find
+        return None
     return next((o for p in report.parts if (o := _order_of(index, p)) is not None), None)
 
 
@@ -341,6 +346,8 @@ class _Missing(RuleBase):
         }.get(kind)
 
     def evaluate(self, ctx: RuleContext) -> Iterator[Gap]:
+        if not ctx.profile.orders:  # no order, no result to miss
+            return
         by_order = _results_by_order(ctx.cached("results.available", _available))
         for fact in _orders(ctx):
             order = fact.value
@@ -395,10 +402,13 @@ def _report_acknowledgement(
     own = _acknowledgement(report.fact, orderer, index, as_of)
     if own is not None or not report.members:
         return own
-    each = [_acknowledgement(m, orderer, index, as_of) for m in report.members]
-    if any(a is None for a in each):
-        return None
-    last = max((a for a in each if a is not None), key=lambda a: a[0])
+    each = []
+    for member in report.members:
+        found = _acknowledgement(member, orderer, index, as_of)
+        if found is None:  # one member unacknowledged: the report is not
+            return None
+        each.append(found)
+    last = max(each, key=lambda a: a[0])
     return last[0], "every result in the report acknowledged"
 
 
@@ -406,6 +416,9 @@ def _acknowledgement(
     fact: Fact[Result], orderer: Ref | None, index: TeamIndex, as_of: dt.datetime
 ) -> tuple[dt.datetime, str] | None:
     """The first acknowledgement by someone responsible: when, and by whom (a label)."""
+    variants = fact.variants
+    if len(variants) == 1 and not variants[0].acknowledgements:  # the usual result
+        return None
     acks = sorted({a for v in fact.variants for a in v.acknowledgements}, key=lambda a: a.at)
     for ack in acks:
         if ack.at > as_of:
@@ -675,7 +688,7 @@ class _AbnormalNoFollowUp(RuleBase):
 
     def evaluate(self, ctx: RuleContext) -> Iterator[Gap]:
         orders = ctx.cached("results.orders-by-id", _orders_by_id)
-        candidates = _Candidates.gather(ctx)
+        candidates: _Candidates | None = None  # gathered for the first abnormal report
         for report in ctx.cached("results.reports", _reports):
             abnormal = tuple(
                 p
@@ -683,6 +696,8 @@ class _AbnormalNoFollowUp(RuleBase):
                 if p.value.interpretation.needs_follow_up and p.value.category in self.categories
             )
             if abnormal:
+                if candidates is None:
+                    candidates = _Candidates.gather(ctx)
                 yield self._gap(ctx, report, abnormal, _report_order(orders, report), candidates)
 
     def _gap(
