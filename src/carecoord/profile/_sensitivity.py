@@ -502,7 +502,7 @@ class Sensitivities:
         self._edges: list[frozenset[int] | None] = [None] * count
         self._known: dict[int, frozenset[Sensitivity]] = {}
         self._all: tuple[frozenset[Sensitivity], ...] | None = None
-        self._refs: dict[tuple[str, str], list[int]] | None = None
+        self._refs: dict[str, list[int]] | None = None
 
     @property
     def position(self) -> dict[int, int]:
@@ -555,6 +555,8 @@ class Sensitivities:
         if self._all is not None:
             return self._all[position]
         found = self._known.get(position)
+        if found is None and not self.references(position):  # names nothing: its own
+            found = self._known[position] = self.own(position)
         if found is None:
             seen = {position}
             pending = [position]
@@ -600,17 +602,21 @@ class Sensitivities:
     def of_named(self, kind: str, key: str) -> frozenset[Sensitivity]:
         """:meth:`of_ref` of ``Ref(kind, key)``, without building the reference."""
         refs = self._refs
-        if refs is None:
+        if refs is None:  # fact key -> the positions of the facts with that key
             refs = self._refs = {}
             for i, (_name, fact) in enumerate(self.facts):
                 key_of = fact.key
-                for pair in ((type(fact.value).__name__, key_of), ("*", key_of)):
-                    known = refs.get(pair)
-                    if known is None:
-                        refs[pair] = [i]
-                    else:
-                        known.append(i)
-        found = refs.get((kind, key), ())
+                known = refs.get(key_of)
+                if known is None:
+                    refs[key_of] = [i]
+                else:
+                    known.append(i)
+        found = refs.get(key)
+        if found is None:
+            return _NOTHING
+        if kind != "*":
+            facts = self.facts
+            found = [i for i in found if type(facts[i][1].value).__name__ == kind]
         if len(found) == 1:
             return self.classes_of(found[0])
         return frozenset().union(*(self.classes_of(i) for i in found))

@@ -212,6 +212,8 @@ def _medication(med: Medication, as_of: dt.datetime) -> Medication:
 
 
 def _result(result: Result, as_of: dt.datetime) -> Result:
+    if not result.acknowledgements:
+        return result
     acks = tuple(a for a in result.acknowledgements if a.at <= as_of)
     if len(acks) == len(result.acknowledgements):
         return result

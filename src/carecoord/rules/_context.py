@@ -197,7 +197,7 @@ class RuleContext:
             # again: every other field is this context's own, checked when it was built,
             # and these four are of the exact types the checks ask for.
             copy: RuleContext = _new(RuleContext)
-            for name in _FIELD_NAMES:
+            for name in _KEPT_NAMES:
                 _set(copy, name, getattr(self, name))
             _set(copy, "rule", rule)
             _set(copy, "severity", severity)
@@ -526,8 +526,12 @@ class RuleContext:
         return found
 
 
-_FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in attrs.fields(RuleContext))
-"""Every field of :class:`RuleContext`, the private ``_shared`` included."""
+_KEPT_NAMES: tuple[str, ...] = tuple(
+    f.name
+    for f in attrs.fields(RuleContext)
+    if f.name not in {"rule", "severity", "family", "standing"}
+)
+"""The fields :meth:`RuleContext.for_rule` copies as they are (``_shared`` included)."""
 
 
 def _fact_sensitivities(ctx: RuleContext) -> Sensitivities:

@@ -170,7 +170,9 @@ class _Report:
 
     def followed(self, categories: tuple[ResultCategory, ...]) -> bool:
         """Whether the report or one of its members is of a followed category."""
-        return any(p.value.category in categories for p in self.parts)
+        return self.fact.value.category in categories or any(
+            p.value.category in categories for p in self.members
+        )
 
     @property
     def critical(self) -> bool:
@@ -191,11 +193,16 @@ def _member_index(
     ``keys`` is each result's :attr:`Fact.key`, by ``id`` (worked out once).
     """
     by_id: dict[tuple[str, str], Fact[Result]] = {}
+    grouping: list[Fact[Result]] = []  # the results that group others
     for fact in results:
+        groups = False
         for provenance, variant in zip(fact.provenance, fact.variants, strict=True):
             by_id.setdefault((provenance.source, variant.id), fact)
+            groups = groups or bool(variant.members)
+        if groups:
+            grouping.append(fact)
     index: dict[str, list[Fact[Result]]] = {}
-    for fact in results:
+    for fact in grouping:
         found: dict[str, Fact[Result]] | None = None
         key = keys[id(fact)]
         for provenance, variant in zip(fact.provenance, fact.variants, strict=True):
