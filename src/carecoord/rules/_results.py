@@ -81,23 +81,36 @@ _FHIR_BASED_ON = Citation(
     "https://hl7.org/fhir/R4/diagnosticreport-definitions.html#DiagnosticReport.basedOn",
 )
 
-_IGNORED_ORDERS = frozenset({OrderStatus.DRAFT, OrderStatus.ENTERED_IN_ERROR})
-_UNAVAILABLE = frozenset(
-    {ResultStatus.REGISTERED, ResultStatus.CANCELLED, ResultStatus.ENTERED_IN_ERROR}
+# Tuples of enum members, not frozensets: ``in`` then compares by identity in C, where a
+# set would call each member's Python-level __hash__ (these are read once per fact).
+_IGNORED_ORDERS = (
+    OrderStatus.DRAFT,
+    OrderStatus.ENTERED_IN_ERROR,
 )
-_OUTPATIENT = frozenset(
-    {
-        EncounterClass.AMBULATORY,
-        EncounterClass.VIRTUAL,
-        EncounterClass.TELEPHONE,
-        EncounterClass.HOME,
-    }
+_UNAVAILABLE = (
+    ResultStatus.REGISTERED,
+    ResultStatus.CANCELLED,
+    ResultStatus.ENTERED_IN_ERROR,
 )
-_VISIT_STATUSES = frozenset({EncounterStatus.FINISHED, EncounterStatus.IN_PROGRESS})
-_FOLLOW_UP_MESSAGES = frozenset(
-    {CommunicationKind.PATIENT_CONTACT, CommunicationKind.RESULT_NOTIFICATION}
+_OUTPATIENT = (
+    EncounterClass.AMBULATORY,
+    EncounterClass.VIRTUAL,
+    EncounterClass.TELEPHONE,
+    EncounterClass.HOME,
 )
-_DEAD_TASKS = frozenset({TaskStatus.CANCELLED, TaskStatus.REJECTED, TaskStatus.ENTERED_IN_ERROR})
+_VISIT_STATUSES = (
+    EncounterStatus.FINISHED,
+    EncounterStatus.IN_PROGRESS,
+)
+_FOLLOW_UP_MESSAGES = (
+    CommunicationKind.PATIENT_CONTACT,
+    CommunicationKind.RESULT_NOTIFICATION,
+)
+_DEAD_TASKS = (
+    TaskStatus.CANCELLED,
+    TaskStatus.REJECTED,
+    TaskStatus.ENTERED_IN_ERROR,
+)
 _KIND_LABEL = {
     OrderKind.LAB: "Lab",
     OrderKind.IMAGING: "Imaging",
@@ -149,8 +162,13 @@ def _orders(ctx: RuleContext) -> Iterator[Fact[Order]]:
 
 def _available(ctx: RuleContext) -> list[Fact[Result]]:
     """Available results, earliest first."""
-    found = [f for f in ctx.profile.results if f.value.status not in _UNAVAILABLE]
-    return sorted(found, key=lambda f: (f.value.issued, f.key))
+    found = [
+        (f.value.issued, f.key, n, f)
+        for n, f in enumerate(ctx.profile.results)
+        if f.value.status not in _UNAVAILABLE
+    ]
+    found.sort()  # by (issued, key); equal ones in profile order, as a stable sort keeps them
+    return [f for _issued, _key, _n, f in found]
 
 
 @attrs.frozen
