@@ -605,7 +605,11 @@ class Sensitivities:
         if refs is None:  # fact key -> the positions of the facts with that key
             refs = self._refs = {}
             for i, (_name, fact) in enumerate(self.facts):
-                key_of = fact.key
+                if type(fact) is Fact:  # Fact.key, without the property call
+                    first = fact.provenance[0]
+                    key_of = f"{first.source}/{first.fact_id}"
+                else:
+                    key_of = fact.key
                 known = refs.get(key_of)
                 if known is None:
                     refs[key_of] = [i]

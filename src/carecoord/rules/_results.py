@@ -256,14 +256,16 @@ def _reports(ctx: RuleContext) -> tuple[_Report, ...]:
     found: list[_Report] = []
     tops = [f for f in results if keys[id(f)] not in grouped]
     loops = [f for f in results if keys[id(f)] in grouped]
-    for fact in (*tops, *loops):
+    ordered = True  # reports made from tops alone come in the results' order already
+    for n, fact in enumerate((*tops, *loops)):
         key = keys[id(fact)]
         if key in claimed:
             continue
         claimed.add(key)
+        ordered = ordered and n < len(tops)
         own = index.get(key)
         if not own:
-            found.append(_Report(fact, ()))
+            found.append(_report(fact, ()))
             continue
         members: list[Fact[Result]] = []
         stack = list(reversed(own))
@@ -276,9 +278,22 @@ def _reports(ctx: RuleContext) -> tuple[_Report, ...]:
             members.append(member)
             stack.extend(reversed(index.get(member_key, ())))
         members.sort(key=lambda f: (f.value.issued, keys[id(f)]))
-        found.append(_Report(fact, tuple(members)))
-    found.sort(key=lambda r: (r.fact.value.issued, keys[id(r.fact)]))
+        found.append(_report(fact, tuple(members)))
+    if not ordered:  # a loop's report joins: sort (a stable sort keeps equal ones in place)
+        found.sort(key=lambda r: (r.fact.value.issued, keys[id(r.fact)]))
     return tuple(found)
+
+
+def _report(fact: Fact[Result], members: tuple[Fact[Result], ...]) -> _Report:
+    """``_Report(fact, members)``, set field by field (one per available result)."""
+    report: _Report = _new(_Report)
+    _set(report, "fact", fact)
+    _set(report, "members", members)
+    return report
+
+
+_new = object.__new__
+_set = object.__setattr__
 
 
 def _results_by_order(results: list[Fact[Result]]) -> dict[str, list[Fact[Result]]]:
