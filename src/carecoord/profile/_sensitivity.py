@@ -620,6 +620,11 @@ class Sensitivities:
             return _NOTHING
         if kind != "*":
             facts = self.facts
+            if len(found) == 1:  # the usual case: one fact has the key
+                only = found[0]
+                if type(facts[only][1].value).__name__ != kind:
+                    return _NOTHING
+                return self.classes_of(only)
             found = [i for i in found if type(facts[i][1].value).__name__ == kind]
         if len(found) == 1:
             return self.classes_of(found[0])

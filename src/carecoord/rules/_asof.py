@@ -304,12 +304,13 @@ class _Projection:
     is a closure over what it reads (:meth:`_one_for`): a view touches every fact.
     """
 
-    __slots__ = ("_ones", "as_of", "today")
+    __slots__ = ("_memos", "_ones", "as_of", "today")
 
     def __init__(self, as_of: dt.datetime, today: dt.date) -> None:
         self.as_of = as_of
         self.today = today
         self._ones: dict[str, Callable[[Any], Any]] = {}
+        self._memos: dict[str, dict[int, Any]] = {}
 
     def visible(self, kind: str, fact: object) -> bool:
         """Whether ``fact`` exists at ``as_of`` (known, and not dated after it)."""
@@ -320,7 +321,7 @@ class _Projection:
         found = self._ones.get(kind)
         if found is not None:
             return found
-        memo: dict[int, Any] = {}
+        memo: dict[int, Any] = self._memos.setdefault(kind, {})
         natural = _NATURAL[kind]
         project = _PROJECT[kind]
         unchanged = project is _unchanged
@@ -414,9 +415,12 @@ class _Projection:
                     changed = list(facts[:n])
                 if projected is not None:
                     changed.append(projected)
-        else:
+        else:  # a record's facts: usually the profile's own objects, projected already
+            memo = self._memos[kind]
             for n, fact in enumerate(facts):
-                projected = one(fact)
+                projected = memo.get(id(fact), _UNSEEN)
+                if projected is _UNSEEN:
+                    projected = one(fact)
                 if changed is None:
                     if projected is fact:
                         continue

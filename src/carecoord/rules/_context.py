@@ -522,7 +522,9 @@ class RuleContext:
         found = table.of_named("*", key)
         for item in evidence:
             ref = item.ref
-            found = found | table.of_named(ref.type, ref.id)
+            more = table.of_named(ref.type, ref.id)
+            if more:  # usually nothing: no new set
+                found = found | more
         return found
 
 
