@@ -454,6 +454,20 @@ def _named(kind: str, fact: Any) -> list[tuple[str, str]]:
     return named
 
 
+def _facts_of(profile: PatientProfile) -> tuple[tuple[str, Fact[Any]], ...]:
+    """``tuple(profile.facts())``, kind by kind rather than through the generator."""
+    from carecoord.profile._model import PatientProfile  # noqa: PLC0415 - imports this module
+
+    if type(profile) is not PatientProfile:  # a subclass may say otherwise
+        return tuple(profile.facts())
+    found: list[tuple[str, Fact[Any]]] = []
+    for name in _domain.FACT_FIELDS:
+        facts = getattr(profile, name)
+        if facts:
+            found.extend([(name, fact) for fact in facts])
+    return tuple(found)
+
+
 class Sensitivities:
     """The sensitivity classes of every fact of one profile, and which facts name which.
 
@@ -468,6 +482,7 @@ class Sensitivities:
     __slots__ = (
         "_all",
         "_edges",
+        "_index",
         "_inference",
         "_known",
         "_own",
@@ -475,7 +490,6 @@ class Sensitivities:
         "_refs",
         "_specialties",
         "facts",
-        "index",
     )
 
     def __init__(self, profile: PatientProfile, value_sets: ValueSets | None = None) -> None:
@@ -483,26 +497,35 @@ class Sensitivities:
         self._specialties = {
             p.ref: p.specialty for p in profile.practitioners if p.specialty is not None
         }
-        self.facts: tuple[tuple[str, Fact[Any]], ...] = tuple(profile.facts())
+        self.facts: tuple[tuple[str, Fact[Any]], ...] = _facts_of(profile)
         """Every fact of the profile as ``(kind, fact)``, in profile order."""
         self._position: dict[int, int] | None = None
-        self.index: dict[tuple[str, str, str], list[int]] = {}
-        """``(kind, source, source fact id)`` -> the positions of the facts folded from it."""
-        index = self.index
-        for i, (name, fact) in enumerate(self.facts):
-            for prov in fact.provenance:
-                key = (name, prov.source, prov.fact_id)
-                found = index.get(key)
-                if found is None:
-                    index[key] = [i]
-                else:
-                    found.append(i)
+        self._index: dict[tuple[str, str, str], list[int]] | None = None
         count = len(self.facts)
         self._own: list[frozenset[Sensitivity] | None] = [None] * count
         self._edges: list[frozenset[int] | None] = [None] * count
         self._known: dict[int, frozenset[Sensitivity]] = {}
         self._all: tuple[frozenset[Sensitivity], ...] | None = None
         self._refs: dict[str, list[int]] | None = None
+
+    @property
+    def index(self) -> dict[tuple[str, str, str], list[int]]:
+        """``(kind, source, source fact id)`` -> the positions of the facts folded from it.
+
+        Worked out when first asked for (facts that name no other need none of it).
+        """
+        index = self._index
+        if index is None:
+            index = self._index = {}
+            for i, (name, fact) in enumerate(self.facts):
+                for prov in fact.provenance:
+                    key = (name, prov.source, prov.fact_id)
+                    found = index.get(key)
+                    if found is None:
+                        index[key] = [i]
+                    else:
+                        found.append(i)
+        return index
 
     @property
     def position(self) -> dict[int, int]:
@@ -538,12 +561,11 @@ class Sensitivities:
         found = self._edges[position]
         if found is None:
             name, fact = self.facts[position]
-            index = self.index
             targets: set[int] = set()
             for prov, variant in zip(fact.provenance, fact.variants, strict=True):
                 source = prov.source
                 for target, ident in _named(name, variant):
-                    hits = index.get((target, source, ident))
+                    hits = self.index.get((target, source, ident))
                     if hits is not None:
                         targets.update(hits)
             targets.discard(position)
