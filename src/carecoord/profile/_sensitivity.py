@@ -313,6 +313,7 @@ def _own_classes(
 
 
 _NOTHING: frozenset[Sensitivity] = frozenset()
+_NO_POSITIONS: frozenset[int] = frozenset()
 
 
 # --------------------------------------------------------------------------- references
@@ -444,11 +445,18 @@ def _named(kind: str, fact: Any) -> list[tuple[str, str]]:
     """``(kind, fact id)`` of every fact one version of a fact names."""
     refs: list[Ref] = []
     _collect_refs(fact, refs)
-    named = [(target, ref.id) for ref in refs for target in REFERENCE_KINDS.get(ref.type, ())]
+    named = (
+        [(target, ref.id) for ref in refs for target in REFERENCE_KINDS.get(ref.type, ())]
+        if refs
+        else []
+    )
     for field, target in _ID_FIELDS.get(kind, ()):
         value = getattr(fact, field, None)
-        ids = value if isinstance(value, tuple) else (value,)
-        named.extend((target, ident) for ident in ids if isinstance(ident, str))
+        if isinstance(value, tuple):
+            if value:
+                named.extend([(target, ident) for ident in value if isinstance(ident, str)])
+        elif isinstance(value, str):
+            named.append((target, value))
     if kind == "care_plans":
         named.extend(("goals", ident) for activity in fact.activities for ident in activity.goals)
     return named
@@ -561,11 +569,18 @@ class Sensitivities:
         found = self._edges[position]
         if found is None:
             name, fact = self.facts[position]
+            named = [
+                (prov.source, _named(name, variant))
+                for prov, variant in zip(fact.provenance, fact.variants, strict=True)
+            ]
+            if not any(pairs for _source, pairs in named):  # often: it names nothing
+                found = self._edges[position] = _NO_POSITIONS
+                return found
+            index = self.index
             targets: set[int] = set()
-            for prov, variant in zip(fact.provenance, fact.variants, strict=True):
-                source = prov.source
-                for target, ident in _named(name, variant):
-                    hits = self.index.get((target, source, ident))
+            for source, pairs in named:
+                for target, ident in pairs:
+                    hits = index.get((target, source, ident))
                     if hits is not None:
                         targets.update(hits)
             targets.discard(position)
