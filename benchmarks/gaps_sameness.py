@@ -227,17 +227,27 @@ def cases() -> Iterator[tuple[str, Callable[[], Any]]]:
 
 def child() -> None:
     """Evaluate every case in this interpreter and print one JSON line per case."""
+    import carecoord
+
+    tree = Path(carecoord.__file__).resolve().parent.parent
     for name, run in cases():
+        if not str(Path(sys.modules["carecoord.rules"].__file__ or "")).startswith(str(tree)):
+            raise SystemExit("carecoord.rules loaded from another tree")
         reports = run()
         gaps = sum(len(r) for r in reports if not isinstance(r, str))
-        print(json.dumps({"case": name, "gaps": gaps, "digest": _digest(reports)}), flush=True)
+        row = {"case": name, "gaps": gaps, "digest": _digest(reports), "tree": str(tree)}
+        print(json.dumps(row), flush=True)
 
 
 def _run_tree(src: Path) -> list[dict[str, Any]]:
     env = {**os.environ, "PYTHONPATH": f"{src}{os.pathsep}{HERE.parent}"}
     command = [sys.executable, str(HERE), "--child"]
     done = subprocess.run(command, env=env, stdout=subprocess.PIPE, text=True, check=True)
-    return [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+    rows = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+    trees = {row.pop("tree") for row in rows}
+    if trees != {str(src.resolve())}:
+        raise SystemExit(f"expected {src.resolve()}, evaluated with {sorted(trees)}")
+    return rows
 
 
 def _combined(rows: list[dict[str, Any]]) -> str:
