@@ -462,20 +462,6 @@ def _named(kind: str, fact: Any) -> list[tuple[str, str]]:
     return named
 
 
-def _facts_of(profile: PatientProfile) -> tuple[tuple[str, Fact[Any]], ...]:
-    """``tuple(profile.facts())``, kind by kind rather than through the generator."""
-    from carecoord.profile._model import PatientProfile  # noqa: PLC0415 - imports this module
-
-    if type(profile) is not PatientProfile:  # a subclass may say otherwise
-        return tuple(profile.facts())
-    found: list[tuple[str, Fact[Any]]] = []
-    for name in _domain.FACT_FIELDS:
-        facts = getattr(profile, name)
-        if facts:
-            found.extend([(name, fact) for fact in facts])
-    return tuple(found)
-
-
 class Sensitivities:
     """The sensitivity classes of every fact of one profile, and which facts name which.
 
@@ -505,7 +491,7 @@ class Sensitivities:
         self._specialties = {
             p.ref: p.specialty for p in profile.practitioners if p.specialty is not None
         }
-        self.facts: tuple[tuple[str, Fact[Any]], ...] = _facts_of(profile)
+        self.facts: tuple[tuple[str, Fact[Any]], ...] = tuple(profile.facts())
         """Every fact of the profile as ``(kind, fact)``, in profile order."""
         self._position: dict[int, int] | None = None
         self._index: dict[tuple[str, str, str], list[int]] | None = None
