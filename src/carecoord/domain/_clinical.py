@@ -105,7 +105,11 @@ class EncounterClass(Enum):
     @property
     def is_face_to_face_or_synchronous(self) -> bool:
         """Counts as a TCM/TRC follow-up visit (in person, home, or synchronous video)."""
-        return self in {EncounterClass.AMBULATORY, EncounterClass.VIRTUAL, EncounterClass.HOME}
+        return (
+            self is EncounterClass.AMBULATORY
+            or self is EncounterClass.VIRTUAL
+            or self is EncounterClass.HOME
+        )
 
 
 class EncounterStatus(Enum):
@@ -176,7 +180,12 @@ class ClinicalStatus(Enum):
     @property
     def is_active(self) -> bool:
         """Active, recurrence and relapse."""
-        return self in {ClinicalStatus.ACTIVE, ClinicalStatus.RECURRENCE, ClinicalStatus.RELAPSE}
+        # members compared by identity: no set built, no member hashed, on a hot path
+        return (
+            self is ClinicalStatus.ACTIVE
+            or self is ClinicalStatus.RECURRENCE
+            or (self is ClinicalStatus.RELAPSE)
+        )
 
 
 class VerificationStatus(Enum):
@@ -216,10 +225,11 @@ class Condition:
     @property
     def is_active(self) -> bool:
         """Clinically active and not refuted or entered in error."""
-        return self.clinical_status.is_active and self.verification_status not in {
-            VerificationStatus.REFUTED,
-            VerificationStatus.ENTERED_IN_ERROR,
-        }
+        verification = self.verification_status
+        return self.clinical_status.is_active and not (
+            verification is VerificationStatus.REFUTED
+            or verification is VerificationStatus.ENTERED_IN_ERROR
+        )
 
 
 # --------------------------------------------------------------------------- medications
@@ -249,11 +259,11 @@ class MedicationStatus(Enum):
     @property
     def is_current(self) -> bool:
         """Active, on-hold or intended: on the list of things the patient takes."""
-        return self in {
-            MedicationStatus.ACTIVE,
-            MedicationStatus.ON_HOLD,
-            MedicationStatus.INTENDED,
-        }
+        return (
+            self is MedicationStatus.ACTIVE
+            or self is MedicationStatus.ON_HOLD
+            or self is MedicationStatus.INTENDED
+        )
 
 
 @attrs.frozen
@@ -370,7 +380,7 @@ class Interpretation(Enum):
     @property
     def needs_follow_up(self) -> bool:
         """Abnormal and critical results need follow-up."""
-        return self in {Interpretation.ABNORMAL, Interpretation.CRITICAL}
+        return self is Interpretation.ABNORMAL or self is Interpretation.CRITICAL
 
 
 class ResultCategory(Enum):

@@ -68,12 +68,12 @@ class CareSetting(Enum):
         Hospice and another acute hospital are exclusions, and an unknown destination is
         not assumed to be the community.
         """
-        return self in {
-            CareSetting.HOME,
-            CareSetting.HOME_HEALTH,
-            CareSetting.OUTPATIENT,
-            CareSetting.LEFT_AGAINST_ADVICE,
-        }
+        return (
+            self is CareSetting.HOME
+            or self is CareSetting.HOME_HEALTH
+            or self is CareSetting.OUTPATIENT
+            or self is CareSetting.LEFT_AGAINST_ADVICE
+        )
 
 
 class Complexity(Enum):

@@ -149,7 +149,9 @@ class _Inference:
 
     def classes(self, code: Code) -> frozenset[Sensitivity]:
         """The classes a concept reveals: any of its codings (the code and ``also``)."""
-        found = self.coding(code)
+        found = self.known.get((code.system, code.code))
+        if found is None:
+            found = self.coding(code)
         for other in code.also:
             found = found | self.coding(other)
         return found
@@ -160,6 +162,31 @@ class _Inference:
         if found is None:
             found = self.texts[text] = frozenset(s for s, p in self.names if p.search(text))
         return found
+
+
+_INFERENCES: dict[int, tuple[ValueSets, _Inference]] = {}
+"""id(library) -> (the library, its inference): libraries are immutable, so what a coding
+or a name reveals with one is worked out once for every profile read with it (the library
+is kept so that its id is not reused)."""
+
+_INFERENCE_LIMIT = 50_000
+"""Codings and names remembered per library before the memo starts afresh."""
+
+
+def _inference(value_sets: ValueSets) -> _Inference:
+    """The shared :class:`_Inference` of ``value_sets`` (:data:`_INFERENCES`)."""
+    known = _INFERENCES.get(id(value_sets))
+    if known is not None and known[0] is value_sets:
+        found = known[1]
+        if len(found.known) + len(found.texts) > _INFERENCE_LIMIT:
+            found.known.clear()
+            found.texts.clear()
+        return found
+    if len(_INFERENCES) > 64:
+        _INFERENCES.clear()
+    found = _Inference(value_sets)
+    _INFERENCES[id(value_sets)] = (value_sets, found)
+    return found
 
 
 def infer_sensitivity(code: Code, value_sets: ValueSets | None = None) -> frozenset[Sensitivity]:
@@ -254,13 +281,21 @@ def _own_classes(
     """What one version of a fact reveals by itself (labels and inference)."""
     shape = _shape(type(fact))
     found: set[Sensitivity] = set(fact.sensitivity) if shape.labelled else set()
-    for code in _codes_of(fact, shape):
-        found |= inference.classes(code)
+    classes = inference.classes
+    for name in shape.codes:  # what _codes_of yields, read in place
+        value = getattr(fact, name)
+        if isinstance(value, Code):
+            found |= classes(value)
+    for name in shape.code_lists:
+        for value in getattr(fact, name):
+            code = value if isinstance(value, Code) else getattr(value, "code", None)
+            if isinstance(code, Code):
+                found |= classes(code)
     if specialties:
         for party in _parties_of(fact, shape):
             specialty = specialties.get(party)
             if specialty is not None:
-                found |= inference.classes(specialty)
+                found |= classes(specialty)
     if isinstance(fact, Medication):
         for code in (fact.code, *fact.ingredients):
             for coding in code.codings:
@@ -270,9 +305,15 @@ def _own_classes(
         found |= fact.classes - {Sensitivity.PSYCHOTHERAPY_NOTE}
     elif isinstance(fact, SocialNeed) and fact.domain in _VIOLENCE_DOMAINS:
         found.add(Sensitivity.SEXUAL_DOMESTIC_VIOLENCE)
-    if any(getattr(fact, n) is CareSetting.PSYCHIATRIC for n in shape.settings):
-        found.add(Sensitivity.MENTAL_HEALTH)
-    return frozenset(found)
+    for name in shape.settings:
+        if getattr(fact, name) is CareSetting.PSYCHIATRIC:
+            found.add(Sensitivity.MENTAL_HEALTH)
+            break
+    return frozenset(found) if found else _NOTHING
+
+
+_NOTHING: frozenset[Sensitivity] = frozenset()
+_NO_POSITIONS: frozenset[int] = frozenset()
 
 
 # --------------------------------------------------------------------------- references
@@ -369,21 +410,56 @@ def refs_in(value: Any) -> Iterator[Ref]:
             yield from refs_in(getattr(value, name))
 
 
-def _named(kind: str, fact: Any) -> Iterator[tuple[str, str]]:
+_PLANS: dict[type, tuple[str, ...]] = {}
+"""Any type -> the fields :func:`_collect_refs` walks (none for a type that is not attrs)."""
+
+
+def _collect_refs(value: Any, out: list[Ref]) -> None:
+    """Append every :class:`Ref` inside ``value`` to ``out``, as :func:`refs_in` yields them.
+
+    The same walk without a generator per value, and with each type's fields looked up
+    once (:data:`_PLANS`): a profile's sensitivity table walks every fact it reads.
+    """
+    if isinstance(value, Ref):
+        out.append(value)
+    elif isinstance(value, tuple | frozenset):
+        for item in value:
+            _collect_refs(item, out)
+    elif value is not None:
+        kind = type(value)
+        names = _PLANS.get(kind)
+        if names is None:
+            names = _PLANS[kind] = _walked(kind) if attrs.has(kind) else ()
+        for name in names:
+            field = getattr(value, name)
+            if field is None:  # most fields: nothing to walk into
+                continue
+            kind_of = type(field)
+            if kind_of is Ref:
+                out.append(field)
+            elif kind_of is not tuple or field:
+                _collect_refs(field, out)
+
+
+def _named(kind: str, fact: Any) -> list[tuple[str, str]]:
     """``(kind, fact id)`` of every fact one version of a fact names."""
-    for ref in refs_in(fact):
-        for target in REFERENCE_KINDS.get(ref.type, ()):
-            yield target, ref.id
+    refs: list[Ref] = []
+    _collect_refs(fact, refs)
+    named = (
+        [(target, ref.id) for ref in refs for target in REFERENCE_KINDS.get(ref.type, ())]
+        if refs
+        else []
+    )
     for field, target in _ID_FIELDS.get(kind, ()):
         value = getattr(fact, field, None)
-        ids = value if isinstance(value, tuple) else (value,)
-        for ident in ids:
-            if isinstance(ident, str):
-                yield target, ident
+        if isinstance(value, tuple):
+            if value:
+                named.extend([(target, ident) for ident in value if isinstance(ident, str)])
+        elif isinstance(value, str):
+            named.append((target, value))
     if kind == "care_plans":
-        for activity in fact.activities:
-            for ident in activity.goals:
-                yield "goals", ident
+        named.extend(("goals", ident) for activity in fact.activities for ident in activity.goals)
+    return named
 
 
 class Sensitivities:
@@ -400,35 +476,58 @@ class Sensitivities:
     __slots__ = (
         "_all",
         "_edges",
+        "_index",
         "_inference",
         "_known",
         "_own",
+        "_position",
         "_refs",
         "_specialties",
         "facts",
-        "index",
-        "position",
     )
 
     def __init__(self, profile: PatientProfile, value_sets: ValueSets | None = None) -> None:
-        self._inference = _Inference(library(value_sets))
+        self._inference = _inference(library(value_sets))
         self._specialties = {
             p.ref: p.specialty for p in profile.practitioners if p.specialty is not None
         }
         self.facts: tuple[tuple[str, Fact[Any]], ...] = tuple(profile.facts())
         """Every fact of the profile as ``(kind, fact)``, in profile order."""
-        self.position = {id(fact): i for i, (_name, fact) in enumerate(self.facts)}
-        self.index: dict[tuple[str, str, str], list[int]] = {}
-        """``(kind, source, source fact id)`` -> the positions of the facts folded from it."""
-        for i, (name, fact) in enumerate(self.facts):
-            for prov in fact.provenance:
-                self.index.setdefault((name, prov.source, prov.fact_id), []).append(i)
+        self._position: dict[int, int] | None = None
+        self._index: dict[tuple[str, str, str], list[int]] | None = None
         count = len(self.facts)
         self._own: list[frozenset[Sensitivity] | None] = [None] * count
         self._edges: list[frozenset[int] | None] = [None] * count
         self._known: dict[int, frozenset[Sensitivity]] = {}
         self._all: tuple[frozenset[Sensitivity], ...] | None = None
-        self._refs: dict[tuple[str, str], list[int]] | None = None
+        self._refs: dict[str, list[int]] | None = None
+
+    @property
+    def index(self) -> dict[tuple[str, str, str], list[int]]:
+        """``(kind, source, source fact id)`` -> the positions of the facts folded from it.
+
+        Worked out when first asked for (facts that name no other need none of it).
+        """
+        index = self._index
+        if index is None:
+            index = self._index = {}
+            for i, (name, fact) in enumerate(self.facts):
+                for prov in fact.provenance:
+                    key = (name, prov.source, prov.fact_id)
+                    found = index.get(key)
+                    if found is None:
+                        index[key] = [i]
+                    else:
+                        found.append(i)
+        return index
+
+    @property
+    def position(self) -> dict[int, int]:
+        """``id(fact)`` -> the fact's position (worked out when first asked for)."""
+        found = self._position
+        if found is None:
+            found = self._position = {id(fact): i for i, (_name, fact) in enumerate(self.facts)}
+        return found
 
     def index_of(self, fact: Fact[Any]) -> int | None:
         """The position of ``fact`` in the profile (``None`` when it is not one of its facts)."""
@@ -441,10 +540,13 @@ class Sensitivities:
         """What the fact at ``position`` reveals by itself (labels and inference)."""
         found = self._own[position]
         if found is None:
-            fact = self.facts[position][1]
-            found = frozenset().union(
-                *(_own_classes(v, self._inference, self._specialties) for v in fact.variants)
-            )
+            variants = self.facts[position][1].variants
+            if len(variants) == 1:
+                found = _own_classes(variants[0], self._inference, self._specialties)
+            else:
+                found = frozenset().union(
+                    *(_own_classes(v, self._inference, self._specialties) for v in variants)
+                )
             self._own[position] = found
         return found
 
@@ -453,14 +555,22 @@ class Sensitivities:
         found = self._edges[position]
         if found is None:
             name, fact = self.facts[position]
-            found = frozenset(
-                j
+            named = [
+                (prov.source, _named(name, variant))
                 for prov, variant in zip(fact.provenance, fact.variants, strict=True)
-                for target, ident in _named(name, variant)
-                for j in self.index.get((target, prov.source, ident), ())
-                if j != position
-            )
-            self._edges[position] = found
+            ]
+            if not any(pairs for _source, pairs in named):  # often: it names nothing
+                found = self._edges[position] = _NO_POSITIONS
+                return found
+            index = self.index
+            targets: set[int] = set()
+            for source, pairs in named:
+                for target, ident in pairs:
+                    hits = index.get((target, source, ident))
+                    if hits is not None:
+                        targets.update(hits)
+            targets.discard(position)
+            found = self._edges[position] = frozenset(targets)
         return found
 
     def classes_of(self, position: int) -> frozenset[Sensitivity]:
@@ -468,6 +578,8 @@ class Sensitivities:
         if self._all is not None:
             return self._all[position]
         found = self._known.get(position)
+        if found is None and not self.references(position):  # names nothing: its own
+            found = self._known[position] = self.own(position)
         if found is None:
             seen = {position}
             pending = [position]
@@ -508,14 +620,35 @@ class Sensitivities:
         ``frozenset()`` when no fact has that reference. A reference whose type is ``"*"``
         matches a fact of any type with that key (a gap's focus is a bare key).
         """
+        return self.of_named(ref.type, ref.id)
+
+    def of_named(self, kind: str, key: str) -> frozenset[Sensitivity]:
+        """:meth:`of_ref` of ``Ref(kind, key)``, without building the reference."""
         refs = self._refs
-        if refs is None:
+        if refs is None:  # fact key -> the positions of the facts with that key
             refs = self._refs = {}
             for i, (_name, fact) in enumerate(self.facts):
-                key = fact.key
-                refs.setdefault((type(fact.value).__name__, key), []).append(i)
-                refs.setdefault(("*", key), []).append(i)
-        found = refs.get((ref.type, ref.id), ())
+                if type(fact) is Fact:  # Fact.key, without the property call
+                    first = fact.provenance[0]
+                    key_of = f"{first.source}/{first.fact_id}"
+                else:
+                    key_of = fact.key
+                known = refs.get(key_of)
+                if known is None:
+                    refs[key_of] = [i]
+                else:
+                    known.append(i)
+        found = refs.get(key)
+        if found is None:
+            return _NOTHING
+        if kind != "*":
+            facts = self.facts
+            if len(found) == 1:  # the usual case: one fact has the key
+                only = found[0]
+                if type(facts[only][1].value).__name__ != kind:
+                    return _NOTHING
+                return self.classes_of(only)
+            found = [i for i in found if type(facts[i][1].value).__name__ == kind]
         if len(found) == 1:
             return self.classes_of(found[0])
         return frozenset().union(*(self.classes_of(i) for i in found))

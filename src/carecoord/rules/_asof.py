@@ -59,6 +59,7 @@ from carecoord.profile import Fact, PatientProfile
 __all__ = ["known_at", "natural_date", "profile_as_of", "referral_status_at", "task_status_at"]
 
 T = TypeVar("T")
+_R = TypeVar("_R", PatientRecord, PatientProfile)
 
 
 def natural_date(kind: str, fact: object) -> dt.datetime | PartialDate | None:
@@ -211,6 +212,8 @@ def _medication(med: Medication, as_of: dt.datetime) -> Medication:
 
 
 def _result(result: Result, as_of: dt.datetime) -> Result:
+    if not result.acknowledgements:
+        return result
     acks = tuple(a for a in result.acknowledgements if a.at <= as_of)
     if len(acks) == len(result.acknowledgements):
         return result
@@ -297,60 +300,88 @@ class _Projection:
 
     The profile's facts and its raw records usually hold the very same objects (and a
     fact's ``value`` is usually one of its ``variants``), so each object's projection is
-    remembered for the duration of one :func:`profile_as_of` call.
+    remembered for the duration of one :func:`profile_as_of` call. Each kind's projection
+    is a closure over what it reads (:meth:`_one_for`): a view touches every fact.
     """
 
-    __slots__ = ("_memo", "as_of", "today")
+    __slots__ = ("_memos", "_ones", "as_of", "today")
 
     def __init__(self, as_of: dt.datetime, today: dt.date) -> None:
         self.as_of = as_of
         self.today = today
-        self._memo: dict[str, dict[int, Any]] = {kind: {} for kind in FACT_FIELDS}
+        self._ones: dict[str, Callable[[Any], Any]] = {}
+        self._memos: dict[str, dict[int, Any]] = {}
 
     def visible(self, kind: str, fact: object) -> bool:
         """Whether ``fact`` exists at ``as_of`` (known, and not dated after it)."""
-        natural = _NATURAL[kind](fact)
-        if isinstance(natural, dt.datetime):
-            if natural > self.as_of:
-                return False
-        elif isinstance(natural, PartialDate) and natural.earliest() > self.today:
-            return False
-        recorded = getattr(fact, "recorded_at", None)
-        return not (isinstance(recorded, dt.datetime) and recorded > self.as_of)
+        return _visible(_NATURAL[kind](fact), fact, self.as_of, self.today)
+
+    def _one_for(self, kind: str) -> Callable[[Any], Any]:
+        """:meth:`one` for the facts of ``kind``, remembering each object's projection."""
+        found = self._ones.get(kind)
+        if found is not None:
+            return found
+        memo: dict[int, Any] = self._memos.setdefault(kind, {})
+        natural = _NATURAL[kind]
+        project = _PROJECT[kind]
+        unchanged = project is _unchanged
+        as_of, today = self.as_of, self.today
+
+        def one(fact: Any) -> Any | None:
+            key = id(fact)  # every object projected is alive until the call returns
+            projected = memo.get(key, _UNSEEN)
+            if projected is _UNSEEN:
+                # _visible, inlined: this runs for every fact of every evaluation
+                when = natural(fact)
+                if isinstance(when, dt.datetime):
+                    hidden = when > as_of
+                else:
+                    hidden = isinstance(when, PartialDate) and when.earliest() > today
+                if not hidden:
+                    recorded = getattr(fact, "recorded_at", None)
+                    hidden = isinstance(recorded, dt.datetime) and recorded > as_of
+                if hidden:
+                    projected = None
+                elif unchanged:
+                    projected = fact
+                else:
+                    projected = project(fact, as_of)
+                memo[key] = projected
+            return projected
+
+        self._ones[kind] = one
+        return one
 
     def one(self, kind: str, fact: Any) -> Any | None:
         """``fact`` as it stood at ``as_of`` (the same object when unchanged), or ``None``."""
-        memo = self._memo[kind]
-        key = id(fact)  # every object projected is alive until the call returns
-        try:
-            return memo[key]
-        except KeyError:
-            pass
-        projected = _PROJECT[kind](fact, self.as_of) if self.visible(kind, fact) else None
-        memo[key] = projected
-        return projected
+        return self._one_for(kind)(fact)
 
     def fact(self, kind: str, fact: Fact[Any]) -> Fact[Any] | None:
         """A profile fact at ``as_of``: variants not yet known are dropped."""
+        return self._fact(self._one_for(kind), fact)
+
+    @staticmethod
+    def _fact(one: Callable[[Any], Any], fact: Fact[Any]) -> Fact[Any] | None:
         variants = fact.variants
         if len(variants) == 1:  # the common case, without the bookkeeping below
-            only = self.one(kind, variants[0])
+            first = variants[0]
+            only = one(first)
             if only is None:
                 return None
-            value = only if fact.value is variants[0] else self.one(kind, fact.value)
-            if only is variants[0] and value is fact.value:
+            value = only if fact.value is first else one(fact.value)
+            if only is first and value is fact.value:
                 return fact
             return Fact(only if value is None else value, fact.provenance, (only,))
         kept = []
         same = True
         for provenance, variant in zip(fact.provenance, variants, strict=True):
-            projected = self.one(kind, variant)
+            projected = one(variant)
             same = same and projected is variant
             if projected is not None:
                 kept.append((provenance, projected))
         if not kept:
             return None
-        value = self.one(kind, fact.value)
+        value = one(fact.value)
         if same and value is fact.value:
             return fact
         if value is None:
@@ -359,17 +390,58 @@ class _Projection:
 
     def facts(self, kind: str, facts: tuple[Any, ...], profile: bool) -> tuple[Any, ...] | None:
         """The facts of ``kind`` at ``as_of``, or ``None`` when every one is unchanged."""
-        project = self.fact if profile else self.one
+        if not facts:
+            return None
+        one = self._one_for(kind)
         changed: list[Any] | None = None
-        for n, fact in enumerate(facts):
-            projected = project(kind, fact)
-            if changed is None:
-                if projected is fact:
-                    continue
-                changed = list(facts[:n])
-            if projected is not None:
-                changed.append(projected)
+        if profile:
+            project_fact = self._fact
+            for n, fact in enumerate(facts):
+                variants = fact.variants
+                if len(variants) == 1 and fact.value is variants[0]:
+                    # the common case of _fact: one source, its version shown
+                    only = one(variants[0])
+                    if only is variants[0]:
+                        projected = fact
+                    elif only is None:
+                        projected = None
+                    else:
+                        projected = Fact(only, fact.provenance, (only,))
+                else:
+                    projected = project_fact(one, fact)
+                if changed is None:
+                    if projected is fact:
+                        continue
+                    changed = list(facts[:n])
+                if projected is not None:
+                    changed.append(projected)
+        else:  # a record's facts: usually the profile's own objects, projected already
+            memo = self._memos[kind]
+            for n, fact in enumerate(facts):
+                projected = memo.get(id(fact), _UNSEEN)
+                if projected is _UNSEEN:
+                    projected = one(fact)
+                if changed is None:
+                    if projected is fact:
+                        continue
+                    changed = list(facts[:n])
+                if projected is not None:
+                    changed.append(projected)
         return None if changed is None else tuple(changed)
+
+
+_UNSEEN = object()
+
+
+def _visible(natural: object, fact: object, as_of: dt.datetime, today: dt.date) -> bool:
+    """Whether a fact with this natural date exists at ``as_of`` (local date ``today``)."""
+    if isinstance(natural, dt.datetime):
+        if natural > as_of:
+            return False
+    elif isinstance(natural, PartialDate) and natural.earliest() > today:
+        return False
+    recorded = getattr(fact, "recorded_at", None)
+    return not (isinstance(recorded, dt.datetime) and recorded > as_of)
 
 
 def _patient(patient: Patient, as_of: dt.datetime, today: dt.date) -> Patient:
@@ -394,7 +466,33 @@ def _record(record: PatientRecord, projection: _Projection) -> PatientRecord:
     patient = _patient(record.patient, projection.as_of, projection.today)
     if patient is not record.patient:
         changes["patient"] = patient
-    return attrs.evolve(record, **changes) if changes else record
+    return _replaced(record, changes) if changes else record
+
+
+_NAMES: dict[type, tuple[str, ...]] = {
+    PatientRecord: tuple(f.name for f in attrs.fields(PatientRecord)),
+    PatientProfile: tuple(f.name for f in attrs.fields(PatientProfile)),
+}
+"""The fields :func:`_replaced` copies, for the two classes it copies."""
+
+
+def _replaced(value: _R, changes: dict[str, Any]) -> _R:
+    """``attrs.evolve(value, **changes)`` for a record or profile seen as of a date.
+
+    The changes are the value's own facts (and patient) projected to ``as_of``: the same
+    kinds of object, the same patient and ids, fewer of them. So every check the class's
+    constructor makes (the types of its arguments, each fact naming the record's patient,
+    ids unique in each kind) passes as it did when ``value`` was built, and the copy is
+    made without making them again. Other classes (a subclass) go through
+    ``attrs.evolve``.
+    """
+    names = _NAMES.get(type(value))
+    if names is None:
+        return attrs.evolve(value, **changes)
+    copy = object.__new__(type(value))
+    for name in names:
+        object.__setattr__(copy, name, changes[name] if name in changes else getattr(value, name))
+    return copy
 
 
 def profile_as_of(
@@ -419,4 +517,4 @@ def profile_as_of(
     records = tuple(_record(r, projection) for r in profile.records)
     if any(r is not o for r, o in zip(records, profile.records, strict=True)):
         changes["records"] = records
-    return attrs.evolve(profile, **changes) if changes else profile
+    return _replaced(profile, changes) if changes else profile

@@ -17,7 +17,6 @@ from carecoord.domain import (
     PartialDate,
     Ref,
     Sensitivity,
-    to_local_date,
 )
 from carecoord.profile import Fact, PatientProfile, Sensitivities, with_sensitivity_sets
 from carecoord.rules._calendar import BusinessCalendar
@@ -147,6 +146,11 @@ def _hospice(ctx: RuleContext) -> tuple[_Span, ...]:
     return tuple(sorted(spans))
 
 
+_new = object.__new__
+_set = object.__setattr__
+_UNBUILT = object()
+
+
 @attrs.frozen
 class RuleContext:
     """Everything a rule may look at, for one patient, one rule and one ``as_of``.
@@ -182,6 +186,24 @@ class RuleContext:
         self, rule: str, severity: Severity, family: str = "custom", standing: bool = False
     ) -> RuleContext:
         """A copy for evaluating another rule (sharing this evaluation's caches)."""
+        if (
+            type(self) is RuleContext
+            and type(rule) is str
+            and type(severity) is Severity
+            and type(family) is str
+            and type(standing) is bool
+        ):
+            # What attrs.evolve gives, without running __init__ and its argument checks
+            # again: every other field is this context's own, checked when it was built,
+            # and these four are of the exact types the checks ask for.
+            copy: RuleContext = _new(RuleContext)
+            for name in _KEPT_NAMES:
+                _set(copy, name, getattr(self, name))
+            _set(copy, "rule", rule)
+            _set(copy, "severity", severity)
+            _set(copy, "family", family)
+            _set(copy, "standing", standing)
+            return copy
         copy = attrs.evolve(self, rule=rule, severity=severity, family=family, standing=standing)
         object.__setattr__(copy, "_shared", self._shared)  # frozen: set once, right here
         return copy
@@ -195,9 +217,10 @@ class RuleContext:
         parameter the result depends on (``("transitions.visits", classes)``).
         """
         values = self._shared.values
-        if key not in values:
-            values[key] = build(self)
-        return cast("V", values[key])
+        found = values.get(key, _UNBUILT)
+        if found is _UNBUILT:
+            found = values[key] = build(self)
+        return cast("V", found)
 
     def value_set(self, name: str) -> ValueSet:
         """The value set called ``name`` in this evaluation's library.
@@ -226,15 +249,16 @@ class RuleContext:
         own UTC offset.
         """
         if isinstance(when, dt.datetime):
+            # to_local_date, inlined (its argument checks hold: an instant, the context's zone)
             if not self.zone_known:
                 # equal instants in other offsets hash alike: no cache, the date is at hand
-                return to_local_date(when)
+                return when.date()
             if when.fold:  # equal (and hashed alike) to the other instant with its wall time
-                return to_local_date(when, self.tz)
+                return when.astimezone(self.tz).date()
             dates = self._shared.dates
             day = dates.get(when)
             if day is None:
-                day = dates[when] = to_local_date(when, self.tz)
+                day = dates[when] = when.astimezone(self.tz).date()
             return day
         if isinstance(when, PartialDate):
             return when.earliest()
@@ -401,6 +425,17 @@ class RuleContext:
         self, role: EvidenceRole | str, fact: Fact[Any], description: str = ""
     ) -> Evidence:
         """Evidence pointing at a profile fact: ``Ref(<fact type>, <fact key>)``."""
+        if type(role) is EvidenceRole and type(description) is str and type(fact) is Fact:
+            # The values the checked constructors would accept as they are: a class name
+            # and a key ("source/id") are never blank, the role needs no conversion.
+            ref: Ref = _new(Ref)
+            _set(ref, "type", type(fact.value).__name__)
+            _set(ref, "id", fact.key)
+            found: Evidence = _new(Evidence)
+            _set(found, "role", role)
+            _set(found, "ref", ref)
+            _set(found, "description", description)
+            return found
         return Evidence(role, Ref(type(fact.value).__name__, fact.key), description)
 
     def trigger(self, fact: Fact[Any], description: str = "") -> Evidence:
@@ -481,10 +516,24 @@ class RuleContext:
         propagated).
         """
         table = self.cached("context.sensitivity", _fact_sensitivities)
-        found = table.of_ref(Ref("*", focus.split("#", 1)[0]))
+        key = focus.split("#", 1)[0]
+        if not key.strip():  # not a reference: Ref says why
+            Ref("*", key)
+        found = table.of_named("*", key)
         for item in evidence:
-            found = found | table.of_ref(item.ref)
+            ref = item.ref
+            more = table.of_named(ref.type, ref.id)
+            if more:  # usually nothing: no new set
+                found = found | more
         return found
+
+
+_KEPT_NAMES: tuple[str, ...] = tuple(
+    f.name
+    for f in attrs.fields(RuleContext)
+    if f.name not in {"rule", "severity", "family", "standing"}
+)
+"""The fields :meth:`RuleContext.for_rule` copies as they are (``_shared`` included)."""
 
 
 def _fact_sensitivities(ctx: RuleContext) -> Sensitivities:

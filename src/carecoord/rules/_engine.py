@@ -129,6 +129,8 @@ def _run(rule: Rule, ctx: RuleContext) -> tuple[Gap, ...] | RuleError:
                 raise ValueError(msg)
     except Exception as error:  # one failing rule must not stop the others
         return RuleError.from_exception(rule.id, ctx.patient_id, error)
+    if not found:  # most rules find nothing in most profiles: nothing to check for a death
+        return ()
     return _after_death(cast("tuple[Gap, ...]", found), ctx)
 
 

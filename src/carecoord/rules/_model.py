@@ -76,7 +76,7 @@ class GapStatus(Enum):
     @property
     def is_actionable(self) -> bool:
         """Prospective and open gaps still call for action."""
-        return self in {GapStatus.PROSPECTIVE, GapStatus.OPEN}
+        return self is GapStatus.PROSPECTIVE or self is GapStatus.OPEN
 
 
 class Severity(Enum):

@@ -267,10 +267,16 @@ DEFAULT_MONITORING_SCHEDULES: tuple[MonitoringSchedule, ...] = (
 )
 """The schedules ``monitoring.overdue`` follows by default."""
 
-_UNAVAILABLE = frozenset(
-    {ResultStatus.REGISTERED, ResultStatus.CANCELLED, ResultStatus.ENTERED_IN_ERROR}
+# Tuples of enum members: ``in`` compares by identity, no Python-level __hash__ per fact.
+_UNAVAILABLE = (
+    ResultStatus.REGISTERED,
+    ResultStatus.CANCELLED,
+    ResultStatus.ENTERED_IN_ERROR,
 )
-_VISITS = frozenset({EncounterStatus.FINISHED, EncounterStatus.IN_PROGRESS})
+_VISITS = (
+    EncounterStatus.FINISHED,
+    EncounterStatus.IN_PROGRESS,
+)
 
 
 @attrs.frozen

@@ -81,23 +81,36 @@ _FHIR_BASED_ON = Citation(
     "https://hl7.org/fhir/R4/diagnosticreport-definitions.html#DiagnosticReport.basedOn",
 )
 
-_IGNORED_ORDERS = frozenset({OrderStatus.DRAFT, OrderStatus.ENTERED_IN_ERROR})
-_UNAVAILABLE = frozenset(
-    {ResultStatus.REGISTERED, ResultStatus.CANCELLED, ResultStatus.ENTERED_IN_ERROR}
+# Tuples of enum members, not frozensets: ``in`` then compares by identity in C, where a
+# set would call each member's Python-level __hash__ (these are read once per fact).
+_IGNORED_ORDERS = (
+    OrderStatus.DRAFT,
+    OrderStatus.ENTERED_IN_ERROR,
 )
-_OUTPATIENT = frozenset(
-    {
-        EncounterClass.AMBULATORY,
-        EncounterClass.VIRTUAL,
-        EncounterClass.TELEPHONE,
-        EncounterClass.HOME,
-    }
+_UNAVAILABLE = (
+    ResultStatus.REGISTERED,
+    ResultStatus.CANCELLED,
+    ResultStatus.ENTERED_IN_ERROR,
 )
-_VISIT_STATUSES = frozenset({EncounterStatus.FINISHED, EncounterStatus.IN_PROGRESS})
-_FOLLOW_UP_MESSAGES = frozenset(
-    {CommunicationKind.PATIENT_CONTACT, CommunicationKind.RESULT_NOTIFICATION}
+_OUTPATIENT = (
+    EncounterClass.AMBULATORY,
+    EncounterClass.VIRTUAL,
+    EncounterClass.TELEPHONE,
+    EncounterClass.HOME,
 )
-_DEAD_TASKS = frozenset({TaskStatus.CANCELLED, TaskStatus.REJECTED, TaskStatus.ENTERED_IN_ERROR})
+_VISIT_STATUSES = (
+    EncounterStatus.FINISHED,
+    EncounterStatus.IN_PROGRESS,
+)
+_FOLLOW_UP_MESSAGES = (
+    CommunicationKind.PATIENT_CONTACT,
+    CommunicationKind.RESULT_NOTIFICATION,
+)
+_DEAD_TASKS = (
+    TaskStatus.CANCELLED,
+    TaskStatus.REJECTED,
+    TaskStatus.ENTERED_IN_ERROR,
+)
 _KIND_LABEL = {
     OrderKind.LAB: "Lab",
     OrderKind.IMAGING: "Imaging",
@@ -149,8 +162,13 @@ def _orders(ctx: RuleContext) -> Iterator[Fact[Order]]:
 
 def _available(ctx: RuleContext) -> list[Fact[Result]]:
     """Available results, earliest first."""
-    found = [f for f in ctx.profile.results if f.value.status not in _UNAVAILABLE]
-    return sorted(found, key=lambda f: (f.value.issued, f.key))
+    found = [
+        (f.value.issued, f.key, n, f)
+        for n, f in enumerate(ctx.profile.results)
+        if f.value.status not in _UNAVAILABLE
+    ]
+    found.sort()  # by (issued, key); equal ones in profile order, as a stable sort keeps them
+    return [f for _issued, _key, _n, f in found]
 
 
 @attrs.frozen
@@ -170,7 +188,9 @@ class _Report:
 
     def followed(self, categories: tuple[ResultCategory, ...]) -> bool:
         """Whether the report or one of its members is of a followed category."""
-        return any(p.value.category in categories for p in self.parts)
+        return self.fact.value.category in categories or any(
+            p.value.category in categories for p in self.members
+        )
 
     @property
     def critical(self) -> bool:
@@ -183,22 +203,40 @@ class _Report:
         return frozenset().union(*(p.value.sensitivity for p in self.parts))
 
 
-def _member_index(results: list[Fact[Result]]) -> dict[str, list[Fact[Result]]]:
-    """Result key -> the results it groups directly (same source, available), in order."""
+def _member_index(
+    results: list[Fact[Result]], keys: dict[int, str]
+) -> dict[str, list[Fact[Result]]]:
+    """Result key -> the results it groups directly (same source, available), in order.
+
+    ``keys`` is each result's :attr:`Fact.key`, by ``id`` (worked out once).
+    """
     by_id: dict[tuple[str, str], Fact[Result]] = {}
+    grouping: list[Fact[Result]] = []  # the results that group others
     for fact in results:
+        groups = False
         for provenance, variant in zip(fact.provenance, fact.variants, strict=True):
             by_id.setdefault((provenance.source, variant.id), fact)
+            groups = groups or bool(variant.members)
+        if groups:
+            grouping.append(fact)
     index: dict[str, list[Fact[Result]]] = {}
-    for fact in results:
-        found: dict[str, Fact[Result]] = {}
+    for fact in grouping:
+        found: dict[str, Fact[Result]] | None = None
+        key = keys[id(fact)]
         for provenance, variant in zip(fact.provenance, fact.variants, strict=True):
+            if not variant.members:
+                continue
+            source = provenance.source
             for member_id in variant.members:
-                member = by_id.get((provenance.source, member_id))
-                if member is not None and member.key != fact.key:
-                    found.setdefault(member.key, member)
+                member = by_id.get((source, member_id))
+                if member is not None:
+                    member_key = keys[id(member)]
+                    if member_key != key:
+                        if found is None:
+                            found = {}
+                        found.setdefault(member_key, member)
         if found:
-            index[fact.key] = list(found.values())
+            index[key] = list(found.values())
     return index
 
 
@@ -210,30 +248,52 @@ def _reports(ctx: RuleContext) -> tuple[_Report, ...]:
     report's own source. Results that group each other in a loop are read as one report,
     on the earliest of them.
     """
-    results = _available(ctx)
-    index = _member_index(results)
-    grouped = {m.key for members in index.values() for m in members}
+    results = ctx.cached("results.available", _available)
+    keys = {id(fact): fact.key for fact in results}
+    index = _member_index(results, keys)
+    grouped = {keys[id(m)] for members in index.values() for m in members}
     claimed: set[str] = set()
     found: list[_Report] = []
-    tops = [f for f in results if f.key not in grouped]
-    loops = [f for f in results if f.key in grouped]
-    for fact in (*tops, *loops):
-        if fact.key in claimed:
+    tops = [f for f in results if keys[id(f)] not in grouped]
+    loops = [f for f in results if keys[id(f)] in grouped]
+    ordered = True  # reports made from tops alone come in the results' order already
+    for n, fact in enumerate((*tops, *loops)):
+        key = keys[id(fact)]
+        if key in claimed:
             continue
-        claimed.add(fact.key)
+        claimed.add(key)
+        ordered = ordered and n < len(tops)
+        own = index.get(key)
+        if not own:
+            found.append(_report(fact, ()))
+            continue
         members: list[Fact[Result]] = []
-        stack = list(reversed(index.get(fact.key, ())))
+        stack = list(reversed(own))
         while stack:
             member = stack.pop()
-            if member.key in claimed:
+            member_key = keys[id(member)]
+            if member_key in claimed:
                 continue
-            claimed.add(member.key)
+            claimed.add(member_key)
             members.append(member)
-            stack.extend(reversed(index.get(member.key, ())))
-        members.sort(key=lambda f: (f.value.issued, f.key))
-        found.append(_Report(fact, tuple(members)))
-    found.sort(key=lambda r: (r.fact.value.issued, r.fact.key))
+            stack.extend(reversed(index.get(member_key, ())))
+        members.sort(key=lambda f: (f.value.issued, keys[id(f)]))
+        found.append(_report(fact, tuple(members)))
+    if not ordered:  # a loop's report joins: sort (a stable sort keeps equal ones in place)
+        found.sort(key=lambda r: (r.fact.value.issued, keys[id(r.fact)]))
     return tuple(found)
+
+
+def _report(fact: Fact[Result], members: tuple[Fact[Result], ...]) -> _Report:
+    """``_Report(fact, members)``, set field by field (one per available result)."""
+    report: _Report = _new(_Report)
+    _set(report, "fact", fact)
+    _set(report, "members", members)
+    return report
+
+
+_new = object.__new__
+_set = object.__setattr__
 
 
 def _results_by_order(results: list[Fact[Result]]) -> dict[str, list[Fact[Result]]]:
@@ -259,11 +319,16 @@ def _orders_by_id(ctx: RuleContext) -> dict[str, Fact[Order]]:
 
 
 def _order_of(index: dict[str, Fact[Order]], result: Fact[Result]) -> Fact[Order] | None:
+    variants = result.variants
+    if len(variants) == 1 and not variants[0].based_on:  # the usual result: no order named
+        return None
     return next((index[o] for o in sorted(_based_on(result)) if o in index), None)
 
 
 def _report_order(index: dict[str, Fact[Order]], report: _Report) -> Fact[Order] | None:
     """The order the report answers, else the first order one of its members answers."""
+    if not index:  # no orders on record: none to find
+        return None
     return next((o for p in report.parts if (o := _order_of(index, p)) is not None), None)
 
 
@@ -321,7 +386,9 @@ class _Missing(RuleBase):
         }.get(kind)
 
     def evaluate(self, ctx: RuleContext) -> Iterator[Gap]:
-        by_order = _results_by_order(_available(ctx))
+        if not ctx.profile.orders:  # no order, no result to miss
+            return
+        by_order = _results_by_order(ctx.cached("results.available", _available))
         for fact in _orders(ctx):
             order = fact.value
             days = self._window(order.kind)
@@ -375,10 +442,13 @@ def _report_acknowledgement(
     own = _acknowledgement(report.fact, orderer, index, as_of)
     if own is not None or not report.members:
         return own
-    each = [_acknowledgement(m, orderer, index, as_of) for m in report.members]
-    if any(a is None for a in each):
-        return None
-    last = max((a for a in each if a is not None), key=lambda a: a[0])
+    each = []
+    for member in report.members:
+        found = _acknowledgement(member, orderer, index, as_of)
+        if found is None:  # one member unacknowledged: the report is not
+            return None
+        each.append(found)
+    last = max(each, key=lambda a: a[0])
     return last[0], "every result in the report acknowledged"
 
 
@@ -386,6 +456,9 @@ def _acknowledgement(
     fact: Fact[Result], orderer: Ref | None, index: TeamIndex, as_of: dt.datetime
 ) -> tuple[dt.datetime, str] | None:
     """The first acknowledgement by someone responsible: when, and by whom (a label)."""
+    variants = fact.variants
+    if len(variants) == 1 and not variants[0].acknowledgements:  # the usual result
+        return None
     acks = sorted({a for v in fact.variants for a in v.acknowledgements}, key=lambda a: a.at)
     for ack in acks:
         if ack.at > as_of:
@@ -442,7 +515,7 @@ class _Unacknowledged(RuleBase):
     )
 
     def evaluate(self, ctx: RuleContext) -> Iterator[Gap]:
-        orders = _orders_by_id(ctx)
+        orders = ctx.cached("results.orders-by-id", _orders_by_id)
         index = ctx.cached("care-team.index", TeamIndex)
         for report in ctx.cached("results.reports", _reports):
             if report.followed(self.categories):
@@ -654,8 +727,8 @@ class _AbnormalNoFollowUp(RuleBase):
     )
 
     def evaluate(self, ctx: RuleContext) -> Iterator[Gap]:
-        orders = _orders_by_id(ctx)
-        candidates = _Candidates.gather(ctx)
+        orders = ctx.cached("results.orders-by-id", _orders_by_id)
+        candidates: _Candidates | None = None  # gathered for the first abnormal report
         for report in ctx.cached("results.reports", _reports):
             abnormal = tuple(
                 p
@@ -663,6 +736,8 @@ class _AbnormalNoFollowUp(RuleBase):
                 if p.value.interpretation.needs_follow_up and p.value.category in self.categories
             )
             if abnormal:
+                if candidates is None:
+                    candidates = _Candidates.gather(ctx)
                 yield self._gap(ctx, report, abnormal, _report_order(orders, report), candidates)
 
     def _gap(
