@@ -36,7 +36,7 @@ del records
 cache = f"/tmp/merge_bench_clusters_{args.n}_{int(facts)}.pickle"
 if os.path.exists(cache):
     with open(cache, "rb") as handle:
-        clusters = pickle.load(handle)  # noqa: S301 - our own cache
+        clusters = pickle.load(handle)
 else:
     clusters = IncrementalLinker(None, unique.values()).linkage().clusters
     with open(cache, "wb") as handle:
@@ -69,6 +69,7 @@ cpu = time.process_time() - cpu
 if args.profile:
     profiler.disable()
     pstats.Stats(profiler).sort_stats("tottime").print_stats(30)
+    profiler.dump_stats("/tmp/merge.prof")
 rss1 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print(
     f"src={args.src} records={len(unique)} profiles={len(result.profiles)} "

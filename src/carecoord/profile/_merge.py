@@ -55,6 +55,7 @@ from typing import Any, TypeVar
 
 import attrs
 
+from carecoord._trusted import trusted_constructor
 from carecoord.domain import (
     FACT_FIELDS,
     Address,
@@ -68,10 +69,12 @@ from carecoord.domain import (
     PatientId,
     PatientRecord,
     Practitioner,
+    Ref,
     RelatedPerson,
     Sex,
     VerificationStatus,
 )
+from carecoord.domain._values import aware, non_empty, optional_aware
 from carecoord.errors import Problem, ValidationError
 from carecoord.profile._facts import (
     ConflictKind,
@@ -94,6 +97,18 @@ __all__ = ["dedupe_records", "fact_author", "merge_records", "profile_id_for"]
 
 _NEVER = dt.datetime.min.replace(tzinfo=dt.UTC)
 _P = TypeVar("_P", Practitioner, Organization, RelatedPerson)
+
+# The merge builds its facts, provenance, merged patient and profile from values the
+# records' own constructors have validated (a fact's aware ``recorded_at``, tuples of a
+# validated patient...): running those validators (and the profile's argument checks)
+# again only costs time. Each builds exactly what the validated constructor gives.
+_new_fact = trusted_constructor(Fact)
+_new_provenance = trusted_constructor(Provenance)
+_new_patient = trusted_constructor(Patient)
+_new_profile = trusted_constructor(PatientProfile)
+_PATIENT_ID = attrs.fields(Patient).id
+_AUTHOR_NAMES = ("author", "performer", "requester", "prescriber", "sender")
+_STAMP_NAMES = ("last_modified", "recorded_at")
 
 
 # --------------------------------------------------------------------------- helpers
@@ -338,13 +353,63 @@ def _fact_id(fact: Any) -> str:
     return str(fact.id)
 
 
+@attrs.frozen
+class _FactPlan:
+    """Where one fact class keeps its author and last change, for its provenance."""
+
+    authors: tuple[str, ...]
+    stamps: tuple[str, ...]
+    trusted: bool  # every stamp field is validated aware by the class itself
+
+
+_PLANS: dict[type, _FactPlan] = {}
+
+
+def _plan(kind: type) -> _FactPlan:
+    """The names :func:`fact_author` and :func:`_last_modified` would find on ``kind``."""
+    plan = _PLANS.get(kind)
+    if plan is None:
+        # Instances of a class without ``__dict__`` have only the class's attributes.
+        open_ = getattr(kind, "__dictoffset__", 0) != 0
+        authors = tuple(n for n in _AUTHOR_NAMES if open_ or hasattr(kind, n))
+        stamps = tuple(n for n in _STAMP_NAMES if open_ or hasattr(kind, n))
+        fields = {f.name: f for f in attrs.fields(kind)} if attrs.has(kind) else {}
+        trusted = not open_ and all(
+            n in fields and fields[n].validator in (aware, optional_aware) for n in stamps
+        )
+        plan = _PLANS[kind] = _FactPlan(authors, stamps, trusted)
+    return plan
+
+
 def _provenance(record: PatientRecord, fact: Any) -> Provenance:
-    return Provenance(
-        source=record.source.id,
-        record=record.patient.id,
-        fact_id=fact.id,
-        author=fact_author(fact),
-        last_modified=_last_modified(fact),
+    return _provenance_of(record.source.id, record.patient.id, fact)
+
+
+def _provenance_of(source: str, record: str, fact: Any) -> Provenance:
+    """``Provenance`` of ``fact`` (as :func:`fact_author` and :func:`_last_modified` say)."""
+    plan = _PLANS.get(type(fact)) or _plan(type(fact))
+    author = None
+    for name in plan.authors:
+        value = getattr(fact, name, None)
+        if isinstance(value, Ref):
+            author = value
+            break
+    stamp = None
+    for name in plan.stamps:
+        value = getattr(fact, name, None)
+        if isinstance(value, dt.datetime):
+            stamp = value
+            break
+    build = _new_provenance if plan.trusted else Provenance
+    return build(source=source, record=record, fact_id=fact.id, author=author, last_modified=stamp)
+
+
+def _single_facts(source: str, record: str, facts: Sequence[Any]) -> tuple[Fact[Any], ...]:
+    """Facts of one record, each its own Fact, ordered by id (as :func:`_fold` orders)."""
+    ordered = sorted(facts, key=_fact_id) if len(facts) > 1 else facts
+    return tuple(
+        _new_fact(value=fact, provenance=(_provenance_of(source, record, fact),), variants=(fact,))
+        for fact in ordered
     )
 
 
@@ -387,7 +452,7 @@ def _fold(name: str, items: list[_Item]) -> tuple[Fact[Any], ...]:
     for cluster in clusters.values():
         cluster.sort(key=lambda i: i.best_first)
         facts.append(
-            Fact(
+            _new_fact(
                 value=cluster[0].fact,
                 provenance=tuple(m.provenance for m in cluster),
                 variants=tuple(m.fact for m in cluster),
@@ -422,6 +487,9 @@ def merge_records(
     """
     unique = dedupe_records(records)
     pid = profile_id or profile_id_for(r.key for r in unique)
+    non_empty(None, _PATIENT_ID, pid)  # what Patient(id=pid) checks
+    if len(unique) == 1:
+        return _merge_one(unique[0], pid)
     rank = _ranker(source_ranking)
     survivors = sorted(
         unique,
@@ -436,58 +504,44 @@ def merge_records(
     }
 
     fields: dict[str, tuple[Fact[Any], ...]] = {}
-    if len(unique) == 1:
-        # One record (most people of a single-source import): nothing can fold, since
-        # fact ids are unique within a record and two facts of one record never fold by
-        # content. Each fact is its own Fact, ordered by id, as _fold would order them.
-        record = unique[0]
-        for name in FACT_FIELDS:
-            fields[name] = tuple(
-                Fact(value=fact, provenance=(_provenance(record, fact),), variants=(fact,))
-                for fact in sorted(getattr(record, name), key=_fact_id)
+    ranks = [rank(record.source.id) for record in unique]
+    for name in FACT_FIELDS:
+        held = [
+            (record, rank_, facts)
+            for record, rank_ in zip(unique, ranks, strict=True)
+            if (facts := getattr(record, name))
+        ]
+        if not held:
+            fields[name] = ()
+        elif len(held) == 1:
+            # Only one record holds facts of this kind: nothing folds (see _merge_one).
+            record = held[0][0]
+            fields[name] = _single_facts(record.source.id, record.patient.id, held[0][2])
+        else:
+            fields[name] = _fold(
+                name,
+                [
+                    _Item(
+                        record=record.key,
+                        rank=rank_,
+                        fact=fact,
+                        provenance=_provenance(record, fact),
+                    )
+                    for record, rank_, facts in held
+                    for fact in facts
+                ],
             )
-    else:
-        ranks = [rank(record.source.id) for record in unique]
-        for name in FACT_FIELDS:
-            held = [
-                (record, rank_, getattr(record, name))
-                for record, rank_ in zip(unique, ranks, strict=True)
-            ]
-            held = [entry for entry in held if entry[2]]
-            if not held:
-                fields[name] = ()
-            elif len(held) == 1:
-                # Only one record holds facts of this kind: nothing folds (as above).
-                record = held[0][0]
-                fields[name] = tuple(
-                    Fact(value=fact, provenance=(_provenance(record, fact),), variants=(fact,))
-                    for fact in sorted(held[0][2], key=_fact_id)
-                )
-            else:
-                fields[name] = _fold(
-                    name,
-                    [
-                        _Item(
-                            record=record.key,
-                            rank=rank_,
-                            fact=fact,
-                            provenance=_provenance(record, fact),
-                        )
-                        for record, rank_, facts in held
-                        for fact in facts
-                    ],
-                )
 
     patient, demographic = _merge_patient(pid, survivors, labels)
-    conflicts = [*demographic, *_allergy_conflicts(fields["allergies"], labels)]
-    if len(unique) > 1:
-        # Medication and problem-status conflicts compare the versions of different
-        # records: with one record there are none (an allergy against "no known
-        # allergies" can be stated by a single record, so it is always checked).
+    conflicts = demographic
+    if fields["allergies"]:
+        conflicts += _allergy_conflicts(fields["allergies"], labels)
+    if fields["medications"]:
         conflicts += _medication_conflicts(fields["medications"], unique, labels)
+    if fields["conditions"]:
         conflicts += _problem_conflicts(fields["conditions"], labels)
     conflicts.sort(key=lambda c: (c.kind.value, c.field, c.subject or "", c.values))
-    return PatientProfile(
+    return _new_profile(
         id=pid,
         patient=patient,
         records=tuple(unique),
@@ -497,6 +551,74 @@ def merge_records(
         conflicts=tuple(conflicts),
         **fields,
     )
+
+
+def _merge_one(record: PatientRecord, pid: str) -> PatientProfile:
+    """The profile of one record (a third of people): what the general merge gives.
+
+    Nothing can fold, since fact ids are unique within a record and two facts of one
+    record never fold by content: each fact is its own Fact, ordered by id. One record
+    cannot disagree with itself, so only an allergy against "no known allergies" (which
+    a single record can state) is checked. The patient and the parties keep the record's
+    own tuples when they hold no duplicates (the general merge would build equal ones).
+    """
+    source, rid = record.source.id, record.patient.id
+    fields: dict[str, tuple[Fact[Any], ...]] = {}
+    for name in FACT_FIELDS:
+        facts = getattr(record, name)
+        fields[name] = _single_facts(source, rid, facts) if facts else ()
+    conflicts: tuple[FactConflict, ...] = ()
+    if fields["allergies"]:
+        found = _allergy_conflicts(fields["allergies"], {record.key: source})
+        conflicts = tuple(found)
+    p = record.patient
+    patient = _new_patient(
+        id=PatientId(pid),
+        identifiers=_distinct(p.identifiers),
+        names=_distinct(p.names),
+        birth_date=p.birth_date,
+        sex=p.sex,
+        telecom=_distinct(p.telecom),
+        addresses=_distinct(p.addresses),
+        deceased=bool(p.is_deceased),
+        deceased_at=p.deceased_at,
+        links=_distinct(p.links),
+        language=p.language or None,
+        timezone=p.timezone or None,
+        general_practitioner=_distinct(p.general_practitioner),
+    )
+    return _new_profile(
+        id=pid,
+        patient=patient,
+        records=(record,),
+        practitioners=_by_id(record.practitioners),
+        organizations=_by_id(record.organizations),
+        related_persons=_by_id(record.related_persons),
+        conflicts=conflicts,
+        **fields,
+    )
+
+
+def _distinct(values: tuple[Any, ...]) -> tuple[Any, ...]:
+    """``_union(values)``: ``values`` itself when it is a plain tuple without duplicates."""
+    if type(values) is tuple:
+        if len(values) < 2:
+            return values
+        unique = dict.fromkeys(values)
+        return values if len(unique) == len(values) else tuple(unique)
+    return tuple(dict.fromkeys(values))
+
+
+def _by_id(parties: tuple[_P, ...]) -> tuple[_P, ...]:
+    """``_union_by_id`` of one record: ``parties`` itself when already sorted by unique id."""
+    if type(parties) is tuple and (
+        len(parties) < 2 or all(parties[i].id < parties[i + 1].id for i in range(len(parties) - 1))
+    ):
+        return parties
+    chosen: dict[str, _P] = {}
+    for party in parties:
+        chosen.setdefault(party.id, party)
+    return tuple(chosen[key] for key in sorted(chosen))
 
 
 def _union_by_id(
@@ -580,39 +702,53 @@ def _patient_conflicts(
     deceased_labels: Sequence[str],
 ) -> list[FactConflict]:
     """Demographic conflicts between the records' patients (in survivorship order)."""
+    # Comparison keys (normalised names, addresses, phones) are computed only when the
+    # raw values differ: equal values always have equal keys, so they agree.
     conflicts: list[FactConflict] = []
     named = [(lab[i], p) for i, p in enumerate(patients) if p.name is not None]
-    conflicts += _demographic(
-        "name",
-        [(label, normalize_name(p.names[0].full()), p.names[0].full()) for label, p in named],
-    )
+    fulls = [(label, p.names[0].full()) for label, p in named]
+    if not _all_equal([full for _, full in fulls]):
+        conflicts += _demographic(
+            "name", [(label, normalize_name(full), full) for label, full in fulls]
+        )
 
-    conflicts += _demographic(
-        "birth_date",
-        [(label, d.isoformat(), d.isoformat()) for label, d in born],
-        agree=_birth_dates_agree([d for _, d in born]),
-    )
+    if not _all_equal([d for _, d in born]):
+        conflicts += _demographic(
+            "birth_date",
+            [(label, d.isoformat(), d.isoformat()) for label, d in born],
+            agree=_birth_dates_agree([d for _, d in born]),
+        )
 
     conflicts += _demographic("sex", [(label, s.value, s.value) for label, s in sexed])
 
     housed = [(lab[i], p.addresses[0]) for i, p in enumerate(patients) if p.addresses]
-    conflicts += _demographic(
-        "address",
-        [(label, _primary_address(a), _address_text(a)) for label, a in housed],
-    )
+    if not _all_equal([a for _, a in housed]):
+        conflicts += _demographic(
+            "address",
+            [(label, _primary_address(a), _address_text(a)) for label, a in housed],
+        )
 
-    phones = [(lab[i], _phone(p)) for i, p in enumerate(patients)]
-    conflicts += _demographic(
-        "phone",
-        [(label, phone[0], phone[1]) for label, phone in phones if phone is not None],
-    )
+    if not _all_equal([p.telecom for p in patients]):
+        phones = [(lab[i], _phone(p)) for i, p in enumerate(patients)]
+        conflicts += _demographic(
+            "phone",
+            [(label, phone[0], phone[1]) for label, phone in phones if phone is not None],
+        )
 
-    conflicts += _demographic(
-        "deceased",
-        [(lab[i], str(p.is_deceased), str(p.is_deceased).lower()) for i, p in enumerate(patients)],
-        chosen=deceased_labels[0] if deceased_labels else None,
-    )
+    deceased = [str(p.is_deceased) for p in patients]
+    if not _all_equal(deceased):
+        conflicts += _demographic(
+            "deceased",
+            [(lab[i], text, text.lower()) for i, text in enumerate(deceased)],
+            chosen=deceased_labels[0] if deceased_labels else None,
+        )
     return conflicts
+
+
+def _all_equal(values: Sequence[object]) -> bool:
+    """Whether every value equals the first (so any key computed from them agrees)."""
+    first = values[0] if values else None
+    return all(v == first for v in values)
 
 
 def _merge_patient(
@@ -634,7 +770,7 @@ def _merge_patient(
         conflicts += _patient_conflicts(patients, lab, born, sexed, deceased_labels)
     deceased_at = next((p.deceased_at for p in patients if p.deceased_at is not None), None)
 
-    patient = Patient(
+    patient = _new_patient(
         id=PatientId(pid),
         identifiers=_union(i for p in patients for i in p.identifiers),
         names=_union(n for p in patients for n in p.names),
