@@ -51,7 +51,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from enum import Enum
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import attrs
 
@@ -109,6 +109,7 @@ _new_profile = trusted_constructor(PatientProfile)
 _PATIENT_ID = attrs.fields(Patient).id
 _AUTHOR_NAMES = ("author", "performer", "requester", "prescriber", "sender")
 _STAMP_NAMES = ("last_modified", "recorded_at")
+_FACT_ORDER = {name: index for index, name in enumerate(FACT_FIELDS)}
 
 
 # --------------------------------------------------------------------------- helpers
@@ -309,22 +310,25 @@ _RULES: KindTable[_Rule] = KindTable(
 """For each fact kind, how facts of several sources fold into one (blocking, compatibility)."""
 
 
-@attrs.frozen
-class _Item:
+class _Item(NamedTuple):
+    """One version of a fact to fold: its record's key, source rank, the fact, provenance."""
+
     record: tuple[str, str]
     rank: int
     fact: Any
     provenance: Provenance
 
-    @property
-    def order(self) -> tuple[str, str, str]:
-        return (self.provenance.source, self.provenance.record, self.provenance.fact_id)
 
-    @property
-    def best_first(self) -> tuple[Any, ...]:
-        stamp = self.provenance.last_modified
-        recency = (0, -stamp.timestamp()) if stamp is not None else (1, 0.0)
-        return (self.rank, recency, *self.order)
+def _order(item: _Item) -> tuple[str, str, str]:
+    provenance = item[3]
+    return (provenance.source, provenance.record, provenance.fact_id)
+
+
+def _best_first(item: _Item) -> tuple[Any, ...]:
+    provenance = item[3]
+    stamp = provenance.last_modified
+    recency = (0, -stamp.timestamp()) if stamp is not None else (1, 0.0)
+    return (item[1], recency, provenance.source, provenance.record, provenance.fact_id)
 
 
 class _Groups:
@@ -332,7 +336,7 @@ class _Groups:
 
     def __init__(self, items: Sequence[_Item]) -> None:
         self.parent = list(range(len(items)))
-        self.records: list[set[tuple[str, str]]] = [{i.record} for i in items]
+        self.records: list[set[tuple[str, str]]] = [{i[0]} for i in items]
 
     def find(self, i: int) -> int:
         while self.parent[i] != i:
@@ -414,11 +418,11 @@ def _single_facts(source: str, record: str, facts: Sequence[Any]) -> tuple[Fact[
 
 
 def _fold(name: str, items: list[_Item]) -> tuple[Fact[Any], ...]:
-    items = sorted(items, key=lambda i: i.order)
+    items = sorted(items, key=_order)
     groups = _Groups(items)
     by_id: dict[tuple[str, str], int] = {}
     for index, item in enumerate(items):
-        key = (item.provenance.source, item.provenance.fact_id)
+        key = (item[3].source, item[3].fact_id)
         if key in by_id:
             groups.union(by_id[key], index, force=True)
         else:
@@ -426,36 +430,51 @@ def _fold(name: str, items: list[_Item]) -> tuple[Fact[Any], ...]:
     rule = _RULES[name]
     blocks: dict[Hashable, list[int]] = {}
     for index, item in enumerate(items):
-        for block in dict.fromkeys(rule.blocks(item.fact)):
+        for block in dict.fromkeys(rule.blocks(item[2])):
             if block is not None:
                 blocks.setdefault(block, []).append(index)
     pairs: set[tuple[int, int]] = set()
     for block_members in blocks.values():
-        first_record = items[block_members[0]].record
-        if all(items[i].record == first_record for i in block_members):
+        if len(block_members) < 2:
+            continue
+        first_record = items[block_members[0]][0]
+        if all(items[i][0] == first_record for i in block_members):
             continue  # facts of one record never fold: no pair to test
         for x, i in enumerate(block_members):
+            record = items[i][0]
             for j in block_members[x + 1 :]:
-                if items[i].record != items[j].record:
+                if record != items[j][0]:
                     pairs.add((i, j))
-    ranked = sorted(
-        (rule.priority(items[i].fact, items[j].fact), i, j)
-        for i, j in pairs
-        if rule.compatible(items[i].fact, items[j].fact)
-    )
-    for _, i, j in ranked:
-        groups.union(i, j)
-    clusters: dict[int, list[_Item]] = {}
-    for index, item in enumerate(items):
-        clusters.setdefault(groups.find(index), []).append(item)
+    if pairs:
+        ranked = sorted(
+            (rule.priority(items[i][2], items[j][2]), i, j)
+            for i, j in pairs
+            if rule.compatible(items[i][2], items[j][2])
+        )
+        for _, i, j in ranked:
+            groups.union(i, j)
+        clusters: dict[int, list[_Item]] = {}
+        for index, item in enumerate(items):
+            clusters.setdefault(groups.find(index), []).append(item)
+        members = list(clusters.values())
+    elif len(by_id) < len(items):
+        members_of: dict[int, list[_Item]] = {}
+        for index, item in enumerate(items):
+            members_of.setdefault(groups.find(index), []).append(item)
+        members = list(members_of.values())
+    else:
+        # Nothing folds: every version is its own fact.
+        members = [[item] for item in items]
     facts = []
-    for cluster in clusters.values():
-        cluster.sort(key=lambda i: i.best_first)
+    for cluster in members:
+        if len(cluster) > 1:
+            cluster.sort(key=_best_first)
+        first = cluster[0]
         facts.append(
             _new_fact(
-                value=cluster[0].fact,
-                provenance=tuple(m.provenance for m in cluster),
-                variants=tuple(m.fact for m in cluster),
+                value=first[2],
+                provenance=tuple(m[3] for m in cluster),
+                variants=tuple(m[2] for m in cluster),
             )
         )
     facts.sort(key=lambda f: (f.provenance[0].source, f.provenance[0].fact_id))
@@ -503,17 +522,18 @@ def merge_records(
         for r in unique
     }
 
-    fields: dict[str, tuple[Fact[Any], ...]] = {}
-    ranks = [rank(record.source.id) for record in unique]
-    for name in FACT_FIELDS:
-        held = [
-            (record, rank_, facts)
-            for record, rank_ in zip(unique, ranks, strict=True)
-            if (facts := getattr(record, name))
-        ]
-        if not held:
-            fields[name] = ()
-        elif len(held) == 1:
+    fields: dict[str, tuple[Fact[Any], ...]] = dict.fromkeys(FACT_FIELDS, ())
+    holding: dict[str, list[tuple[PatientRecord, int, Any]]] = {}
+    for record in unique:
+        rank_ = rank(record.source.id)
+        for name in FACT_FIELDS:
+            facts = getattr(record, name)
+            if facts:
+                holding.setdefault(name, []).append((record, rank_, facts))
+    # Kinds no record holds stay empty; the others in FACT_FIELDS order (as ever).
+    for name in sorted(holding, key=_FACT_ORDER.__getitem__):
+        held = holding[name]
+        if len(held) == 1:
             # Only one record holds facts of this kind: nothing folds (see _merge_one).
             record = held[0][0]
             fields[name] = _single_facts(record.source.id, record.patient.id, held[0][2])
@@ -634,6 +654,14 @@ def _union_by_id(
 
 def _union(values: Iterable[Any]) -> tuple[Any, ...]:
     return tuple(dict.fromkeys(values))
+
+
+def _union_of(tuples: Sequence[tuple[Any, ...]]) -> tuple[Any, ...]:
+    """``_union`` of the tuples' items, in order (one tuple's own when only it holds any)."""
+    held = [t for t in tuples if t]
+    if len(held) < 2:
+        return _distinct(held[0]) if held else ()
+    return tuple(dict.fromkeys(item for t in held for item in t))
 
 
 def _label(labels: dict[tuple[str, str], str], record: PatientRecord) -> str:
@@ -772,18 +800,18 @@ def _merge_patient(
 
     patient = _new_patient(
         id=PatientId(pid),
-        identifiers=_union(i for p in patients for i in p.identifiers),
-        names=_union(n for p in patients for n in p.names),
+        identifiers=_union_of([p.identifiers for p in patients]),
+        names=_union_of([p.names for p in patients]),
         birth_date=birth_date,
         sex=sex,
-        telecom=_union(t for p in patients for t in p.telecom),
-        addresses=_union(a for p in patients for a in p.addresses),
+        telecom=_union_of([p.telecom for p in patients]),
+        addresses=_union_of([p.addresses for p in patients]),
         deceased=bool(deceased_labels),
         deceased_at=deceased_at,
-        links=_union(link for p in patients for link in p.links),
+        links=_union_of([p.links for p in patients]),
         language=next((p.language for p in patients if p.language), None),
         timezone=next((p.timezone for p in patients if p.timezone), None),
-        general_practitioner=_union(g for p in patients for g in p.general_practitioner),
+        general_practitioner=_union_of([p.general_practitioner for p in patients]),
     )
     return patient, conflicts
 
