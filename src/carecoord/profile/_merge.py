@@ -827,23 +827,17 @@ def _fact_labels(fact: Fact[Any], labels: dict[tuple[str, str], str]) -> list[tu
     return list(seen.items())
 
 
-def _variant_conflict(
-    kind: ConflictKind,
-    field: str,
-    fact: Fact[Any],
-    observations: Sequence[tuple[str, Hashable, str]],
-) -> list[FactConflict]:
-    if len({key for _, key, _ in observations}) < 2:
-        return []
-    return [
-        FactConflict(
-            kind=kind,
-            field=field,
-            values=tuple(sorted((label, shown) for label, _, shown in observations)),
-            chosen=observations[0][0],
-            subject=fact.key,
-        )
-    ]
+def _conflict(
+    kind: ConflictKind, field: str, fact: Fact[Any], shown: Sequence[tuple[str, str]]
+) -> FactConflict:
+    """A conflict between versions of one fact: ``shown`` is (label, value) by version."""
+    return FactConflict(
+        kind=kind,
+        field=field,
+        values=tuple(sorted(shown)),
+        chosen=shown[0][0],
+        subject=fact.key,
+    )
 
 
 def _frequency(text: str) -> str:
@@ -859,30 +853,26 @@ def _medication_conflicts(
     conflicts: list[FactConflict] = []
     for fact in facts:
         variants = _fact_labels(fact, labels)
-        conflicts += _variant_conflict(
-            ConflictKind.MEDICATION_DOSE,
-            "dose",
-            fact,
-            [(lab, (m.dose.value, m.dose.unit), str(m.dose)) for lab, m in variants if m.dose],
-        )
-        conflicts += _variant_conflict(
-            ConflictKind.MEDICATION_FREQUENCY,
-            "frequency",
-            fact,
-            [(lab, _frequency(m.frequency), m.frequency) for lab, m in variants if m.frequency],
-        )
-        conflicts += _variant_conflict(
-            ConflictKind.MEDICATION_ROUTE,
-            "route",
-            fact,
-            [(lab, _code_key(m.route), str(m.route)) for lab, m in variants if m.route],
-        )
-        conflicts += _variant_conflict(
-            ConflictKind.MEDICATION_STATUS,
-            "status",
-            fact,
-            [(lab, m.status, m.status.value) for lab, m in variants],
-        )
+        if len(variants) > 1:
+            # One record's version cannot disagree with itself. The comparison keys are
+            # computed first, the values shown only for a conflict.
+            dosed = [(lab, m) for lab, m in variants if m.dose]
+            if len(dosed) > 1 and len({(m.dose.value, m.dose.unit) for _, m in dosed}) > 1:
+                shown = [(lab, str(m.dose)) for lab, m in dosed]
+                conflicts.append(_conflict(ConflictKind.MEDICATION_DOSE, "dose", fact, shown))
+            timed = [(lab, m.frequency) for lab, m in variants if m.frequency]
+            if len(timed) > 1 and len({_frequency(f) for _, f in timed}) > 1:
+                conflicts.append(
+                    _conflict(ConflictKind.MEDICATION_FREQUENCY, "frequency", fact, timed)
+                )
+            routed = [(lab, m.route) for lab, m in variants if m.route]
+            if len(routed) > 1 and len({_code_key(r) for _, r in routed}) > 1:
+                shown = [(lab, str(r)) for lab, r in routed]
+                conflicts.append(_conflict(ConflictKind.MEDICATION_ROUTE, "route", fact, shown))
+            status = variants[0][1].status
+            if any(m.status is not status for _, m in variants):  # enum members
+                shown = [(lab, m.status.value) for lab, m in variants]
+                conflicts.append(_conflict(ConflictKind.MEDICATION_STATUS, "status", fact, shown))
         if any(m.status.is_current for _, m in variants):
             present = {lab for lab, _ in variants}
             missing = [lab for lab in reporting if lab not in present]
@@ -944,11 +934,11 @@ def _problem_conflicts(
 ) -> list[FactConflict]:
     conflicts: list[FactConflict] = []
     for fact in facts:
+        if len(fact.variants) < 2:
+            continue  # one version: nothing to disagree with
         variants = _fact_labels(fact, labels)
-        conflicts += _variant_conflict(
-            ConflictKind.PROBLEM_STATUS,
-            "clinical_status",
-            fact,
-            [(lab, c.clinical_status, c.clinical_status.value) for lab, c in variants],
-        )
+        status = variants[0][1].clinical_status
+        if any(c.clinical_status is not status for _, c in variants):  # enum members
+            shown = [(lab, c.clinical_status.value) for lab, c in variants]
+            conflicts.append(_conflict(ConflictKind.PROBLEM_STATUS, "clinical_status", fact, shown))
     return conflicts
