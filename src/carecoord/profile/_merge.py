@@ -55,7 +55,6 @@ from typing import Any, NamedTuple, TypeVar
 
 import attrs
 
-from carecoord._trusted import trusted_constructor
 from carecoord.domain import (
     FACT_FIELDS,
     Address,
@@ -73,8 +72,9 @@ from carecoord.domain import (
     RelatedPerson,
     Sex,
     VerificationStatus,
+    aware,
+    optional_aware,
 )
-from carecoord.domain._values import aware, non_empty, optional_aware
 from carecoord.errors import Problem, ValidationError
 from carecoord.profile._facts import (
     ConflictKind,
@@ -92,6 +92,7 @@ from carecoord.profile._strings import (
     normalize_phone,
     normalize_postal_code,
 )
+from carecoord.profile._trusted import trusted_constructor
 
 __all__ = ["dedupe_records", "fact_author", "merge_records", "profile_id_for"]
 
@@ -106,7 +107,6 @@ _new_fact = trusted_constructor(Fact)
 _new_provenance = trusted_constructor(Provenance)
 _new_patient = trusted_constructor(Patient)
 _new_profile = trusted_constructor(PatientProfile)
-_PATIENT_ID = attrs.fields(Patient).id
 _AUTHOR_NAMES = ("author", "performer", "requester", "prescriber", "sender")
 _STAMP_NAMES = ("last_modified", "recorded_at")
 _FACT_ORDER = {name: index for index, name in enumerate(FACT_FIELDS)}
@@ -506,7 +506,8 @@ def merge_records(
     """
     unique = dedupe_records(records)
     pid = profile_id or profile_id_for(r.key for r in unique)
-    non_empty(None, _PATIENT_ID, pid)  # what Patient(id=pid) checks
+    if not pid.strip():  # what Patient(id=pid) checks
+        raise ValidationError(Problem("id", "must be a non-empty string"))
     if len(unique) == 1:
         return _merge_one(unique[0], pid)
     rank = _ranker(source_ranking)

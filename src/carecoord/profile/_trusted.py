@@ -1,13 +1,16 @@
-"""Building attrs objects whose values are already checked, without checking them again.
+"""Building the merge's objects from values already checked, without checking them again.
 
 A model's attrs validators check each value when anyone builds it: a user's own object
-must be valid. The library's hot paths (the FHIR reader, the profile merge) build many
-objects from values that were checked already (a parsed instant, a fact of a validated
-record), so running every validator again only costs time. :func:`trusted_constructor`
-makes, for one attrs class, a function that sets the fields exactly as the class's own
-``__init__`` does (defaults included) and runs its ``__attrs_post_init__`` (the checks
-across fields), but not the per-field validators (nor a replacement ``__init__``, such as
-the argument checks of the public classes).
+must be valid. The merge builds a fact wrapper, a provenance entry, a merged patient and
+a profile per person from values the records' own constructors have validated (a fact's
+aware ``recorded_at``, a validated patient's tuples), so running every validator (and
+the profile's public argument checks) again only costs time.
+
+:func:`trusted_constructor` is the FHIR reader's (``carecoord.fhir._trusted``), kept here
+as a copy because one package never imports another's private modules (the merge sits
+below the reader). It makes, for one attrs class, a function that sets the fields
+exactly as the class's own ``__init__`` does (defaults included) and runs its
+``__attrs_post_init__`` (the checks across fields), but not the per-field validators.
 """
 
 from __future__ import annotations
