@@ -660,8 +660,11 @@ def _union(values: Iterable[Any]) -> tuple[Any, ...]:
 def _union_of(tuples: Sequence[tuple[Any, ...]]) -> tuple[Any, ...]:
     """``_union`` of the tuples' items, in order (one tuple's own when only it holds any)."""
     held = [t for t in tuples if t]
-    if len(held) < 2:
-        return _distinct(held[0]) if held else ()
+    if not held:
+        return ()
+    if held.count(held[0]) == len(held):
+        # Only one tuple holds items, or every one holds the same: the first's own items.
+        return _distinct(held[0])
     return tuple(dict.fromkeys(item for t in held for item in t))
 
 
@@ -776,8 +779,7 @@ def _patient_conflicts(
 
 def _all_equal(values: Sequence[object]) -> bool:
     """Whether every value equals the first (so any key computed from them agrees)."""
-    first = values[0] if values else None
-    return all(v == first for v in values)
+    return not values or values.count(values[0]) == len(values)
 
 
 def _merge_patient(

@@ -11,10 +11,13 @@ as a copy because one package never imports another's private modules (the merge
 below the reader). It makes, for one attrs class, a function that sets the fields
 exactly as the class's own ``__init__`` does (defaults included) and runs its
 ``__attrs_post_init__`` (the checks across fields), but not the per-field validators.
+Unlike the reader's, it sets a slot through its descriptor (about half the cost of
+``object.__setattr__``, which finds that same descriptor).
 """
 
 from __future__ import annotations
 
+import types
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -57,7 +60,13 @@ def trusted_constructor(cls: type[_T]) -> Callable[..., _T]:
         else:
             namespace[f"_default_{name}"] = default
             params.append(f"{name}=_default_{name}")
-        lines.append(f"    _set(self, {field.name!r}, {name})")
+        slot = getattr(cls, field.name, None)
+        if isinstance(slot, types.MemberDescriptorType):
+            # A slot: its descriptor sets it directly (what object.__setattr__ finds).
+            namespace[f"_slot_{name}"] = slot.__set__
+            lines.append(f"    _slot_{name}(self, {name})")
+        else:
+            lines.append(f"    _set(self, {field.name!r}, {name})")
     namespace["_NOTHING"] = attrs.NOTHING
     post = "    self.__attrs_post_init__()\n" if hasattr(cls, "__attrs_post_init__") else ""
     source = (
