@@ -49,6 +49,7 @@ by source id (``"<source>/<patient id>"`` when one source contributes several re
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from enum import Enum
 from typing import Any, NamedTuple, TypeVar
@@ -164,6 +165,10 @@ def dedupe_records(records: Iterable[PatientRecord]) -> list[PatientRecord]:
     # record): it is computed only for two different records with the same key and the
     # same retrieval time, which gives the same choice as ordering every record by
     # (retrieved_at, fingerprint).
+    if isinstance(records, list | tuple):
+        keys = [record.key for record in records]
+        if all(a < b for a, b in itertools.pairwise(keys)):
+            return list(records)  # already one per key, sorted (a linked cluster)
     chosen: dict[tuple[str, str], PatientRecord] = {}
     for record in records:
         key = record.key
