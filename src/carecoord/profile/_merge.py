@@ -50,8 +50,10 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import operator
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from enum import Enum
+from itertools import compress
 from typing import Any, NamedTuple, TypeVar
 
 import attrs
@@ -111,6 +113,8 @@ _new_profile = trusted_constructor(PatientProfile)
 _AUTHOR_NAMES = ("author", "performer", "requester", "prescriber", "sender")
 _STAMP_NAMES = ("last_modified", "recorded_at")
 _FACT_ORDER = {name: index for index, name in enumerate(FACT_FIELDS)}
+_ALL_FACTS = operator.attrgetter(*FACT_FIELDS)
+"""A record's fact tuples, one per kind in FACT_FIELDS order (``compress`` keeps those held)."""
 
 
 # --------------------------------------------------------------------------- helpers
@@ -532,10 +536,9 @@ def merge_records(
     holding: dict[str, list[tuple[PatientRecord, int, Any]]] = {}
     for record in unique:
         rank_ = rank(record.source.id)
-        for name in FACT_FIELDS:
-            facts = getattr(record, name)
-            if facts:
-                holding.setdefault(name, []).append((record, rank_, facts))
+        every = _ALL_FACTS(record)
+        for name, facts in zip(compress(FACT_FIELDS, every), compress(every, every), strict=True):
+            holding.setdefault(name, []).append((record, rank_, facts))
     # Kinds no record holds stay empty; the others in FACT_FIELDS order (as ever).
     for name in sorted(holding, key=_FACT_ORDER.__getitem__):
         held = holding[name]
@@ -589,10 +592,10 @@ def _merge_one(record: PatientRecord, pid: str) -> PatientProfile:
     own tuples when they hold no duplicates (the general merge would build equal ones).
     """
     source, rid = record.source.id, record.patient.id
-    fields: dict[str, tuple[Fact[Any], ...]] = {}
-    for name in FACT_FIELDS:
-        facts = getattr(record, name)
-        fields[name] = _single_facts(source, rid, facts) if facts else ()
+    fields: dict[str, tuple[Fact[Any], ...]] = dict.fromkeys(FACT_FIELDS, ())
+    every = _ALL_FACTS(record)
+    for name, facts in zip(compress(FACT_FIELDS, every), compress(every, every), strict=True):
+        fields[name] = _single_facts(source, rid, facts)
     conflicts: tuple[FactConflict, ...] = ()
     if fields["allergies"]:
         found = _allergy_conflicts(fields["allergies"], {record.key: source})
