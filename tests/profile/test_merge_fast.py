@@ -268,3 +268,21 @@ def test_fact_conflict_shortcut_equals_comparing_every_version() -> None:
         assert got == expected
         found += len(got)
     assert found > 10
+
+
+def test_parties_shortcut_equals_union_by_id() -> None:
+    """Parties united from the survivors' tuples equal ``_union_by_id``, tuple for tuple."""
+    records = [r for people in _people(100, 25) for r in people]
+    records = [_awkward(r) if i % 3 == 0 else r for i, r in enumerate(records)]
+    for size in (1, 2, 3):
+        for i in range(0, len(records) - size, size):
+            group = records[i : i + size]
+            for get in (
+                lambda r: r.practitioners,
+                lambda r: r.organizations,
+                lambda r: r.related_persons,
+            ):
+                got = _merge._parties_by_id([get(r) for r in group])
+                expected = _merge._union_by_id(group, get)
+                assert got == expected
+                assert _shape(got) == _shape(expected)

@@ -574,12 +574,24 @@ def merge_records(
         id=pid,
         patient=patient,
         records=tuple(unique),
-        practitioners=_union_by_id(survivors, lambda r: r.practitioners),
-        organizations=_union_by_id(survivors, lambda r: r.organizations),
-        related_persons=_union_by_id(survivors, lambda r: r.related_persons),
+        practitioners=_parties_by_id([r.practitioners for r in survivors]),
+        organizations=_parties_by_id([r.organizations for r in survivors]),
+        related_persons=_parties_by_id([r.related_persons for r in survivors]),
         conflicts=tuple(conflicts),
         **fields,
     )
+
+
+def _parties_by_id(tuples: Sequence[tuple[_P, ...]]) -> tuple[_P, ...]:
+    """:func:`_union_by_id` of the survivors' parties (``tuples`` in survivorship order)."""
+    held = [t for t in tuples if t]
+    if len(held) < 2:
+        return _by_id(held[0]) if held else ()
+    chosen: dict[str, _P] = {}
+    for parties in held:
+        for party in parties:
+            chosen.setdefault(party.id, party)
+    return tuple(chosen[key] for key in sorted(chosen))
 
 
 def _merge_one(record: PatientRecord, pid: str) -> PatientProfile:
@@ -629,7 +641,7 @@ def _merge_one(record: PatientRecord, pid: str) -> PatientProfile:
 
 
 def _distinct(values: tuple[Any, ...]) -> tuple[Any, ...]:
-    """``_union(values)``: ``values`` itself when it is a plain tuple without duplicates."""
+    """``values`` without repeats: ``values`` itself when a plain tuple without any."""
     if type(values) is tuple:
         if len(values) < 2:
             return values
@@ -654,6 +666,11 @@ def _union_by_id(
     survivors: Sequence[PatientRecord],
     get: Callable[[PatientRecord], Sequence[_P]],
 ) -> tuple[_P, ...]:
+    """Parties by id, the first survivor's version of each, sorted by id.
+
+    The plain form of :func:`_parties_by_id` and :func:`_by_id` (which give the same
+    tuples, sharing a record's own when they can); the tests compare them with it.
+    """
     chosen: dict[str, _P] = {}
     for record in survivors:
         for party in get(record):
@@ -661,12 +678,8 @@ def _union_by_id(
     return tuple(chosen[key] for key in sorted(chosen))
 
 
-def _union(values: Iterable[Any]) -> tuple[Any, ...]:
-    return tuple(dict.fromkeys(values))
-
-
 def _union_of(tuples: Sequence[tuple[Any, ...]]) -> tuple[Any, ...]:
-    """``_union`` of the tuples' items, in order (one tuple's own when only it holds any)."""
+    """The tuples' items without repeats, first seen first (one tuple's own when it can)."""
     held = [t for t in tuples if t]
     if not held:
         return ()
