@@ -53,8 +53,6 @@ class _Linker:
         return _Linkage(clusters)
 
 
-
-
 def _status(field: str) -> float:
     """``VmRSS`` or ``VmHWM`` (the peak since the last reset) of this process, in MiB."""
     with open("/proc/self/status") as status:
