@@ -49,9 +49,12 @@ by source id (``"<source>/<patient id>"`` when one source contributes several re
 from __future__ import annotations
 
 import datetime as dt
+import itertools
+import operator
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from enum import Enum
-from typing import Any, TypeVar
+from itertools import compress
+from typing import Any, NamedTuple, TypeVar
 
 import attrs
 
@@ -68,9 +71,12 @@ from carecoord.domain import (
     PatientId,
     PatientRecord,
     Practitioner,
+    Ref,
     RelatedPerson,
     Sex,
     VerificationStatus,
+    aware,
+    optional_aware,
 )
 from carecoord.errors import Problem, ValidationError
 from carecoord.profile._facts import (
@@ -89,11 +95,26 @@ from carecoord.profile._strings import (
     normalize_phone,
     normalize_postal_code,
 )
+from carecoord.profile._trusted import trusted_constructor
 
 __all__ = ["dedupe_records", "fact_author", "merge_records", "profile_id_for"]
 
 _NEVER = dt.datetime.min.replace(tzinfo=dt.UTC)
 _P = TypeVar("_P", Practitioner, Organization, RelatedPerson)
+
+# The merge builds its facts, provenance, merged patient and profile from values the
+# records' own constructors have validated (a fact's aware ``recorded_at``, tuples of a
+# validated patient...): running those validators (and the profile's argument checks)
+# again only costs time. Each builds exactly what the validated constructor gives.
+_new_fact = trusted_constructor(Fact)
+_new_provenance = trusted_constructor(Provenance)
+_new_patient = trusted_constructor(Patient)
+_new_profile = trusted_constructor(PatientProfile)
+_AUTHOR_NAMES = ("author", "performer", "requester", "prescriber", "sender")
+_STAMP_NAMES = ("last_modified", "recorded_at")
+_FACT_ORDER = {name: index for index, name in enumerate(FACT_FIELDS)}
+_ALL_FACTS = operator.attrgetter(*FACT_FIELDS)
+"""A record's fact tuples, one per kind in FACT_FIELDS order (``compress`` keeps those held)."""
 
 
 # --------------------------------------------------------------------------- helpers
@@ -148,6 +169,10 @@ def dedupe_records(records: Iterable[PatientRecord]) -> list[PatientRecord]:
     # record): it is computed only for two different records with the same key and the
     # same retrieval time, which gives the same choice as ordering every record by
     # (retrieved_at, fingerprint).
+    if isinstance(records, list | tuple):
+        keys = [record.key for record in records]
+        if all(a < b for a, b in itertools.pairwise(keys)):
+            return list(records)  # already one per key, sorted (a linked cluster)
     chosen: dict[tuple[str, str], PatientRecord] = {}
     for record in records:
         key = record.key
@@ -294,22 +319,25 @@ _RULES: KindTable[_Rule] = KindTable(
 """For each fact kind, how facts of several sources fold into one (blocking, compatibility)."""
 
 
-@attrs.frozen
-class _Item:
+class _Item(NamedTuple):
+    """One version of a fact to fold: its record's key, source rank, the fact, provenance."""
+
     record: tuple[str, str]
     rank: int
     fact: Any
     provenance: Provenance
 
-    @property
-    def order(self) -> tuple[str, str, str]:
-        return (self.provenance.source, self.provenance.record, self.provenance.fact_id)
 
-    @property
-    def best_first(self) -> tuple[Any, ...]:
-        stamp = self.provenance.last_modified
-        recency = (0, -stamp.timestamp()) if stamp is not None else (1, 0.0)
-        return (self.rank, recency, *self.order)
+def _order(item: _Item) -> tuple[str, str, str]:
+    provenance = item[3]
+    return (provenance.source, provenance.record, provenance.fact_id)
+
+
+def _best_first(item: _Item) -> tuple[Any, ...]:
+    provenance = item[3]
+    stamp = provenance.last_modified
+    recency = (0, -stamp.timestamp()) if stamp is not None else (1, 0.0)
+    return (item[1], recency, provenance.source, provenance.record, provenance.fact_id)
 
 
 class _Groups:
@@ -317,7 +345,7 @@ class _Groups:
 
     def __init__(self, items: Sequence[_Item]) -> None:
         self.parent = list(range(len(items)))
-        self.records: list[set[tuple[str, str]]] = [{i.record} for i in items]
+        self.records: list[set[tuple[str, str]]] = [{i[0]} for i in items]
 
     def find(self, i: int) -> int:
         while self.parent[i] != i:
@@ -338,22 +366,72 @@ def _fact_id(fact: Any) -> str:
     return str(fact.id)
 
 
+@attrs.frozen
+class _FactPlan:
+    """Where one fact class keeps its author and last change, for its provenance."""
+
+    authors: tuple[str, ...]
+    stamps: tuple[str, ...]
+    trusted: bool  # every stamp field is validated aware by the class itself
+
+
+_PLANS: dict[type, _FactPlan] = {}
+
+
+def _plan(kind: type) -> _FactPlan:
+    """The names :func:`fact_author` and :func:`_last_modified` would find on ``kind``."""
+    plan = _PLANS.get(kind)
+    if plan is None:
+        # Instances of a class without ``__dict__`` have only the class's attributes.
+        open_ = getattr(kind, "__dictoffset__", 0) != 0
+        authors = tuple(n for n in _AUTHOR_NAMES if open_ or hasattr(kind, n))
+        stamps = tuple(n for n in _STAMP_NAMES if open_ or hasattr(kind, n))
+        fields = {f.name: f for f in attrs.fields(kind)} if attrs.has(kind) else {}
+        trusted = not open_ and all(
+            n in fields and fields[n].validator in (aware, optional_aware) for n in stamps
+        )
+        plan = _PLANS[kind] = _FactPlan(authors, stamps, trusted)
+    return plan
+
+
 def _provenance(record: PatientRecord, fact: Any) -> Provenance:
-    return Provenance(
-        source=record.source.id,
-        record=record.patient.id,
-        fact_id=fact.id,
-        author=fact_author(fact),
-        last_modified=_last_modified(fact),
+    return _provenance_of(record.source.id, record.patient.id, fact)
+
+
+def _provenance_of(source: str, record: str, fact: Any) -> Provenance:
+    """``Provenance`` of ``fact`` (as :func:`fact_author` and :func:`_last_modified` say)."""
+    plan = _PLANS.get(type(fact)) or _plan(type(fact))
+    author = None
+    for name in plan.authors:
+        value = getattr(fact, name, None)
+        if isinstance(value, Ref):
+            author = value
+            break
+    stamp = None
+    for name in plan.stamps:
+        value = getattr(fact, name, None)
+        if isinstance(value, dt.datetime):
+            stamp = value
+            break
+    build = _new_provenance if plan.trusted else Provenance
+    return build(source=source, record=record, fact_id=fact.id, author=author, last_modified=stamp)
+
+
+def _single_facts(source: str, record: str, facts: Sequence[Any]) -> tuple[Fact[Any], ...]:
+    """Facts of one record, each its own Fact, ordered by id (as :func:`_fold` orders)."""
+    ordered = sorted(facts, key=_fact_id) if len(facts) > 1 else facts
+    return tuple(
+        _new_fact(value=fact, provenance=(_provenance_of(source, record, fact),), variants=(fact,))
+        for fact in ordered
     )
 
 
 def _fold(name: str, items: list[_Item]) -> tuple[Fact[Any], ...]:
-    items = sorted(items, key=lambda i: i.order)
+    items = sorted(items, key=_order)
     groups = _Groups(items)
     by_id: dict[tuple[str, str], int] = {}
     for index, item in enumerate(items):
-        key = (item.provenance.source, item.provenance.fact_id)
+        key = (item[3].source, item[3].fact_id)
         if key in by_id:
             groups.union(by_id[key], index, force=True)
         else:
@@ -361,36 +439,51 @@ def _fold(name: str, items: list[_Item]) -> tuple[Fact[Any], ...]:
     rule = _RULES[name]
     blocks: dict[Hashable, list[int]] = {}
     for index, item in enumerate(items):
-        for block in dict.fromkeys(rule.blocks(item.fact)):
+        for block in dict.fromkeys(rule.blocks(item[2])):
             if block is not None:
                 blocks.setdefault(block, []).append(index)
     pairs: set[tuple[int, int]] = set()
     for block_members in blocks.values():
-        first_record = items[block_members[0]].record
-        if all(items[i].record == first_record for i in block_members):
+        if len(block_members) < 2:
+            continue
+        first_record = items[block_members[0]][0]
+        if all(items[i][0] == first_record for i in block_members):
             continue  # facts of one record never fold: no pair to test
         for x, i in enumerate(block_members):
+            record = items[i][0]
             for j in block_members[x + 1 :]:
-                if items[i].record != items[j].record:
+                if record != items[j][0]:
                     pairs.add((i, j))
-    ranked = sorted(
-        (rule.priority(items[i].fact, items[j].fact), i, j)
-        for i, j in pairs
-        if rule.compatible(items[i].fact, items[j].fact)
-    )
-    for _, i, j in ranked:
-        groups.union(i, j)
-    clusters: dict[int, list[_Item]] = {}
-    for index, item in enumerate(items):
-        clusters.setdefault(groups.find(index), []).append(item)
+    if pairs:
+        ranked = sorted(
+            (rule.priority(items[i][2], items[j][2]), i, j)
+            for i, j in pairs
+            if rule.compatible(items[i][2], items[j][2])
+        )
+        for _, i, j in ranked:
+            groups.union(i, j)
+        clusters: dict[int, list[_Item]] = {}
+        for index, item in enumerate(items):
+            clusters.setdefault(groups.find(index), []).append(item)
+        members = list(clusters.values())
+    elif len(by_id) < len(items):
+        members_of: dict[int, list[_Item]] = {}
+        for index, item in enumerate(items):
+            members_of.setdefault(groups.find(index), []).append(item)
+        members = list(members_of.values())
+    else:
+        # Nothing folds: every version is its own fact.
+        members = [[item] for item in items]
     facts = []
-    for cluster in clusters.values():
-        cluster.sort(key=lambda i: i.best_first)
+    for cluster in members:
+        if len(cluster) > 1:
+            cluster.sort(key=_best_first)
+        first = cluster[0]
         facts.append(
-            Fact(
-                value=cluster[0].fact,
-                provenance=tuple(m.provenance for m in cluster),
-                variants=tuple(m.fact for m in cluster),
+            _new_fact(
+                value=first[2],
+                provenance=tuple(m[3] for m in cluster),
+                variants=tuple(m[2] for m in cluster),
             )
         )
     facts.sort(key=lambda f: (f.provenance[0].source, f.provenance[0].fact_id))
@@ -422,6 +515,10 @@ def merge_records(
     """
     unique = dedupe_records(records)
     pid = profile_id or profile_id_for(r.key for r in unique)
+    if not pid.strip():  # what Patient(id=pid) checks
+        raise ValidationError(Problem("id", "must be a non-empty string"))
+    if len(unique) == 1:
+        return _merge_one(unique[0], pid)
     rank = _ranker(source_ranking)
     survivors = sorted(
         unique,
@@ -435,74 +532,145 @@ def merge_records(
         for r in unique
     }
 
-    fields: dict[str, tuple[Fact[Any], ...]] = {}
-    if len(unique) == 1:
-        # One record (most people of a single-source import): nothing can fold, since
-        # fact ids are unique within a record and two facts of one record never fold by
-        # content. Each fact is its own Fact, ordered by id, as _fold would order them.
-        record = unique[0]
-        for name in FACT_FIELDS:
-            fields[name] = tuple(
-                Fact(value=fact, provenance=(_provenance(record, fact),), variants=(fact,))
-                for fact in sorted(getattr(record, name), key=_fact_id)
+    fields: dict[str, tuple[Fact[Any], ...]] = dict.fromkeys(FACT_FIELDS, ())
+    holding: dict[str, list[tuple[PatientRecord, int, Any]]] = {}
+    for record in unique:
+        rank_ = rank(record.source.id)
+        every = _ALL_FACTS(record)
+        for name, facts in zip(compress(FACT_FIELDS, every), compress(every, every), strict=True):
+            holding.setdefault(name, []).append((record, rank_, facts))
+    # Kinds no record holds stay empty; the others in FACT_FIELDS order (as ever).
+    for name in sorted(holding, key=_FACT_ORDER.__getitem__):
+        held = holding[name]
+        if len(held) == 1:
+            # Only one record holds facts of this kind: nothing folds (see _merge_one).
+            record = held[0][0]
+            fields[name] = _single_facts(record.source.id, record.patient.id, held[0][2])
+        else:
+            fields[name] = _fold(
+                name,
+                [
+                    _Item(
+                        record=record.key,
+                        rank=rank_,
+                        fact=fact,
+                        provenance=_provenance(record, fact),
+                    )
+                    for record, rank_, facts in held
+                    for fact in facts
+                ],
             )
-    else:
-        ranks = [rank(record.source.id) for record in unique]
-        for name in FACT_FIELDS:
-            held = [
-                (record, rank_, getattr(record, name))
-                for record, rank_ in zip(unique, ranks, strict=True)
-            ]
-            held = [entry for entry in held if entry[2]]
-            if not held:
-                fields[name] = ()
-            elif len(held) == 1:
-                # Only one record holds facts of this kind: nothing folds (as above).
-                record = held[0][0]
-                fields[name] = tuple(
-                    Fact(value=fact, provenance=(_provenance(record, fact),), variants=(fact,))
-                    for fact in sorted(held[0][2], key=_fact_id)
-                )
-            else:
-                fields[name] = _fold(
-                    name,
-                    [
-                        _Item(
-                            record=record.key,
-                            rank=rank_,
-                            fact=fact,
-                            provenance=_provenance(record, fact),
-                        )
-                        for record, rank_, facts in held
-                        for fact in facts
-                    ],
-                )
 
     patient, demographic = _merge_patient(pid, survivors, labels)
-    conflicts = [*demographic, *_allergy_conflicts(fields["allergies"], labels)]
-    if len(unique) > 1:
-        # Medication and problem-status conflicts compare the versions of different
-        # records: with one record there are none (an allergy against "no known
-        # allergies" can be stated by a single record, so it is always checked).
+    conflicts = demographic
+    if fields["allergies"]:
+        conflicts += _allergy_conflicts(fields["allergies"], labels)
+    if fields["medications"]:
         conflicts += _medication_conflicts(fields["medications"], unique, labels)
+    if fields["conditions"]:
         conflicts += _problem_conflicts(fields["conditions"], labels)
     conflicts.sort(key=lambda c: (c.kind.value, c.field, c.subject or "", c.values))
-    return PatientProfile(
+    return _new_profile(
         id=pid,
         patient=patient,
         records=tuple(unique),
-        practitioners=_union_by_id(survivors, lambda r: r.practitioners),
-        organizations=_union_by_id(survivors, lambda r: r.organizations),
-        related_persons=_union_by_id(survivors, lambda r: r.related_persons),
+        practitioners=_parties_by_id([r.practitioners for r in survivors]),
+        organizations=_parties_by_id([r.organizations for r in survivors]),
+        related_persons=_parties_by_id([r.related_persons for r in survivors]),
         conflicts=tuple(conflicts),
         **fields,
     )
+
+
+def _parties_by_id(tuples: Sequence[tuple[_P, ...]]) -> tuple[_P, ...]:
+    """:func:`_union_by_id` of the survivors' parties (``tuples`` in survivorship order)."""
+    held = [t for t in tuples if t]
+    if len(held) < 2:
+        return _by_id(held[0]) if held else ()
+    chosen: dict[str, _P] = {}
+    for parties in held:
+        for party in parties:
+            chosen.setdefault(party.id, party)
+    return tuple(chosen[key] for key in sorted(chosen))
+
+
+def _merge_one(record: PatientRecord, pid: str) -> PatientProfile:
+    """The profile of one record (a third of people): what the general merge gives.
+
+    Nothing can fold, since fact ids are unique within a record and two facts of one
+    record never fold by content: each fact is its own Fact, ordered by id. One record
+    cannot disagree with itself, so only an allergy against "no known allergies" (which
+    a single record can state) is checked. The patient and the parties keep the record's
+    own tuples when they hold no duplicates (the general merge would build equal ones).
+    """
+    source, rid = record.source.id, record.patient.id
+    fields: dict[str, tuple[Fact[Any], ...]] = dict.fromkeys(FACT_FIELDS, ())
+    every = _ALL_FACTS(record)
+    for name, facts in zip(compress(FACT_FIELDS, every), compress(every, every), strict=True):
+        fields[name] = _single_facts(source, rid, facts)
+    conflicts: tuple[FactConflict, ...] = ()
+    if fields["allergies"]:
+        found = _allergy_conflicts(fields["allergies"], {record.key: source})
+        conflicts = tuple(found)
+    p = record.patient
+    patient = _new_patient(
+        id=PatientId(pid),
+        identifiers=_distinct(p.identifiers),
+        names=_distinct(p.names),
+        birth_date=p.birth_date,
+        sex=p.sex,
+        telecom=_distinct(p.telecom),
+        addresses=_distinct(p.addresses),
+        deceased=bool(p.is_deceased),
+        deceased_at=p.deceased_at,
+        links=_distinct(p.links),
+        language=p.language or None,
+        timezone=p.timezone or None,
+        general_practitioner=_distinct(p.general_practitioner),
+    )
+    return _new_profile(
+        id=pid,
+        patient=patient,
+        records=(record,),
+        practitioners=_by_id(record.practitioners),
+        organizations=_by_id(record.organizations),
+        related_persons=_by_id(record.related_persons),
+        conflicts=conflicts,
+        **fields,
+    )
+
+
+def _distinct(values: tuple[Any, ...]) -> tuple[Any, ...]:
+    """``values`` without repeats: ``values`` itself when a plain tuple without any."""
+    if type(values) is tuple:
+        if len(values) < 2:
+            return values
+        unique = dict.fromkeys(values)
+        return values if len(unique) == len(values) else tuple(unique)
+    return tuple(dict.fromkeys(values))
+
+
+def _by_id(parties: tuple[_P, ...]) -> tuple[_P, ...]:
+    """``_union_by_id`` of one record: ``parties`` itself when already sorted by unique id."""
+    if type(parties) is tuple and (
+        len(parties) < 2 or all(parties[i].id < parties[i + 1].id for i in range(len(parties) - 1))
+    ):
+        return parties
+    chosen: dict[str, _P] = {}
+    for party in parties:
+        chosen.setdefault(party.id, party)
+    return tuple(chosen[key] for key in sorted(chosen))
 
 
 def _union_by_id(
     survivors: Sequence[PatientRecord],
     get: Callable[[PatientRecord], Sequence[_P]],
 ) -> tuple[_P, ...]:
+    """Parties by id, the first survivor's version of each, sorted by id.
+
+    The plain form of :func:`_parties_by_id` and :func:`_by_id` (which give the same
+    tuples, sharing a record's own when they can); the tests compare them with it.
+    """
     chosen: dict[str, _P] = {}
     for record in survivors:
         for party in get(record):
@@ -510,8 +678,15 @@ def _union_by_id(
     return tuple(chosen[key] for key in sorted(chosen))
 
 
-def _union(values: Iterable[Any]) -> tuple[Any, ...]:
-    return tuple(dict.fromkeys(values))
+def _union_of(tuples: Sequence[tuple[Any, ...]]) -> tuple[Any, ...]:
+    """The tuples' items without repeats, first seen first (one tuple's own when it can)."""
+    held = [t for t in tuples if t]
+    if not held:
+        return ()
+    if held.count(held[0]) == len(held):
+        # Only one tuple holds items, or every one holds the same: the first's own items.
+        return _distinct(held[0])
+    return tuple(dict.fromkeys(item for t in held for item in t))
 
 
 def _label(labels: dict[tuple[str, str], str], record: PatientRecord) -> str:
@@ -580,39 +755,52 @@ def _patient_conflicts(
     deceased_labels: Sequence[str],
 ) -> list[FactConflict]:
     """Demographic conflicts between the records' patients (in survivorship order)."""
+    # Comparison keys (normalised names, addresses, phones) are computed only when the
+    # raw values differ: equal values always have equal keys, so they agree.
     conflicts: list[FactConflict] = []
     named = [(lab[i], p) for i, p in enumerate(patients) if p.name is not None]
-    conflicts += _demographic(
-        "name",
-        [(label, normalize_name(p.names[0].full()), p.names[0].full()) for label, p in named],
-    )
+    fulls = [(label, p.names[0].full()) for label, p in named]
+    if not _all_equal([full for _, full in fulls]):
+        conflicts += _demographic(
+            "name", [(label, normalize_name(full), full) for label, full in fulls]
+        )
 
-    conflicts += _demographic(
-        "birth_date",
-        [(label, d.isoformat(), d.isoformat()) for label, d in born],
-        agree=_birth_dates_agree([d for _, d in born]),
-    )
+    if not _all_equal([d for _, d in born]):
+        conflicts += _demographic(
+            "birth_date",
+            [(label, d.isoformat(), d.isoformat()) for label, d in born],
+            agree=_birth_dates_agree([d for _, d in born]),
+        )
 
     conflicts += _demographic("sex", [(label, s.value, s.value) for label, s in sexed])
 
     housed = [(lab[i], p.addresses[0]) for i, p in enumerate(patients) if p.addresses]
-    conflicts += _demographic(
-        "address",
-        [(label, _primary_address(a), _address_text(a)) for label, a in housed],
-    )
+    if not _all_equal([a for _, a in housed]):
+        conflicts += _demographic(
+            "address",
+            [(label, _primary_address(a), _address_text(a)) for label, a in housed],
+        )
 
-    phones = [(lab[i], _phone(p)) for i, p in enumerate(patients)]
-    conflicts += _demographic(
-        "phone",
-        [(label, phone[0], phone[1]) for label, phone in phones if phone is not None],
-    )
+    if not _all_equal([p.telecom for p in patients]):
+        phones = [(lab[i], _phone(p)) for i, p in enumerate(patients)]
+        conflicts += _demographic(
+            "phone",
+            [(label, phone[0], phone[1]) for label, phone in phones if phone is not None],
+        )
 
-    conflicts += _demographic(
-        "deceased",
-        [(lab[i], str(p.is_deceased), str(p.is_deceased).lower()) for i, p in enumerate(patients)],
-        chosen=deceased_labels[0] if deceased_labels else None,
-    )
+    deceased = [str(p.is_deceased) for p in patients]
+    if not _all_equal(deceased):
+        conflicts += _demographic(
+            "deceased",
+            [(lab[i], text, text.lower()) for i, text in enumerate(deceased)],
+            chosen=deceased_labels[0] if deceased_labels else None,
+        )
     return conflicts
+
+
+def _all_equal(values: Sequence[object]) -> bool:
+    """Whether every value equals the first (so any key computed from them agrees)."""
+    return not values or values.count(values[0]) == len(values)
 
 
 def _merge_patient(
@@ -634,20 +822,20 @@ def _merge_patient(
         conflicts += _patient_conflicts(patients, lab, born, sexed, deceased_labels)
     deceased_at = next((p.deceased_at for p in patients if p.deceased_at is not None), None)
 
-    patient = Patient(
+    patient = _new_patient(
         id=PatientId(pid),
-        identifiers=_union(i for p in patients for i in p.identifiers),
-        names=_union(n for p in patients for n in p.names),
+        identifiers=_union_of([p.identifiers for p in patients]),
+        names=_union_of([p.names for p in patients]),
         birth_date=birth_date,
         sex=sex,
-        telecom=_union(t for p in patients for t in p.telecom),
-        addresses=_union(a for p in patients for a in p.addresses),
+        telecom=_union_of([p.telecom for p in patients]),
+        addresses=_union_of([p.addresses for p in patients]),
         deceased=bool(deceased_labels),
         deceased_at=deceased_at,
-        links=_union(link for p in patients for link in p.links),
+        links=_union_of([p.links for p in patients]),
         language=next((p.language for p in patients if p.language), None),
         timezone=next((p.timezone for p in patients if p.timezone), None),
-        general_practitioner=_union(g for p in patients for g in p.general_practitioner),
+        general_practitioner=_union_of([p.general_practitioner for p in patients]),
     )
     return patient, conflicts
 
@@ -663,23 +851,17 @@ def _fact_labels(fact: Fact[Any], labels: dict[tuple[str, str], str]) -> list[tu
     return list(seen.items())
 
 
-def _variant_conflict(
-    kind: ConflictKind,
-    field: str,
-    fact: Fact[Any],
-    observations: Sequence[tuple[str, Hashable, str]],
-) -> list[FactConflict]:
-    if len({key for _, key, _ in observations}) < 2:
-        return []
-    return [
-        FactConflict(
-            kind=kind,
-            field=field,
-            values=tuple(sorted((label, shown) for label, _, shown in observations)),
-            chosen=observations[0][0],
-            subject=fact.key,
-        )
-    ]
+def _conflict(
+    kind: ConflictKind, field: str, fact: Fact[Any], shown: Sequence[tuple[str, str]]
+) -> FactConflict:
+    """A conflict between versions of one fact: ``shown`` is (label, value) by version."""
+    return FactConflict(
+        kind=kind,
+        field=field,
+        values=tuple(sorted(shown)),
+        chosen=shown[0][0],
+        subject=fact.key,
+    )
 
 
 def _frequency(text: str) -> str:
@@ -695,30 +877,26 @@ def _medication_conflicts(
     conflicts: list[FactConflict] = []
     for fact in facts:
         variants = _fact_labels(fact, labels)
-        conflicts += _variant_conflict(
-            ConflictKind.MEDICATION_DOSE,
-            "dose",
-            fact,
-            [(lab, (m.dose.value, m.dose.unit), str(m.dose)) for lab, m in variants if m.dose],
-        )
-        conflicts += _variant_conflict(
-            ConflictKind.MEDICATION_FREQUENCY,
-            "frequency",
-            fact,
-            [(lab, _frequency(m.frequency), m.frequency) for lab, m in variants if m.frequency],
-        )
-        conflicts += _variant_conflict(
-            ConflictKind.MEDICATION_ROUTE,
-            "route",
-            fact,
-            [(lab, _code_key(m.route), str(m.route)) for lab, m in variants if m.route],
-        )
-        conflicts += _variant_conflict(
-            ConflictKind.MEDICATION_STATUS,
-            "status",
-            fact,
-            [(lab, m.status, m.status.value) for lab, m in variants],
-        )
+        if len(variants) > 1:
+            # One record's version cannot disagree with itself. The comparison keys are
+            # computed first, the values shown only for a conflict.
+            dosed = [(lab, m) for lab, m in variants if m.dose]
+            if len(dosed) > 1 and len({(m.dose.value, m.dose.unit) for _, m in dosed}) > 1:
+                shown = [(lab, str(m.dose)) for lab, m in dosed]
+                conflicts.append(_conflict(ConflictKind.MEDICATION_DOSE, "dose", fact, shown))
+            timed = [(lab, m.frequency) for lab, m in variants if m.frequency]
+            if len(timed) > 1 and len({_frequency(f) for _, f in timed}) > 1:
+                conflicts.append(
+                    _conflict(ConflictKind.MEDICATION_FREQUENCY, "frequency", fact, timed)
+                )
+            routed = [(lab, m.route) for lab, m in variants if m.route]
+            if len(routed) > 1 and len({_code_key(r) for _, r in routed}) > 1:
+                shown = [(lab, str(r)) for lab, r in routed]
+                conflicts.append(_conflict(ConflictKind.MEDICATION_ROUTE, "route", fact, shown))
+            status = variants[0][1].status
+            if any(m.status is not status for _, m in variants):  # enum members
+                shown = [(lab, m.status.value) for lab, m in variants]
+                conflicts.append(_conflict(ConflictKind.MEDICATION_STATUS, "status", fact, shown))
         if any(m.status.is_current for _, m in variants):
             present = {lab for lab, _ in variants}
             missing = [lab for lab in reporting if lab not in present]
@@ -780,11 +958,11 @@ def _problem_conflicts(
 ) -> list[FactConflict]:
     conflicts: list[FactConflict] = []
     for fact in facts:
+        if len(fact.variants) < 2:
+            continue  # one version: nothing to disagree with
         variants = _fact_labels(fact, labels)
-        conflicts += _variant_conflict(
-            ConflictKind.PROBLEM_STATUS,
-            "clinical_status",
-            fact,
-            [(lab, c.clinical_status, c.clinical_status.value) for lab, c in variants],
-        )
+        status = variants[0][1].clinical_status
+        if any(c.clinical_status is not status for _, c in variants):  # enum members
+            shown = [(lab, c.clinical_status.value) for lab, c in variants]
+            conflicts.append(_conflict(ConflictKind.PROBLEM_STATUS, "clinical_status", fact, shown))
     return conflicts
