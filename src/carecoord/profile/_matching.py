@@ -45,6 +45,7 @@ import hashlib
 import itertools
 import math
 import multiprocessing
+from array import array
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from enum import Enum
@@ -444,6 +445,7 @@ class _Weights:
         "evidence",
         "ignored_systems",
         "max_block_size",
+        "names_best",
         "possible",
         "probable",
         "term_frequencies",
@@ -482,6 +484,18 @@ class _Weights:
             float(config.term_frequency_bounds[0]),
             float(config.term_frequency_bounds[1]),
         )
+        # The best the given and family names can weigh together, without and with
+        # frequency adjustments (an exact agreement gains at most the upper bound).
+        best: list[float] = []
+        for high in (0.0, self.tf_bounds[1]):
+            total = 0.0
+            for name in ("given_name", "family_name"):
+                total += max(
+                    self.weights[name, outcome] + (high if outcome == "exact" else 0.0)
+                    for outcome in (*config.probabilities[name], "missing")
+                )
+            best.append(total)
+        self.names_best = (best[0], best[1])
 
 
 # --------------------------------------------------------------------------- features
@@ -495,6 +509,21 @@ matching reads from one record; it compares them pairwise, so their number is bo
 _NAME_TEXT: Final = 4 * COMPARED_LENGTH
 """Characters of one name part, phone, e-mail or address line normalised (before tokens
 and names are cut to :data:`~carecoord.profile._strings.COMPARED_LENGTH`)."""
+
+
+_Values = tuple[str, ...] | frozenset[str]
+_SMALL_SET: Final = 8
+
+
+def _compact(values: set[str]) -> _Values:
+    """Identifier values of one system: a sorted tuple, or a frozenset when many."""
+    return tuple(sorted(values)) if len(values) <= _SMALL_SET else frozenset(values)
+
+
+def _disjoint(values: _Values, others: _Values) -> bool:
+    if isinstance(values, frozenset):
+        return values.isdisjoint(others)
+    return not any(value in others for value in values)
 
 
 def _first(values: dict[_T, None]) -> tuple[_T, ...]:
@@ -581,9 +610,11 @@ class _Features:
             value = identifier.value.strip()
             if value:
                 ids.setdefault(identifier.system.strip(), set()).add(value)
-        self.ids: dict[str, frozenset[str]] = {
-            system: frozenset(values) for system, values in ids.items()
-        }
+        # Sorted by system, each system's values as a small sorted tuple (a frozenset
+        # when there are many): a fraction of the memory of a dict of frozensets.
+        self.ids: tuple[tuple[str, _Values], ...] = tuple(
+            (system, _compact(values)) for system, values in sorted(ids.items())
+        )
 
     def refinements(self, kind: str) -> tuple[str, ...]:
         """The sub-block tokens of this record for a blocking key of ``kind``.
@@ -623,8 +654,8 @@ class _Features:
             elif kind == "phone":
                 keys.extend(f"p|{phone}" for phone in self.phones)
             elif kind == "identifier":
-                for system in sorted(self.ids):
-                    keys.extend(f"i|{system}|{value}" for value in sorted(self.ids[system]))
+                for system, values in self.ids:
+                    keys.extend(f"i|{system}|{value}" for value in sorted(values))
             elif kind == "family-birth-year":
                 if year is not None:
                     keys.extend(f"fy|{code}|{year}" for code in family_codes if code)
@@ -1102,24 +1133,31 @@ def _set_outcome(a: tuple[str, ...], b: tuple[str, ...]) -> str:
 
 def _identifier_outcome(a: _Features, b: _Features, ignored: frozenset[str]) -> str | None:
     """``conflict``, ``shared`` or ``None`` (no system in common)."""
+    if not a.ids or not b.ids:
+        return None
     shared = False
-    for system, values in a.ids.items():
-        other = b.ids.get(system)
-        if other is None:
-            continue
-        if values.isdisjoint(other):
-            if system not in ignored:
-                return "conflict"
-        else:
-            shared = True
+    for system, values in a.ids:
+        for other_system, others in b.ids:
+            if other_system != system:
+                continue
+            if _disjoint(values, others):
+                if system not in ignored:
+                    return "conflict"
+            else:
+                shared = True
+            break
     return "shared" if shared else None
 
 
 def _ids_conflict(a: _Features, b: _Features, ignored: frozenset[str]) -> bool:
-    for system, values in a.ids.items():
-        other = b.ids.get(system)
-        if other is not None and system not in ignored and values.isdisjoint(other):
-            return True
+    for system, values in a.ids:
+        if system in ignored:
+            continue
+        for other_system, others in b.ids:
+            if other_system == system:
+                if _disjoint(values, others):
+                    return True
+                break
     return False
 
 
@@ -1139,16 +1177,47 @@ def _evaluate(
     *,
     full: bool,
     freq: _Frequencies | None = None,
+    screened: bool = True,
 ) -> tuple[MatchGrade, float, _Outcomes, int, tuple[float, ...] | None]:
     """Grade, score, outcomes, merge priority and weights of a pair (``a``: smaller key).
 
     With ``full`` false, a pair already decided against by identifiers skips the fields.
     With ``freq``, exact agreements on frequency-adjusted fields weigh by the value's
     frequency; the weights are then returned (``None`` when they are the configured ones).
+    With ``full`` false and ``screened`` (the default), a pair without a link or a shared
+    identifier that cannot reach ``possible`` whatever its frequency adjustments is
+    rejected as soon as that is certain, before the costlier fields and adjustments; the
+    verdict on every pair kept is the same as unscreened.
     """
     identifier = _identifier_outcome(a, b, w.ignored_systems)
     if not full and link is None and identifier == "conflict":
-        return MatchGrade.CERTAINLY_NOT, 0.0, (), _BY_SCORE, None
+        return _REJECTED
+    weights = w.weights
+    birth = _birth_outcome(a.birth, b.birth)
+    sex = (
+        "missing" if a.sex is None or b.sex is None else ("exact" if a.sex is b.sex else "disagree")
+    )
+    address = _address_outcome(a, b)
+    phone = _set_outcome(a.phones, b.phones)
+    email = _set_outcome(a.emails, b.emails)
+    # Exact early rejection (linker only): a pair with no link and no shared identifier is
+    # kept only when it can reach ``possible``. Bound its best score from the cheap fields
+    # (names at their best, each exact agreement at its highest frequency adjustment).
+    screen = screened and not full and link is None and identifier is None
+    high = w.tf_bounds[1] if freq is not None else 0.0
+    if screen:
+        bound = (
+            w.names_best[freq is not None]
+            + weights["birth_date", birth]
+            + weights["sex", sex]
+            + weights["address", address]
+            + weights["phone", phone]
+            + weights["email", email]
+            + high
+            * ((birth == "exact") + (address == "exact") + (phone == "exact") + (email == "exact"))
+        )
+        if bound < w.possible - _MARGIN:
+            return _REJECTED
     given = _given_outcome(a, b)
     family = _family_outcome(a, b)
     if (
@@ -1162,20 +1231,16 @@ def _evaluate(
     outcomes: list[tuple[str, str]] = [
         ("given_name", given),
         ("family_name", family),
-        ("birth_date", _birth_outcome(a.birth, b.birth)),
-        (
-            "sex",
-            "missing"
-            if a.sex is None or b.sex is None
-            else ("exact" if a.sex is b.sex else "disagree"),
-        ),
-        ("address", _address_outcome(a, b)),
-        ("phone", _set_outcome(a.phones, b.phones)),
-        ("email", _set_outcome(a.emails, b.emails)),
+        ("birth_date", birth),
+        ("sex", sex),
+        ("address", address),
+        ("phone", phone),
+        ("email", email),
     ]
     if identifier is not None:
         outcomes.append(("identifier", identifier))
-    weights = w.weights
+    if screen and _cannot_reach(outcomes, w, high):
+        return _REJECTED
     adjusted: tuple[float, ...] | None = None
     extra: list[float] = []
     if freq is None:
@@ -1232,6 +1297,46 @@ def _evaluate(
     return grade, score, tuple(outcomes), priority, adjusted
 
 
+_REJECTED: Final[tuple[MatchGrade, float, _Outcomes, int, None]] = (
+    MatchGrade.CERTAINLY_NOT,
+    0.0,
+    (),
+    _BY_SCORE,
+    None,
+)
+_MARGIN: Final = 1e-6
+"""How far below ``possible`` a pair's best score must be for early rejection (well above
+the rounding of a sum of a dozen weights, so the rejection is exact)."""
+
+_TF_OUTCOME_FIELDS: Final = frozenset(TERM_FREQUENCY_FIELDS)
+
+
+def _cannot_reach(outcomes: list[tuple[str, str]], w: _Weights, high: float) -> bool:
+    """Whether a pair with these outcomes (no link, no identifier) is surely certainly-not.
+
+    Each exact agreement on a frequency-adjusted field counts at most ``high`` more than
+    its configured weight; two vetoes, or one with an identity score that cannot reach
+    ``possible``, make the pair certainly-not whatever its score (see :func:`_evaluate`).
+    """
+    weights = w.weights
+    identity = 0.0
+    for outcome in outcomes[:4]:
+        identity += weights[outcome]
+        if outcome[1] == "exact" and outcome[0] in _TF_OUTCOME_FIELDS:
+            identity += high
+    score = identity
+    for outcome in outcomes[4:]:
+        score += weights[outcome]
+        if outcome[1] == "exact" and outcome[0] in _TF_OUTCOME_FIELDS:
+            score += high
+    floor = w.possible - _MARGIN
+    if score < floor:
+        return True
+    vetoes = w.vetoes
+    vetoed = sum(1 for outcome in outcomes if outcome in vetoes)
+    return vetoed > 1 or (vetoed == 1 and identity < floor)
+
+
 _OWN_NAME_SHARE: Final = 0.1
 """A given name is a name in its own right when its share of first given names is at least
 this fraction of the average share (``sum(p ** 2)``): Lisa is, Liz (mostly a nickname
@@ -1268,7 +1373,7 @@ def _twin_risk(
 
 
 def _evidence(
-    outcomes: _Outcomes, w: _Weights, weights: tuple[float, ...] | None = None
+    outcomes: _Outcomes, w: _Weights, weights: Sequence[float] | None = None
 ) -> tuple[FieldEvidence, ...]:
     if weights is None:
         return tuple(w.evidence[outcome] for outcome in outcomes)
@@ -1341,9 +1446,9 @@ def compare(
 
 
 class _Edge:
-    """A stored pair: grade, score, outcomes, merge priority, and the explicit link."""
+    """A stored pair: grade, score, outcomes (shared between edges), merge priority."""
 
-    __slots__ = ("grade", "link", "outcomes", "priority", "score", "weights")
+    __slots__ = ("grade", "outcomes", "priority", "score", "weights")
 
     def __init__(
         self,
@@ -1351,15 +1456,13 @@ class _Edge:
         score: float,
         outcomes: _Outcomes,
         priority: int,
-        link: LinkKind | None,
         *,
-        weights: tuple[float, ...] | None,
+        weights: array[float] | None,
     ) -> None:
         self.grade = grade
         self.score = score
         self.outcomes = outcomes
         self.priority = priority
-        self.link = link
         self.weights = weights
 
 
@@ -1416,15 +1519,20 @@ class IncrementalLinker:
         self._keys: list[RecordKey] = []
         self._index: dict[RecordKey, int] = {}
         self._features: list[_Features] = []
-        self._block_keys: list[tuple[str, ...]] = []
+        # Each record's blocking keys while a batch loads (``None`` after: recomputed from
+        # the features when needed, so memory stays lean).
+        self._block_keys: list[tuple[str, ...] | None] = []
         self._blocks: dict[str, list[int]] = {}
+        # Blocks of one record after a batch load: the record's index, not a list.
+        self._single: dict[str, int] = {}
         self._sub_blocks: dict[str, dict[str, list[int]]] = {}
         self._tokens: dict[tuple[int, str], tuple[str, ...]] = {}
         self._frequencies = _Frequencies(*self._w.tf_bounds)
         self._given_frequencies: _Frequencies | None = None
         self._edges: dict[tuple[int, int], _Edge] = {}
-        self._adjacent: list[set[int]] = []
-        self._incident: dict[int, set[int]] = {}
+        # Every stored pair by record (merging pairs are those whose edge merges).
+        self._incident: dict[int, list[int]] = {}
+        self._outcomes: dict[_Outcomes, _Outcomes] = {}
         self._links: dict[tuple[int, int], LinkKind] = {}
         self._pending: dict[RecordKey, list[tuple[int, LinkKind]]] = {}
         self._cluster: list[int] = []
@@ -1464,7 +1572,6 @@ class IncrementalLinker:
         if self._w.term_frequencies:
             self._frequencies.add(features)
         self._block_keys.append(features.block_keys(self._w.blocking))
-        self._adjacent.append(set())
         self._cluster.append(index)
         self._members[index] = [index]
         return index
@@ -1521,13 +1628,15 @@ class IncrementalLinker:
         weights: tuple[float, ...] | None,
     ) -> None:
         pair = _pair(i, j)
-        link = self._links.get(pair)
-        self._edges[pair] = _Edge(grade, score, outcomes, priority, link, weights=weights)
-        self._incident.setdefault(i, set()).add(j)
-        self._incident.setdefault(j, set()).add(i)
-        if grade.merges:
-            self._adjacent[i].add(j)
-            self._adjacent[j].add(i)
+        outcomes = self._outcomes.setdefault(outcomes, outcomes)
+        packed = None if weights is None else array("d", weights)
+        edges = self._edges
+        fresh = pair not in edges
+        edges[pair] = _Edge(grade, score, outcomes, priority, weights=packed)
+        if fresh:
+            incident = self._incident
+            incident.setdefault(i, []).append(j)
+            incident.setdefault(j, []).append(i)
 
     def _score_range(self, bounds: tuple[int, int]) -> list[_Scored]:
         """Score every candidate pair whose later record falls in ``range(*bounds)``."""
@@ -1563,26 +1672,24 @@ class IncrementalLinker:
             finally:
                 _FORKED = None
             return
-        for scored in self._score_range((0, count)):
-            self._store(*scored)
+        for index in range(count):
+            for scored in self._score_range((index, index + 1)):
+                self._store(*scored)
 
     def _drop_edge(self, pair: tuple[int, int]) -> None:
-        edge = self._edges.pop(pair)
+        del self._edges[pair]
         i, j = pair
-        self._incident.get(i, set()).discard(j)
-        self._incident.get(j, set()).discard(i)
-        if edge.grade.merges:
-            self._adjacent[i].discard(j)
-            self._adjacent[j].discard(i)
+        for node, other in ((i, j), (j, i)):
+            others = self._incident.get(node)
+            if others is not None and other in others:
+                others.remove(other)
 
     def _load(self, records: Iterable[PatientRecord]) -> None:
         """Batch load into an empty linker: index every record, then compare within blocks."""
         for record in sorted(records, key=lambda record: record.key):
             self._register(record)
         count = len(self._records)
-        for index in range(count):
-            for key in self._block_keys[index]:
-                self._blocks.setdefault(key, []).append(index)
+        self._index_blocks(count)
         for index in range(count):
             self._collect_links(index)
         limit = self._w.max_block_size
@@ -1591,11 +1698,38 @@ class IncrementalLinker:
             if len(members) > limit:
                 self._sub_blocks[key] = self._split(key, members)
         self._score_all(count)
-        self._tokens.clear()  # recomputed on demand by later additions: memory stays lean
+        self._lean()
         for i, j in sorted(self._links):
             if (i, j) not in self._edges:
                 self._score(i, j)
         self._recluster(range(count))
+
+    def _index_blocks(self, count: int) -> None:
+        """Put each of the first ``count`` records in the blocks of its keys."""
+        blocks = self._blocks
+        for index in range(count):
+            for key in self._keys_of(index):
+                members = blocks.get(key)
+                if members is None:
+                    blocks[key] = [index]
+                else:
+                    members.append(index)
+
+    def _lean(self) -> None:
+        """After a batch: forget what later additions recompute (blocking keys, tokens)."""
+        self._tokens.clear()
+        self._block_keys = [None] * len(self._block_keys)
+        blocks = self._blocks
+        single = self._single
+        for key in [key for key, members in blocks.items() if len(members) == 1]:
+            single[key] = blocks.pop(key)[0]
+
+    def _keys_of(self, index: int) -> tuple[str, ...]:
+        """The blocking keys of record ``index``."""
+        keys = self._block_keys[index]
+        if keys is None:
+            keys = self._features[index].block_keys(self._w.blocking)
+        return keys
 
     def _freq(self) -> _Frequencies | None:
         """The frequencies to weigh pairs by, or ``None`` while too few records are linked."""
@@ -1625,8 +1759,10 @@ class IncrementalLinker:
         limit = self._w.max_block_size
         blocks = self._blocks
         candidates: set[int] = set()
-        for key in self._block_keys[index]:
-            members = blocks[key]
+        for key in self._keys_of(index):
+            members = blocks.get(key)
+            if members is None:  # a block of one record
+                continue
             size = len(members)
             if size < 2:
                 continue
@@ -1643,7 +1779,7 @@ class IncrementalLinker:
     def _is_candidate(self, i: int, j: int) -> bool:
         """Whether two records share a block, or a sub-block, small enough to compare."""
         limit = self._w.max_block_size
-        for key in set(self._block_keys[i]).intersection(self._block_keys[j]):
+        for key in set(self._keys_of(i)).intersection(self._keys_of(j)):
             if len(self._blocks[key]) <= limit:
                 return True
             sub = self._sub_blocks[key]
@@ -1670,8 +1806,11 @@ class IncrementalLinker:
     def _after_add(self, index: int) -> tuple[tuple[RecordKey, ...], ...]:
         limit = self._w.max_block_size
         grown: list[list[int]] = []
-        for key in self._block_keys[index]:
-            members = self._blocks.setdefault(key, [])
+        for key in self._keys_of(index):
+            members = self._blocks.get(key)
+            if members is None:
+                alone = self._single.pop(key, None)
+                members = self._blocks[key] = [] if alone is None else [alone]
             members.append(index)
             if len(members) == limit + 1:
                 self._sub_blocks[key] = self._split(key, members)
@@ -1691,6 +1830,7 @@ class IncrementalLinker:
         touched = {index}
         for members in grown:
             touched.update(self._unblock(members))
+        self._block_keys[index] = None  # recomputed when needed
         return self._recluster(touched)
 
     def _unblock(self, members: list[int]) -> set[int]:
@@ -1713,12 +1853,13 @@ class IncrementalLinker:
         stack = [seed]
         seen.add(seed)
         component: list[int] = []
-        adjacent = self._adjacent
+        incident = self._incident
+        edges = self._edges
         while stack:
             node = stack.pop()
             component.append(node)
-            for other in adjacent[node]:
-                if other not in seen:
+            for other in incident.get(node, ()):
+                if other not in seen and edges[_pair(node, other)].grade.merges:
                     seen.add(other)
                     stack.append(other)
         return component
@@ -1759,9 +1900,8 @@ class IncrementalLinker:
         keys = self._keys
         edges: list[tuple[int, float, RecordKey, RecordKey, int, int]] = []
         for i in component:
-            for j in self._adjacent[i]:
-                if i < j:
-                    edge = self._edges[i, j]
+            for j in self._incident.get(i, ()):
+                if i < j and (edge := self._edges[i, j]).grade.merges:
                     left, right = (keys[i], keys[j]) if keys[i] < keys[j] else (keys[j], keys[i])
                     edges.append((edge.priority, -edge.score, left, right, i, j))
         edges.sort()
@@ -1997,9 +2137,7 @@ def _from_pairs(
     for record in sorted(records, key=lambda record: record.key):
         linker._register(record)
     count = len(linker._records)
-    for index in range(count):
-        for key in linker._block_keys[index]:
-            linker._blocks.setdefault(key, []).append(index)
+    linker._index_blocks(count)
     for index in range(count):
         linker._collect_links(index)
     index_of = linker._index
@@ -2011,6 +2149,7 @@ def _from_pairs(
     for i, j in sorted(linker._links):
         if (i, j) not in edges:
             linker._score(i, j)
+    linker._lean()
     linker._recluster(range(count))
     return linker
 
