@@ -45,9 +45,10 @@ import hashlib
 import itertools
 import math
 import multiprocessing
+import sys
 from array import array
 from bisect import bisect_left
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, MutableSequence, Sequence
 from enum import Enum
 from functools import lru_cache
 from types import MappingProxyType
@@ -528,6 +529,8 @@ def _disjoint(values: _Values, others: _Values) -> bool:
 
 def _first(values: dict[_T, None]) -> tuple[_T, ...]:
     """The first :data:`MAX_COMPARED_VALUES` distinct values, in order."""
+    if len(values) <= MAX_COMPARED_VALUES:
+        return tuple(values)
     return tuple(itertools.islice(values, MAX_COMPARED_VALUES))
 
 
@@ -616,6 +619,50 @@ class _Features:
             (system, _compact(values)) for system, values in sorted(ids.items())
         )
 
+    def state(self) -> tuple[Any, ...]:
+        """The features as a plain tuple (quick to pickle; see :meth:`restore`)."""
+        sex = None if self.sex is None else _SEXES.index(self.sex)
+        return (
+            self.addresses,
+            self.birth,
+            self.emails,
+            self.families,
+            self.firsts,
+            self.ids,
+            self.middles,
+            self.phones,
+            self.postals,
+            sex,
+        )
+
+    @classmethod
+    def restore(cls, state: tuple[Any, ...]) -> _Features:
+        """The features :meth:`state` gave, with names shared with equal ones (interned)."""
+        features = cls.__new__(cls)
+        (
+            addresses,
+            features.birth,
+            features.emails,
+            families,
+            firsts,
+            features.ids,
+            middles,
+            features.phones,
+            postals,
+            sex,
+        ) = state
+        intern = sys.intern
+        features.families = tuple(intern(name) for name in families)
+        features.firsts = tuple(intern(name) for name in firsts)
+        features.middles = tuple(intern(name) for name in middles)
+        features.postals = tuple(intern(postal) for postal in postals)
+        features.addresses = tuple(
+            (street, None if postal is None else intern(postal), city and intern(city))
+            for street, postal, city in addresses
+        )
+        features.sex = None if sex is None else _SEXES[sex]
+        return features
+
     def refinements(self, kind: str) -> tuple[str, ...]:
         """The sub-block tokens of this record for a blocking key of ``kind``.
 
@@ -682,6 +729,9 @@ class _Features:
                 )
         return tuple(dict.fromkeys(keys))
 
+
+_SEXES: Final = tuple(Sex)
+_Birth = tuple[int, int | None, int | None]
 
 _REFINEMENTS: Final[Mapping[str, tuple[str, ...]]] = MappingProxyType(
     {
@@ -1482,6 +1532,20 @@ def _can_fork() -> bool:
     return "fork" in multiprocessing.get_all_start_methods()
 
 
+_FORKED_RECORDS: list[PatientRecord] = []
+_FORKED_BLOCKING: tuple[str, ...] = ()
+
+
+def _features_forked(bounds: tuple[int, int]) -> list[tuple[tuple[Any, ...], tuple[str, ...]]]:
+    """Worker side of :meth:`IncrementalLinker._register_forked` (the records are inherited)."""
+    found = []
+    blocking = _FORKED_BLOCKING
+    for record in _FORKED_RECORDS[bounds[0] : bounds[1]]:
+        features = _Features(record.patient)
+        found.append((features.state(), features.block_keys(blocking)))
+    return found
+
+
 def _score_forked(bounds: tuple[int, int]) -> list[_Scored]:
     """Worker side of :meth:`IncrementalLinker._score_all` (the linker is inherited)."""
     linker = _FORKED
@@ -1522,7 +1586,7 @@ class IncrementalLinker:
         # Each record's blocking keys while a batch loads (``None`` after: recomputed from
         # the features when needed, so memory stays lean).
         self._block_keys: list[tuple[str, ...] | None] = []
-        self._blocks: dict[str, list[int]] = {}
+        self._blocks: dict[str, MutableSequence[int]] = {}
         # Blocks of one record after a batch load: the record's index, not a list.
         self._single: dict[str, int] = {}
         self._sub_blocks: dict[str, dict[str, list[int]]] = {}
@@ -1533,6 +1597,9 @@ class IncrementalLinker:
         # Every stored pair by record (merging pairs are those whose edge merges).
         self._incident: dict[int, list[int]] = {}
         self._outcomes: dict[_Outcomes, _Outcomes] = {}
+        # Equal name tuples and birth dates of different records, stored once.
+        self._shared: dict[tuple[str, ...], tuple[str, ...]] = {}
+        self._births: dict[_Birth, _Birth] = {}
         self._links: dict[tuple[int, int], LinkKind] = {}
         self._pending: dict[RecordKey, list[tuple[int, LinkKind]]] = {}
         self._cluster: list[int] = []
@@ -1552,8 +1619,15 @@ class IncrementalLinker:
 
     # ---------------------------------------------------------------- adding
 
-    def _register(self, record: PatientRecord) -> int | None:
-        """Store a new record and return its index; ``None`` if it is already there."""
+    def _register(
+        self,
+        record: PatientRecord,
+        computed: tuple[_Features, tuple[str, ...]] | None = None,
+    ) -> int | None:
+        """Store a new record and return its index; ``None`` if it is already there.
+
+        ``computed`` gives its features and blocking keys when already worked out.
+        """
         key = record.key
         known = self._index.get(key)
         if known is not None:
@@ -1567,11 +1641,22 @@ class IncrementalLinker:
         self._records.append(record)
         self._keys.append(key)
         self._index[key] = index
-        features = _Features(record.patient)
+        if computed is None:
+            features = _Features(record.patient)
+            block_keys = features.block_keys(self._w.blocking)
+        else:
+            features, block_keys = computed
+        shared = self._shared
+        features.firsts = shared.setdefault(features.firsts, features.firsts)
+        features.middles = shared.setdefault(features.middles, features.middles)
+        features.families = shared.setdefault(features.families, features.families)
+        features.postals = shared.setdefault(features.postals, features.postals)
+        if features.birth is not None:
+            features.birth = self._births.setdefault(features.birth, features.birth)
         self._features.append(features)
         if self._w.term_frequencies:
             self._frequencies.add(features)
-        self._block_keys.append(features.block_keys(self._w.blocking))
+        self._block_keys.append(block_keys)
         self._cluster.append(index)
         self._members[index] = [index]
         return index
@@ -1658,7 +1743,7 @@ class IncrementalLinker:
         identical.
         """
         workers = self._workers
-        if workers > 1 and count >= PARALLEL_MIN_RECORDS and _can_fork():
+        if self._parallel(count):
             step = max(1, count // (workers * 16))
             ranges = [(low, min(low + step, count)) for low in range(0, count, step)]
             global _FORKED  # noqa: PLW0603 - handed to forked workers, then cleared
@@ -1676,6 +1761,46 @@ class IncrementalLinker:
             for scored in self._score_range((index, index + 1)):
                 self._store(*scored)
 
+    def _parallel(self, count: int) -> bool:
+        """Whether a batch of ``count`` records is worked on in forked processes."""
+        return self._workers > 1 and count >= PARALLEL_MIN_RECORDS and _can_fork()
+
+    def _register_forked(self, ordered: list[PatientRecord]) -> None:
+        """Register records sorted by key, their features worked out in forked workers.
+
+        Duplicates are settled first (as :meth:`_register` settles them); the workers
+        send back each record's features (:meth:`_Features.state`) and blocking keys, in
+        order, so the result is the serial one.
+        """
+        unique: list[PatientRecord] = []
+        last: PatientRecord | None = None
+        for record in ordered:
+            if last is not None and record.key == last.key:
+                if record != last:
+                    raise ValidationError(
+                        Problem("key", "two different records share one (source, patient) key"),
+                        what="linkage input",
+                    )
+                continue
+            unique.append(record)
+            last = record
+        count = len(unique)
+        step = max(1, count // (self._workers * 16))
+        ranges = [(low, min(low + step, count)) for low in range(0, count, step)]
+        global _FORKED_RECORDS, _FORKED_BLOCKING
+        _FORKED_RECORDS, _FORKED_BLOCKING = unique, self._w.blocking
+        try:
+            context = multiprocessing.get_context("fork")
+            with context.Pool(self._workers) as pool:
+                position = 0
+                for found in pool.imap(_features_forked, ranges):
+                    for state, block_keys in found:
+                        record = unique[position]
+                        position += 1
+                        self._register(record, (_Features.restore(state), block_keys))
+        finally:
+            _FORKED_RECORDS, _FORKED_BLOCKING = [], ()
+
     def _drop_edge(self, pair: tuple[int, int]) -> None:
         del self._edges[pair]
         i, j = pair
@@ -1686,8 +1811,12 @@ class IncrementalLinker:
 
     def _load(self, records: Iterable[PatientRecord]) -> None:
         """Batch load into an empty linker: index every record, then compare within blocks."""
-        for record in sorted(records, key=lambda record: record.key):
-            self._register(record)
+        ordered = sorted(records, key=lambda record: record.key)
+        if not self._parallel(len(ordered)):
+            for record in ordered:
+                self._register(record)
+        else:
+            self._register_forked(ordered)
         count = len(self._records)
         self._index_blocks(count)
         for index in range(count):
@@ -1697,6 +1826,7 @@ class IncrementalLinker:
         for key, members in blocks.items():
             if len(members) > limit:
                 self._sub_blocks[key] = self._split(key, members)
+        self._compact_blocks()
         self._score_all(count)
         self._lean()
         for i, j in sorted(self._links):
@@ -1706,7 +1836,7 @@ class IncrementalLinker:
 
     def _index_blocks(self, count: int) -> None:
         """Put each of the first ``count`` records in the blocks of its keys."""
-        blocks = self._blocks
+        blocks: dict[str, list[int]] = {}
         for index in range(count):
             for key in self._keys_of(index):
                 members = blocks.get(key)
@@ -1714,15 +1844,21 @@ class IncrementalLinker:
                     blocks[key] = [index]
                 else:
                     members.append(index)
+        self._blocks.update(blocks)
+
+    def _compact_blocks(self) -> None:
+        """Blocks of one record become that record's index, larger ones compact arrays."""
+        blocks = self._blocks
+        single = self._single
+        for key in [key for key, members in blocks.items() if len(members) == 1]:
+            single[key] = blocks.pop(key)[0]
+        for key, members in blocks.items():
+            blocks[key] = array("q", members)
 
     def _lean(self) -> None:
         """After a batch: forget what later additions recompute (blocking keys, tokens)."""
         self._tokens.clear()
         self._block_keys = [None] * len(self._block_keys)
-        blocks = self._blocks
-        single = self._single
-        for key in [key for key, members in blocks.items() if len(members) == 1]:
-            single[key] = blocks.pop(key)[0]
 
     def _keys_of(self, index: int) -> tuple[str, ...]:
         """The blocking keys of record ``index``."""
@@ -1750,7 +1886,7 @@ class IncrementalLinker:
             self._tokens[index, kind] = cached
         return cached
 
-    def _split(self, key: str, members: list[int]) -> dict[str, list[int]]:
+    def _split(self, key: str, members: Iterable[int]) -> dict[str, list[int]]:
         """Split an oversized block into sub-blocks (members kept in index order)."""
         return _split_block(members, lambda member: self._refinements(member, key))
 
@@ -1805,12 +1941,12 @@ class IncrementalLinker:
 
     def _after_add(self, index: int) -> tuple[tuple[RecordKey, ...], ...]:
         limit = self._w.max_block_size
-        grown: list[list[int]] = []
+        grown: list[Sequence[int]] = []
         for key in self._keys_of(index):
             members = self._blocks.get(key)
             if members is None:
                 alone = self._single.pop(key, None)
-                members = self._blocks[key] = [] if alone is None else [alone]
+                members = self._blocks[key] = array("q", () if alone is None else (alone,))
             members.append(index)
             if len(members) == limit + 1:
                 self._sub_blocks[key] = self._split(key, members)
@@ -1828,12 +1964,12 @@ class IncrementalLinker:
         for other in sorted(candidates):
             self._score(other, index)
         touched = {index}
-        for members in grown:
-            touched.update(self._unblock(members))
+        for grown_members in grown:
+            touched.update(self._unblock(grown_members))
         self._block_keys[index] = None  # recomputed when needed
         return self._recluster(touched)
 
-    def _unblock(self, members: list[int]) -> set[int]:
+    def _unblock(self, members: Sequence[int]) -> set[int]:
         """A block or sub-block just grew too large: forget the pairs only it produced."""
         inside = set(members)
         touched: set[int] = set()
@@ -2138,6 +2274,7 @@ def _from_pairs(
         linker._register(record)
     count = len(linker._records)
     linker._index_blocks(count)
+    linker._compact_blocks()
     for index in range(count):
         linker._collect_links(index)
     index_of = linker._index
