@@ -28,9 +28,9 @@ def main() -> None:
     parser.add_argument("--src", default=str(Path(__file__).resolve().parent.parent / "src"))
     args = parser.parse_args()
     sys.path.insert(0, args.src)
-    from carecoord.profile import _build  # noqa: PLC0415
-    from carecoord.profile._matching import IncrementalLinker  # noqa: PLC0415
-    from carecoord.testing import generate_population  # noqa: PLC0415
+    from carecoord.profile import _build
+    from carecoord.profile._matching import IncrementalLinker
+    from carecoord.testing import generate_population
 
     records = list(generate_population(args.people, seed=0, with_facts=True).records)
     unique = {record.key: record for record in _build.dedupe_records(records)}
@@ -46,7 +46,7 @@ def main() -> None:
     )
     rss1 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(
-        f"{args.src}: records={len(unique)} pairs={len(linker._edges)} "  # noqa: SLF001
+        f"{args.src}: records={len(unique)} pairs={len(linker._edges)} "
         f"wall={wall:.1f}s cpu main={cpu:.1f}s workers={child_cpu:.1f}s "
         f"total={cpu + child_cpu:.1f}s rss {rss0:.0f} -> {rss1:.0f} MiB "
         f"(+{rss1 - rss0:.0f})",

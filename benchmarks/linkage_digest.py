@@ -53,7 +53,7 @@ def _digest_linker(linker: Any, h: Any) -> None:
 
 
 def _case(name: str, records: list[Any], config: Any, *, workers: int = 1) -> str:
-    from carecoord.profile import _matching as m  # noqa: PLC0415
+    from carecoord.profile import _matching as m
 
     h = hashlib.sha256()
     _digest_linker(m.IncrementalLinker(config, records, workers=workers), h)
@@ -95,8 +95,8 @@ def main() -> None:
     parser.add_argument("--large", action="store_true")
     args = parser.parse_args()
     sys.path.insert(0, args.src)
-    from carecoord.profile import MatchConfig  # noqa: PLC0415
-    from carecoord.testing import generate_population  # noqa: PLC0415
+    from carecoord.profile import MatchConfig
+    from carecoord.testing import generate_population
 
     print(f"carecoord from {args.src}")
     digests = []

@@ -48,7 +48,7 @@ def _pairs(count: int, seed: int) -> list[tuple[PatientRecord, PatientRecord]]:
 def test_screen_never_rejects_a_kept_pair(config: MatchConfig) -> None:
     """Screened and unscreened agree on every pair the linker would keep."""
     linker = IncrementalLinker(config, RECORDS)
-    freq = linker._freq()  # noqa: SLF001 - the frequencies the linker weighs by
+    freq = linker._freq()
     w = _compiled(config)
     rejected = 0
     for a, b in _pairs(600, seed=1):
@@ -98,7 +98,7 @@ def test_screen_is_exact_for_any_thresholds(
         term_frequency_bounds=(low, high),
     )
     linker = IncrementalLinker(config, RECORDS[:120])
-    freq = linker._freq()  # noqa: SLF001
+    freq = linker._freq()
     w = _compiled(config)
     for a, b in _pairs(40, seed=seed)[-80:]:
         fa, fb = _Features(a.patient), _Features(b.patient)
