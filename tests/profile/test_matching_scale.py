@@ -319,6 +319,34 @@ class TestWorkers:
         serial = IncrementalLinker(None, records, workers=1).linkage()
         assert IncrementalLinker(None, records, workers=2).linkage() == serial
 
+    def test_parallel_features_and_additions(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """Features worked out in workers link, store pairs and take additions as serial."""
+        import carecoord.profile._matching as matching
+
+        monkeypatch.setattr(matching, "PARALLEL_MIN_RECORDS", 10)
+        records = list(generate_population(150, seed=5, nickname_twins=0.3).records)
+        first, rest = records[:200], records[200:]
+        serial = IncrementalLinker(None, first + first[:5], workers=1)
+        parallel = IncrementalLinker(None, first + first[:5], workers=2)
+        assert parallel.scored_pairs() == serial.scored_pairs()
+        for record in rest:
+            assert parallel.add(record) == serial.add(record)
+        assert parallel.linkage() == serial.linkage()
+
+    def test_parallel_key_clash_raises(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """Two different records with one key are refused in the forked path too."""
+        import attrs
+
+        import carecoord.profile._matching as matching
+
+        monkeypatch.setattr(matching, "PARALLEL_MIN_RECORDS", 10)
+        records = list(generate_population(20, seed=6).records)
+        clash = attrs.evolve(
+            records[0], patient=records[1].patient.__class__(id=records[0].patient.id)
+        )
+        with pytest.raises(ValidationError):
+            IncrementalLinker(None, [*records, clash], workers=2)
+
     @pytest.mark.parametrize("workers", [0, -1, True, 1.5])
     def test_bad_workers_raise(self, workers: Any) -> None:
         """The worker count must be a positive integer."""

@@ -45,8 +45,10 @@ import hashlib
 import itertools
 import math
 import multiprocessing
+import sys
+from array import array
 from bisect import bisect_left
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, MutableSequence, Sequence
 from enum import Enum
 from functools import lru_cache
 from types import MappingProxyType
@@ -444,6 +446,7 @@ class _Weights:
         "evidence",
         "ignored_systems",
         "max_block_size",
+        "names_best",
         "possible",
         "probable",
         "term_frequencies",
@@ -482,6 +485,18 @@ class _Weights:
             float(config.term_frequency_bounds[0]),
             float(config.term_frequency_bounds[1]),
         )
+        # The best the given and family names can weigh together, without and with
+        # frequency adjustments (an exact agreement gains at most the upper bound).
+        best: list[float] = []
+        for high in (0.0, self.tf_bounds[1]):
+            total = 0.0
+            for name in ("given_name", "family_name"):
+                total += max(
+                    self.weights[name, outcome] + (high if outcome == "exact" else 0.0)
+                    for outcome in (*config.probabilities[name], "missing")
+                )
+            best.append(total)
+        self.names_best = (best[0], best[1])
 
 
 # --------------------------------------------------------------------------- features
@@ -497,8 +512,25 @@ _NAME_TEXT: Final = 4 * COMPARED_LENGTH
 and names are cut to :data:`~carecoord.profile._strings.COMPARED_LENGTH`)."""
 
 
+_Values = tuple[str, ...] | frozenset[str]
+_SMALL_SET: Final = 8
+
+
+def _compact(values: set[str]) -> _Values:
+    """Identifier values of one system: a sorted tuple, or a frozenset when many."""
+    return tuple(sorted(values)) if len(values) <= _SMALL_SET else frozenset(values)
+
+
+def _disjoint(values: _Values, others: _Values) -> bool:
+    if isinstance(values, frozenset):
+        return values.isdisjoint(others)
+    return not any(value in others for value in values)
+
+
 def _first(values: dict[_T, None]) -> tuple[_T, ...]:
     """The first :data:`MAX_COMPARED_VALUES` distinct values, in order."""
+    if len(values) <= MAX_COMPARED_VALUES:
+        return tuple(values)
     return tuple(itertools.islice(values, MAX_COMPARED_VALUES))
 
 
@@ -581,9 +613,55 @@ class _Features:
             value = identifier.value.strip()
             if value:
                 ids.setdefault(identifier.system.strip(), set()).add(value)
-        self.ids: dict[str, frozenset[str]] = {
-            system: frozenset(values) for system, values in ids.items()
-        }
+        # Sorted by system, each system's values as a small sorted tuple (a frozenset
+        # when there are many): a fraction of the memory of a dict of frozensets.
+        self.ids: tuple[tuple[str, _Values], ...] = tuple(
+            (system, _compact(values)) for system, values in sorted(ids.items())
+        )
+
+    def state(self) -> tuple[Any, ...]:
+        """The features as a plain tuple (quick to pickle; see :meth:`restore`)."""
+        sex = None if self.sex is None else _SEXES.index(self.sex)
+        return (
+            self.addresses,
+            self.birth,
+            self.emails,
+            self.families,
+            self.firsts,
+            self.ids,
+            self.middles,
+            self.phones,
+            self.postals,
+            sex,
+        )
+
+    @classmethod
+    def restore(cls, state: tuple[Any, ...]) -> _Features:
+        """The features :meth:`state` gave, with names shared with equal ones (interned)."""
+        features = cls.__new__(cls)
+        (
+            addresses,
+            features.birth,
+            features.emails,
+            families,
+            firsts,
+            features.ids,
+            middles,
+            features.phones,
+            postals,
+            sex,
+        ) = state
+        intern = sys.intern
+        features.families = tuple(intern(name) for name in families)
+        features.firsts = tuple(intern(name) for name in firsts)
+        features.middles = tuple(intern(name) for name in middles)
+        features.postals = tuple(intern(postal) for postal in postals)
+        features.addresses = tuple(
+            (street, None if postal is None else intern(postal), city and intern(city))
+            for street, postal, city in addresses
+        )
+        features.sex = None if sex is None else _SEXES[sex]
+        return features
 
     def refinements(self, kind: str) -> tuple[str, ...]:
         """The sub-block tokens of this record for a blocking key of ``kind``.
@@ -623,8 +701,8 @@ class _Features:
             elif kind == "phone":
                 keys.extend(f"p|{phone}" for phone in self.phones)
             elif kind == "identifier":
-                for system in sorted(self.ids):
-                    keys.extend(f"i|{system}|{value}" for value in sorted(self.ids[system]))
+                for system, values in self.ids:
+                    keys.extend(f"i|{system}|{value}" for value in sorted(values))
             elif kind == "family-birth-year":
                 if year is not None:
                     keys.extend(f"fy|{code}|{year}" for code in family_codes if code)
@@ -651,6 +729,9 @@ class _Features:
                 )
         return tuple(dict.fromkeys(keys))
 
+
+_SEXES: Final = tuple(Sex)
+_Birth = tuple[int, int | None, int | None]
 
 _REFINEMENTS: Final[Mapping[str, tuple[str, ...]]] = MappingProxyType(
     {
@@ -1102,24 +1183,31 @@ def _set_outcome(a: tuple[str, ...], b: tuple[str, ...]) -> str:
 
 def _identifier_outcome(a: _Features, b: _Features, ignored: frozenset[str]) -> str | None:
     """``conflict``, ``shared`` or ``None`` (no system in common)."""
+    if not a.ids or not b.ids:
+        return None
     shared = False
-    for system, values in a.ids.items():
-        other = b.ids.get(system)
-        if other is None:
-            continue
-        if values.isdisjoint(other):
-            if system not in ignored:
-                return "conflict"
-        else:
-            shared = True
+    for system, values in a.ids:
+        for other_system, others in b.ids:
+            if other_system != system:
+                continue
+            if _disjoint(values, others):
+                if system not in ignored:
+                    return "conflict"
+            else:
+                shared = True
+            break
     return "shared" if shared else None
 
 
 def _ids_conflict(a: _Features, b: _Features, ignored: frozenset[str]) -> bool:
-    for system, values in a.ids.items():
-        other = b.ids.get(system)
-        if other is not None and system not in ignored and values.isdisjoint(other):
-            return True
+    for system, values in a.ids:
+        if system in ignored:
+            continue
+        for other_system, others in b.ids:
+            if other_system == system:
+                if _disjoint(values, others):
+                    return True
+                break
     return False
 
 
@@ -1139,16 +1227,47 @@ def _evaluate(
     *,
     full: bool,
     freq: _Frequencies | None = None,
+    screened: bool = True,
 ) -> tuple[MatchGrade, float, _Outcomes, int, tuple[float, ...] | None]:
     """Grade, score, outcomes, merge priority and weights of a pair (``a``: smaller key).
 
     With ``full`` false, a pair already decided against by identifiers skips the fields.
     With ``freq``, exact agreements on frequency-adjusted fields weigh by the value's
     frequency; the weights are then returned (``None`` when they are the configured ones).
+    With ``full`` false and ``screened`` (the default), a pair without a link or a shared
+    identifier that cannot reach ``possible`` whatever its frequency adjustments is
+    rejected as soon as that is certain, before the costlier fields and adjustments; the
+    verdict on every pair kept is the same as unscreened.
     """
     identifier = _identifier_outcome(a, b, w.ignored_systems)
     if not full and link is None and identifier == "conflict":
-        return MatchGrade.CERTAINLY_NOT, 0.0, (), _BY_SCORE, None
+        return _REJECTED
+    weights = w.weights
+    birth = _birth_outcome(a.birth, b.birth)
+    sex = (
+        "missing" if a.sex is None or b.sex is None else ("exact" if a.sex is b.sex else "disagree")
+    )
+    address = _address_outcome(a, b)
+    phone = _set_outcome(a.phones, b.phones)
+    email = _set_outcome(a.emails, b.emails)
+    # Exact early rejection (linker only): a pair with no link and no shared identifier is
+    # kept only when it can reach ``possible``. Bound its best score from the cheap fields
+    # (names at their best, each exact agreement at its highest frequency adjustment).
+    screen = screened and not full and link is None and identifier is None
+    high = w.tf_bounds[1] if freq is not None else 0.0
+    if screen:
+        bound = (
+            w.names_best[freq is not None]
+            + weights["birth_date", birth]
+            + weights["sex", sex]
+            + weights["address", address]
+            + weights["phone", phone]
+            + weights["email", email]
+            + high
+            * ((birth == "exact") + (address == "exact") + (phone == "exact") + (email == "exact"))
+        )
+        if bound < w.possible - _MARGIN:
+            return _REJECTED
     given = _given_outcome(a, b)
     family = _family_outcome(a, b)
     if (
@@ -1162,20 +1281,16 @@ def _evaluate(
     outcomes: list[tuple[str, str]] = [
         ("given_name", given),
         ("family_name", family),
-        ("birth_date", _birth_outcome(a.birth, b.birth)),
-        (
-            "sex",
-            "missing"
-            if a.sex is None or b.sex is None
-            else ("exact" if a.sex is b.sex else "disagree"),
-        ),
-        ("address", _address_outcome(a, b)),
-        ("phone", _set_outcome(a.phones, b.phones)),
-        ("email", _set_outcome(a.emails, b.emails)),
+        ("birth_date", birth),
+        ("sex", sex),
+        ("address", address),
+        ("phone", phone),
+        ("email", email),
     ]
     if identifier is not None:
         outcomes.append(("identifier", identifier))
-    weights = w.weights
+    if screen and _cannot_reach(outcomes, w, high):
+        return _REJECTED
     adjusted: tuple[float, ...] | None = None
     extra: list[float] = []
     if freq is None:
@@ -1232,6 +1347,46 @@ def _evaluate(
     return grade, score, tuple(outcomes), priority, adjusted
 
 
+_REJECTED: Final[tuple[MatchGrade, float, _Outcomes, int, None]] = (
+    MatchGrade.CERTAINLY_NOT,
+    0.0,
+    (),
+    _BY_SCORE,
+    None,
+)
+_MARGIN: Final = 1e-6
+"""How far below ``possible`` a pair's best score must be for early rejection (well above
+the rounding of a sum of a dozen weights, so the rejection is exact)."""
+
+_TF_OUTCOME_FIELDS: Final = frozenset(TERM_FREQUENCY_FIELDS)
+
+
+def _cannot_reach(outcomes: list[tuple[str, str]], w: _Weights, high: float) -> bool:
+    """Whether a pair with these outcomes (no link, no identifier) is surely certainly-not.
+
+    Each exact agreement on a frequency-adjusted field counts at most ``high`` more than
+    its configured weight; two vetoes, or one with an identity score that cannot reach
+    ``possible``, make the pair certainly-not whatever its score (see :func:`_evaluate`).
+    """
+    weights = w.weights
+    identity = 0.0
+    for outcome in outcomes[:4]:
+        identity += weights[outcome]
+        if outcome[1] == "exact" and outcome[0] in _TF_OUTCOME_FIELDS:
+            identity += high
+    score = identity
+    for outcome in outcomes[4:]:
+        score += weights[outcome]
+        if outcome[1] == "exact" and outcome[0] in _TF_OUTCOME_FIELDS:
+            score += high
+    floor = w.possible - _MARGIN
+    if score < floor:
+        return True
+    vetoes = w.vetoes
+    vetoed = sum(1 for outcome in outcomes if outcome in vetoes)
+    return vetoed > 1 or (vetoed == 1 and identity < floor)
+
+
 _OWN_NAME_SHARE: Final = 0.1
 """A given name is a name in its own right when its share of first given names is at least
 this fraction of the average share (``sum(p ** 2)``): Lisa is, Liz (mostly a nickname
@@ -1268,7 +1423,7 @@ def _twin_risk(
 
 
 def _evidence(
-    outcomes: _Outcomes, w: _Weights, weights: tuple[float, ...] | None = None
+    outcomes: _Outcomes, w: _Weights, weights: Sequence[float] | None = None
 ) -> tuple[FieldEvidence, ...]:
     if weights is None:
         return tuple(w.evidence[outcome] for outcome in outcomes)
@@ -1341,9 +1496,9 @@ def compare(
 
 
 class _Edge:
-    """A stored pair: grade, score, outcomes, merge priority, and the explicit link."""
+    """A stored pair: grade, score, outcomes (shared between edges), merge priority."""
 
-    __slots__ = ("grade", "link", "outcomes", "priority", "score", "weights")
+    __slots__ = ("grade", "outcomes", "priority", "score", "weights")
 
     def __init__(
         self,
@@ -1351,15 +1506,13 @@ class _Edge:
         score: float,
         outcomes: _Outcomes,
         priority: int,
-        link: LinkKind | None,
         *,
-        weights: tuple[float, ...] | None,
+        weights: array[float] | None,
     ) -> None:
         self.grade = grade
         self.score = score
         self.outcomes = outcomes
         self.priority = priority
-        self.link = link
         self.weights = weights
 
 
@@ -1377,6 +1530,20 @@ _FORKED: IncrementalLinker | None = None
 
 def _can_fork() -> bool:
     return "fork" in multiprocessing.get_all_start_methods()
+
+
+_FORKED_RECORDS: list[PatientRecord] = []
+_FORKED_BLOCKING: tuple[str, ...] = ()
+
+
+def _features_forked(bounds: tuple[int, int]) -> list[tuple[tuple[Any, ...], tuple[str, ...]]]:
+    """Worker side of :meth:`IncrementalLinker._register_forked` (the records are inherited)."""
+    found = []
+    blocking = _FORKED_BLOCKING
+    for record in _FORKED_RECORDS[bounds[0] : bounds[1]]:
+        features = _Features(record.patient)
+        found.append((features.state(), features.block_keys(blocking)))
+    return found
 
 
 def _score_forked(bounds: tuple[int, int]) -> list[_Scored]:
@@ -1416,15 +1583,23 @@ class IncrementalLinker:
         self._keys: list[RecordKey] = []
         self._index: dict[RecordKey, int] = {}
         self._features: list[_Features] = []
-        self._block_keys: list[tuple[str, ...]] = []
-        self._blocks: dict[str, list[int]] = {}
+        # Each record's blocking keys while a batch loads (``None`` after: recomputed from
+        # the features when needed, so memory stays lean).
+        self._block_keys: list[tuple[str, ...] | None] = []
+        self._blocks: dict[str, MutableSequence[int]] = {}
+        # Blocks of one record after a batch load: the record's index, not a list.
+        self._single: dict[str, int] = {}
         self._sub_blocks: dict[str, dict[str, list[int]]] = {}
         self._tokens: dict[tuple[int, str], tuple[str, ...]] = {}
         self._frequencies = _Frequencies(*self._w.tf_bounds)
         self._given_frequencies: _Frequencies | None = None
         self._edges: dict[tuple[int, int], _Edge] = {}
-        self._adjacent: list[set[int]] = []
-        self._incident: dict[int, set[int]] = {}
+        # Every stored pair by record (merging pairs are those whose edge merges).
+        self._incident: dict[int, list[int]] = {}
+        self._outcomes: dict[_Outcomes, _Outcomes] = {}
+        # Equal name tuples and birth dates of different records, stored once.
+        self._shared: dict[tuple[str, ...], tuple[str, ...]] = {}
+        self._births: dict[_Birth, _Birth] = {}
         self._links: dict[tuple[int, int], LinkKind] = {}
         self._pending: dict[RecordKey, list[tuple[int, LinkKind]]] = {}
         self._cluster: list[int] = []
@@ -1444,8 +1619,15 @@ class IncrementalLinker:
 
     # ---------------------------------------------------------------- adding
 
-    def _register(self, record: PatientRecord) -> int | None:
-        """Store a new record and return its index; ``None`` if it is already there."""
+    def _register(
+        self,
+        record: PatientRecord,
+        computed: tuple[_Features, tuple[str, ...]] | None = None,
+    ) -> int | None:
+        """Store a new record and return its index; ``None`` if it is already there.
+
+        ``computed`` gives its features and blocking keys when already worked out.
+        """
         key = record.key
         known = self._index.get(key)
         if known is not None:
@@ -1459,12 +1641,22 @@ class IncrementalLinker:
         self._records.append(record)
         self._keys.append(key)
         self._index[key] = index
-        features = _Features(record.patient)
+        if computed is None:
+            features = _Features(record.patient)
+            block_keys = features.block_keys(self._w.blocking)
+        else:
+            features, block_keys = computed
+        shared = self._shared
+        features.firsts = shared.setdefault(features.firsts, features.firsts)
+        features.middles = shared.setdefault(features.middles, features.middles)
+        features.families = shared.setdefault(features.families, features.families)
+        features.postals = shared.setdefault(features.postals, features.postals)
+        if features.birth is not None:
+            features.birth = self._births.setdefault(features.birth, features.birth)
         self._features.append(features)
         if self._w.term_frequencies:
             self._frequencies.add(features)
-        self._block_keys.append(features.block_keys(self._w.blocking))
-        self._adjacent.append(set())
+        self._block_keys.append(block_keys)
         self._cluster.append(index)
         self._members[index] = [index]
         return index
@@ -1521,13 +1713,15 @@ class IncrementalLinker:
         weights: tuple[float, ...] | None,
     ) -> None:
         pair = _pair(i, j)
-        link = self._links.get(pair)
-        self._edges[pair] = _Edge(grade, score, outcomes, priority, link, weights=weights)
-        self._incident.setdefault(i, set()).add(j)
-        self._incident.setdefault(j, set()).add(i)
-        if grade.merges:
-            self._adjacent[i].add(j)
-            self._adjacent[j].add(i)
+        outcomes = self._outcomes.setdefault(outcomes, outcomes)
+        packed = None if weights is None else array("d", weights)
+        edges = self._edges
+        fresh = pair not in edges
+        edges[pair] = _Edge(grade, score, outcomes, priority, weights=packed)
+        if fresh:
+            incident = self._incident
+            incident.setdefault(i, []).append(j)
+            incident.setdefault(j, []).append(i)
 
     def _score_range(self, bounds: tuple[int, int]) -> list[_Scored]:
         """Score every candidate pair whose later record falls in ``range(*bounds)``."""
@@ -1549,7 +1743,7 @@ class IncrementalLinker:
         identical.
         """
         workers = self._workers
-        if workers > 1 and count >= PARALLEL_MIN_RECORDS and _can_fork():
+        if self._parallel(count):
             step = max(1, count // (workers * 16))
             ranges = [(low, min(low + step, count)) for low in range(0, count, step)]
             global _FORKED  # noqa: PLW0603 - handed to forked workers, then cleared
@@ -1563,26 +1757,68 @@ class IncrementalLinker:
             finally:
                 _FORKED = None
             return
-        for scored in self._score_range((0, count)):
-            self._store(*scored)
+        for index in range(count):
+            for scored in self._score_range((index, index + 1)):
+                self._store(*scored)
+
+    def _parallel(self, count: int) -> bool:
+        """Whether a batch of ``count`` records is worked on in forked processes."""
+        return self._workers > 1 and count >= PARALLEL_MIN_RECORDS and _can_fork()
+
+    def _register_forked(self, ordered: list[PatientRecord]) -> None:
+        """Register records sorted by key, their features worked out in forked workers.
+
+        Duplicates are settled first (as :meth:`_register` settles them); the workers
+        send back each record's features (:meth:`_Features.state`) and blocking keys, in
+        order, so the result is the serial one.
+        """
+        unique: list[PatientRecord] = []
+        last: PatientRecord | None = None
+        for record in ordered:
+            if last is not None and record.key == last.key:
+                if record != last:
+                    raise ValidationError(
+                        Problem("key", "two different records share one (source, patient) key"),
+                        what="linkage input",
+                    )
+                continue
+            unique.append(record)
+            last = record
+        count = len(unique)
+        step = max(1, count // (self._workers * 16))
+        ranges = [(low, min(low + step, count)) for low in range(0, count, step)]
+        global _FORKED_RECORDS, _FORKED_BLOCKING
+        _FORKED_RECORDS, _FORKED_BLOCKING = unique, self._w.blocking
+        try:
+            context = multiprocessing.get_context("fork")
+            with context.Pool(self._workers) as pool:
+                position = 0
+                for found in pool.imap(_features_forked, ranges):
+                    for state, block_keys in found:
+                        record = unique[position]
+                        position += 1
+                        self._register(record, (_Features.restore(state), block_keys))
+        finally:
+            _FORKED_RECORDS, _FORKED_BLOCKING = [], ()
 
     def _drop_edge(self, pair: tuple[int, int]) -> None:
-        edge = self._edges.pop(pair)
+        del self._edges[pair]
         i, j = pair
-        self._incident.get(i, set()).discard(j)
-        self._incident.get(j, set()).discard(i)
-        if edge.grade.merges:
-            self._adjacent[i].discard(j)
-            self._adjacent[j].discard(i)
+        for node, other in ((i, j), (j, i)):
+            others = self._incident.get(node)
+            if others is not None and other in others:
+                others.remove(other)
 
     def _load(self, records: Iterable[PatientRecord]) -> None:
         """Batch load into an empty linker: index every record, then compare within blocks."""
-        for record in sorted(records, key=lambda record: record.key):
-            self._register(record)
+        ordered = sorted(records, key=lambda record: record.key)
+        if not self._parallel(len(ordered)):
+            for record in ordered:
+                self._register(record)
+        else:
+            self._register_forked(ordered)
         count = len(self._records)
-        for index in range(count):
-            for key in self._block_keys[index]:
-                self._blocks.setdefault(key, []).append(index)
+        self._index_blocks(count)
         for index in range(count):
             self._collect_links(index)
         limit = self._w.max_block_size
@@ -1590,12 +1826,46 @@ class IncrementalLinker:
         for key, members in blocks.items():
             if len(members) > limit:
                 self._sub_blocks[key] = self._split(key, members)
+        self._compact_blocks()
         self._score_all(count)
-        self._tokens.clear()  # recomputed on demand by later additions: memory stays lean
+        self._lean()
         for i, j in sorted(self._links):
             if (i, j) not in self._edges:
                 self._score(i, j)
         self._recluster(range(count))
+
+    def _index_blocks(self, count: int) -> None:
+        """Put each of the first ``count`` records in the blocks of its keys."""
+        blocks: dict[str, list[int]] = {}
+        for index in range(count):
+            for key in self._keys_of(index):
+                members = blocks.get(key)
+                if members is None:
+                    blocks[key] = [index]
+                else:
+                    members.append(index)
+        self._blocks.update(blocks)
+
+    def _compact_blocks(self) -> None:
+        """Blocks of one record become that record's index, larger ones compact arrays."""
+        blocks = self._blocks
+        single = self._single
+        for key in [key for key, members in blocks.items() if len(members) == 1]:
+            single[key] = blocks.pop(key)[0]
+        for key, members in blocks.items():
+            blocks[key] = array("q", members)
+
+    def _lean(self) -> None:
+        """After a batch: forget what later additions recompute (blocking keys, tokens)."""
+        self._tokens.clear()
+        self._block_keys = [None] * len(self._block_keys)
+
+    def _keys_of(self, index: int) -> tuple[str, ...]:
+        """The blocking keys of record ``index``."""
+        keys = self._block_keys[index]
+        if keys is None:
+            keys = self._features[index].block_keys(self._w.blocking)
+        return keys
 
     def _freq(self) -> _Frequencies | None:
         """The frequencies to weigh pairs by, or ``None`` while too few records are linked."""
@@ -1616,7 +1886,7 @@ class IncrementalLinker:
             self._tokens[index, kind] = cached
         return cached
 
-    def _split(self, key: str, members: list[int]) -> dict[str, list[int]]:
+    def _split(self, key: str, members: Iterable[int]) -> dict[str, list[int]]:
         """Split an oversized block into sub-blocks (members kept in index order)."""
         return _split_block(members, lambda member: self._refinements(member, key))
 
@@ -1625,8 +1895,10 @@ class IncrementalLinker:
         limit = self._w.max_block_size
         blocks = self._blocks
         candidates: set[int] = set()
-        for key in self._block_keys[index]:
-            members = blocks[key]
+        for key in self._keys_of(index):
+            members = blocks.get(key)
+            if members is None:  # a block of one record
+                continue
             size = len(members)
             if size < 2:
                 continue
@@ -1643,7 +1915,7 @@ class IncrementalLinker:
     def _is_candidate(self, i: int, j: int) -> bool:
         """Whether two records share a block, or a sub-block, small enough to compare."""
         limit = self._w.max_block_size
-        for key in set(self._block_keys[i]).intersection(self._block_keys[j]):
+        for key in set(self._keys_of(i)).intersection(self._keys_of(j)):
             if len(self._blocks[key]) <= limit:
                 return True
             sub = self._sub_blocks[key]
@@ -1669,9 +1941,12 @@ class IncrementalLinker:
 
     def _after_add(self, index: int) -> tuple[tuple[RecordKey, ...], ...]:
         limit = self._w.max_block_size
-        grown: list[list[int]] = []
-        for key in self._block_keys[index]:
-            members = self._blocks.setdefault(key, [])
+        grown: list[Sequence[int]] = []
+        for key in self._keys_of(index):
+            members = self._blocks.get(key)
+            if members is None:
+                alone = self._single.pop(key, None)
+                members = self._blocks[key] = array("q", () if alone is None else (alone,))
             members.append(index)
             if len(members) == limit + 1:
                 self._sub_blocks[key] = self._split(key, members)
@@ -1689,11 +1964,12 @@ class IncrementalLinker:
         for other in sorted(candidates):
             self._score(other, index)
         touched = {index}
-        for members in grown:
-            touched.update(self._unblock(members))
+        for grown_members in grown:
+            touched.update(self._unblock(grown_members))
+        self._block_keys[index] = None  # recomputed when needed
         return self._recluster(touched)
 
-    def _unblock(self, members: list[int]) -> set[int]:
+    def _unblock(self, members: Sequence[int]) -> set[int]:
         """A block or sub-block just grew too large: forget the pairs only it produced."""
         inside = set(members)
         touched: set[int] = set()
@@ -1713,12 +1989,13 @@ class IncrementalLinker:
         stack = [seed]
         seen.add(seed)
         component: list[int] = []
-        adjacent = self._adjacent
+        incident = self._incident
+        edges = self._edges
         while stack:
             node = stack.pop()
             component.append(node)
-            for other in adjacent[node]:
-                if other not in seen:
+            for other in incident.get(node, ()):
+                if other not in seen and edges[_pair(node, other)].grade.merges:
                     seen.add(other)
                     stack.append(other)
         return component
@@ -1759,9 +2036,8 @@ class IncrementalLinker:
         keys = self._keys
         edges: list[tuple[int, float, RecordKey, RecordKey, int, int]] = []
         for i in component:
-            for j in self._adjacent[i]:
-                if i < j:
-                    edge = self._edges[i, j]
+            for j in self._incident.get(i, ()):
+                if i < j and (edge := self._edges[i, j]).grade.merges:
                     left, right = (keys[i], keys[j]) if keys[i] < keys[j] else (keys[j], keys[i])
                     edges.append((edge.priority, -edge.score, left, right, i, j))
         edges.sort()
@@ -1997,9 +2273,8 @@ def _from_pairs(
     for record in sorted(records, key=lambda record: record.key):
         linker._register(record)
     count = len(linker._records)
-    for index in range(count):
-        for key in linker._block_keys[index]:
-            linker._blocks.setdefault(key, []).append(index)
+    linker._index_blocks(count)
+    linker._compact_blocks()
     for index in range(count):
         linker._collect_links(index)
     index_of = linker._index
@@ -2011,6 +2286,7 @@ def _from_pairs(
     for i, j in sorted(linker._links):
         if (i, j) not in edges:
             linker._score(i, j)
+    linker._lean()
     linker._recluster(range(count))
     return linker
 
