@@ -3,6 +3,7 @@
 Usage::
 
     python benchmarks/scale.py [--records 10000 100000 1000000] [--seed 0] [--profile N]
+                               [--workers N]
 
 Each size runs in a fresh subprocess (so peak memory is that size's own): it generates a
 population *with facts* (``generate_population(..., with_facts=True)``, about two records
@@ -94,7 +95,7 @@ class _PeakTreeMemory:
         self._thread.join()
 
 
-def measure(records: int, seed: int, profile: int) -> dict[str, float]:
+def measure(records: int, seed: int, profile: int, workers: int | None) -> dict[str, float]:
     """Build profiles for about ``records`` records; return timings and peak memory."""
     from carecoord import build_profiles
     from carecoord.testing import generate_population
@@ -111,7 +112,7 @@ def measure(records: int, seed: int, profile: int) -> dict[str, float]:
         wall, cpu = time.perf_counter(), time.process_time()
         if profiler is not None:
             profiler.enable()
-        profiles = build_profiles(items)
+        profiles = build_profiles(items, workers=workers)
         if profiler is not None:
             profiler.disable()
         cpu = time.process_time() - cpu
@@ -140,10 +141,13 @@ def main() -> None:
     parser.add_argument("--records", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--profile", type=int, default=0, help="top N functions per size")
+    parser.add_argument(
+        "--workers", type=int, default=None, help="build_profiles(workers=...); default: its own"
+    )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        result = measure(args.records[0], args.seed, args.profile)
+        result = measure(args.records[0], args.seed, args.profile, args.workers)
         print(json.dumps(result), flush=True)
         return
     print(f"{platform.machine()} Python {platform.python_version()} cpus={os.cpu_count()}")
@@ -152,6 +156,8 @@ def main() -> None:
     for records in args.records:
         command = [sys.executable, __file__, "--child", "--records", str(records)]
         command += ["--seed", str(args.seed), "--profile", str(args.profile)]
+        if args.workers is not None:
+            command += ["--workers", str(args.workers)]
         done = subprocess.run(command, capture_output=True, text=True, check=True)
         if args.profile:
             print(done.stderr, flush=True)
