@@ -10,11 +10,12 @@ population *with facts* (``generate_population(..., with_facts=True)``, about tw
 per person), then times ``build_profiles`` on the records in memory, wall clock and CPU
 (``time.process_time``, which other sessions sharing the machine disturb less), and
 reports the peak resident memory of the process (which includes the generated records)
-and the peak memory of the process *and its scoring workers together* (the sum of their
-proportional set sizes, ``Pss`` in ``/proc/<pid>/smaps_rollup``, sampled every 0.2 s:
-forked workers share the parent's pages, so the sum of their resident sets would count
-those pages twice). CPU is given for the main process and for the workers it waited for
-(``RUSAGE_CHILDREN``). The last column is the per-record wall time divided by that of the
+and the peak memory of the process *and its scoring workers together*: the sum of their
+proportional set sizes (``Pss`` in ``/proc/<pid>/smaps_rollup``; forked workers share
+the parent's pages, so the sum of their resident sets would count those pages twice),
+sampled from this script's own process every ``--sample-every`` seconds (1 by default)
+over the whole run of the size. CPU is given for the main process and for the workers it
+waited for (``RUSAGE_CHILDREN``). The last column is the per-record wall time divided by that of the
 first size: a linear build keeps it near 1. With ``--profile N`` each size also prints the
 N functions with the most own time under ``cProfile`` (the profile slows the run; its
 times are only for comparing functions). The load average is printed before and after.
@@ -31,7 +32,7 @@ import pstats
 import resource
 import subprocess
 import sys
-import threading
+import tempfile
 import time
 from pathlib import Path
 
@@ -71,28 +72,25 @@ def _tree(pid: int) -> list[int]:
     return found
 
 
-class _PeakTreeMemory:
-    """Samples the summed PSS of this process and its children until stopped."""
+def _run_sampled(command: list[str], interval: float) -> tuple[str, str, float]:
+    """Run ``command``; return its stdout, stderr and the peak summed PSS of its tree.
 
-    def __init__(self, interval: float = 0.2) -> None:
-        self.peak = 0.0
-        self._interval = interval
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            total = sum(_pss_mib(pid) for pid in _tree(os.getpid()))
-            self.peak = max(self.peak, total)
-            self._stop.wait(self._interval)
-
-    def __enter__(self) -> _PeakTreeMemory:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
+    The sampling is done here, in another process than the one measured, once every
+    ``interval`` seconds: reading ``smaps_rollup`` walks the page tables of a process of
+    several GiB, which a thread inside it would pay for (and would take the GIL from it).
+    """
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        child = subprocess.Popen(command, stdout=out, stderr=err, text=True)
+        peak = 0.0
+        while child.poll() is None:
+            peak = max(peak, sum(_pss_mib(pid) for pid in _tree(child.pid)))
+            time.sleep(interval)
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read(), err.read()
+    if child.returncode:
+        raise subprocess.CalledProcessError(child.returncode, command, stdout, stderr)
+    return stdout, stderr, peak
 
 
 def measure(records: int, seed: int, profile: int, workers: int | None) -> dict[str, float]:
@@ -108,15 +106,14 @@ def measure(records: int, seed: int, profile: int, workers: int | None) -> dict[
     before_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     profiler = cProfile.Profile() if profile else None
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    with _PeakTreeMemory() as tree:
-        wall, cpu = time.perf_counter(), time.process_time()
-        if profiler is not None:
-            profiler.enable()
-        profiles = build_profiles(items, workers=workers)
-        if profiler is not None:
-            profiler.disable()
-        cpu = time.process_time() - cpu
-        wall = time.perf_counter() - wall
+    wall, cpu = time.perf_counter(), time.process_time()
+    if profiler is not None:
+        profiler.enable()
+    profiles = build_profiles(items, workers=workers)
+    if profiler is not None:
+        profiler.disable()
+    cpu = time.process_time() - cpu
+    wall = time.perf_counter() - wall
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     workers_cpu = (after.ru_utime + after.ru_stime) - (children.ru_utime + children.ru_stime)
     if profiler is not None:
@@ -131,7 +128,6 @@ def measure(records: int, seed: int, profile: int, workers: int | None) -> dict[
         "generate_s": generated,
         "records_rss_mib": before_rss,
         "rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-        "tree_pss_mib": tree.peak,
     }
 
 
@@ -143,6 +139,9 @@ def main() -> None:
     parser.add_argument("--profile", type=int, default=0, help="top N functions per size")
     parser.add_argument(
         "--workers", type=int, default=None, help="build_profiles(workers=...); default: its own"
+    )
+    parser.add_argument(
+        "--sample-every", type=float, default=1.0, help="seconds between memory samples"
     )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -158,10 +157,11 @@ def main() -> None:
         command += ["--seed", str(args.seed), "--profile", str(args.profile)]
         if args.workers is not None:
             command += ["--workers", str(args.workers)]
-        done = subprocess.run(command, capture_output=True, text=True, check=True)
+        stdout, stderr, tree_peak = _run_sampled(command, args.sample_every)
         if args.profile:
-            print(done.stderr, flush=True)
-        result = json.loads(done.stdout.strip().splitlines()[-1])
+            print(stderr, flush=True)
+        result = json.loads(stdout.strip().splitlines()[-1])
+        result["tree_pss_mib"] = tree_peak
         per_record = result["wall"] / result["records"] * 1e3
         first = first if first is not None else per_record
         print(
