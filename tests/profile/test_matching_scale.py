@@ -310,14 +310,21 @@ class TestHardCases:
 class TestWorkers:
     """Scoring in worker processes gives the same answer as one process."""
 
-    def test_parallel_equals_serial(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        """Two forked workers link a population exactly as one process does."""
+    @pytest.mark.parametrize("workers", [2, 3])
+    def test_parallel_equals_serial(self, monkeypatch: pytest.MonkeyPatch, workers: int) -> None:
+        """Forked workers beside the parent link a population exactly as one process does.
+
+        With 2 workers the parent and one forked process share the ranges; with 3, the
+        parent and two (so the results of several forked processes are put in order).
+        """
         import carecoord.profile._matching as matching
 
         monkeypatch.setattr(matching, "PARALLEL_MIN_RECORDS", 10)
         records = generate_population(150, seed=4).records
-        serial = IncrementalLinker(None, records, workers=1).linkage()
-        assert IncrementalLinker(None, records, workers=2).linkage() == serial
+        serial = IncrementalLinker(None, records, workers=1)
+        parallel = IncrementalLinker(None, records, workers=workers)
+        assert parallel.linkage() == serial.linkage()
+        assert parallel.scored_pairs() == serial.scored_pairs()
 
     def test_parallel_features_and_additions(self, monkeypatch: pytest.MonkeyPatch) -> None:
         """Features worked out in workers link, store pairs and take additions as serial."""
