@@ -1560,13 +1560,13 @@ def _in_order(
     (reference counts are written to), so one process fewer bounds the memory the
     parallel phase adds by one copy fewer, on a machine whose cores it already fills.
     """
-    local = {k for k in range(len(ranges)) if k % (workers + 1) == 0}
-    remote = [bounds for k, bounds in enumerate(ranges) if k not in local]
+    share = workers + 1  # range k is this process's when k % share == 0
+    remote = [bounds for k, bounds in enumerate(ranges) if k % share]
     context = multiprocessing.get_context("fork")
     with context.Pool(workers - 1) as pool:
         results = pool.imap(work, remote)
         for k, bounds in enumerate(ranges):
-            yield work(bounds) if k in local else next(results)
+            yield next(results) if k % share else work(bounds)
 
 
 def _score_forked(bounds: tuple[int, int]) -> list[_Scored]:
