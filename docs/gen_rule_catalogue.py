@@ -36,7 +36,9 @@ _INTRO = (
     "parameter: change it with `RuleSet.configure(rule_id, ...)` or `Overrides`. How the "
     "engine, statuses, time and calendars work: [rules.md](rules.md). The code lists a rule "
     "reads are value sets, looked up by name in the library passed to `detect_gaps` "
-    "([valuesets.md](valuesets.md))."
+    "([valuesets.md](valuesets.md)). `detect_gaps` reports the gaps due in the 12 months "
+    "before `as_of`, every prospective gap and every standing one (`look_back_months`, "
+    "[rules.md](rules.md)): a window missed years ago is history, not work."
 )
 _EXCLUSIONS_INTRO = (
     "Each rule lists when its gaps are not applicable and, for the rules that follow a "
@@ -103,8 +105,8 @@ def _rule_section(rule: Rule) -> list[str]:
     ]
     if meta.standing:
         lines.append(
-            "- **Standing:** reported only while the state holds, so a worklist shows it "
-            "whatever its due date"
+            "- **Standing:** reported only while the state holds, so a worklist (and "
+            "`detect_gaps`'s look-back) shows it whatever its due date"
         )
     lines += _exclusions(meta)
     lines += [

@@ -4,7 +4,8 @@
 lists every gap the rules should report at ``DEMO_AS_OF`` (patient, rule, focus, status,
 due), and section 6 what changes a day later and with the weekends-only calendar. These
 tests read those tables and run the whole pipeline, ``fhir.read`` -> ``build_profiles`` ->
-``detect_gaps(include_closed=True)``, for every rule family.
+``detect_gaps(include_closed=True, look_back_months=None)``, for every rule family (every
+gap the record holds, however old; the default look-back's answer is tested apart).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from carecoord.rules import (
     default_rules,
     detect_gaps,
     us_federal_holidays,
+    worklist_since,
 )
 
 FEDERAL = BusinessCalendar(us_federal_holidays(range(2025, 2027)))
@@ -141,6 +143,13 @@ def _expected(rows: Iterable[SpecRow] | None = None) -> set[Key]:
     return {row.key for row in (_spec() if rows is None else rows)}
 
 
+def _due_day(due: str) -> dt.date:
+    """A README due value (a local date, or an instant with its offset) as a local date."""
+    if "T" not in due:
+        return dt.date.fromisoformat(due)
+    return dt.datetime.fromisoformat(due).astimezone(DEMO_AS_OF.tzinfo).date()
+
+
 def _short(key: Key) -> tuple[str, str, str]:
     """(patient, rule, ``<file>:<id>``) of a key, the README's way of naming a gap."""
     patient, rule, focus, _, _ = key
@@ -165,7 +174,9 @@ def _gaps(
 ) -> tuple[Gap, ...]:
     found: list[Gap] = []
     for profile in _profiles():
-        report = detect_gaps(profile, as_of=as_of, calendar=calendar, include_closed=closed)
+        report = detect_gaps(
+            profile, as_of=as_of, calendar=calendar, include_closed=closed, look_back_months=None
+        )
         assert report.errors == (), report.errors
         found.extend(report.gaps)
     return tuple(found)
@@ -249,6 +260,28 @@ class TestAtDemoAsOf:
         actionable = [r for r in _spec() if r.status in {"open", "prospective"}]
 
         assert _found(closed=False) == _expected(actionable)
+
+    def test_the_default_look_back_leaves_out_the_old_rows(self) -> None:
+        """By default only recent rows are reported, the others counted in ``older``.
+
+        Recent: due in the 12 months before DEMO_AS_OF, standing or prospective.
+        """
+        since = worklist_since(DEMO_AS_OF)
+        standing = {r.id for r in default_rules() if r.metadata.standing}
+        recent = [
+            r
+            for r in _spec()
+            if r.status == "prospective" or r.rule in standing or _due_day(r.due) >= since
+        ]
+        found: set[Key] = set()
+        older = 0
+        for profile in _profiles():
+            report = detect_gaps(profile, as_of=DEMO_AS_OF, calendar=FEDERAL, include_closed=True)
+            found.update(_key(g) for g in report)
+            older += report.older
+
+        assert found == _expected(recent)
+        assert older == len(_spec()) - len(recent) >= 1
 
     def test_late_closures_are_those_marked_late(self) -> None:
         """The gaps closed late are the rows whose notes start with **Late**."""

@@ -92,8 +92,13 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     calendar = BusinessCalendar.named(args.holidays) if args.holidays else BusinessCalendar()
     profiles, progress = common.load(args, err)
     chosen = select_profiles(profiles, args.patient)
-    found = detect_gaps_population(
-        chosen, as_of=as_of, rules=rules, calendar=calendar, include_closed=args.include_closed
+    found = detect_gaps_population(  # every gap: the worklist below windows and counts them
+        chosen,
+        as_of=as_of,
+        rules=rules,
+        calendar=calendar,
+        include_closed=args.include_closed,
+        look_back_months=None,
     )
     shown = worklist(found, as_of=as_of, since=since, months=months)
     reports, gaps = shown.reports, shown.gaps

@@ -73,7 +73,7 @@ from carecoord.profile import (
     profile_id_for,
     refined_blocking_keys,
 )
-from carecoord.rules import RuleSet, default_rules, detect_gaps
+from carecoord.rules import WORKLIST_MONTHS, RuleSet, default_rules, detect_gaps
 
 __all__ = ["PopulationRun", "run_population"]
 
@@ -228,6 +228,7 @@ def _profiles_of(
     source_ranking: tuple[str, ...],
     as_of: dt.datetime,
     rules: RuleSet,
+    look_back_months: int | None,
 ) -> list[tuple[Any, ...]]:
     """Cluster one component, merge each cluster, run the rules: the rows of each table."""
     _component, items = group
@@ -251,7 +252,7 @@ def _profiles_of(
             profile_id=profile_id_for(cluster),
             source_ranking=source_ranking,
         )
-        report = detect_gaps(profile, as_of=as_of, rules=rules)
+        report = detect_gaps(profile, as_of=as_of, rules=rules, look_back_months=look_back_months)
         out.extend(("G", row) for row in gap_rows(profile, report))
         out.extend(("M", row) for row in member_rows(profile))
         out.append(("E!", len(report.errors)))
@@ -276,6 +277,7 @@ def run_population(
     name_files: bool = False,
     partitions: int | None = None,
     block_bytes: int = _DEFAULT_BLOCK,
+    look_back_months: int | None = WORKLIST_MONTHS,
 ) -> PopulationRun:
     """Run read -> link -> profiles -> gaps over a bulk export on a Dask cluster.
 
@@ -284,8 +286,10 @@ def run_population(
     ``distributed.Client`` (default: the current one, ``distributed.get_client()``).
     ``output``, when given, is a folder that receives ``gaps.parquet``,
     ``members.parquet`` and ``review.parquet`` (Parquet datasets, one file per
-    partition). ``as_of``, ``rules``, ``match`` and ``source_ranking`` are those of
-    :func:`~carecoord.build_profiles` and :func:`~carecoord.rules.detect_gaps`;
+    partition). ``as_of``, ``rules``, ``look_back_months``, ``match`` and
+    ``source_ranking`` are those of :func:`~carecoord.build_profiles` and
+    :func:`~carecoord.rules.detect_gaps` (``look_back_months=None`` for every gap the
+    records hold, not only the last 12 months' and the standing ones);
     ``source_id``, ``default_tz``, ``limits`` and ``name_files`` those of
     :func:`~carecoord.fhir.read_bulk`. ``partitions`` is how many partitions each shuffle
     makes (default: the workers' threads); ``block_bytes`` how large a piece of a
@@ -442,6 +446,7 @@ def run_population(
             source_ranking=ranking,
             as_of=as_of,
             rules=ruleset,
+            look_back_months=look_back_months,
         )
         .flatten()
     )

@@ -14,7 +14,7 @@ from typing import Any
 
 from carecoord.domain import PatientRecord
 from carecoord.profile import MatchConfig, PatientProfile, PossibleMatch, build_profiles
-from carecoord.rules import Gap, RuleSet, detect_gaps
+from carecoord.rules import WORKLIST_MONTHS, Gap, RuleSet, detect_gaps
 
 __all__ = [
     "GAP_COLUMNS",
@@ -120,8 +120,11 @@ def local_tables(
     rules: RuleSet | None = None,
     match: MatchConfig | None = None,
     source_ranking: Sequence[str] = (),
+    look_back_months: int | None = WORKLIST_MONTHS,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
     """The gap, profile and review tables on one machine (``build_profiles``, ``detect_gaps``).
+
+    ``look_back_months`` is :func:`~carecoord.rules.detect_gaps`'s.
 
     Rows are sorted as :func:`~carecoord.dask.run_population` sorts them: gaps by profile
     id then report order, members by profile id then record key, review by keys.
@@ -130,7 +133,8 @@ def local_tables(
     gaps: list[dict[str, Any]] = []
     members: list[dict[str, Any]] = []
     for profile in profiles:
-        gaps.extend(gap_rows(profile, detect_gaps(profile, as_of=as_of, rules=rules)))
+        report = detect_gaps(profile, as_of=as_of, rules=rules, look_back_months=look_back_months)
+        gaps.extend(gap_rows(profile, report))
         members.extend(member_rows(profile))
     review = [review_row(m) for m in profiles.review]
     return gaps, members, review

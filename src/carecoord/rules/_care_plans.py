@@ -252,6 +252,7 @@ def care_plan_missing(
         reads=frozenset({"care_plans", "patient"}),
         discipline=Discipline.PRIMARY_CARE,
         severity=Severity.MEDIUM,
+        standing=True,
     )
 )
 @attrs.frozen(repr=False)

@@ -464,8 +464,13 @@ class RuleContext:
         not_applicable: str | None = None,
         severity: Severity | None = None,
         sensitivity: frozenset[Sensitivity] = frozenset(),
+        standing: bool | None = None,
     ) -> Gap:
         """Build a gap for this rule and patient, with its status worked out.
+
+        ``standing`` (default: the rule's, :attr:`RuleMetadata.standing`) marks a gap whose
+        state holds at ``as_of`` however old its due date (an open task past due, the
+        monitoring cycle running now), which worklists and the look-back always keep.
 
         Closed when ``closed_by`` is given (closing evidence wins over an exclusion: met is
         met), ``late`` when ``closed_at`` came after ``due``; not-applicable when
@@ -504,7 +509,7 @@ class RuleContext:
             reason=reason,
             sensitivity=sensitivity | self._rests_on(focus, (*evidence, *closing)),
             family=self.family,
-            standing=self.standing,
+            standing=self.standing if standing is None else standing,
         )
 
     def _rests_on(self, focus: str, evidence: Iterable[Evidence]) -> frozenset[Sensitivity]:

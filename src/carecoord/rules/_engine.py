@@ -16,7 +16,15 @@ from carecoord.rules._base import Rule, rule_value_sets
 from carecoord.rules._calendar import BusinessCalendar
 from carecoord.rules._catalogue import default_rules
 from carecoord.rules._context import RuleContext, rule_zone
-from carecoord.rules._model import Gap, GapReport, GapStatus, RuleError
+from carecoord.rules._model import (
+    WORKLIST_MONTHS,
+    Gap,
+    GapReport,
+    GapStatus,
+    RuleError,
+    check_months,
+    worklist_since,
+)
 from carecoord.rules._ruleset import Overrides, RuleSet
 from carecoord.terminology import DEFAULT_VALUE_SETS, ValueSets
 
@@ -144,6 +152,7 @@ def _evaluate(
     include_closed: bool,
     value_sets: ValueSets,
     since: dt.date | None = None,
+    look_back: dt.date | None = None,
 ) -> GapReport:
     tz, zone_known = rule_zone(profile, as_of)
     view = profile_as_of(profile, as_of, tz=tz if zone_known else None)
@@ -176,9 +185,20 @@ def _evaluate(
             if until is not None:
                 gap = attrs.evolve(gap, snoozed_until=until)  # noqa: PLW2901
         kept.setdefault(gap.key, gap)
-    return GapReport(
+    report = GapReport(
         patient=profile.id, as_of=as_of, gaps=tuple(kept.values()), errors=tuple(errors)
     )
+    if look_back is None:
+        return report
+    recent = report.due_since(look_back)
+    if recent is report:
+        return report
+    return attrs.evolve(recent, older=len(report.gaps) - len(recent.gaps))
+
+
+def _look_back(as_of: dt.datetime, months: int | None) -> dt.date | None:
+    check_months(months, "look_back_months")
+    return None if months is None else worklist_since(as_of, months)
 
 
 def detect_gaps(
@@ -191,6 +211,7 @@ def detect_gaps(
     include_closed: bool = False,
     since: dt.date | None = None,
     value_sets: ValueSets | None = None,
+    look_back_months: int | None = WORKLIST_MONTHS,
 ) -> GapReport:
     """The gaps in ``profile``'s care as knowable at ``as_of``.
 
@@ -203,12 +224,20 @@ def detect_gaps(
     ``since`` (a date, the start of a measurement or work period) keeps only the gaps whose
     clock started on or after it, in the patient's local date: a decade-old result left
     unacknowledged in an old record is then not today's work.
+    ``look_back_months`` (default :data:`~carecoord.rules.WORKLIST_MONTHS`, 12) leaves
+    out the gaps that are history rather than work: those due before ``as_of``'s date that
+    many calendar months back (:func:`~carecoord.rules.worklist_since`), unless they are
+    prospective or standing (a state that holds now, however old: an active care plan never
+    reviewed). A discharge in 1953 with no medication reconciliation is not on today's
+    worklist; :attr:`GapReport.older` counts what was left out. Pass ``None`` for every
+    gap the record holds (an audit, a measure over a past period).
     Facts recorded after ``as_of`` are ignored, so evaluating at a past date reproduces
     what was knowable then. A rule that raises is reported in ``errors``; the others run.
     A rule that reads a value set the library lacks raises
     :class:`~carecoord.errors.NotFound` before anything runs.
     """
     as_of = _check_as_of(as_of)
+    look_back = _look_back(as_of, look_back_months)
     ruleset = resolve_rules(rules, overrides)
     library = check_value_sets(ruleset, value_sets)
     return _evaluate(
@@ -220,6 +249,7 @@ def detect_gaps(
         include_closed=include_closed,
         value_sets=library,
         since=since,
+        look_back=look_back,
     )
 
 
@@ -233,6 +263,7 @@ def detect_gaps_population(
     include_closed: bool = False,
     since: dt.date | None = None,
     value_sets: ValueSets | None = None,
+    look_back_months: int | None = WORKLIST_MONTHS,
 ) -> Iterator[GapReport]:
     """One :class:`GapReport` per profile, streamed (profiles are read one at a time).
 
@@ -240,6 +271,7 @@ def detect_gaps_population(
     profile is read (arguments as :func:`detect_gaps`).
     """
     as_of = _check_as_of(as_of)
+    look_back = _look_back(as_of, look_back_months)
     ruleset = resolve_rules(rules, overrides)
     library = check_value_sets(ruleset, value_sets)
     cal = calendar or BusinessCalendar()
@@ -253,6 +285,7 @@ def detect_gaps_population(
             include_closed=include_closed,
             value_sets=library,
             since=since,
+            look_back=look_back,
         )
         for profile in profiles
     )

@@ -270,11 +270,15 @@ class GapReport(Sequence[Gap]):
     as_of: dt.datetime
     gaps: tuple[Gap, ...] = ()
     errors: tuple[RuleError, ...] = ()
+    older: int = 0
+    """How many gaps :func:`~carecoord.rules.detect_gaps`'s look-back left out: due before
+    it, neither prospective nor standing (the record's history, not today's work)."""
 
     def __repr__(self) -> str:
+        older = f", {self.older} older left out" if self.older else ""
         return clip(
             f"GapReport(patient={self.patient!r}, as_of={self.as_of.isoformat()!r}, "
-            f"{_by_status(self.gaps)}, {len(self.errors)} errors)"
+            f"{_by_status(self.gaps)}{older}, {len(self.errors)} errors)"
         )
 
     def __len__(self) -> int:
@@ -521,7 +525,9 @@ class Worklist(Sequence[GapGroup]):
     ``reports`` are the given reports with only the gaps due on or after ``since`` (and
     every prospective gap), in the same order; ``since`` is ``None`` when nothing was left
     out by date. ``hidden`` counts the gaps left out, which the reports still hold (ask
-    again with an earlier ``since``, or ``months=None``). It is a sequence of
+    again with an earlier ``since``, or ``months=None``), plus those the reports' own
+    look-back already left out (:attr:`GapReport.older`: detect again with
+    ``look_back_months=None`` to see them). It is a sequence of
     :class:`GapGroup`, one per line to show.
     """
 
@@ -620,13 +626,22 @@ earliest due date or instant, ISO; ``count``: how many gaps the line stands for;
 """
 
 
-def _check_window(as_of: object, months: object) -> None:
-    if not isinstance(as_of, dt.datetime) or as_of.utcoffset() is None:
-        raise ValidationError(Problem("as_of", "expected an aware datetime"))
+def check_months(months: object, name: str = "months") -> None:
+    """Check a look-back in calendar months: ``None`` or a whole number, 0 or more.
+
+    Raises:
+        ValidationError: naming the parameter ``name``.
+    """
     if months is None:
         return
     if isinstance(months, bool) or not isinstance(months, int) or months < 0:
-        raise ValidationError(Problem("months", "a whole number of months, 0 or more"))
+        raise ValidationError(Problem(name, "a whole number of months, 0 or more"))
+
+
+def _check_window(as_of: object, months: object) -> None:
+    if not isinstance(as_of, dt.datetime) or as_of.utcoffset() is None:
+        raise ValidationError(Problem("as_of", "expected an aware datetime"))
+    check_months(months)
 
 
 def worklist(
@@ -653,7 +668,7 @@ def worklist(
     start = since if since is not None or months is None else worklist_since(as_of, months)
     given = tuple(reports)
     shown = tuple(report.due_since(start) for report in given)
-    hidden = sum(len(a) - len(b) for a, b in zip(given, shown, strict=True))
+    hidden = sum(len(a) - len(b) + a.older for a, b in zip(given, shown, strict=True))
     groups = tuple(g for report in shown for g in group_gaps(report))
     return Worklist(as_of=as_of, since=start, reports=shown, hidden=hidden, groups=groups)
 

@@ -464,7 +464,10 @@ def _schedules(_instance: object, attribute: attrs.Attribute[Any], value: object
             "least 11 full months after the last (G0438/G0439; a visit sooner is not "
             "covered as one, so it neither meets nor restarts the cycle). A condition "
             "without an onset starts the clock when it became known (recorded, else its "
-            "record retrieved). Conditions and tests are "
+            "record retrieved). For repeating schedules the cycle running now (from the "
+            "last test, else from the onset) is standing: a test overdue for years is "
+            "still work; earlier cycles and missed anniversary windows are history. "
+            "Conditions and tests are "
             "read from value sets (diabetes, hba1c-tests, major-depression, phq9-tests, "
             "annual-wellness-visit, preventive-visit...). Schedules are data "
             "(MonitoringSchedule): pass your own."
@@ -562,6 +565,7 @@ class _Overdue(RuleBase):
             due=_next_due(schedule, last.day),
             opened=last.when,
             trigger=ctx.trigger(last.fact, f"last {schedule.label}"),
+            standing=True,
         )
         too_early = tuple(
             ctx.context(e.fact, f"{schedule.label} too early to count (cycle not open yet)")
@@ -619,6 +623,7 @@ class _Overdue(RuleBase):
             due=_next_due(schedule, anchor.day),
             opened=anchor.day,
             trigger=self._anchor_evidence(ctx, schedule, anchor),
+            standing=True,
         )
 
     @staticmethod
@@ -702,7 +707,9 @@ def _gap(
     trigger: Evidence | None,
     closing: tuple[Evidence, dt.date | dt.datetime] | None = None,
     window: tuple[dt.date, dt.date] | None = None,
+    standing: bool = False,
 ) -> Gap:
+    """The gap of one cycle; ``standing`` for the cycle running now (never closed by design)."""
     excluded = None
     if _hospice_in_cycle(ctx, ctx.local_date(opened), due):
         excluded = "hospice"
@@ -724,6 +731,7 @@ def _gap(
         closed_at=closing[1] if closing else None,
         not_applicable=excluded,
         sensitivity=schedule.sensitivity,
+        standing=standing,
     )
 
 

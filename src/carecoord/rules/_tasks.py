@@ -74,7 +74,8 @@ def _died(ctx: RuleContext, day: dt.date) -> str | None:
         description=(
             "An open task has passed its due time. Tasks not yet due have no gap (the task "
             "is its own reminder); completed and cancelled ones are kept as closed gaps, "
-            "late when they were finished after the due time."
+            "late when they were finished after the due time. The gap of a task still open "
+            "is standing: shown however long overdue."
         ),
         opens="A task (not a draft) with a due time.",
         due="The task's due time.",
@@ -113,6 +114,7 @@ class _Overdue(RuleBase):
                 closed_at=_reached(task, _DONE) if done else None,
                 not_applicable=excluded,
                 severity=Severity.HIGH if task.priority.is_expedited else None,
+                standing=not task.status.is_terminal,  # open now, however long overdue
             )
 
 
@@ -138,6 +140,7 @@ def task_overdue() -> Rule:
         reads=frozenset({"tasks", "patient"}),
         discipline=Discipline.CARE_COORDINATION,
         severity=Severity.MEDIUM,
+        standing=True,
     )
 )
 @attrs.frozen(repr=False)
@@ -178,7 +181,8 @@ def task_unassigned(*, within_business_days: int = 1) -> Rule:
             "An open task's status has not changed for 14 days (on-hold tasks included): it "
             "may be stuck. Only status changes count; notes and reassignments do not. Any "
             "change restarts the clock, and a change that ends a stall is kept as a closed "
-            "gap; tasks not yet stalled have no gap."
+            "gap; tasks not yet stalled have no gap. The stall of a task still open is "
+            "standing: shown however long it has lasted."
         ),
         opens="A task (not a draft) is created or changes status.",
         due="14 days after the last status change (or creation).",
@@ -203,7 +207,7 @@ class _Stalled(RuleBase):
             last = changes[-1]
             due = ctx.add_days(ctx.local_date(last), self.within_days)
             if not task.status.is_terminal and ctx.is_past(due):
-                yield self._gap(ctx, fact, last, due, None)
+                yield self._gap(ctx, fact, last, due, None, standing=True)  # stuck now
                 continue
             if len(changes) < 2:
                 continue
@@ -219,6 +223,8 @@ class _Stalled(RuleBase):
         since: dt.datetime,
         due: dt.date,
         changed: dt.datetime | None,
+        *,
+        standing: bool = False,
     ) -> Gap:
         day = ctx.local_date(since)
         return ctx.gap(
@@ -231,6 +237,7 @@ class _Stalled(RuleBase):
             closed_by=(ctx.closing(fact, "status changed"),) if changed else (),
             closed_at=changed,
             not_applicable=_died(ctx, due),
+            standing=standing,
         )
 
 

@@ -562,6 +562,7 @@ class Relinker:
             value_sets=settings.value_sets,
             include_closed=True,
             since=settings.since,
+            look_back_months=None,  # the store keeps every gap; Coordinator.worklist windows
         )
         stored = {s.key: s for s in uow.gaps.of_person(person)}
         active: dict[str, Gap] = {}

@@ -31,6 +31,7 @@ from carecoord.domain import FACT_FIELDS, Patient, PatientRecord, Task
 from carecoord.errors import Problem, UsageError, ValidationError
 from carecoord.profile import Fact, PatientProfile, Provenance, profile_from_record
 from carecoord.rules import (
+    WORKLIST_MONTHS,
     BusinessCalendar,
     Gap,
     GapReport,
@@ -268,8 +269,12 @@ class Scenario:
         rules: RuleSet | Sequence[Rule] | None = None,
         *,
         include_closed: bool = False,
+        look_back_months: int | None = WORKLIST_MONTHS,
     ) -> GapReport:
-        """The gap report at :attr:`now` (the scenario's rules unless ``rules`` is given)."""
+        """The gap report at :attr:`now` (the scenario's rules unless ``rules`` is given).
+
+        ``include_closed`` and ``look_back_months`` are :func:`~carecoord.rules.detect_gaps`'s.
+        """
         return detect_gaps(
             self._profile,
             as_of=self._now,
@@ -278,10 +283,14 @@ class Scenario:
             overrides=self.overrides,
             include_closed=include_closed,
             value_sets=self.value_sets,
+            look_back_months=look_back_months,
         )
 
     def find_gaps(self, rule_id: str, focus: str | None = None) -> tuple[Gap, ...]:
         """Every gap of ``rule_id`` at :attr:`now`, in any status (optionally one focus).
+
+        However old: the rule's own answer, without detect_gaps's look-back (a test of a
+        rule asserts what it finds, whichever gaps a worklist would show).
 
         Raises :class:`AssertionError` when the rule raised, and
         :class:`~carecoord.errors.NotFound` for a rule id the scenario's rules do not have
@@ -289,7 +298,7 @@ class Scenario:
         """
         __tracebackhide__ = True
         rules = self.rules.only(self._known(rule_id))
-        report = self.gaps(rules, include_closed=True)
+        report = self.gaps(rules, include_closed=True, look_back_months=None)
         failed = [e for e in report.errors if e.rule == rule_id]
         if failed:
             error = failed[0]
