@@ -30,6 +30,7 @@ from carecoord.testing import (
     make_record,
     make_referral,
     make_source,
+    make_transition,
 )
 
 DAY = dt.timedelta(days=1)
@@ -339,6 +340,47 @@ class TestTasks:
         assert changes.tasks_suggested == ()
         assert changes.tasks_created
         assert {e.kind for e in coordinator.events()} >= {"task.created"}
+
+
+class TestOldHistory:
+    """A record's old history stays in the store but asks nobody to act."""
+
+    def test_no_proposal_for_a_discharge_years_ago(self, store: Store) -> None:
+        """A 2019 stay's gaps are stored (open) without proposals; the recent referral's get one."""
+        old = make_transition(admitted_at=AS_OF - 2000 * DAY, discharged_at=AS_OF - 1997 * DAY)
+        record = attrs.evolve(_record(), transitions=(old,))
+        coordinator = Coordinator(store)
+        changes = coordinator.ingest([record], as_of=AS_OF)
+        everything = coordinator.worklist(AS_OF, due_since=dt.date(1900, 1, 1))
+        transition_gaps = {s.key for s in everything if s.gap.family == "transitions"}
+        proposed = {e.gap for e in coordinator.tasks(state=TaskState.PROPOSED)}
+
+        assert transition_gaps
+        assert {s.gap.status.value for s in everything if s.key in transition_gaps} == {"open"}
+        assert not transition_gaps & proposed
+        assert changes.tasks_suggested
+        assert {k.split(".")[0] for k in proposed} == {"referral"}
+        assert not {s.key for s in coordinator.worklist(AS_OF)} & transition_gaps
+
+    def test_a_proposal_is_withdrawn_when_its_gap_ages_out(self, store: Store) -> None:
+        """Fourteen months on, a still-open gap's proposal is withdrawn as no longer current."""
+        coordinator = Coordinator(store)
+        suggested = coordinator.ingest([_record()], as_of=AS_OF).tasks_suggested
+        later = AS_OF + 426 * DAY
+        changes = coordinator.refresh(later)
+        reasons = {
+            e.subject: e.data.get("reason")
+            for e in coordinator.events()
+            if e.kind == "task.withdrawn"
+        }
+        still_open = {s.key for s in coordinator.worklist(later, due_since=dt.date(1900, 1, 1))}
+
+        assert set(changes.tasks_withdrawn) == set(suggested) == set(reasons)
+        aged = [t for t, why in reasons.items() if why == "gap no longer current"]
+        assert aged
+        left = coordinator.tasks(state=TaskState.PROPOSED)
+        assert not [e for e in left if e.gap is not None and e.gap.startswith("referral.")]
+        assert still_open
 
 
 class TestOutboxAndPrivacy:

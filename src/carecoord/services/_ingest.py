@@ -31,7 +31,7 @@ from carecoord.profile import (
     link_records,
     merge_records,
 )
-from carecoord.rules import Gap, GapStatus, detect_gaps, suggest_tasks
+from carecoord.rules import Gap, GapStatus, detect_gaps, suggest_tasks, worklist_since
 from carecoord.services._model import IngestChanges, Skipped
 from carecoord.terminology import canonical_system
 
@@ -620,8 +620,11 @@ class Relinker:
     def _proposals(self, person: str, active: Mapping[str, Gap], profile: Any) -> None:
         """Keep the person's proposals in step with its open gaps and current profile.
 
-        A proposal whose gap is no longer work (or that the rules no longer suggest, say
-        for a patient who died) is withdrawn; one whose suggestion changed (an owner
+        Only current gaps get proposals: prospective, standing, or due in the worklist
+        window (:func:`~carecoord.rules.worklist_since`); an old gap stays in the store
+        but asks nobody to act. A proposal whose gap is no longer work (closed, aged out
+        of the window, or no longer suggested by the rules, say for a patient who died)
+        is withdrawn; one whose suggestion changed (an owner
         found in a care team that arrived later, a new due date or priority) is brought
         up to date, keeping its id and when it was first suggested; a gap with no task
         entry at all gets a proposal (or a task, with ``auto_accept_tasks``). Accepted
@@ -630,9 +633,11 @@ class Relinker:
         uow = self.uow
         settings = self.settings
         suggested: dict[str, Task] = {}
-        if active:
+        since = worklist_since(self.as_of)
+        current = sorted(k for k, gap in active.items() if _current(gap, since, self.as_of))
+        if current:
             for task in suggest_tasks(
-                [active[k] for k in sorted(active)],
+                [active[k] for k in current],
                 profile,
                 as_of=self.as_of,
                 rules=settings.rules,
@@ -646,7 +651,8 @@ class Relinker:
             fresh = suggested.get(entry.gap) if entry.gap is not None else None
             if entry.state is TaskState.PROPOSED:
                 if fresh is None:
-                    self._withdraw(entry, "gap no longer open")
+                    gone = "gap no longer current" if entry.gap in active else "gap no longer open"
+                    self._withdraw(entry, gone)
                     continue
                 same = attrs.evolve(fresh, id=entry.task.id, authored_on=entry.task.authored_on)
                 if same != entry.task:
@@ -665,6 +671,19 @@ class Relinker:
             kind = "task.created" if settings.auto_accept else "task.suggested"
             uow.outbox.append(_task_event(kind, person, task, key, self.as_of))
             (self.out.tasks if settings.auto_accept else self.out.suggested).append(task.id)
+
+
+def _current(gap: Gap, since: dt.date, as_of: dt.datetime) -> bool:
+    """Whether an active gap is today's work: prospective, standing, or due since ``since``.
+
+    The coordinator's worklist window (twelve months back by default); older gaps stay in
+    the store, but nobody is asked to act on a 1953 discharge.
+    """
+    if gap.status is GapStatus.PROSPECTIVE or gap.standing:
+        return True
+    due = gap.due
+    day = due.astimezone(as_of.tzinfo).date() if isinstance(due, dt.datetime) else due
+    return day >= since
 
 
 def _task_event(
