@@ -37,8 +37,12 @@ _INTRO = (
     "engine, statuses, time and calendars work: [rules.md](rules.md). The code lists a rule "
     "reads are value sets, looked up by name in the library passed to `detect_gaps` "
     "([valuesets.md](valuesets.md)). `detect_gaps` reports the gaps due in the 12 months "
-    "before `as_of`, every prospective gap and every standing one (`look_back_months`, "
-    "[rules.md](rules.md)): a window missed years ago is history, not work."
+    "before `as_of`, every prospective gap and every standing one, whose state holds now: "
+    "the rules marked Standing below, and gap by gap an open task past due or stalled, a "
+    "referral or community referral still open, a social need still identified or in "
+    "progress, the monitoring cycle running now (`look_back_months`, "
+    "[rules.md](rules.md)). A window missed years ago on an event that is over (a "
+    "discharge, a result, a closed referral) is history, not work."
 )
 _EXCLUSIONS_INTRO = (
     "Each rule lists when its gaps are not applicable and, for the rules that follow a "

@@ -84,7 +84,7 @@ def main() -> None:
             if last is None:
                 continue
             as_of = last + dt.timedelta(days=10)
-            report = cc.detect_gaps(profile, as_of=as_of)
+            report = cc.detect_gaps(profile, as_of=as_of, look_back_months=None)
             shown = {gap.key for gap in report.worklist().gaps}
             for gap in report:
                 if not gap.status.is_actionable:

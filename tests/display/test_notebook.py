@@ -69,7 +69,11 @@ def test_the_notebook_runs_without_errors(executed: Any) -> None:
 def test_the_counts_printed_are_the_libraries(executed: Any) -> None:
     """The gap, people and event counts printed match the library's own."""
     profiles = cc.build_profiles(fhir.read(demo_files()).records)
-    reports = list(cc.detect_gaps_population(profiles, as_of=DEMO_AS_OF, include_closed=True))
+    reports = list(
+        cc.detect_gaps_population(
+            profiles, as_of=DEMO_AS_OF, include_closed=True, look_back_months=None
+        )
+    )
     printed = "".join(o.get("text", "") for o in outputs(executed) if o.output_type == "stream")
 
     assert f"{sum(map(len, reports))} gaps for {len(reports)} patients" in printed

@@ -11,26 +11,52 @@ exactly the full report filtered by that rule.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from collections.abc import Iterator
+from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
+import attrs
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from carecoord.domain import Code, Interpretation, PartialDate, Quantity, System
+from carecoord.domain import (
+    Code,
+    Interpretation,
+    PartialDate,
+    Quantity,
+    Ref,
+    ReferralStatus,
+    System,
+)
 from carecoord.errors import UsageError, ValidationError
+from carecoord.profile import Viewer
 from carecoord.rules import (
     WORKLIST_MONTHS,
+    Citation,
+    Gap,
     GapReport,
     GapStatus,
+    RuleContext,
+    RuleMetadata,
     detect_gaps,
     detect_gaps_population,
     monitoring_overdue,
+    summarize,
     worklist,
     worklist_since,
 )
-from carecoord.testing import Scenario, make_condition, make_result, make_task, make_transition
+from carecoord.rules._context import rule_zone
+from carecoord.rules._model import months_before
+from carecoord.testing import (
+    Scenario,
+    make_condition,
+    make_referral,
+    make_result,
+    make_social_need,
+    make_task,
+    make_transition,
+)
 from carecoord.testing.strategies import aware_datetimes, profiles
 
 NY = ZoneInfo("America/New_York")
@@ -188,6 +214,84 @@ class TestStandingGaps:
         assert all(g.standing for g in gaps)
 
 
+class TestOpenLoops:
+    """A referral, community referral or social need still open is work, however old."""
+
+    def test_a_referral_still_waiting_since_2024(self) -> None:
+        """Sent in 2024, never acknowledged nor booked, still open: its gaps are standing."""
+        sent = at(dt.date(2024, 3, 4))
+        s = Scenario(start=AS_OF)
+        s.add("referrals", make_referral(authored_on=sent - dt.timedelta(days=1)))
+        shown = {g.rule: g for g in s.gaps()}
+
+        assert {"referral.unacknowledged", "referral.unscheduled"} <= set(shown)
+        assert shown["referral.unscheduled"].standing
+        assert shown["referral.unscheduled"].status is GapStatus.OPEN
+
+    def test_a_referral_cancelled_long_ago_is_history(self) -> None:
+        """The same referral cancelled in 2024: nothing is standing, its old gaps go."""
+        written = at(dt.date(2024, 3, 3))
+        s = Scenario(start=AS_OF)
+        s.add("referrals", make_referral(authored_on=written, status=ReferralStatus.CANCELLED))
+        report = s.gaps(include_closed=True)
+
+        assert [g for g in report if g.family == "referrals"] == []
+        assert report.older >= 1
+
+    def test_a_social_need_still_identified(self) -> None:
+        """A food need screened in 2024 and never addressed is still work."""
+        s = Scenario(start=AS_OF)
+        s.add("social_needs", make_social_need(identified_at=at(dt.date(2024, 3, 4))))
+        [gap] = s.gaps().by_rule("social.need-unaddressed")
+
+        assert gap.standing
+        assert gap.status is GapStatus.OPEN
+
+
+class TestViewers:
+    """The older count is no side channel."""
+
+    def test_a_viewers_report_counts_no_older_gaps(self) -> None:
+        """for_viewer sets older to 0: the gaps left out may be ones the viewer may not see."""
+        s = discharged(dt.date(2019, 3, 4))
+        report = s.gaps()
+        outsider = Viewer(Ref("Practitioner", "locum-1"))
+        seen = report.for_viewer(s.profile, outsider)
+
+        assert report.older > 0
+        assert seen.older == 0
+        assert "older" not in repr(seen)
+
+
+@attrs.frozen
+class _TwoClocks:
+    """A custom rule that gives two gaps the same key: one due in 2019, one in July 2026."""
+
+    id: ClassVar[str] = "practice.two-clocks"
+    metadata: ClassVar[RuleMetadata] = RuleMetadata(
+        id="practice.two-clocks",
+        title="Two clocks on one focus",
+        description="A test rule.",
+        family="practice",
+        opens="Always.",
+        due="2019 and July 2026.",
+        closes="Never.",
+        sources=(Citation("Test"),),
+        reads=frozenset({"patient"}),
+    )
+
+    def evaluate(self, ctx: RuleContext) -> Iterator[Gap]:
+        """One old and one recent open gap with the same focus."""
+        for due in (dt.date(2019, 1, 1), dt.date(2026, 7, 1)):
+            yield ctx.gap(
+                focus="patient#x",
+                due=due,
+                opened=due - dt.timedelta(days=7),
+                summary="A test gap.",
+                action="None.",
+            )
+
+
 class TestTheArgument:
     """look_back_months is checked and passed through."""
 
@@ -200,6 +304,16 @@ class TestTheArgument:
         with pytest.raises((ValidationError, UsageError), match="look_back_months"):
             detect_gaps_population([s.profile], as_of=AS_OF, look_back_months=bad)  # type: ignore[arg-type]
 
+    def test_only_auto_as_text(self) -> None:
+        """The one text accepted is "auto"; "AUTO" or "all" are refused, naming the argument."""
+        s = discharged(dt.date(2026, 6, 10))
+        assert detect_gaps(s.profile, as_of=AS_OF, look_back_months="auto") == detect_gaps(
+            s.profile, as_of=AS_OF
+        )
+        for bad in ("AUTO", "all"):
+            with pytest.raises((ValidationError, UsageError), match="look_back_months"):
+                detect_gaps(s.profile, as_of=AS_OF, look_back_months=bad)  # type: ignore[arg-type]
+
     def test_the_default_is_the_worklist_window(self) -> None:
         """The default look-back is WORKLIST_MONTHS, for one profile and for many."""
         s = discharged(dt.date(2024, 3, 4))
@@ -211,21 +325,76 @@ class TestTheArgument:
         assert one.older > 0
 
     def test_the_worklist_counts_what_the_look_back_left_out(self) -> None:
-        """Worklist.hidden adds the reports' older count to what its own window hides."""
+        """Worklist.older adds up the reports' older counts; hidden is its own window's."""
         s = discharged(dt.date(2019, 3, 4))
         report = s.gaps()
         shown = worklist([report], as_of=AS_OF)
+        everything = worklist([report], as_of=AS_OF, months=None)
 
-        assert shown.hidden == report.older > 0
+        assert shown.older == everything.older == report.older > 0
+        assert shown.hidden == everything.hidden == 0
         assert "older left out" in repr(report)
+        assert f"{report.older} older" in repr(shown)
+
+    def test_a_summary_counts_what_the_look_back_left_out(self) -> None:
+        """Summarize adds the reports' older counts up, and shows them."""
+        old = discharged(dt.date(2019, 3, 4))
+        recent = discharged(dt.date(2026, 6, 10))
+        summary = summarize(detect_gaps_population([old.profile, recent.profile], as_of=AS_OF))
+
+        assert summary.older == old.gaps().older > 0
+        assert "older left out" in repr(summary)
+        assert "older, left out by the look-back" in summary.display().html
+
+    def test_since_turns_the_default_look_back_off(self) -> None:
+        """With since (a measurement period), "auto" applies no look-back; months still do."""
+        s = discharged(dt.date(2024, 6, 3))
+        period = dt.date(2024, 1, 1)
+        with_since = detect_gaps(s.profile, as_of=AS_OF, since=period)
+        both = detect_gaps(s.profile, as_of=AS_OF, since=period, look_back_months=12)
+
+        assert with_since.by_rule(MED_REC)
+        assert with_since.older == 0
+        assert with_since == detect_gaps(
+            s.profile, as_of=AS_OF, since=period, look_back_months=None
+        )
+        assert both.by_rule(MED_REC) == ()
+        assert both.older > 0
+
+    def test_the_patients_local_dates(self) -> None:
+        """The window starts 12 months before the patient's local date, however as_of is written.
+
+        At 02:00 UTC on 15 July it is still 14 July in New York: a med rec due 14 July 2025
+        is in the window, whether as_of is given in UTC or in New York time.
+        """
+        utc = dt.datetime(2026, 7, 15, 2, tzinfo=dt.UTC)
+        s = discharged(dt.date(2025, 6, 14))
+        s.set_now(utc)
+        [due] = [g.due for g in s.gaps(look_back_months=None).by_rule(MED_REC)]
+
+        assert due == dt.date(2025, 7, 14)
+        assert s.gaps().by_rule(MED_REC)
+        s.set_now(utc.astimezone(NY))
+        assert s.gaps().by_rule(MED_REC)
+
+    def test_a_recent_gap_is_not_lost_behind_an_old_one_with_its_key(self) -> None:
+        """Two gaps of one key (a custom rule's): the old one goes, the recent one stays."""
+        rule = _TwoClocks()
+        s = discharged(dt.date(2026, 6, 10))
+        report = detect_gaps(s.profile, as_of=AS_OF, rules=[rule])
+
+        assert [g.due for g in report] == [dt.date(2026, 7, 1)]
+        assert report.older == 1
 
 
-def _expected(full: GapReport, since: dt.date) -> tuple[set[str], int]:
-    zone = full.as_of.tzinfo
+def _expected(full: GapReport, profile: Any, months: int) -> tuple[set[str], int]:
+    """The keys the look-back keeps, by the patient's local dates, and how many it drops."""
+    zone, _known = rule_zone(profile, full.as_of)
+    start = months_before(full.as_of.astimezone(zone).date(), months)
     kept = set()
     for g in full:
         due = g.due.astimezone(zone).date() if isinstance(g.due, dt.datetime) else g.due
-        if g.status is GapStatus.PROSPECTIVE or g.standing or due >= since:
+        if g.status is GapStatus.PROSPECTIVE or g.standing or due >= start:
             kept.add(g.key)
     return kept, len(full) - len(kept)
 
@@ -244,7 +413,7 @@ class TestTheClass:
         """
         full = detect_gaps(profile, as_of=as_of, include_closed=True, look_back_months=None)
         recent = detect_gaps(profile, as_of=as_of, include_closed=True, look_back_months=months)
-        kept, older = _expected(full, worklist_since(as_of, months))
+        kept, older = _expected(full, profile, months)
 
         assert keys(recent) == kept
         assert recent.older == older

@@ -363,9 +363,15 @@ class TestOldHistory:
         assert not {s.key for s in coordinator.worklist(AS_OF)} & transition_gaps
 
     def test_a_proposal_is_withdrawn_when_its_gap_ages_out(self, store: Store) -> None:
-        """Fourteen months on, a still-open gap's proposal is withdrawn as no longer current."""
+        """Fourteen months on, a still-open discharge gap's proposal goes as no longer current.
+
+        The referral's gaps stay proposed: the referral is still open (standing).
+        """
+        stay = make_transition(admitted_at=AS_OF - 4 * DAY, discharged_at=AS_OF - DAY)
+        record = attrs.evolve(_record(), transitions=(stay,))
         coordinator = Coordinator(store)
-        suggested = coordinator.ingest([_record()], as_of=AS_OF).tasks_suggested
+        suggested = coordinator.ingest([record], as_of=AS_OF).tasks_suggested
+        proposed = {e.id: e.gap or "" for e in coordinator.tasks(state=TaskState.PROPOSED)}
         later = AS_OF + 426 * DAY
         changes = coordinator.refresh(later)
         reasons = {
@@ -373,14 +379,22 @@ class TestOldHistory:
             for e in coordinator.events()
             if e.kind == "task.withdrawn"
         }
-        still_open = {s.key for s in coordinator.worklist(later, due_since=dt.date(1900, 1, 1))}
+        left = {e.id for e in coordinator.tasks(state=TaskState.PROPOSED)}
+        transitions = {t for t, gap in proposed.items() if gap.startswith("transition.")}
+        open_now = {
+            s.key
+            for s in coordinator.worklist(later, due_since=dt.date(1900, 1, 1))
+            if s.gap.status.value == "open"
+        }
 
-        assert set(changes.tasks_withdrawn) == set(suggested) == set(reasons)
-        aged = [t for t, why in reasons.items() if why == "gap no longer current"]
-        assert aged
-        left = coordinator.tasks(state=TaskState.PROPOSED)
-        assert not [e for e in left if e.gap is not None and e.gap.startswith("referral.")]
-        assert still_open
+        assert transitions
+        assert set(suggested) == set(proposed)
+        assert {t for t in transitions if proposed[t] in open_now} <= {
+            t for t, why in reasons.items() if why == "gap no longer current"
+        }
+        assert set(changes.tasks_withdrawn) == set(reasons)
+        assert not transitions & left
+        assert any(proposed[t].startswith("referral.") for t in left)
 
 
 class TestOutboxAndPrivacy:

@@ -89,7 +89,9 @@ def run_demo(out: TextIO, *, as_of: dt.datetime | None = None) -> None:
     out.writelines(_identity(profiles, names, labels))
     out.writelines(_timelines(profiles, names, labels, when))
     out.writelines(_medications(profiles, names, labels))
-    found = detect_gaps_population(profiles, as_of=when, calendar=calendar, include_closed=True)
+    found = detect_gaps_population(  # the whole record, closed and old gaps too
+        profiles, as_of=when, calendar=calendar, include_closed=True, look_back_months=None
+    )
     out.writelines(_gaps(profiles, names, list(found)))
     out.writelines(day_two(result.records, profiles, names, when))
     out.write("\nTry: carecoord gaps PATH --as-of 2026-07-15 --format json  (see docs/cli.md)\n")

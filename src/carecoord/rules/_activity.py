@@ -82,7 +82,8 @@ class _CcmTime(RuleBase):
     look_back_months: int = param(
         1,
         "How many months, the current one included, are reported (1: the month of as_of "
-        "only; 12 for a year's billing audit).",
+        "only; 12 for a year's billing audit; beyond 12, also pass "
+        "detect_gaps(look_back_months=None), whose own look-back is 12 months).",
         unit="months",
     )
     billable_only: bool = param(True, "Count only activities marked billable.")

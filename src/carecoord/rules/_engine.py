@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from collections.abc import Hashable, Iterable, Iterator, Sequence
-from typing import Any, cast
+from typing import Any, Literal, cast
 
 import attrs
 
@@ -23,7 +23,7 @@ from carecoord.rules._model import (
     GapStatus,
     RuleError,
     check_months,
-    worklist_since,
+    months_before,
 )
 from carecoord.rules._ruleset import Overrides, RuleSet
 from carecoord.terminology import DEFAULT_VALUE_SETS, ValueSets
@@ -152,7 +152,7 @@ def _evaluate(
     include_closed: bool,
     value_sets: ValueSets,
     since: dt.date | None = None,
-    look_back: dt.date | None = None,
+    look_back: int | None = None,
 ) -> GapReport:
     tz, zone_known = rule_zone(profile, as_of)
     view = profile_as_of(profile, as_of, tz=tz if zone_known else None)
@@ -174,31 +174,42 @@ def _evaluate(
         else:
             gaps.extend(outcome)
     today = base.today
+    start = None if look_back is None else months_before(today, look_back)
     kept: dict[str, Gap] = {}
+    older = 0
     for gap in sorted(gaps, key=lambda g: _due_key(g, base)):
         if not include_closed and gap.status not in _REPORTED_BY_DEFAULT:
             continue
         if since is not None and base.local_date(gap.opened) < since:
+            continue
+        if (
+            start is not None
+            and not gap.standing
+            and gap.status is not GapStatus.PROSPECTIVE
+            and base.local_date(gap.due) < start
+        ):
+            older += 1
             continue
         if overrides is not None and overrides.snoozes:
             until = overrides.snooze_for(gap, today)
             if until is not None:
                 gap = attrs.evolve(gap, snoozed_until=until)  # noqa: PLW2901
         kept.setdefault(gap.key, gap)
-    report = GapReport(
-        patient=profile.id, as_of=as_of, gaps=tuple(kept.values()), errors=tuple(errors)
+    return GapReport(
+        patient=profile.id,
+        as_of=as_of,
+        gaps=tuple(kept.values()),
+        errors=tuple(errors),
+        older=older,
     )
-    if look_back is None:
-        return report
-    recent = report.due_since(look_back)
-    if recent is report:
-        return report
-    return attrs.evolve(recent, older=len(report.gaps) - len(recent.gaps))
 
 
-def _look_back(as_of: dt.datetime, months: int | None) -> dt.date | None:
+def _look_back(months: object, since: dt.date | None) -> int | None:
+    """The look-back in months: ``"auto"`` is :data:`WORKLIST_MONTHS`, or none with ``since``."""
+    if months == "auto" and isinstance(months, str):
+        return None if since is not None else WORKLIST_MONTHS
     check_months(months, "look_back_months")
-    return None if months is None else worklist_since(as_of, months)
+    return cast("int | None", months)
 
 
 def detect_gaps(
@@ -211,7 +222,7 @@ def detect_gaps(
     include_closed: bool = False,
     since: dt.date | None = None,
     value_sets: ValueSets | None = None,
-    look_back_months: int | None = WORKLIST_MONTHS,
+    look_back_months: int | Literal["auto"] | None = "auto",
 ) -> GapReport:
     """The gaps in ``profile``'s care as knowable at ``as_of``.
 
@@ -224,20 +235,21 @@ def detect_gaps(
     ``since`` (a date, the start of a measurement or work period) keeps only the gaps whose
     clock started on or after it, in the patient's local date: a decade-old result left
     unacknowledged in an old record is then not today's work.
-    ``look_back_months`` (default :data:`~carecoord.rules.WORKLIST_MONTHS`, 12) leaves
-    out the gaps that are history rather than work: those due before ``as_of``'s date that
-    many calendar months back (:func:`~carecoord.rules.worklist_since`), unless they are
+    ``look_back_months`` leaves out the gaps that are history rather than work: those due
+    before the patient's local date that many calendar months back, unless they are
     prospective or standing (a state that holds now, however old: an active care plan never
-    reviewed). A discharge in 1953 with no medication reconciliation is not on today's
-    worklist; :attr:`GapReport.older` counts what was left out. Pass ``None`` for every
-    gap the record holds (an audit, a measure over a past period).
+    reviewed, a referral still open). A discharge in 1953 with no medication reconciliation
+    is not on today's worklist; :attr:`GapReport.older` counts what was left out. The
+    default, ``"auto"``, is :data:`~carecoord.rules.WORKLIST_MONTHS` (12) without
+    ``since`` and no look-back with it (the period is then the caller's); ``None`` keeps
+    every gap the record holds (an audit, a measure over a past period).
     Facts recorded after ``as_of`` are ignored, so evaluating at a past date reproduces
     what was knowable then. A rule that raises is reported in ``errors``; the others run.
     A rule that reads a value set the library lacks raises
     :class:`~carecoord.errors.NotFound` before anything runs.
     """
     as_of = _check_as_of(as_of)
-    look_back = _look_back(as_of, look_back_months)
+    look_back = _look_back(look_back_months, since)
     ruleset = resolve_rules(rules, overrides)
     library = check_value_sets(ruleset, value_sets)
     return _evaluate(
@@ -263,7 +275,7 @@ def detect_gaps_population(
     include_closed: bool = False,
     since: dt.date | None = None,
     value_sets: ValueSets | None = None,
-    look_back_months: int | None = WORKLIST_MONTHS,
+    look_back_months: int | Literal["auto"] | None = "auto",
 ) -> Iterator[GapReport]:
     """One :class:`GapReport` per profile, streamed (profiles are read one at a time).
 
@@ -271,7 +283,7 @@ def detect_gaps_population(
     profile is read (arguments as :func:`detect_gaps`).
     """
     as_of = _check_as_of(as_of)
-    look_back = _look_back(as_of, look_back_months)
+    look_back = _look_back(look_back_months, since)
     ruleset = resolve_rules(rules, overrides)
     library = check_value_sets(ruleset, value_sets)
     cal = calendar or BusinessCalendar()

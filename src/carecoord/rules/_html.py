@@ -113,6 +113,7 @@ def summary_html(summary: PopulationSummary) -> HtmlDisplay:
             ("patients", summary.patients),
             ("gaps", summary.gaps),
             ("snoozed", summary.snoozed),
+            ("older, left out by the look-back", summary.older),
             ("rule errors", summary.errors),
             ("referral loops closed on time", "n/a" if rate is None else f"{rate:.0%}"),
             ("median days to follow-up", "n/a" if days is None else f"{days:.1f}"),

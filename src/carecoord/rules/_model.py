@@ -272,7 +272,8 @@ class GapReport(Sequence[Gap]):
     errors: tuple[RuleError, ...] = ()
     older: int = 0
     """How many gaps :func:`~carecoord.rules.detect_gaps`'s look-back left out: due before
-    it, neither prospective nor standing (the record's history, not today's work)."""
+    it, neither prospective nor standing (the record's history, not today's work). Always 0
+    in a report :meth:`for_viewer` filtered (a count could reveal a hidden gap)."""
 
     def __repr__(self) -> str:
         older = f", {self.older} older left out" if self.older else ""
@@ -375,8 +376,9 @@ class GapReport(Sequence[Gap]):
         :attr:`patient`); ``at`` defaults to :attr:`as_of`. A gap is kept when its focus
         and every piece of its evidence name facts the viewer sees and each class of its
         :attr:`Gap.sensitivity` is one the viewer may see (see :func:`visible_gaps`).
-        Nothing marks what was left out: no count, no id. The rule errors are kept (they
-        name rules, not facts).
+        Nothing marks what was left out: no count, no id (:attr:`older` is 0: the gaps the
+        look-back left out may be ones the viewer may not see). The rule errors are kept
+        (they name rules, not facts).
 
         Raises:
             UsageError: ``profile`` is not a profile.
@@ -393,7 +395,9 @@ class GapReport(Sequence[Gap]):
             profile, viewer, at=self.as_of if at is None else at, value_sets=value_sets
         )
         kept = visible_gaps(self.gaps, seen)
-        return self if len(kept) == len(self.gaps) else attrs.evolve(self, gaps=kept)
+        if len(kept) == len(self.gaps) and not self.older:
+            return self
+        return attrs.evolve(self, gaps=kept, older=0)  # a count of older gaps could tell
 
     def worklist(
         self, *, since: dt.date | None = None, months: int | None = WORKLIST_MONTHS
@@ -423,7 +427,11 @@ def worklist_since(as_of: dt.datetime, months: int = WORKLIST_MONTHS) -> dt.date
     The same day of the month, or the month's last day when it has no such day
     (29 February 2028 minus 12 months is 28 February 2027).
     """
-    day = as_of.date()
+    return months_before(as_of.date(), months)
+
+
+def months_before(day: dt.date, months: int) -> dt.date:
+    """``day`` ``months`` calendar months back (the month's last day when it has no such day)."""
     index = day.year * 12 + day.month - 1 - months
     year, month = divmod(index, 12)
     return dt.date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
@@ -525,10 +533,10 @@ class Worklist(Sequence[GapGroup]):
     ``reports`` are the given reports with only the gaps due on or after ``since`` (and
     every prospective gap), in the same order; ``since`` is ``None`` when nothing was left
     out by date. ``hidden`` counts the gaps left out, which the reports still hold (ask
-    again with an earlier ``since``, or ``months=None``), plus those the reports' own
-    look-back already left out (:attr:`GapReport.older`: detect again with
-    ``look_back_months=None`` to see them). It is a sequence of
-    :class:`GapGroup`, one per line to show.
+    again with an earlier ``since``, or ``months=None``); :attr:`older` those the
+    reports' own look-back had already left out (detect again with
+    ``look_back_months=None`` to have them). It is a sequence of :class:`GapGroup`, one
+    per line to show.
     """
 
     as_of: dt.datetime
@@ -542,8 +550,13 @@ class Worklist(Sequence[GapGroup]):
         return (
             f"Worklist(as_of={self.as_of.isoformat()!r}, since={since!r}, "
             f"{len(self.reports)} reports, {len(self.groups)} lines, {len(self.gaps)} gaps, "
-            f"{self.hidden} hidden)"
+            f"{self.hidden} hidden{f', {self.older} older' if self.older else ''})"
         )
+
+    @property
+    def older(self) -> int:
+        """The gaps the reports' look-back left out (:attr:`GapReport.older`, added up)."""
+        return sum(report.older for report in self.reports)
 
     def __len__(self) -> int:
         return len(self.groups)
@@ -668,7 +681,7 @@ def worklist(
     start = since if since is not None or months is None else worklist_since(as_of, months)
     given = tuple(reports)
     shown = tuple(report.due_since(start) for report in given)
-    hidden = sum(len(a) - len(b) + a.older for a, b in zip(given, shown, strict=True))
+    hidden = sum(len(a) - len(b) for a, b in zip(given, shown, strict=True))
     groups = tuple(g for report in shown for g in group_gaps(report))
     return Worklist(as_of=as_of, since=start, reports=shown, hidden=hidden, groups=groups)
 

@@ -37,6 +37,7 @@ GAP_COLUMNS: tuple[str, ...] = (
     "reason",
     "snoozed_until",
     "sensitivity",
+    "standing",
 )
 """The keys of a gap record, in order (``Gap.to_record()``; the columns of a table).
 
@@ -46,7 +47,8 @@ outside the catalogue); ``status``, ``severity``: the enum values (``"open"``,
 ``"high"``); ``due``, ``opened``, ``closed_at``: ISO dates or date-times (``closed_at``
 ``None`` unless closed); ``evidence``: a list of ``{"role", "type", "id", "description"}``
 (``id`` is the fact key); ``late``: a bool; ``reason``, ``snoozed_until``: ``None`` unless
-set; ``sensitivity``: the sorted labels (``["mental-health"]``).
+set; ``sensitivity``: the sorted labels (``["mental-health"]``); ``standing``: a bool (a
+state that holds at ``as_of``, shown however old its due date).
 """
 
 
@@ -91,4 +93,5 @@ def gap_record(gap: Gap, families: Mapping[str, str] | None = None) -> dict[str,
         "reason": gap.reason,
         "snoozed_until": _iso(gap.snoozed_until),
         "sensitivity": [s.value for s in sorted(gap.sensitivity, key=lambda s: s.value)],
+        "standing": gap.standing,
     }

@@ -243,6 +243,7 @@ class _Unacknowledged(RuleBase):
                 closed_at=closed_at,
                 not_applicable=_common_exclusion(ctx, ref, due),
                 severity=Severity.HIGH if ref.priority.is_expedited else None,
+                standing=ref.is_open and not closed_by,  # still waiting, however long
             )
 
 
@@ -310,6 +311,7 @@ class _Unscheduled(RuleBase):
                 closed_at=closed_at,
                 not_applicable=excluded,
                 severity=Severity.HIGH if urgent else None,
+                standing=ref.is_open and not closed_by,
             )
 
 
@@ -426,6 +428,7 @@ class _MissedAppointment(RuleBase):
             closed_by=closed_by,
             closed_at=closed_at,
             not_applicable=excluded,
+            standing=ref.is_open and not closed_by,
         )
 
 
@@ -615,6 +618,7 @@ class _ReportMissing(RuleBase):
                 closed_by=(report[0],) if report else (),
                 closed_at=report[1] if report else None,
                 not_applicable=_common_exclusion(ctx, ref, due),
+                standing=ref.is_open and not report,
             )
 
 
@@ -937,6 +941,7 @@ class _PriorAuthOverdue(RuleBase):
                 closed_at=decided,
                 not_applicable=_common_exclusion(ctx, ref, ctx.local_date(ctx.deadline(due))),
                 severity=Severity.HIGH if auth.expedited else None,
+                standing=ref.is_open and not decided,
             )
 
 

@@ -43,6 +43,9 @@ __all__ = [
 
 FAMILY = "social"
 
+_STILL_NEEDED = frozenset({SocialNeedStatus.IDENTIFIED, SocialNeedStatus.IN_PROGRESS})
+"""Need statuses under which an unaddressed need is still work, however old."""
+
 _MIPS_498 = Citation(
     "CMS MIPS Quality 498: Connection to Community Service Provider (contact within 60 "
     "days of a positive screen)",
@@ -213,6 +216,7 @@ class _NeedUnaddressed(RuleBase):
                 closed_by=closed_by,
                 closed_at=closed_at,
                 not_applicable=excluded,
+                standing=not closed_by and need.status in _STILL_NEEDED,
             )
 
 
@@ -293,6 +297,7 @@ class _ReferralOutcomeMissing(RuleBase):
                 closed_by=(options[0][2],) if options else (),
                 closed_at=options[0][0] if options else None,
                 not_applicable=excluded,
+                standing=ref.is_open and not options,
             )
 
 

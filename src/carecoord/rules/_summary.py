@@ -39,6 +39,8 @@ class PopulationSummary:
     number of days (fractional) from discharge to the closing visit of closed
     ``transition.follow-up-visit`` gaps; both need reports made with
     ``include_closed=True`` and are ``None`` when there is nothing to measure.
+    ``older`` adds up the reports' :attr:`GapReport.older`: the gaps their look-back left
+    out (for a measure over whole records, detect with ``look_back_months=None``).
     """
 
     patients: int
@@ -49,6 +51,7 @@ class PopulationSummary:
     by_status: Mapping[GapStatus, int] = attrs.field(hash=False)
     referral_loop_closure_rate: float | None
     median_days_to_follow_up: float | None
+    older: int = 0
 
     def __repr__(self) -> str:
         statuses = ", ".join(f"{n} {status.value}" for status, n in self.by_status.items())
@@ -58,6 +61,7 @@ class PopulationSummary:
             f"PopulationSummary({self.patients} patients, {self.gaps} gaps"
             f"{': ' + statuses if statuses else ''}, {len(self.by_rule)} rules, "
             f"{self.snoozed} snoozed, {self.errors} errors, "
+            f"{f'{self.older} older left out, ' if self.older else ''}"
             f"referral_loop_closure_rate={None if rate is None else round(rate, 3)}, "
             f"median_days_to_follow_up={None if days is None else round(days, 1)})"
         )
@@ -144,7 +148,7 @@ def summarize(
     follow_up_rule: str = "transition.follow-up-visit",
 ) -> PopulationSummary:
     """Add up gap reports (read once, so a stream from detect_gaps_population works)."""
-    patients = gaps = errors = snoozed = 0
+    patients = gaps = errors = snoozed = older = 0
     by_rule: dict[str, dict[GapStatus, int]] = {}
     by_status: dict[GapStatus, int] = {}
     loop_closed = loop_applicable = 0
@@ -152,6 +156,7 @@ def summarize(
     for report in reports:
         patients += 1
         errors += len(report.errors)
+        older += report.older
         for gap in report:
             gaps += 1
             snoozed += gap.is_snoozed
@@ -176,4 +181,5 @@ def summarize(
         by_status=MappingProxyType(dict(by_status)),
         referral_loop_closure_rate=loop_closed / loop_applicable if loop_applicable else None,
         median_days_to_follow_up=statistics.median(follow_up_days) if follow_up_days else None,
+        older=older,
     )

@@ -635,6 +635,7 @@ class Relinker:
         suggested: dict[str, Task] = {}
         since = worklist_since(self.as_of)
         current = sorted(k for k, gap in active.items() if _current(gap, since, self.as_of))
+        current_keys = frozenset(current)
         if current:
             for task in suggest_tasks(
                 [active[k] for k in current],
@@ -651,8 +652,7 @@ class Relinker:
             fresh = suggested.get(entry.gap) if entry.gap is not None else None
             if entry.state is TaskState.PROPOSED:
                 if fresh is None:
-                    gone = "gap no longer current" if entry.gap in active else "gap no longer open"
-                    self._withdraw(entry, gone)
+                    self._withdraw(entry, _why_withdrawn(entry.gap, active, current_keys))
                     continue
                 same = attrs.evolve(fresh, id=entry.task.id, authored_on=entry.task.authored_on)
                 if same != entry.task:
@@ -671,6 +671,15 @@ class Relinker:
             kind = "task.created" if settings.auto_accept else "task.suggested"
             uow.outbox.append(_task_event(kind, person, task, key, self.as_of))
             (self.out.tasks if settings.auto_accept else self.out.suggested).append(task.id)
+
+
+def _why_withdrawn(gap: str | None, active: Mapping[str, Gap], current: frozenset[str]) -> str:
+    """Why a proposal goes: its gap closed, aged out of the window, or needs no task now."""
+    if gap is None or gap not in active:
+        return "gap no longer open"
+    if gap not in current:
+        return "gap no longer current"
+    return "no task suggested for the gap"  # a task for it is recorded, or the rules say none
 
 
 def _current(gap: Gap, since: dt.date, as_of: dt.datetime) -> bool:
