@@ -3,7 +3,7 @@
 Usage::
 
     python benchmarks/bench_dask.py [--people 500000] [--workers 2] [--threads 1]
-                                    [--check-people 2000] [--output DIR]
+                                    [--check-people 2000] [--output DIR] [--partitions N]
 
 Generates (once, cached under ``/tmp/carecoord-bench-exports``) an export of ``--people``
 people (about two records each: 500,000 people give about a million records), starts a
@@ -84,6 +84,7 @@ def main() -> None:
     parser.add_argument("--check-people", type=int, default=2_000)
     parser.add_argument("--output", type=Path)
     parser.add_argument("--memory-limit", default="6GiB")
+    parser.add_argument("--partitions", type=int, default=None)
     args = parser.parse_args()
     from distributed import Client, LocalCluster
 
@@ -106,7 +107,9 @@ def main() -> None:
         if args.check_people:
             check(client, args.check_people)
         started = time.perf_counter()
-        run = run_population(folder, as_of=AS_OF, client=client, output=output)
+        run = run_population(
+            folder, as_of=AS_OF, client=client, output=output, partitions=args.partitions
+        )
         seconds = time.perf_counter() - started
         peaks = _worker_peaks(client)
     load_after = os.getloadavg()
@@ -118,6 +121,7 @@ def main() -> None:
         f"errors; worker peak RSS {', '.join(f'{p:,.0f}' for p in peaks)} MiB; Parquet in "
         f"{output}"
     )
+    print("stages: " + ", ".join(f"{k} {v:.1f} s" for k, v in run.timings.items()))
     print(
         f"machine: {platform.machine()} {os.cpu_count()} cores, Python "
         f"{platform.python_version()}; load average before {load_before[0]:.2f}, after "

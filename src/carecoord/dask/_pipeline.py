@@ -80,6 +80,13 @@ __all__ = ["PopulationRun", "run_population"]
 RecordKey = tuple[str, str]
 _DEFAULT_BLOCK = 64 * 2**20
 
+_BLOCKS_PER_PARTITION = 4
+"""Blocks of input per shuffle partition by default: 256 MiB of NDJSON, about 80,000
+records, so a task holds a few hundred MiB of records. One per block made 64 partitions
+of a million-record export, and a task shuffle's tasks grow with the square of the
+partitions (8,101 tasks in scoring alone, 45 a minute on 2 workers); the threads alone
+made 2, and each worker held half the export in one task and was restarted."""
+
 
 @attrs.frozen
 class PopulationRun:
@@ -292,8 +299,9 @@ def run_population(
     records hold, not only the last 12 months' and the standing ones);
     ``source_id``, ``default_tz``, ``limits`` and ``name_files`` those of
     :func:`~carecoord.fhir.read_bulk`. ``partitions`` is how many partitions each shuffle
-    makes (default: the workers' threads); ``block_bytes`` how large a piece of a
-    file one task scans.
+    makes (default: one per 4 ``block_bytes`` of input, at least the workers' threads, so
+    that a task holds a bounded share of the records at any size); ``block_bytes`` how
+    large a piece of a file one task scans.
 
     The tables equal :func:`~carecoord.dask.local_tables` over ``fhir.read`` of the same
     folder (see ``docs/dask.md``).
@@ -328,9 +336,9 @@ def run_population(
     ruleset = rules if rules is not None else default_rules()
     ranking = tuple(source_ranking)
     config = match if match is not None else MatchConfig()
-    if partitions is None:
+    if partitions is None:  # a partition per 4 blocks of input: tasks stay small at any size
         threads = sum(client.nthreads().values()) or 1
-        partitions = max(2, threads)
+        partitions = max(2, threads, -(-len(plan.blocks) // _BLOCKS_PER_PARTITION))
 
     timings: dict[str, float] = {}
     clock = time.perf_counter()
