@@ -373,12 +373,14 @@ def run_population(
 
     patient_lines = scanned.filter(lambda item: item[0] == "P")
     if orphan_count:
-        joined = (
-            _shuffle(scanned.filter(lambda item: item[0] in ("T", "O")), 1, partitions)
-            .map(lambda group: join_orphans(group[1]))
-            .flatten()
+        patient_lines = db.concat(
+            [
+                patient_lines,
+                _shuffle(scanned.filter(lambda item: item[0] in ("T", "O")), 1, partitions)
+                .map(lambda group: join_orphans(group[1]))
+                .flatten(),
+            ]
         )
-        patient_lines = db.concat([patient_lines, joined])
 
     lap("scan")
 
@@ -387,7 +389,9 @@ def run_population(
     read = client.persist(read)
     records = read.filter(lambda item: item[0] == "R").map(lambda item: item[1])
     (totals_parts,) = compute(read.filter(lambda item: item[0] == "X").map(lambda item: item[1]))
-    del scanned
+    # The scanned lines are read: drop every collection that holds their futures, so the
+    # cluster frees them (a million records' NDJSON is 3 GiB).
+    del scanned, patient_lines
 
     lap("records")
 
