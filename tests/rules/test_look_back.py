@@ -214,6 +214,22 @@ class TestStandingGaps:
         assert all(g.standing for g in gaps)
 
 
+class TestIsCurrent:
+    """Gap.is_current, the one test behind the look-back, due_since and the coordinator."""
+
+    def test_a_due_instant_counts_by_its_date_in_the_zone_given(self) -> None:
+        """Due 03:00 UTC on 15 July 2025: that day in UTC, 14 July in New York."""
+        s = discharged(dt.date(2019, 3, 4))
+        [gap] = s.gaps(look_back_months=None).by_rule(MED_REC)
+        instant = attrs.evolve(gap, due=dt.datetime(2025, 7, 15, 3, tzinfo=dt.UTC))
+
+        assert instant.is_current(SINCE)
+        assert instant.is_current(SINCE, dt.UTC)
+        assert not instant.is_current(SINCE, NY)
+        assert attrs.evolve(instant, standing=True).is_current(SINCE, NY)
+        assert attrs.evolve(instant, status=GapStatus.PROSPECTIVE).is_current(SINCE, NY)
+
+
 class TestOpenLoops:
     """A referral, community referral or social need still open is work, however old."""
 

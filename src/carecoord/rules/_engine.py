@@ -175,6 +175,7 @@ def _evaluate(
             gaps.extend(outcome)
     today = base.today
     start = None if look_back is None else months_before(today, look_back)
+    zone = base.tz if base.zone_known else None  # the dates base.local_date gives
     kept: dict[str, Gap] = {}
     older = 0
     for gap in sorted(gaps, key=lambda g: _due_key(g, base)):
@@ -182,12 +183,7 @@ def _evaluate(
             continue
         if since is not None and base.local_date(gap.opened) < since:
             continue
-        if (
-            start is not None
-            and not gap.standing
-            and gap.status is not GapStatus.PROSPECTIVE
-            and base.local_date(gap.due) < start
-        ):
+        if start is not None and not gap.is_current(start, zone):
             older += 1
             continue
         if overrides is not None and overrides.snoozes:
@@ -206,7 +202,7 @@ def _evaluate(
 
 def _look_back(months: object, since: dt.date | None) -> int | None:
     """The look-back in months: ``"auto"`` is :data:`WORKLIST_MONTHS`, or none with ``since``."""
-    if months == "auto" and isinstance(months, str):
+    if isinstance(months, str) and months == "auto":
         return None if since is not None else WORKLIST_MONTHS
     check_months(months, "look_back_months")
     return cast("int | None", months)

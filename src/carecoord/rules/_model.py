@@ -207,6 +207,21 @@ class Gap:
         """Prospective or open, and not snoozed: somebody should act on it."""
         return self.status.is_actionable and not self.is_snoozed
 
+    def is_current(self, since: dt.date, zone: dt.tzinfo | None = None) -> bool:
+        """Whether a worklist whose window starts on ``since`` shows this gap.
+
+        Prospective, standing (the state holds now, however old), or due on or after
+        ``since``: a due instant by its date in ``zone`` (in its own offset when ``None``).
+        The one test behind :func:`detect_gaps`'s look-back, :meth:`GapReport.due_since`
+        and the coordinator's task proposals.
+        """
+        if self.status is GapStatus.PROSPECTIVE or self.standing:
+            return True
+        due = self.due
+        if isinstance(due, dt.datetime):
+            due = (due if zone is None else due.astimezone(zone)).date()
+        return due >= since
+
     @property
     def deqm_code(self) -> str:
         """The gap's Da Vinci DEQM gap status, as a measure counts it.
@@ -359,7 +374,7 @@ class GapReport(Sequence[Gap]):
         if since is None:
             return self
         zone = self.as_of.tzinfo
-        kept = tuple(g for g in self.gaps if _in_window(g, since, zone))
+        kept = tuple(g for g in self.gaps if g.is_current(since, zone))
         return self if len(kept) == len(self.gaps) else attrs.evolve(self, gaps=kept)
 
     def for_viewer(
@@ -435,16 +450,6 @@ def months_before(day: dt.date, months: int) -> dt.date:
     index = day.year * 12 + day.month - 1 - months
     year, month = divmod(index, 12)
     return dt.date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
-
-
-def _due_day(gap: Gap, zone: dt.tzinfo | None) -> dt.date:
-    due = gap.due
-    return due.astimezone(zone).date() if isinstance(due, dt.datetime) else due
-
-
-def _in_window(gap: Gap, since: dt.date, zone: dt.tzinfo | None) -> bool:
-    """Shown: prospective, standing (the state holds now, however old), or due since."""
-    return gap.status is GapStatus.PROSPECTIVE or gap.standing or _due_day(gap, zone) >= since
 
 
 @attrs.frozen

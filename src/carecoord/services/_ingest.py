@@ -634,7 +634,8 @@ class Relinker:
         settings = self.settings
         suggested: dict[str, Task] = {}
         since = worklist_since(self.as_of)
-        current = sorted(k for k, gap in active.items() if _current(gap, since, self.as_of))
+        zone = self.as_of.tzinfo
+        current = sorted(k for k, gap in active.items() if gap.is_current(since, zone))
         current_keys = frozenset(current)
         if current:
             for task in suggest_tasks(
@@ -680,19 +681,6 @@ def _why_withdrawn(gap: str | None, active: Mapping[str, Gap], current: frozense
     if gap not in current:
         return "gap no longer current"
     return "no task suggested for the gap"  # a task for it is recorded, or the rules say none
-
-
-def _current(gap: Gap, since: dt.date, as_of: dt.datetime) -> bool:
-    """Whether an active gap is today's work: prospective, standing, or due since ``since``.
-
-    The coordinator's worklist window (twelve months back by default); older gaps stay in
-    the store, but nobody is asked to act on a 1953 discharge.
-    """
-    if gap.status is GapStatus.PROSPECTIVE or gap.standing:
-        return True
-    due = gap.due
-    day = due.astimezone(as_of.tzinfo).date() if isinstance(due, dt.datetime) else due
-    return day >= since
 
 
 def _task_event(
