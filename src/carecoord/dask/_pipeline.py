@@ -35,11 +35,14 @@ folder: the same profiles (ids and members), the same gaps, the same review pair
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
+import pickle
 import time
-from collections.abc import Iterable, Mapping, Sequence
+import zlib
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 import attrs
 
@@ -51,7 +54,21 @@ from carecoord.dask._tables import (
     member_rows,
     review_row,
 )
-from carecoord.domain import PatientRecord
+from carecoord.domain import (
+    Address,
+    ContactPoint,
+    ContactSystem,
+    HumanName,
+    Identifier,
+    LinkKind,
+    PartialDate,
+    Patient,
+    PatientId,
+    PatientLink,
+    PatientRecord,
+    Sex,
+    Source,
+)
 from carecoord.errors import MissingExtraError, UsageError
 from carecoord.fhir import (
     BulkPlan,
@@ -59,6 +76,7 @@ from carecoord.fhir import (
     ImportIssue,
     Limits,
     ResourceCounts,
+    gc_paused,
     join_orphans,
 )
 from carecoord.profile import (
@@ -78,6 +96,8 @@ from carecoord.rules import WORKLIST_MONTHS, RuleSet, default_rules, detect_gaps
 __all__ = ["PopulationRun", "run_population"]
 
 RecordKey = tuple[str, str]
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
 _DEFAULT_BLOCK = 64 * 2**20
 
 _BLOCKS_PER_PARTITION = 4
@@ -121,9 +141,27 @@ def _dask() -> tuple[Any, Any]:
     return db, distributed
 
 
+def _gc_paused(func: Callable[_P, _T]) -> Callable[_P, _T]:
+    """Run ``func`` with the cyclic garbage collector paused (:func:`fhir.gc_paused`).
+
+    A worker holds its partitions' records (millions of objects) while a task allocates
+    millions more: each collection those allocations trigger walks the whole heap and
+    finds no cycle (records, features and rows have none). Paused, a task costs what the
+    same work costs in one process (``build_profiles`` and ``fhir.read`` pause it too).
+    """
+
+    @functools.wraps(func)
+    def paused(*args: _P.args, **kwargs: _P.kwargs) -> _T:
+        with gc_paused():
+            return func(*args, **kwargs)
+
+    return paused
+
+
 # --------------------------------------------------------------------------- records
 
 
+@_gc_paused
 def _read_patients(
     groups: Iterable[tuple[str, list[tuple[Any, ...]]]], plan: BulkPlan
 ) -> list[tuple[Any, ...]]:
@@ -137,9 +175,59 @@ def _read_patients(
     return found
 
 
-def _identity(record: PatientRecord) -> PatientRecord:
-    """The part of a record linking reads: its source and patient."""
-    return PatientRecord(source=record.source, patient=record.patient)
+def _identity(record: PatientRecord) -> tuple[str, RecordKey, bytes]:
+    """``("I", key, identity)``: the part of a record linking reads, packed once.
+
+    The identity (its source and patient) travels with every pair it is in: packed once
+    here (:func:`_pack`), it moves as a few hundred bytes and is unpacked once per
+    scoring partition (a patient costs about 40 us to pickle and 45 us to unpickle, more
+    than scoring a pair, and pickles to 1.2 KiB).
+    """
+    identity = PatientRecord(source=record.source, patient=record.patient)
+    return ("I", record.key, _pack(identity))
+
+
+@functools.cache
+def _zdict() -> bytes:
+    """The preset dictionary of :func:`_pack`: the pickle of a made-up identity.
+
+    A pickled patient is mostly class paths and field names, the same in every record;
+    compressing against a dictionary that holds them makes an identity about 150 bytes
+    instead of 1,240. Every process derives the same bytes from the same code.
+    """
+    sample = PatientRecord(
+        source=Source(id="source", name="Source"),
+        patient=Patient(
+            id=PatientId("patient"),
+            identifiers=(Identifier(system="urn:example:mrn", value="1"),),
+            names=(HumanName(family="Family", given=("Given", "Middle"), use="official"),),
+            birth_date=PartialDate(1970, 1, 1),
+            sex=Sex.FEMALE,
+            telecom=(
+                ContactPoint(system=ContactSystem.PHONE, value="555-0100", use="home"),
+                ContactPoint(system=ContactSystem.EMAIL, value="a@example.org"),
+            ),
+            addresses=(
+                Address(lines=("1 Main St",), city="City", state="ST", postal_code="00000"),
+            ),
+            links=(PatientLink(kind=LinkKind.SAME_PERSON, other_id=PatientId("other")),),
+        ),
+    )
+    return pickle.dumps(sample, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _pack(identity: PatientRecord) -> bytes:
+    """An identity pickled and compressed against :func:`_zdict` (see :func:`_unpack`)."""
+    packer = zlib.compressobj(1, zdict=_zdict())
+    data = pickle.dumps(identity, protocol=pickle.HIGHEST_PROTOCOL)
+    return packer.compress(data) + packer.flush()
+
+
+def _unpack(data: bytes) -> PatientRecord:
+    """The identity :func:`_pack` packed (in this run, by the same code)."""
+    unpacker = zlib.decompressobj(zdict=_zdict())
+    identity: PatientRecord = pickle.loads(unpacker.decompress(data))  # noqa: S301 - _pack's
+    return identity
 
 
 def _keys_of(
@@ -172,38 +260,56 @@ def _link_pairs(record: PatientRecord) -> list[tuple[RecordKey, RecordKey]]:
 
 
 def _first_side(group: tuple[RecordKey, list[tuple[Any, ...]]]) -> list[tuple[Any, ...]]:
-    """Pairs meet their left record's identity: ``(right key, left identity)`` items."""
-    _key, items = group
+    """Pairs meet their left record's identity: ``("J", right, identity, left)`` items.
+
+    ``right`` and ``left`` are the pair's record keys, ``identity`` the left record's as
+    :func:`_identity` packs it.
+    """
+    key, items = group
     identity = next((item[2] for item in items if item[0] == "I"), None)
     if identity is None:  # a link to a record that is not in the input
         return []
-    return [("J", item[2], identity) for item in items if item[0] == "Q"]
+    return [("J", item[2], identity, key) for item in items if item[0] == "Q"]
 
 
-def _score_group(
-    group: tuple[RecordKey, list[tuple[Any, ...]]],
+@_gc_paused
+def _score_partition(
+    groups: Iterable[tuple[RecordKey, list[tuple[Any, ...]]]],
     match: MatchConfig | None,
     frequencies: TermFrequencies | None,
 ) -> list[tuple[RecordKey, RecordKey, bool, PossibleMatch | None]]:
-    """Score the pairs meeting at their right record: ``(left, right, merges, review)``."""
-    key, items = group
-    identity = next((item[2] for item in items if item[0] == "I"), None)
-    if identity is None:
-        return []
-    lefts = {item[2].key: item[2] for item in items if item[0] == "J"}
-    if not lefts:
+    """Score the pairs meeting at the right records of one partition, with one linker.
+
+    Each group holds a right record's identity (``"I"``) and the identities of the left
+    records of its pairs (``"J"``). One linker over every identity of the partition scores
+    every pair: a pair's verdict depends only on its two records, their explicit links and
+    the population's frequencies, so it is the verdict one machine gives; a linker per
+    group cost more to build than its pairs cost to score. Link pairs between two left
+    records of the partition are scored here too (their own group scores them again: the
+    client keeps one of each). Returns ``(left, right, merges, review)`` tuples.
+    """
+    identities: dict[RecordKey, bytes] = {}
+    pairs: list[tuple[RecordKey, RecordKey]] = []
+    for key, items in groups:
+        identity = next((item[2] for item in items if item[0] == "I"), None)
+        if identity is None:  # a link to a record that is not in the input
+            continue
+        lefts = [item for item in items if item[0] == "J"]
+        if not lefts:
+            continue
+        identities.setdefault(key, identity)
+        for _tag, _right, left_identity, left in lefts:
+            identities.setdefault(left, left_identity)
+            pairs.append((left, key))
+    if not pairs:
         return []
     linker = IncrementalLinker.from_pairs(
         match,
-        [identity, *lefts.values()],
-        [(left, key) for left in lefts],
+        [_unpack(data) for data in identities.values()],
+        pairs,
         frequencies=frequencies,
     )
-    return [
-        (p.left, p.right, p.merges, p.review)
-        for p in linker.scored_pairs()
-        if key in (p.left, p.right)
-    ]
+    return [(p.left, p.right, p.merges, p.review) for p in linker.scored_pairs()]
 
 
 def _components(edges: Iterable[tuple[RecordKey, RecordKey]]) -> dict[RecordKey, RecordKey]:
@@ -227,8 +333,9 @@ def _components(edges: Iterable[tuple[RecordKey, RecordKey]]) -> dict[RecordKey,
     return {key: find(key) for key in parent}
 
 
+@_gc_paused
 def _profiles_of(
-    group: tuple[RecordKey, list[tuple[Any, ...]]],
+    groups: Iterable[tuple[RecordKey, list[tuple[Any, ...]]]],
     *,
     match: MatchConfig | None,
     frequencies: TermFrequencies | None,
@@ -237,21 +344,42 @@ def _profiles_of(
     rules: RuleSet,
     look_back_months: int | None,
 ) -> list[tuple[Any, ...]]:
-    """Cluster one component, merge each cluster, run the rules: the rows of each table."""
-    _component, items = group
-    records = {r.key: r for r in dedupe_records([item[1] for item in items if item[0] == "R"])}
-    pairs = [pair for item in items if item[0] == "E" for pair in item[1]]
-    clusters: Sequence[tuple[RecordKey, ...]] = [tuple(records)]
+    """Cluster one partition's components, merge each cluster, run the rules.
+
+    One linker clusters every multi-record component of the partition from the pairs
+    inside each (components share no merging pair, so each is clustered as if alone; a
+    review entry between two components is the client's, not this one's). Returns the
+    rows of each table, tagged.
+    """
+    component_of: dict[RecordKey, RecordKey] = {}
+    records: dict[RecordKey, PatientRecord] = {}
+    pairs: list[tuple[RecordKey, RecordKey]] = []
+    lone: list[tuple[RecordKey, ...]] = []
+    for component, items in groups:
+        found = dedupe_records([item[1] for item in items if item[0] == "R"])
+        if not found:
+            continue
+        inside = [pair for item in items if item[0] == "E" for pair in item[1]]
+        if len(found) == 1 and not inside:  # a lone record is its own cluster
+            lone.append((found[0].key,))
+        for record in found:
+            records[record.key] = record
+            component_of[record.key] = component
+        pairs.extend(inside)
+    clusters: list[tuple[RecordKey, ...]] = list(lone)
     review: Sequence[PossibleMatch] = ()
-    if len(records) > 1 or pairs:  # a lone record is its own cluster
+    loners = {keys[0] for keys in lone}
+    linked = [r for key, r in records.items() if key not in loners]
+    if linked:
         linker = IncrementalLinker.from_pairs(
             match,
-            [PatientRecord(source=r.source, patient=r.patient) for r in records.values()],
+            [PatientRecord(source=r.source, patient=r.patient) for r in linked],
             pairs,
             frequencies=frequencies,
         )
         linkage = linker.linkage()
-        clusters, review = linkage.clusters, linkage.review
+        clusters.extend(linkage.clusters)
+        review = [m for m in linkage.review if component_of[m.left] == component_of[m.right]]
     out: list[tuple[Any, ...]] = [("V", review_row(m)) for m in review]
     for cluster in clusters:
         profile = merge_records(
@@ -400,7 +528,7 @@ def run_population(
     if config.term_frequencies:
         (frequencies,) = compute(records.reduction(_count, TermFrequencies.merged))
         (frequencies_future,) = client.scatter([frequencies], broadcast=True, hash=False)
-    identities = records.map(lambda r: ("I", r.key, _identity(r)))
+    identities = records.map(_identity)
     block_candidates = (
         _shuffle(records.map(lambda r: _keys_of(r, config)).flatten(), 0, partitions)
         .map(lambda group: _block_pairs(group, config))
@@ -414,10 +542,8 @@ def run_population(
     # 5. scoring
     questions = candidates.map(lambda pair: ("Q", pair[0], pair[1]))
     lefts = _shuffle(db.concat([identities, questions]), 1, partitions).map(_first_side).flatten()
-    scored = (
-        _shuffle(db.concat([identities, lefts]), 1, partitions)
-        .map(_score_group, config, frequencies_future)
-        .flatten()
+    scored = _shuffle(db.concat([identities, lefts]), 1, partitions).map_partitions(
+        _score_partition, config, frequencies_future
     )
     (scored_pairs,) = compute(scored)
 
@@ -450,8 +576,7 @@ def run_population(
     rows = (
         _shuffle(db.concat([placed, pair_items]), 0, partitions)
         .map(lambda group: (group[0], [item[1] for item in group[1]]))
-        .filter(lambda group: any(item[0] == "R" for item in group[1]))
-        .map(
+        .map_partitions(
             _profiles_of,
             match=config,
             frequencies=frequencies_future,
@@ -460,7 +585,6 @@ def run_population(
             rules=ruleset,
             look_back_months=look_back_months,
         )
-        .flatten()
     )
     rows = client.persist(rows)
     gaps, members, more_review, errors = compute(
@@ -493,12 +617,64 @@ def run_population(
 def _shuffle(bag: Any, field: int, partitions: int) -> Any:
     """Group a bag's tuples by one field, across the cluster (``(value, [items])``).
 
-    The bag is first cut down to ``partitions`` partitions (concatenated, no shuffle):
-    a task shuffle costs tasks in proportion to the partitions on both sides.
+    A hash shuffle of its own: each input partition is split into ``partitions`` buckets
+    by a checksum of the field (:func:`_bucket`), and each output partition gathers its
+    bucket from every input and groups it. ``Bag.groupby(shuffle="tasks")`` does the same
+    with ``dask.base.tokenize`` of every item's key (about 25 us an item) and moves lists
+    of small tuples between workers, which the cluster serialises item by item; here only
+    pickled buckets travel. Items keep their input order within a group.
     """
-    if bag.npartitions > partitions:
-        bag = bag.repartition(npartitions=partitions)
-    return bag.groupby(lambda item: item[field], npartitions=partitions, shuffle="tasks")
+    from dask.delayed import delayed  # noqa: PLC0415
+
+    db, _distributed = _dask()
+    # Split inside each input partition's own (fused) task, where its data is: only the
+    # pickled buckets leave the worker.
+    splits = bag.map_partitions(_split, field, partitions).to_delayed()
+    return db.from_delayed(
+        [
+            delayed(_gather, pure=True)([split[n] for split in splits], field)
+            for n in range(partitions)
+        ]
+    )
+
+
+def _bucket(value: object, partitions: int) -> int:
+    """The shuffle partition of a key: the same in every process (unlike ``hash``)."""
+    if isinstance(value, str):
+        text = value
+    elif isinstance(value, tuple) and all(isinstance(part, str) for part in value):
+        text = "\x1f".join(value)
+    else:
+        text = repr(value)
+    return zlib.crc32(text.encode("utf-8", "surrogatepass")) % partitions
+
+
+@_gc_paused
+def _split(items: Iterable[tuple[Any, ...]], field: int, partitions: int) -> list[bytes]:
+    """One input partition's items, in the buckets of the output partitions, pickled.
+
+    Pickled here so that a bucket travels between workers as one ``bytes``: the cluster
+    serialises a list of many small tuples about thirty times slower.
+    """
+    buckets: list[list[Any]] = [[] for _ in range(partitions)]
+    for item in items:
+        buckets[_bucket(item[field], partitions)].append(item)
+    return [pickle.dumps(bucket, protocol=pickle.HIGHEST_PROTOCOL) for bucket in buckets]
+
+
+@_gc_paused
+def _gather(pieces: Iterable[bytes], field: int) -> list[tuple[Any, list[Any]]]:
+    """One output partition: its bucket of every input, grouped by key (first seen first)."""
+    groups: dict[Any, list[Any]] = {}
+    for piece in pieces:
+        for item in pickle.loads(piece):  # noqa: S301 - written by _split, in this run
+            key = item[field]
+            group = groups.get(key)
+            if group is None:
+                groups[key] = [item]
+            else:
+                group.append(item)
+    return list(groups.items())
 
 
 def _sorted_rows(rows: Iterable[dict[str, Any]], columns: Sequence[str]) -> list[dict[str, Any]]:
