@@ -142,3 +142,138 @@ def test_wrong_arguments(client: Any, export: Path) -> None:
         run_population(export, as_of=AS_OF, client=object())
     with pytest.raises(UsageError):
         run_population(export, as_of=AS_OF, client=client, block_bytes=0)
+
+
+@pytest.fixture(scope="module")
+def process_client() -> Iterator[Any]:
+    """A local cluster of two worker processes: data crosses process boundaries."""
+    from distributed import Client, LocalCluster
+
+    with (
+        LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
+        ) as cluster,
+        Client(cluster) as running,
+    ):
+        yield running
+
+
+@pytest.fixture(scope="module")
+def linked_export(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Records whose explicit links decide, among a generated population.
+
+    A SAME_PERSON link joins two strangers' records, a NOT_SAME_PERSON link keeps a
+    look-alike apart, and one link names a record that is not in the export.
+    """
+    from carecoord.domain import HumanName, LinkKind, PartialDate, PatientId, PatientLink
+    from carecoord.testing import make_source
+
+    folder = tmp_path_factory.mktemp("linked")
+    alex = make_record(source=make_source(id="s1"), patient=make_patient(id="a-1"))
+    stranger = make_record(
+        source=make_source(id="s2"),
+        patient=make_patient(
+            id="b-1",
+            names=(HumanName(family="Otherperson", given=("Jordan",)),),
+            birth_date=PartialDate(1990, 2, 3),
+            telecom=(),
+            addresses=(),
+            identifiers=(),
+            links=(PatientLink(LinkKind.SAME_PERSON, PatientId("a-1"), "s1"),),
+        ),
+    )
+    look_alike = make_record(
+        source=make_source(id="s3"),
+        patient=make_patient(
+            id="c-1",
+            identifiers=(),
+            links=(PatientLink(LinkKind.NOT_SAME_PERSON, PatientId("a-1"), "s1"),),
+        ),
+    )
+    dangling = make_record(
+        source=make_source(id="s3"),
+        patient=make_patient(
+            id="d-1",
+            names=(HumanName(family="Elsewhere", given=("Robin",)),),
+            links=(PatientLink(LinkKind.SAME_PERSON, PatientId("gone"), "s9"),),
+        ),
+    )
+    population = generate_population(40, seed=3, with_facts=True)
+    write_bulk_export([alex, stranger, look_alike, dangling, *population.records], folder)
+    return folder
+
+
+def test_process_workers_and_explicit_links_equal_one_machine(
+    process_client: Any, linked_export: Path
+) -> None:
+    """Worker processes and explicit links: the one-machine tables, the links obeyed.
+
+    Identities, pairs and records travel between processes (packed, pickled buckets), and
+    a partition's one linker sees links between records of several groups.
+    """
+    run = run_population(linked_export, as_of=AS_OF, client=process_client, partitions=5)
+    full = fhir.read(linked_export)
+    gaps, members, review = local_tables(full.records, as_of=AS_OF)
+    assert sorted(map(str, run.members)) == sorted(map(str, members))
+    assert list(run.gaps) == sorted(gaps, key=lambda row: row["profile_id"])
+    assert sorted(map(str, run.review)) == sorted(map(str, review))
+    profile_of = {(row["source_id"], row["patient_id"]): row["profile_id"] for row in run.members}
+    assert profile_of["s1", "a-1"] == profile_of["s2", "b-1"]  # linked, though strangers
+    assert profile_of["s1", "a-1"] != profile_of["s3", "c-1"]  # alike, but linked apart
+
+
+def test_split_blocks_on_worker_processes(process_client: Any, hard_export: Path) -> None:
+    """Split blocks and frequencies through worker processes, with several partitions."""
+    run = run_population(hard_export, as_of=AS_OF, client=process_client, match=HARD, partitions=4)
+    full = fhir.read(hard_export)
+    gaps, members, review = local_tables(full.records, as_of=AS_OF, match=HARD)
+    assert sorted(map(str, run.members)) == sorted(map(str, members))
+    assert list(run.gaps) == sorted(gaps, key=lambda row: row["profile_id"])
+    assert sorted(map(str, run.review)) == sorted(map(str, review))
+
+
+def test_shuffle_partition_is_the_same_in_every_process() -> None:
+    """The shuffle's partition of a key does not depend on the process's hash seed."""
+    import subprocess
+    import sys
+
+    code = (
+        "from carecoord.dask._pipeline import _bucket;"
+        "print([_bucket(k, 7) for k in ('a', ('s1', 'p-1'), ('', ''), 'x' * 40)])"
+    )
+    seen = {
+        subprocess.run(
+            [sys.executable, "-c", code],
+            check=True,
+            capture_output=True,
+            text=True,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+        ).stdout
+        for seed in ("1", "2", "3")
+    }
+    assert len(seen) == 1
+
+
+def test_packed_identity_round_trips() -> None:
+    """A packed identity unpacks equal, every patient field kept; it is small."""
+    import pickle
+
+    from carecoord.dask._pipeline import _identity, _unpack
+    from carecoord.domain import LinkKind, PatientId, PatientLink, PatientRecord, Ref
+
+    record = make_record(
+        patient=make_patient(
+            id="p-9",
+            deceased=True,
+            deceased_at=dt.datetime(2023, 5, 1, 8, tzinfo=dt.UTC),
+            links=(PatientLink(LinkKind.NOT_SAME_PERSON, PatientId("p-8"), "other"),),
+            language="es",
+            general_practitioner=(Ref("Practitioner", "pcp-1"),),
+        ),
+        conditions=(make_condition(patient="p-9"),),
+    )
+    tag, key, packed = _identity(record)
+    identity = _unpack(packed)
+    assert (tag, key) == ("I", record.key)
+    assert identity == PatientRecord(source=record.source, patient=record.patient)
+    assert len(packed) < len(pickle.dumps(identity)) / 3
