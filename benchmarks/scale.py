@@ -3,7 +3,7 @@
 Usage::
 
     python benchmarks/scale.py [--records 10000 100000 1000000] [--seed 0] [--profile N]
-                               [--workers N]
+                               [--workers N] [--repeat N] [--cache DIR]
 
 Each size runs in a fresh subprocess (so peak memory is that size's own): it generates a
 population *with facts* (``generate_population(..., with_facts=True)``, about two records
@@ -19,6 +19,14 @@ waited for (``RUSAGE_CHILDREN``). The last column is the per-record wall time di
 first size: a linear build keeps it near 1. With ``--profile N`` each size also prints the
 N functions with the most own time under ``cProfile`` (the profile slows the run; its
 times are only for comparing functions). The load average is printed before and after.
+
+``--repeat N`` runs the sizes N times, interleaved (``100k, 1M, 100k, 1M, ...``), so that
+a change in the machine's load touches every size alike, and prints the median wall time
+of each size and the ratio of each size's median to the first's, with the range of the
+ratios of the rounds. ``--cache DIR`` keeps each generated population there as a pickle
+(made by the first run of its size, then loaded by every run, that one too, so that all
+build from records laid out alike in memory): a million records take about four minutes
+to generate and one and a half to load.
 """
 
 from __future__ import annotations
@@ -27,14 +35,17 @@ import argparse
 import cProfile
 import json
 import os
+import pickle
 import platform
 import pstats
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 _SRC = Path(__file__).resolve().parent.parent / "src"
 if _SRC.is_dir() and str(_SRC) not in sys.path:
@@ -93,15 +104,37 @@ def _run_sampled(command: list[str], interval: float) -> tuple[str, str, float]:
     return stdout, stderr, peak
 
 
-def measure(records: int, seed: int, profile: int, workers: int | None) -> dict[str, float]:
-    """Build profiles for about ``records`` records; return timings and peak memory."""
-    from carecoord import build_profiles
+def _population(records: int, seed: int, cache: Path | None) -> list[Any]:
+    """The generated records (from ``cache`` when it holds them; written there if not)."""
     from carecoord.testing import generate_population
 
-    started = time.perf_counter()
+    stored = None if cache is None else cache / f"population-{records}-seed-{seed}.pickle"
+    if stored is not None and stored.is_file():
+        with stored.open("rb") as data:
+            loaded: list[Any] = pickle.load(data)
+        return loaded
     population = generate_population(max(1, records // 2), seed=seed, with_facts=True)
     items = list(population.records)
     del population
+    if stored is not None:
+        stored.parent.mkdir(parents=True, exist_ok=True)
+        partial = stored.with_suffix(".partial")
+        with partial.open("wb") as data:
+            pickle.dump(items, data, protocol=pickle.HIGHEST_PROTOCOL)
+        partial.replace(stored)
+        del items  # every run builds from the loaded records, this one too
+        return _population(records, seed, cache)
+    return items
+
+
+def measure(
+    records: int, seed: int, profile: int, workers: int | None, cache: Path | None = None
+) -> dict[str, float]:
+    """Build profiles for about ``records`` records; return timings and peak memory."""
+    from carecoord import build_profiles
+
+    started = time.perf_counter()
+    items = _population(records, seed, cache)
     generated = time.perf_counter() - started
     before_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     profiler = cProfile.Profile() if profile else None
@@ -143,25 +176,31 @@ def main() -> None:
     parser.add_argument(
         "--sample-every", type=float, default=1.0, help="seconds between memory samples"
     )
+    parser.add_argument("--repeat", type=int, default=1, help="rounds over the sizes")
+    parser.add_argument("--cache", type=Path, default=None, help="keep populations here")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        result = measure(args.records[0], args.seed, args.profile, args.workers)
+        result = measure(args.records[0], args.seed, args.profile, args.workers, args.cache)
         print(json.dumps(result), flush=True)
         return
     print(f"{platform.machine()} Python {platform.python_version()} cpus={os.cpu_count()}")
     print(f"load average before: {os.getloadavg()}", flush=True)
     first = None
-    for records in args.records:
+    walls: dict[int, list[float]] = {}
+    for records in [size for _round in range(args.repeat) for size in args.records]:
         command = [sys.executable, __file__, "--child", "--records", str(records)]
         command += ["--seed", str(args.seed), "--profile", str(args.profile)]
         if args.workers is not None:
             command += ["--workers", str(args.workers)]
+        if args.cache is not None:
+            command += ["--cache", str(args.cache)]
         stdout, stderr, tree_peak = _run_sampled(command, args.sample_every)
         if args.profile:
             print(stderr, flush=True)
         result = json.loads(stdout.strip().splitlines()[-1])
         result["tree_pss_mib"] = tree_peak
+        walls.setdefault(records, []).append(result["wall"])
         per_record = result["wall"] / result["records"] * 1e3
         first = first if first is not None else per_record
         print(
@@ -174,7 +213,24 @@ def main() -> None:
             f"{result['tree_pss_mib']:,.0f} MiB",
             flush=True,
         )
+    if args.repeat > 1:
+        _summary(walls, args.records)
     print(f"load average after: {os.getloadavg()}")
+
+
+def _summary(walls: dict[int, list[float]], sizes: list[int]) -> None:
+    """Median wall time per size, and each size's ratio to the first size."""
+    base = walls[sizes[0]]
+    for size in sizes:
+        times = walls[size]
+        rounds = [t / b for t, b in zip(times, base, strict=True)]
+        print(
+            f"size {size:>9,}: median wall {statistics.median(times):8.1f}s over "
+            f"{len(times)} runs ({', '.join(f'{t:.1f}' for t in times)}); median ratio to "
+            f"{sizes[0]:,}: {statistics.median(times) / statistics.median(base):.2f} "
+            f"(rounds {min(rounds):.2f} to {max(rounds):.2f})",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":
