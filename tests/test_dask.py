@@ -142,6 +142,9 @@ def test_wrong_arguments(client: Any, export: Path) -> None:
         run_population(export, as_of=AS_OF, client=object())
     with pytest.raises(UsageError):
         run_population(export, as_of=AS_OF, client=client, block_bytes=0)
+    for partitions in (0, -1, 2.0, True):
+        with pytest.raises(UsageError, match="partitions"):
+            run_population(export, as_of=AS_OF, client=client, partitions=partitions)  # type: ignore[arg-type]
 
 
 @pytest.fixture(scope="module")
@@ -232,14 +235,15 @@ def test_split_blocks_on_worker_processes(process_client: Any, hard_export: Path
     assert sorted(map(str, run.review)) == sorted(map(str, review))
 
 
-def test_shuffle_partition_is_the_same_in_every_process() -> None:
-    """The shuffle's partition of a key does not depend on the process's hash seed."""
+def test_shuffle_partition_and_packing_are_the_same_in_every_process() -> None:
+    """The shuffle's partition of a key and the packing dictionary ignore the hash seed."""
     import subprocess
     import sys
 
     code = (
-        "from carecoord.dask._pipeline import _bucket;"
-        "print([_bucket(k, 7) for k in ('a', ('s1', 'p-1'), ('', ''), 'x' * 40)])"
+        "from carecoord.dask._pipeline import _bucket, _zdict_mark;"
+        "print([_bucket(k, 7) for k in ('a', ('s1', 'p-1'), ('', ''), 'x' * 40)]);"
+        "print(_zdict_mark().hex())"
     )
     seen = {
         subprocess.run(
@@ -277,3 +281,84 @@ def test_packed_identity_round_trips() -> None:
     assert (tag, key) == ("I", record.key)
     assert identity == PatientRecord(source=record.source, patient=record.patient)
     assert len(packed) < len(pickle.dumps(identity)) / 3
+    with pytest.raises(UsageError, match="different versions"):  # packed by another version
+        _unpack(b"\0\0\0\0" + packed[4:])
+
+
+def test_components_and_links_in_one_partition(client: Any, tmp_path: Path) -> None:
+    """Several linked components in one partition (or a few): the one-machine tables.
+
+    Records identical across sources, a NOT_SAME_PERSON link inside a component and
+    across components, a SAME_PERSON chain joining two components, a self link, a link
+    to a missing record and a look-alike left for review; one linker clusters them all.
+    """
+    from carecoord.domain import HumanName, Identifier, LinkKind, PartialDate, PatientId
+    from carecoord.domain import PatientLink as Link
+    from carecoord.testing import make_source
+
+    def record(source: str, patient: str, **fields: Any) -> Any:
+        return make_record(
+            source=make_source(id=source), patient=make_patient(id=patient, **fields)
+        )
+
+    same, apart = LinkKind.SAME_PERSON, LinkKind.NOT_SAME_PERSON
+    quimby = (HumanName(family="Quimby", given=("Quentin",)),)
+    born = PartialDate(1950, 5, 5)
+    records = [
+        record("s1", "a-1"),
+        record("s2", "a-2"),
+        record("s3", "a-3", links=(Link(apart, PatientId("a-1"), "s1"),)),
+        record(
+            "s4",
+            "a-4",
+            names=(HumanName(family="Stranger", given=("Sam",)),),
+            identifiers=(),
+            telecom=(),
+            addresses=(),
+            birth_date=PartialDate(1990, 1, 1),
+            links=(Link(same, PatientId("a-3"), "s3"),),
+        ),
+        record(
+            "s1",
+            "q-1",
+            names=quimby,
+            birth_date=born,
+            identifiers=(Identifier("urn:example:mrn", "Q1"),),
+        ),
+        record(
+            "s2",
+            "q-2",
+            names=quimby,
+            birth_date=born,
+            identifiers=(Identifier("urn:example:mrn", "Q1"),),
+            links=(Link(apart, PatientId("a-1"), "s1"), Link(same, PatientId("q-2"))),
+        ),
+        record("s2", "r-1", identifiers=(), birth_date=PartialDate(1961, 4, 13)),
+        record(
+            "s1",
+            "z-1",
+            names=(HumanName(family="Zed", given=("Zoe",)),),
+            identifiers=(),
+            links=(Link(same, PatientId("gone"), "s9"), Link(apart, PatientId("q-1"))),
+        ),
+        record(
+            "s3",
+            "q-3",
+            names=quimby,
+            birth_date=born,
+            identifiers=(),
+            links=(Link(same, PatientId("a-4"), "s4"),),
+        ),
+    ]
+    folder = tmp_path / "export"
+    write_bulk_export([*records, *generate_population(30, seed=5).records], folder)
+    full = fhir.read(folder)
+    gaps, members, review = local_tables(full.records, as_of=AS_OF)
+    for partitions in (1, 3):
+        run = run_population(folder, as_of=AS_OF, client=client, partitions=partitions)
+        assert sorted(map(str, run.members)) == sorted(map(str, members))
+        assert list(run.gaps) == sorted(gaps, key=lambda row: row["profile_id"])
+        assert sorted(map(str, run.review)) == sorted(map(str, review))
+    profile_of = {(row["source_id"], row["patient_id"]): row["profile_id"] for row in members}
+    assert profile_of["s3", "a-3"] == profile_of["s4", "a-4"]  # joined by their link
+    assert profile_of["s1", "a-1"] != profile_of["s3", "a-3"]  # kept apart by theirs

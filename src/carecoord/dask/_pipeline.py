@@ -216,17 +216,35 @@ def _zdict() -> bytes:
     return pickle.dumps(sample, protocol=pickle.HIGHEST_PROTOCOL)
 
 
+@functools.cache
+def _zdict_mark() -> bytes:
+    """Four bytes naming :func:`_zdict` (its CRC-32), in front of every packed identity."""
+    return zlib.crc32(_zdict()).to_bytes(4, "big")
+
+
 def _pack(identity: PatientRecord) -> bytes:
     """An identity pickled and compressed against :func:`_zdict` (see :func:`_unpack`)."""
     packer = zlib.compressobj(1, zdict=_zdict())
     data = pickle.dumps(identity, protocol=pickle.HIGHEST_PROTOCOL)
-    return packer.compress(data) + packer.flush()
+    return _zdict_mark() + packer.compress(data) + packer.flush()
 
 
 def _unpack(data: bytes) -> PatientRecord:
-    """The identity :func:`_pack` packed (in this run, by the same code)."""
+    """The identity :func:`_pack` packed (in this run, by the same code).
+
+    Raises:
+        UsageError: it was packed against another dictionary: the worker that packed it
+            runs another version of carecoord, attrs or Python than this one.
+    """
+    if data[:4] != _zdict_mark():
+        msg = (
+            "the cluster's workers run different versions of carecoord, attrs or Python "
+            "(a packed identity does not match this worker's); install the same versions "
+            "on every worker and the client"
+        )
+        raise UsageError(msg)
     unpacker = zlib.decompressobj(zdict=_zdict())
-    identity: PatientRecord = pickle.loads(unpacker.decompress(data))  # noqa: S301 - _pack's
+    identity: PatientRecord = pickle.loads(unpacker.decompress(data[4:]))  # noqa: S301
     return identity
 
 
@@ -464,6 +482,10 @@ def run_population(
     ruleset = rules if rules is not None else default_rules()
     ranking = tuple(source_ranking)
     config = match if match is not None else MatchConfig()
+    given: object = partitions
+    if given is not None and (type(given) is not int or given < 1):
+        msg = f"partitions must be a positive integer or None, not {given!r}"
+        raise UsageError(msg)
     if partitions is None:  # a partition per 4 blocks of input: tasks stay small at any size
         threads = sum(client.nthreads().values()) or 1
         partitions = max(2, threads, -(-len(plan.blocks) // _BLOCKS_PER_PARTITION))
@@ -528,7 +550,8 @@ def run_population(
     if config.term_frequencies:
         (frequencies,) = compute(records.reduction(_count, TermFrequencies.merged))
         (frequencies_future,) = client.scatter([frequencies], broadcast=True, hash=False)
-    identities = records.map(_identity)
+    # Packed once and kept: both shuffles of the scoring stage read them.
+    identities = client.persist(records.map(_identity))
     block_candidates = (
         _shuffle(records.map(lambda r: _keys_of(r, config)).flatten(), 0, partitions)
         .map(lambda group: _block_pairs(group, config))
@@ -546,6 +569,7 @@ def run_population(
         _score_partition, config, frequencies_future
     )
     (scored_pairs,) = compute(scored)
+    del identities, lefts, scored  # their futures: the cluster frees the packed identities
 
     lap("blocking and scoring")
 
@@ -639,7 +663,11 @@ def _shuffle(bag: Any, field: int, partitions: int) -> Any:
 
 
 def _bucket(value: object, partitions: int) -> int:
-    """The shuffle partition of a key: the same in every process (unlike ``hash``)."""
+    """The shuffle partition of a key: the same in every process (unlike ``hash``).
+
+    Keys are strings or tuples of strings (patient ids, references, blocking keys, record
+    keys); any other key is placed by its ``repr``, so equal keys must have equal reprs.
+    """
     if isinstance(value, str):
         text = value
     elif isinstance(value, tuple) and all(isinstance(part, str) for part in value):
