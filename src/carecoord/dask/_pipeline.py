@@ -18,15 +18,19 @@ Stages (each a Dask bag computation on the client's cluster; see ``docs/dask.md`
    records sharing a key meet; each block gives its candidate pairs as one machine does
    (:func:`~carecoord.profile.block_pairs`: split on the tokens when it holds more than
    ``max_block_size`` records), and explicit links give theirs.
-5. **Scoring.** Pairs meet the identities of both their records (two shuffles) and are
-   scored where they meet, with the population's frequencies; the merging pairs go to
-   the client.
+5. **Scoring.** Pairs meet the identities of both their records (two shuffles; each
+   identity packed once, :func:`_pack`) and are scored where they meet, one linker per
+   partition, with the population's frequencies; the scored pairs go to the client.
 6. **Components.** Union-find on the client over the merging pairs (their number is about
    the number of records); the component of each record is broadcast to the workers.
-7. **Profiles and gaps.** Records and the pairs inside each component are shuffled by
-   component; each component is clustered from exactly those pairs (and the population's
-   frequencies), each cluster merged
-   into a profile, and the rules run on it: the gap rows, profile rows and review rows.
+7. **Profiles and gaps.** Records are shuffled by component, the pairs inside each
+   component go with them; the components of a partition are clustered by one linker
+   from exactly those pairs (and the population's frequencies; components share no
+   merging pair, so each is clustered as if alone), each cluster merged into a profile,
+   and the rules run on it: the gap rows, profile rows and review rows.
+
+The shuffles are this module's own (:func:`_shuffle`): keys placed by a checksum, the
+same in every process, and only pickled buckets travel between workers.
 
 The result equals :func:`~carecoord.dask.local_tables` over ``fhir.read`` of the same
 folder: the same profiles (ids and members), the same gaps, the same review pairs.
@@ -102,10 +106,10 @@ _DEFAULT_BLOCK = 64 * 2**20
 
 _BLOCKS_PER_PARTITION = 4
 """Blocks of input per shuffle partition by default: 256 MiB of NDJSON, about 80,000
-records, so a task holds a few hundred MiB of records. One per block made 64 partitions
-of a million-record export, and a task shuffle's tasks grow with the square of the
-partitions (8,101 tasks in scoring alone, 45 a minute on 2 workers); the threads alone
-made 2, and each worker held half the export in one task and was restarted."""
+records, so a task holds a few hundred MiB of records. The threads alone made 2 at a
+million records on 2 workers: each held half the export in one task and was restarted;
+one per block made 64, and the shuffles' small tasks grow with the product of the
+partitions on both sides."""
 
 
 @attrs.frozen
