@@ -454,7 +454,9 @@ def run_population(
     large a piece of a file one task scans.
 
     The tables equal :func:`~carecoord.dask.local_tables` over ``fhir.read`` of the same
-    folder (see ``docs/dask.md``).
+    folder, or over the records of :func:`~carecoord.fhir.read_bulk` when a file is
+    larger than ``limits.max_file_bytes`` (which bounds a line here, a file in
+    ``fhir.read``; see ``docs/dask.md``).
 
     Raises:
         MissingExtraError: the dask extra is not installed.
