@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import gc
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import Enum
 
-__all__ = ["collector", "plain"]
+__all__ = ["collector", "outputs_under_hash_seeds", "plain"]
 
 
 def plain(value: object) -> bool:
@@ -36,3 +39,17 @@ def collector(enabled: bool) -> Iterator[None]:
             gc.enable()
         else:
             gc.disable()
+
+
+def outputs_under_hash_seeds(code: str, seeds: tuple[str, ...] = ("1", "2", "3")) -> set[str]:
+    """The distinct standard outputs of ``python -c code`` run under each ``PYTHONHASHSEED``."""
+    return {
+        subprocess.run(
+            [sys.executable, "-c", code],
+            check=True,
+            capture_output=True,
+            text=True,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+        ).stdout
+        for seed in seeds
+    }

@@ -6,6 +6,7 @@ import datetime as dt
 import importlib.util
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from carecoord.testing import (
     make_record,
     write_bulk_export,
 )
+from tests._helpers import outputs_under_hash_seeds
 
 _HAVE_DASK = all(importlib.util.find_spec(m) for m in ("dask", "distributed", "pyarrow"))
 if not _HAVE_DASK and os.environ.get("CI"):  # CI installs the test group: dask is there
@@ -33,17 +35,24 @@ pytestmark = pytest.mark.skipif(
 AS_OF = dt.datetime(2024, 1, 1, 12, tzinfo=dt.UTC)
 
 
-@pytest.fixture(scope="module")
-def client() -> Iterator[Any]:
-    """A local cluster of three in-process workers (kept to seconds)."""
+@contextmanager
+def _local_client(workers: int, *, processes: bool) -> Iterator[Any]:
+    """A client of a local cluster of ``workers`` single-threaded workers."""
     from distributed import Client, LocalCluster
 
     with (
         LocalCluster(
-            n_workers=3, threads_per_worker=1, processes=False, dashboard_address=":0"
+            n_workers=workers, threads_per_worker=1, processes=processes, dashboard_address=":0"
         ) as cluster,
         Client(cluster) as running,
     ):
+        yield running
+
+
+@pytest.fixture(scope="module")
+def client() -> Iterator[Any]:
+    """A local cluster of three in-process workers (kept to seconds)."""
+    with _local_client(3, processes=False) as running:
         yield running
 
 
@@ -150,14 +159,7 @@ def test_wrong_arguments(client: Any, export: Path) -> None:
 @pytest.fixture(scope="module")
 def process_client() -> Iterator[Any]:
     """A local cluster of two worker processes: data crosses process boundaries."""
-    from distributed import Client, LocalCluster
-
-    with (
-        LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
-        ) as cluster,
-        Client(cluster) as running,
-    ):
+    with _local_client(2, processes=True) as running:
         yield running
 
 
@@ -237,25 +239,12 @@ def test_split_blocks_on_worker_processes(process_client: Any, hard_export: Path
 
 def test_shuffle_partition_and_packing_are_the_same_in_every_process() -> None:
     """The shuffle's partition of a key and the packing dictionary ignore the hash seed."""
-    import subprocess
-    import sys
-
     code = (
         "from carecoord.dask._pipeline import _bucket, _zdict_mark;"
         "print([_bucket(k, 7) for k in ('a', ('s1', 'p-1'), ('', ''), 'x' * 40)]);"
         "print(_zdict_mark().hex())"
     )
-    seen = {
-        subprocess.run(
-            [sys.executable, "-c", code],
-            check=True,
-            capture_output=True,
-            text=True,
-            env={**os.environ, "PYTHONHASHSEED": seed},
-        ).stdout
-        for seed in ("1", "2", "3")
-    }
-    assert len(seen) == 1
+    assert len(outputs_under_hash_seeds(code)) == 1
 
 
 def test_packed_identity_round_trips() -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import json
-import os
 import subprocess
 import sys
 import zoneinfo
@@ -65,6 +64,7 @@ from carecoord.testing import (
     make_transition,
 )
 from carecoord.testing import strategies as cs
+from tests._helpers import outputs_under_hash_seeds
 
 # --------------------------------------------------------------------------- fixtures
 
@@ -333,16 +333,7 @@ class TestDeterminism:
             "from carecoord.testing import make_consent\n"
             "print(dumps(make_consent(classes=frozenset(Sensitivity))))\n"
         )
-        outputs = {
-            subprocess.run(
-                [sys.executable, "-c", code],
-                check=True,
-                capture_output=True,
-                text=True,
-                env={**os.environ, "PYTHONHASHSEED": seed},
-            ).stdout
-            for seed in ("1", "2", "3")
-        }
+        outputs = outputs_under_hash_seeds(code)
 
         assert len(outputs) == 1
 
