@@ -356,9 +356,15 @@ def _components(edges: Iterable[tuple[RecordKey, RecordKey]]) -> dict[RecordKey,
 
 
 @_gc_paused
+def _pickled_partition(items: Iterable[Any]) -> list[bytes]:
+    """A partition as one pickle (a list of rows travels to the client row by row)."""
+    return [pickle.dumps(list(items), protocol=pickle.HIGHEST_PROTOCOL)]
+
+
 def _profiles_of(
     groups: Iterable[tuple[RecordKey, list[tuple[Any, ...]]]],
     *,
+    inside: Mapping[RecordKey, list[tuple[RecordKey, RecordKey]]],
     match: MatchConfig | None,
     frequencies: TermFrequencies | None,
     source_ranking: tuple[str, ...],
@@ -368,10 +374,11 @@ def _profiles_of(
 ) -> list[tuple[Any, ...]]:
     """Cluster one partition's components, merge each cluster, run the rules.
 
-    One linker clusters every multi-record component of the partition from the pairs
-    inside each (components share no merging pair, so each is clustered as if alone; a
-    review entry between two components is the client's, not this one's). Returns the
-    rows of each table, tagged.
+    ``groups`` are each component's ``("R", record)`` items; ``inside`` the scored pairs
+    inside each component. One linker clusters every multi-record component of the
+    partition from its pairs (components share no merging pair, so each is clustered as
+    if alone; a review entry between two components is the client's, not this one's).
+    Returns the rows of each table, tagged.
     """
     component_of: dict[RecordKey, RecordKey] = {}
     records: dict[RecordKey, PatientRecord] = {}
@@ -381,13 +388,13 @@ def _profiles_of(
         found = dedupe_records([item[1] for item in items if item[0] == "R"])
         if not found:
             continue
-        inside = [pair for item in items if item[0] == "E" for pair in item[1]]
-        if len(found) == 1 and not inside:  # a lone record is its own cluster
+        own = inside.get(component, ())
+        if len(found) == 1 and not own:  # a lone record is its own cluster
             lone.append((found[0].key,))
         for record in found:
             records[record.key] = record
             component_of[record.key] = component
-        pairs.extend(inside)
+        pairs.extend(own)
     clusters: list[tuple[RecordKey, ...]] = list(lone)
     review: Sequence[PossibleMatch] = ()
     loners = {keys[0] for keys in lone}
@@ -574,7 +581,11 @@ def run_population(
     scored = _shuffle(db.concat([identities, lefts]), 1, partitions).map_partitions(
         _score_partition, config, frequencies_future
     )
-    (scored_pairs,) = compute(scored)
+    scored_pairs = [
+        pair
+        for part in compute(scored.map_partitions(_pickled_partition))[0]
+        for pair in pickle.loads(part)  # noqa: S301 - written by _pickled_partition
+    ]
     del identities, lefts, scored  # their futures: the cluster frees the packed identities
 
     lap("blocking and scoring")
@@ -599,15 +610,15 @@ def run_population(
         return (mapping.get(record.key, record.key), ("R", record))
 
     placed = records.map(keyed, component_future)
-    pair_items = db.from_sequence(
-        [(comp, ("E", pairs)) for comp, pairs in inside.items()] or [(("", ""), ("E", []))],
-        npartitions=max(1, min(partitions, len(inside) or 1)),
-    )
+    # The pairs inside each component, broadcast (a shuffle's input would travel in the
+    # task graph through the scheduler: 42 MiB at a million records).
+    (inside_future,) = client.scatter([inside], broadcast=True, hash=False)
     rows = (
-        _shuffle(db.concat([placed, pair_items]), 0, partitions)
+        _shuffle(placed, 0, partitions)
         .map(lambda group: (group[0], [item[1] for item in group[1]]))
         .map_partitions(
             _profiles_of,
+            inside=inside_future,
             match=config,
             frequencies=frequencies_future,
             source_ranking=ranking,
@@ -617,12 +628,13 @@ def run_population(
         )
     )
     rows = client.persist(rows)
-    gaps, members, more_review, errors = compute(
-        rows.filter(lambda item: item[0] == "G").map(lambda item: item[1]),
-        rows.filter(lambda item: item[0] == "M").map(lambda item: item[1]),
-        rows.filter(lambda item: item[0] == "V").map(lambda item: item[1]),
-        rows.filter(lambda item: item[0] == "E!").map(lambda item: item[1]).sum(),
-    )
+    del component_future, inside_future
+    tables: dict[str, list[Any]] = {"G": [], "M": [], "V": [], "E!": []}
+    for part in compute(rows.map_partitions(_pickled_partition))[0]:
+        for tag, row in pickle.loads(part):  # noqa: S301 - written by _pickled_partition
+            tables[tag].append(row)
+    gaps, members, more_review = tables["G"], tables["M"], tables["V"]
+    errors = sum(tables["E!"])
     lap("profiles and gaps")
     paths: dict[str, str] = {}
     if output is not None:
