@@ -23,6 +23,7 @@ from carecoord.domain import (
     PartialDate,
     Period,
     Quantity,
+    Ref,
     Result,
     ResultCategory,
     ResultId,
@@ -41,7 +42,7 @@ from carecoord.fhir._issues import IssueLog
 from carecoord.fhir._limits import Limits
 from carecoord.fhir._trusted import aware_zone, trusted_constructor
 
-from .test_read_fixtures import SUBJECT, bundle, patient
+from .test_read_fixtures import SUBJECT, bundle, patient, practitioner
 
 LOINC = "http://loinc.org"
 AT = dt.datetime(2024, 3, 1, 9, 30, tzinfo=dt.UTC)
@@ -282,3 +283,36 @@ def test_parser_checked_bound_edges(text: bytes, max_depth: int) -> None:
     data = text + b" " * _SMALL_TEXT
     assert _parsed_now(data, max_depth) == _parsed_as_before(data, max_depth)
     assert _bounded_loads(data, max_depth) is _NO_VALUE or not too_deep(data, max_depth)
+
+
+def _urn_bundle(doctor: str, encounters: list[str]) -> dict[str, Any]:
+    """A Bundle with urn:uuid fullUrls: the patient, a doctor, encounters led by the doctor."""
+    entries: list[dict[str, Any]] = [
+        {"fullUrl": "urn:uuid:0000-patient", "resource": patient()},
+        {"fullUrl": "urn:uuid:0000-doctor", "resource": practitioner(doctor)},
+    ]
+    for ident in encounters:
+        encounter = {
+            "resourceType": "Encounter",
+            "id": ident,
+            "status": "finished",
+            "class": {"code": "AMB"},
+            "subject": {"reference": "urn:uuid:0000-patient"},
+            "participant": [{"individual": {"reference": "urn:uuid:0000-doctor"}}],
+            "period": {"start": "2024-03-01T09:30:00Z"},
+        }
+        entries.append({"fullUrl": f"urn:uuid:{ident}", "resource": encounter})
+    return {"resourceType": "Bundle", "type": "collection", "entry": entries}
+
+
+def test_remembered_targets_stay_in_their_bundle() -> None:
+    """A urn:uuid naming a resource in two Bundles resolves within each, remembered or not."""
+    result = read([_urn_bundle("doc-a", ["e1", "e2"]), _urn_bundle("doc-b", ["e3", "e4"])])
+    (record,) = result.records
+    performers = {e.id: e.performers for e in record.encounters}
+    assert performers == {
+        "e1": (Ref("Practitioner", "doc-a"),),
+        "e2": (Ref("Practitioner", "doc-a"),),
+        "e3": (Ref("Practitioner", "doc-b"),),
+        "e4": (Ref("Practitioner", "doc-b"),),
+    }

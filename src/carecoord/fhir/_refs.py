@@ -237,6 +237,25 @@ class ReferenceIndex:
             return False
         return len(self._by_url.get(_url_key(reference), ())) == 1
 
+    def scope_of(self, resource: object) -> tuple[str, str] | None:
+        """The scope (source, Bundle path) ``resource`` was indexed in; ``None`` if not indexed.
+
+        Together with the text of a :meth:`scoped` reference, it decides what the
+        reference resolves to from ``resource``.
+        """
+        node = self._nodes.get(id(resource))
+        return node.scope if node is not None and node.resource is resource else None
+
+    def scoped(self, reference: str) -> bool:
+        """Whether what ``reference`` resolves to depends only on the referrer's scope.
+
+        True for ``urn:uuid``/``urn:oid`` references (by ``fullUrl``; among several
+        resources, the one in the referrer's Bundle, then its source) and conditional
+        ``Type?identifier=...`` ones (by identifier alone): :meth:`resolve` reads nothing
+        else of the referring resource for them.
+        """
+        return reference_kind(reference) in ("urn:uuid", "urn:oid", "conditional")
+
     def resolve(
         self,
         reference: str,
