@@ -316,3 +316,19 @@ def test_remembered_targets_stay_in_their_bundle() -> None:
         "e3": (Ref("Practitioner", "doc-b"),),
         "e4": (Ref("Practitioner", "doc-b"),),
     }
+
+
+def test_unique_urn_of_the_wrong_type_is_still_reported() -> None:
+    """A urn:uuid naming one resource of another type than declared is reported, as before.
+
+    (The reference still gives its target's key, as a reference that does not resolve
+    to a fitting resource does.)
+    """
+    document = _urn_bundle("doc-a", ["e1"])
+    participant = document["entry"][2]["resource"]["participant"][0]
+    participant["individual"]["type"] = "Organization"
+    result = read(document)
+    (record,) = result.records
+    assert record.encounters[0].performers == (Ref("Practitioner", "doc-a"),)
+    codes = [(i.path, i.code) for i in result.issues]
+    assert ("Bundle.entry[2].resource.participant[0].individual", "wrong-type") in codes

@@ -51,6 +51,10 @@ class ReferenceAccess(JsonAccess):
             reference = ref_obj.get("reference")
             declared = ref_obj.get("type")
             if type(reference) is str and (declared is None or type(declared) is str):
+                unique = index.unique_target(ref_obj, reference, expected)
+                if unique is not None:  # the usual urn:uuid: found with nothing to report
+                    found_key = index.key_for(unique)
+                    return None if found_key is None else self.ref_for_key(found_key)
                 memo_key = (reference, declared, expected, index.scope_of(self.resource))
                 known = self.state.target_memo.get(memo_key)
                 if known is not None:  # resolved before from the same scope, quietly

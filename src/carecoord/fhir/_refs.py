@@ -237,6 +237,29 @@ class ReferenceIndex:
             return False
         return len(self._by_url.get(_url_key(reference), ())) == 1
 
+    def unique_target(
+        self,
+        ref_obj: dict[str, Any],
+        reference: str,
+        expected: str | Collection[str] | None = None,
+    ) -> dict[str, Any] | None:
+        """What :meth:`resolve_or_report` gives for a ``urn:uuid`` naming one resource.
+
+        ``reference`` is ``ref_obj["reference"]``. The target when it starts
+        ``urn:uuid:``, names exactly one resource and fits the declared and expected
+        types (so nothing would be reported); otherwise ``None``, and the caller takes
+        the reporting path.
+        """
+        if not reference.startswith("urn:uuid:"):
+            return None
+        unique = self._by_url.get(reference.lower())
+        if unique is None or len(unique) != 1:
+            return None
+        target = unique[0].resource
+        if _type_problem(ref_obj, target.get("resourceType"), expected) is not None:
+            return None
+        return target
+
     def scope_of(self, resource: object) -> tuple[str, str] | None:
         """The scope (source, Bundle path) ``resource`` was indexed in; ``None`` if not indexed.
 
