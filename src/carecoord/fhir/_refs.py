@@ -139,41 +139,50 @@ class ReferenceIndex:
             | None
         ) = None
         self._count = 0
-        for entry in entries:
-            self.add(entry)
+        self._add_all(entries)
 
     def add(self, entry: FlatResource) -> None:
         """Index one resource (and the resources it contains)."""
-        path, resource, full_url, source = entry
-        cut = path.rfind(".entry[")
-        scope = (source, path[:cut] if cut >= 0 else "")
-        full_url = full_url or None
-        node = _Node(resource, full_url, scope, source, None)
-        self._nodes[id(resource)] = node
-        self._count += 1
-        if full_url is not None:
-            # UUIDs are compared without regard to case (as _url_key does)
-            url_key = full_url.lower() if full_url[:9].lower() == "urn:uuid:" else full_url
-            found = self._by_url.get(url_key)
-            if found is None:
-                self._by_url[url_key] = [node]
-            else:
-                found.append(node)
-        node_id = node.id
-        if node_id is not None:
-            type_id = (node.type, node_id)
-            found = self._by_type_id.get(type_id)
-            if found is None:
-                self._by_type_id[type_id] = [node]
-            else:
-                found.append(node)
+        self._add_all((entry,))
+
+    def _add_all(self, entries: Iterable[FlatResource]) -> None:
+        """Index each resource in turn (what :meth:`add` does, in one loop)."""
+        nodes, by_url, by_type_id = self._nodes, self._by_url, self._by_type_id
+        count = 0
+        for path, resource, written_url, source in entries:
+            cut = path.rfind(".entry[")
+            scope = (source, path[:cut] if cut >= 0 else "")
+            full_url = written_url or None
+            node = _Node(resource, full_url, scope, source, None)
+            nodes[id(resource)] = node
+            count += 1
+            if full_url is not None:
+                # UUIDs are compared without regard to case (as _url_key does)
+                if full_url.startswith("urn:uuid:") or full_url[:9].lower() == "urn:uuid:":
+                    url_key = full_url.lower()
+                else:
+                    url_key = full_url
+                found = by_url.get(url_key)
+                if found is None:
+                    by_url[url_key] = [node]
+                else:
+                    found.append(node)
+            node_id = node.id
+            if node_id is not None:
+                type_id = (node.type, node_id)
+                found = by_type_id.get(type_id)
+                if found is None:
+                    by_type_id[type_id] = [node]
+                else:
+                    found.append(node)
+            if "contained" in resource:
+                contained = resource["contained"]
+                if isinstance(contained, list):
+                    for item in contained:
+                        if isinstance(item, dict):
+                            nodes[id(item)] = _Node(item, None, scope, source, resource)
+        self._count += count
         self._by_identifier = None
-        if "contained" in resource:
-            contained = resource["contained"]
-            if isinstance(contained, list):
-                for item in contained:
-                    if isinstance(item, dict):
-                        self._nodes[id(item)] = _Node(item, None, scope, source, resource)
 
     def __len__(self) -> int:
         """The number of resources indexed (contained resources not counted)."""
