@@ -228,6 +228,10 @@ class FlatResource(NamedTuple):
     source: str
 
 
+_new_flat = tuple.__new__
+"""``FlatResource(...)`` without its Python-level ``__new__`` (the same tuple)."""
+
+
 def is_json_text(text: str) -> bool:
     """Whether a ``str`` input is JSON text rather than a path.
 
@@ -814,7 +818,7 @@ def _flatten(
         elif kind == "Parameters" and unwrap_parameters:
             children = _parameter_resources(resource, path, label, issues)
         if children is None:
-            yield FlatResource(path, resource, full_url, label)
+            yield _new_flat(FlatResource, (path, resource, full_url, label))
         else:
             opened.add(id(resource))
             stack.append(iter(children))
