@@ -23,15 +23,26 @@ from carecoord.domain import (
     PartialDate,
     Period,
     Quantity,
+    Ref,
     Result,
     ResultCategory,
     ResultId,
 )
-from carecoord.fhir import ImportIssue, read
-from carecoord.fhir._input import too_deep
+from carecoord.fhir import ImportIssue, _input, read
+from carecoord.fhir._input import (
+    _FEW_ESCAPES,
+    _NO_VALUE,
+    _SMALL_TEXT,
+    InputReader,
+    _bounded_loads,
+    _drop_escapes,
+    too_deep,
+)
+from carecoord.fhir._issues import IssueLog
+from carecoord.fhir._limits import Limits
 from carecoord.fhir._trusted import aware_zone, trusted_constructor
 
-from .test_read_fixtures import SUBJECT, bundle, patient
+from .test_read_fixtures import SUBJECT, bundle, patient, practitioner
 
 LOINC = "http://loinc.org"
 AT = dt.datetime(2024, 3, 1, 9, 30, tzinfo=dt.UTC)
@@ -199,3 +210,125 @@ def test_too_deep_as_before(parts: list[bytes], max_depth: int, padding: int) ->
     assert too_deep(data, max_depth) == _too_deep_before(data, max_depth)
     padded = data + b" " * padding  # large texts take the other branch
     assert too_deep(padded, max_depth) == _too_deep_before(padded, max_depth)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(st.sampled_from([b"\\", b'"', b"[", b"a", b"\xc3\xa9", b"n"]), max_size=80),
+    st.integers(min_value=0, max_value=3),
+)
+def test_escapes_dropped_as_by_the_regex(parts: list[bytes], runs: int) -> None:
+    """Escapes cut out with ``bytes.find`` leave the bytes the regex left, many or few."""
+    data = b"".join(parts)
+    assert _drop_escapes(data) == _ESCAPES.sub(b"", data)
+    many = data + b"\\n" * (_FEW_ESCAPES * runs) + data  # past the bound: the regex
+    assert _drop_escapes(many) == _ESCAPES.sub(b"", many)
+
+
+def _parsed_as_before(data: bytes, max_depth: int) -> object:
+    """What the reader made of a text before the parser checked the bound: value or error."""
+    if too_deep(data, max_depth):
+        return "too deep"
+    try:
+        return _input._loads(data)  # the parser picked (orjson when installed)
+    except ValueError:
+        return "not JSON"
+
+
+def _parsed_now(data: bytes, max_depth: int) -> object:
+    """What the reader makes of a text now (through the reader's own parse)."""
+    reader = InputReader(IssueLog(), Limits(max_depth=max_depth))
+    try:
+        return reader._json(data)
+    except ValueError:
+        return "not JSON"
+    except Exception as err:  # the reader's own over-limit error
+        assert "max_depth" in err.args
+        return "too deep"
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from([b"[", b"]", b"{", b"}", b'"', b"\\", b"1", b",", b":", b'"a":', b" "]),
+        max_size=40,
+    ),
+    st.integers(min_value=1, max_value=6),
+)
+def test_parser_checked_bound_as_before(parts: list[bytes], max_depth: int) -> None:
+    """Large texts bounded by the parser give the value or the error they gave before."""
+    padding = b" " * (_SMALL_TEXT + 1)  # only large texts are bounded by the parser
+    data = padding + b"".join(parts) + padding
+    assert _parsed_now(data, max_depth) == _parsed_as_before(data, max_depth)
+
+
+@pytest.mark.parametrize(
+    ("text", "max_depth"),
+    [
+        (b"[" * 5 + b"]" * 5, 5),
+        (b"[" * 6 + b"]" * 6, 5),
+        (b'{"a":' * 4 + b"{}" + b"}" * 4, 5),
+        (b'{"a":' * 5 + b"{}" + b"}" * 5, 5),
+        (b"{},{}", 5),
+        (b"1],[2", 5),
+        (b"1]],[[2", 5),
+        (b"]", 5),
+        (b"[1,2] 3", 5),
+        (b'{"a": [1, {"b": "[[[[[[[["}]}', 3),
+        (b'{"a": "\\"[[[[[[[[\\\\"}', 2),
+    ],
+)
+def test_parser_checked_bound_edges(text: bytes, max_depth: int) -> None:
+    """At the bound, one past it, and texts that are not one JSON value: as before."""
+    data = text + b" " * _SMALL_TEXT
+    assert _parsed_now(data, max_depth) == _parsed_as_before(data, max_depth)
+    assert _bounded_loads(data, max_depth) is _NO_VALUE or not too_deep(data, max_depth)
+
+
+def _urn_bundle(doctor: str, encounters: list[str]) -> dict[str, Any]:
+    """A Bundle with urn:uuid fullUrls: the patient, a doctor, encounters led by the doctor."""
+    entries: list[dict[str, Any]] = [
+        {"fullUrl": "urn:uuid:0000-patient", "resource": patient()},
+        {"fullUrl": "urn:uuid:0000-doctor", "resource": practitioner(doctor)},
+    ]
+    for ident in encounters:
+        encounter = {
+            "resourceType": "Encounter",
+            "id": ident,
+            "status": "finished",
+            "class": {"code": "AMB"},
+            "subject": {"reference": "urn:uuid:0000-patient"},
+            "participant": [{"individual": {"reference": "urn:uuid:0000-doctor"}}],
+            "period": {"start": "2024-03-01T09:30:00Z"},
+        }
+        entries.append({"fullUrl": f"urn:uuid:{ident}", "resource": encounter})
+    return {"resourceType": "Bundle", "type": "collection", "entry": entries}
+
+
+def test_remembered_targets_stay_in_their_bundle() -> None:
+    """A urn:uuid naming a resource in two Bundles resolves within each, remembered or not."""
+    result = read([_urn_bundle("doc-a", ["e1", "e2"]), _urn_bundle("doc-b", ["e3", "e4"])])
+    (record,) = result.records
+    performers = {e.id: e.performers for e in record.encounters}
+    assert performers == {
+        "e1": (Ref("Practitioner", "doc-a"),),
+        "e2": (Ref("Practitioner", "doc-a"),),
+        "e3": (Ref("Practitioner", "doc-b"),),
+        "e4": (Ref("Practitioner", "doc-b"),),
+    }
+
+
+def test_unique_urn_of_the_wrong_type_is_still_reported() -> None:
+    """A urn:uuid naming one resource of another type than declared is reported, as before.
+
+    (The reference still gives its target's key, as a reference that does not resolve
+    to a fitting resource does.)
+    """
+    document = _urn_bundle("doc-a", ["e1"])
+    participant = document["entry"][2]["resource"]["participant"][0]
+    participant["individual"]["type"] = "Organization"
+    result = read(document)
+    (record,) = result.records
+    assert record.encounters[0].performers == (Ref("Practitioner", "doc-a"),)
+    codes = [(i.path, i.code) for i in result.issues]
+    assert ("Bundle.entry[2].resource.participant[0].individual", "wrong-type") in codes

@@ -121,6 +121,61 @@ def _pick_loads() -> tuple[str, Callable[[bytes], Any]]:
 JSON_BACKEND, _loads = _pick_loads()
 """Name of the JSON parser in use: ``"orjson"`` when importable, else ``"json"``."""
 
+
+def _parser_depth(loads: Callable[[bytes], Any]) -> int | None:
+    """The nesting ``loads`` refuses beyond, when it is orjson's (1,024 levels), else ``None``.
+
+    Probed, not assumed: ``None`` unless 1,024 nested arrays parse and 1,025 do not, and
+    alike for objects (``{}`` counts as a level, as for :func:`too_deep`).
+    """
+    if JSON_BACKEND != "orjson":
+        return None
+    limit = 1024
+    for opening, closing in ((b"[", b"]"), (b'{"a":', b"}")):
+        for depth, fits in ((limit, True), (limit + 1, False)):
+            try:
+                loads(opening * (depth - 1) + b"{}" + closing * (depth - 1))
+            except ValueError:
+                parsed = False
+            else:
+                parsed = True
+            if parsed is not fits:
+                return None
+    return limit
+
+
+_ORJSON_LOADS = _loads if JSON_BACKEND == "orjson" else None
+"""orjson's ``loads`` when it is the parser picked (tests may swap ``_loads``)."""
+_PARSER_DEPTH = _parser_depth(_loads)
+"""The nesting the parser itself refuses beyond (``None``: not known, not relied on)."""
+_NO_VALUE = object()
+"""What :func:`_bounded_loads` gives when it cannot vouch for a text (a sentinel)."""
+
+
+def _bounded_loads(data: bytes, max_depth: int) -> Any:
+    """The value of ``data`` parsed with the nesting bound checked by the parser itself.
+
+    The text is parsed inside ``1,024 - max_depth`` arrays, so that the parser, which
+    refuses more than 1,024 levels, refuses it exactly when it nests deeper than
+    ``max_depth`` (what :func:`too_deep` measures, exactly for JSON text). The value is
+    given only when the parse succeeds and each added array holds exactly one value
+    (so the text was one JSON value); otherwise :data:`_NO_VALUE`, and the caller
+    measures and parses the text as ever (so every error is found and worded the same).
+    """
+    if _PARSER_DEPTH is None or _loads is not _ORJSON_LOADS or max_depth >= _PARSER_DEPTH:
+        return _NO_VALUE
+    wrappers = _PARSER_DEPTH - max_depth
+    try:
+        value = _loads(b"".join((b"[" * wrappers, data, b"]" * wrappers)))
+    except (ValueError, RecursionError):
+        return _NO_VALUE
+    for _ in range(wrappers):
+        if type(value) is not list or len(value) != 1:
+            return _NO_VALUE
+        value = value[0]
+    return value
+
+
 Document: TypeAlias = tuple[str, dict[str, Any]]
 """A source label (``<file 3>``, ``<file 3>:12`` for an NDJSON line, ``<input>``,
 ``<input>[2]``; file names instead with ``name_files``) and a JSON object."""
@@ -173,6 +228,10 @@ class FlatResource(NamedTuple):
     source: str
 
 
+_new_flat = tuple.__new__
+"""``FlatResource(...)`` without its Python-level ``__new__`` (the same tuple)."""
+
+
 def is_json_text(text: str) -> bool:
     """Whether a ``str`` input is JSON text rather than a path.
 
@@ -211,7 +270,7 @@ def too_deep(data: bytes, max_depth: int) -> bool:
     if len(data) < _SMALL_TEXT and data.count(b"[") + data.count(b"{") <= max_depth:
         return False  # a small text with fewer opening brackets than the bound
     if b"\\" in data:
-        data = _ESCAPES.sub(b"", data)
+        data = _drop_escapes(data)
     marks = data.translate(_BRACES, _NOT_MARKS)  # braces become brackets in the same pass
     # No more opening brackets than the bound (counted once escapes are gone, on the
     # marks: a twentieth of a FHIR text): no nesting can exceed it.
@@ -228,6 +287,34 @@ def too_deep(data: bytes, max_depth: int) -> bool:
             return depth + marks.count(b"[") > max_depth
         marks = fewer
     return True
+
+
+_FEW_ESCAPES = 4096
+"""Up to this many escapes, :func:`_drop_escapes` cuts them out itself (else a regex)."""
+
+
+def _drop_escapes(data: bytes) -> bytes:
+    """``data`` without its escapes: each backslash and the byte after it.
+
+    The same bytes as ``_ESCAPES.sub(b"", data)`` (left to right, a backslash that is
+    escaped escapes nothing, a final backslash stays), found by ``bytes.find`` rather
+    than by the regex scanning every byte: JSON text has few escapes. Text with many
+    goes to the regex.
+    """
+    chunks: list[bytes] = []
+    start = 0
+    last = len(data) - 1
+    pos = data.find(b"\\")
+    while pos >= 0:
+        if len(chunks) == _FEW_ESCAPES:
+            return _ESCAPES.sub(b"", data)
+        if pos == last:  # nothing follows it: it stays
+            break
+        chunks.append(data[start:pos])
+        start = pos + 2
+        pos = data.find(b"\\", start)
+    chunks.append(data[start:])
+    return b"".join(chunks)
 
 
 def _long_string(value: Any, limit: int) -> bool:
@@ -525,12 +612,16 @@ class InputReader:
     def _json(self, data: bytes) -> Any:
         """The parsed text; ``ValueError`` when it is not JSON, ``_OverLimit`` over a limit."""
         limits = self.limits
-        if too_deep(data, limits.max_depth):
-            raise _OverLimit(f"nested deeper than {limits.max_depth:,} levels", "max_depth")
-        try:
-            value = _loads(data)
-        except RecursionError:  # a caller already deep in its stack: still not a crash
-            raise _OverLimit("nested too deeply for the parser", "max_depth") from None
+        value = _NO_VALUE
+        if len(data) >= _SMALL_TEXT:  # large: the parser checks the bound as it parses
+            value = _bounded_loads(data, limits.max_depth)
+        if value is _NO_VALUE:
+            if too_deep(data, limits.max_depth):
+                raise _OverLimit(f"nested deeper than {limits.max_depth:,} levels", "max_depth")
+            try:
+                value = _loads(data)
+            except RecursionError:  # a caller already deep in its stack: still not a crash
+                raise _OverLimit("nested too deeply for the parser", "max_depth") from None
         limit = limits.max_string_length
         if len(data) > limit and _long_string(value, limit):
             raise _OverLimit(
@@ -727,7 +818,7 @@ def _flatten(
         elif kind == "Parameters" and unwrap_parameters:
             children = _parameter_resources(resource, path, label, issues)
         if children is None:
-            yield FlatResource(path, resource, full_url, label)
+            yield _new_flat(FlatResource, (path, resource, full_url, label))
         else:
             opened.add(id(resource))
             stack.append(iter(children))

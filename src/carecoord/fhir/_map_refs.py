@@ -43,12 +43,30 @@ class ReferenceAccess(JsonAccess):
         ``dangling-reference`` warning). The type is the carecoord type the target maps
         to (``Result`` for an Observation, ``Referral`` for a referral...).
         """
-        target = self.index.resolve_or_report(
+        index = self.index
+        memo_key: tuple[str, object, object, object] | None = None
+        if type(ref_obj) is dict and (
+            expected is None or type(expected) is str or type(expected) is tuple
+        ):
+            reference = ref_obj.get("reference")
+            declared = ref_obj.get("type")
+            if type(reference) is str and (declared is None or type(declared) is str):
+                unique = index.unique_target(ref_obj, reference, expected)
+                if unique is not None:  # the usual urn:uuid: found with nothing to report
+                    found_key = index.key_for(unique)
+                    return None if found_key is None else self.ref_for_key(found_key)
+                memo_key = (reference, declared, expected, index.scope_of(self.resource))
+                known = self.state.target_memo.get(memo_key)
+                if known is not None:  # resolved before from the same scope, quietly
+                    return self.ref_for_key(known)
+        target = index.resolve_or_report(
             ref_obj, path, self.source, self.issues, self.resource, expected=expected
         )
         key: Key | None
         if target is not None:
-            key = self.index.key_for(target)
+            key = index.key_for(target)
+            if key is not None and memo_key is not None and index.scoped(memo_key[0]):
+                remember(self.state.target_memo, memo_key, key)
         else:
             key = self._unresolved_key(ref_obj, expected)
         return None if key is None else self.ref_for_key(key)

@@ -231,6 +231,10 @@ class ReadState:
         (:meth:`DatatypeAccess._quiet_code`; strings or ``None`` only)."""
         self.ref_memo: dict[tuple[str, str], Ref] = {}
         """``(carecoord type, id)`` -> the :class:`Ref` made of them."""
+        self.target_memo: dict[tuple[str, object, object, object], Key] = {}
+        """``(reference, declared type, expected, scope of the referring resource)`` ->
+        the key of the resource it resolved to with no issue, for references whose
+        resolution depends on nothing else (:meth:`ReferenceIndex.scoped`)."""
 
 
 _V = TypeVar("_V")

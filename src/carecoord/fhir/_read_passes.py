@@ -391,14 +391,18 @@ def map_facts(state: ReaderState) -> None:
 def _map_fact(state: ReaderState, item: FlatResource) -> None:
     res = item.resource
     kind = str(res["resourceType"])
-    key = state.key(item)
-    ctx = state.ctx(item)
+    shared = state.shared
+    entry = shared.resources.of(res)
+    key = entry.key
+    if key is None:
+        key = state.key(item)
+    ctx = MapContext(shared, item)
     try:
         builder = _builder_for(state, ctx, item)
-        originals = state.shared.original_ids
+        originals = shared.original_ids
         fact_id = originals.get(key, key[1]) if originals else key[1]
         if kind == "ServiceRequest":
-            request = state.entry(item).request
+            request = entry.request
             assert request is not None  # classified before
             facts = map_service_request(
                 ctx,

@@ -134,7 +134,9 @@ def derive_source_id(
         if tag_source is None:
             meta_source, tag_source = _tag_source(resource)
         else:  # the first tag found is kept: only meta.source is still looked for
-            meta_source = _meta_source(resource)
+            meta = resource.get("meta")  # no meta.source: _meta_source gives None
+            if meta is not None and (type(meta) is not dict or meta.get("source") is not None):
+                meta_source = _meta_source(resource)
         if mrn is None:
             mrn = _mrn_system(resource)
     if meta_source or tag_source or mrn:

@@ -139,41 +139,50 @@ class ReferenceIndex:
             | None
         ) = None
         self._count = 0
-        for entry in entries:
-            self.add(entry)
+        self._add_all(entries)
 
     def add(self, entry: FlatResource) -> None:
         """Index one resource (and the resources it contains)."""
-        path, resource, full_url, source = entry
-        cut = path.rfind(".entry[")
-        scope = (source, path[:cut] if cut >= 0 else "")
-        full_url = full_url or None
-        node = _Node(resource, full_url, scope, source, None)
-        self._nodes[id(resource)] = node
-        self._count += 1
-        if full_url is not None:
-            # UUIDs are compared without regard to case (as _url_key does)
-            url_key = full_url.lower() if full_url[:9].lower() == "urn:uuid:" else full_url
-            found = self._by_url.get(url_key)
-            if found is None:
-                self._by_url[url_key] = [node]
-            else:
-                found.append(node)
-        node_id = node.id
-        if node_id is not None:
-            type_id = (node.type, node_id)
-            found = self._by_type_id.get(type_id)
-            if found is None:
-                self._by_type_id[type_id] = [node]
-            else:
-                found.append(node)
+        self._add_all((entry,))
+
+    def _add_all(self, entries: Iterable[FlatResource]) -> None:
+        """Index each resource in turn (what :meth:`add` does, in one loop)."""
+        nodes, by_url, by_type_id = self._nodes, self._by_url, self._by_type_id
+        count = 0
+        for path, resource, written_url, source in entries:
+            cut = path.rfind(".entry[")
+            scope = (source, path[:cut] if cut >= 0 else "")
+            full_url = written_url or None
+            node = _Node(resource, full_url, scope, source, None)
+            nodes[id(resource)] = node
+            count += 1
+            if full_url is not None:
+                # UUIDs are compared without regard to case (as _url_key does)
+                if full_url.startswith("urn:uuid:") or full_url[:9].lower() == "urn:uuid:":
+                    url_key = full_url.lower()
+                else:
+                    url_key = full_url
+                found = by_url.get(url_key)
+                if found is None:
+                    by_url[url_key] = [node]
+                else:
+                    found.append(node)
+            node_id = node.id
+            if node_id is not None:
+                type_id = (node.type, node_id)
+                found = by_type_id.get(type_id)
+                if found is None:
+                    by_type_id[type_id] = [node]
+                else:
+                    found.append(node)
+            if "contained" in resource:
+                contained = resource["contained"]
+                if isinstance(contained, list):
+                    for item in contained:
+                        if isinstance(item, dict):
+                            nodes[id(item)] = _Node(item, None, scope, source, resource)
+        self._count += count
         self._by_identifier = None
-        if "contained" in resource:
-            contained = resource["contained"]
-            if isinstance(contained, list):
-                for item in contained:
-                    if isinstance(item, dict):
-                        self._nodes[id(item)] = _Node(item, None, scope, source, resource)
 
     def __len__(self) -> int:
         """The number of resources indexed (contained resources not counted)."""
@@ -236,6 +245,48 @@ class ReferenceIndex:
         if not reference.startswith(("urn:uuid:", "urn:oid:")):
             return False
         return len(self._by_url.get(_url_key(reference), ())) == 1
+
+    def unique_target(
+        self,
+        ref_obj: dict[str, Any],
+        reference: str,
+        expected: str | Collection[str] | None = None,
+    ) -> dict[str, Any] | None:
+        """What :meth:`resolve_or_report` gives for a ``urn:uuid`` naming one resource.
+
+        ``reference`` is ``ref_obj["reference"]``. The target when it starts
+        ``urn:uuid:``, names exactly one resource and fits the declared and expected
+        types (so nothing would be reported); otherwise ``None``, and the caller takes
+        the reporting path.
+        """
+        if not reference.startswith("urn:uuid:"):
+            return None
+        unique = self._by_url.get(reference.lower())
+        if unique is None or len(unique) != 1:
+            return None
+        target = unique[0].resource
+        if _type_problem(ref_obj, target.get("resourceType"), expected) is not None:
+            return None
+        return target
+
+    def scope_of(self, resource: object) -> tuple[str, str] | None:
+        """The scope (source, Bundle path) ``resource`` was indexed in; ``None`` if not indexed.
+
+        Together with the text of a :meth:`scoped` reference, it decides what the
+        reference resolves to from ``resource``.
+        """
+        node = self._nodes.get(id(resource))
+        return node.scope if node is not None and node.resource is resource else None
+
+    def scoped(self, reference: str) -> bool:
+        """Whether what ``reference`` resolves to depends only on the referrer's scope.
+
+        True for ``urn:uuid``/``urn:oid`` references (by ``fullUrl``; among several
+        resources, the one in the referrer's Bundle, then its source) and conditional
+        ``Type?identifier=...`` ones (by identifier alone): :meth:`resolve` reads nothing
+        else of the referring resource for them.
+        """
+        return reference_kind(reference) in ("urn:uuid", "urn:oid", "conditional")
 
     def resolve(
         self,
