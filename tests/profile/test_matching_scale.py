@@ -18,7 +18,15 @@ from carecoord.domain import (
     Sex,
 )
 from carecoord.errors import NotFound, UsageError, ValidationError
-from carecoord.profile._matching import IncrementalLinker, Linkage, MatchConfig, link_records
+from carecoord.profile._matching import (
+    _REFINEMENTS,
+    IncrementalLinker,
+    Linkage,
+    MatchConfig,
+    _Features,
+    link_records,
+)
+from carecoord.profile._strings import canonical_given_names, nysiis
 from carecoord.testing import HARD_CASES, make_patient, make_record, make_source
 from carecoord.testing._population import generate_population
 
@@ -102,6 +110,54 @@ class TestSplitBlocks:
         for item in records[2:]:
             linker.add(item)
         assert linker.linkage() == link_records(records, config)
+
+    def test_refinement_tokens_follow_their_definition(self) -> None:
+        """Each kind's sub-block tokens are the sorted, distinct codes of its attributes.
+
+        The tokens are built attribute by attribute from memoised pieces (and not sorted
+        when each attribute gives one); this checks them against the definition on a
+        generated population, people with two names, two postal codes, no birth date or
+        names without a code included.
+        """
+        population = generate_population(300, seed=11, with_facts=False)
+        patients = [record.patient for record in population.records]
+        patients.append(
+            make_patient(
+                names=(
+                    HumanName(family="Smith", given=("Liz", "Ann")),
+                    HumanName(family="Smyth", given=("Elizabeth",)),
+                ),
+                birth_date=None,
+                addresses=(
+                    Address(lines=("1 Elm St",), postal_code="99001"),
+                    Address(lines=("2 Oak Rd",), postal_code="10001"),
+                ),
+            )
+        )
+        patients.append(make_patient(names=(HumanName(family="'", given=("-",)),)))
+        checked = 0
+        for patient in patients:
+            features = _Features(patient)
+            for kind in (*_REFINEMENTS, "other"):
+                expected: set[str] = set()
+                for attribute in _REFINEMENTS.get(kind, ("y",)):
+                    if attribute == "f":
+                        codes = {nysiis(family) for family in features.families}
+                        expected.update(f"f:{code}" for code in codes if code)
+                    elif attribute == "g":
+                        codes = {
+                            nysiis(name)
+                            for first in features.firsts
+                            for name in (canonical_given_names(first) if len(first) > 1 else ())
+                        }
+                        expected.update(f"g:{code}" for code in codes if code)
+                    elif attribute == "y" and features.birth is not None:
+                        expected.add(f"y:{features.birth[0]}")
+                    elif attribute == "z":
+                        expected.update(f"z:{postal}" for postal in features.postals)
+                assert features.refinements(kind) == tuple(sorted(expected))
+                checked += 1
+        assert checked == len(patients) * (len(_REFINEMENTS) + 1)
 
 
 def _crowd(count: int, family: str) -> list[PatientRecord]:

@@ -672,18 +672,21 @@ class _Features:
         (``z``). Records of one person share most of them, so the split keeps recall.
         """
         tokens: list[str] = []
+        # Attributes come in alphabetical order (as their prefixes sort): when each gives
+        # at most one token, the tokens are already sorted and distinct.
+        several = False
         for attribute in _REFINEMENTS.get(kind, ("y",)):
             if attribute == "f":
-                tokens.extend(f"f:{code}" for code in {nysiis(f) for f in self.families} if code)
+                found = [token for family in self.families if (token := _family_token(family))]
             elif attribute == "g":
-                codes = {nysiis(c) for first in self.firsts for c in _canonicals(first)}
-                tokens.extend(f"g:{code}" for code in codes if code)
+                found = [token for first in self.firsts for token in _given_tokens(first)]
             elif attribute == "y":
-                if self.birth is not None:
-                    tokens.append(f"y:{self.birth[0]}")
+                found = [] if self.birth is None else [_year_token(self.birth[0])]
             else:
-                tokens.extend(f"z:{postal}" for postal in self.postals)
-        return tuple(sorted(set(tokens)))
+                found = ["z:" + postal for postal in self.postals]
+            several = several or len(found) > 1
+            tokens.extend(found)
+        return tuple(sorted(set(tokens))) if several else tuple(tokens)
 
     def block_keys(self, blocking: Iterable[str]) -> tuple[str, ...]:
         """The blocking keys of this record, without repeats, in a fixed order."""
@@ -752,6 +755,25 @@ def _canonicals(name: str) -> frozenset[str]:
     if len(name) < 2:
         return frozenset()
     return canonical_given_names(name)
+
+
+@lru_cache(maxsize=1 << 17)
+def _family_token(family: str) -> str:
+    """The refinement token of a normalised family name (``""`` when it has no code)."""
+    code = nysiis(family)
+    return f"f:{code}" if code else ""
+
+
+@lru_cache(maxsize=1 << 16)
+def _given_tokens(first: str) -> tuple[str, ...]:
+    """The refinement tokens of a normalised first name: the codes of its canonical forms."""
+    return tuple(sorted({f"g:{code}" for name in _canonicals(first) if (code := nysiis(name))}))
+
+
+@lru_cache(maxsize=1 << 10)
+def _year_token(year: int) -> str:
+    """The refinement token of a birth year."""
+    return f"y:{year}"
 
 
 # --------------------------------------------------------------------------- term frequencies
@@ -1613,7 +1635,10 @@ class IncrementalLinker:
         # Blocks of one record after a batch load: the record's index, not a list.
         self._single: dict[str, int] = {}
         self._sub_blocks: dict[str, dict[str, list[int]]] = {}
-        self._tokens: dict[tuple[int, str], tuple[str, ...]] = {}
+        # Sub-block tokens by blocking key kind, then by record index (``None`` until
+        # worked out): lists, not a dict keyed by pairs, which cost a hash insertion per
+        # record and kind once most blocks outgrow the limit (a million records).
+        self._tokens: dict[str, list[tuple[str, ...] | None]] = {}
         self._frequencies = _Frequencies(*self._w.tf_bounds)
         self._given_frequencies: _Frequencies | None = None
         self._edges: dict[tuple[int, int], _Edge] = {}
@@ -1896,18 +1921,41 @@ class IncrementalLinker:
             freq = self._frequencies
         return freq if freq.records >= max(1, w.tf_min_records) else None
 
+    def _tokens_of_kind(self, kind: str) -> list[tuple[str, ...] | None]:
+        """The cache of sub-block tokens for blocking keys of ``kind``, one slot per record."""
+        by_record = self._tokens.get(kind)
+        if by_record is None:
+            by_record = self._tokens[kind] = [None] * len(self._records)
+        elif len(by_record) < len(self._records):
+            by_record.extend([None] * (len(self._records) - len(by_record)))
+        return by_record
+
     def _refinements(self, index: int, key: str) -> tuple[str, ...]:
         """Sub-block tokens of record ``index`` in the block ``key`` (cached)."""
-        kind = key.split("|", 1)[0]
-        cached = self._tokens.get((index, kind))
+        kind = key.partition("|")[0]
+        by_record = self._tokens_of_kind(kind)
+        cached = by_record[index]
         if cached is None:
-            cached = self._features[index].refinements(kind)
-            self._tokens[index, kind] = cached
+            cached = by_record[index] = self._features[index].refinements(kind)
         return cached
 
     def _split(self, key: str, members: Iterable[int]) -> dict[str, list[int]]:
         """Split an oversized block into sub-blocks (members kept in index order)."""
-        return _split_block(members, lambda member: self._refinements(member, key))
+        kind = key.partition("|")[0]
+        by_record = self._tokens_of_kind(kind)
+        features = self._features
+        sub: dict[str, list[int]] = {}
+        for member in members:
+            tokens = by_record[member]
+            if tokens is None:
+                tokens = by_record[member] = features[member].refinements(kind)
+            for token in tokens:
+                group = sub.get(token)
+                if group is None:
+                    sub[token] = [member]
+                else:
+                    group.append(member)
+        return sub
 
     def _candidates_before(self, index: int) -> set[int]:
         """Records with a smaller index that share a usable block or sub-block with ``index``."""
