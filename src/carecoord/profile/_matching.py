@@ -1652,6 +1652,8 @@ class IncrementalLinker:
         self._pending: dict[RecordKey, list[tuple[int, LinkKind]]] = {}
         self._cluster: list[int] = []
         self._members: dict[int, list[int]] = {}
+        # While a batch is scored: each record's blocks and sub-blocks (see ``_load``).
+        self._groups: list[list[Sequence[int]]] | None = None
         self._load(records)
 
     @property
@@ -1774,8 +1776,17 @@ class IncrementalLinker:
     def _score_range(self, bounds: tuple[int, int]) -> list[_Scored]:
         """Score every candidate pair whose later record falls in ``range(*bounds)``."""
         found: list[_Scored] = []
+        groups = self._groups
+        limit = self._w.max_block_size
         for index in range(*bounds):
-            for other in sorted(self._candidates_before(index)):
+            if groups is None:
+                candidates = self._candidates_before(index)
+            else:  # a batch: the blocks and sub-blocks noted as they were filled
+                candidates = set()
+                for group in groups[index]:
+                    if 1 < len(group) <= limit:
+                        candidates.update(group[: bisect_left(group, index)])
+            for other in sorted(candidates):
                 scored = self._evaluate_pair(other, index)
                 if scored is not None:
                     found.append(scored)
@@ -1862,33 +1873,50 @@ class IncrementalLinker:
         else:
             self._register_forked(ordered)
         count = len(self._records)
-        self._index_blocks(count)
+        # Each record's blocks and sub-blocks, noted as they are filled: scoring reads a
+        # record's candidates from them without looking its keys and tokens up again.
+        groups: list[list[Sequence[int]]] = [[] for _ in range(count)]
+        self._index_blocks(count, groups)
         for index in range(count):
             self._collect_links(index)
         limit = self._w.max_block_size
         blocks = self._blocks
         for key, members in blocks.items():
             if len(members) > limit:
-                self._sub_blocks[key] = self._split(key, members)
+                self._sub_blocks[key] = self._split(key, members, groups)
+        self._groups = groups
+        try:
+            self._score_all(count)
+        finally:
+            self._groups = None
+        del groups
         self._compact_blocks()
-        self._score_all(count)
         self._lean()
         for i, j in sorted(self._links):
             if (i, j) not in self._edges:
                 self._score(i, j)
         self._recluster(range(count))
 
-    def _index_blocks(self, count: int) -> None:
-        """Put each of the first ``count`` records in the blocks of its keys."""
-        blocks: dict[str, list[int]] = {}
+    def _index_blocks(self, count: int, groups: list[list[Sequence[int]]] | None = None) -> None:
+        """Put each of the first ``count`` records in the blocks of its keys.
+
+        With ``groups``, each record's blocks are also appended to ``groups[index]``.
+        """
+        blocks: dict[str, MutableSequence[int]] = {}
         for index in range(count):
+            mine = None if groups is None else groups[index]
             for key in self._keys_of(index):
                 members = blocks.get(key)
                 if members is None:
-                    blocks[key] = [index]
+                    members = blocks[key] = [index]
                 else:
                     members.append(index)
-        self._blocks.update(blocks)
+                if mine is not None:
+                    mine.append(members)
+        if self._blocks:
+            self._blocks.update(blocks)
+        else:
+            self._blocks = blocks  # lists until compacted
 
     def _compact_blocks(self) -> None:
         """Blocks of one record become that record's index, larger ones compact arrays."""
@@ -1939,8 +1967,16 @@ class IncrementalLinker:
             cached = by_record[index] = self._features[index].refinements(kind)
         return cached
 
-    def _split(self, key: str, members: Iterable[int]) -> dict[str, list[int]]:
-        """Split an oversized block into sub-blocks (members kept in index order)."""
+    def _split(
+        self,
+        key: str,
+        members: Iterable[int],
+        groups: list[list[Sequence[int]]] | None = None,
+    ) -> dict[str, list[int]]:
+        """Split an oversized block into sub-blocks (members kept in index order).
+
+        With ``groups``, each member's sub-blocks are also appended to ``groups[member]``.
+        """
         kind = key.partition("|")[0]
         by_record = self._tokens_of_kind(kind)
         features = self._features
@@ -1949,12 +1985,15 @@ class IncrementalLinker:
             tokens = by_record[member]
             if tokens is None:
                 tokens = by_record[member] = features[member].refinements(kind)
+            mine = None if groups is None else groups[member]
             for token in tokens:
                 group = sub.get(token)
                 if group is None:
-                    sub[token] = [member]
+                    group = sub[token] = [member]
                 else:
                     group.append(member)
+                if mine is not None:
+                    mine.append(group)
         return sub
 
     def _candidates_before(self, index: int) -> set[int]:
