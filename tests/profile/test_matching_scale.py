@@ -159,6 +159,33 @@ class TestSplitBlocks:
                 checked += 1
         assert checked == len(patients) * (len(_REFINEMENTS) + 1)
 
+    def test_refinement_attributes_are_listed_in_token_order(self) -> None:
+        """Each kind lists its attributes as their token prefixes sort.
+
+        ``_Features.refinements`` relies on it to skip sorting one token per attribute.
+        """
+        for kind, attributes in _REFINEMENTS.items():
+            assert list(attributes) == sorted(set(attributes)), kind
+
+    def test_additions_after_from_pairs_block_as_usual(self) -> None:
+        """A linker made from pairs splits its oversized blocks, so later additions work.
+
+        Adding a record to a block already over the limit used to raise ``KeyError``; the
+        result now equals a batch of every record.
+        """
+        config = MatchConfig(max_block_size=2, blocking=("family-birth-year",))
+        records = [
+            rec("s", f"p{n}", given, "Smith") for n, given in enumerate(("Ann", "Bob", "Cy"))
+        ]
+        first = IncrementalLinker(config, records)
+        pairs = [(pair.left, pair.right) for pair in first.scored_pairs()]
+        linker = IncrementalLinker.from_pairs(config, records, pairs)
+        later = [rec("s", "p3", "Dee", "Smith"), rec("t", "q0", "Ann", "Smith")]
+        for record in later:
+            linker.add(record)
+        assert linker.linkage() == link_records([*records, *later], config)
+        assert together(linker.linkage(), records[0], later[1])
+
 
 def _crowd(count: int, family: str) -> list[PatientRecord]:
     """``count`` different people sharing one family name (distinct given names, births)."""

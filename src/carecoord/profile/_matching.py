@@ -1879,11 +1879,7 @@ class IncrementalLinker:
         self._index_blocks(count, groups)
         for index in range(count):
             self._collect_links(index)
-        limit = self._w.max_block_size
-        blocks = self._blocks
-        for key, members in blocks.items():
-            if len(members) > limit:
-                self._sub_blocks[key] = self._split(key, members, groups)
+        self._split_oversized(groups)
         self._groups = groups
         try:
             self._score_all(count)
@@ -1898,7 +1894,7 @@ class IncrementalLinker:
         self._recluster(range(count))
 
     def _index_blocks(self, count: int, groups: list[list[Sequence[int]]] | None = None) -> None:
-        """Put each of the first ``count`` records in the blocks of its keys.
+        """Put each of the first ``count`` records in the blocks of its keys (a new linker).
 
         With ``groups``, each record's blocks are also appended to ``groups[index]``.
         """
@@ -1913,10 +1909,14 @@ class IncrementalLinker:
                     members.append(index)
                 if mine is not None:
                     mine.append(members)
-        if self._blocks:
-            self._blocks.update(blocks)
-        else:
-            self._blocks = blocks  # lists until compacted
+        self._blocks = blocks  # lists until compacted
+
+    def _split_oversized(self, groups: list[list[Sequence[int]]] | None = None) -> None:
+        """Split every block of a batch larger than ``max_block_size`` (see :meth:`_split`)."""
+        limit = self._w.max_block_size
+        for key, members in self._blocks.items():
+            if len(members) > limit:
+                self._sub_blocks[key] = self._split(key, members, groups)
 
     def _compact_blocks(self) -> None:
         """Blocks of one record become that record's index, larger ones compact arrays."""
@@ -1950,7 +1950,12 @@ class IncrementalLinker:
         return freq if freq.records >= max(1, w.tf_min_records) else None
 
     def _tokens_of_kind(self, kind: str) -> list[tuple[str, ...] | None]:
-        """The cache of sub-block tokens for blocking keys of ``kind``, one slot per record."""
+        """The cache of sub-block tokens for blocking keys of ``kind``, one slot per record.
+
+        A kind's list, once made, has a slot for every record (8 bytes each) for the
+        linker's lifetime (cleared by a batch's end, then made again by additions that
+        reach an oversized block): at most eight kinds, 64 MB at a million records.
+        """
         by_record = self._tokens.get(kind)
         if by_record is None:
             by_record = self._tokens[kind] = [None] * len(self._records)
@@ -2380,6 +2385,7 @@ def _from_pairs(
         linker._register(record)
     count = len(linker._records)
     linker._index_blocks(count)
+    linker._split_oversized()  # for later additions: ``add`` expects oversized blocks split
     linker._compact_blocks()
     for index in range(count):
         linker._collect_links(index)
