@@ -55,17 +55,18 @@ class ReferenceAccess(JsonAccess):
                 if unique is not None:  # the usual urn:uuid: found with nothing to report
                     found_key = index.key_for(unique)
                     return None if found_key is None else self.ref_for_key(found_key)
-                memo_key = (reference, declared, expected, index.scope_of(self.resource))
-                known = self.state.target_memo.get(memo_key)
-                if known is not None:  # resolved before from the same scope, quietly
-                    return self.ref_for_key(known)
+                if index.scoped(reference):  # its target depends on the scope alone
+                    memo_key = (reference, declared, expected, index.scope_of(self.resource))
+                    known = self.state.target_memo.get(memo_key)
+                    if known is not None:  # resolved before from the same scope, quietly
+                        return self.ref_for_key(known)
         target = index.resolve_or_report(
             ref_obj, path, self.source, self.issues, self.resource, expected=expected
         )
         key: Key | None
         if target is not None:
             key = index.key_for(target)
-            if key is not None and memo_key is not None and index.scoped(memo_key[0]):
+            if key is not None and memo_key is not None:
                 remember(self.state.target_memo, memo_key, key)
         else:
             key = self._unresolved_key(ref_obj, expected)

@@ -681,7 +681,7 @@ class _Features:
             elif attribute == "g":
                 found = [token for first in self.firsts for token in _given_tokens(first)]
             elif attribute == "y":
-                found = [] if self.birth is None else [_year_token(self.birth[0])]
+                found = [] if self.birth is None else [f"y:{self.birth[0]}"]
             else:
                 found = ["z:" + postal for postal in self.postals]
             several = several or len(found) > 1
@@ -768,12 +768,6 @@ def _family_token(family: str) -> str:
 def _given_tokens(first: str) -> tuple[str, ...]:
     """The refinement tokens of a normalised first name: the codes of its canonical forms."""
     return tuple(sorted({f"g:{code}" for name in _canonicals(first) if (code := nysiis(name))}))
-
-
-@lru_cache(maxsize=1 << 10)
-def _year_token(year: int) -> str:
-    """The refinement token of a birth year."""
-    return f"y:{year}"
 
 
 # --------------------------------------------------------------------------- term frequencies
