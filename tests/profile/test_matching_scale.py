@@ -24,6 +24,8 @@ from carecoord.profile._matching import (
     Linkage,
     MatchConfig,
     _Features,
+    _field_values,
+    _Frequencies,
     link_records,
 )
 from carecoord.profile._strings import canonical_given_names, nysiis
@@ -444,3 +446,27 @@ class TestWorkers:
             IncrementalLinker(None, (), workers=workers)
         with pytest.raises(UsageError):
             build_profiles((), workers=workers)
+
+
+def test_frequencies_counted_in_bulk_equal_one_by_one() -> None:
+    """A batch counts its values in bulk, with the same results as one record at a time.
+
+    Counts, sums of squares, totals and adjustments are equal; adding more after a bulk
+    count counts them one by one.
+    """
+    records = list(generate_population(300, seed=5).records)
+    features = [_Features(record.patient) for record in records]
+    one_by_one = _Frequencies(-6.0, 2.0)
+    for one in features:
+        one_by_one.add(one)
+    bulk = _Frequencies(-6.0, 2.0)
+    bulk.add_all(features[:200])
+    bulk.add_all(features[200:])
+    assert bulk.records == one_by_one.records == len(features)
+    assert bulk.counts == one_by_one.counts
+    assert bulk.squares == one_by_one.squares
+    assert bulk.totals == one_by_one.totals
+    assert all(total > 0 for total in bulk.totals)
+    for one in features[:50]:
+        for field, values in enumerate(_field_values(one)):
+            assert bulk.adjustment(field, values) == one_by_one.adjustment(field, values)

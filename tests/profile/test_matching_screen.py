@@ -15,10 +15,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from carecoord.domain import PatientRecord
+from carecoord.domain import ContactPoint, ContactSystem, HumanName, PatientRecord
 from carecoord.profile import IncrementalLinker, MatchConfig, MatchGrade, compare
+from carecoord.profile import _matching as matching
 from carecoord.profile._matching import _compiled, _evaluate, _Features
-from carecoord.testing import generate_population
+from carecoord.testing import generate_population, make_patient
 
 CONFIGS = (
     MatchConfig(),
@@ -108,3 +109,94 @@ def test_screen_is_exact_for_any_thresholds(
             assert fast[0] is MatchGrade.CERTAINLY_NOT
         else:
             assert fast == plain
+
+
+VETO_CONFIGS = (
+    MatchConfig(vetoes=(("sex", "disagree"), ("birth_date", "disagree"))),
+    MatchConfig(vetoes=(("address", "disagree"), ("phone", "disagree"), ("email", "disagree"))),
+    MatchConfig(
+        vetoes=(("given_name", "disagree"), ("family_name", "disagree"), ("sex", "disagree")),
+        possible=6.0,
+    ),
+)
+
+
+@pytest.mark.parametrize("config", VETO_CONFIGS, ids=range(len(VETO_CONFIGS)))
+def test_screen_is_exact_under_other_vetoes(config: MatchConfig) -> None:
+    """Vetoes on the cheap fields reject only pairs the full evaluation rejects.
+
+    The cheap fields are sex, birth date, address, phone and e-mail: two vetoes among
+    them, or one with an identity score below ``possible`` whatever the names.
+    """
+    linker = IncrementalLinker(config, RECORDS)
+    freq = linker._freq()
+    w = _compiled(config)
+    for a, b in _pairs(600, seed=3):
+        fa, fb = _Features(a.patient), _Features(b.patient)
+        plain = _evaluate(fa, fb, None, w, full=False, freq=freq, screened=False)
+        fast = _evaluate(fa, fb, None, w, full=False, freq=freq)
+        if plain[0] is MatchGrade.CERTAINLY_NOT:
+            assert fast[0] is MatchGrade.CERTAINLY_NOT
+        else:
+            assert fast == plain
+
+
+def _person(given: str, family: str, *, phone: str = "555-0100") -> _Features:
+    """The matcher's features of the builder's patient under another name and phone."""
+    patient = make_patient(
+        identifiers=(),
+        names=(HumanName(family=family, given=(given,)),),
+        telecom=(ContactPoint(ContactSystem.PHONE, phone),),
+    )
+    return _Features(patient)
+
+
+def test_family_names_equal_without_spaces_are_not_screened_out() -> None:
+    """Family names equal once spaces are dropped count as exact in the name bound.
+
+    ``de la Cruz`` and ``Delacruz`` agree exactly though the strings differ, so the pair
+    is graded as unscreened.
+
+    The threshold sits between the pair's score and what it would be bounded by if the
+    family names counted as inexact, so a bound that missed the agreement would reject it.
+    """
+    config = MatchConfig(possible=40.0, probable=45.0, certain=50.0)
+    w = _compiled(config)
+    a = _person("Ana", "de la Cruz")
+    b = _person("Ana", "Delacruz", phone="555-0199")
+    plain = _evaluate(a, b, None, w, full=False, screened=False)
+    fast = _evaluate(a, b, None, w, full=False)
+    assert dict(plain[2])["family_name"] == "exact"
+    assert plain[0] is MatchGrade.POSSIBLE
+    assert fast == plain
+
+
+def test_name_bound_rejects_before_the_names_are_compared(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A pair needing exact names to reach ``possible`` is rejected before comparing them.
+
+    Neither name agrees exactly, so the names' bound is their best inexact outcomes.
+    """
+    config = MatchConfig(possible=40.3, probable=45.0, certain=50.0)
+    w = _compiled(config)
+    a = _person("Margaret", "Okafor")
+    b = _person("Marguerite", "Okafur", phone="555-0199")
+    plain = _evaluate(a, b, None, w, full=False, screened=False)
+    assert plain[0] is MatchGrade.CERTAINLY_NOT
+    assert plain[1] < config.possible
+    calls: list[tuple[_Features, _Features]] = []
+    original = matching._given_outcome
+
+    def counted(x: _Features, y: _Features) -> str:
+        calls.append((x, y))
+        return original(x, y)
+
+    monkeypatch.setattr(matching, "_given_outcome", counted)
+    fast = _evaluate(a, b, None, w, full=False)
+    assert fast[2] == ()
+    assert calls == []
+    # Exact names lift the bound: they are compared, and the pair is kept.
+    c = _person("Margaret", "Okafor", phone="555-0199")
+    assert _evaluate(a, c, None, w, full=False)[0] is MatchGrade.POSSIBLE
+    assert len(calls) == 1

@@ -48,6 +48,7 @@ import multiprocessing
 import sys
 from array import array
 from bisect import bisect_left
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, MutableSequence, Sequence
 from enum import Enum
 from functools import lru_cache
@@ -445,6 +446,7 @@ class _Weights:
         "certain",
         "evidence",
         "ignored_systems",
+        "inexact_names",
         "max_block_size",
         "names_best",
         "possible",
@@ -497,6 +499,19 @@ class _Weights:
                 )
             best.append(total)
         self.names_best = (best[0], best[1])
+        # The exact weight of each name, and the best it can weigh without an exact
+        # agreement (frequencies adjust exact agreements only): given, then family.
+        self.inexact_names = tuple(
+            (
+                self.weights[name, "exact"],
+                max(
+                    self.weights[name, outcome]
+                    for outcome in (*config.probabilities[name], "missing")
+                    if outcome != "exact"
+                ),
+            )
+            for name in ("given_name", "family_name")
+        )
 
 
 # --------------------------------------------------------------------------- features
@@ -652,10 +667,10 @@ class _Features:
             sex,
         ) = state
         intern = sys.intern
-        features.families = tuple(intern(name) for name in families)
-        features.firsts = tuple(intern(name) for name in firsts)
-        features.middles = tuple(intern(name) for name in middles)
-        features.postals = tuple(intern(postal) for postal in postals)
+        features.families = tuple(map(intern, families))
+        features.firsts = tuple(map(intern, firsts))
+        features.middles = tuple(map(intern, middles)) if middles else ()
+        features.postals = tuple(map(intern, postals))
         features.addresses = tuple(
             (street, None if postal is None else intern(postal), city and intern(city))
             for street, postal, city in addresses
@@ -859,6 +874,29 @@ class _Frequencies:
                 counts[key] = count + 1
                 squares[n] += 2 * count + 1
                 totals[n] += 1
+
+    def add_all(self, features: Iterable[_Features]) -> None:
+        """Count the values of many records (as :meth:`add` each would, in bulk).
+
+        Each field's hashes are gathered in one list and counted by :class:`Counter`,
+        which costs a fraction of updating the counts one value at a time.
+        """
+        if self.records:
+            for one in features:
+                self.add(one)
+            return
+        columns: tuple[list[object], ...] = tuple([] for _ in TERM_FREQUENCY_FIELDS)
+        records = 0
+        for one in features:
+            records += 1
+            for column, values in zip(columns, _field_values(one), strict=True):
+                column.extend(values)
+        self.records = records
+        for n, column in enumerate(columns):
+            counts = self.counts[n]
+            counts.update(Counter(map(hash, column)))
+            self.squares[n] = sum(count * count for count in counts.values())
+            self.totals[n] = len(column)
 
     def common(self, field: int, values: Iterable[object]) -> bool:
         """Whether each of ``values`` is at least :data:`_OWN_NAME_SHARE` times the average."""
@@ -1199,8 +1237,16 @@ def _set_outcome(a: tuple[str, ...], b: tuple[str, ...]) -> str:
 
 def _identifier_outcome(a: _Features, b: _Features, ignored: frozenset[str]) -> str | None:
     """``conflict``, ``shared`` or ``None`` (no system in common)."""
-    if not a.ids or not b.ids:
+    a_ids, b_ids = a.ids, b.ids
+    if not a_ids or not b_ids:
         return None
+    if len(a_ids) == 1 and len(b_ids) == 1:  # the usual case: one system each
+        system, values = a_ids[0]
+        if system != b_ids[0][0]:
+            return None
+        if not _disjoint(values, b_ids[0][1]):
+            return "shared"
+        return None if system in ignored else "conflict"
     shared = False
     for system, values in a.ids:
         for other_system, others in b.ids:
@@ -1272,17 +1318,32 @@ def _evaluate(
     screen = screened and not full and link is None and identifier is None
     high = w.tf_bounds[1] if freq is not None else 0.0
     if screen:
-        bound = (
-            w.names_best[freq is not None]
-            + weights["birth_date", birth]
-            + weights["sex", sex]
-            + weights["address", address]
+        floor = w.possible - _MARGIN
+        known = weights["birth_date", birth] + weights["sex", sex] + high * (birth == "exact")
+        rest = (
+            weights["address", address]
             + weights["phone", phone]
             + weights["email", email]
-            + high
-            * ((birth == "exact") + (address == "exact") + (phone == "exact") + (email == "exact"))
+            + high * ((address == "exact") + (phone == "exact") + (email == "exact"))
         )
-        if bound < w.possible - _MARGIN:
+        if w.names_best[freq is not None] + known + rest < floor:
+            return _REJECTED
+        # Tighter: whether each name can agree exactly is cheap to see, and without an
+        # exact agreement a name weighs at most its best inexact outcome.
+        names = _names_bound(a, b, w, high)
+        if names + known + rest < floor:
+            return _REJECTED
+        vetoes = w.vetoes
+        vetoed = (
+            (("birth_date", birth) in vetoes)
+            + (("sex", sex) in vetoes)
+            + (("address", address) in vetoes)
+            + (("phone", phone) in vetoes)
+            + (("email", email) in vetoes)
+        )
+        # Two vetoes, or one with an identity score (names, birth date, sex) that cannot
+        # reach ``possible``, make the pair certainly-not (as in the grading below).
+        if vetoed > 1 or (vetoed and names + known < floor):
             return _REJECTED
     given = _given_outcome(a, b)
     family = _family_outcome(a, b)
@@ -1361,6 +1422,28 @@ def _evaluate(
             if adjusted is not None:
                 adjusted = (*adjusted, 0.0)
     return grade, score, tuple(outcomes), priority, adjusted
+
+
+def _names_bound(a: _Features, b: _Features, w: _Weights, high: float) -> float:
+    """The most the given and family names of a pair can weigh together.
+
+    A name weighs its exact weight (plus at most ``high`` for its frequency) only when it
+    agrees exactly: a shared given-name token, or family names equal once spaces are
+    dropped (see :func:`_family_pair`); otherwise at most its best inexact outcome.
+    """
+    (given_exact, given_inexact), (family_exact, family_inexact) = w.inexact_names
+    given = given_inexact
+    for x in a.firsts:
+        if x in b.firsts:
+            given = given_exact + high
+            break
+    family = family_inexact
+    for x in a.families:
+        for y in b.families:
+            if x == y or ((" " in x or " " in y) and x.replace(" ", "") == y.replace(" ", "")):
+                family = family_exact + high
+                break
+    return given + family
 
 
 _REJECTED: Final[tuple[MatchGrade, float, _Outcomes, int, None]] = (
@@ -1570,19 +1653,20 @@ def _in_order(
 ) -> Iterator[_R]:
     """``work`` of each range, in order, computed by ``workers`` processes in all.
 
-    This process is one of them: it works out every ``workers + 1``-th range itself (it
-    also stores what comes back) while ``workers - 1`` forked processes work out the
-    others. Each forked process copies the pages of the parent's memory it touches
-    (reference counts are written to), so one process fewer bounds the memory the
-    parallel phase adds by one copy fewer, on a machine whose cores it already fills.
+    This process is one of them: it works out every ``workers``-th range itself while
+    ``workers - 1`` forked processes work out the others, and it takes in everything
+    they send back. (Giving it fewer ranges, for the time it spends taking results in,
+    made it wait for the others: measured in ``docs/benchmarks.md``, "Two cores".) Each
+    forked process copies the pages of the parent's memory it touches (reference counts
+    are written to), so one process fewer bounds the memory the parallel phase adds by
+    one copy fewer, on a machine whose cores it already fills.
     """
-    share = workers + 1  # range k is this process's when k % share == 0
-    remote = [bounds for k, bounds in enumerate(ranges) if k % share]
+    remote = [bounds for k, bounds in enumerate(ranges) if k % workers]
     context = multiprocessing.get_context("fork")
     with context.Pool(workers - 1) as pool:
         results = pool.imap(work, remote)
         for k, bounds in enumerate(ranges):
-            yield next(results) if k % share else work(bounds)
+            yield next(results) if k % workers else work(bounds)
 
 
 def _score_forked(bounds: tuple[int, int]) -> list[_Scored]:
@@ -1667,10 +1751,14 @@ class IncrementalLinker:
         self,
         record: PatientRecord,
         computed: tuple[_Features, tuple[str, ...]] | None = None,
+        *,
+        count: bool = True,
     ) -> int | None:
         """Store a new record and return its index; ``None`` if it is already there.
 
-        ``computed`` gives its features and blocking keys when already worked out.
+        ``computed`` gives its features and blocking keys when already worked out; with
+        ``count`` false its values are not counted in the frequencies (a batch counts
+        them all at once, see :meth:`_Frequencies.add_all`).
         """
         key = record.key
         known = self._index.get(key)
@@ -1698,7 +1786,7 @@ class IncrementalLinker:
         if features.birth is not None:
             features.birth = self._births.setdefault(features.birth, features.birth)
         self._features.append(features)
-        if self._w.term_frequencies:
+        if count and self._w.term_frequencies:
             self._frequencies.add(features)
         self._block_keys.append(block_keys)
         self._cluster.append(index)
@@ -1768,22 +1856,35 @@ class IncrementalLinker:
             incident.setdefault(j, []).append(i)
 
     def _score_range(self, bounds: tuple[int, int]) -> list[_Scored]:
-        """Score every candidate pair whose later record falls in ``range(*bounds)``."""
+        """Score every candidate pair of a batch whose later record is in ``range(*bounds)``.
+
+        A batch registers its records in key order, so the earlier index of a pair is
+        the smaller key (as :meth:`_evaluate_pair` orders it), and its candidates are
+        read from the blocks and sub-blocks noted as they were filled (``_groups``).
+        """
         found: list[_Scored] = []
         groups = self._groups
+        if groups is None:  # pragma: no cover - only called while a batch is scored
+            raise RuntimeError("_score_range outside a batch load")
         limit = self._w.max_block_size
+        features = self._features
+        links = self._links
+        w = self._w
+        freq = self._freq()
+        rejected = MatchGrade.CERTAINLY_NOT
         for index in range(*bounds):
-            if groups is None:
-                candidates = self._candidates_before(index)
-            else:  # a batch: the blocks and sub-blocks noted as they were filled
-                candidates = set()
-                for group in groups[index]:
-                    if 1 < len(group) <= limit:
-                        candidates.update(group[: bisect_left(group, index)])
+            candidates: set[int] = set()
+            for group in groups[index]:
+                if 1 < len(group) <= limit:
+                    candidates.update(group[: bisect_left(group, index)])
+            later = features[index]
             for other in sorted(candidates):
-                scored = self._evaluate_pair(other, index)
-                if scored is not None:
-                    found.append(scored)
+                link = links.get((other, index)) if links else None
+                grade, score, outcomes, priority, weights = _evaluate(
+                    features[other], later, link, w, full=False, freq=freq
+                )
+                if grade is not rejected or link is not None:
+                    found.append((other, index, grade, score, outcomes, priority, weights))
         return found
 
     def _score_all(self, count: int) -> None:
@@ -1846,7 +1947,7 @@ class IncrementalLinker:
                 for state, block_keys in found:
                     record = unique[position]
                     position += 1
-                    self._register(record, (_Features.restore(state), block_keys))
+                    self._register(record, (_Features.restore(state), block_keys), count=False)
         finally:
             _FORKED_RECORDS, _FORKED_BLOCKING = [], ()
 
@@ -1863,10 +1964,12 @@ class IncrementalLinker:
         ordered = sorted(records, key=lambda record: record.key)
         if not self._parallel(len(ordered)):
             for record in ordered:
-                self._register(record)
+                self._register(record, count=False)
         else:
             self._register_forked(ordered)
         count = len(self._records)
+        if self._w.term_frequencies:
+            self._frequencies.add_all(self._features)
         # Each record's blocks and sub-blocks, noted as they are filled: scoring reads a
         # record's candidates from them without looking its keys and tokens up again.
         groups: list[list[Sequence[int]]] = [[] for _ in range(count)]
