@@ -919,7 +919,11 @@ class _Frequencies:
     def adjustment(self, field: int, values: Iterable[object]) -> float:
         """The adjustment of an exact agreement on the rarest of ``values`` (bounded)."""
         counts = self.counts[field]
-        rarest = min((counts.get(hash(value), 0) or 1 for value in values), default=0)
+        rarest = 0
+        for value in values:
+            count = counts.get(hash(value), 0) or 1
+            if not rarest or count < rarest:
+                rarest = count
         if not rarest:
             return 0.0
         total = self.totals[field]
