@@ -892,11 +892,14 @@ class _Frequencies:
             for column, values in zip(columns, _field_values(one), strict=True):
                 column.extend(values)
         self.records = records
+        counted: list[dict[int, int]] = []
         for n, column in enumerate(columns):
-            counts = self.counts[n]
-            counts.update(Counter(map(hash, column)))
+            counts = Counter(map(hash, column))  # the counts are empty before a batch
+            counted.append(counts)
             self.squares[n] = sum(count * count for count in counts.values())
             self.totals[n] = len(column)
+            column.clear()
+        self.counts = tuple(counted)
 
     def common(self, field: int, values: Iterable[object]) -> bool:
         """Whether each of ``values`` is at least :data:`_OWN_NAME_SHARE` times the average."""
