@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import pytest
@@ -438,6 +439,59 @@ class TestWorkers:
         )
         with pytest.raises(ValidationError):
             IncrementalLinker(None, [*records, clash], workers=2)
+
+    @pytest.mark.parametrize(
+        ("available", "resident", "wanted", "expected"),
+        [
+            (16 << 30, 6 << 30, 1, 1),  # a million records, 16 GiB free: one fork fits
+            (16 << 30, 6 << 30, 3, 2),  # ... two of three
+            (6 << 30, 6 << 30, 1, 0),  # 6 GiB free: none
+            (None, 6 << 30, 3, 3),  # sizes unknown (not Linux): as asked
+            (16 << 30, None, 2, 2),
+        ],
+    )
+    def test_forks_fit_in_available_memory(
+        self,
+        monkeypatch: pytest.MonkeyPatch,
+        available: int | None,
+        resident: int | None,
+        wanted: int,
+        expected: int,
+    ) -> None:
+        """Each forked process counts as the parent's resident size, against 80 % free."""
+        import carecoord.profile._matching as matching
+
+        monkeypatch.setattr(matching, "_available_memory", lambda: available)
+        monkeypatch.setattr(matching, "_resident_memory", lambda: resident)
+        assert matching._affordable_forks(wanted) == expected
+
+    def test_no_fork_without_memory_for_it(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """Without memory for a copy, 3 workers asked for link in this process alone."""
+        import carecoord.profile._matching as matching
+
+        def no_fork(*_args: object) -> None:
+            raise AssertionError("forked without memory for it")
+
+        monkeypatch.setattr(matching, "PARALLEL_MIN_RECORDS", 10)
+        monkeypatch.setattr(matching, "_available_memory", lambda: 1 << 20)
+        monkeypatch.setattr(matching, "_in_order", no_fork)
+        records = generate_population(150, seed=4).records
+        serial = IncrementalLinker(None, records, workers=1)
+        guarded = IncrementalLinker(None, records, workers=3)
+        assert guarded.linkage() == serial.linkage()
+        assert guarded.scored_pairs() == serial.scored_pairs()
+
+    @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+    def test_memory_sizes_are_read(self) -> None:
+        """On Linux the available and resident memory are read (positive byte counts)."""
+        import carecoord.profile._matching as matching
+
+        available = matching._available_memory()
+        resident = matching._resident_memory()
+        assert available is not None
+        assert resident is not None
+        assert available > 0
+        assert 1 << 20 < resident < 1 << 40
 
     @pytest.mark.parametrize("workers", [0, -1, True, 1.5])
     def test_bad_workers_raise(self, workers: Any) -> None:

@@ -389,8 +389,10 @@ def build_profiles(
     (unlisted sources come after, by most recent change then source id).
     ``workers`` is the number of processes that score candidate pairs; the default
     (``None``) uses every CPU this process may run on for populations of at least
-    :data:`~carecoord.profile.PARALLEL_MIN_RECORDS` records (and one process below, or
-    where processes cannot be forked). The result does not depend on it.
+    :data:`~carecoord.profile.PARALLEL_MIN_RECORDS` records (and one process below,
+    where processes cannot be forked, or where the memory available cannot hold a
+    forked copy of the linker; fewer where it holds fewer). The result does not depend
+    on it.
 
     Raises:
         UsageError: ``records`` is not an iterable of

@@ -45,6 +45,7 @@ import hashlib
 import itertools
 import math
 import multiprocessing
+import os
 import sys
 from array import array
 from bisect import bisect_left
@@ -1632,6 +1633,50 @@ PARALLEL_MIN_RECORDS: Final = 50_000
 """Below this many records a batch is scored in one process (forking costs more)."""
 
 _FORKED: IncrementalLinker | None = None
+_SERIAL_RANGE: Final = 4096
+"""Records scored per call of ``_score_range`` in one process."""
+_MEMORY_SHARE: Final = 0.8
+"""The share of the available memory forked processes may take (the rest is headroom)."""
+
+
+def _available_memory() -> int | None:
+    """Bytes of memory available for new allocations (Linux ``MemAvailable``), or ``None``."""
+    try:
+        with open("/proc/meminfo", "rb") as meminfo:
+            for line in meminfo:
+                if line.startswith(b"MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+def _resident_memory() -> int | None:
+    """Bytes of this process resident in memory now (Linux ``/proc/self/statm``), or ``None``."""
+    try:
+        with open("/proc/self/statm", "rb") as statm:
+            pages = int(statm.read().split()[1])
+        return pages * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError, AttributeError):
+        return None
+
+
+def _affordable_forks(wanted: int) -> int:
+    """How many of ``wanted`` forked processes the memory available can hold (0 to ``wanted``).
+
+    A forked process shares its parent's pages until it writes to them, and Python writes
+    to every object it reads (reference counts), so a forked scorer may copy as much as
+    the parent holds. Each is counted at this process's resident size, against
+    :data:`_MEMORY_SHARE` of the available memory: a million-record linker (about 6 GiB)
+    forks once on a machine with 16 GiB free, not at all with 6 GiB free, where one
+    process is slower but does not run the machine out of memory. Where the sizes
+    cannot be read (not Linux), ``wanted``.
+    """
+    available = _available_memory()
+    resident = _resident_memory()
+    if available is None or not resident:
+        return wanted
+    return max(0, min(wanted, int(available * _MEMORY_SHARE) // resident))
 
 
 def _can_fork() -> bool:
@@ -1688,8 +1733,9 @@ class IncrementalLinker:
     """Links patient records as they arrive, keeping blocking indexes and clusters.
 
     ``IncrementalLinker(config, records)`` loads ``records`` in one batch (scoring its
-    pairs in ``workers`` forked processes when there are at least
-    :data:`PARALLEL_MIN_RECORDS` records and ``workers`` is above 1);
+    pairs in ``workers`` processes, this one and forked ones, when there are at least
+    :data:`PARALLEL_MIN_RECORDS` records, ``workers`` is above 1 and the memory
+    available can hold the forked copies);
     :meth:`add` then links one more record at a cost that grows with the size of that
     record's blocks and of the clusters it touches, not with the population.
     :meth:`linkage` gives the same result as :func:`link_records` over every record added,
@@ -1897,35 +1943,45 @@ class IncrementalLinker:
     def _score_all(self, count: int) -> None:
         """Score the candidate pairs of a batch, in worker processes when it pays.
 
-        With ``workers`` above 1, at least :data:`PARALLEL_MIN_RECORDS` records and the
-        ``fork`` start method available, ``workers`` processes score ranges of records: this
-        one and ``workers - 1`` forked ones (they inherit the blocking index and the
-        frequencies, and send back only the pairs worth keeping; see :func:`_in_order`); the
-        parent stores them in the same order as a serial run, so the result is identical.
+        With ``workers`` above 1, at least :data:`PARALLEL_MIN_RECORDS` records, the
+        ``fork`` start method available and memory for the copies (see
+        :meth:`_processes`), that many processes score ranges of records: this one and
+        forked ones (they inherit the blocking index and the frequencies, and send back
+        only the pairs worth keeping; see :func:`_in_order`); the parent stores them in
+        the same order as a serial run, so the result is identical.
         """
-        workers = self._workers
-        if self._parallel(count):
-            step = max(1, count // (workers * 16))
+        processes = self._processes(count)
+        if processes > 1:
+            step = max(1, count // (processes * 16))
             ranges = [(low, min(low + step, count)) for low in range(0, count, step)]
             global _FORKED  # noqa: PLW0603 - handed to forked workers, then cleared
             _FORKED = self
             try:
-                for found in _in_order(workers, ranges, _score_forked):
+                for found in _in_order(processes, ranges, _score_forked):
                     for scored in found:
                         self._store(*scored)
             finally:
                 _FORKED = None
             return
-        for index in range(count):
-            for scored in self._score_range((index, index + 1)):
+        for low in range(0, count, _SERIAL_RANGE):
+            for scored in self._score_range((low, min(low + _SERIAL_RANGE, count))):
                 self._store(*scored)
 
-    def _parallel(self, count: int) -> bool:
-        """Whether a batch of ``count`` records is worked on in forked processes."""
-        return self._workers > 1 and count >= PARALLEL_MIN_RECORDS and _can_fork()
+    def _processes(self, count: int) -> int:
+        """How many processes work on a batch of ``count`` records (1: this one alone).
 
-    def _register_forked(self, ordered: list[PatientRecord]) -> None:
-        """Register records sorted by key, their features worked out in forked workers.
+        More than one only with ``workers`` above 1, at least
+        :data:`PARALLEL_MIN_RECORDS` records and the ``fork`` start method; and no more
+        forked processes than the memory available can hold, each counted at this
+        process's resident size (a forked process copies the pages it touches, at worst
+        all of them; see :func:`_affordable_forks`).
+        """
+        if self._workers == 1 or count < PARALLEL_MIN_RECORDS or not _can_fork():
+            return 1
+        return 1 + _affordable_forks(self._workers - 1)
+
+    def _register_forked(self, ordered: list[PatientRecord], processes: int) -> None:
+        """Register records sorted by key, their features worked out in ``processes``.
 
         Duplicates are settled first (as :meth:`_register` settles them); the workers
         send back each record's features (:meth:`_Features.state`) and blocking keys, in
@@ -1944,13 +2000,13 @@ class IncrementalLinker:
             unique.append(record)
             last = record
         count = len(unique)
-        step = max(1, count // (self._workers * 16))
+        step = max(1, count // (processes * 16))
         ranges = [(low, min(low + step, count)) for low in range(0, count, step)]
         global _FORKED_RECORDS, _FORKED_BLOCKING
         _FORKED_RECORDS, _FORKED_BLOCKING = unique, self._w.blocking
         try:
             position = 0
-            for found in _in_order(self._workers, ranges, _features_forked):
+            for found in _in_order(processes, ranges, _features_forked):
                 for state, block_keys in found:
                     record = unique[position]
                     position += 1
@@ -1969,11 +2025,12 @@ class IncrementalLinker:
     def _load(self, records: Iterable[PatientRecord]) -> None:
         """Batch load into an empty linker: index every record, then compare within blocks."""
         ordered = sorted(records, key=lambda record: record.key)
-        if not self._parallel(len(ordered)):
+        processes = self._processes(len(ordered))
+        if processes == 1:
             for record in ordered:
                 self._register(record, count=False)
         else:
-            self._register_forked(ordered)
+            self._register_forked(ordered, processes)
         count = len(self._records)
         if self._w.term_frequencies:
             self._frequencies.add_all(self._features)
