@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -480,6 +481,39 @@ class TestWorkers:
         guarded = IncrementalLinker(None, records, workers=3)
         assert guarded.linkage() == serial.linkage()
         assert guarded.scored_pairs() == serial.scored_pairs()
+
+    @pytest.mark.parametrize(
+        ("limit", "usage", "headroom"),
+        [
+            (b"8589934592\n", b"6442450944\n", 2 << 30),  # 8 GiB limit, 6 GiB used
+            (b"1000\n", b"4000\n", 0),  # over the limit: nothing left
+            (b"max\n", b"6442450944\n", None),  # cgroup v2 without a limit
+            (b"9223372036854771712\n", b"1\n", None),  # v1's "unlimited"
+            (b"", b"1\n", None),
+            (b"lots\n", b"1\n", None),
+        ],
+    )
+    def test_container_limit_lowers_available_memory(
+        self,
+        monkeypatch: pytest.MonkeyPatch,
+        tmp_path: Path,
+        limit: bytes,
+        usage: bytes,
+        headroom: int | None,
+    ) -> None:
+        """Inside a container, forks are budgeted on the headroom under its memory limit."""
+        import carecoord.profile._matching as matching
+
+        (tmp_path / "max").write_bytes(limit)
+        (tmp_path / "current").write_bytes(usage)
+        files = ((str(tmp_path / "max"), str(tmp_path / "current")),)
+        monkeypatch.setattr(matching, "_CGROUP_FILES", files)
+        assert matching._cgroup_headroom(*files[0]) == headroom
+        if sys.platform.startswith("linux"):
+            available = matching._available_memory()
+            assert available is not None
+            if headroom is not None:
+                assert available <= headroom
 
     @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
     def test_memory_sizes_are_read(self) -> None:

@@ -1640,15 +1640,52 @@ _MEMORY_SHARE: Final = 0.8
 
 
 def _available_memory() -> int | None:
-    """Bytes of memory available for new allocations (Linux ``MemAvailable``), or ``None``."""
+    """Bytes of memory available for new allocations, or ``None`` where unknown.
+
+    Linux's ``MemAvailable``, lowered to the headroom under this container's memory limit
+    when there is one (cgroup v2 ``memory.max`` less ``memory.current``, or v1
+    ``memory.limit_in_bytes`` less ``memory.usage_in_bytes``).
+    """
+    available: int | None = None
     try:
         with open("/proc/meminfo", "rb") as meminfo:
             for line in meminfo:
                 if line.startswith(b"MemAvailable:"):
-                    return int(line.split()[1]) * 1024
+                    available = int(line.split()[1]) * 1024
+                    break
     except (OSError, ValueError, IndexError):
         return None
-    return None
+    for limit_file, usage_file in _CGROUP_FILES:
+        headroom = _cgroup_headroom(limit_file, usage_file)
+        if headroom is not None:
+            available = headroom if available is None else min(available, headroom)
+            break
+    return available
+
+
+_CGROUP_FILES: Final = (
+    ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory.current"),
+    ("/sys/fs/cgroup/memory/memory.limit_in_bytes", "/sys/fs/cgroup/memory/memory.usage_in_bytes"),
+)
+_NO_LIMIT: Final = 1 << 60
+"""Limits at least this large mean none (cgroup v1 writes about 2**63 for "unlimited")."""
+
+
+def _cgroup_headroom(limit_file: str, usage_file: str) -> int | None:
+    """The memory left under a cgroup's limit, or ``None`` without a (finite) limit."""
+    try:
+        with open(limit_file, "rb") as limit_text:
+            raw = limit_text.read().strip()
+        if not raw or raw == b"max":
+            return None
+        limit = int(raw)
+        if limit >= _NO_LIMIT:
+            return None
+        with open(usage_file, "rb") as usage_text:
+            usage = int(usage_text.read().strip())
+    except (OSError, ValueError):
+        return None
+    return max(0, limit - usage)
 
 
 def _resident_memory() -> int | None:
@@ -2041,6 +2078,8 @@ class IncrementalLinker:
         for index in range(count):
             self._collect_links(index)
         self._split_oversized(groups)
+        # ``_score_range`` relies on this batch's order: records registered sorted by key
+        # (duplicates dropped), so a pair's smaller index is its smaller key.
         self._groups = groups
         try:
             self._score_all(count)
