@@ -49,6 +49,41 @@ class TestGcPaused:
                 pass
             assert gc.isenabled()
 
+    def test_survivors_go_to_the_oldest_generation_unexamined(self) -> None:
+        """What the pause let accumulate is not walked by a young collection after it.
+
+        Objects allocated while paused end in the oldest generation, and the youngest
+        generation's allocation count starts again from zero, so the first allocations
+        after the pause do not trigger a collection over all of them.
+        """
+        with collector(True):
+            with fhir.gc_paused():
+                made = [[n] for n in range(50_000)]
+            young, middle, _ = gc.get_count()
+            assert young < 1_000
+            assert middle == 0
+            oldest = {id(obj) for obj in gc.get_objects(generation=2)}
+            assert all(id(item) in oldest for item in made[::5_000])
+            assert gc.get_freeze_count() == 0
+
+    def test_objects_the_caller_froze_stay_frozen(self) -> None:
+        """Objects the caller froze stay frozen: the pause does not promote then.
+
+        A process may freeze objects before forking workers; unfreezing would thaw them.
+        """
+        with collector(True):
+            gc.freeze()
+            try:
+                frozen = gc.get_freeze_count()
+                assert frozen > 0
+                with fhir.gc_paused():
+                    made = [[n] for n in range(1_000)]
+                assert gc.get_freeze_count() == frozen
+                assert gc.isenabled()
+                assert len(made) == 1_000
+            finally:
+                gc.unfreeze()
+
     def test_two_threads_overlapping(self) -> None:
         """The first thread to finish leaves the collector off while the second still runs."""
         entered = [threading.Event(), threading.Event()]

@@ -16,14 +16,13 @@ It changes only when a record with a smaller key joins the person.
 from __future__ import annotations
 
 import bisect
-import gc
 import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
 from typing import Any, overload
 
 import attrs
 
+from carecoord._gc import gc_paused
 from carecoord.display import HtmlDisplay, JsonValue, to_pandas, to_polars
 from carecoord.domain import FACT_FIELDS, PatientRecord
 from carecoord.errors import NotFound, UsageError
@@ -262,7 +261,7 @@ class ProfileSet:
         objects). Its cost is that of a batch build.
         """
         records = {r.key: r for p in self.profiles for r in p.records}
-        with _gc_paused():
+        with gc_paused():
             linker = IncrementalLinker(self.match, records.values())
             return _assemble(linker, records, self, self.source_ranking, self.match)
 
@@ -418,7 +417,7 @@ def build_profiles(
     if isinstance(count, bool) or not isinstance(count, int) or count < 1:
         msg = "workers must be a positive integer or None"
         raise UsageError(msg)
-    with _gc_paused():
+    with gc_paused():
         unique = {r.key: r for r in dedupe_records(records)}
         linker = IncrementalLinker(match, unique.values(), workers=workers)
         return _assemble(linker, unique, None, tuple(source_ranking), match)
@@ -430,23 +429,3 @@ def _available_cpus() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # pragma: no cover - platforms without affinity
         return max(1, os.cpu_count() or 1)
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while a population is linked and merged.
-
-    Linking and merging allocate millions of acyclic objects (features, pairs, frozen
-    profiles); every collection they trigger walks the whole heap and finds nothing, which
-    made building profiles superlinear (see ``docs/benchmarks.md``). Reference counting
-    still frees garbage. The collector is re-enabled afterwards only if it was enabled
-    before, so a caller that paused it (or the FHIR reader's pause) keeps its state.
-    """
-    enabled = gc.isenabled()
-    if enabled:
-        gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
