@@ -687,25 +687,22 @@ class _Features:
         (``f``), canonical given name code (``g``), birth year (``y``) and postal code
         (``z``). Records of one person share most of them, so the split keeps recall.
         """
-        return _refinements_of(self.attribute_tokens(), kind)
-
-    def attribute_tokens(self) -> _AttributeTokens:
-        """The sub-block tokens of each attribute: ``f``, ``g``, ``y``, ``z`` in that order."""
-        families = self.families
-        if len(families) == 1:
-            token = _family_token(families[0])
-            by_family: tuple[str, ...] = (token,) if token else ()
-        else:
-            by_family = tuple(token for family in families if (token := _family_token(family)))
-        firsts = self.firsts
-        if len(firsts) == 1:
-            by_given = _given_tokens(firsts[0])
-        else:
-            by_given = tuple(token for first in firsts for token in _given_tokens(first))
-        birth = self.birth
-        by_year: tuple[str, ...] = () if birth is None else (f"y:{birth[0]}",)
-        by_postal = tuple("z:" + postal for postal in self.postals)
-        return (by_family, by_given, by_year, by_postal)
+        tokens: list[str] = []
+        # Attributes come in alphabetical order (as their prefixes sort): when each gives
+        # at most one token, the tokens are already sorted and distinct.
+        several = False
+        for attribute in _REFINEMENTS.get(kind, ("y",)):
+            if attribute == "f":
+                found = [token for family in self.families if (token := _family_token(family))]
+            elif attribute == "g":
+                found = [token for first in self.firsts for token in _given_tokens(first)]
+            elif attribute == "y":
+                found = [] if self.birth is None else [f"y:{self.birth[0]}"]
+            else:
+                found = ["z:" + postal for postal in self.postals]
+            several = several or len(found) > 1
+            tokens.extend(found)
+        return tuple(sorted(set(tokens))) if several else tuple(tokens)
 
     def block_keys(self, blocking: Iterable[str]) -> tuple[str, ...]:
         """The blocking keys of this record, without repeats, in a fixed order."""
@@ -768,30 +765,6 @@ _REFINEMENTS: Final[Mapping[str, tuple[str, ...]]] = MappingProxyType(
     }
 )
 """For each blocking key kind (its prefix), the attributes an oversized block splits on."""
-
-_AttributeTokens = tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...], tuple[str, ...]]
-_ATTRIBUTES: Final = "fgyz"
-_REFINEMENT_INDEXES: Final[dict[str, tuple[int, ...]]] = {
-    kind: tuple(_ATTRIBUTES.index(attribute) for attribute in attributes)
-    for kind, attributes in _REFINEMENTS.items()
-}
-_YEAR_ONLY: Final = (_ATTRIBUTES.index("y"),)
-
-
-def _refinements_of(tokens: _AttributeTokens, kind: str) -> tuple[str, ...]:
-    """The sub-block tokens for a key of ``kind`` from a record's :meth:`attribute_tokens`.
-
-    Attributes come in alphabetical order (as their prefixes sort): when each gives at most
-    one token, the tokens are already sorted and distinct; otherwise they are sorted.
-    """
-    chosen = [tokens[n] for n in _REFINEMENT_INDEXES.get(kind, _YEAR_ONLY)]
-    joined: tuple[str, ...] = ()
-    several = False
-    for found in chosen:
-        if len(found) > 1:
-            several = True
-        joined += found
-    return tuple(sorted(set(joined))) if several else joined
 
 
 def _canonicals(name: str) -> frozenset[str]:
@@ -1834,9 +1807,6 @@ class IncrementalLinker:
         # worked out): lists, not a dict keyed by pairs, which cost a hash insertion per
         # record and kind once most blocks outgrow the limit (a million records).
         self._tokens: dict[str, list[tuple[str, ...] | None]] = {}
-        # Each record's tokens by attribute (``_Features.attribute_tokens``), from which
-        # every kind's are composed: worked out once per record, not once per kind.
-        self._attribute_tokens: list[_AttributeTokens | None] = []
         self._frequencies = _Frequencies(*self._w.tf_bounds)
         self._given_frequencies: _Frequencies | None = None
         self._edges: dict[tuple[int, int], _Edge] = {}
@@ -2108,7 +2078,6 @@ class IncrementalLinker:
         for index in range(count):
             self._collect_links(index)
         self._split_oversized(groups)
-        self._attribute_tokens = []  # each kind's tokens are composed: free the parts
         # ``_score_range`` relies on this batch's order: records registered sorted by key
         # (duplicates dropped), so a pair's smaller index is its smaller key.
         self._groups = groups
@@ -2152,17 +2121,15 @@ class IncrementalLinker:
     def _compact_blocks(self) -> None:
         """Blocks of one record become that record's index, larger ones compact arrays."""
         blocks = self._blocks
-        self._single.update(
-            {key: members[0] for key, members in blocks.items() if len(members) == 1}
-        )
-        self._blocks = {
-            key: array("q", members) for key, members in blocks.items() if len(members) > 1
-        }
+        single = self._single
+        for key in [key for key, members in blocks.items() if len(members) == 1]:
+            single[key] = blocks.pop(key)[0]
+        for key, members in blocks.items():
+            blocks[key] = array("q", members)
 
     def _lean(self) -> None:
         """After a batch: forget what later additions recompute (blocking keys, tokens)."""
         self._tokens.clear()
-        self._attribute_tokens = []
         self._block_keys = [None] * len(self._block_keys)
 
     def _keys_of(self, index: int) -> tuple[str, ...]:
@@ -2217,18 +2184,12 @@ class IncrementalLinker:
         """
         kind = key.partition("|")[0]
         by_record = self._tokens_of_kind(kind)
-        by_attribute = self._attribute_tokens
-        if len(by_attribute) < len(self._records):
-            by_attribute.extend([None] * (len(self._records) - len(by_attribute)))
         features = self._features
         sub: dict[str, list[int]] = {}
         for member in members:
             tokens = by_record[member]
             if tokens is None:
-                parts = by_attribute[member]
-                if parts is None:
-                    parts = by_attribute[member] = features[member].attribute_tokens()
-                tokens = by_record[member] = _refinements_of(parts, kind)
+                tokens = by_record[member] = features[member].refinements(kind)
             mine = None if groups is None else groups[member]
             for token in tokens:
                 group = sub.get(token)
