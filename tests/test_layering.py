@@ -85,17 +85,19 @@ CORE = {
     "carecoord",
     "carecoord.errors",
     "carecoord.display",
+    "carecoord.collector",
     "carecoord.domain",
     "carecoord.terminology",
     "carecoord.profile",
     "carecoord.rules",
     "carecoord.interop",
 }
-LEAVES = {"carecoord.errors", "carecoord.display"}
+LEAVES = {"carecoord.errors", "carecoord.display", "carecoord.collector"}
 TERMINOLOGY = LEAVES | {"carecoord.domain", "carecoord.terminology"}
 LAYERS: dict[str, set[str]] = {
     "errors.py": set(),
     "display.py": {"carecoord.errors"},
+    "collector.py": set(),
     "domain": LEAVES | {"carecoord.domain"},
     "terminology": TERMINOLOGY,
     "profile": TERMINOLOGY | {"carecoord.profile"},
@@ -127,7 +129,16 @@ LAYERS: dict[str, set[str]] = {
 }
 """What each part of the package may import: dependencies point inward; adapters never
 import each other; the command line and the test kit sit on top."""
-CORE_LAYERS = ("errors.py", "display.py", "domain", "terminology", "profile", "rules", "interop.py")
+CORE_LAYERS = (
+    "errors.py",
+    "display.py",
+    "collector.py",
+    "domain",
+    "terminology",
+    "profile",
+    "rules",
+    "interop.py",
+)
 THIRD_PARTY_CORE = {"attrs", "dateutil", "typing_extensions"}
 OPTIONAL_EXTRAS = {
     "holidays",

@@ -1,7 +1,7 @@
-"""The collector pause the FHIR reader uses (:func:`carecoord._gc.gc_paused`, shared)."""
+"""The collector pause the FHIR reader uses (:func:`carecoord.collector.gc_paused`, shared)."""
 
 from __future__ import annotations
 
-from carecoord._gc import gc_paused
+from carecoord.collector import gc_paused
 
 __all__ = ["gc_paused"]

@@ -22,7 +22,7 @@ from typing import Any, overload
 
 import attrs
 
-from carecoord._gc import gc_paused
+from carecoord.collector import gc_paused
 from carecoord.display import HtmlDisplay, JsonValue, to_pandas, to_polars
 from carecoord.domain import FACT_FIELDS, PatientRecord
 from carecoord.errors import NotFound, UsageError
