@@ -1745,10 +1745,10 @@ def _in_order(
     This process is one of them: it works out every ``workers``-th range itself while
     ``workers - 1`` forked processes work out the others, and it takes in everything
     they send back. (Giving it fewer ranges, for the time it spends taking results in,
-    made it wait for the others: measured in ``docs/benchmarks.md``, "Two cores".) Each
-    forked process copies the pages of the parent's memory it touches (reference counts
-    are written to), so one process fewer bounds the memory the parallel phase adds by
-    one copy fewer, on a machine whose cores it already fills.
+    made it wait for the others: see ``docs/benchmarks.md``, "Two cores, a tighter screen,
+    the collector".) Each forked process copies the pages of the parent's memory it
+    touches (reference counts are written to), so one process fewer bounds the memory the
+    parallel phase adds by one copy fewer, on a machine whose cores it already fills.
     """
     remote = [bounds for k, bounds in enumerate(ranges) if k % workers]
     context = multiprocessing.get_context("fork")
