@@ -25,9 +25,11 @@ from carecoord.profile._matching import (
     IncrementalLinker,
     Linkage,
     MatchConfig,
+    _attribute_tokens,
     _Features,
     _field_values,
     _Frequencies,
+    _refined_on,
     link_records,
 )
 from carecoord.profile._strings import canonical_given_names, nysiis
@@ -162,6 +164,14 @@ class TestSplitBlocks:
                 assert features.refinements(kind) == tuple(sorted(expected))
                 checked += 1
         assert checked == len(patients) * (len(_REFINEMENTS) + 1)
+        # A batch composes the same tokens from each attribute's, worked out per record.
+        every = [_Features(patient) for patient in patients]
+        by_attribute = _attribute_tokens(every, "fgyz")
+        for index, features in enumerate(every):
+            for kind in (*_REFINEMENTS, "other"):
+                composed = [t for a in _refined_on(kind) for t in by_attribute[a][index]]
+                assert sorted(composed) == list(features.refinements(kind))
+                assert len(set(composed)) == len(composed)  # no token twice
 
     def test_refinement_attributes_are_listed_in_token_order(self) -> None:
         """Each kind lists its attributes as their token prefixes sort.

@@ -691,7 +691,7 @@ class _Features:
         # Attributes come in alphabetical order (as their prefixes sort): when each gives
         # at most one token, the tokens are already sorted and distinct.
         several = False
-        for attribute in _REFINEMENTS.get(kind, ("y",)):
+        for attribute in _refined_on(kind):
             if attribute == "f":
                 found = [token for family in self.families if (token := _family_token(family))]
             elif attribute == "g":
@@ -765,6 +765,64 @@ _REFINEMENTS: Final[Mapping[str, tuple[str, ...]]] = MappingProxyType(
     }
 )
 """For each blocking key kind (its prefix), the attributes an oversized block splits on."""
+
+
+def _refined_on(kind: str) -> tuple[str, ...]:
+    """The attributes an oversized block of ``kind`` splits on (birth year if unlisted)."""
+    return _REFINEMENTS.get(kind, ("y",))
+
+
+def _attribute_tokens(
+    features: Sequence[_Features], attributes: Iterable[str]
+) -> dict[str, list[tuple[str, ...]]]:
+    """Each record's sub-block tokens of each of ``attributes``, distinct, in record order.
+
+    A record's tokens for a kind of blocking key are the concatenation of its tokens of
+    the kind's attributes: as a set, :meth:`_Features.refinements` (each attribute's
+    tokens have their own prefix, so the concatenation has no repeats). Equal values
+    share one tuple.
+    """
+    found: dict[str, list[tuple[str, ...]]] = {}
+    for attribute in attributes:
+        memo: dict[object, tuple[str, ...]] = {}
+        tokens: list[tuple[str, ...]] = []
+        append = tokens.append
+        if attribute == "f":
+            for record in features:
+                families = record.families
+                made = memo.get(families)
+                if made is None:
+                    made = memo[families] = tuple(
+                        dict.fromkeys(
+                            token for family in families if (token := _family_token(family))
+                        )
+                    )
+                append(made)
+        elif attribute == "g":
+            for record in features:
+                firsts = record.firsts
+                made = memo.get(firsts)
+                if made is None:
+                    made = memo[firsts] = tuple(
+                        dict.fromkeys(token for first in firsts for token in _given_tokens(first))
+                    )
+                append(made)
+        elif attribute == "y":
+            for record in features:
+                year = None if record.birth is None else record.birth[0]
+                made = memo.get(year)
+                if made is None:
+                    made = memo[year] = () if year is None else (f"y:{year}",)
+                append(made)
+        else:
+            for record in features:
+                postals = record.postals
+                made = memo.get(postals)
+                if made is None:
+                    made = memo[postals] = tuple("z:" + postal for postal in postals)
+                append(made)
+        found[attribute] = tokens
+    return found
 
 
 def _canonicals(name: str) -> frozenset[str]:
@@ -2091,7 +2149,7 @@ class IncrementalLinker:
         for i, j in sorted(self._links):
             if (i, j) not in self._edges:
                 self._score(i, j)
-        self._recluster(range(count))
+        self._regroup(range(count))  # a batch reports no clusters: ``linkage`` sorts them
 
     def _index_blocks(self, count: int, groups: list[list[Sequence[int]]] | None = None) -> None:
         """Put each of the first ``count`` records in the blocks of its keys (a new linker).
@@ -2112,11 +2170,43 @@ class IncrementalLinker:
         self._blocks = blocks  # lists until compacted
 
     def _split_oversized(self, groups: list[list[Sequence[int]]] | None = None) -> None:
-        """Split every block of a batch larger than ``max_block_size`` (see :meth:`_split`)."""
+        """Split every block of a batch larger than ``max_block_size`` (as :meth:`_split`).
+
+        With ``groups``, each member's sub-blocks are also appended to ``groups[member]``.
+        A member's tokens in a block are its tokens of each attribute the block's kind
+        splits on (:func:`_attribute_tokens`), worked out once per record in index order:
+        at a million records most records sit in three or more oversized blocks, and
+        working each block's tokens out member by member, in scattered reads of the
+        features, cost twice the time (``docs/benchmarks.md``, "The split at a million").
+        """
         limit = self._w.max_block_size
-        for key, members in self._blocks.items():
-            if len(members) > limit:
-                self._sub_blocks[key] = self._split(key, members, groups)
+        oversized = [
+            (key, members) for key, members in self._blocks.items() if len(members) > limit
+        ]
+        if not oversized:
+            return
+        kinds = {key.partition("|")[0] for key, _members in oversized}
+        by_attribute = _attribute_tokens(
+            self._features, {attribute for kind in kinds for attribute in _refined_on(kind)}
+        )
+        sub_blocks = self._sub_blocks
+        for key, members in oversized:
+            lists = [by_attribute[attribute] for attribute in _refined_on(key.partition("|")[0])]
+            sub: dict[str, list[int]] = {}
+            for member in members:
+                mine = None if groups is None else groups[member]
+                tokens: tuple[str, ...] = ()
+                for tokens_of in lists:
+                    tokens += tokens_of[member]
+                for token in tokens:
+                    group = sub.get(token)
+                    if group is None:
+                        group = sub[token] = [member]
+                    else:
+                        group.append(member)
+                    if mine is not None:
+                        mine.append(group)
+            sub_blocks[key] = sub
 
     def _compact_blocks(self) -> None:
         """Blocks of one record become that record's index, larger ones compact arrays."""
@@ -2172,16 +2262,8 @@ class IncrementalLinker:
             cached = by_record[index] = self._features[index].refinements(kind)
         return cached
 
-    def _split(
-        self,
-        key: str,
-        members: Iterable[int],
-        groups: list[list[Sequence[int]]] | None = None,
-    ) -> dict[str, list[int]]:
-        """Split an oversized block into sub-blocks (members kept in index order).
-
-        With ``groups``, each member's sub-blocks are also appended to ``groups[member]``.
-        """
+    def _split(self, key: str, members: Iterable[int]) -> dict[str, list[int]]:
+        """Split a block just grown too large into sub-blocks (members kept in index order)."""
         kind = key.partition("|")[0]
         by_record = self._tokens_of_kind(kind)
         features = self._features
@@ -2190,15 +2272,8 @@ class IncrementalLinker:
             tokens = by_record[member]
             if tokens is None:
                 tokens = by_record[member] = features[member].refinements(kind)
-            mine = None if groups is None else groups[member]
             for token in tokens:
-                group = sub.get(token)
-                if group is None:
-                    group = sub[token] = [member]
-                else:
-                    group.append(member)
-                if mine is not None:
-                    mine.append(group)
+                sub.setdefault(token, []).append(member)
         return sub
 
     def _candidates_before(self, index: int) -> set[int]:
@@ -2313,6 +2388,10 @@ class IncrementalLinker:
 
     def _recluster(self, seeds: Iterable[int]) -> tuple[tuple[RecordKey, ...], ...]:
         """Re-run the clustering of the components holding ``seeds``; return their clusters."""
+        return tuple(sorted(self._cluster_keys(root) for root in self._regroup(seeds)))
+
+    def _regroup(self, seeds: Iterable[int]) -> set[int]:
+        """Re-run the clustering of the components holding ``seeds``; return their roots."""
         seen: set[int] = set()
         components = [self._component(seed, seen) for seed in seeds if seed not in seen]
         # Reset every touched record first: an old cluster may span several components.
@@ -2324,7 +2403,7 @@ class IncrementalLinker:
         roots: set[int] = set()
         for component in components:
             roots.update(self._cluster_component(component))
-        return tuple(sorted(self._cluster_keys(root) for root in roots))
+        return roots
 
     def _cannot_link(self, left: list[int], right: list[int]) -> bool:
         links = self._links
@@ -2599,7 +2678,7 @@ def _from_pairs(
         if (i, j) not in edges:
             linker._score(i, j)
     linker._lean()
-    linker._recluster(range(count))
+    linker._regroup(range(count))
     return linker
 
 
