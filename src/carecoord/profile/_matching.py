@@ -2154,7 +2154,7 @@ class IncrementalLinker:
         for i, j in sorted(self._links):
             if (i, j) not in self._edges:
                 self._score(i, j)
-        self._regroup(range(count))  # a batch reports no clusters: ``linkage`` sorts them
+        self._cluster_batch()
 
     def _index_blocks(self, count: int, groups: list[list[Sequence[int]]] | None = None) -> None:
         """Put each of the first ``count`` records in the blocks of its keys (a new linker).
@@ -2410,6 +2410,31 @@ class IncrementalLinker:
             roots.update(self._cluster_component(component))
         return roots
 
+    def _cluster_batch(self) -> None:
+        """Cluster a batch of records, each still alone in its cluster, in one pass.
+
+        The same greedy constrained clustering as :meth:`_cluster_component`, on every
+        merging pair at once: the pairs taken from the edges in their order (no search
+        for components through scattered records), sorted once, so each component's
+        pairs keep their relative order and components do not meet (a merge and its
+        checks involve one component only). The result is the per-component one.
+        """
+        keys = self._keys
+        certain, probable = MatchGrade.CERTAIN, MatchGrade.PROBABLE
+        merging = [
+            (
+                edge.priority,
+                -edge.score,
+                *((keys[i], keys[j]) if keys[i] < keys[j] else (keys[j], keys[i])),
+                i,
+                j,
+            )
+            for (i, j), edge in self._edges.items()
+            if edge.grade is certain or edge.grade is probable
+        ]
+        merging.sort()
+        self._merge_greedily(merging)
+
     def _cannot_link(self, left: list[int], right: list[int]) -> bool:
         links = self._links
         features = self._features
@@ -2436,6 +2461,13 @@ class IncrementalLinker:
                     left, right = (keys[i], keys[j]) if keys[i] < keys[j] else (keys[j], keys[i])
                     edges.append((edge.priority, -edge.score, left, right, i, j))
         edges.sort()
+        self._merge_greedily(edges)
+        return sorted({self._cluster[node] for node in component})
+
+    def _merge_greedily(
+        self, edges: list[tuple[int, float, RecordKey, RecordKey, int, int]]
+    ) -> None:
+        """Merge the clusters of each pair, in order, unless they cannot be one person."""
         cluster = self._cluster
         members = self._members
         for _priority, _score, _left, _right, i, j in edges:
@@ -2448,7 +2480,6 @@ class IncrementalLinker:
             for node in moved:
                 cluster[node] = root_i
             members[root_i].extend(moved)
-        return sorted({cluster[node] for node in component})
 
     def _cluster_keys(self, root: int) -> tuple[RecordKey, ...]:
         return tuple(sorted(self._keys[node] for node in self._members[root]))
@@ -2708,7 +2739,7 @@ def _from_pairs(
         if (i, j) not in edges:
             linker._score(i, j)
     linker._lean()
-    linker._regroup(range(count))
+    linker._cluster_batch()
     return linker
 
 
