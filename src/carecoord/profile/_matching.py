@@ -2393,10 +2393,6 @@ class IncrementalLinker:
 
     def _recluster(self, seeds: Iterable[int]) -> tuple[tuple[RecordKey, ...], ...]:
         """Re-run the clustering of the components holding ``seeds``; return their clusters."""
-        return tuple(sorted(self._cluster_keys(root) for root in self._regroup(seeds)))
-
-    def _regroup(self, seeds: Iterable[int]) -> set[int]:
-        """Re-run the clustering of the components holding ``seeds``; return their roots."""
         seen: set[int] = set()
         components = [self._component(seed, seen) for seed in seeds if seed not in seen]
         # Reset every touched record first: an old cluster may span several components.
@@ -2408,7 +2404,7 @@ class IncrementalLinker:
         roots: set[int] = set()
         for component in components:
             roots.update(self._cluster_component(component))
-        return roots
+        return tuple(sorted(self._cluster_keys(root) for root in roots))
 
     def _cluster_batch(self) -> None:
         """Cluster a batch of records, each still alone in its cluster, in one pass.
