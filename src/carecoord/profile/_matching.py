@@ -53,6 +53,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, MutableSequence, Sequence
 from enum import Enum
 from functools import lru_cache
+from operator import attrgetter
 from types import MappingProxyType
 from typing import Any, Final, TypeVar
 
@@ -692,17 +693,10 @@ class _Features:
         # at most one token, the tokens are already sorted and distinct.
         several = False
         for attribute in _refined_on(kind):
-            if attribute == "f":
-                found = [token for family in self.families if (token := _family_token(family))]
-            elif attribute == "g":
-                found = [token for first in self.firsts for token in _given_tokens(first)]
-            elif attribute == "y":
-                found = [] if self.birth is None else [f"y:{self.birth[0]}"]
-            else:
-                found = ["z:" + postal for postal in self.postals]
+            found = _value_tokens(attribute, _ATTRIBUTE_VALUES[attribute](self))
             several = several or len(found) > 1
             tokens.extend(found)
-        return tuple(sorted(set(tokens))) if several else tuple(tokens)
+        return tuple(sorted(tokens)) if several else tuple(tokens)
 
     def block_keys(self, blocking: Iterable[str]) -> tuple[str, ...]:
         """The blocking keys of this record, without repeats, in a fixed order."""
@@ -779,50 +773,49 @@ def _attribute_tokens(
 
     A record's tokens for a kind of blocking key are the concatenation of its tokens of
     the kind's attributes: as a set, :meth:`_Features.refinements` (each attribute's
-    tokens have their own prefix, so the concatenation has no repeats). Equal values
-    share one tuple.
+    tokens have their own prefix, so the concatenation has no repeats). Records with
+    equal values share one tuple, worked out once.
     """
     found: dict[str, list[tuple[str, ...]]] = {}
     for attribute in attributes:
-        memo: dict[object, tuple[str, ...]] = {}
+        value_of = _ATTRIBUTE_VALUES[attribute]
+        memo: dict[Any, tuple[str, ...]] = {}
         tokens: list[tuple[str, ...]] = []
         append = tokens.append
-        if attribute == "f":
-            for record in features:
-                families = record.families
-                made = memo.get(families)
-                if made is None:
-                    made = memo[families] = tuple(
-                        dict.fromkeys(
-                            token for family in families if (token := _family_token(family))
-                        )
-                    )
-                append(made)
-        elif attribute == "g":
-            for record in features:
-                firsts = record.firsts
-                made = memo.get(firsts)
-                if made is None:
-                    made = memo[firsts] = tuple(
-                        dict.fromkeys(token for first in firsts for token in _given_tokens(first))
-                    )
-                append(made)
-        elif attribute == "y":
-            for record in features:
-                year = None if record.birth is None else record.birth[0]
-                made = memo.get(year)
-                if made is None:
-                    made = memo[year] = () if year is None else (f"y:{year}",)
-                append(made)
-        else:
-            for record in features:
-                postals = record.postals
-                made = memo.get(postals)
-                if made is None:
-                    made = memo[postals] = tuple("z:" + postal for postal in postals)
-                append(made)
+        for record in features:
+            value = value_of(record)
+            made = memo.get(value)
+            if made is None:
+                made = memo[value] = _value_tokens(attribute, value)
+            append(made)
         found[attribute] = tokens
     return found
+
+
+_ATTRIBUTE_VALUES: Final[Mapping[str, Callable[[_Features], Any]]] = MappingProxyType(
+    {
+        "f": attrgetter("families"),
+        "g": attrgetter("firsts"),
+        "y": attrgetter("birth"),
+        "z": attrgetter("postals"),
+    }
+)
+"""The feature each sub-block attribute is worked out from."""
+
+
+def _value_tokens(attribute: str, value: Any) -> tuple[str, ...]:
+    """The distinct sub-block tokens of ``attribute`` for its feature's ``value``.
+
+    Family name codes (``f:``), codes of the canonical forms of the first names (``g:``),
+    the birth year (``y:``) and the postal codes (``z:``).
+    """
+    if attribute == "f":
+        return tuple(dict.fromkeys(token for family in value if (token := _family_token(family))))
+    if attribute == "g":
+        return tuple(dict.fromkeys(token for first in value for token in _given_tokens(first)))
+    if attribute == "y":
+        return () if value is None else (f"y:{value[0]}",)
+    return tuple("z:" + postal for postal in value)
 
 
 def _canonicals(name: str) -> frozenset[str]:
