@@ -1674,6 +1674,15 @@ class _Edge:
         self.weights = weights
 
 
+_MergeOrder = tuple[int, float, RecordKey, RecordKey, int, int]
+
+
+def _merge_order(keys: list[RecordKey], i: int, j: int, edge: _Edge) -> _MergeOrder:
+    """A merging pair as clustering takes them: priority, best score, then record keys."""
+    left, right = (keys[i], keys[j]) if keys[i] < keys[j] else (keys[j], keys[i])
+    return (edge.priority, -edge.score, left, right, i, j)
+
+
 def _pair(i: int, j: int) -> tuple[int, int]:
     return (i, j) if i < j else (j, i)
 
@@ -2409,20 +2418,13 @@ class IncrementalLinker:
         checks involve one component only). The result is the per-component one.
         """
         keys = self._keys
-        certain, probable = MatchGrade.CERTAIN, MatchGrade.PROBABLE
-        merging = [
-            (
-                edge.priority,
-                -edge.score,
-                *((keys[i], keys[j]) if keys[i] < keys[j] else (keys[j], keys[i])),
-                i,
-                j,
+        self._merge_greedily(
+            sorted(
+                _merge_order(keys, i, j, edge)
+                for (i, j), edge in self._edges.items()
+                if edge.grade.merges
             )
-            for (i, j), edge in self._edges.items()
-            if edge.grade is certain or edge.grade is probable
-        ]
-        merging.sort()
-        self._merge_greedily(merging)
+        )
 
     def _cannot_link(self, left: list[int], right: list[int]) -> bool:
         links = self._links
@@ -2443,19 +2445,17 @@ class IncrementalLinker:
         if len(component) == 1:
             return component
         keys = self._keys
-        edges: list[tuple[int, float, RecordKey, RecordKey, int, int]] = []
-        for i in component:
-            for j in self._incident.get(i, ()):
-                if i < j and (edge := self._edges[i, j]).grade.merges:
-                    left, right = (keys[i], keys[j]) if keys[i] < keys[j] else (keys[j], keys[i])
-                    edges.append((edge.priority, -edge.score, left, right, i, j))
-        edges.sort()
-        self._merge_greedily(edges)
+        self._merge_greedily(
+            sorted(
+                _merge_order(keys, i, j, edge)
+                for i in component
+                for j in self._incident.get(i, ())
+                if i < j and (edge := self._edges[i, j]).grade.merges
+            )
+        )
         return sorted({self._cluster[node] for node in component})
 
-    def _merge_greedily(
-        self, edges: list[tuple[int, float, RecordKey, RecordKey, int, int]]
-    ) -> None:
+    def _merge_greedily(self, edges: list[_MergeOrder]) -> None:
         """Merge the clusters of each pair, in order, unless they cannot be one person."""
         cluster = self._cluster
         members = self._members
